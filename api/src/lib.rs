@@ -1,0 +1,1 @@
+//! The api: HTTP, WebSocket and bot streams for people and bots.

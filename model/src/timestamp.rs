@@ -1,0 +1,121 @@
+//! The RFC 3339 forms of `meta.dt`: `2026-02-26T15:49:36Z`,
+//! `2026-02-26T15:49:36.569Z` and `2018-07-22T17:00:00+00:00`.
+
+/// Parses an RFC 3339 date-time into Unix milliseconds.
+///
+/// Returns `None` for anything that is not a well-formed date-time with a
+/// `Z` or `±HH:MM` offset. Fractions beyond milliseconds are truncated.
+pub fn parse_rfc3339_millis(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<i64> {
+        let part = s.get(from..to)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let frac = &s[start..i.min(start + 3)];
+        millis = frac.parse::<i64>().ok()? * 10_i64.pow(3 - frac.len() as u32);
+    }
+    let offset_s = match &b[i..] {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let h = num(i + 1, i + 3)?;
+            let m = num(i + 4, i + 6)?;
+            let o = h * 3600 + m * 60;
+            if *sign == b'+' { o } else { -o }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
+    Some(secs * 1000 + millis)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_forms_of_the_feed_parse() {
+        assert_eq!(parse_rfc3339_millis("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339_millis("2022-12-11T04:27:02Z"),
+            Some(1_670_732_822_000)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2026-02-26T15:49:36.569Z"),
+            Some(1_772_120_976_569)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2018-07-22T17:00:00+00:00"),
+            Some(1_532_278_800_000)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2018-07-22T19:00:00+02:00"),
+            Some(1_532_278_800_000)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2018-07-22T17:00:00.5Z"),
+            Some(1_532_278_800_500)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2018-07-22T17:00:00.123456Z"),
+            Some(1_532_278_800_123)
+        );
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for s in [
+            "",
+            "2018-07-22",
+            "2018-07-22T17:00:00",
+            "2018-13-22T17:00:00Z",
+            "2018-07-22T17:00:00.Z",
+            "2018-07-22T17:00:00+0000",
+            "yyyy-07-22T17:00:00Z",
+            "2018-07-22T17:00:00Zjunk",
+        ] {
+            assert_eq!(parse_rfc3339_millis(s), None, "{s:?}");
+        }
+    }
+}

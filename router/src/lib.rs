@@ -1,0 +1,1 @@
+//! The router: turns the raw feed into workflow items.
