@@ -59,6 +59,82 @@ pub fn parse_rfc3339_millis(s: &str) -> Option<i64> {
     Some(secs * 1000 + millis)
 }
 
+/// The shape of a `meta.dt` string, so that a new time can be written in
+/// the same number of bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Whether it carries milliseconds (`.569`).
+    pub millis: bool,
+    /// Whether it ends in `+00:00` rather than `Z`.
+    pub offset: bool,
+}
+
+impl Shape {
+    /// The shape of `s`, if it is one of the feed's three forms.
+    pub fn of(s: &str) -> Option<Self> {
+        parse_rfc3339_millis(s)?;
+        match s.len() {
+            20 if s.ends_with('Z') => Some(Self {
+                millis: false,
+                offset: false,
+            }),
+            24 if s.ends_with('Z') => Some(Self {
+                millis: true,
+                offset: false,
+            }),
+            25 if s.ends_with("+00:00") => Some(Self {
+                millis: false,
+                offset: true,
+            }),
+            29 if s.ends_with("+00:00") => Some(Self {
+                millis: true,
+                offset: true,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Formats Unix milliseconds (UTC, years 0-9999) in this shape.
+    pub fn format(self, millis: i64) -> String {
+        let secs = millis.div_euclid(1000);
+        let ms = millis.rem_euclid(1000);
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        let t = secs.rem_euclid(86_400);
+        let mut out = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            t / 3600,
+            t / 60 % 60,
+            t % 60
+        );
+        if self.millis {
+            out.push_str(&format!(".{ms:03}"));
+        }
+        out.push_str(if self.offset { "+00:00" } else { "Z" });
+        out
+    }
+}
+
+/// Date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -101,6 +177,21 @@ mod tests {
             parse_rfc3339_millis("2018-07-22T17:00:00.123456Z"),
             Some(1_532_278_800_123)
         );
+    }
+
+    #[test]
+    fn shapes_format_back_to_the_same_string() {
+        for s in [
+            "2022-12-11T04:27:02Z",
+            "2026-02-26T15:49:36.569Z",
+            "2018-07-22T17:00:00+00:00",
+            "2000-02-29T23:59:59.001+00:00",
+        ] {
+            let shape = Shape::of(s).expect("a feed shape");
+            let ms = parse_rfc3339_millis(s).expect("parses");
+            assert_eq!(shape.format(ms), s);
+        }
+        assert_eq!(Shape::of("2018-07-22T19:00:00+02:00"), None);
     }
 
     #[test]

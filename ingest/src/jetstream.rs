@@ -1,0 +1,239 @@
+//! NATS and JetStream: connection with a server version check, the `RC`
+//! stream, and the bucket that keeps the feed position.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv, stream};
+use bytes::Bytes;
+use patrolchat_model::subjects;
+
+/// Oldest nats-server that works: 2.9 answers the KV API in a shape
+/// async-nats no longer understands.
+pub const MIN_SERVER: (u32, u32) = (2, 10);
+
+/// Bucket holding ingest's feed positions.
+pub const RESUME_BUCKET: &str = "patrolchat_ingest";
+
+/// What can go wrong with NATS.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsError {
+    /// The server cannot be reached.
+    #[error("cannot connect to NATS at {url}: {source}")]
+    Connect {
+        /// The URL tried.
+        url: String,
+        /// Why.
+        #[source]
+        source: async_nats::ConnectError,
+    },
+    /// The server is older than [`MIN_SERVER`].
+    #[error(
+        "nats-server {found} at {url} is too old: patrolchat needs 2.10 or newer with JetStream \
+         (Debian's 2.9 breaks the KV API); deploy/install-deps.sh installs a current one"
+    )]
+    ServerTooOld {
+        /// The URL.
+        url: String,
+        /// The version the server reported.
+        found: String,
+    },
+    /// The server runs without JetStream.
+    #[error("nats-server at {0} runs without JetStream (start it with -js)")]
+    NoJetStream(String),
+    /// A stream could not be created or updated.
+    #[error("stream {name}: {source}")]
+    Stream {
+        /// The stream.
+        name: &'static str,
+        /// Why.
+        #[source]
+        source: jetstream::context::CreateStreamError,
+    },
+    /// The resume bucket could not be created or used.
+    #[error("resume bucket {RESUME_BUCKET}: {0}")]
+    Bucket(String),
+}
+
+/// Parses `major.minor.patch` (with an optional `v` and suffix).
+pub fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
+    let v = v.trim().trim_start_matches('v');
+    let mut parts = v.split(['.', '-', '+']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+/// Connects to NATS and checks that the server is recent and has JetStream.
+///
+/// # Errors
+/// [`NatsError::Connect`], [`NatsError::ServerTooOld`] or [`NatsError::NoJetStream`].
+pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, NatsError> {
+    let client = async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None)
+        .connect(url);
+    let client = tokio::time::timeout(Duration::from_secs(30), client)
+        .await
+        .map_err(|_| NatsError::Connect {
+            url: url.to_owned(),
+            source: async_nats::ConnectError::from(async_nats::ConnectErrorKind::TimedOut),
+        })?
+        .map_err(|source| NatsError::Connect {
+            url: url.to_owned(),
+            source,
+        })?;
+    // With retry_on_initial_connect the client returns before the server
+    // has greeted it; a flush waits for the connection and its INFO.
+    let _ = tokio::time::timeout(Duration::from_secs(30), client.flush()).await;
+    let info = client.server_info();
+    let too_old =
+        parse_version(&info.version).is_none_or(|(major, minor, _)| (major, minor) < MIN_SERVER);
+    if too_old {
+        return Err(NatsError::ServerTooOld {
+            url: url.to_owned(),
+            found: info.version,
+        });
+    }
+    if !info.jetstream {
+        return Err(NatsError::NoJetStream(url.to_owned()));
+    }
+    Ok(client)
+}
+
+/// Settings of the `RC` stream.
+#[derive(Debug, Clone, Copy)]
+pub struct RcStream {
+    /// How long events are kept.
+    pub max_age: Duration,
+    /// Window in which a repeated `Nats-Msg-Id` is dropped.
+    pub duplicate_window: Duration,
+    /// Replicas (3 in a cluster).
+    pub replicas: usize,
+}
+
+impl RcStream {
+    /// The stream configuration.
+    pub fn config(&self) -> stream::Config {
+        stream::Config {
+            name: subjects::RC_STREAM.to_owned(),
+            description: Some("Every Wikimedia feed event, on rc.<wiki>.<kind>".to_owned()),
+            subjects: vec![subjects::RC_ALL.to_owned()],
+            retention: stream::RetentionPolicy::Limits,
+            storage: stream::StorageType::File,
+            max_age: self.max_age,
+            duplicate_window: self.duplicate_window,
+            num_replicas: self.replicas,
+            discard: stream::DiscardPolicy::Old,
+            ..Default::default()
+        }
+    }
+
+    /// Creates the stream, or updates it to these settings; safe to call
+    /// from every replica at every start.
+    ///
+    /// # Errors
+    /// [`NatsError::Stream`] when JetStream refuses.
+    pub async fn ensure(&self, js: &jetstream::Context) -> Result<stream::Info, NatsError> {
+        js.create_or_update_stream(self.config())
+            .await
+            .map_err(|source| NatsError::Stream {
+                name: subjects::RC_STREAM,
+                source,
+            })
+    }
+}
+
+/// Where ingest keeps the SSE position of one feed.
+#[derive(Clone)]
+pub struct ResumeStore {
+    kv: kv::Store,
+    key: String,
+}
+
+impl ResumeStore {
+    /// Opens (creating when missing) the bucket, keyed by the feed URL so
+    /// that positions of different feeds never mix.
+    ///
+    /// # Errors
+    /// [`NatsError::Bucket`] when the bucket cannot be created.
+    pub async fn open(
+        js: &jetstream::Context,
+        feed_url: &str,
+        replicas: usize,
+    ) -> Result<Self, NatsError> {
+        let kv = js
+            .create_or_update_key_value(kv::Config {
+                bucket: RESUME_BUCKET.to_owned(),
+                description: "Last acknowledged SSE id of each feed".to_owned(),
+                history: 1,
+                num_replicas: replicas,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| NatsError::Bucket(e.to_string()))?;
+        Ok(Self {
+            kv,
+            key: resume_key(feed_url),
+        })
+    }
+
+    /// The stored position, if any.
+    ///
+    /// # Errors
+    /// [`NatsError::Bucket`] when the bucket cannot be read.
+    pub async fn load(&self) -> Result<Option<String>, NatsError> {
+        let v = self
+            .kv
+            .get(&self.key)
+            .await
+            .map_err(|e| NatsError::Bucket(e.to_string()))?;
+        Ok(v.and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .filter(|s| !s.is_empty()))
+    }
+
+    /// Stores a position.
+    ///
+    /// # Errors
+    /// [`NatsError::Bucket`] when the write is not acknowledged.
+    pub async fn save(&self, id: &str) -> Result<(), NatsError> {
+        self.kv
+            .put(&self.key, Bytes::copy_from_slice(id.as_bytes()))
+            .await
+            .map(drop)
+            .map_err(|e| NatsError::Bucket(e.to_string()))
+    }
+}
+
+/// `feed.<16 hex digits of FNV-1a of the URL>`: a valid KV key for any URL.
+fn resume_key(feed_url: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in feed_url.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("feed.{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(parse_version("2.9.10"), Some((2, 9, 10)));
+        assert_eq!(parse_version("v2.15.1"), Some((2, 15, 1)));
+        assert_eq!(parse_version("2.11.0-RC.1"), Some((2, 11, 0)));
+        assert_eq!(parse_version("garbage"), None);
+    }
+
+    #[test]
+    fn resume_keys_differ_per_feed_and_are_kv_safe() {
+        let a = resume_key("https://stream.wikimedia.org/v2/stream/recentchange");
+        let b = resume_key("http://127.0.0.1:9000/");
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'));
+    }
+}

@@ -1,0 +1,39 @@
+//! Ingest: the Wikimedia EventStreams feed into the JetStream stream `RC`.
+//!
+//! Every event is published on `rc.<wiki>.<kind>` with `Nats-Msg-Id` set to
+//! its `meta.id`, so JetStream's duplicate window makes re-sends after a
+//! reconnect, a restart or from a second replica harmless. The SSE position
+//! (`id`) is stored in a KV bucket only once every event up to it has been
+//! acknowledged, and sent back as `Last-Event-ID` when ingest reconnects or
+//! restarts: nothing is lost, nothing is doubled.
+//!
+//! Layout:
+//! - [`config`]: the typed settings of `patrolchat ingest`.
+//! - [`sse`]: the EventStreams client (eventsource-client) and what it yields.
+//! - [`jetstream`]: NATS connection, server version check, the `RC` stream,
+//!   the resume-position bucket.
+//! - [`publish`]: the pipelined, in-order-acknowledged publisher.
+//! - [`pipeline`]: feed → parse → publish, with shutdown and metrics.
+//! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint.
+//! - [`replay`]: the replay server for recorded feeds.
+
+pub mod config;
+pub mod jetstream;
+pub mod metrics;
+pub mod pipeline;
+pub mod publish;
+pub mod replay;
+pub mod sse;
+
+pub use config::IngestConfig;
+pub use metrics::IngestMetrics;
+pub use pipeline::{IngestError, run};
+
+/// The User-Agent ingest sends, as Wikimedia's User-Agent policy asks:
+/// tool name and version, where to find it, and a contact.
+pub fn user_agent(contact: &str) -> String {
+    format!(
+        "patrolchat/{} (https://github.com/patrolchat/patrolchat; {contact}) eventsource-client/0.18",
+        env!("CARGO_PKG_VERSION")
+    )
+}

@@ -1,0 +1,468 @@
+//! The replay server: a recorded corpus served as an EventStreams feed.
+//!
+//! Framing is EventStreams' own: `event: message`, `id: <JSON array>`,
+//! `data: <event>`. The id names the corpus position
+//! (`[{"topic":"patrolchat.replay","partition":0,"offset":N}]`), so a
+//! client's `Last-Event-ID` resumes right after it. Lines are served as
+//! recorded, bad ones included, which makes the server useful for testing
+//! clients. With `--loop` the corpus repeats forever with fresh `meta.id`s
+//! and current times, for demos and benchmarks.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{BufMut, Bytes, BytesMut};
+use patrolchat_model::timestamp::{Shape, parse_rfc3339_millis};
+use serde::Deserialize;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// The topic name in replay ids.
+pub const TOPIC: &str = "patrolchat.replay";
+
+/// Settings of `patrolchat replay-server`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReplayConfig {
+    /// Corpus to serve: JSON-lines files (`*.jsonl`), raw SSE recordings
+    /// (`*.sse`), or directories of them. May be repeated.
+    #[arg(long = "file", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8092")]
+    pub addr: SocketAddr,
+    /// Events per second per connection; 0 is as fast as possible.
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+    /// Cut each connection after this many events, in the middle of the
+    /// next one (to exercise resume).
+    #[arg(long)]
+    pub drop_every: Option<u64>,
+    /// Replay forever, with fresh `meta.id`s and current times.
+    #[arg(long = "loop")]
+    pub repeat: bool,
+}
+
+/// A corpus problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// A file cannot be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// There is nothing to serve.
+    #[error("the corpus holds no events")]
+    Empty,
+    /// The rate is negative or not a number.
+    #[error("--rate must be 0 or more events per second")]
+    BadRate,
+}
+
+/// Byte ranges in a recorded line that `--loop` rewrites in place.
+#[derive(Debug, Clone, Default)]
+struct Patches {
+    /// The `meta.id` value (without quotes).
+    id: Option<std::ops::Range<usize>>,
+    /// The `meta.dt` value and its shape.
+    dt: Option<(std::ops::Range<usize>, Shape)>,
+    /// The digits of `timestamp`.
+    timestamp: Option<std::ops::Range<usize>>,
+}
+
+/// One recorded event.
+#[derive(Debug, Clone)]
+struct Recorded {
+    line: String,
+    dt_millis: Option<i64>,
+    patches: Patches,
+}
+
+/// A loaded corpus.
+#[derive(Debug)]
+pub struct Corpus {
+    events: Vec<Recorded>,
+}
+
+fn unique_find(hay: &str, needle: &str) -> Option<usize> {
+    let first = hay.find(needle)?;
+    (hay.rfind(needle) == Some(first)).then_some(first)
+}
+
+impl Recorded {
+    fn new(line: String) -> Self {
+        #[derive(Deserialize)]
+        struct Meta {
+            id: Option<String>,
+            dt: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Head {
+            meta: Option<Meta>,
+            timestamp: Option<i64>,
+        }
+        let head: Option<Head> = serde_json::from_str(&line).ok();
+        let meta = head.as_ref().and_then(|h| h.meta.as_ref());
+        let dt = meta.and_then(|m| m.dt.clone());
+        let mut patches = Patches::default();
+        if let Some(id) = meta.and_then(|m| m.id.as_deref())
+            && let Some(at) = unique_find(&line, &format!("\"{id}\""))
+        {
+            patches.id = Some(at + 1..at + 1 + id.len());
+        }
+        if let Some(dt) = dt.as_deref()
+            && let (Some(shape), Some(at)) =
+                (Shape::of(dt), unique_find(&line, &format!("\"{dt}\"")))
+        {
+            patches.dt = Some((at + 1..at + 1 + dt.len(), shape));
+        }
+        if let Some(ts) = head
+            .as_ref()
+            .and_then(|h| h.timestamp)
+            .filter(|t| (1_000_000_000..10_000_000_000).contains(t))
+        {
+            for key in ["\"timestamp\":", "\"timestamp\": "] {
+                if let Some(at) = unique_find(&line, &format!("{key}{ts}")) {
+                    let start = at + key.len();
+                    patches.timestamp = Some(start..start + 10);
+                    break;
+                }
+            }
+        }
+        Self {
+            dt_millis: dt.as_deref().and_then(parse_rfc3339_millis),
+            line,
+            patches,
+        }
+    }
+}
+
+impl Corpus {
+    /// Loads files and directories, in the order given (directories sorted by name).
+    ///
+    /// # Errors
+    /// [`ReplayError`] when a file cannot be read or nothing is found.
+    pub fn load(paths: &[PathBuf]) -> Result<Self, ReplayError> {
+        let mut events = Vec::new();
+        for path in paths {
+            if path.is_dir() {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                    .map_err(|source| ReplayError::Read {
+                        path: path.clone(),
+                        source,
+                    })?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        matches!(
+                            p.extension().and_then(|e| e.to_str()),
+                            Some("jsonl" | "sse")
+                        )
+                    })
+                    .collect();
+                files.sort();
+                for f in files {
+                    load_file(&f, &mut events)?;
+                }
+            } else {
+                load_file(path, &mut events)?;
+            }
+        }
+        if events.is_empty() {
+            return Err(ReplayError::Empty);
+        }
+        Ok(Self { events })
+    }
+
+    /// A corpus from lines in memory.
+    pub fn from_lines(lines: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            events: lines.into_iter().map(Recorded::new).collect(),
+        }
+    }
+
+    /// Number of recorded events.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether the corpus is empty.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The line served at position `n`, and whether it was rewritten.
+    fn line(&self, n: u64, repeat: bool, now_ms: i64) -> std::borrow::Cow<'_, str> {
+        let len = self.events.len() as u64;
+        let rec = &self.events[(n % len) as usize];
+        if !repeat {
+            return std::borrow::Cow::Borrowed(&rec.line);
+        }
+        let mut line = rec.line.clone().into_bytes();
+        let round = n / len;
+        if let Some(r) = rec.patches.id.clone().filter(|_| round > 0) {
+            // The first 8 characters of the UUID become the round number.
+            let tag = format!("{:08x}", round & 0xffff_ffff);
+            let end = (r.start + 8).min(r.end);
+            line[r.start..end].copy_from_slice(&tag.as_bytes()[..end - r.start]);
+        }
+        if let Some((r, shape)) = &rec.patches.dt {
+            line[r.clone()].copy_from_slice(shape.format(now_ms).as_bytes());
+        }
+        if let Some(r) = rec.patches.timestamp.clone() {
+            line[r].copy_from_slice(format!("{:010}", now_ms / 1000).as_bytes());
+        }
+        // Only ASCII was replaced by ASCII, so the line is still UTF-8.
+        std::borrow::Cow::Owned(String::from_utf8_lossy(&line).into_owned())
+    }
+}
+
+fn load_file(path: &Path, out: &mut Vec<Recorded>) -> Result<(), ReplayError> {
+    let text = std::fs::read(path).map_err(|source| ReplayError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&text);
+    let sse = path.extension().and_then(|e| e.to_str()) == Some("sse");
+    for line in text.lines() {
+        let line = if sse {
+            match line.strip_prefix("data:") {
+                Some(d) => d.strip_prefix(' ').unwrap_or(d),
+                None => continue,
+            }
+        } else {
+            line
+        };
+        if !line.trim().is_empty() {
+            out.push(Recorded::new(line.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// The SSE id of position `n`.
+pub fn event_id(n: u64) -> String {
+    format!(r#"[{{"topic":"{TOPIC}","partition":0,"offset":{n}}}]"#)
+}
+
+/// The position a `Last-Event-ID` names, if it is one of ours.
+pub fn parse_event_id(id: &str) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Pos {
+        topic: String,
+        offset: Option<i64>,
+    }
+    let positions: Vec<Pos> = serde_json::from_str(id).ok()?;
+    positions
+        .into_iter()
+        .find(|p| p.topic == TOPIC)
+        .and_then(|p| u64::try_from(p.offset?).ok())
+}
+
+struct Shared {
+    corpus: Corpus,
+    cfg: ReplayConfig,
+}
+
+#[derive(Debug, Deserialize)]
+struct Params {
+    since: Option<String>,
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    let body =
+        serde_json::json!({ "error": { "code": status.as_u16().to_string(), "message": message } });
+    (status, axum::Json(body)).into_response()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+async fn stream(
+    State(shared): State<Arc<Shared>>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty());
+    let start = match (last, params.since.as_deref()) {
+        (Some(id), _) => match parse_event_id(id) {
+            Some(n) => n + 1,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("Last-Event-ID {id:?} is not a position of this feed"),
+                );
+            }
+        },
+        (None, Some(since)) => {
+            let Some(t) = parse_rfc3339_millis(since) else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("since={since:?} is not an RFC 3339 time"),
+                );
+            };
+            let events = &shared.corpus.events;
+            events
+                .iter()
+                .position(|e| e.dt_millis.is_some_and(|d| d >= t))
+                .unwrap_or(events.len()) as u64
+        }
+        (None, None) => 0,
+    };
+    let state = Conn {
+        shared: Arc::clone(&shared),
+        next: start,
+        sent: 0,
+        started: Instant::now(),
+        done: false,
+    };
+    let body = Body::from_stream(futures::stream::unfold(state, |mut c| async move {
+        let chunk = c.next_chunk().await?;
+        Some((Ok::<_, std::convert::Infallible>(chunk), c))
+    }));
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(body)
+        .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// One client connection's position.
+struct Conn {
+    shared: Arc<Shared>,
+    next: u64,
+    sent: u64,
+    started: Instant,
+    done: bool,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl Conn {
+    fn frame(&self, buf: &mut BytesMut, n: u64, now_ms: i64) {
+        let line = self.shared.corpus.line(n, self.shared.cfg.repeat, now_ms);
+        buf.put_slice(b"event: message\nid: ");
+        buf.put_slice(event_id(n).as_bytes());
+        buf.put_slice(b"\ndata: ");
+        buf.put_slice(line.as_bytes());
+        buf.put_slice(b"\n\n");
+    }
+
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        if self.done {
+            return None;
+        }
+        let cfg = &self.shared.cfg;
+        let total = self.shared.corpus.len() as u64;
+        let mut buf = BytesMut::with_capacity(CHUNK + 4096);
+        let now = now_ms();
+        loop {
+            if !cfg.repeat && self.next >= total {
+                // End of the corpus: keep the connection open, silent, as a
+                // live feed between events.
+                if buf.is_empty() {
+                    std::future::pending::<()>().await;
+                }
+                return Some(buf.freeze());
+            }
+            if cfg.drop_every.is_some_and(|d| self.sent >= d) {
+                // Half of the next frame, then the end of the connection.
+                let mut frame = BytesMut::new();
+                self.frame(&mut frame, self.next, now);
+                buf.put_slice(&frame[..frame.len() / 2]);
+                self.done = true;
+                return Some(buf.freeze());
+            }
+            if cfg.rate > 0.0 {
+                let due = self.started + Duration::from_secs_f64(self.sent as f64 / cfg.rate);
+                if due > Instant::now() {
+                    if !buf.is_empty() {
+                        return Some(buf.freeze());
+                    }
+                    tokio::time::sleep_until(due).await;
+                }
+            }
+            self.frame(&mut buf, self.next, now);
+            self.next += 1;
+            self.sent += 1;
+            if buf.len() >= CHUNK {
+                return Some(buf.freeze());
+            }
+        }
+    }
+}
+
+/// The replay server's routes: any path serves the feed.
+pub fn router(corpus: Corpus, cfg: ReplayConfig) -> Router {
+    let shared = Arc::new(Shared { corpus, cfg });
+    Router::new().fallback(stream).with_state(shared)
+}
+
+/// Loads the corpus and serves it until `shutdown` is cancelled.
+///
+/// # Errors
+/// [`ReplayError`] for a bad corpus or rate; I/O errors binding the address.
+pub async fn serve(
+    cfg: ReplayConfig,
+    shutdown: CancellationToken,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if !(cfg.rate.is_finite() && cfg.rate >= 0.0) {
+        return Err(ReplayError::BadRate.into());
+    }
+    let corpus = Corpus::load(&cfg.files)?;
+    let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, events = corpus.len(), rate = cfg.rate, looping = cfg.repeat, "replay server listening");
+    axum::serve(listener, router(corpus, cfg))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_foreign_ids_are_not_ours() {
+        assert_eq!(parse_event_id(&event_id(42)), Some(42));
+        let wikimedia =
+            r#"[{"topic":"eqiad.mediawiki.recentchange","partition":0,"timestamp":1670732822001}]"#;
+        assert_eq!(parse_event_id(wikimedia), None);
+        assert_eq!(parse_event_id("garbage"), None);
+    }
+
+    #[test]
+    fn looping_gives_fresh_ids_and_current_times_in_place() {
+        let line = r#"{"meta":{"id":"ab8b6286-8dd0-11e8-bfc3-141877614b03","dt":"2018-07-22T17:00:00+00:00"},"timestamp":1532278800,"type":"edit"}"#;
+        let corpus = Corpus::from_lines([line.to_owned()]);
+        let now = 1_772_120_976_569;
+        let first = corpus.line(0, true, now).into_owned();
+        let second = corpus.line(1, true, now).into_owned();
+        let v: serde_json::Value = serde_json::from_str(&second).expect("still JSON");
+        assert_eq!(v["meta"]["id"], "00000001-8dd0-11e8-bfc3-141877614b03");
+        assert_eq!(v["meta"]["dt"], "2026-02-26T15:49:36+00:00");
+        assert_eq!(v["timestamp"], 1_772_120_976);
+        let v0: serde_json::Value = serde_json::from_str(&first).expect("still JSON");
+        assert_eq!(v0["meta"]["id"], "ab8b6286-8dd0-11e8-bfc3-141877614b03");
+        assert_eq!(
+            corpus.line(1, false, now),
+            line,
+            "without --loop lines are served as recorded"
+        );
+    }
+}

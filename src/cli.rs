@@ -1,0 +1,167 @@
+//! Command line: parses settings, starts the services, maps outcomes to
+//! exit codes (0 clean shutdown, 2 bad configuration, 1 anything else).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use clap::{Parser, Subcommand};
+use patrolchat_ingest::replay::{self, ReplayConfig};
+use patrolchat_ingest::{IngestConfig, IngestError, IngestMetrics};
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::telemetry::LogFormat;
+
+/// Coordination for Wikimedia patrollers and admins.
+#[derive(Debug, Parser)]
+#[command(name = "patrolchat", version, about)]
+pub(crate) struct Cli {
+    /// Log format.
+    #[arg(
+        long,
+        env = "PATROLCHAT_LOG_FORMAT",
+        value_enum,
+        default_value_t,
+        global = true
+    )]
+    pub(crate) log_format: LogFormat,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Ingest, router and api in one process (single machine).
+    All {
+        #[command(flatten)]
+        ingest: IngestConfig,
+        /// Address of the HTTP server (health, metrics, later the api).
+        #[arg(long, env = "PATROLCHAT_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+        http_addr: SocketAddr,
+    },
+    /// Feed → JetStream `RC`.
+    Ingest(IngestConfig),
+    /// `RC` → rules → `WORK` and Redis items.
+    Router,
+    /// HTTP, WebSocket, bot SSE and the dashboard.
+    Api,
+    /// Serves a recorded corpus as an EventStreams-compatible SSE feed.
+    ReplayServer(ReplayConfig),
+    /// Rebuilds every Redis projection from the streams.
+    Rebuild,
+    /// Archive of threads and moderation log.
+    Export,
+}
+
+/// Cancels `token` on SIGTERM or SIGINT.
+fn on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+        tracing::info!("shutdown signal received; draining");
+        token.cancel();
+    });
+}
+
+fn ingest_exit(result: Result<(), IngestError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is_config() => {
+            tracing::error!(%error, "refusing to start");
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            tracing::error!(%error, "ingest failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(crate) async fn run(command: Command) -> ExitCode {
+    let shutdown = CancellationToken::new();
+    on_signal(shutdown.clone());
+    match command {
+        Command::Ingest(cfg) => {
+            let mut registry = Registry::default();
+            let metrics = IngestMetrics::register(&mut registry);
+            let tracker = TaskTracker::new();
+            if let Some(addr) = cfg.metrics_addr {
+                let (registry, token) = (Arc::new(registry), shutdown.clone());
+                let listener = match tokio::net::TcpListener::bind(addr).await {
+                    Ok(l) => l,
+                    Err(error) => {
+                        tracing::error!(%error, %addr, "cannot bind PATROLCHAT_METRICS_ADDR");
+                        return ExitCode::from(2);
+                    }
+                };
+                tracker.spawn(serve_http(
+                    listener,
+                    patrolchat_ingest::metrics::router(registry),
+                    token,
+                ));
+            }
+            let result = patrolchat_ingest::run(cfg, metrics, shutdown.clone()).await;
+            shutdown.cancel();
+            tracker.close();
+            tracker.wait().await;
+            ingest_exit(result)
+        }
+        Command::All { ingest, http_addr } => {
+            let mut registry = Registry::default();
+            let metrics = IngestMetrics::register(&mut registry);
+            let listener = match tokio::net::TcpListener::bind(http_addr).await {
+                Ok(l) => l,
+                Err(error) => {
+                    tracing::error!(%error, %http_addr, "cannot bind PATROLCHAT_HTTP_ADDR");
+                    return ExitCode::from(2);
+                }
+            };
+            let app = patrolchat_ingest::metrics::router(Arc::new(registry))
+                .route("/healthz", get(|| async { "ok" }));
+            let tracker = TaskTracker::new();
+            tracker.spawn(serve_http(listener, app, shutdown.clone()));
+            let result = patrolchat_ingest::run(ingest, metrics, shutdown.clone()).await;
+            shutdown.cancel();
+            tracker.close();
+            tracker.wait().await;
+            ingest_exit(result)
+        }
+        Command::ReplayServer(cfg) => match replay::serve(cfg, shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(%error, "replay server failed");
+                ExitCode::from(2)
+            }
+        },
+        Command::Router | Command::Api | Command::Rebuild | Command::Export => {
+            tracing::error!(?command, "not available in this version of patrolchat");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: CancellationToken) {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "serving HTTP");
+    }
+    if let Err(error) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+    {
+        tracing::error!(%error, "HTTP server failed");
+    }
+}
