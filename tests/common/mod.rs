@@ -1,0 +1,236 @@
+//! Helpers shared by the end-to-end tests: the `patrolchat` binary run as
+//! real processes against real servers, metrics scraped over HTTP, and the
+//! `RC` stream read back.
+
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use futures::StreamExt;
+use patrolchat_testkit::{ChildGuard, corpus_dir, free_port, wait_until};
+
+/// The binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_patrolchat"))
+}
+
+fn log_file(name: &str) -> std::fs::File {
+    let dir = std::env::temp_dir().join("patrolchat-test-logs");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("{name}-{}-{}.log", std::process::id(), free_port()));
+    std::fs::File::create(path).expect("log file")
+}
+
+/// Waits until something listens on `port`.
+pub fn wait_port(port: u16) {
+    wait_until(
+        Duration::from_secs(20),
+        &format!("port {port} listening"),
+        || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
+}
+
+/// A running replay server.
+pub struct Replay {
+    pub guard: ChildGuard,
+    pub port: u16,
+}
+
+impl Replay {
+    /// Serves `files` with extra arguments (`--rate`, `--drop-every`, `--loop`).
+    pub fn start(files: &[PathBuf], args: &[&str]) -> Self {
+        let port = free_port();
+        let mut cmd = Command::new(bin());
+        cmd.arg("replay-server")
+            .arg("--addr")
+            .arg(format!("127.0.0.1:{port}"));
+        for f in files {
+            cmd.arg("--file").arg(f);
+        }
+        cmd.args(args)
+            .stdout(Stdio::null())
+            .stderr(log_file("replay"));
+        let guard = ChildGuard::spawn("replay-server", &mut cmd).expect("replay server starts");
+        wait_port(port);
+        Self { guard, port }
+    }
+
+    /// The recorded corpus, looped or not.
+    pub fn corpus(args: &[&str]) -> Self {
+        Self::start(&[corpus_dir()], args)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/v2/stream/recentchange", self.port)
+    }
+}
+
+/// A running `patrolchat ingest`.
+pub struct Ingest {
+    pub guard: ChildGuard,
+    pub metrics_port: u16,
+}
+
+impl Ingest {
+    /// Starts ingest from `feed` into `nats`, with short reconnect delays;
+    /// `env` adds or overrides settings.
+    pub fn start(nats: &str, feed: &str, env: &[(&str, &str)]) -> Self {
+        let metrics_port = free_port();
+        let mut cmd = Command::new(bin());
+        cmd.arg("ingest")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("PATROLCHAT_NATS_URL", nats)
+            .env("PATROLCHAT_FEED_URL", feed)
+            .env(
+                "PATROLCHAT_METRICS_ADDR",
+                format!("127.0.0.1:{metrics_port}"),
+            )
+            .env("PATROLCHAT_FEED_BACKOFF", "0.05")
+            .env("PATROLCHAT_FEED_BACKOFF_MAX", "0.5")
+            .env("PATROLCHAT_RESUME_SAVE_INTERVAL", "0.2");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::null()).stderr(log_file("ingest"));
+        let guard = ChildGuard::spawn("ingest", &mut cmd).expect("ingest starts");
+        wait_port(metrics_port);
+        Self {
+            guard,
+            metrics_port,
+        }
+    }
+
+    /// The metrics text.
+    pub fn scrape(&self) -> String {
+        scrape(self.metrics_port)
+    }
+
+    /// One sample's value, 0 when absent.
+    pub fn metric(&self, sample: &str) -> f64 {
+        metric(&self.scrape(), sample)
+    }
+}
+
+/// `GET /metrics` over a plain socket.
+pub fn scrape(port: u16) -> String {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// The value of the sample named exactly `sample` (name plus labels).
+pub fn metric(text: &str, sample: &str) -> f64 {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(sample))
+        .filter_map(|rest| rest.strip_prefix(' '))
+        .filter_map(|v| v.trim().parse().ok())
+        .next()
+        .unwrap_or(0.0)
+}
+
+/// Every message in `RC`, as (subject, meta.id).
+pub async fn rc_messages(nats: &str) -> Vec<(String, String)> {
+    let client = async_nats::connect(nats).await.expect("connect to NATS");
+    let js = jetstream::new(client);
+    let mut stream = js.get_stream("RC").await.expect("RC exists");
+    let total = stream.info().await.expect("stream info").state.messages;
+    if total == 0 {
+        return Vec::new();
+    }
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
+        .await
+        .expect("ordered consumer");
+    let mut messages = consumer.messages().await.expect("messages");
+    let mut out = Vec::with_capacity(total as usize);
+    while (out.len() as u64) < total {
+        let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .expect("RC message within 10 s")
+            .expect("stream open")
+            .expect("message");
+        let v: serde_json::Value = serde_json::from_slice(&msg.payload).expect("RC holds JSON");
+        let id = v["meta"]["id"].as_str().expect("meta.id").to_owned();
+        out.push((msg.subject.to_string(), id));
+    }
+    out
+}
+
+/// Number of messages in `RC`.
+pub async fn rc_count(nats: &str) -> u64 {
+    let Ok(client) = async_nats::connect(nats).await else {
+        return 0;
+    };
+    let js = jetstream::new(client);
+    match js.get_stream("RC").await {
+        Ok(mut s) => s.info().await.map(|i| i.state.messages).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// The corpus's events, read independently of the code under test: each
+/// unique `meta.id` with the subject it belongs on (`rc.<wiki>.<type>`).
+pub fn corpus_expectation() -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut paths: Vec<_> = std::fs::read_dir(corpus_dir())
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("corpus file");
+        let lines: Vec<&str> = match path.extension().and_then(|e| e.to_str()) {
+            Some("jsonl") => text.lines().collect(),
+            Some("sse") => text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect(),
+            _ => continue,
+        };
+        for line in lines.into_iter().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            let subject = format!(
+                "rc.{}.{}",
+                v["wiki"].as_str().expect("wiki"),
+                v["type"].as_str().expect("type")
+            );
+            out.insert(
+                v["meta"]["id"].as_str().expect("meta.id").to_owned(),
+                subject,
+            );
+        }
+    }
+    out
+}
+
+/// Asserts that `RC` holds exactly one message per expected id, each on
+/// its subject, and nothing else.
+pub fn assert_exactly_once(messages: &[(String, String)], expected: &HashMap<String, String>) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (subject, id) in messages {
+        *seen.entry(id.as_str()).or_default() += 1;
+        assert_eq!(expected.get(id), Some(subject), "message {id} on {subject}");
+    }
+    let doubled: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(doubled.is_empty(), "doubled: {doubled:?}");
+    let missing: Vec<_> = expected
+        .keys()
+        .filter(|id| !seen.contains_key(id.as_str()))
+        .take(5)
+        .collect();
+    assert!(missing.is_empty(), "missing (first 5): {missing:?}");
+    assert_eq!(messages.len(), expected.len());
+}

@@ -1,0 +1,226 @@
+//! The recorded corpus through replay-server → ingest → JetStream: exactly
+//! one `RC` message per event, on the right subject, through restarts,
+//! crashes, cut connections and a second ingest replica.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{Ingest, Replay, assert_exactly_once, corpus_expectation, rc_count, rc_messages};
+use patrolchat_testkit::{ChildGuard, NatsServer, free_port, wait_until_async};
+
+const LONG: Duration = Duration::from_secs(60);
+
+async fn wait_for_rc(nats: &str, n: usize) {
+    let nats = nats.to_owned();
+    wait_until_async(LONG, &format!("{n} messages in RC"), || {
+        let nats = nats.clone();
+        async move { rc_count(&nats).await >= n as u64 }
+    })
+    .await;
+}
+
+/// A number in `lo..hi` that differs from run to run.
+fn random_between(lo: u64, hi: u64) -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    lo + u64::from(nanos) % (hi - lo)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_corpus_lands_in_rc_exactly_once_on_the_right_subjects() {
+    let nats = NatsServer::start();
+    let replay = Replay::corpus(&[]);
+    let expected = corpus_expectation();
+    let ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+
+    wait_for_rc(&nats.url(), expected.len()).await;
+    let received_all = || ingest.metric("patrolchat_ingest_events_received_total") >= 6330.0;
+    wait_until_async(LONG, "all 6,330 events received", || async {
+        received_all()
+    })
+    .await;
+    // Every received event is acknowledged: the corpus's repeated ids come
+    // back as duplicates rather than as second messages.
+    let text = ingest.scrape();
+    assert_eq!(
+        common::metric(&text, "patrolchat_ingest_events_published_total"),
+        6330.0
+    );
+    assert_eq!(
+        common::metric(&text, "patrolchat_ingest_events_duplicate_total"),
+        (6330 - expected.len()) as f64
+    );
+    assert_exactly_once(&rc_messages(&nats.url()).await, &expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_replay_with_cut_connections_loses_and_doubles_nothing() {
+    let nats = NatsServer::start();
+    // Slow enough that the kill lands in the middle; connections cut every
+    // 700 events, half-way through the next one.
+    let replay = Replay::corpus(&["--rate", "4000", "--drop-every", "700"]);
+    let expected = corpus_expectation();
+
+    let mut first = Ingest::start(&nats.url(), &replay.url(), &[]);
+    let kill_at = random_between(500, 5000) as usize;
+    wait_for_rc(&nats.url(), kill_at).await;
+    first.guard.kill();
+    let before = rc_count(&nats.url()).await;
+    assert!(
+        before < expected.len() as u64,
+        "killed after the end ({before})"
+    );
+
+    let second = Ingest::start(&nats.url(), &replay.url(), &[]);
+    wait_for_rc(&nats.url(), expected.len()).await;
+    let resumed = || second.metric("patrolchat_ingest_events_received_total") > 0.0;
+    wait_until_async(LONG, "second ingest received events", || async {
+        resumed()
+    })
+    .await;
+    // The second process resumed from the saved position, not from the start.
+    let replayed = second.metric("patrolchat_ingest_events_received_total");
+    assert!(
+        replayed < 6330.0,
+        "restart re-read the whole corpus ({replayed})"
+    );
+    assert!(
+        second.metric("patrolchat_ingest_reconnects_total") >= 1.0,
+        "no cut connection was resumed"
+    );
+    assert_exactly_once(&rc_messages(&nats.url()).await, &expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_ingest_replicas_on_one_feed_store_each_event_once() {
+    let nats = NatsServer::start();
+    let replay = Replay::corpus(&["--rate", "6000", "--drop-every", "1500"]);
+    let expected = corpus_expectation();
+
+    let a = Ingest::start(&nats.url(), &replay.url(), &[]);
+    let b = Ingest::start(&nats.url(), &replay.url(), &[]);
+    wait_for_rc(&nats.url(), expected.len()).await;
+    let both_done = || {
+        a.metric("patrolchat_ingest_events_published_total") >= 6330.0
+            && b.metric("patrolchat_ingest_events_published_total") >= 6330.0
+    };
+    wait_until_async(LONG, "both replicas acknowledged everything", || async {
+        both_done()
+    })
+    .await;
+    // Both published every event; JetStream kept one of each.
+    let dups = a.metric("patrolchat_ingest_events_duplicate_total")
+        + b.metric("patrolchat_ingest_events_duplicate_total");
+    assert!(dups >= expected.len() as f64, "duplicates {dups}");
+    assert_exactly_once(&rc_messages(&nats.url()).await, &expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_exits_zero_and_a_restart_resumes_after_the_saved_position() {
+    let nats = NatsServer::start();
+    let replay = Replay::corpus(&[]);
+    let expected = corpus_expectation();
+    let mut first = Ingest::start(&nats.url(), &replay.url(), &[]);
+    wait_for_rc(&nats.url(), expected.len()).await;
+    // The corpus ends with repeats of earlier ids: wait until the last one
+    // is acknowledged too.
+    let all_acked = || first.metric("patrolchat_ingest_events_published_total") >= 6330.0;
+    wait_until_async(LONG, "whole corpus acknowledged", || async { all_acked() }).await;
+    let status = first.guard.terminate();
+    assert_eq!(status.code(), Some(0), "SIGTERM is a clean shutdown");
+
+    // The replay server keeps the connection open after the last event, so
+    // a restart that resumed correctly receives nothing at all.
+    let second = Ingest::start(&nats.url(), &replay.url(), &[]);
+    let connected = || second.metric("patrolchat_ingest_feed_connected") == 1.0;
+    wait_until_async(LONG, "second ingest connected", || async { connected() }).await;
+    assert_eq!(
+        second.metric("patrolchat_ingest_events_received_total"),
+        0.0
+    );
+    assert_eq!(rc_count(&nats.url()).await, expected.len() as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wiki_allow_list_keeps_only_the_named_wikis() {
+    let nats = NatsServer::start();
+    let replay = Replay::corpus(&[]);
+    let expected = corpus_expectation();
+    let kept: std::collections::HashMap<_, _> = expected
+        .iter()
+        .filter(|(_, s)| s.starts_with("rc.enwiki.") || s.starts_with("rc.dewiki."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert!(kept.len() > 100, "the corpus has enwiki and dewiki events");
+    let ingest = Ingest::start(
+        &nats.url(),
+        &replay.url(),
+        &[("PATROLCHAT_WIKIS", "enwiki,dewiki")],
+    );
+    let all_read = || ingest.metric("patrolchat_ingest_events_received_total") >= 6330.0;
+    wait_until_async(LONG, "corpus read", || async { all_read() }).await;
+    wait_for_rc(&nats.url(), kept.len()).await;
+    let text = ingest.scrape();
+    let filtered = common::metric(
+        &text,
+        "patrolchat_ingest_events_skipped_total{reason=\"filtered\"}",
+    );
+    assert!(filtered > 5000.0, "filtered {filtered}");
+    assert_exactly_once(&rc_messages(&nats.url()).await, &kept);
+}
+
+#[test]
+fn an_old_nats_server_is_refused_with_a_clear_error_and_exit_code_2() {
+    // Debian's nats-server 2.9 is the old server this guards against; run
+    // one on a free port when the machine has it.
+    let old = std::path::Path::new("/usr/sbin/nats-server");
+    let Some((2, minor, _)) = patrolchat_testkit::nats_version(old) else {
+        eprintln!("no Debian nats-server here; skipping");
+        return;
+    };
+    if minor >= 10 {
+        eprintln!("the system nats-server is recent; nothing to refuse");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let _server = ChildGuard::spawn(
+        "old nats-server",
+        Command::new(old)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn");
+    common::wait_port(port);
+    let out = Command::new(common::bin())
+        .arg("ingest")
+        .env("PATROLCHAT_NATS_URL", format!("nats://127.0.0.1:{port}"))
+        .env("PATROLCHAT_FEED_URL", "http://127.0.0.1:9/")
+        .env_remove("PATROLCHAT_METRICS_ADDR")
+        .output()
+        .expect("ingest runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("too old") && stderr.contains("2.10"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_configuration_exits_2_with_a_reason() {
+    let out = Command::new(common::bin())
+        .arg("ingest")
+        .env("PATROLCHAT_NATS_URL", "nats://127.0.0.1:9")
+        .env("PATROLCHAT_FEED_URL", "http://127.0.0.1:9/")
+        .env("PATROLCHAT_WIKIS", "en.wiki")
+        .output()
+        .expect("ingest runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PATROLCHAT_WIKIS"));
+}
