@@ -224,3 +224,50 @@ fn bad_configuration_exits_2_with_a_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("PATROLCHAT_WIKIS"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_over_the_nats_max_payload_is_skipped_not_retried_forever() {
+    // Derived from a recorded event: three copies with new meta.ids, the
+    // middle one padded to 1.5 MB, above nats-server's default max_payload
+    // (1 MB) but under the event limit this ingest is given (4 MiB).
+    let line = std::fs::read_to_string(
+        patrolchat_testkit::corpus_dir()
+            .join("sat99496-wikistream-lakehouse__recentchanges_sample.jsonl"),
+    )
+    .expect("corpus file");
+    let base: serde_json::Value =
+        serde_json::from_str(line.lines().next().expect("a line")).expect("JSON");
+    let mut lines = Vec::new();
+    for (i, pad) in [0, 1_500_000, 0].into_iter().enumerate() {
+        let mut ev = base.clone();
+        ev["meta"]["id"] = format!("big-{i}").into();
+        ev["comment"] = "x".repeat(pad).into();
+        lines.push(serde_json::to_string(&ev).expect("serialise"));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("big.jsonl");
+    std::fs::write(&file, lines.join("\n")).expect("write corpus");
+
+    let nats = NatsServer::start();
+    let replay = Replay::start(&[file], &[]);
+    let ingest = Ingest::start(
+        &nats.url(),
+        &replay.url(),
+        &[("PATROLCHAT_MAX_EVENT_BYTES", "4194304")],
+    );
+    let skipped =
+        || ingest.metric("patrolchat_ingest_events_skipped_total{reason=\"too_large\"}") == 1.0;
+    wait_until_async(LONG, "oversized event skipped", || async { skipped() }).await;
+    wait_for_rc(&nats.url(), 2).await;
+    let ids: Vec<String> = rc_messages(&nats.url())
+        .await
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(ids, ["big-0", "big-2"]);
+    assert_eq!(
+        ingest.metric("patrolchat_ingest_publish_in_flight"),
+        0.0,
+        "nothing stuck in flight"
+    );
+}

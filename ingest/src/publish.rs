@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::context::PublishError;
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, publish::PublishAck};
 use bytes::Bytes;
@@ -125,6 +125,13 @@ impl Publisher {
                     }
                 };
                 State::Sent(Box::pin(fut))
+            }
+            Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                // No retry can help: the server's max_payload is below the
+                // event's size. Skip it like any oversized event.
+                tracing::warn!(%error, msg_id = %out.msg_id, bytes = out.payload.len(), "event larger than the NATS max_payload skipped");
+                self.metrics.skip("too_large");
+                State::Done
             }
             Err(error) => {
                 tracing::warn!(%error, subject = %out.subject, "publish failed; will retry");

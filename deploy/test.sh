@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs them all, against real nats-server
+# and redis-server processes that each test starts on free ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deploy/install-deps.sh
+export PATH="$PWD/.venv/bin:$PATH"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace --all-targets
