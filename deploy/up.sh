@@ -18,7 +18,12 @@ bin=target/release/patrolchat
 mkdir -p .data/nats .data/redis
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Stop in reverse order of start, so patrolchat drains into a NATS that is still up.
+cleanup() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null || true
+  done
+}
 trap cleanup EXIT INT TERM
 
 # The INFO line a NATS server greets with, or nothing.

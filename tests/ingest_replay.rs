@@ -271,3 +271,47 @@ async fn an_event_over_the_nats_max_payload_is_skipped_not_retried_forever() {
         "nothing stuck in flight"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_killed_and_restarted_mid_replay_loses_and_doubles_nothing() {
+    let mut nats = NatsServer::start();
+    let replay = Replay::corpus(&["--rate", "4000"]);
+    let expected = corpus_expectation();
+    let ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+    wait_for_rc(&nats.url(), random_between(500, 4000) as usize).await;
+    nats.kill();
+    // Ingest keeps reading while NATS is gone; its publishes fail and wait.
+    let failing = || ingest.metric("patrolchat_ingest_publish_retries_total") >= 1.0;
+    wait_until_async(LONG, "publishes retried while NATS is down", || async {
+        failing()
+    })
+    .await;
+    nats.restart();
+    wait_for_rc(&nats.url(), expected.len()).await;
+    let all_acked = || ingest.metric("patrolchat_ingest_events_published_total") >= 6330.0;
+    wait_until_async(
+        LONG,
+        "every event acknowledged after the restart",
+        || async { all_acked() },
+    )
+    .await;
+    assert_exactly_once(&rc_messages(&nats.url()).await, &expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_nats_is_down_still_exits_within_the_drain_timeout() {
+    let mut nats = NatsServer::start();
+    let replay = Replay::corpus(&["--rate", "2000"]);
+    let mut ingest = Ingest::start(
+        &nats.url(),
+        &replay.url(),
+        &[("PATROLCHAT_DRAIN_TIMEOUT", "1")],
+    );
+    wait_for_rc(&nats.url(), 200).await;
+    nats.kill();
+    let status = ingest
+        .guard
+        .terminate_timeout(Duration::from_secs(15))
+        .expect("ingest exits after SIGTERM even without NATS");
+    assert_eq!(status.code(), Some(0));
+}

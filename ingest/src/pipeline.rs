@@ -13,6 +13,7 @@ use async_nats::jetstream;
 use bytes::Bytes;
 use futures::StreamExt;
 use patrolchat_model::{FeedError, FeedEvent, subjects};
+use rand::RngExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -81,8 +82,6 @@ pub async fn run(
         url: cfg.feed_url.clone(),
         user_agent: crate::user_agent(&cfg.contact),
         read_timeout: cfg.read_timeout,
-        backoff: cfg.backoff,
-        backoff_max: cfg.backoff_max,
     };
     // Fail on a bad URL now rather than in the reader task.
     drop(sse::open(&settings, None)?);
@@ -90,6 +89,8 @@ pub async fn run(
     let (tx, rx) = mpsc::channel(1024);
     let reader = Reader {
         settings,
+        backoff: cfg.backoff,
+        backoff_max: cfg.backoff_max,
         wikis: cfg.wikis.iter().cloned().collect(),
         max_event_bytes: cfg.max_event_bytes,
         metrics: Arc::clone(&metrics),
@@ -99,7 +100,8 @@ pub async fn run(
     let publisher = Publisher::new(js, Duration::from_secs(10), Arc::clone(&metrics));
     let result = publish_loop(publisher, rx, &resume, &cfg, &shutdown).await;
     reader.abort();
-    let _ = client.flush().await;
+    // Bounded: NATS may be gone, and shutdown must not wait for it.
+    let _ = tokio::time::timeout(Duration::from_secs(2), client.flush()).await;
     result
 }
 
@@ -125,7 +127,11 @@ async fn publish_loop(
                 }
             }
             work = rx.recv(), if open && publisher.len() < cfg.in_flight => match work {
-                Some(work) => publisher.submit(work).await,
+                // Sending waits while NATS is away; shutdown must not.
+                Some(work) => tokio::select! {
+                    () = publisher.submit(work) => {}
+                    () = shutdown.cancelled() => open = false,
+                },
                 None => open = false,
             },
             _ = save_tick.tick() => save(resume, &acked, &mut saved).await,
@@ -161,20 +167,25 @@ async fn publish_loop(
     Ok(())
 }
 
+/// Saves the position if it moved. Bounded in time: with NATS away the
+/// write cannot succeed, and the loop must keep answering shutdown.
 async fn save(resume: &ResumeStore, acked: &Option<String>, saved: &mut Option<String>) {
     if acked == saved {
         return;
     }
     let Some(id) = acked else { return };
-    match resume.save(id).await {
-        Ok(()) => *saved = Some(id.clone()),
-        Err(error) => warn!(%error, "could not save the resume position; will retry"),
+    match tokio::time::timeout(Duration::from_secs(2), resume.save(id)).await {
+        Ok(Ok(())) => *saved = Some(id.clone()),
+        Ok(Err(error)) => warn!(%error, "could not save the resume position; will retry"),
+        Err(_) => warn!("saving the resume position timed out; will retry"),
     }
 }
 
 /// The reading half: feed → parsed, classified [`Work`].
 struct Reader {
     settings: FeedSettings,
+    backoff: Duration,
+    backoff_max: Duration,
     wikis: HashSet<String>,
     max_event_bytes: usize,
     metrics: Arc<IngestMetrics>,
@@ -184,6 +195,7 @@ impl Reader {
     async fn run(self, start: Option<String>, tx: mpsc::Sender<Work>, shutdown: CancellationToken) {
         let mut last_id = start;
         let mut connections: u64 = 0;
+        let mut backoff = Backoff::new(self.backoff, self.backoff_max);
         'feed: loop {
             let mut stream = match sse::open(&self.settings, last_id.clone()) {
                 Ok(s) => s,
@@ -192,6 +204,7 @@ impl Reader {
                     break;
                 }
             };
+            let mut delivered = false;
             loop {
                 let item = tokio::select! {
                     () = shutdown.cancelled() => break 'feed,
@@ -215,7 +228,15 @@ impl Reader {
                         self.metrics.stream_error(&error.reason());
                         warn!(%error, resume_from = ?last_id, "feed connection lost; reconnecting");
                     }
-                    FeedItem::Event { id, data } => {
+                    FeedItem::Event { id, data, retry } => {
+                        if !delivered {
+                            // A connection that delivers is a good one.
+                            delivered = true;
+                            backoff.reset();
+                        }
+                        if let Some(ms) = retry {
+                            backoff.set_base(Duration::from_millis(ms));
+                        }
                         self.metrics.received.inc();
                         if id.is_some() {
                             last_id.clone_from(&id);
@@ -228,13 +249,12 @@ impl Reader {
                     }
                 }
             }
-            // The client gave up on this stream (a redirect loop, say):
-            // start a new one after the longest backoff.
             self.metrics.connected.set(0);
-            warn!(delay = ?self.settings.backoff_max, "feed client closed; starting a new one");
+            let delay = backoff.next_delay();
+            debug!(?delay, "waiting before reconnecting");
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(self.settings.backoff_max) => {}
+                () = tokio::time::sleep(delay) => {}
             }
         }
         self.metrics.connected.set(0);
@@ -292,4 +312,79 @@ fn excerpt(s: &str) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// Jittered exponential backoff between feed connections.
+#[derive(Debug)]
+struct Backoff {
+    base: Duration,
+    floor: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    fn new(base: Duration, max: Duration) -> Self {
+        let max = max.max(base);
+        Self {
+            base,
+            floor: base.min(Duration::from_millis(100)),
+            max,
+            next: base,
+        }
+    }
+
+    /// A delay between half and all of the current one; the next doubles.
+    fn next_delay(&mut self) -> Duration {
+        let current = self.next;
+        self.next = (self.next * 2).min(self.max);
+        rand::rng().random_range(current / 2..=current)
+    }
+
+    /// Back to the base delay after a connection that delivered events.
+    fn reset(&mut self) {
+        self.next = self.base;
+    }
+
+    /// The server's `retry:` field, kept within the configured bounds so a
+    /// feed can neither stall ingest nor make it hammer the server.
+    fn set_base(&mut self, retry: Duration) {
+        self.base = retry.clamp(self.floor, self.max);
+        self.next = self.base;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap_and_resets() {
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(8));
+        let mut caps = Vec::new();
+        for _ in 0..6 {
+            let d = b.next_delay();
+            caps.push(d);
+        }
+        let bounds = [1, 2, 4, 8, 8, 8];
+        for (d, cap) in caps.iter().zip(bounds) {
+            let cap = Duration::from_secs(cap);
+            assert!(
+                *d <= cap && *d >= cap / 2,
+                "{d:?} outside {:?}..={cap:?}",
+                cap / 2
+            );
+        }
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_server_retry_is_kept_within_bounds() {
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+        b.set_base(Duration::from_secs(600));
+        assert!(b.next_delay() <= Duration::from_secs(60));
+        b.set_base(Duration::ZERO);
+        assert!(b.next_delay() >= Duration::from_millis(50));
+    }
 }

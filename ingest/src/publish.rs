@@ -178,8 +178,7 @@ impl Publisher {
                     Err(error) => {
                         tracing::warn!(%error, msg_id = ?front.out.as_ref().map(|o| &o.msg_id), "acknowledgement failed; retrying");
                         front.state = State::Retry;
-                        self.backoff = (self.backoff * 2).clamp(BACKOFF_MIN, BACKOFF_MAX);
-                        self.retry_at = Instant::now() + self.backoff;
+                        self.fail();
                     }
                 },
                 State::Retry => {
@@ -189,12 +188,21 @@ impl Publisher {
                     };
                     self.metrics.publish_retries.inc();
                     let state = self.send(&out).await;
+                    if matches!(state, State::Retry) {
+                        self.fail();
+                    }
                     if let Some(front) = self.window.front_mut() {
                         front.state = state;
                     }
                 }
             }
         }
+    }
+
+    /// Lengthens the wait before the next retry while NATS keeps failing.
+    fn fail(&mut self) {
+        self.backoff = (self.backoff * 2).clamp(BACKOFF_MIN, BACKOFF_MAX);
+        self.retry_at = Instant::now() + self.backoff;
     }
 
     fn pop_done(&mut self) -> Progress {

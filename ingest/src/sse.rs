@@ -1,10 +1,12 @@
 //! The EventStreams client.
 //!
 //! A thin layer over eventsource-client that yields [`FeedItem`]s: events,
-//! comments, connections and classified errors. Errors are not the end of
-//! the stream: the client reconnects (with jittered exponential backoff and
-//! the last event id it saw) only while it is polled, so callers keep
-//! polling after an error.
+//! comments, connections and classified errors. One stream is one
+//! connection: the client's own reconnection is off, because it hides
+//! connection failures (a server that never answers is retried silently)
+//! and lets a server's `retry:` field set any delay. The caller reconnects
+//! with its own backoff. After an error, keep polling until the stream
+//! ends: events parsed before the error are still delivered.
 
 use std::time::Duration;
 
@@ -22,10 +24,6 @@ pub struct FeedSettings {
     pub user_agent: String,
     /// Socket read timeout; the feed sends no heartbeats.
     pub read_timeout: Duration,
-    /// First reconnect delay.
-    pub backoff: Duration,
-    /// Longest reconnect delay.
-    pub backoff_max: Duration,
 }
 
 /// One thing the feed said.
@@ -42,10 +40,12 @@ pub enum FeedItem {
         id: Option<String>,
         /// The `data` payload.
         data: String,
+        /// The reconnection time the server asked for, in milliseconds.
+        retry: Option<u64>,
     },
     /// A comment line (a heartbeat, for servers that send them).
     Comment,
-    /// The connection failed or ended; the client will reconnect.
+    /// The connection failed or ended; the stream ends after it.
     Error(StreamError),
 }
 
@@ -169,11 +169,8 @@ pub fn open(
         .header("Accept", "text/event-stream")
         .map_err(bad)?
         .reconnect(
-            es::ReconnectOptions::reconnect(true)
-                .retry_initial(true)
-                .delay(settings.backoff)
-                .backoff_factor(2)
-                .delay_max(settings.backoff_max)
+            es::ReconnectOptions::reconnect(false)
+                .retry_initial(false)
                 .build(),
         );
     if let Some(id) = last_event_id.filter(|id| !id.is_empty()) {
@@ -191,6 +188,7 @@ fn items(stream: impl Stream<Item = es::Result<es::SSE>>) -> impl Stream<Item = 
         Ok(es::SSE::Event(ev)) => FeedItem::Event {
             id: ev.id,
             data: ev.data,
+            retry: ev.retry,
         },
         Ok(es::SSE::Comment(_)) => FeedItem::Comment,
         Err(e) => FeedItem::Error(StreamError::from_client(e)),

@@ -187,10 +187,18 @@ impl FeedEvent {
     /// A [`FeedError`] naming why the event is not accepted; canary events
     /// give [`FeedError::Canary`].
     pub fn parse(payload: &[u8]) -> Result<Self, FeedError> {
+        if !starts_with_brace(payload) {
+            // Derived deserialisers would read an array as a struct in field
+            // order; anything but an object is refused here.
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(payload) {
+                    Ok(_) => FeedError::NotAnObject,
+                    Err(e) => FeedError::InvalidJson(e.to_string()),
+                },
+            );
+        }
         let env: Envelope<'_> = serde_json::from_slice(payload).map_err(|e| {
-            if e.is_data() && !starts_with_brace(payload) {
-                FeedError::NotAnObject
-            } else if e.is_data() {
+            if e.is_data() {
                 FeedError::Malformed(e.to_string())
             } else {
                 FeedError::InvalidJson(e.to_string())
@@ -310,6 +318,12 @@ mod tests {
             ("", "invalid_json"),
             ("[1,2,3]", "not_an_object"),
             ("42", "not_an_object"),
+            ("[]", "not_an_object"),
+            (
+                r#"["/mediawiki/recentchange/1.0.0",{"id":"x","domain":"canary"}]"#,
+                "not_an_object",
+            ),
+            ("[1,", "invalid_json"),
             (r#"{"type":"edit","wiki":"enwiki"}"#, "missing_meta"),
             (
                 r#"{"meta":{"id":"x","domain":"en.wikipedia.org"},"type":"teleport","wiki":"enwiki"}"#,
