@@ -9,6 +9,8 @@
 //!
 //! Layout:
 //! - [`ids`]: validated newtypes ([`WikiId`], [`ItemId`]).
+//! - [`item`]: items, episodes' revisions, and [`item::Activity`].
+//! - [`keys`]: Redis key names.
 //! - [`recentchange`]: `mediawiki/recentchange/1.0.0` events.
 //! - [`revision`]: `mediawiki/revision/create` events.
 //! - [`feed`]: what arrives on the wire: the envelope read first, the
@@ -18,6 +20,8 @@
 
 pub mod feed;
 pub mod ids;
+pub mod item;
+pub mod keys;
 pub mod recentchange;
 pub mod revision;
 pub mod subjects;

@@ -1,0 +1,251 @@
+//! Items: the units of work in a workflow queue, and what happens to them.
+//!
+//! An item is an *episode*: consecutive edits by one user to one page
+//! within a window share an item, newest revision first. A page creation,
+//! a log entry, or a person's escalation is an item of its own. Items
+//! travel on `WORK` (`wf.<workflow>.<wiki>`); what happens to them travels
+//! on `ACTIVITY` (`act.<wiki>.<item>`) as [`Activity`] events whose `type`
+//! is also the WebSocket message type of the api.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ItemId, WikiId};
+
+/// Who performed the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PerformerKind {
+    /// An anonymous editor, known by IP address (v4 or v6).
+    Ip,
+    /// A temporary account (`~2025-12345-67`).
+    Temporary,
+    /// A registered account.
+    Account,
+}
+
+impl PerformerKind {
+    /// Classifies a user name as the feed gives it.
+    pub fn of(user: &str) -> Self {
+        if user.parse::<std::net::IpAddr>().is_ok() {
+            Self::Ip
+        } else if user.starts_with('~') {
+            Self::Temporary
+        } else {
+            Self::Account
+        }
+    }
+}
+
+/// What started an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    /// Edits to an existing page (an episode).
+    Edit,
+    /// A page creation.
+    New,
+    /// A log entry.
+    Log,
+    /// A person's escalation of another item.
+    Escalation,
+}
+
+/// One revision of an episode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Recent-change id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rc_id: Option<u64>,
+    /// The new revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev_id: Option<u64>,
+    /// The revision before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_rev_id: Option<u64>,
+    /// Unix time of the change.
+    pub timestamp: i64,
+    /// Bytes added (negative: removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_delta: Option<i64>,
+    /// Page length after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_length: Option<u64>,
+    /// Edit summary (wikitext, untrusted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Edit summary as HTML from the wiki (untrusted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parsedcomment: Option<String>,
+    /// Minor edit flag.
+    #[serde(default)]
+    pub minor: bool,
+    /// `meta.id` of the feed event.
+    pub event_id: String,
+}
+
+/// A log entry an item was made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Log id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<u64>,
+    /// `delete`, `block`, ...
+    pub log_type: String,
+    /// `delete`, `block`, `unblock`, ...
+    pub log_action: String,
+    /// Log parameters as the feed gave them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_params: Option<serde_json::Value>,
+}
+
+/// An item in a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// The id, e.g. `enwiki-1234567`.
+    pub id: ItemId,
+    /// The wiki.
+    pub wiki: WikiId,
+    /// The workflows the item is in (one event may enter several).
+    pub workflows: Vec<String>,
+    /// What started it.
+    pub kind: ItemKind,
+    /// Page title with namespace prefix.
+    pub title: String,
+    /// Page namespace.
+    pub namespace: i64,
+    /// `https://en.wikipedia.org`, for links to diffs and history.
+    pub server_url: String,
+    /// User name or IP of the performer.
+    pub user: String,
+    /// What kind of performer.
+    pub performer: PerformerKind,
+    /// The performer's edit count, when the revision-create twin told it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_count: Option<u64>,
+    /// The performer's groups, when the twin told them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Revisions of the episode, newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<Revision>,
+    /// The log entry, for items made from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogEntry>,
+    /// Urgency; queues sort by it, highest first.
+    pub priority: f64,
+    /// Revert risk from Lift Wing, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// The item this one was escalated from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked: Option<ItemId>,
+    /// Unix milliseconds when the item was made.
+    pub created_at: i64,
+}
+
+/// How an item was resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Fine as it is (patrolled).
+    Ok,
+    /// Reverted.
+    Reverted,
+    /// Handed to an admin workflow.
+    Escalated,
+    /// Another item covers it.
+    Duplicate,
+    /// The page was deleted.
+    Deleted,
+    /// The user was blocked.
+    Blocked,
+    /// The page was protected.
+    Protected,
+    /// Anything else.
+    Other,
+}
+
+/// Who did something.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Wiki user name.
+    pub name: String,
+    /// Whether it happened on the wiki (from the feed) rather than in patrolchat.
+    #[serde(default)]
+    pub on_wiki: bool,
+}
+
+/// Something that happened to an item; the `type` tag is the WebSocket
+/// message type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Activity {
+    /// A new item entered a workflow.
+    #[serde(rename = "item.new")]
+    New {
+        /// The item.
+        item: Box<Item>,
+    },
+    /// An open item changed: a revision joined the episode, a score arrived.
+    #[serde(rename = "item.updated")]
+    Updated {
+        /// The item as it is now.
+        item: Box<Item>,
+    },
+    /// An item was resolved.
+    #[serde(rename = "item.resolved")]
+    Resolved {
+        /// The item.
+        item: ItemId,
+        /// Its wiki.
+        wiki: WikiId,
+        /// Its workflows.
+        workflows: Vec<String>,
+        /// Who resolved it.
+        by: Actor,
+        /// How.
+        outcome: Outcome,
+        /// Free text (the log comment, a note).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// Unix milliseconds.
+        at: i64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn performers_are_told_apart_by_name() {
+        assert_eq!(PerformerKind::of("192.0.2.7"), PerformerKind::Ip);
+        assert_eq!(PerformerKind::of("2001:db8::1"), PerformerKind::Ip);
+        assert_eq!(
+            PerformerKind::of("~2025-12345-67"),
+            PerformerKind::Temporary
+        );
+        assert_eq!(PerformerKind::of("Alice"), PerformerKind::Account);
+        assert_eq!(PerformerKind::of("1.2.3"), PerformerKind::Account);
+    }
+
+    #[test]
+    fn activity_is_tagged_with_the_websocket_type() {
+        let a = Activity::Resolved {
+            item: ItemId::parse("enwiki-1").expect("valid"),
+            wiki: WikiId::parse("enwiki").expect("valid"),
+            workflows: vec!["patrol".into()],
+            by: Actor {
+                name: "Bob".into(),
+                on_wiki: true,
+            },
+            outcome: Outcome::Reverted,
+            note: None,
+            at: 0,
+        };
+        let v = serde_json::to_value(&a).expect("serialises");
+        assert_eq!(v["type"], "item.resolved");
+        assert_eq!(v["outcome"], "reverted");
+        assert_eq!(serde_json::from_value::<Activity>(v).expect("parses"), a);
+    }
+}
