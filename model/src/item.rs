@@ -24,16 +24,27 @@ pub enum PerformerKind {
 }
 
 impl PerformerKind {
-    /// Classifies a user name as the feed gives it.
+    /// Classifies a user name as the feed gives it: an IP address (either
+    /// family), a temporary account (leading `~`), or an account.
     pub fn of(user: &str) -> Self {
-        if user.parse::<std::net::IpAddr>().is_ok() {
-            Self::Ip
-        } else if user.starts_with('~') {
+        if user.starts_with('~') {
             Self::Temporary
+        } else if could_be_ip(user) && user.parse::<std::net::IpAddr>().is_ok() {
+            Self::Ip
         } else {
             Self::Account
         }
     }
+}
+
+/// A cheap filter before the full parse: an IP starts with a hex digit or
+/// `:` and is short. Most account names fail here.
+fn could_be_ip(user: &str) -> bool {
+    user.len() <= 45
+        && user
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| b.is_ascii_hexdigit() || b == b':')
 }
 
 /// What started an item.
