@@ -197,6 +197,16 @@ impl FeedEvent {
                 },
             );
         }
+        // Fast path: nearly every event is a well-formed recent change, so
+        // read it strictly first and only check what the envelope pass
+        // would have decided. Anything else (canaries, revision-create
+        // events, bad input) takes the classifying path below, which also
+        // names the error.
+        if let Ok(rc) = serde_json::from_slice::<RecentChange>(payload)
+            && accepted_recent_change(&rc)
+        {
+            return Ok(Self::RecentChange(Box::new(rc)));
+        }
         let env: Envelope<'_> = serde_json::from_slice(payload).map_err(|e| {
             if e.is_data() {
                 FeedError::Malformed(e.to_string())
@@ -275,6 +285,26 @@ impl FeedEvent {
     pub fn dt_millis(&self) -> Option<i64> {
         timestamp::parse_rfc3339_millis(self.meta().dt.as_deref()?)
     }
+}
+
+/// Whether a strictly parsed recent change passes every check of the
+/// classifying path: not a canary, not a revision-create event, a valid
+/// wiki, a non-empty `meta.id`.
+fn accepted_recent_change(rc: &RecentChange) -> bool {
+    let meta = &rc.meta;
+    let revision = rc
+        .schema
+        .as_deref()
+        .is_some_and(|s| s.starts_with("/mediawiki/revision/create"))
+        || meta.stream.as_deref() == Some("mediawiki.revision-create")
+        || meta
+            .schema_uri
+            .as_deref()
+            .is_some_and(|s| s.starts_with("mediawiki/revision/create"));
+    meta.domain.as_deref() != Some("canary")
+        && !revision
+        && WikiId::parse(&rc.wiki).is_ok()
+        && meta.id.as_deref().is_some_and(|id| !id.is_empty())
 }
 
 fn starts_with_brace(payload: &[u8]) -> bool {

@@ -1,0 +1,157 @@
+//! `patrolchat-bench`: patrolchat's benchmarks, run against real servers
+//! (nats-server, the replay server, the release `patrolchat` binary) on
+//! this machine, over loopback.
+//!
+//! Each benchmark is a subcommand; `all` runs every one and prints a single
+//! table. Run it from a release build, after building the release
+//! `patrolchat` binary it drives:
+//!
+//! ```text
+//! cargo build --release --bin patrolchat -p patrolchat-bench
+//! target/release/patrolchat-bench all        # or: tests/bench/run.sh
+//! cargo run --release -p patrolchat-bench -- ingest --seconds 20
+//! ```
+//!
+//! # Adding a benchmark
+//!
+//! Write a module with `async fn run(&Ctx) -> Result<Report, Error>`, add a
+//! variant to [`Bench`] (and to [`Bench::ALL`]), a subcommand to
+//! [`Command`], and the two match arms that connect them. `all` picks it up
+//! from [`Bench::ALL`].
+//!
+//! The process exits 0 when every benchmark ran, whether or not its targets
+//! were met (misses are marked `MISSED` in the table), and 1 when one could
+//! not run (a missing binary, a server that did not start).
+
+mod ingest;
+mod report;
+mod setup;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Report;
+use crate::setup::Ctx;
+
+/// What benchmarks return when they cannot run.
+pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// patrolchat's benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "patrolchat-bench", version, about)]
+struct Cli {
+    #[command(flatten)]
+    opts: Opts,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings shared by every benchmark.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Opts {
+    /// Length of each measuring window, in seconds.
+    #[arg(long, global = true, default_value_t = 10.0)]
+    pub(crate) seconds: f64,
+    /// Warm-up before each measuring window, in seconds.
+    #[arg(long, global = true, default_value_t = 2.0)]
+    pub(crate) warmup: f64,
+    /// `PATROLCHAT_INGEST_IN_FLIGHT` for the ingest process (its default when unset).
+    #[arg(long, global = true)]
+    pub(crate) in_flight: Option<usize>,
+}
+
+impl Opts {
+    pub(crate) fn window(&self) -> Duration {
+        Duration::from_secs_f64(self.seconds)
+    }
+
+    pub(crate) fn warmup(&self) -> Duration {
+        Duration::from_secs_f64(self.warmup)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ingest: events/s into JetStream against a JetStream ceiling, peak RSS,
+    /// and the SSE-and-parse path against a Python requests-sse consumer.
+    Ingest,
+    /// Every benchmark, one table.
+    All,
+}
+
+/// The benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bench {
+    Ingest,
+}
+
+impl Bench {
+    /// Every benchmark, in the order `all` runs them.
+    const ALL: &[Bench] = &[Bench::Ingest];
+
+    async fn run(self, ctx: &Ctx) -> Result<Report, Error> {
+        match self {
+            Self::Ingest => ingest::run(ctx).await,
+        }
+    }
+}
+
+impl Command {
+    fn benches(&self) -> &'static [Bench] {
+        match self {
+            Self::Ingest => &[Bench::Ingest],
+            Self::All => Bench::ALL,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "patrolchat-bench: this is a debug build, whose in-process figures mean nothing; \
+             run it with `cargo run --release -p patrolchat-bench -- ...` or tests/bench/run.sh"
+        );
+        return ExitCode::from(2);
+    }
+    if !(cli.opts.seconds > 0.0 && cli.opts.warmup >= 0.0) {
+        eprintln!("patrolchat-bench: --seconds must be positive and --warmup not negative");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("patrolchat-bench: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let ctx = match Ctx::new(cli.opts).await {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                eprintln!("patrolchat-bench: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut all = Report::default();
+        for bench in cli.command.benches() {
+            match bench.run(&ctx).await {
+                Ok(report) => all.extend(report),
+                Err(e) => {
+                    eprintln!("patrolchat-bench: {bench:?} failed: {e}");
+                    eprintln!("logs: {}", ctx.logs.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        println!("{}", ctx.header());
+        println!();
+        println!("{}", all.render());
+        ExitCode::SUCCESS
+    })
+}
