@@ -65,7 +65,7 @@ impl Ctx {
             .ok()
             .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
             .unwrap_or(100.0);
-        let mut ctx = Self {
+        let ctx = Self {
             opts,
             repo,
             patrolchat,
