@@ -10,6 +10,7 @@ use axum::routing::get;
 use clap::{Parser, Subcommand};
 use patrolchat_ingest::replay::{self, ReplayConfig};
 use patrolchat_ingest::{IngestConfig, IngestError, IngestMetrics};
+use patrolchat_router::{RouterConfig, RouterError, RouterMetrics};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -39,6 +40,8 @@ pub(crate) enum Command {
     All {
         #[command(flatten)]
         ingest: IngestConfig,
+        #[command(flatten)]
+        router: RouterConfig,
         /// Address of the HTTP server (health, metrics, later the api).
         #[arg(long, env = "PATROLCHAT_HTTP_ADDR", default_value = "127.0.0.1:8080")]
         http_addr: SocketAddr,
@@ -46,7 +49,20 @@ pub(crate) enum Command {
     /// Feed → JetStream `RC`.
     Ingest(IngestConfig),
     /// `RC` → rules → `WORK` and Redis items.
-    Router,
+    Router {
+        /// NATS server with JetStream (2.10 or newer).
+        #[arg(
+            long,
+            env = "PATROLCHAT_NATS_URL",
+            default_value = "nats://127.0.0.1:4222"
+        )]
+        nats_url: String,
+        /// Where to serve Prometheus metrics; not served when unset.
+        #[arg(long, env = "PATROLCHAT_METRICS_ADDR")]
+        metrics_addr: Option<SocketAddr>,
+        #[command(flatten)]
+        router: RouterConfig,
+    },
     /// HTTP, WebSocket, bot SSE and the dashboard.
     Api,
     /// Serves a recorded corpus as an EventStreams-compatible SSE feed.
@@ -120,9 +136,14 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             tracker.wait().await;
             ingest_exit(result)
         }
-        Command::All { ingest, http_addr } => {
+        Command::All {
+            ingest,
+            router,
+            http_addr,
+        } => {
             let mut registry = Registry::default();
-            let metrics = IngestMetrics::register(&mut registry);
+            let ingest_metrics = IngestMetrics::register(&mut registry);
+            let router_metrics = RouterMetrics::register(&mut registry);
             let listener = match tokio::net::TcpListener::bind(http_addr).await {
                 Ok(l) => l,
                 Err(error) => {
@@ -134,11 +155,53 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 .route("/healthz", get(|| async { "ok" }));
             let tracker = TaskTracker::new();
             tracker.spawn(serve_http(listener, app, shutdown.clone()));
-            let result = patrolchat_ingest::run(ingest, metrics, shutdown.clone()).await;
+            let nats_url = ingest.nats_url.clone();
+            let ingest_task = patrolchat_ingest::run(ingest, ingest_metrics, shutdown.clone());
+            let router_task =
+                patrolchat_router::run(&nats_url, router, router_metrics, shutdown.clone());
+            let (ingest_result, router_result) = tokio::join!(
+                async {
+                    let r = ingest_task.await;
+                    shutdown.cancel();
+                    r
+                },
+                async {
+                    let r = router_task.await;
+                    shutdown.cancel();
+                    r
+                }
+            );
+            tracker.close();
+            tracker.wait().await;
+            match (ingest_exit(ingest_result), router_exit(router_result)) {
+                (code, _) if code != ExitCode::SUCCESS => code,
+                (_, code) => code,
+            }
+        }
+        Command::Router {
+            nats_url,
+            metrics_addr,
+            router,
+        } => {
+            let mut registry = Registry::default();
+            let metrics = RouterMetrics::register(&mut registry);
+            let tracker = TaskTracker::new();
+            if let Some(addr) = metrics_addr {
+                let listener = match tokio::net::TcpListener::bind(addr).await {
+                    Ok(l) => l,
+                    Err(error) => {
+                        tracing::error!(%error, %addr, "cannot bind PATROLCHAT_METRICS_ADDR");
+                        return ExitCode::from(2);
+                    }
+                };
+                let app = patrolchat_ingest::metrics::router(Arc::new(registry));
+                tracker.spawn(serve_http(listener, app, shutdown.clone()));
+            }
+            let result = patrolchat_router::run(&nats_url, router, metrics, shutdown.clone()).await;
             shutdown.cancel();
             tracker.close();
             tracker.wait().await;
-            ingest_exit(result)
+            router_exit(result)
         }
         Command::ReplayServer(cfg) => match replay::serve(cfg, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -147,9 +210,23 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Router | Command::Api | Command::Rebuild | Command::Export => {
+        Command::Api | Command::Rebuild | Command::Export => {
             tracing::error!(?command, "not available in this version of patrolchat");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn router_exit(result: Result<(), RouterError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is_config() => {
+            tracing::error!(%error, "refusing to start");
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            tracing::error!(%error, "router failed");
+            ExitCode::FAILURE
         }
     }
 }

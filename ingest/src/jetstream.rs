@@ -7,10 +7,6 @@ use async_nats::jetstream::{self, kv, stream};
 use bytes::Bytes;
 use patrolchat_model::subjects;
 
-/// Oldest nats-server that works: 2.9 answers the KV API in a shape
-/// async-nats no longer understands.
-pub const MIN_SERVER: (u32, u32) = (2, 10);
-
 /// Bucket holding ingest's feed positions.
 pub const RESUME_BUCKET: &str = "patrolchat_ingest";
 
@@ -26,7 +22,7 @@ pub enum NatsError {
         #[source]
         source: async_nats::ConnectError,
     },
-    /// The server is older than [`MIN_SERVER`].
+    /// The server is older than 2.10.
     #[error(
         "nats-server {found} at {url} is too old: patrolchat needs 2.10 or newer with JetStream \
          (Debian's 2.9 breaks the KV API); deploy/install-deps.sh installs a current one"
@@ -54,20 +50,11 @@ pub enum NatsError {
     Bucket(String),
 }
 
-/// Parses `major.minor.patch` (with an optional `v` and suffix).
-pub fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
-    let v = v.trim().trim_start_matches('v');
-    let mut parts = v.split(['.', '-', '+']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    Some((major, minor, patch))
-}
-
 /// Connects to NATS and checks that the server is recent and has JetStream.
 ///
 /// # Errors
-/// [`NatsError::Connect`], [`NatsError::ServerTooOld`] or [`NatsError::NoJetStream`].
+/// [`NatsError::Connect`], [`NatsError::ServerTooOld`] (older than
+/// [`subjects::MIN_NATS_SERVER`]) or [`NatsError::NoJetStream`].
 pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, NatsError> {
     let client = async_nats::ConnectOptions::new()
         .name(name)
@@ -89,9 +76,7 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, NatsEr
     // has greeted it; a flush waits for the connection and its INFO.
     let _ = tokio::time::timeout(Duration::from_secs(30), client.flush()).await;
     let info = client.server_info();
-    let too_old =
-        parse_version(&info.version).is_none_or(|(major, minor, _)| (major, minor) < MIN_SERVER);
-    if too_old {
+    if !subjects::server_supported(&info.version) {
         return Err(NatsError::ServerTooOld {
             url: url.to_owned(),
             found: info.version,
@@ -220,14 +205,6 @@ fn resume_key(feed_url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn versions_parse() {
-        assert_eq!(parse_version("2.9.10"), Some((2, 9, 10)));
-        assert_eq!(parse_version("v2.15.1"), Some((2, 15, 1)));
-        assert_eq!(parse_version("2.11.0-RC.1"), Some((2, 11, 0)));
-        assert_eq!(parse_version("garbage"), None);
-    }
 
     #[test]
     fn resume_keys_differ_per_feed_and_are_kv_safe() {

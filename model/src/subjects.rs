@@ -26,6 +26,25 @@ pub const WORK_ALL: &str = "wf.>";
 /// Filter of every `ACTIVITY` subject.
 pub const ACTIVITY_ALL: &str = "act.>";
 
+/// Oldest nats-server that works: 2.9 answers the KV API in a shape
+/// async-nats no longer understands.
+pub const MIN_NATS_SERVER: (u32, u32) = (2, 10);
+
+/// Parses a server version, `major.minor.patch` with an optional `v` and suffix.
+pub fn parse_server_version(v: &str) -> Option<(u32, u32, u32)> {
+    let v = v.trim().trim_start_matches('v');
+    let mut parts = v.split(['.', '-', '+']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+/// Whether a nats-server of this version is recent enough.
+pub fn server_supported(version: &str) -> bool {
+    parse_server_version(version).is_some_and(|(major, minor, _)| (major, minor) >= MIN_NATS_SERVER)
+}
+
 /// `rc.<wiki>.<kind>`.
 pub fn rc(wiki: &WikiId, kind: Kind) -> String {
     format!("rc.{wiki}.{}", kind.as_str())
@@ -45,6 +64,17 @@ pub fn activity(wiki: &WikiId, item: &ItemId) -> String {
 mod tests {
     use super::*;
     use crate::recentchange::RcType;
+
+    #[test]
+    fn server_versions_parse_and_2_9_is_too_old() {
+        assert_eq!(parse_server_version("2.9.10"), Some((2, 9, 10)));
+        assert_eq!(parse_server_version("v2.15.1"), Some((2, 15, 1)));
+        assert_eq!(parse_server_version("2.11.0-RC.1"), Some((2, 11, 0)));
+        assert_eq!(parse_server_version("garbage"), None);
+        assert!(!server_supported("2.9.10"));
+        assert!(server_supported("2.10.0"));
+        assert!(server_supported("3.0.0"));
+    }
 
     #[test]
     fn subjects_follow_the_contract() {

@@ -71,6 +71,112 @@ impl Replay {
     }
 }
 
+/// A running `patrolchat router`.
+pub struct Router {
+    pub guard: ChildGuard,
+    pub metrics_port: u16,
+}
+
+impl Router {
+    /// Starts a router on `nats` and `redis` with the shipped workflows;
+    /// `env` adds or overrides settings.
+    pub fn start(nats: &str, redis: &str, env: &[(&str, &str)]) -> Self {
+        let metrics_port = free_port();
+        let mut cmd = Command::new(bin());
+        cmd.arg("router")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("PATROLCHAT_NATS_URL", nats)
+            .env("PATROLCHAT_REDIS_URL", redis)
+            .env(
+                "PATROLCHAT_METRICS_ADDR",
+                format!("127.0.0.1:{metrics_port}"),
+            )
+            .env(
+                "PATROLCHAT_WORKFLOWS",
+                patrolchat_testkit::repo_root().join("deploy/workflows.toml"),
+            )
+            .env("PATROLCHAT_TWIN_WINDOW", "0");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::null()).stderr(log_file("router"));
+        let guard = ChildGuard::spawn("router", &mut cmd).expect("router starts");
+        wait_port(metrics_port);
+        Self {
+            guard,
+            metrics_port,
+        }
+    }
+
+    /// One sample's value, 0 when absent.
+    pub fn metric(&self, sample: &str) -> f64 {
+        metric(&scrape(self.metrics_port), sample)
+    }
+}
+
+/// Every message of a stream, as (subject, payload JSON).
+pub async fn stream_messages(nats: &str, name: &str) -> Vec<(String, serde_json::Value)> {
+    let client = async_nats::connect(nats).await.expect("connect to NATS");
+    let js = jetstream::new(client);
+    let Ok(mut stream) = js.get_stream(name).await else {
+        return Vec::new();
+    };
+    let total = stream.info().await.expect("stream info").state.messages;
+    if total == 0 {
+        return Vec::new();
+    }
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
+        .await
+        .expect("ordered consumer");
+    let mut messages = consumer.messages().await.expect("messages");
+    let mut out = Vec::new();
+    while (out.len() as u64) < total {
+        let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .expect("message within 10 s")
+            .expect("stream open")
+            .expect("message");
+        out.push((
+            msg.subject.to_string(),
+            serde_json::from_slice(&msg.payload).expect("JSON"),
+        ));
+    }
+    out
+}
+
+/// The corpus's unique events in the order the replay server serves them
+/// (files sorted by name, first occurrence of each `meta.id`).
+pub fn corpus_events() -> Vec<serde_json::Value> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(corpus_dir())
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("corpus file");
+        let lines: Vec<&str> = match path.extension().and_then(|e| e.to_str()) {
+            Some("jsonl") => text.lines().collect(),
+            Some("sse") => text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect(),
+            _ => continue,
+        };
+        for line in lines.into_iter().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            if seen.insert(v["meta"]["id"].as_str().expect("meta.id").to_owned()) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
 /// A running `patrolchat ingest`.
 pub struct Ingest {
     pub guard: ChildGuard,

@@ -1,0 +1,52 @@
+//! Settings of `patrolchat router`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn secs(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of seconds: {e}"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("{s:?} is not a non-negative number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// Settings of the router service (the NATS URL is shared with the
+/// other services and given to [`crate::run`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RouterConfig {
+    /// Redis holding the item projection.
+    #[arg(
+        long,
+        env = "PATROLCHAT_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    pub redis_url: String,
+    /// The workflows file; reloaded on SIGHUP and when it changes.
+    #[arg(
+        long,
+        env = "PATROLCHAT_WORKFLOWS",
+        default_value = "deploy/workflows.toml"
+    )]
+    pub workflows: PathBuf,
+    /// Seconds a recent change waits for its revision-create twin.
+    #[arg(long, env = "PATROLCHAT_TWIN_WINDOW", default_value = "1", value_parser = secs)]
+    pub twin_window: Duration,
+    /// Seconds within which consecutive edits by one user to one page join one item.
+    #[arg(long, env = "PATROLCHAT_EPISODE_WINDOW", default_value = "1800", value_parser = secs)]
+    pub episode_window: Duration,
+    /// Seconds items without discussion are kept (the wiki's recent-changes window).
+    #[arg(long, env = "PATROLCHAT_ITEM_RETENTION", default_value = "2592000", value_parser = secs)]
+    pub retention: Duration,
+    /// Durable consumer shared by router replicas.
+    #[arg(long, env = "PATROLCHAT_ROUTER_CONSUMER", default_value = "router")]
+    pub consumer: String,
+    /// Replicas of the `WORK` and `ACTIVITY` streams (3 in a cluster).
+    #[arg(long, env = "PATROLCHAT_STREAM_REPLICAS", default_value_t = 1)]
+    pub replicas: usize,
+    /// Seconds between checks of the workflows file for changes.
+    #[arg(long, env = "PATROLCHAT_WORKFLOWS_POLL", default_value = "2", value_parser = secs)]
+    pub workflows_poll: Duration,
+}

@@ -1,0 +1,595 @@
+//! `RC` → classify → `WORK` and Redis; resolution signals → `ACTIVITY`.
+//!
+//! Router replicas share one durable pull consumer, so each event is
+//! handled by one of them. A message is acknowledged only after everything
+//! it causes is in JetStream and Redis; a failure leaves it unacknowledged
+//! and it comes back. Every step is idempotent (deterministic item ids,
+//! JetStream dedupe ids, idempotent Redis writes), so a redelivery makes
+//! nothing twice.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::{self, AckKind, consumer, stream};
+use bytes::Bytes;
+use futures::StreamExt;
+use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
+use patrolchat_model::{
+    FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, keys, subjects,
+};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::classify::classify;
+use crate::config::RouterConfig;
+use crate::enriched::Enriched;
+use crate::join::Joiner;
+use crate::metrics::{KindLabel, RouterMetrics, WorkflowLabel};
+use crate::project::{Decision, ProjectError, Projection};
+use crate::signals::{Found, Signal, signals};
+use crate::workflows::{WorkflowSet, WorkflowsError};
+
+/// Why the router stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RouterError {
+    /// The workflows file is refused at start.
+    #[error(transparent)]
+    Workflows(#[from] WorkflowsError),
+    /// NATS cannot be used.
+    #[error("NATS: {0}")]
+    Nats(String),
+    /// The server is too old.
+    #[error("nats-server {found} is too old: patrolchat needs 2.10 or newer with JetStream")]
+    ServerTooOld {
+        /// Its version.
+        found: String,
+    },
+    /// Redis cannot be reached.
+    #[error(transparent)]
+    Redis(#[from] ProjectError),
+}
+
+impl RouterError {
+    /// Whether it is a configuration problem (exit code 2).
+    pub fn is_config(&self) -> bool {
+        matches!(self, Self::Workflows(_) | Self::ServerTooOld { .. })
+    }
+}
+
+/// A failure handling one message; it will be redelivered.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error(transparent)]
+    Redis(#[from] ProjectError),
+    #[error("publish: {0}")]
+    Publish(String),
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The `WORK` stream: items entering workflows, kept as long as items are.
+pub fn work_stream(retention: Duration, replicas: usize) -> stream::Config {
+    stream::Config {
+        name: subjects::WORK_STREAM.to_owned(),
+        description: Some("Items entering workflows, on wf.<workflow>.<wiki>".to_owned()),
+        subjects: vec![subjects::WORK_ALL.to_owned()],
+        max_age: retention,
+        duplicate_window: Duration::from_secs(300),
+        num_replicas: replicas,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    }
+}
+
+/// The `ACTIVITY` stream: the record of what happens to items, kept for good.
+pub fn activity_stream(replicas: usize) -> stream::Config {
+    stream::Config {
+        name: subjects::ACTIVITY_STREAM.to_owned(),
+        description: Some("What happens to items, on act.<wiki>.<item>".to_owned()),
+        subjects: vec![subjects::ACTIVITY_ALL.to_owned()],
+        duplicate_window: Duration::from_secs(300),
+        num_replicas: replicas,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    }
+}
+
+/// A recent change waiting to be handled, with its message.
+struct Pending {
+    msg: jetstream::Message,
+    rc: Box<RecentChange>,
+}
+
+struct Router {
+    js: jetstream::Context,
+    projection: Projection,
+    workflows: Arc<WorkflowSet>,
+    metrics: Arc<RouterMetrics>,
+}
+
+/// Runs the router until `shutdown` is cancelled.
+///
+/// # Errors
+/// [`RouterError`] when the workflows file, NATS or Redis cannot be used at start.
+pub async fn run(
+    nats_url: &str,
+    cfg: RouterConfig,
+    metrics: Arc<RouterMetrics>,
+    shutdown: CancellationToken,
+) -> Result<(), RouterError> {
+    let workflows = Arc::new(WorkflowSet::load(&cfg.workflows)?);
+    let client = async_nats::ConnectOptions::new()
+        .name("patrolchat-router")
+        .retry_on_initial_connect()
+        .max_reconnects(None)
+        .connect(nats_url)
+        .await
+        .map_err(|e| RouterError::Nats(e.to_string()))?;
+    let _ = tokio::time::timeout(Duration::from_secs(30), client.flush()).await;
+    let version = client.server_info().version;
+    if !subjects::server_supported(&version) {
+        return Err(RouterError::ServerTooOld { found: version });
+    }
+    let js = jetstream::new(client);
+    let nats = |e: &dyn std::fmt::Display| RouterError::Nats(e.to_string());
+    js.create_or_update_stream(work_stream(cfg.retention, cfg.replicas))
+        .await
+        .map_err(|e| nats(&e))?;
+    js.create_or_update_stream(activity_stream(cfg.replicas))
+        .await
+        .map_err(|e| nats(&e))?;
+    // Ingest creates RC; a router started first waits for it.
+    let rc = loop {
+        match js.get_stream(subjects::RC_STREAM).await {
+            Ok(rc) => break rc,
+            Err(error) => {
+                debug!(%error, "waiting for the RC stream");
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+        }
+    };
+    let consumer: consumer::PullConsumer = rc
+        .get_or_create_consumer(
+            &cfg.consumer,
+            consumer::pull::Config {
+                durable_name: Some(cfg.consumer.clone()),
+                description: Some("patrolchat router replicas".to_owned()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                max_ack_pending: 20_000,
+                filter_subject: subjects::RC_ALL.to_owned(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| nats(&e))?;
+    let projection = Projection::connect(&cfg.redis_url, cfg.episode_window, cfg.retention).await?;
+    info!(workflows = workflows.len(), file = %cfg.workflows.display(), "router starting");
+
+    let mut router = Router {
+        js,
+        projection,
+        workflows,
+        metrics,
+    };
+    let mut joiner: Joiner<Pending> = Joiner::new(cfg.twin_window);
+    let mut reload = Reload::new(cfg.workflows.clone(), cfg.workflows_poll);
+    'consume: loop {
+        let mut messages = match consumer.messages().await {
+            Ok(m) => m,
+            Err(error) => {
+                warn!(%error, "cannot consume RC; retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        loop {
+            let deadline = joiner
+                .next_deadline()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break 'consume,
+                Some(set) = reload.next() => router.workflows = set,
+                () = tokio::time::sleep_until(deadline) => {
+                    for p in joiner.expired(Instant::now()) {
+                        router.metrics.join_misses.inc();
+                        router.change(p, None).await;
+                    }
+                }
+                msg = messages.next() => match msg {
+                    Some(Ok(msg)) => router.message(msg, &mut joiner).await,
+                    Some(Err(error)) => debug!(%error, "consumer hiccup"),
+                    None => continue 'consume,
+                },
+            }
+        }
+    }
+    // Changes still waiting for a twin are not acknowledged: they come back
+    // to a replica that is running.
+    let waiting = joiner.drain().len();
+    info!(waiting, "router stopped");
+    Ok(())
+}
+
+impl Router {
+    async fn message(&mut self, msg: jetstream::Message, joiner: &mut Joiner<Pending>) {
+        self.metrics.events.inc();
+        let event = match FeedEvent::parse(&msg.payload) {
+            Ok(e) => e,
+            Err(error) => {
+                self.metrics.malformed.inc();
+                warn!(subject = %msg.subject, %error, "unreadable RC message skipped");
+                let _ = msg.ack().await;
+                return;
+            }
+        };
+        if let Some(dt) = event.dt_millis() {
+            self.metrics.lag_ms.set(now_ms() - dt);
+        }
+        let Ok(wiki) = event.wiki() else {
+            let _ = msg.ack().await;
+            return;
+        };
+        for found in signals(&event) {
+            if let Err(error) = self.apply(&wiki, &found).await {
+                self.retry(msg, &error).await;
+                return;
+            }
+        }
+        match event {
+            FeedEvent::Revision(rev) => {
+                let key = (rev.database.clone(), rev.rev_id);
+                if let Some((p, twin)) = joiner.offer_twin(Instant::now(), key, *rev) {
+                    self.metrics.join_hits.inc();
+                    self.change(p, Some(twin)).await;
+                }
+                let _ = msg.ack().await;
+            }
+            FeedEvent::RecentChange(rc) => {
+                let rev = rc
+                    .revision
+                    .and_then(|r| r.new)
+                    .filter(|_| matches!(rc.kind, RcType::Edit | RcType::New));
+                let p = Pending { msg, rc };
+                match rev {
+                    Some(rev) => {
+                        let key = (p.rc.wiki.clone(), rev);
+                        if let Some((p, twin)) = joiner.offer_change(Instant::now(), key, p) {
+                            if twin.is_some() {
+                                self.metrics.join_hits.inc();
+                            }
+                            self.change(p, twin).await;
+                        }
+                    }
+                    None => self.change(p, None).await,
+                }
+            }
+        }
+    }
+
+    async fn retry(&self, msg: jetstream::Message, error: &dyn std::fmt::Display) {
+        self.metrics.retries.inc();
+        warn!(%error, subject = %msg.subject, "handling failed; the event will come again");
+        let _ = msg
+            .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
+            .await;
+    }
+
+    /// Classifies a recent change and makes, extends or skips its item.
+    async fn change(&self, p: Pending, twin: Option<RevisionCreate>) {
+        match self.project(&p.rc, twin.as_ref()).await {
+            Ok(()) => {
+                let _ = p.msg.ack().await;
+            }
+            Err(error) => self.retry(p.msg, &error).await,
+        }
+    }
+
+    async fn project(
+        &self,
+        rc: &RecentChange,
+        twin: Option<&RevisionCreate>,
+    ) -> Result<(), StepError> {
+        let ev = Enriched { rc, revision: twin };
+        let class = classify(&self.workflows, &ev);
+        let Ok(wiki) = WikiId::parse(&rc.wiki) else {
+            return Ok(());
+        };
+        let candidate = match (rc.id, rc.log_id) {
+            (Some(id), _) => ItemId::for_recent_change(&wiki, id),
+            (None, Some(log)) => ItemId::for_log_entry(&wiki, log),
+            (None, None) => return Ok(()),
+        };
+        let (title, user) = (
+            rc.title.as_deref().unwrap_or_default(),
+            rc.user.as_deref().unwrap_or_default(),
+        );
+        let episode = (rc.kind == RcType::Edit && !title.is_empty() && !user.is_empty())
+            .then_some((&wiki, title, user));
+        match self
+            .projection
+            .decide(episode, &candidate, class.is_matched())
+            .await?
+        {
+            Decision::Nothing => {
+                self.metrics.unmatched.inc();
+            }
+            Decision::New(id) => {
+                let item = build_item(id, wiki, rc, twin, &class);
+                for wf in &item.workflows {
+                    self.metrics
+                        .classified
+                        .get_or_create(&WorkflowLabel {
+                            workflow: wf.clone(),
+                        })
+                        .inc();
+                }
+                let payload = Bytes::from(serde_json::to_vec(&item).unwrap_or_default());
+                let mut acks = Vec::new();
+                for wf in &item.workflows {
+                    let publish = PublishMessage::build()
+                        .payload(payload.clone())
+                        .message_id(format!("{}:{wf}", item.id));
+                    let ack = self
+                        .js
+                        .send_publish(subjects::work(wf, &item.wiki), publish)
+                        .await
+                        .map_err(|e| StepError::Publish(e.to_string()))?;
+                    acks.push(ack);
+                }
+                for ack in acks {
+                    ack.await.map_err(|e| StepError::Publish(e.to_string()))?;
+                }
+                self.projection.create(&item).await?;
+                self.metrics.items.inc();
+            }
+            Decision::Join(id) => {
+                let rev = revision(rc, twin);
+                let rev_id = rev.rev_id.unwrap_or_default();
+                if let Some(item) = self.projection.join(&id, &wiki, &rev).await? {
+                    let activity = Activity::Updated {
+                        item: Box::new(item),
+                    };
+                    self.activity(&wiki, &id, &activity, format!("{id}:rev:{rev_id}"))
+                        .await?;
+                }
+                self.metrics.episode_joins.inc();
+            }
+        }
+        Ok(())
+    }
+
+    async fn activity(
+        &self,
+        wiki: &WikiId,
+        id: &ItemId,
+        activity: &Activity,
+        dedupe: String,
+    ) -> Result<(), StepError> {
+        let payload = Bytes::from(serde_json::to_vec(activity).unwrap_or_default());
+        let publish = PublishMessage::build().payload(payload).message_id(dedupe);
+        self.js
+            .send_publish(subjects::activity(wiki, id), publish)
+            .await
+            .map_err(|e| StepError::Publish(e.to_string()))?
+            .await
+            .map_err(|e| StepError::Publish(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Resolves the items a signal closes: `ACTIVITY` first, then Redis.
+    async fn apply(&self, wiki: &WikiId, found: &Found) -> Result<(), StepError> {
+        let ids: Vec<ItemId> = match &found.signal {
+            Signal::Patrolled { rev_id } => self
+                .projection
+                .item_of_revision(wiki, *rev_id)
+                .await?
+                .into_iter()
+                .collect(),
+            Signal::Reverted { rev_ids } => {
+                let mut ids = Vec::new();
+                for r in rev_ids {
+                    if let Some(id) = self.projection.item_of_revision(wiki, *r).await?
+                        && !ids.contains(&id)
+                    {
+                        ids.push(id);
+                    }
+                }
+                ids
+            }
+            Signal::PageDeleted { title } | Signal::PageProtected { title } => {
+                self.projection
+                    .members(&keys::page_index(wiki, title))
+                    .await?
+            }
+            Signal::UserBlocked { user } => {
+                self.projection
+                    .members(&keys::user_index(wiki, user))
+                    .await?
+            }
+        };
+        for id in ids {
+            let Some((state, workflows)) = self.projection.state(&id).await? else {
+                continue;
+            };
+            if state != "open"
+                || found
+                    .signal
+                    .only_workflow()
+                    .is_some_and(|w| !workflows.iter().any(|x| x == w))
+            {
+                continue;
+            }
+            let at = now_ms();
+            let outcome = found.signal.outcome();
+            let activity = Activity::Resolved {
+                item: id.clone(),
+                wiki: wiki.clone(),
+                workflows,
+                by: Actor {
+                    name: found.by.clone(),
+                    on_wiki: true,
+                },
+                outcome,
+                note: found.note.clone(),
+                at,
+            };
+            self.activity(wiki, &id, &activity, format!("{id}:resolved"))
+                .await?;
+            let outcome = serde_json::to_value(outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            if self
+                .projection
+                .resolve(&id, &found.by, &outcome, at)
+                .await?
+            {
+                self.metrics
+                    .resolutions
+                    .get_or_create(&KindLabel {
+                        kind: found.signal.label().to_owned(),
+                    })
+                    .inc();
+                info!(item = %id, by = %found.by, signal = found.signal.label(), "resolved by the wiki");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn revision(rc: &RecentChange, twin: Option<&RevisionCreate>) -> Revision {
+    Revision {
+        rc_id: rc.id,
+        rev_id: rc.revision.and_then(|r| r.new).or(twin.map(|t| t.rev_id)),
+        old_rev_id: rc.revision.and_then(|r| r.old),
+        timestamp: rc.timestamp.unwrap_or_default(),
+        byte_delta: rc.byte_delta(),
+        new_length: rc.length.and_then(|l| l.new),
+        comment: rc.comment.clone(),
+        parsedcomment: rc.parsedcomment.clone(),
+        minor: rc.minor.unwrap_or(false),
+        event_id: rc.meta.id.clone().unwrap_or_default(),
+    }
+}
+
+fn build_item(
+    id: ItemId,
+    wiki: WikiId,
+    rc: &RecentChange,
+    twin: Option<&RevisionCreate>,
+    class: &crate::Classification,
+) -> Item {
+    let user = rc.user.clone().unwrap_or_default();
+    let performer = twin.and_then(|t| t.performer.as_ref());
+    let kind = match rc.kind {
+        RcType::New => ItemKind::New,
+        RcType::Log => ItemKind::Log,
+        _ => ItemKind::Edit,
+    };
+    let log = (rc.kind == RcType::Log).then(|| LogEntry {
+        log_id: rc.log_id,
+        log_type: rc.log_type.clone().unwrap_or_default(),
+        log_action: rc.log_action.clone().unwrap_or_default(),
+        log_params: rc.log_params.clone(),
+    });
+    Item {
+        id,
+        wiki,
+        workflows: class
+            .routes()
+            .iter()
+            .map(|r| r.workflow.to_string())
+            .collect(),
+        kind,
+        title: rc.title.clone().unwrap_or_default(),
+        namespace: rc.namespace.unwrap_or_default(),
+        server_url: rc.server_url.clone().unwrap_or_default(),
+        performer: if performer.and_then(|p| p.user_is_temp) == Some(true) {
+            PerformerKind::Temporary
+        } else {
+            PerformerKind::of(&user)
+        },
+        user,
+        edit_count: performer.and_then(|p| p.user_edit_count),
+        groups: performer.map(|p| p.user_groups.clone()).unwrap_or_default(),
+        revisions: if kind == ItemKind::Log {
+            Vec::new()
+        } else {
+            vec![revision(rc, twin)]
+        },
+        log,
+        priority: class
+            .routes()
+            .iter()
+            .map(|r| r.priority)
+            .fold(f64::MIN, f64::max)
+            .max(0.0),
+        score: None,
+        linked: None,
+        created_at: rc.timestamp.map_or_else(now_ms, |t| t * 1000),
+    }
+}
+
+/// Reloads the workflows file on SIGHUP and when its modification time
+/// changes; a bad file keeps the rules in force and says why.
+struct Reload {
+    path: PathBuf,
+    seen: Option<SystemTime>,
+    tick: tokio::time::Interval,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Reload {
+    fn new(path: PathBuf, poll: Duration) -> Self {
+        let seen = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        let mut tick = tokio::time::interval(poll.max(Duration::from_millis(50)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        Self {
+            path,
+            seen,
+            tick,
+            hup,
+        }
+    }
+
+    /// The next new rule set (pending until there is one).
+    async fn next(&mut self) -> Option<Arc<WorkflowSet>> {
+        loop {
+            let forced = tokio::select! {
+                _ = self.tick.tick() => false,
+                Some(()) = async { match self.hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
+            };
+            let modified = std::fs::metadata(&self.path)
+                .and_then(|m| m.modified())
+                .ok();
+            if !forced && modified == self.seen {
+                continue;
+            }
+            self.seen = modified;
+            match WorkflowSet::load(&self.path) {
+                Ok(set) => {
+                    info!(file = %self.path.display(), workflows = set.len(), "workflows reloaded");
+                    return Some(Arc::new(set));
+                }
+                Err(error) => {
+                    warn!(%error, "workflows file refused; the previous rules stay in force")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Resolution signals: what the wiki says is done.
+//!
+//! A pure step from a feed event to the signals it carries: a patrol log
+//! entry (the revision was patrolled), a revert (`rev_is_revert` with the
+//! reverted revisions, from the `revision-create` twin), a deletion, a
+//! block, a protection. The pipeline finds the items each signal closes.
+
+use patrolchat_model::item::Outcome;
+use patrolchat_model::{FeedEvent, RcType, RecentChange};
+
+/// Something the wiki did that closes items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// A revision was marked as patrolled.
+    Patrolled {
+        /// The revision.
+        rev_id: u64,
+    },
+    /// Revisions were reverted.
+    Reverted {
+        /// The reverted revisions.
+        rev_ids: Vec<u64>,
+    },
+    /// A page was deleted.
+    PageDeleted {
+        /// Its title.
+        title: String,
+    },
+    /// A user was blocked.
+    UserBlocked {
+        /// The user's name.
+        user: String,
+    },
+    /// A page was protected.
+    PageProtected {
+        /// Its title.
+        title: String,
+    },
+}
+
+impl Signal {
+    /// The outcome of the items it closes.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Self::Patrolled { .. } => Outcome::Ok,
+            Self::Reverted { .. } => Outcome::Reverted,
+            Self::PageDeleted { .. } => Outcome::Deleted,
+            Self::UserBlocked { .. } => Outcome::Blocked,
+            Self::PageProtected { .. } => Outcome::Protected,
+        }
+    }
+
+    /// The workflow whose items it closes, when it closes only one kind.
+    pub fn only_workflow(&self) -> Option<&'static str> {
+        match self {
+            Self::UserBlocked { .. } => Some("admin-block"),
+            Self::PageProtected { .. } => Some("admin-protect"),
+            _ => None,
+        }
+    }
+
+    /// Metric label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Patrolled { .. } => "patrolled",
+            Self::Reverted { .. } => "reverted",
+            Self::PageDeleted { .. } => "deleted",
+            Self::UserBlocked { .. } => "blocked",
+            Self::PageProtected { .. } => "protected",
+        }
+    }
+}
+
+/// A signal with who gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The signal.
+    pub signal: Signal,
+    /// The wiki user who acted.
+    pub by: String,
+    /// The log comment or edit summary.
+    pub note: Option<String>,
+}
+
+/// The signals an event carries (usually none).
+pub fn signals(event: &FeedEvent) -> Vec<Found> {
+    match event {
+        FeedEvent::RecentChange(rc) => log_signal(rc).into_iter().collect(),
+        FeedEvent::Revision(rev) => {
+            let Some(details) = rev
+                .rev_revert_details
+                .as_ref()
+                .filter(|_| rev.rev_is_revert == Some(true))
+            else {
+                return Vec::new();
+            };
+            if details.rev_reverted_revs.is_empty() {
+                return Vec::new();
+            }
+            vec![Found {
+                signal: Signal::Reverted {
+                    rev_ids: details.rev_reverted_revs.clone(),
+                },
+                by: rev
+                    .performer
+                    .as_ref()
+                    .map(|p| p.user_text.clone())
+                    .unwrap_or_default(),
+                note: rev.comment.clone(),
+            }]
+        }
+    }
+}
+
+fn log_signal(rc: &RecentChange) -> Option<Found> {
+    if rc.kind != RcType::Log {
+        return None;
+    }
+    let title = rc.title.clone()?;
+    let signal = match (rc.log_type.as_deref()?, rc.log_action.as_deref()?) {
+        ("patrol", "patrol") => Signal::Patrolled {
+            rev_id: patrolled_revision(rc.log_params.as_ref()?)?,
+        },
+        ("delete", "delete") => Signal::PageDeleted { title },
+        ("block", "block" | "reblock") => Signal::UserBlocked {
+            user: without_namespace(&title).to_owned(),
+        },
+        ("protect", "protect" | "modify") => Signal::PageProtected { title },
+        _ => return None,
+    };
+    Some(Found {
+        signal,
+        by: rc.user.clone().unwrap_or_default(),
+        note: rc.comment.clone().filter(|c| !c.is_empty()),
+    })
+}
+
+/// `curid` of a patrol entry: `{"curid": 5, ...}` (number or string), or
+/// the first element of the legacy positional array.
+fn patrolled_revision(params: &serde_json::Value) -> Option<u64> {
+    let v = match params {
+        serde_json::Value::Object(m) => m.get("curid").or_else(|| m.get("4::curid"))?,
+        serde_json::Value::Array(a) => a.first()?,
+        _ => return None,
+    };
+    v.as_u64().or_else(|| v.as_str()?.parse().ok())
+}
+
+/// `User:Alice` → `Alice`.
+fn without_namespace(title: &str) -> &str {
+    title.split_once(':').map_or(title, |(_, rest)| rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(log_type: &str, action: &str, title: &str, params: &str) -> FeedEvent {
+        // Built like the corpus's log events (see the deletion fixtures),
+        // with the type, action, title and parameters of each case.
+        let json = format!(
+            r#"{{"meta":{{"id":"x","domain":"en.wikipedia.org","dt":"2026-01-01T00:00:00Z"}},"type":"log","namespace":0,"title":"{title}","user":"Admin","wiki":"enwiki","log_type":"{log_type}","log_action":"{action}","log_params":{params},"comment":"because"}}"#
+        );
+        FeedEvent::parse(json.as_bytes()).expect("valid event")
+    }
+
+    #[test]
+    fn patrol_entries_name_the_patrolled_revision() {
+        for params in [
+            r#"{"curid":42,"previd":41,"auto":false}"#,
+            r#"{"curid":"42"}"#,
+            r#"["42","41","0"]"#,
+        ] {
+            let found = signals(&log("patrol", "patrol", "Page", params));
+            assert_eq!(found.len(), 1, "{params}");
+            assert_eq!(found[0].signal, Signal::Patrolled { rev_id: 42 });
+            assert_eq!(found[0].by, "Admin");
+        }
+    }
+
+    #[test]
+    fn deletions_blocks_and_protections_are_signals() {
+        assert_eq!(
+            signals(&log("delete", "delete", "Page", "[]"))[0].signal,
+            Signal::PageDeleted {
+                title: "Page".into()
+            }
+        );
+        assert_eq!(
+            signals(&log("block", "block", "User:Vandal", "{}"))[0].signal,
+            Signal::UserBlocked {
+                user: "Vandal".into()
+            }
+        );
+        assert_eq!(
+            signals(&log("protect", "protect", "Page", "{}"))[0].signal,
+            Signal::PageProtected {
+                title: "Page".into()
+            }
+        );
+        assert!(signals(&log("delete", "restore", "Page", "[]")).is_empty());
+        assert!(signals(&log("thanks", "thank", "User:X", "[]")).is_empty());
+    }
+
+    #[test]
+    fn reverts_come_from_the_twin() {
+        let rev = r#"{"$schema":"/mediawiki/revision/create/2.0.0","meta":{"id":"r","domain":"en.wikipedia.org","stream":"mediawiki.revision-create"},"database":"enwiki","rev_id":9,"rev_is_revert":true,"rev_revert_details":{"rev_revert_method":"rollback","rev_reverted_revs":[7,8]},"performer":{"user_text":"Rollbacker","user_groups":["rollbacker"]}}"#;
+        let found = signals(&FeedEvent::parse(rev.as_bytes()).expect("valid"));
+        assert_eq!(
+            found[0].signal,
+            Signal::Reverted {
+                rev_ids: vec![7, 8]
+            }
+        );
+        assert_eq!(found[0].by, "Rollbacker");
+        let not_revert = rev.replace(r#""rev_is_revert":true"#, r#""rev_is_revert":false"#);
+        assert!(signals(&FeedEvent::parse(not_revert.as_bytes()).expect("valid")).is_empty());
+    }
+}
