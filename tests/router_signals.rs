@@ -1,0 +1,356 @@
+//! Each resolution signal from the wiki closes the right items, records
+//! who acted on `ACTIVITY`, takes the item off its queues and frees its
+//! claim; a second router replica and a SIGKILL make nothing twice.
+//!
+//! The corpus has a few patrol and deletion entries but none that close an
+//! item, and no revision-create, block or protect events: the events here
+//! are derived from a recorded enwiki IP edit (polars-guide file) by
+//! changing ids, titles, users and types, and the log and revision-create
+//! events carry the fields of their real schemas.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{Ingest, Replay, Router, stream_messages};
+use patrolchat_model::item::{Item, ItemKind, PerformerKind};
+use patrolchat_model::{ItemId, WikiId, keys};
+use patrolchat_router::project::Projection;
+use patrolchat_testkit::{NatsServer, RedisServer, corpus_dir, wait_until_async};
+use redis::AsyncCommands;
+use serde_json::{Value, json};
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn base_edit() -> Value {
+    let text = std::fs::read_to_string(corpus_dir().join("polars-guide__data_wikimedia.jsonl"))
+        .expect("corpus file");
+    serde_json::from_str(text.lines().next().expect("a line")).expect("JSON")
+}
+
+/// An IP edit to `title`, rc id `rc`, revision `rev`.
+fn edit(rc: u64, rev: u64, title: &str, user: &str) -> Value {
+    let mut e = base_edit();
+    e["meta"]["id"] = format!("edit-{rc}").into();
+    e["meta"]["request_id"] = format!("req-{rc}").into();
+    e["id"] = rc.into();
+    e["revision"] = json!({"old": rev - 1, "new": rev});
+    e["title"] = title.into();
+    e["user"] = user.into();
+    e
+}
+
+/// A log entry, shaped like the corpus's delete and patrol entries.
+fn log(n: u64, log_type: &str, action: &str, title: &str, params: Value, by: &str) -> Value {
+    let mut e = base_edit();
+    for k in ["length", "revision", "minor", "notify_url"] {
+        e.as_object_mut().expect("object").remove(k);
+    }
+    e["meta"]["id"] = format!("log-{n}").into();
+    e["type"] = "log".into();
+    e["id"] = (900_000 + n).into();
+    e["title"] = title.into();
+    e["namespace"] = if title.starts_with("User:") { 2 } else { 0 }.into();
+    e["user"] = by.into();
+    e["log_id"] = n.into();
+    e["log_type"] = log_type.into();
+    e["log_action"] = action.into();
+    e["log_params"] = params;
+    e["comment"] = format!("{log_type} by {by}").into();
+    e
+}
+
+/// A revision-create event reverting `reverted` (schema mediawiki/revision/create/2.0.0).
+fn rollback(rev: u64, title: &str, reverted: &[u64], by: &str) -> Value {
+    json!({
+        "$schema": "/mediawiki/revision/create/2.0.0",
+        "meta": {"id": format!("rev-{rev}"), "dt": "2023-07-29T07:52:00Z", "domain": "en.wikipedia.org", "stream": "mediawiki.revision-create", "request_id": format!("req-rev-{rev}")},
+        "database": "enwiki", "page_id": 1, "page_title": title, "page_namespace": 0,
+        "rev_id": rev, "rev_parent_id": rev - 1, "rev_timestamp": "2023-07-29T07:52:00Z",
+        "rev_is_revert": true,
+        "rev_revert_details": {"rev_revert_method": "rollback", "rev_is_exact_revert": true, "rev_reverted_revs": reverted, "rev_original_rev_id": rev - 2},
+        "performer": {"user_text": by, "user_groups": ["*", "user", "rollbacker"], "user_is_bot": false, "user_id": 7, "user_edit_count": 12000}
+    })
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, events: &[Value]) -> PathBuf {
+    let path = dir.path().join(name);
+    let text: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).expect("serialise"))
+        .collect();
+    std::fs::write(&path, text.join("\n")).expect("write");
+    path
+}
+
+async fn redis(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis")
+}
+
+async fn state(r: &mut redis::aio::MultiplexedConnection, id: &str) -> Option<String> {
+    r.hget(keys::item(&ItemId::parse(id).expect("id")), "state")
+        .await
+        .expect("hget")
+}
+
+/// An escalation item, as the api makes one when a patroller escalates.
+fn escalation(id: &str, workflow: &str, title: &str, user: &str) -> Item {
+    Item {
+        id: ItemId::parse(id).expect("id"),
+        wiki: WikiId::parse("enwiki").expect("wiki"),
+        workflows: vec![workflow.into()],
+        kind: ItemKind::Escalation,
+        title: title.into(),
+        namespace: 0,
+        server_url: "https://en.wikipedia.org".into(),
+        user: user.into(),
+        performer: PerformerKind::of(user),
+        edit_count: None,
+        groups: Vec::new(),
+        revisions: Vec::new(),
+        log: None,
+        priority: 50.0,
+        score: None,
+        linked: None,
+        created_at: 1_690_617_099_000,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_wiki_signal_resolves_its_items_with_credit_and_frees_claims() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let phase1 = write(
+        &dir,
+        "edits.jsonl",
+        &[
+            edit(5001, 1001, "Patrolled page", "192.0.2.1"),
+            edit(5002, 2001, "Reverted page", "192.0.2.2"),
+            edit(5003, 3001, "Deleted page", "192.0.2.3"),
+            edit(5004, 4001, "Untouched page", "192.0.2.4"),
+        ],
+    );
+    let phase2 = write(
+        &dir,
+        "signals.jsonl",
+        &[
+            log(
+                1,
+                "patrol",
+                "patrol",
+                "Patrolled page",
+                json!({"curid": 1001, "previd": 1000, "auto": false}),
+                "Patroller",
+            ),
+            rollback(2002, "Reverted_page", &[2001], "Rollbacker"),
+            log(2, "delete", "delete", "Deleted page", json!([]), "Deleter"),
+            log(
+                3,
+                "block",
+                "block",
+                "User:192.0.2.9",
+                json!({"duration": "31 hours"}),
+                "Blocker",
+            ),
+            log(
+                4,
+                "protect",
+                "protect",
+                "Protected page",
+                json!({"description": "[edit=sysop]"}),
+                "Protector",
+            ),
+            // Not signals: a restore and a thanks entry.
+            log(
+                5,
+                "delete",
+                "restore",
+                "Untouched page",
+                json!([]),
+                "Someone",
+            ),
+            log(6, "thanks", "thank", "User:192.0.2.4", json!([]), "Someone"),
+        ],
+    );
+
+    let nats = NatsServer::start();
+    let redis_server = RedisServer::start();
+    let replay1 = Replay::start(&[phase1], &[]);
+    let _ingest1 = Ingest::start(&nats.url(), &replay1.url(), &[]);
+    let router = Router::start(&nats.url(), &redis_server.url(), &[]);
+    let items_made = || router.metric("patrolchat_router_items_total") >= 4.0;
+    wait_until_async(LONG, "four patrol items", || async { items_made() }).await;
+
+    // Claims on two items, and the admin items a block and a protection close.
+    let mut r = redis(&redis_server.url()).await;
+    for id in ["enwiki-5001", "enwiki-5002"] {
+        let _: () = r
+            .hset(
+                keys::claim(&ItemId::parse(id).expect("id")),
+                "holder",
+                "Alice",
+            )
+            .await
+            .expect("hset");
+    }
+    let projection = Projection::connect(
+        &redis_server.url(),
+        Duration::from_secs(60),
+        Duration::from_secs(3600),
+    )
+    .await
+    .expect("redis");
+    for item in [
+        escalation(
+            "enwiki-esc-1",
+            "admin-block",
+            "Vandalised page",
+            "192.0.2.9",
+        ),
+        escalation(
+            "enwiki-esc-2",
+            "admin-protect",
+            "Protected page",
+            "192.0.2.8",
+        ),
+        escalation("enwiki-esc-3", "admin-delete", "Other page", "192.0.2.9"),
+    ] {
+        let _: () = r
+            .hset(keys::item(&item.id), "state", "open")
+            .await
+            .expect("hset");
+        projection.create(&item).await.expect("create");
+    }
+
+    let replay2 = Replay::start(&[phase2], &[]);
+    let _ingest2 = Ingest::start(&nats.url(), &replay2.url(), &[]);
+    let resolved = || {
+        ["patrolled", "reverted", "deleted", "blocked", "protected"]
+            .iter()
+            .all(|k| {
+                router.metric(&format!(
+                    "patrolchat_router_resolutions_total{{kind=\"{k}\"}}"
+                )) == 1.0
+            })
+    };
+    wait_until_async(LONG, "one resolution per signal", || async { resolved() }).await;
+
+    let activity = stream_messages(&nats.url(), "ACTIVITY").await;
+    let resolutions: Vec<(String, String, String)> = activity
+        .iter()
+        .filter(|(_, a)| a["type"] == "item.resolved")
+        .map(|(_, a)| {
+            (
+                a["item"].as_str().unwrap_or_default().to_owned(),
+                a["by"]["name"].as_str().unwrap_or_default().to_owned(),
+                a["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let mut want = vec![
+        (
+            "enwiki-5001".to_owned(),
+            "Patroller".to_owned(),
+            "ok".to_owned(),
+        ),
+        ("enwiki-5002".into(), "Rollbacker".into(), "reverted".into()),
+        ("enwiki-5003".into(), "Deleter".into(), "deleted".into()),
+        ("enwiki-esc-1".into(), "Blocker".into(), "blocked".into()),
+        (
+            "enwiki-esc-2".into(),
+            "Protector".into(),
+            "protected".into(),
+        ),
+    ];
+    let mut got = resolutions.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(
+        got, want,
+        "one item.resolved per closed item, naming who acted"
+    );
+    assert!(
+        activity
+            .iter()
+            .filter(|(_, a)| a["type"] == "item.resolved")
+            .all(|(s, a)| *s == format!("act.enwiki.{}", a["item"].as_str().unwrap_or_default()))
+    );
+
+    for (id, _, _) in &want {
+        assert_eq!(state(&mut r, id).await.as_deref(), Some("resolved"), "{id}");
+    }
+    assert_eq!(
+        state(&mut r, "enwiki-5004").await.as_deref(),
+        Some("open"),
+        "an untouched item stays open"
+    );
+    assert_eq!(
+        state(&mut r, "enwiki-esc-3").await.as_deref(),
+        Some("open"),
+        "a block closes only admin-block items"
+    );
+    let queue: Vec<String> = r
+        .zrange(
+            keys::queue("patrol", &WikiId::parse("enwiki").expect("wiki")),
+            0,
+            -1,
+        )
+        .await
+        .expect("zrange");
+    assert_eq!(queue, ["enwiki-5004"], "resolved items leave the queue");
+    for id in ["enwiki-5001", "enwiki-5002"] {
+        let exists: bool = r
+            .exists(keys::claim(&ItemId::parse(id).expect("id")))
+            .await
+            .expect("exists");
+        assert!(!exists, "the claim on {id} is freed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_killed_mid_replay_beside_a_second_replica_makes_every_item_once() {
+    // 600 distinct IP edits, each an item of its own (distinct pages).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let edits: Vec<Value> = (0..600)
+        .map(|i| edit(10_000 + i, 100_000 + i, &format!("Page {i}"), "192.0.2.50"))
+        .collect();
+    let file = write(&dir, "many.jsonl", &edits);
+
+    let nats = NatsServer::start();
+    let redis_server = RedisServer::start();
+    let replay = Replay::start(&[file], &["--rate", "300"]);
+    let _ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+    let mut a = Router::start(&nats.url(), &redis_server.url(), &[]);
+    let b = Router::start(&nats.url(), &redis_server.url(), &[]);
+    let some = || {
+        a.metric("patrolchat_router_items_total") + b.metric("patrolchat_router_items_total")
+            >= 150.0
+    };
+    wait_until_async(LONG, "routers at work", || async { some() }).await;
+    a.guard.kill();
+    let nats_url = nats.url();
+    wait_until_async(LONG, "600 items on WORK", || {
+        let nats_url = nats_url.clone();
+        async move { stream_messages(&nats_url, "WORK").await.len() >= 600 }
+    })
+    .await;
+    let mut r = redis(&redis_server.url()).await;
+    let wiki = WikiId::parse("enwiki").expect("wiki");
+    wait_until_async(LONG, "600 items queued in Redis", || {
+        let mut r = r.clone();
+        let key = keys::queue("patrol", &wiki);
+        async move { r.zcard::<_, usize>(&key).await.unwrap_or(0) >= 600 }
+    })
+    .await;
+    let work = stream_messages(&nats.url(), "WORK").await;
+    let ids: std::collections::HashSet<&str> =
+        work.iter().filter_map(|(_, i)| i["id"].as_str()).collect();
+    assert_eq!(work.len(), 600, "no item published twice");
+    assert_eq!(ids.len(), 600, "no item missed");
+    let queued: usize = r.zcard(keys::queue("patrol", &wiki)).await.expect("zcard");
+    assert_eq!(queued, 600);
+}
