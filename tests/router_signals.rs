@@ -354,3 +354,112 @@ async fn a_router_killed_mid_replay_beside_a_second_replica_makes_every_item_onc
     let queued: usize = r.zcard(keys::queue("patrol", &wiki)).await.expect("zcard");
     assert_eq!(queued, 600);
 }
+
+fn classified(router: &Router, workflow: &str) -> f64 {
+    router.metric(&format!(
+        "patrolchat_router_classified_total{{workflow=\"{workflow}\"}}"
+    ))
+}
+
+#[test]
+fn a_malformed_workflows_file_is_refused_at_start_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("workflows.toml");
+    let good =
+        std::fs::read_to_string(patrolchat_testkit::repo_root().join("deploy/workflows.toml"))
+            .expect("defaults");
+    let lines = good.lines().count();
+    let bad = "[[workflow]]\nname = \"Bad Name\"\ntitle = \"t\"\ndescription = \"d\"\nkind = \"escalation\"\n";
+    std::fs::write(&path, format!("{good}\n{bad}")).expect("write");
+    let out = std::process::Command::new(common::bin())
+        .arg("router")
+        .env("PATROLCHAT_NATS_URL", "nats://127.0.0.1:9")
+        .env("PATROLCHAT_WORKFLOWS", &path)
+        .output()
+        .expect("router runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let at = format!("{}:{}", path.display(), lines + 3);
+    assert!(stderr.contains(&at), "expected {at} in: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_reload_keeps_the_old_rules_and_a_good_one_applies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("workflows.toml");
+    let good =
+        std::fs::read_to_string(patrolchat_testkit::repo_root().join("deploy/workflows.toml"))
+            .expect("defaults");
+    std::fs::write(&path, &good).expect("write");
+    let nats = NatsServer::start();
+    let redis_server = RedisServer::start();
+    let path_env = path.to_string_lossy().into_owned();
+    let mut router = Router::start(
+        &nats.url(),
+        &redis_server.url(),
+        &[
+            ("PATROLCHAT_WORKFLOWS", &path_env),
+            ("PATROLCHAT_WORKFLOWS_POLL", "0.05"),
+        ],
+    );
+
+    // The router starts once RC exists: feed it one IP edit first.
+    let first = write(
+        &dir,
+        "one.jsonl",
+        &[edit(7001, 70_001, "Page A", "192.0.2.70")],
+    );
+    let replay = Replay::start(&[first], &[]);
+    let _ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+    wait_until_async(LONG, "routed by the shipped rules", || async {
+        classified(&router, "patrol") == 1.0
+    })
+    .await;
+
+    std::fs::write(&path, "[[workflow]\nname = ").expect("write bad file");
+    let refused =
+        || router.metric("patrolchat_router_workflow_reloads_total{kind=\"refused\"}") >= 1.0;
+    wait_until_async(LONG, "bad reload refused", || async { refused() }).await;
+    assert!(
+        router.guard.try_wait().is_none(),
+        "the router keeps running"
+    );
+
+    // The old rules still route the next IP edit to patrol.
+    let second = write(
+        &dir,
+        "two.jsonl",
+        &[edit(7002, 70_002, "Page B", "192.0.2.71")],
+    );
+    let replay2 = Replay::start(&[second], &[]);
+    let _ingest2 = Ingest::start(&nats.url(), &replay2.url(), &[]);
+    wait_until_async(LONG, "routed by the old rules", || async {
+        classified(&router, "patrol") == 2.0
+    })
+    .await;
+
+    // A good file without patrol applies: the next IP edit enters nothing.
+    let without_patrol = good.replacen("name = \"patrol\"", "name = \"patrol-renamed\"", 1);
+    assert_ne!(
+        without_patrol, good,
+        "the default file names a patrol workflow"
+    );
+    std::fs::write(&path, without_patrol).expect("write good file");
+    let applied = || router.metric("patrolchat_router_workflow_reloads_total{kind=\"ok\"}") >= 1.0;
+    wait_until_async(LONG, "good reload applied", || async { applied() }).await;
+    let third = write(
+        &dir,
+        "three.jsonl",
+        &[edit(7003, 70_003, "Page C", "192.0.2.72")],
+    );
+    let replay3 = Replay::start(&[third], &[]);
+    let _ingest3 = Ingest::start(&nats.url(), &replay3.url(), &[]);
+    let renamed =
+        || router.metric("patrolchat_router_classified_total{workflow=\"patrol-renamed\"}") == 1.0;
+    wait_until_async(LONG, "routed by the new rules", || async { renamed() }).await;
+    assert_eq!(
+        classified(&router, "patrol"),
+        2.0,
+        "nothing more entered the old workflow"
+    );
+}

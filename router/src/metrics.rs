@@ -45,6 +45,8 @@ pub struct RouterMetrics {
     pub resolutions: Family<KindLabel, Counter>,
     /// Processing failures that will be retried (Redis or NATS away).
     pub retries: Counter,
+    /// Reloads of the workflows file, by result (`ok`, `refused`).
+    pub reloads: Family<KindLabel, Counter>,
     /// Seconds between `meta.dt` of the last event and its processing.
     pub lag_ms: Gauge,
 }
@@ -95,6 +97,11 @@ impl RouterMetrics {
             "retries",
             "Processing failures to be retried",
             m.retries.clone(),
+        );
+        r.register(
+            "workflow_reloads",
+            "Reloads of the workflows file, by result",
+            m.reloads.clone(),
         );
         r.register(
             "lag_milliseconds",

@@ -183,7 +183,11 @@ pub async fn run(
         metrics,
     };
     let mut joiner: Joiner<Pending> = Joiner::new(cfg.twin_window);
-    let mut reload = Reload::new(cfg.workflows.clone(), cfg.workflows_poll);
+    let mut reload = Reload::new(
+        cfg.workflows.clone(),
+        cfg.workflows_poll,
+        Arc::clone(&router.metrics),
+    );
     'consume: loop {
         let mut messages = match consumer.messages().await {
             Ok(m) => m,
@@ -548,19 +552,21 @@ fn build_item(
 /// changes; a bad file keeps the rules in force and says why.
 struct Reload {
     path: PathBuf,
+    metrics: Arc<RouterMetrics>,
     seen: Option<SystemTime>,
     tick: tokio::time::Interval,
     hup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Reload {
-    fn new(path: PathBuf, poll: Duration) -> Self {
+    fn new(path: PathBuf, poll: Duration, metrics: Arc<RouterMetrics>) -> Self {
         let seen = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut tick = tokio::time::interval(poll.max(Duration::from_millis(50)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         Self {
             path,
+            metrics,
             seen,
             tick,
             hup,
@@ -583,10 +589,20 @@ impl Reload {
             self.seen = modified;
             match WorkflowSet::load(&self.path) {
                 Ok(set) => {
+                    self.metrics
+                        .reloads
+                        .get_or_create(&KindLabel { kind: "ok".into() })
+                        .inc();
                     info!(file = %self.path.display(), workflows = set.len(), "workflows reloaded");
                     return Some(Arc::new(set));
                 }
                 Err(error) => {
+                    self.metrics
+                        .reloads
+                        .get_or_create(&KindLabel {
+                            kind: "refused".into(),
+                        })
+                        .inc();
                     warn!(%error, "workflows file refused; the previous rules stay in force")
                 }
             }
