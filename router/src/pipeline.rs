@@ -323,6 +323,11 @@ impl Router {
         );
         let episode = (rc.kind == RcType::Edit && !title.is_empty() && !user.is_empty())
             .then_some((&wiki, title, user));
+        if episode.is_none() && !class.is_matched() {
+            // Neither a new item nor part of an episode: Redis is not asked.
+            self.metrics.unmatched.inc();
+            return Ok(());
+        }
         match self
             .projection
             .decide(episode, &candidate, class.is_matched())
