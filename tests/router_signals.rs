@@ -463,3 +463,80 @@ async fn a_bad_reload_keeps_the_old_rules_and_a_good_one_applies() {
         "nothing more entered the old workflow"
     );
 }
+
+/// A revision-create twin of `edit(rc, rev, ..)` by an account with `edits` edits.
+fn twin(rev: u64, title: &str, user: &str, edits: u64) -> Value {
+    json!({
+        "$schema": "/mediawiki/revision/create/2.0.0",
+        "meta": {"id": format!("twin-{rev}"), "dt": "2023-07-29T07:51:39Z", "domain": "en.wikipedia.org", "stream": "mediawiki.revision-create"},
+        "database": "enwiki", "page_title": title, "page_namespace": 0, "rev_id": rev, "rev_parent_id": rev - 1,
+        "rev_is_revert": false,
+        "performer": {"user_text": user, "user_groups": ["*", "user"], "user_is_bot": false, "user_id": rev, "user_edit_count": edits}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twins_tell_new_accounts_apart_whichever_arrives_first() {
+    // Account edits (the recorded IP edit with an account name): only the
+    // twin's edit count can make them patrol work.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        &dir,
+        "twins.jsonl",
+        &[
+            twin(8001, "Page_1", "Newbie One", 3),
+            edit(8101, 8001, "Page 1", "Newbie One"),
+            edit(8102, 8002, "Page 2", "Newbie Two"),
+            twin(8002, "Page_2", "Newbie Two", 7),
+            edit(8103, 8003, "Page 3", "Veteran"),
+            twin(8003, "Page_3", "Veteran", 5000),
+            // No twin at all: classified alone after the window.
+            edit(8104, 8004, "Page 4", "Unknown Account"),
+        ],
+    );
+    let nats = NatsServer::start();
+    let redis_server = RedisServer::start();
+    let replay = Replay::start(&[file], &[]);
+    let _ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+    let router = Router::start(
+        &nats.url(),
+        &redis_server.url(),
+        &[("PATROLCHAT_TWIN_WINDOW", "2")],
+    );
+    let done = || {
+        router.metric("patrolchat_router_join_misses_total") == 1.0
+            && router.metric("patrolchat_router_join_hits_total") == 3.0
+    };
+    wait_until_async(LONG, "three joins and one miss", || async { done() }).await;
+    let settled = || router.metric("patrolchat_router_unmatched_total") == 2.0;
+    wait_until_async(
+        LONG,
+        "the veteran and the unknown account unmatched",
+        || async { settled() },
+    )
+    .await;
+
+    let work = stream_messages(&nats.url(), "WORK").await;
+    let mut got: Vec<(String, String, Option<u64>)> = work
+        .iter()
+        .map(|(s, i)| {
+            (
+                s.clone(),
+                i["id"].as_str().unwrap_or_default().to_owned(),
+                i["edit_count"].as_u64(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "wf.patrol.enwiki".to_owned(),
+                "enwiki-8101".to_owned(),
+                Some(3)
+            ),
+            ("wf.patrol.enwiki".into(), "enwiki-8102".into(), Some(7)),
+        ]
+    );
+}
