@@ -34,6 +34,8 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+// Parsed once at start; the size of the `all` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Ingest, router and api in one process (single machine).

@@ -46,6 +46,9 @@ pub struct RouterConfig {
     /// Replicas of the `WORK` and `ACTIVITY` streams (3 in a cluster).
     #[arg(long, env = "PATROLCHAT_STREAM_REPLICAS", default_value_t = 1)]
     pub replicas: usize,
+    /// Revert-risk scores from Lift Wing.
+    #[command(flatten)]
+    pub score: crate::score::ScoreConfig,
     /// Seconds between checks of the workflows file for changes.
     #[arg(long, env = "PATROLCHAT_WORKFLOWS_POLL", default_value = "2", value_parser = secs)]
     pub workflows_poll: Duration,

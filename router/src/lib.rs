@@ -11,6 +11,7 @@
 //! - [`join`]: the twin join window.
 //! - [`signals`]: resolution signals from the wiki (patrol, revert, delete, block, protect).
 //! - [`project`]: the item projection in Redis.
+//! - [`score`]: optional revert-risk scores from Lift Wing.
 //! - [`pipeline`]: `RC` → `WORK`, `ACTIVITY` and Redis, with replicas and reload.
 //! - [`config`], [`metrics`]: settings and Prometheus metrics.
 
@@ -21,6 +22,7 @@ pub mod join;
 pub mod metrics;
 pub mod pipeline;
 pub mod project;
+pub mod score;
 pub mod signals;
 pub mod workflows;
 

@@ -45,6 +45,8 @@ pub struct RouterMetrics {
     pub resolutions: Family<KindLabel, Counter>,
     /// Processing failures that will be retried (Redis or NATS away).
     pub retries: Counter,
+    /// Lift Wing scores, by result (`ok`, `error`, `dropped`).
+    pub scores: Family<KindLabel, Counter>,
     /// Reloads of the workflows file, by result (`ok`, `refused`).
     pub reloads: Family<KindLabel, Counter>,
     /// Seconds between `meta.dt` of the last event and its processing.
@@ -97,6 +99,11 @@ impl RouterMetrics {
             "retries",
             "Processing failures to be retried",
             m.retries.clone(),
+        );
+        r.register(
+            "liftwing_scores",
+            "Lift Wing scores, by result",
+            m.scores.clone(),
         );
         r.register(
             "workflow_reloads",

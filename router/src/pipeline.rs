@@ -109,6 +109,7 @@ struct Pending {
 
 struct Router {
     js: jetstream::Context,
+    scorer: Option<crate::score::Queue>,
     projection: Projection,
     workflows: Arc<WorkflowSet>,
     metrics: Arc<RouterMetrics>,
@@ -176,7 +177,49 @@ pub async fn run(
     let projection = Projection::connect(&cfg.redis_url, cfg.episode_window, cfg.retention).await?;
     info!(workflows = workflows.len(), file = %cfg.workflows.display(), "router starting");
 
+    let scorer = cfg.score.liftwing_url.clone().map(|url| {
+        let client = crate::score::LiftWing::new(
+            url,
+            Duration::from_secs_f64(cfg.score.liftwing_timeout.max(0.001)),
+        );
+        let (js, projection, m, m2) = (
+            js.clone(),
+            projection.clone(),
+            Arc::clone(&metrics),
+            Arc::clone(&metrics),
+        );
+        let weight = cfg.score.liftwing_weight;
+        let apply = move |job: crate::score::Job, p: f64| {
+            let (js, projection, m) = (js.clone(), projection.clone(), Arc::clone(&m));
+            async move {
+                match apply_score(&js, &projection, &job, p, weight).await {
+                    Ok(()) => m
+                        .scores
+                        .get_or_create(&KindLabel { kind: "ok".into() })
+                        .inc(),
+                    Err(error) => {
+                        warn!(%error, item = %job.item, "score not recorded");
+                        m.scores
+                            .get_or_create(&KindLabel {
+                                kind: "error".into(),
+                            })
+                            .inc()
+                    }
+                };
+            }
+        };
+        let on_error = move |job: &crate::score::Job, error: &crate::score::ScoreError| {
+            debug!(%error, item = %job.item, "no score from Lift Wing");
+            m2.scores
+                .get_or_create(&KindLabel {
+                    kind: "error".into(),
+                })
+                .inc();
+        };
+        crate::score::spawn(client, cfg.score.liftwing_concurrency, apply, on_error).0
+    });
     let mut router = Router {
+        scorer,
         js,
         projection,
         workflows,
@@ -364,6 +407,23 @@ impl Router {
                 }
                 self.projection.create(&item).await?;
                 self.metrics.items.inc();
+                if let (Some(scorer), Some(rev_id)) =
+                    (&self.scorer, item.revisions.first().and_then(|r| r.rev_id))
+                {
+                    let job = crate::score::Job {
+                        item: item.id.clone(),
+                        wiki: item.wiki.clone(),
+                        rev_id,
+                    };
+                    if !scorer.submit(job) {
+                        self.metrics
+                            .scores
+                            .get_or_create(&KindLabel {
+                                kind: "dropped".into(),
+                            })
+                            .inc();
+                    }
+                }
             }
             Decision::Join(id) => {
                 let rev = revision(rc, twin);
@@ -478,6 +538,38 @@ impl Router {
         }
         Ok(())
     }
+}
+
+/// Records a score: `ACTIVITY` first, then Redis.
+async fn apply_score(
+    js: &jetstream::Context,
+    projection: &Projection,
+    job: &crate::score::Job,
+    p: f64,
+    weight: f64,
+) -> Result<(), StepError> {
+    let Some(mut item) = projection.item(&job.item).await? else {
+        return Ok(());
+    };
+    if item.score.is_some() {
+        return Ok(());
+    }
+    item.score = Some(p);
+    item.priority += weight * p;
+    let activity = Activity::Updated {
+        item: Box::new(item.clone()),
+    };
+    let payload = Bytes::from(serde_json::to_vec(&activity).unwrap_or_default());
+    let publish = PublishMessage::build()
+        .payload(payload)
+        .message_id(format!("{}:score", item.id));
+    js.send_publish(subjects::activity(&item.wiki, &item.id), publish)
+        .await
+        .map_err(|e| StepError::Publish(e.to_string()))?
+        .await
+        .map_err(|e| StepError::Publish(e.to_string()))?;
+    projection.set_score(&item).await?;
+    Ok(())
 }
 
 fn revision(rc: &RecentChange, twin: Option<&RevisionCreate>) -> Revision {

@@ -252,6 +252,38 @@ impl Projection {
         Ok(Some(item))
     }
 
+    /// Records a score and the priority it gives, and re-sorts the
+    /// item's queues (only where it is still queued).
+    ///
+    /// # Errors
+    /// [`ProjectError`] when Redis fails.
+    pub async fn set_score(&self, item: &Item) -> Result<(), ProjectError> {
+        let ik = keys::item(&item.id);
+        let mut stored = item.clone();
+        stored.revisions.clear();
+        let mut p = redis::pipe();
+        p.atomic().hset_multiple(
+            &ik,
+            &[
+                ("json", serde_json::to_string(&stored).unwrap_or_default()),
+                ("priority", item.priority.to_string()),
+                ("score", item.score.unwrap_or_default().to_string()),
+            ],
+        );
+        let score = queue_score(item.priority, item.created_at);
+        for wf in &item.workflows {
+            p.cmd("ZADD")
+                .arg(keys::queue(wf, &item.wiki))
+                .arg("XX")
+                .arg(score)
+                .arg(item.id.as_str())
+                .ignore();
+        }
+        let mut c = self.conn.clone();
+        p.query_async::<()>(&mut c).await?;
+        Ok(())
+    }
+
     /// The open item holding a revision.
     ///
     /// # Errors

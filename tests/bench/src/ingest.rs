@@ -37,7 +37,7 @@ use crate::report::{Report, Row, thousands, verdict};
 use crate::setup::{Ctx, Measured, Replay, metric, scrape, wait_port};
 
 /// Publish acknowledgements the ceiling publisher keeps in flight.
-const CEILING_IN_FLIGHT: usize = 4096;
+pub(crate) const CEILING_IN_FLIGHT: usize = 4096;
 
 /// This process, as named in the CPU notes of the ceiling.
 const CEILING_PROC: &str = "patrolchat-bench (publisher)";
@@ -54,7 +54,7 @@ const TARGET_RSS_MB: f64 = 50.0;
 const TARGET_RATIO: f64 = 10.0;
 
 /// The `RC` stream exactly as ingest configures it by default.
-fn rc_stream() -> RcStream {
+pub(crate) fn rc_stream() -> RcStream {
     RcStream {
         max_age: Duration::from_secs(7 * 24 * 3600),
         duplicate_window: Duration::from_secs(300),
@@ -289,12 +289,12 @@ impl Corpus {
 }
 
 /// Messages in `RC`.
-async fn rc_messages(js: &jetstream::Context) -> Result<u64, Error> {
+pub(crate) async fn rc_messages(js: &jetstream::Context) -> Result<u64, Error> {
     let stream = js.get_stream(subjects::RC_STREAM).await?;
     Ok(stream.cached_info().state.messages)
 }
 
-async fn connect(url: &str) -> Result<async_nats::Client, Error> {
+pub(crate) async fn connect(url: &str) -> Result<async_nats::Client, Error> {
     Ok(async_nats::ConnectOptions::new()
         .name("patrolchat-bench")
         .connect(url)

@@ -10,6 +10,7 @@
 //! cargo build --release --bin patrolchat -p patrolchat-bench
 //! target/release/patrolchat-bench all        # or: tests/bench/run.sh
 //! cargo run --release -p patrolchat-bench -- ingest --seconds 20
+//! target/release/patrolchat-bench router
 //! ```
 //!
 //! # Adding a benchmark
@@ -25,6 +26,7 @@
 
 mod ingest;
 mod report;
+mod router;
 mod setup;
 
 use std::process::ExitCode;
@@ -60,6 +62,10 @@ pub(crate) struct Opts {
     /// `PATROLCHAT_INGEST_IN_FLIGHT` for the ingest process (its default when unset).
     #[arg(long, global = true)]
     pub(crate) in_flight: Option<usize>,
+    /// Events put in `RC` before the router's throughput is measured; the
+    /// window ends early when the router has taken them all.
+    #[arg(long, global = true, default_value_t = 200_000)]
+    pub(crate) router_events: u64,
 }
 
 impl Opts {
@@ -77,6 +83,9 @@ enum Command {
     /// Ingest: events/s into JetStream against a JetStream ceiling, peak RSS,
     /// and the SSE-and-parse path against a Python requests-sse consumer.
     Ingest,
+    /// Router: events/s classified and projected from a filled `RC` with the
+    /// shipped workflows plus 50 rules, and feed-to-Redis latency at 100 events/s.
+    Router,
     /// Every benchmark, one table.
     All,
 }
@@ -85,15 +94,17 @@ enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Bench {
     Ingest,
+    Router,
 }
 
 impl Bench {
     /// Every benchmark, in the order `all` runs them.
-    const ALL: &[Bench] = &[Bench::Ingest];
+    const ALL: &[Bench] = &[Bench::Ingest, Bench::Router];
 
     async fn run(self, ctx: &Ctx) -> Result<Report, Error> {
         match self {
             Self::Ingest => ingest::run(ctx).await,
+            Self::Router => router::run(ctx).await,
         }
     }
 }
@@ -102,6 +113,7 @@ impl Command {
     fn benches(&self) -> &'static [Bench] {
         match self {
             Self::Ingest => &[Bench::Ingest],
+            Self::Router => &[Bench::Router],
             Self::All => Bench::ALL,
         }
     }
@@ -116,8 +128,10 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if !(cli.opts.seconds > 0.0 && cli.opts.warmup >= 0.0) {
-        eprintln!("patrolchat-bench: --seconds must be positive and --warmup not negative");
+    if !(cli.opts.seconds > 0.0 && cli.opts.warmup >= 0.0 && cli.opts.router_events > 0) {
+        eprintln!(
+            "patrolchat-bench: --seconds and --router-events must be positive and --warmup not negative"
+        );
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
