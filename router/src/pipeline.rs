@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, AckKind, consumer, stream};
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
 use patrolchat_model::{
     FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, keys, subjects,
@@ -67,6 +67,9 @@ enum StepError {
     #[error("publish: {0}")]
     Publish(String),
 }
+
+/// Messages handled together at most.
+const BATCH: usize = 256;
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -251,13 +254,24 @@ pub async fn run(
                 () = shutdown.cancelled() => break 'consume,
                 Some(set) = reload.next() => router.workflows = set,
                 () = tokio::time::sleep_until(deadline) => {
-                    for p in joiner.expired(Instant::now()) {
-                        router.metrics.join_misses.inc();
-                        router.change(p, None).await;
-                    }
+                    let expired = joiner.expired(Instant::now());
+                    router.metrics.join_misses.inc_by(expired.len() as u64);
+                    router.changes(expired.into_iter().map(|p| (p, None)).collect()).await;
                 }
                 msg = messages.next() => match msg {
-                    Some(Ok(msg)) => router.message(msg, &mut joiner).await,
+                    Some(Ok(msg)) => {
+                        // Take every message already here (up to BATCH), so
+                        // that Redis and JetStream are asked once per batch.
+                        let mut ready = Vec::new();
+                        router.message(msg, &mut joiner, &mut ready).await;
+                        for _ in 1..BATCH {
+                            match messages.next().now_or_never() {
+                                Some(Some(Ok(msg))) => router.message(msg, &mut joiner, &mut ready).await,
+                                _ => break,
+                            }
+                        }
+                        router.changes(ready).await;
+                    }
                     Some(Err(error)) => debug!(%error, "consumer hiccup"),
                     None => continue 'consume,
                 },
@@ -272,7 +286,14 @@ pub async fn run(
 }
 
 impl Router {
-    async fn message(&mut self, msg: jetstream::Message, joiner: &mut Joiner<Pending>) {
+    /// Reads one message; the recent changes it lets go (itself, or one
+    /// joined with it) are pushed on `ready` for [`Router::changes`].
+    async fn message(
+        &mut self,
+        msg: jetstream::Message,
+        joiner: &mut Joiner<Pending>,
+        ready: &mut Vec<(Pending, Option<RevisionCreate>)>,
+    ) {
         self.metrics.events.inc();
         let event = match FeedEvent::parse(&msg.payload) {
             Ok(e) => e,
@@ -290,7 +311,12 @@ impl Router {
             let _ = msg.ack().await;
             return;
         };
-        for found in signals(&event) {
+        let found = signals(&event);
+        if !found.is_empty() {
+            // Signals read what earlier changes wrote: those go first.
+            self.changes(std::mem::take(ready)).await;
+        }
+        for found in found {
             if let Err(error) = self.apply(&wiki, &found).await {
                 self.retry(msg, &error).await;
                 return;
@@ -301,7 +327,7 @@ impl Router {
                 let key = (rev.database.clone(), rev.rev_id);
                 if let Some((p, twin)) = joiner.offer_twin(Instant::now(), key, *rev) {
                     self.metrics.join_hits.inc();
-                    self.change(p, Some(twin)).await;
+                    ready.push((p, Some(twin)));
                 }
                 let _ = msg.ack().await;
             }
@@ -318,10 +344,10 @@ impl Router {
                             if twin.is_some() {
                                 self.metrics.join_hits.inc();
                             }
-                            self.change(p, twin).await;
+                            ready.push((p, twin));
                         }
                     }
-                    None => self.change(p, None).await,
+                    None => ready.push((p, None)),
                 }
             }
         }
@@ -335,108 +361,150 @@ impl Router {
             .await;
     }
 
-    /// Classifies a recent change and makes, extends or skips its item.
-    async fn change(&self, p: Pending, twin: Option<RevisionCreate>) {
-        match self.project(&p.rc, twin.as_ref()).await {
+    /// Classifies recent changes and makes, extends or skips their items,
+    /// then acknowledges them all (or has them all come again).
+    async fn changes(&self, batch: Vec<(Pending, Option<RevisionCreate>)>) {
+        if batch.is_empty() {
+            return;
+        }
+        match self.project(&batch).await {
             Ok(()) => {
-                let _ = p.msg.ack().await;
+                for (p, _) in batch {
+                    let _ = p.msg.ack().await;
+                }
             }
-            Err(error) => self.retry(p.msg, &error).await,
+            Err(error) => {
+                for (p, _) in batch {
+                    self.retry(p.msg, &error).await;
+                }
+            }
         }
     }
 
-    async fn project(
-        &self,
-        rc: &RecentChange,
-        twin: Option<&RevisionCreate>,
-    ) -> Result<(), StepError> {
-        let ev = Enriched { rc, revision: twin };
-        let class = classify(&self.workflows, &ev);
-        let Ok(wiki) = WikiId::parse(&rc.wiki) else {
-            return Ok(());
-        };
-        let candidate = match (rc.id, rc.log_id) {
-            (Some(id), _) => ItemId::for_recent_change(&wiki, id),
-            (None, Some(log)) => ItemId::for_log_entry(&wiki, log),
-            (None, None) => return Ok(()),
-        };
-        let (title, user) = (
-            rc.title.as_deref().unwrap_or_default(),
-            rc.user.as_deref().unwrap_or_default(),
-        );
-        let episode = (rc.kind == RcType::Edit && !title.is_empty() && !user.is_empty())
-            .then_some((&wiki, title, user));
-        if episode.is_none() && !class.is_matched() {
-            // Neither a new item nor part of an episode: Redis is not asked.
-            self.metrics.unmatched.inc();
-            return Ok(());
+    async fn project(&self, batch: &[(Pending, Option<RevisionCreate>)]) -> Result<(), StepError> {
+        struct Asked<'a> {
+            rc: &'a RecentChange,
+            twin: Option<&'a RevisionCreate>,
+            wiki: WikiId,
+            candidate: ItemId,
+            episode: bool,
+            class: crate::Classification,
         }
-        match self
-            .projection
-            .decide(episode, &candidate, class.is_matched())
-            .await?
-        {
-            Decision::Nothing => {
+        let mut asked = Vec::new();
+        for (p, twin) in batch {
+            let rc = &*p.rc;
+            let twin = twin.as_ref();
+            let class = classify(&self.workflows, &Enriched { rc, revision: twin });
+            let Ok(wiki) = WikiId::parse(&rc.wiki) else {
+                continue;
+            };
+            let candidate = match (rc.id, rc.log_id) {
+                (Some(id), _) => ItemId::for_recent_change(&wiki, id),
+                (None, Some(log)) => ItemId::for_log_entry(&wiki, log),
+                (None, None) => continue,
+            };
+            let episode = rc.kind == RcType::Edit
+                && rc.title.as_deref().is_some_and(|t| !t.is_empty())
+                && rc.user.as_deref().is_some_and(|u| !u.is_empty());
+            if !episode && !class.is_matched() {
+                // Neither a new item nor part of an episode: Redis is not asked.
                 self.metrics.unmatched.inc();
+                continue;
             }
-            Decision::New(id) => {
-                let item = build_item(id, wiki, rc, twin, &class);
-                for wf in &item.workflows {
-                    self.metrics
-                        .classified
-                        .get_or_create(&WorkflowLabel {
-                            workflow: wf.clone(),
-                        })
-                        .inc();
+            asked.push(Asked {
+                rc,
+                twin,
+                wiki,
+                candidate,
+                episode,
+                class,
+            });
+        }
+        let requests: Vec<_> = asked
+            .iter()
+            .map(|a| {
+                let episode = a.episode.then(|| {
+                    (
+                        &a.wiki,
+                        a.rc.title.as_deref().unwrap_or_default(),
+                        a.rc.user.as_deref().unwrap_or_default(),
+                    )
+                });
+                (episode, &a.candidate, a.class.is_matched())
+            })
+            .collect();
+        let decisions = self.projection.decide_many(&requests).await?;
+        let mut items = Vec::new();
+        let mut joins = Vec::new();
+        let mut acks = Vec::new();
+        for (a, decision) in asked.iter().zip(decisions) {
+            match decision {
+                Decision::Nothing => {
+                    self.metrics.unmatched.inc();
                 }
-                let payload = Bytes::from(serde_json::to_vec(&item).unwrap_or_default());
-                let mut acks = Vec::new();
-                for wf in &item.workflows {
-                    let publish = PublishMessage::build()
-                        .payload(payload.clone())
-                        .message_id(format!("{}:{wf}", item.id));
-                    let ack = self
-                        .js
-                        .send_publish(subjects::work(wf, &item.wiki), publish)
-                        .await
-                        .map_err(|e| StepError::Publish(e.to_string()))?;
-                    acks.push(ack);
-                }
-                for ack in acks {
-                    ack.await.map_err(|e| StepError::Publish(e.to_string()))?;
-                }
-                self.projection.create(&item).await?;
-                self.metrics.items.inc();
-                if let (Some(scorer), Some(rev_id)) =
-                    (&self.scorer, item.revisions.first().and_then(|r| r.rev_id))
-                {
-                    let job = crate::score::Job {
-                        item: item.id.clone(),
-                        wiki: item.wiki.clone(),
-                        rev_id,
-                    };
-                    if !scorer.submit(job) {
+                Decision::New(id) => {
+                    let item = build_item(id, a.wiki.clone(), a.rc, a.twin, &a.class);
+                    for wf in &item.workflows {
                         self.metrics
-                            .scores
-                            .get_or_create(&KindLabel {
-                                kind: "dropped".into(),
+                            .classified
+                            .get_or_create(&WorkflowLabel {
+                                workflow: wf.clone(),
                             })
                             .inc();
                     }
+                    let payload = Bytes::from(serde_json::to_vec(&item).unwrap_or_default());
+                    for wf in &item.workflows {
+                        let publish = PublishMessage::build()
+                            .payload(payload.clone())
+                            .message_id(format!("{}:{wf}", item.id));
+                        let ack = self
+                            .js
+                            .send_publish(subjects::work(wf, &item.wiki), publish)
+                            .await
+                            .map_err(|e| StepError::Publish(e.to_string()))?;
+                        acks.push(ack);
+                    }
+                    items.push(item);
+                }
+                Decision::Join(id) => joins.push((a, id)),
+            }
+        }
+        for ack in acks {
+            ack.await.map_err(|e| StepError::Publish(e.to_string()))?;
+        }
+        self.projection.create_many(&items).await?;
+        self.metrics.items.inc_by(items.len() as u64);
+        for item in &items {
+            if let (Some(scorer), Some(rev_id)) =
+                (&self.scorer, item.revisions.first().and_then(|r| r.rev_id))
+            {
+                let job = crate::score::Job {
+                    item: item.id.clone(),
+                    wiki: item.wiki.clone(),
+                    rev_id,
+                };
+                if !scorer.submit(job) {
+                    self.metrics
+                        .scores
+                        .get_or_create(&KindLabel {
+                            kind: "dropped".into(),
+                        })
+                        .inc();
                 }
             }
-            Decision::Join(id) => {
-                let rev = revision(rc, twin);
-                let rev_id = rev.rev_id.unwrap_or_default();
-                if let Some(item) = self.projection.join(&id, &wiki, &rev).await? {
-                    let activity = Activity::Updated {
-                        item: Box::new(item),
-                    };
-                    self.activity(&wiki, &id, &activity, format!("{id}:rev:{rev_id}"))
-                        .await?;
-                }
-                self.metrics.episode_joins.inc();
+        }
+        // After the creations: an edit may join an item made in this batch.
+        for (a, id) in joins {
+            let rev = revision(a.rc, a.twin);
+            let rev_id = rev.rev_id.unwrap_or_default();
+            if let Some(item) = self.projection.join(&id, &a.wiki, &rev).await? {
+                let activity = Activity::Updated {
+                    item: Box::new(item),
+                };
+                self.activity(&a.wiki, &id, &activity, format!("{id}:rev:{rev_id}"))
+                    .await?;
             }
+            self.metrics.episode_joins.inc();
         }
         Ok(())
     }

@@ -74,6 +74,10 @@ pub fn queue_score(priority: f64, created_at_ms: i64) -> f64 {
     -p * 1e10 + (created_at_ms / 1000) as f64
 }
 
+/// One question for [`Projection::decide_many`]: the arguments of
+/// [`Projection::decide`].
+pub type Ask<'a> = (Option<(&'a WikiId, &'a str, &'a str)>, &'a ItemId, bool);
+
 /// The projection.
 #[derive(Clone)]
 pub struct Projection {
@@ -148,34 +152,91 @@ impl Projection {
         })
     }
 
+    /// Decides, in one round trip, what [`Projection::decide`] would decide
+    /// for each request in turn (the scripts run in order on the server).
+    ///
+    /// # Errors
+    /// [`ProjectError`] when Redis fails.
+    pub async fn decide_many(&self, requests: &[Ask<'_>]) -> Result<Vec<Decision>, ProjectError> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut p = redis::pipe();
+        p.load_script(&self.episode).ignore();
+        for (episode, candidate, matched) in requests {
+            let item_key = keys::item(candidate);
+            let ep_key =
+                episode.map_or_else(|| item_key.clone(), |(w, t, u)| keys::episode(w, t, u));
+            let mut inv = self.episode.prepare_invoke();
+            inv.key(&ep_key)
+                .key(&item_key)
+                .arg(candidate.as_str())
+                .arg(self.episode_window.as_millis() as u64)
+                .arg(u8::from(*matched))
+                .arg(self.retention.as_secs());
+            p.invoke_script(&inv);
+        }
+        let mut c = self.conn.clone();
+        let answers: Vec<(String, String)> = p.query_async(&mut c).await?;
+        Ok(answers
+            .into_iter()
+            .zip(requests)
+            .map(|((what, id), (_, candidate, _))| match what.as_str() {
+                "new" => Decision::New((*candidate).clone()),
+                "join" => ItemId::parse(&id).map_or(Decision::Nothing, Decision::Join),
+                _ => Decision::Nothing,
+            })
+            .collect())
+    }
+
     /// Writes a new item: its record, first revision, indexes and queues.
     ///
     /// # Errors
     /// [`ProjectError`] when Redis fails.
     pub async fn create(&self, item: &Item) -> Result<(), ProjectError> {
+        self.create_many(std::slice::from_ref(item)).await
+    }
+
+    /// Writes new items in one transaction.
+    ///
+    /// # Errors
+    /// [`ProjectError`] when Redis fails.
+    pub async fn create_many(&self, items: &[Item]) -> Result<(), ProjectError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut p = redis::pipe();
+        p.atomic();
+        for item in items {
+            self.add_item(&mut p, item);
+        }
+        let mut c = self.conn.clone();
+        p.query_async::<()>(&mut c).await?;
+        Ok(())
+    }
+
+    fn add_item(&self, p: &mut redis::Pipeline, item: &Item) {
         let ttl = self.retention.as_secs() as i64;
         let json = serde_json::to_string(item).unwrap_or_default();
         let id = item.id.as_str();
         let ik = keys::item(&item.id);
-        let mut p = redis::pipe();
-        p.atomic()
-            .hset_multiple(
-                &ik,
-                &[
-                    ("json", json.as_str()),
-                    ("workflows", &item.workflows.join(",")),
-                    ("wiki", item.wiki.as_str()),
-                    ("title", &item.title),
-                    ("user", &item.user),
-                    ("priority", &item.priority.to_string()),
-                    ("created_at", &item.created_at.to_string()),
-                ],
-            )
-            .ignore()
-            .expire(&ik, ttl)
-            .ignore();
+        p.hset_multiple(
+            &ik,
+            &[
+                ("json", json.as_str()),
+                ("workflows", &item.workflows.join(",")),
+                ("wiki", item.wiki.as_str()),
+                ("title", &item.title),
+                ("user", &item.user),
+                ("priority", &item.priority.to_string()),
+                ("created_at", &item.created_at.to_string()),
+            ],
+        )
+        .ignore()
+        .expire(&ik, ttl)
+        .ignore();
         for rev in &item.revisions {
-            self.add_revision(&mut p, &item.id, &item.wiki, rev, ttl);
+            self.add_revision(p, &item.id, &item.wiki, rev, ttl);
         }
         for (key, _) in [
             (keys::page_index(&item.wiki, &item.title), ()),
@@ -188,9 +249,6 @@ impl Projection {
             p.zadd(keys::queue(wf, &item.wiki), id, score).ignore();
             p.sadd(keys::queue_wikis(wf), item.wiki.as_str()).ignore();
         }
-        let mut c = self.conn.clone();
-        p.query_async::<()>(&mut c).await?;
-        Ok(())
     }
 
     fn add_revision(

@@ -169,7 +169,8 @@ fn report(
              acknowledgements; polled with pipelined ZSCOREs every {} ms on a connection of \
              its own, so each figure is late by up to the poll interval plus one Redis round \
              trip (~{:.2} ms here); min {:.1} ms, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
-             max {:.1} ms; {}",
+             max {:.1} ms; {} over 50 ms; {}; I/O pressure during the window (other \
+             work on the machine, fsyncs): {}",
             l.template,
             ctx.opts.warmup,
             l.samples.len() + l.lost,
@@ -181,11 +182,21 @@ fn report(
             l.quantile_ms(0.90),
             l.quantile_ms(0.99),
             l.quantile_ms(1.0),
+            l.samples
+                .iter()
+                .filter(|d| d.as_secs_f64() * 1e3 > TARGET_P99_MS)
+                .count(),
             if l.lost == 0 {
                 "none lost".to_owned()
             } else {
                 lost_text(l.lost)
             },
+            l.io_pressure
+                .map_or("n/a".to_owned(), |(some, full)| format!(
+                    "some {:.1}%, full {:.1}% of the time",
+                    some * 100.0,
+                    full * 100.0
+                )),
         ),
     ];
     Report { rows, notes }
@@ -556,6 +567,8 @@ async fn throughput(ctx: &Ctx, workflows: &Path, corpus: &Templates) -> Result<T
 struct Latency {
     /// Publish → seen in the queue, sorted.
     samples: Vec<Duration>,
+    /// Share of the window in which some / all tasks waited on I/O.
+    io_pressure: Option<(f64, f64)>,
     lost: usize,
     achieved_rate: f64,
     poll_rtt_ms: f64,
@@ -601,10 +614,12 @@ async fn latency(
     let measured = (secs * f64::from(LATENCY_RATE)).round() as u64;
     let mut tick = tokio::time::interval(Duration::from_secs(1) / LATENCY_RATE);
     let mut started = None;
+    let mut io0 = None;
     for i in 0..warmup + measured {
         tick.tick().await;
         if i == warmup {
             started = Some(Instant::now());
+            io0 = io_stall_us();
         }
         let mut v = template.json.clone();
         let meta_id = fresh_meta_id(i);
@@ -627,18 +642,39 @@ async fn latency(
             return Err(msg.into());
         }
     }
-    let achieved_rate = started.map_or(0.0, |s| measured as f64 / s.elapsed().as_secs_f64());
+    let window = started.map(|s| s.elapsed().as_secs_f64());
+    let achieved_rate = window.map_or(0.0, |w| measured as f64 / w);
+    let io_pressure = io0.zip(io_stall_us()).zip(window).map(|((a, b), w)| {
+        let share = |a: u64, b: u64| b.saturating_sub(a) as f64 / (w * 1e6);
+        (share(a.0, b.0), share(a.1, b.1))
+    });
     drop(tx);
     let (mut samples, lost) = poller.await??;
     samples.sort_unstable();
     router.guard.terminate_timeout(Duration::from_secs(20));
     Ok(Latency {
         samples,
+        io_pressure,
         lost,
         achieved_rate,
         poll_rtt_ms,
         template: template_text,
     })
+}
+
+/// Total µs in which some / all tasks of the machine waited on I/O, from
+/// `/proc/pressure/io`.
+fn io_stall_us() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/pressure/io").ok()?;
+    let total = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))?
+            .split_whitespace()
+            .find_map(|f| f.strip_prefix("total="))?
+            .parse()
+            .ok()
+    };
+    Some((total("some")?, total("full")?))
 }
 
 /// Polls Redis for each item sent on `rx` until it is in [`PATROL_QUEUE`]
