@@ -119,7 +119,7 @@ fn report(
             "router workflows: deploy/workflows.toml plus the {EXTRA_RULES} extra rules of \
              router/examples/classify_bench.rs, {feed_workflows} feed workflows in all; \
              PATROLCHAT_TWIN_WINDOW=0 (the corpus has no revision-create twins); Redis is the \
-             testkit's (appendonly, appendfsync always, data in {})",
+             testkit's with appendfsync everysec as in deploy/redis.conf (data in {})",
             std::env::temp_dir().display()
         ),
         format!(
@@ -481,6 +481,7 @@ impl Throughput {
 async fn throughput(ctx: &Ctx, workflows: &Path, corpus: &Templates) -> Result<Throughput, Error> {
     let nats = NatsServer::start();
     let redis = RedisServer::start();
+    as_deployed(redis.port()).await?;
     let client = connect(&nats.url()).await?;
     let js = jetstream::ContextBuilder::new()
         .timeout(Duration::from_secs(10))
@@ -601,6 +602,7 @@ async fn latency(
     );
     let nats = NatsServer::start();
     let redis = RedisServer::start();
+    as_deployed(redis.port()).await?;
     let js = jetstream::new(connect(&nats.url()).await?);
     rc_stream().ensure(&js).await?;
     let mut router = Router::start(ctx, &nats, &redis, workflows).await?;
@@ -738,6 +740,16 @@ fn command(args: &[&str]) -> Vec<u8> {
         out.extend(b"\r\n");
     }
     out
+}
+
+/// The testkit's Redis fsyncs every write (for crash tests); the deployed
+/// one (`deploy/redis.conf`) fsyncs once a second. Measure the latter.
+async fn as_deployed(port: u16) -> Result<(), Error> {
+    let mut resp = Resp::connect(port).await?;
+    resp.send(&command(&["CONFIG", "SET", "appendfsync", "everysec"]))
+        .await?;
+    resp.reply().await?;
+    Ok(())
 }
 
 /// A minimal Redis client: requests written whole, simple and bulk replies.
