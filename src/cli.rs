@@ -119,12 +119,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             let tracker = TaskTracker::new();
             if let Some(addr) = cfg.metrics_addr {
                 let (registry, token) = (Arc::new(registry), shutdown.clone());
-                let listener = match tokio::net::TcpListener::bind(addr).await {
-                    Ok(l) => l,
-                    Err(error) => {
-                        tracing::error!(%error, %addr, "cannot bind PATROLCHAT_METRICS_ADDR");
-                        return ExitCode::from(2);
-                    }
+                let Some(listener) = bind(addr, "PATROLCHAT_METRICS_ADDR").await else {
+                    return ExitCode::from(2);
                 };
                 tracker.spawn(serve_http(
                     listener,
@@ -146,12 +142,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             let mut registry = Registry::default();
             let ingest_metrics = IngestMetrics::register(&mut registry);
             let router_metrics = RouterMetrics::register(&mut registry);
-            let listener = match tokio::net::TcpListener::bind(http_addr).await {
-                Ok(l) => l,
-                Err(error) => {
-                    tracing::error!(%error, %http_addr, "cannot bind PATROLCHAT_HTTP_ADDR");
-                    return ExitCode::from(2);
-                }
+            let Some(listener) = bind(http_addr, "PATROLCHAT_HTTP_ADDR").await else {
+                return ExitCode::from(2);
             };
             let app = patrolchat_ingest::metrics::router(Arc::new(registry))
                 .route("/healthz", get(|| async { "ok" }));
@@ -189,12 +181,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             let metrics = RouterMetrics::register(&mut registry);
             let tracker = TaskTracker::new();
             if let Some(addr) = metrics_addr {
-                let listener = match tokio::net::TcpListener::bind(addr).await {
-                    Ok(l) => l,
-                    Err(error) => {
-                        tracing::error!(%error, %addr, "cannot bind PATROLCHAT_METRICS_ADDR");
-                        return ExitCode::from(2);
-                    }
+                let Some(listener) = bind(addr, "PATROLCHAT_METRICS_ADDR").await else {
+                    return ExitCode::from(2);
                 };
                 let app = patrolchat_ingest::metrics::router(Arc::new(registry));
                 tracker.spawn(serve_http(listener, app, shutdown.clone()));
@@ -229,6 +217,17 @@ fn router_exit(result: Result<(), RouterError>) -> ExitCode {
         Err(error) => {
             tracing::error!(%error, "router failed");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Binds an address from a setting, logging why it cannot be.
+async fn bind(addr: SocketAddr, setting: &str) -> Option<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => Some(l),
+        Err(error) => {
+            tracing::error!(%error, %addr, "cannot bind {setting}");
+            None
         }
     }
 }

@@ -1,6 +1,21 @@
 //! The RFC 3339 forms of `meta.dt`: `2026-02-26T15:49:36Z`,
 //! `2026-02-26T15:49:36.569Z` and `2018-07-22T17:00:00+00:00`.
 
+/// Parses a non-negative number of seconds (fractions allowed), as
+/// settings give durations.
+///
+/// # Errors
+/// A message saying what is wrong with the text.
+pub fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of seconds: {e}"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("{s:?} is not a non-negative number of seconds"));
+    }
+    Ok(std::time::Duration::from_secs_f64(v))
+}
+
 /// Parses an RFC 3339 date-time into Unix milliseconds.
 ///
 /// Returns `None` for anything that is not a well-formed date-time with a

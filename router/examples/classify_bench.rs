@@ -47,44 +47,7 @@ fn corpus() -> Vec<RecentChange> {
 /// 50 extra feed rules of the shapes a deployment would add: per-wiki
 /// queues, title and comment watch lists, log queues, size ranges.
 fn extra_rules() -> String {
-    let wikis = [
-        "enwiki",
-        "*",
-        "dewiki",
-        "frwiki",
-        "*wiktionary",
-        "commonswiki",
-        "*wiki",
-    ];
-    let mut text = String::new();
-    for i in 0..50 {
-        let wiki = wikis[(i / 5) % wikis.len()];
-        let body = match i % 5 {
-            0 => (
-                "types = [\"edit\", \"new\"]\nnamespaces = [0, 118]\nbot = false\nnot_patrolled = true\n\
-                 performer = [\"ip\", \"temporary\", \"new\"]\ncomment_not = \"(?i)\\\\b(typo|format)\\\\b\"\n"
-            )
-            .to_owned(),
-            1 => format!(
-                "types = [\"edit\"]\nbot = false\ntitle = \"(?i)(election|president|covid|war {i})\"\n"
-            ),
-            2 => "types = [\"log\"]\nlog_types = [\"block\", \"protect\", \"delete\"]\n".to_owned(),
-            3 => format!(
-                "types = [\"edit\"]\nbot = false\ncomment = \"(?i)\\\\b(spam|casino|viagra|rule{i})\\\\b\"\n"
-            ),
-            _ => format!(
-                "types = [\"edit\"]\nnamespaces = [0]\nbyte_delta = {{ min = {}, max = -500 }}\n\
-                 groups_none = [\"sysop\", \"bot\"]\n",
-                -10_000 - i64::try_from(i).unwrap_or(0)
-            ),
-        };
-        text.push_str(&format!(
-            "\n[[workflow]]\nname = \"extra-{i}\"\ntitle = \"Extra {i}\"\ndescription = \"bench\"\n\
-             kind = \"feed\"\nwikis = [\"{wiki}\"]\n[workflow.match]\n{body}\
-             [workflow.priority]\nbase = 1\nip = 2\nno_comment = 1\n"
-        ));
-    }
-    text
+    include_str!("extra_rules.toml").to_owned()
 }
 
 fn main() {

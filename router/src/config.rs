@@ -3,15 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-fn secs(s: &str) -> Result<Duration, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|e| format!("{s:?} is not a number of seconds: {e}"))?;
-    if !(v.is_finite() && v >= 0.0) {
-        return Err(format!("{s:?} is not a non-negative number of seconds"));
-    }
-    Ok(Duration::from_secs_f64(v))
-}
+use patrolchat_model::timestamp::parse_seconds as secs;
 
 /// Settings of the router service (the NATS URL is shared with the
 /// other services and given to [`crate::run`]).

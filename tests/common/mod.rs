@@ -249,30 +249,16 @@ pub fn metric(text: &str, sample: &str) -> f64 {
 
 /// Every message in `RC`, as (subject, meta.id).
 pub async fn rc_messages(nats: &str) -> Vec<(String, String)> {
-    let client = async_nats::connect(nats).await.expect("connect to NATS");
-    let js = jetstream::new(client);
-    let mut stream = js.get_stream("RC").await.expect("RC exists");
-    let total = stream.info().await.expect("stream info").state.messages;
-    if total == 0 {
-        return Vec::new();
-    }
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
+    stream_messages(nats, "RC")
         .await
-        .expect("ordered consumer");
-    let mut messages = consumer.messages().await.expect("messages");
-    let mut out = Vec::with_capacity(total as usize);
-    while (out.len() as u64) < total {
-        let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
-            .await
-            .expect("RC message within 10 s")
-            .expect("stream open")
-            .expect("message");
-        let v: serde_json::Value = serde_json::from_slice(&msg.payload).expect("RC holds JSON");
-        let id = v["meta"]["id"].as_str().expect("meta.id").to_owned();
-        out.push((msg.subject.to_string(), id));
-    }
-    out
+        .into_iter()
+        .map(|(subject, v)| {
+            (
+                subject,
+                v["meta"]["id"].as_str().expect("meta.id").to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Number of messages in `RC`.
