@@ -95,18 +95,31 @@ fn on_signal(token: CancellationToken) {
     });
 }
 
-fn ingest_exit(result: Result<(), IngestError>) -> ExitCode {
+/// Exit code of a service: 0 clean, 2 refused configuration, 1 otherwise.
+fn exit_code<E: std::fmt::Display>(
+    service: &str,
+    result: Result<(), E>,
+    is_config: impl Fn(&E) -> bool,
+) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.is_config() => {
-            tracing::error!(%error, "refusing to start");
+        Err(error) if is_config(&error) => {
+            tracing::error!(%error, service, "refusing to start");
             ExitCode::from(2)
         }
         Err(error) => {
-            tracing::error!(%error, "ingest failed");
+            tracing::error!(%error, service, "failed");
             ExitCode::FAILURE
         }
     }
+}
+
+fn ingest_exit(result: Result<(), IngestError>) -> ExitCode {
+    exit_code("ingest", result, IngestError::is_config)
+}
+
+fn router_exit(result: Result<(), RouterError>) -> ExitCode {
+    exit_code("router", result, RouterError::is_config)
 }
 
 pub(crate) async fn run(command: Command) -> ExitCode {
@@ -203,20 +216,6 @@ pub(crate) async fn run(command: Command) -> ExitCode {
         Command::Api | Command::Rebuild | Command::Export => {
             tracing::error!(?command, "not available in this version of patrolchat");
             ExitCode::from(2)
-        }
-    }
-}
-
-fn router_exit(result: Result<(), RouterError>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.is_config() => {
-            tracing::error!(%error, "refusing to start");
-            ExitCode::from(2)
-        }
-        Err(error) => {
-            tracing::error!(%error, "router failed");
-            ExitCode::FAILURE
         }
     }
 }

@@ -12,7 +12,7 @@ use axum::Json;
 use axum::routing::post;
 use common::{Ingest, Replay, Router, stream_messages};
 use patrolchat_model::{ItemId, keys};
-use patrolchat_testkit::{NatsServer, RedisServer, corpus_dir, wait_until_async};
+use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 
@@ -20,14 +20,7 @@ const LONG: Duration = Duration::from_secs(60);
 
 /// An IP edit derived from a recorded enwiki one: new ids and title.
 fn edit(rc: u64, rev: u64) -> Value {
-    let text = std::fs::read_to_string(corpus_dir().join("polars-guide__data_wikimedia.jsonl"))
-        .expect("corpus");
-    let mut e: Value = serde_json::from_str(text.lines().next().expect("line")).expect("JSON");
-    e["meta"]["id"] = format!("score-{rc}").into();
-    e["id"] = rc.into();
-    e["revision"] = json!({"old": rev - 1, "new": rev});
-    e["title"] = format!("Scored page {rc}").into();
-    e
+    common::derived_edit(rc, rev, &format!("Scored page {rc}"), "87.12.215.232")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,17 +29,7 @@ fn base_edit() -> Value {
     serde_json::from_str(text.lines().next().expect("a line")).expect("JSON")
 }
 
-/// An IP edit to `title`, rc id `rc`, revision `rev`.
-fn edit(rc: u64, rev: u64, title: &str, user: &str) -> Value {
-    let mut e = base_edit();
-    e["meta"]["id"] = format!("edit-{rc}").into();
-    e["meta"]["request_id"] = format!("req-{rc}").into();
-    e["id"] = rc.into();
-    e["revision"] = json!({"old": rev - 1, "new": rev});
-    e["title"] = title.into();
-    e["user"] = user.into();
-    e
-}
+use common::derived_edit as edit;
 
 /// A log entry, shaped like the corpus's delete and patrol entries.
 fn log(n: u64, log_type: &str, action: &str, title: &str, params: Value, by: &str) -> Value {

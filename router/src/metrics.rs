@@ -49,7 +49,7 @@ pub struct RouterMetrics {
     pub scores: Family<KindLabel, Counter>,
     /// Reloads of the workflows file, by result (`ok`, `refused`).
     pub reloads: Family<KindLabel, Counter>,
-    /// Seconds between `meta.dt` of the last event and its processing.
+    /// Milliseconds between `meta.dt` of the last event and its processing.
     pub lag_ms: Gauge,
 }
 

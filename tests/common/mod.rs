@@ -71,6 +71,38 @@ impl Replay {
     }
 }
 
+/// Starts `patrolchat <command>` with a clean environment, NATS at
+/// `nats`, metrics on a free port and `env` on top of `base`; waits for
+/// the metrics port. Returns the process and that port.
+fn spawn_service(
+    command: &str,
+    nats: &str,
+    base: &[(&str, String)],
+    env: &[(&str, &str)],
+) -> (ChildGuard, u16) {
+    let metrics_port = free_port();
+    let mut cmd = Command::new(bin());
+    cmd.arg(command)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .env("PATROLCHAT_NATS_URL", nats)
+        .env(
+            "PATROLCHAT_METRICS_ADDR",
+            format!("127.0.0.1:{metrics_port}"),
+        );
+    for (k, v) in base {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::null()).stderr(log_file(command));
+    let guard = ChildGuard::spawn(command, &mut cmd).expect("service starts");
+    wait_port(metrics_port);
+    (guard, metrics_port)
+}
+
 /// A running `patrolchat router`.
 pub struct Router {
     pub guard: ChildGuard,
@@ -81,29 +113,16 @@ impl Router {
     /// Starts a router on `nats` and `redis` with the shipped workflows;
     /// `env` adds or overrides settings.
     pub fn start(nats: &str, redis: &str, env: &[(&str, &str)]) -> Self {
-        let metrics_port = free_port();
-        let mut cmd = Command::new(bin());
-        cmd.arg("router")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("RUST_LOG", "info")
-            .env("PATROLCHAT_NATS_URL", nats)
-            .env("PATROLCHAT_REDIS_URL", redis)
-            .env(
-                "PATROLCHAT_METRICS_ADDR",
-                format!("127.0.0.1:{metrics_port}"),
-            )
-            .env(
+        let workflows = patrolchat_testkit::repo_root().join("deploy/workflows.toml");
+        let base = [
+            ("PATROLCHAT_REDIS_URL", redis.to_owned()),
+            (
                 "PATROLCHAT_WORKFLOWS",
-                patrolchat_testkit::repo_root().join("deploy/workflows.toml"),
-            )
-            .env("PATROLCHAT_TWIN_WINDOW", "0");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.stdout(Stdio::null()).stderr(log_file("router"));
-        let guard = ChildGuard::spawn("router", &mut cmd).expect("router starts");
-        wait_port(metrics_port);
+                workflows.to_string_lossy().into_owned(),
+            ),
+            ("PATROLCHAT_TWIN_WINDOW", "0".to_owned()),
+        ];
+        let (guard, metrics_port) = spawn_service("router", nats, &base, env);
         Self {
             guard,
             metrics_port,
@@ -114,6 +133,22 @@ impl Router {
     pub fn metric(&self, sample: &str) -> f64 {
         metric(&scrape(self.metrics_port), sample)
     }
+}
+
+/// An IP edit derived from the first recorded enwiki edit of the corpus
+/// (polars-guide file) by giving it new ids, a revision and a title.
+pub fn derived_edit(rc: u64, rev: u64, title: &str, user: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(corpus_dir().join("polars-guide__data_wikimedia.jsonl"))
+        .expect("corpus file");
+    let mut e: serde_json::Value =
+        serde_json::from_str(text.lines().next().expect("a line")).expect("JSON");
+    e["meta"]["id"] = format!("edit-{rc}").into();
+    e["meta"]["request_id"] = format!("req-{rc}").into();
+    e["id"] = rc.into();
+    e["revision"] = serde_json::json!({"old": rev - 1, "new": rev});
+    e["title"] = title.into();
+    e["user"] = user.into();
+    e
 }
 
 /// Every message of a stream, as (subject, payload JSON).
@@ -187,27 +222,13 @@ impl Ingest {
     /// Starts ingest from `feed` into `nats`, with short reconnect delays;
     /// `env` adds or overrides settings.
     pub fn start(nats: &str, feed: &str, env: &[(&str, &str)]) -> Self {
-        let metrics_port = free_port();
-        let mut cmd = Command::new(bin());
-        cmd.arg("ingest")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("RUST_LOG", "info")
-            .env("PATROLCHAT_NATS_URL", nats)
-            .env("PATROLCHAT_FEED_URL", feed)
-            .env(
-                "PATROLCHAT_METRICS_ADDR",
-                format!("127.0.0.1:{metrics_port}"),
-            )
-            .env("PATROLCHAT_FEED_BACKOFF", "0.05")
-            .env("PATROLCHAT_FEED_BACKOFF_MAX", "0.5")
-            .env("PATROLCHAT_RESUME_SAVE_INTERVAL", "0.2");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.stdout(Stdio::null()).stderr(log_file("ingest"));
-        let guard = ChildGuard::spawn("ingest", &mut cmd).expect("ingest starts");
-        wait_port(metrics_port);
+        let base = [
+            ("PATROLCHAT_FEED_URL", feed.to_owned()),
+            ("PATROLCHAT_FEED_BACKOFF", "0.05".to_owned()),
+            ("PATROLCHAT_FEED_BACKOFF_MAX", "0.5".to_owned()),
+            ("PATROLCHAT_RESUME_SAVE_INTERVAL", "0.2".to_owned()),
+        ];
+        let (guard, metrics_port) = spawn_service("ingest", nats, &base, env);
         Self {
             guard,
             metrics_port,
