@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
 use clap::{Parser, Subcommand};
 use patrolchat_ingest::replay::{self, ReplayConfig};
 use patrolchat_ingest::{IngestConfig, IngestError, IngestMetrics};
+use patrolchat_api::{ApiConfig, ApiMetrics, Endpoints, StartError};
 use patrolchat_router::{RouterConfig, RouterError, RouterMetrics};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
@@ -44,7 +44,9 @@ pub(crate) enum Command {
         ingest: IngestConfig,
         #[command(flatten)]
         router: RouterConfig,
-        /// Address of the HTTP server (health, metrics, later the api).
+        #[command(flatten)]
+        api: ApiConfig,
+        /// Address of the HTTP server (api, dashboard, metrics).
         #[arg(long, env = "PATROLCHAT_HTTP_ADDR", default_value = "127.0.0.1:8080")]
         http_addr: SocketAddr,
     },
@@ -66,13 +68,70 @@ pub(crate) enum Command {
         router: RouterConfig,
     },
     /// HTTP, WebSocket, bot SSE and the dashboard.
-    Api,
+    Api(ApiArgs),
+    /// Creates, lists and revokes bot tokens (admins).
+    BotToken {
+        /// Redis holding the tokens.
+        #[arg(long, env = "PATROLCHAT_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+        redis_url: String,
+        #[command(subcommand)]
+        action: BotAction,
+    },
     /// Serves a recorded corpus as an EventStreams-compatible SSE feed.
     ReplayServer(ReplayConfig),
     /// Rebuilds every Redis projection from the streams.
     Rebuild,
     /// Archive of threads and moderation log.
     Export,
+}
+
+/// Settings of `patrolchat api`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ApiArgs {
+    /// NATS server with JetStream (2.10 or newer).
+    #[arg(long, env = "PATROLCHAT_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+    /// Redis.
+    #[arg(long, env = "PATROLCHAT_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+    /// The workflows file.
+    #[arg(long, env = "PATROLCHAT_WORKFLOWS", default_value = "deploy/workflows.toml")]
+    workflows: std::path::PathBuf,
+    /// Replicas of `WORK` and `ACTIVITY` if the api creates them (3 in a cluster).
+    #[arg(long, env = "PATROLCHAT_STREAM_REPLICAS", default_value_t = 1)]
+    replicas: usize,
+    /// Seconds items without discussion are kept.
+    #[arg(long, env = "PATROLCHAT_ITEM_RETENTION", default_value_t = 2_592_000)]
+    retention_s: u64,
+    /// Address of the HTTP server.
+    #[arg(long, env = "PATROLCHAT_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    http_addr: SocketAddr,
+    #[command(flatten)]
+    api: ApiConfig,
+}
+
+/// What to do with bot tokens.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BotAction {
+    /// Creates a token and prints it (once).
+    Create {
+        /// The bot's name.
+        #[arg(long)]
+        name: String,
+        /// Scopes: read, post.
+        #[arg(long, value_delimiter = ',', default_value = "read")]
+        scope: Vec<String>,
+        /// The admin creating it (recorded).
+        #[arg(long, env = "USER", default_value = "operator")]
+        by: String,
+    },
+    /// Lists tokens (ids, names, scopes; never the tokens).
+    List,
+    /// Revokes a token by its id.
+    Revoke {
+        /// The id `list` shows.
+        id: String,
+    },
 }
 
 /// Cancels `token` on SIGTERM or SIGINT.
@@ -118,6 +177,10 @@ fn ingest_exit(result: Result<(), IngestError>) -> ExitCode {
     exit_code("ingest", result, IngestError::is_config)
 }
 
+fn api_exit(result: Result<(), StartError>) -> ExitCode {
+    exit_code("api", result, StartError::is_config)
+}
+
 fn router_exit(result: Result<(), RouterError>) -> ExitCode {
     exit_code("router", result, RouterError::is_config)
 }
@@ -150,23 +213,36 @@ pub(crate) async fn run(command: Command) -> ExitCode {
         Command::All {
             ingest,
             router,
+            api,
             http_addr,
         } => {
             let mut registry = Registry::default();
             let ingest_metrics = IngestMetrics::register(&mut registry);
             let router_metrics = RouterMetrics::register(&mut registry);
+            let api_metrics = ApiMetrics::register(&mut registry);
             let Some(listener) = bind(http_addr, "PATROLCHAT_HTTP_ADDR").await else {
                 return ExitCode::from(2);
             };
-            let app = patrolchat_ingest::metrics::router(Arc::new(registry))
-                .route("/healthz", get(|| async { "ok" }));
-            let tracker = TaskTracker::new();
-            tracker.spawn(serve_http(listener, app, shutdown.clone()));
+            let endpoints = Endpoints {
+                nats_url: ingest.nats_url.clone(),
+                redis_url: router.redis_url.clone(),
+                workflows: router.workflows.clone(),
+                replicas: router.replicas,
+                retention: router.retention,
+            };
             let nats_url = ingest.nats_url.clone();
             let ingest_task = patrolchat_ingest::run(ingest, ingest_metrics, shutdown.clone());
             let router_task =
                 patrolchat_router::run(&nats_url, router, router_metrics, shutdown.clone());
-            let (ingest_result, router_result) = tokio::join!(
+            let api_task = patrolchat_api::run(
+                api,
+                endpoints,
+                listener,
+                registry,
+                api_metrics,
+                shutdown.clone(),
+            );
+            let (ingest_result, router_result, api_result) = tokio::join!(
                 async {
                     let r = ingest_task.await;
                     shutdown.cancel();
@@ -176,14 +252,21 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                     let r = router_task.await;
                     shutdown.cancel();
                     r
+                },
+                async {
+                    let r = api_task.await;
+                    shutdown.cancel();
+                    r
                 }
             );
-            tracker.close();
-            tracker.wait().await;
-            match (ingest_exit(ingest_result), router_exit(router_result)) {
-                (code, _) if code != ExitCode::SUCCESS => code,
-                (_, code) => code,
-            }
+            [
+                ingest_exit(ingest_result),
+                router_exit(router_result),
+                api_exit(api_result),
+            ]
+            .into_iter()
+            .find(|c| *c != ExitCode::SUCCESS)
+            .unwrap_or(ExitCode::SUCCESS)
         }
         Command::Router {
             nats_url,
@@ -213,7 +296,26 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Api | Command::Rebuild | Command::Export => {
+        Command::Api(args) => {
+            let mut registry = Registry::default();
+            let metrics = ApiMetrics::register(&mut registry);
+            let Some(listener) = bind(args.http_addr, "PATROLCHAT_HTTP_ADDR").await else {
+                return ExitCode::from(2);
+            };
+            let endpoints = Endpoints {
+                nats_url: args.nats_url,
+                redis_url: args.redis_url,
+                workflows: args.workflows,
+                replicas: args.replicas,
+                retention: std::time::Duration::from_secs(args.retention_s),
+            };
+            api_exit(
+                patrolchat_api::run(args.api, endpoints, listener, registry, metrics, shutdown)
+                    .await,
+            )
+        }
+        Command::BotToken { redis_url, action } => bot_token(&redis_url, action).await,
+        Command::Rebuild | Command::Export => {
             tracing::error!(?command, "not available in this version of patrolchat");
             ExitCode::from(2)
         }
@@ -240,5 +342,60 @@ async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: Ca
         .await
     {
         tracing::error!(%error, "HTTP server failed");
+    }
+}
+
+/// `patrolchat bot-token …`.
+async fn bot_token(redis_url: &str, action: BotAction) -> ExitCode {
+    use patrolchat_api::auth::bots;
+    let conn = match redis::Client::open(redis_url) {
+        Ok(c) => redis::aio::ConnectionManager::new(c).await,
+        Err(e) => Err(e),
+    };
+    let conn = match conn {
+        Ok(c) => c,
+        Err(error) => {
+            tracing::error!(%error, "cannot reach Redis");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match action {
+        BotAction::Create { name, scope, by } => {
+            let mut scopes = Vec::new();
+            for s in &scope {
+                match s.trim() {
+                    "read" => scopes.push(bots::Scope::Read),
+                    "post" => scopes.push(bots::Scope::Post),
+                    other => {
+                        tracing::error!(scope = other, "unknown scope (read, post)");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            bots::create(&conn, &name, scopes, &by).await.map(|(token, bot)| {
+                println!("{token}");
+                eprintln!("created bot token {} for {:?}; it is shown only once", bot.id, bot.name);
+            })
+        }
+        BotAction::List => bots::list(&conn).await.map(|all| {
+            for b in all {
+                let scopes: Vec<&str> = b.scopes.iter().map(|s| s.as_str()).collect();
+                println!("{}\t{}\t{}\t{}", b.id, b.name, scopes.join(","), b.created_by);
+            }
+        }),
+        BotAction::Revoke { id } => bots::revoke(&conn, &id).await.and_then(|found| {
+            if found {
+                Ok(())
+            } else {
+                Err(patrolchat_api::ApiError::NotFound(format!("no bot token {id}")))
+            }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "bot-token failed");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,1 +1,50 @@
-//! The api: HTTP, WebSocket and bot streams for people and bots.
+//! The api: where people coordinate.
+//!
+//! An axum app over Redis (claims, sessions, threads, projections) and
+//! NATS (every write is acknowledged by JetStream `ACTIVITY` before it is
+//! answered 2xx; every node's live hub is fed from NATS, so any number of
+//! nodes can sit behind a load balancer).
+//!
+//! Layout, one module per resource:
+//! - [`auth`]: sessions, OAuth 2.0 sign-in, dev login, roles, bot tokens.
+//! - [`bot_tokens`]: `/api/v1/me` and the admin routes for bot tokens.
+//! - [`workflows`], [`items`]: queues with counts, pages of items, an item.
+//! - [`claims`]: claim, renew, release, resolve, escalate; lease expiry.
+//! - [`threads`]: item threads and workflow rooms.
+//! - [`live`]: the WebSocket hub, presence, feed status.
+//! - [`streams`]: bot SSE in EventStreams framing.
+//! - [`wiki`], [`http_client`]: acting on the wiki for a person.
+//! - [`error`], [`extract`], [`limits`], [`metrics`], [`openapi`],
+//!   [`health`], [`config`], [`state`], [`app`].
+
+pub mod app;
+pub mod auth;
+pub mod bot_tokens;
+pub mod claims;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod http_client;
+pub mod items;
+pub mod limits;
+pub mod live;
+pub mod metrics;
+pub mod openapi;
+pub mod state;
+pub mod streams;
+pub mod threads;
+pub mod wiki;
+pub mod workflows;
+
+pub use app::{StartError, run};
+pub use config::{ApiConfig, Endpoints};
+pub use error::ApiError;
+pub use metrics::ApiMetrics;
+
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -90,6 +90,10 @@ pub struct Revision {
     /// Minor edit flag.
     #[serde(default)]
     pub minor: bool,
+    /// The wiki's `patrolled` flag when the change was made; `None` where
+    /// the wiki does not patrol or did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patrolled: Option<bool>,
     /// `meta.id` of the feed event.
     pub event_id: String,
 }
@@ -222,6 +226,101 @@ pub enum Activity {
         /// Unix milliseconds.
         at: i64,
     },
+    /// A person claimed an item: nobody else acts on it until the lease
+    /// ends.
+    #[serde(rename = "item.claimed")]
+    Claimed {
+        /// The item.
+        item: ItemId,
+        /// Its wiki.
+        wiki: WikiId,
+        /// Its workflows.
+        workflows: Vec<String>,
+        /// Who holds the claim.
+        holder: String,
+        /// The fencing token of this lease.
+        token: u64,
+        /// When the lease ends unless renewed (Unix milliseconds).
+        expires_at: i64,
+        /// Whom an admin took the claim over from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        taken_from: Option<String>,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A claim ended without a resolution.
+    #[serde(rename = "item.released")]
+    Released {
+        /// The item.
+        item: ItemId,
+        /// Its wiki.
+        wiki: WikiId,
+        /// Its workflows.
+        workflows: Vec<String>,
+        /// Who held the claim.
+        holder: String,
+        /// The fencing token of the lease that ended.
+        token: u64,
+        /// Why it ended.
+        reason: ReleaseReason,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A message was posted in a thread.
+    #[serde(rename = "message.new")]
+    Message {
+        /// The message.
+        message: Box<Message>,
+    },
+}
+
+/// Why a claim ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseReason {
+    /// The holder let it go.
+    Released,
+    /// The lease ran out.
+    Expired,
+}
+
+/// A message in a thread: an item's, or a workflow room's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// `<thread>.<seq>`, unique across threads.
+    pub id: String,
+    /// The thread: an item id, or `room-<workflow>` for a workflow room.
+    pub thread: String,
+    /// Position in the thread, from 1, increasing.
+    pub seq: u64,
+    /// The item the thread belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemId>,
+    /// The item's wiki.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wiki: Option<WikiId>,
+    /// The workflow of a room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+    /// Who wrote it (a wiki user name, or a bot's name).
+    pub author: String,
+    /// Whether a bot posted it.
+    #[serde(default)]
+    pub bot: bool,
+    /// Plain text; never interpreted as HTML.
+    pub text: String,
+    /// People named with `@Name`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+impl Message {
+    /// The thread id of a workflow's room.
+    pub fn room_thread(workflow: &str) -> String {
+        format!("room-{workflow}")
+    }
 }
 
 #[cfg(test)]

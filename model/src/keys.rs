@@ -55,3 +55,53 @@ pub fn episode(wiki: &WikiId, title: &str, user: &str) -> String {
 pub fn twin(wiki: &WikiId, rev_id: u64) -> String {
     format!("twin:{wiki}:{rev_id}")
 }
+
+/// The fencing counter of an item's claims.
+pub fn fence(id: &ItemId) -> String {
+    format!("item:{{{id}}}:fence")
+}
+
+/// Items claimed in a workflow on a wiki (a set).
+pub fn claimed(workflow: &str, wiki: &WikiId) -> String {
+    format!("claimed:{workflow}:{wiki}")
+}
+
+/// Every live claim, scored by when its lease ends (Unix ms).
+pub const CLAIM_EXPIRY: &str = "claims:expiry";
+
+/// A thread's messages, scored by sequence number. `thread` is an item id
+/// or a room's thread id.
+pub fn thread(thread: &str) -> String {
+    format!("thread:{{{thread}}}")
+}
+
+/// The message counter of a thread.
+pub fn thread_seq(thread: &str) -> String {
+    format!("thread:{{{thread}}}:seq")
+}
+
+/// Who is looking at an item: a hash of name → `<until ms>:<composing 0/1>`.
+pub fn presence(id: &ItemId) -> String {
+    format!("presence:{{{id}}}")
+}
+
+/// Items with presence, scored by their earliest expiry (Unix ms).
+pub const PRESENCE_EXPIRY: &str = "presence:expiry";
+
+/// A signed-in session, by the SHA-256 of its token.
+pub fn session(token_hash: &str) -> String {
+    format!("session:{token_hash}")
+}
+
+/// A pending OAuth sign-in, by its `state`.
+pub fn oauth_state(state: &str) -> String {
+    format!("oauth:{state}")
+}
+
+/// A bot token, by the SHA-256 of the token.
+pub fn bot_token(token_hash: &str) -> String {
+    format!("bot:{token_hash}")
+}
+
+/// The hashes of every bot token (a set).
+pub const BOT_TOKENS: &str = "bots";

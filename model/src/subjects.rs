@@ -60,6 +60,20 @@ pub fn activity(wiki: &WikiId, item: &ItemId) -> String {
     format!("act.{wiki}.{item}")
 }
 
+/// The subject of a workflow room's activity (`act.room.<workflow>`);
+/// no wiki is called `room`.
+pub fn room(workflow: &str) -> String {
+    format!("act.room.{workflow}")
+}
+
+/// Core NATS (not stored): who is looking at items, `live.presence.<item>`.
+pub const PRESENCE_ALL: &str = "live.presence.>";
+
+/// The presence subject of an item.
+pub fn presence(item: &ItemId) -> String {
+    format!("live.presence.{item}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -651,6 +651,7 @@ fn revision(rc: &RecentChange, twin: Option<&RevisionCreate>) -> Revision {
         comment: rc.comment.clone(),
         parsedcomment: rc.parsedcomment.clone(),
         minor: rc.minor.unwrap_or(false),
+        patrolled: rc.patrolled,
         event_id: rc.meta.id.clone().unwrap_or_default(),
     }
 }

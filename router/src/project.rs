@@ -59,11 +59,13 @@ local wiki, title, user, wfs = f[1], f[2], f[3], f[4]
 if wiki then
   for wf in string.gmatch(wfs or '', '[^,]+') do
     redis.call('ZREM', 'queue:' .. wf .. ':' .. wiki, ARGV[1])
+    redis.call('SREM', 'claimed:' .. wf .. ':' .. wiki, ARGV[1])
   end
   if title then redis.call('SREM', 'page:' .. wiki .. ':' .. title, ARGV[1]) end
   if user then redis.call('SREM', 'user:' .. wiki .. ':' .. user, ARGV[1]) end
 end
 redis.call('DEL', KEYS[2])
+redis.call('ZREM', 'claims:expiry', ARGV[1])
 return 1
 ";
 

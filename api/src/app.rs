@@ -1,0 +1,286 @@
+//! Starting the api: connections, background tasks, the router and its
+//! middleware (JSON errors everywhere, body limit, timeouts, security
+//! headers).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use http_body_util::BodyExt;
+use patrolchat_model::subjects;
+use patrolchat_router::WorkflowSet;
+use patrolchat_router::project::Projection;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::roles::RoleMap;
+use crate::config::{ApiConfig, Endpoints};
+use crate::error::ApiError;
+use crate::extract::BODY_LIMIT;
+use crate::http_client::HttpClient;
+use crate::limits::Limits;
+use crate::metrics::{ApiMetrics, StatusLabel};
+use crate::state::{AppState, Inner};
+
+/// How long a request may take to be answered (streams and WebSockets
+/// answer at once and then live on).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why the api could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A setting is wrong (exit code 2).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// NATS could not be used.
+    #[error("nats: {0}")]
+    Nats(String),
+    /// Redis could not be used.
+    #[error("redis: {0}")]
+    Redis(String),
+}
+
+impl StartError {
+    /// Whether this is a configuration error.
+    pub fn is_config(&self) -> bool {
+        matches!(self, Self::Config(_))
+    }
+}
+
+/// Connects, starts the background tasks and serves on `listener` until
+/// `shutdown`; then closes live connections and drains.
+///
+/// # Errors
+/// [`StartError`] when the workflows, NATS or Redis cannot be used.
+pub async fn run(
+    cfg: ApiConfig,
+    ep: Endpoints,
+    listener: TcpListener,
+    registry: Registry,
+    metrics: Arc<ApiMetrics>,
+    shutdown: CancellationToken,
+) -> Result<(), StartError> {
+    let state = connect(cfg, ep, metrics).await?;
+    if state.cfg.dev_login {
+        tracing::warn!("PATROLCHAT_DEV_LOGIN=1: anyone can sign in as anyone; never use this in production");
+    }
+    let tracker = TaskTracker::new();
+    tracker.spawn(crate::live::run(state.clone(), shutdown.clone()));
+    tracker.spawn(crate::claims::sweep(state.clone(), shutdown.clone()));
+    tracker.spawn(prune_limits(state.clone(), shutdown.clone()));
+    let app = app(state, Arc::new(registry));
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "api serving");
+    }
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .await;
+    shutdown.cancel();
+    tracker.close();
+    tracker.wait().await;
+    served.map_err(|e| StartError::Config(format!("serving HTTP: {e}")))
+}
+
+async fn prune_limits(state: AppState, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(crate::limits::PRUNE_EVERY);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => state.limits.prune(),
+        }
+    }
+}
+
+/// Connects to NATS and Redis and builds the shared state.
+///
+/// # Errors
+/// [`StartError`] when something cannot be used.
+pub async fn connect(
+    cfg: ApiConfig,
+    ep: Endpoints,
+    metrics: Arc<ApiMetrics>,
+) -> Result<AppState, StartError> {
+    let workflows = WorkflowSet::load(&ep.workflows).map_err(|e| StartError::Config(e.to_string()))?;
+    if !cfg.public_url.starts_with("http://") && !cfg.public_url.starts_with("https://") {
+        return Err(StartError::Config(format!(
+            "PATROLCHAT_PUBLIC_URL must start with http:// or https://, not {:?}",
+            cfg.public_url
+        )));
+    }
+    let nats = async_nats::ConnectOptions::new()
+        .name("patrolchat-api")
+        .retry_on_initial_connect()
+        .connect(&ep.nats_url)
+        .await
+        .map_err(|e| StartError::Nats(e.to_string()))?;
+    let version = nats.server_info().version;
+    if !subjects::server_supported(&version) {
+        return Err(StartError::Config(format!(
+            "nats-server {version} is too old: JetStream KV needs 2.10 or newer"
+        )));
+    }
+    let js = jetstream::new(nats.clone());
+    js.get_or_create_stream(patrolchat_router::pipeline::activity_stream(ep.replicas))
+        .await
+        .map_err(|e| StartError::Nats(e.to_string()))?;
+    js.get_or_create_stream(patrolchat_router::pipeline::work_stream(
+        ep.retention,
+        ep.replicas,
+    ))
+    .await
+    .map_err(|e| StartError::Nats(e.to_string()))?;
+    let client = redis::Client::open(ep.redis_url.as_str())
+        .map_err(|e| StartError::Config(format!("PATROLCHAT_REDIS_URL: {e}")))?;
+    let redis = redis::aio::ConnectionManager::new(client)
+        .await
+        .map_err(|e| StartError::Redis(e.to_string()))?;
+    let projection = Projection::connect(&ep.redis_url, Duration::from_secs(1800), ep.retention)
+        .await
+        .map_err(|e| StartError::Redis(e.to_string()))?;
+    let hub = crate::live::Hub::new();
+    Ok(AppState::new(Inner {
+        roles: RoleMap::new(cfg.roles.clone()),
+        limits: Limits::new(&cfg.limits),
+        claims: crate::claims::ClaimStore::new(redis.clone()),
+        http: HttpClient::new(Duration::from_secs(10)),
+        cfg,
+        redis,
+        projection,
+        nats,
+        js,
+        workflows: Arc::new(workflows),
+        hub,
+        metrics,
+    }))
+}
+
+/// The routes and middleware.
+pub fn app(state: AppState, registry: Arc<Registry>) -> Router {
+    use crate::{auth, bot_tokens, claims::routes as claims, health, items, threads, workflows};
+    let api = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/v1/openapi.json", get(crate::openapi::document))
+        .route("/auth/login", get(auth::oauth::login))
+        .route("/auth/callback", get(auth::oauth::callback))
+        .route("/auth/logout", post(auth::oauth::logout))
+        .route("/auth/dev-login", post(auth::dev::dev_login))
+        .route("/api/v1/me", get(bot_tokens::me))
+        .route("/api/v1/bots", get(bot_tokens::list).post(bot_tokens::create))
+        .route("/api/v1/bots/{id}", delete(bot_tokens::revoke))
+        .route("/api/v1/workflows", get(workflows::list))
+        .route("/api/v1/workflows/{wf}/items", get(items::list))
+        .route(
+            "/api/v1/workflows/{wf}/messages",
+            get(threads::room_messages).post(threads::post_room_message),
+        )
+        .route("/api/v1/items/{id}", get(items::get_item))
+        .route("/api/v1/items/{id}/claim", post(claims::claim))
+        .route("/api/v1/items/{id}/renew", post(claims::renew))
+        .route("/api/v1/items/{id}/release", post(claims::release))
+        .route("/api/v1/items/{id}/resolve", post(claims::resolve))
+        .route("/api/v1/items/{id}/escalate", post(claims::escalate))
+        .route(
+            "/api/v1/items/{id}/messages",
+            get(threads::item_messages).post(threads::post_item_message),
+        )
+        .route("/api/v1/live", get(crate::live::live))
+        .route("/api/v1/streams/{workflow}", get(crate::streams::stream))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state);
+    let metrics = Router::new()
+        .route("/metrics", get(health::metrics))
+        .with_state(registry);
+    api.merge(metrics)
+}
+
+/// Timeouts, JSON bodies for every error (including axum's own
+/// rejections), security headers and response counts.
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::Timeout.into_response(),
+    };
+    let status = res.status();
+    if (status.is_client_error() || status.is_server_error()) && !is_json(&res) {
+        res = json_error(res).await;
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        state.metrics.rate_limited.inc();
+    }
+    state
+        .metrics
+        .responses
+        .get_or_create(&StatusLabel {
+            class: format!("{}xx", status.as_u16() / 100),
+        })
+        .inc();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+             frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    res
+}
+
+fn is_json(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Rewrites a plain-text error (an axum rejection, a 405) as the JSON
+/// error body, keeping status and headers such as `Allow`.
+async fn json_error(res: Response) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let text = match body.collect().await {
+        Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
+        Err(_) => String::new(),
+    };
+    let code = match parts.status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if text.trim().is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_owned()
+    } else {
+        text.trim().to_owned()
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": message}}).to_string();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}

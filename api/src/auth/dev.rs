@@ -1,0 +1,80 @@
+//! `POST /auth/dev-login`: a session for any name and groups, for local
+//! use and tests. Off unless `PATROLCHAT_DEV_LOGIN=1`, and loud when on.
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::{Session, session};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// Who to sign in as.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevLogin {
+    /// Wiki user name.
+    pub username: String,
+    /// Wiki groups (roles come from them).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Wiki rights.
+    #[serde(default)]
+    pub rights: Vec<String>,
+    /// Blocked on the wiki.
+    #[serde(default)]
+    pub blocked: bool,
+    /// Wiki edit count.
+    #[serde(default)]
+    pub edit_count: Option<u64>,
+}
+
+/// The new session.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DevSession {
+    /// The session token: also usable as `Authorization: Bearer`.
+    pub token: String,
+    /// The CSRF token for cookie-authenticated writes.
+    pub csrf: String,
+}
+
+/// `POST /auth/dev-login`.
+#[utoipa::path(post, path = "/auth/dev-login", tag = "auth", request_body = DevLogin,
+    responses((status = 200, description = "signed in", body = DevSession),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 404, description = "dev login is off", body = crate::openapi::ErrorBody)))]
+pub async fn dev_login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    body: ApiJson<DevLogin>,
+) -> Result<Response, ApiError> {
+    if !state.cfg.dev_login {
+        return Err(ApiError::NotFound("no such route".into()));
+    }
+    state.limits.login(&format!("ip:{}", addr.ip()))?;
+    let d = body.0;
+    let name = d.username.trim();
+    if name.is_empty() || name.chars().count() > 85 || name.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "username must be 1 to 85 characters without control characters".into(),
+        ));
+    }
+    let mut s = Session::new(name.to_owned(), d.groups, d.rights);
+    s.blocked = d.blocked;
+    s.edit_count = d.edit_count;
+    let token = session::create(&state, &s).await?;
+    tracing::warn!(user = %s.name, groups = ?s.groups, "DEV LOGIN: session created without the wiki");
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, session::cookie(&state, Some(&token)));
+    Ok((
+        StatusCode::OK,
+        headers,
+        axum::Json(DevSession {
+            token,
+            csrf: s.csrf,
+        }),
+    )
+        .into_response())
+}

@@ -1,0 +1,110 @@
+//! Sessions in Redis, keyed by the hash of their token; the token lives
+//! only in the person's cookie (or their bearer header).
+
+use axum::http::HeaderValue;
+use patrolchat_model::keys;
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+
+use super::{SESSION_COOKIE, hash_token, new_token};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A signed-in person, as the wiki described them at sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    /// Wiki user name.
+    pub name: String,
+    /// Wiki groups.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Wiki rights.
+    #[serde(default)]
+    pub rights: Vec<String>,
+    /// Blocked on the wiki.
+    #[serde(default)]
+    pub blocked: bool,
+    /// Wiki edit count.
+    #[serde(default)]
+    pub edit_count: Option<u64>,
+    /// CSRF token for cookie-authenticated writes.
+    pub csrf: String,
+    /// The person's OAuth access token, to act on the wiki for them;
+    /// `None` for dev logins.
+    #[serde(default)]
+    pub grant: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+impl Session {
+    /// A new session with a fresh CSRF token.
+    pub fn new(name: String, groups: Vec<String>, rights: Vec<String>) -> Self {
+        Self {
+            name,
+            groups,
+            rights,
+            blocked: false,
+            edit_count: None,
+            csrf: new_token(""),
+            grant: None,
+            created_at: crate::now_ms(),
+        }
+    }
+}
+
+/// Stores a session and returns its token.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn create(state: &AppState, session: &Session) -> Result<String, ApiError> {
+    let token = new_token("");
+    let json = serde_json::to_string(session)
+        .map_err(|e| ApiError::BadRequest(format!("session: {e}")))?;
+    let mut c = state.redis.clone();
+    let () = c
+        .set_ex(
+            keys::session(&hash_token(&token)),
+            json,
+            state.cfg.session_ttl_s,
+        )
+        .await?;
+    Ok(token)
+}
+
+/// The session with this token hash.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn load(state: &AppState, hash: &str) -> Result<Option<Session>, ApiError> {
+    let mut c = state.redis.clone();
+    let json: Option<String> = c.get(keys::session(hash)).await?;
+    Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+}
+
+/// Ends a session.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn delete(state: &AppState, hash: &str) -> Result<(), ApiError> {
+    let mut c = state.redis.clone();
+    let () = c.del(keys::session(hash)).await?;
+    Ok(())
+}
+
+/// The `Set-Cookie` value carrying a session token (`None` clears it).
+pub fn cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
+    let secure = if state.cfg.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let v = match token {
+        Some(t) => format!(
+            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            state.cfg.session_ttl_s
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    };
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
+}

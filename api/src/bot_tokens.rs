@@ -1,0 +1,91 @@
+//! `GET/POST /api/v1/bots`, `DELETE /api/v1/bots/{id}`: admins manage
+//! bot tokens.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::bots::{self, BotToken, Scope};
+use crate::auth::{Action, Caller};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// A new bot token.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBot {
+    /// The bot's name.
+    pub name: String,
+    /// `read` (streams, items, threads) and/or `post` (messages).
+    pub scopes: Vec<Scope>,
+}
+
+/// A created token: shown once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedBot {
+    /// The token, for `Authorization: Bearer`.
+    pub token: String,
+    /// Its record.
+    pub bot: BotToken,
+}
+
+/// `POST /api/v1/bots`.
+#[utoipa::path(post, path = "/api/v1/bots", tag = "bots", request_body = NewBot,
+    responses((status = 201, description = "created; the token is shown only now", body = CreatedBot),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewBot>,
+) -> Result<(StatusCode, Json<CreatedBot>), ApiError> {
+    caller.require(Action::Admin)?;
+    let (token, bot) = bots::create(&state.redis, &req.name, req.scopes, &caller.name).await?;
+    tracing::info!(admin = %caller.name, bot = %bot.name, id = %bot.id, "bot token created");
+    Ok((StatusCode::CREATED, Json(CreatedBot { token, bot })))
+}
+
+/// `GET /api/v1/bots`.
+#[utoipa::path(get, path = "/api/v1/bots", tag = "bots",
+    responses((status = 200, description = "every bot token (without the tokens)", body = [BotToken]),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<BotToken>>, ApiError> {
+    caller.require(Action::Admin)?;
+    Ok(Json(bots::list(&state.redis).await?))
+}
+
+/// `DELETE /api/v1/bots/{id}`.
+#[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots",
+    params(("id" = String, Path, description = "the token's id")),
+    responses((status = 204, description = "revoked"),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such token", body = crate::openapi::ErrorBody)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Action::Admin)?;
+    if bots::revoke(&state.redis, &id).await? {
+        tracing::info!(admin = %caller.name, id = %id, "bot token revoked");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no bot token {id:?}")))
+    }
+}
+
+/// `GET /api/v1/me`.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, description = "who is signed in", body = crate::auth::Me),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+pub async fn me(caller: Caller) -> Json<crate::auth::Me> {
+    Json(caller.me())
+}

@@ -1,0 +1,67 @@
+//! Claims: leases with fencing tokens, decided atomically in Redis.
+//!
+//! A claim takes a free (or expired) item and returns the item's next
+//! fencing token; renew, release and resolve must present the current
+//! token, and the holder's name must match, so a holder whose lease ran
+//! out (and perhaps went to someone else) is refused with 409. Leases end
+//! on their own: the [`sweep`] on every api node announces each expiry
+//! once.
+//!
+//! - [`store`]: the Redis side.
+//! - [`routes`]: claim, renew, release, resolve, escalate.
+
+pub mod routes;
+mod scripts;
+pub mod store;
+
+pub use store::{ClaimStore, Expired};
+
+use std::time::Duration;
+
+use patrolchat_model::item::{Activity, ReleaseReason};
+use patrolchat_model::subjects;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+
+/// How often a node looks for leases that ran out.
+pub const SWEEP_EVERY: Duration = Duration::from_millis(250);
+
+/// Announces expired leases (`item.released`, reason `expired`) until
+/// `shutdown`. Every node runs one; Redis hands each expiry to one node.
+pub async fn sweep(state: AppState, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let expired = match state.claims.expire(256).await {
+            Ok(e) => e,
+            Err(error) => {
+                tracing::warn!(%error, "claim sweep failed");
+                continue;
+            }
+        };
+        for e in expired {
+            state.metrics.claim("expired");
+            let activity = Activity::Released {
+                item: e.item.clone(),
+                wiki: e.wiki.clone(),
+                workflows: e.workflows,
+                holder: e.holder,
+                token: e.token,
+                reason: ReleaseReason::Expired,
+                at: crate::now_ms(),
+            };
+            let id = format!("{}:release:{}", e.item, e.token);
+            if let Err(error) = state
+                .publish_activity(subjects::activity(&e.wiki, &e.item), &id, &activity)
+                .await
+            {
+                tracing::warn!(%error, item = %e.item, "could not announce an expired claim");
+            }
+        }
+    }
+}

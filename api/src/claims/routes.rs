@@ -1,0 +1,522 @@
+//! `POST /api/v1/items/{id}/{claim,renew,release,resolve,escalate}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use bytes::Bytes;
+use patrolchat_model::item::{Activity, Actor, Item, ItemKind, Outcome, ReleaseReason};
+use patrolchat_model::{ItemId, WikiId, subjects};
+use patrolchat_router::WorkflowKind;
+use serde::{Deserialize, Serialize};
+
+use super::store::{ClaimOutcome, Lease, Stale};
+use crate::auth::{Action, Caller, Role};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::items::parse_item_id;
+use crate::state::AppState;
+
+/// A claim request.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    /// Lease in seconds (default 300, at most 1800).
+    #[serde(default)]
+    pub ttl_s: Option<u64>,
+    /// Admins only: take a live claim over from its holder (logged).
+    #[serde(default)]
+    pub take_over: bool,
+}
+
+/// A granted lease.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LeaseBody {
+    /// Fencing token: renew, release and resolve must send it.
+    pub token: u64,
+    /// End of the lease (Unix ms).
+    pub expires_at: i64,
+    /// Who holds it.
+    pub holder: String,
+}
+
+/// Renew or release.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The fencing token of the claim.
+    pub token: u64,
+    /// Renew only: new lease in seconds.
+    #[serde(default)]
+    pub ttl_s: Option<u64>,
+}
+
+/// The outcomes a person may give.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PersonOutcome {
+    /// Fine as it is (marks unpatrolled edits as patrolled on the wiki).
+    Ok,
+    /// Reverted.
+    Reverted,
+    /// Handed on.
+    Escalated,
+    /// Another item covers it.
+    Duplicate,
+    /// Anything else (say what in the note).
+    Other,
+}
+
+impl From<PersonOutcome> for Outcome {
+    fn from(o: PersonOutcome) -> Self {
+        match o {
+            PersonOutcome::Ok => Self::Ok,
+            PersonOutcome::Reverted => Self::Reverted,
+            PersonOutcome::Escalated => Self::Escalated,
+            PersonOutcome::Duplicate => Self::Duplicate,
+            PersonOutcome::Other => Self::Other,
+        }
+    }
+}
+
+/// A resolution.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// The fencing token (admins may resolve without a claim).
+    #[serde(default)]
+    pub token: Option<u64>,
+    /// How it ended.
+    pub outcome: PersonOutcome,
+    /// At most 500 characters.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An escalation.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// An escalation workflow (`admin-block`, …).
+    pub workflow: String,
+    /// Why, for the admins (1 to 500 characters).
+    pub reason: String,
+}
+
+/// What a resolve or release did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Done {
+    /// The item.
+    pub item: String,
+    /// `released`, `resolved` or `escalated`.
+    pub state: String,
+    /// The item an escalation created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked: Option<String>,
+}
+
+const MAX_NOTE: usize = 500;
+
+fn lease_ms(state: &AppState, ttl_s: Option<u64>) -> Result<u64, ApiError> {
+    let max = state.cfg.limits.claim_max_ttl_s;
+    let ttl = ttl_s.unwrap_or(state.cfg.limits.claim_ttl_s);
+    if ttl == 0 || ttl > max {
+        return Err(ApiError::BadRequest(format!(
+            "ttl_s must be between 1 and {max}"
+        )));
+    }
+    Ok(ttl * 1000)
+}
+
+fn stale(s: Stale) -> ApiError {
+    ApiError::Conflict(match s.holder {
+        Some(h) => format!("stale token: the current claim is {h}'s"),
+        None => "stale token: you do not hold a live claim on this item".into(),
+    })
+}
+
+fn wiki_of(lease_wiki: Option<WikiId>, id: &ItemId) -> Result<WikiId, ApiError> {
+    lease_wiki.ok_or_else(|| ApiError::NotFound(format!("no item {id}")))
+}
+
+/// `POST /api/v1/items/{id}/claim`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/claim", tag = "claims",
+    params(("id" = String, Path, description = "item id")),
+    request_body(content = ClaimRequest, description = "optional"),
+    responses((status = 200, description = "claimed", body = LeaseBody),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
+              (status = 409, description = "claimed by someone else, or resolved", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
+pub async fn claim(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ClaimRequest>,
+) -> Result<Json<LeaseBody>, ApiError> {
+    caller.require(Action::Patrol)?;
+    if req.take_over {
+        caller.require(Action::Admin)?;
+    }
+    state.limits.claim(&caller.limit_key())?;
+    let id = parse_item_id(&id)?;
+    let ms = lease_ms(&state, req.ttl_s)?;
+    let lease = match state.claims.claim(&id, &caller.name, ms, req.take_over).await? {
+        ClaimOutcome::Granted(l) => l,
+        ClaimOutcome::Held { holder, expires_at } => {
+            state.metrics.claim("conflict");
+            return Err(ApiError::Claimed { holder, expires_at });
+        }
+        ClaimOutcome::Missing => return Err(ApiError::NotFound(format!("no item {id}"))),
+        ClaimOutcome::Closed => {
+            return Err(ApiError::Conflict(format!("{id} is already resolved")));
+        }
+    };
+    if let Err(e) = announce_claim(&state, &id, &caller.name, &lease).await {
+        let _ = state.claims.release(&id, &caller.name, lease.token).await;
+        return Err(e);
+    }
+    if let Some(from) = &lease.taken_from {
+        tracing::info!(item = %id, admin = %caller.name, from = %from, "claim taken over");
+        state.metrics.claim("taken_over");
+    } else {
+        state.metrics.claim("granted");
+    }
+    Ok(Json(LeaseBody {
+        token: lease.token,
+        expires_at: lease.expires_at,
+        holder: caller.name,
+    }))
+}
+
+async fn announce_claim(
+    state: &AppState,
+    id: &ItemId,
+    holder: &str,
+    lease: &Lease,
+) -> Result<(), ApiError> {
+    let wiki = wiki_of(lease.wiki.clone(), id)?;
+    let activity = Activity::Claimed {
+        item: id.clone(),
+        wiki: wiki.clone(),
+        workflows: lease.workflows.clone(),
+        holder: holder.to_owned(),
+        token: lease.token,
+        expires_at: lease.expires_at,
+        taken_from: lease.taken_from.clone(),
+        at: crate::now_ms(),
+    };
+    let msg_id = format!("{id}:claim:{}:{}", lease.token, lease.expires_at);
+    state
+        .publish_activity(subjects::activity(&wiki, id), &msg_id, &activity)
+        .await
+        .map(drop)
+}
+
+/// `POST /api/v1/items/{id}/renew`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/renew", tag = "claims",
+    params(("id" = String, Path, description = "item id")),
+    request_body = TokenRequest,
+    responses((status = 200, description = "renewed", body = LeaseBody),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 409, description = "stale token", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
+pub async fn renew(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<Json<LeaseBody>, ApiError> {
+    caller.require(Action::Patrol)?;
+    state.limits.claim(&caller.limit_key())?;
+    let id = parse_item_id(&id)?;
+    let ms = lease_ms(&state, req.ttl_s)?;
+    let lease = state
+        .claims
+        .renew(&id, &caller.name, req.token, ms)
+        .await?
+        .map_err(|s| {
+            state.metrics.claim("stale");
+            stale(s)
+        })?;
+    announce_claim(&state, &id, &caller.name, &lease).await?;
+    state.metrics.claim("renewed");
+    Ok(Json(LeaseBody {
+        token: lease.token,
+        expires_at: lease.expires_at,
+        holder: caller.name,
+    }))
+}
+
+/// `POST /api/v1/items/{id}/release`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/release", tag = "claims",
+    params(("id" = String, Path, description = "item id")),
+    request_body = TokenRequest,
+    responses((status = 200, description = "released", body = Done),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 409, description = "stale token", body = crate::openapi::ErrorBody)))]
+pub async fn release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<Json<Done>, ApiError> {
+    caller.require(Action::Patrol)?;
+    let id = parse_item_id(&id)?;
+    let (wiki, workflows) = state
+        .claims
+        .release(&id, &caller.name, req.token)
+        .await?
+        .map_err(|s| {
+            state.metrics.claim("stale");
+            stale(s)
+        })?;
+    let wiki = wiki_of(wiki, &id)?;
+    let activity = Activity::Released {
+        item: id.clone(),
+        wiki: wiki.clone(),
+        workflows,
+        holder: caller.name.clone(),
+        token: req.token,
+        reason: ReleaseReason::Released,
+        at: crate::now_ms(),
+    };
+    state
+        .publish_activity(
+            subjects::activity(&wiki, &id),
+            &format!("{id}:release:{}", req.token),
+            &activity,
+        )
+        .await?;
+    state.metrics.claim("released");
+    Ok(Json(Done {
+        item: id.to_string(),
+        state: "released".into(),
+        linked: None,
+    }))
+}
+
+/// `POST /api/v1/items/{id}/resolve`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/resolve", tag = "claims",
+    params(("id" = String, Path, description = "item id")),
+    request_body = ResolveRequest,
+    responses((status = 200, description = "resolved", body = Done),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
+              (status = 409, description = "stale token, resolved already, or the wiki refused", body = crate::openapi::ErrorBody),
+              (status = 502, description = "the wiki did not answer", body = crate::openapi::ErrorBody)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ResolveRequest>,
+) -> Result<Json<Done>, ApiError> {
+    caller.require(Action::Patrol)?;
+    let id = parse_item_id(&id)?;
+    let note = check_note(req.note)?;
+    let item = open_item(&state, &id).await?;
+    match req.token {
+        Some(token) => state
+            .claims
+            .check(&id, &caller.name, token)
+            .await?
+            .map_err(stale)?,
+        None if caller.role >= Role::Admin => {}
+        None => {
+            return Err(ApiError::BadRequest(
+                "token is required: claim the item first".into(),
+            ));
+        }
+    }
+    let outcome = Outcome::from(req.outcome);
+    if outcome == Outcome::Ok {
+        mark_patrolled(&state, &caller, &item).await?;
+    }
+    close(&state, &item, &caller.name, outcome, note).await?;
+    Ok(Json(Done {
+        item: id.to_string(),
+        state: "resolved".into(),
+        linked: None,
+    }))
+}
+
+fn check_note(note: Option<String>) -> Result<Option<String>, ApiError> {
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
+        return Err(ApiError::BadRequest(format!(
+            "note is over {MAX_NOTE} characters"
+        )));
+    }
+    Ok(note)
+}
+
+async fn open_item(state: &AppState, id: &ItemId) -> Result<Item, ApiError> {
+    let Some((item_state, _)) = state.projection.state(id).await.map_err(unavailable)? else {
+        return Err(ApiError::NotFound(format!("no item {id}")));
+    };
+    if item_state != "open" {
+        return Err(ApiError::Conflict(format!("{id} is already resolved")));
+    }
+    state
+        .projection
+        .item(id)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))
+}
+
+fn unavailable(e: patrolchat_router::project::ProjectError) -> ApiError {
+    ApiError::Unavailable(e.to_string())
+}
+
+/// Marks the item's unpatrolled edits as patrolled on the wiki with the
+/// person's grant. People without a grant (dev logins) resolve in
+/// patrolchat only.
+async fn mark_patrolled(state: &AppState, caller: &Caller, item: &Item) -> Result<(), ApiError> {
+    let rc_ids = crate::wiki::unpatrolled(item);
+    let Some(grant) = caller.session().and_then(|s| s.grant.as_deref()) else {
+        return Ok(());
+    };
+    if rc_ids.is_empty() {
+        return Ok(());
+    }
+    let api = crate::wiki::api_url(&state.cfg.wiki_api, item);
+    crate::wiki::patrol(&state.http, &api, grant, &rc_ids).await?;
+    tracing::info!(item = %item.id, user = %caller.name, rcids = ?rc_ids, "marked as patrolled on the wiki");
+    Ok(())
+}
+
+/// Records a resolution: `ACTIVITY` first, then Redis.
+async fn close(
+    state: &AppState,
+    item: &Item,
+    by: &str,
+    outcome: Outcome,
+    note: Option<String>,
+) -> Result<(), ApiError> {
+    let at = crate::now_ms();
+    let outcome_name = serde_json::to_value(outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let activity = Activity::Resolved {
+        item: item.id.clone(),
+        wiki: item.wiki.clone(),
+        workflows: item.workflows.clone(),
+        by: Actor {
+            name: by.to_owned(),
+            on_wiki: false,
+        },
+        outcome,
+        note,
+        at,
+    };
+    state
+        .publish_activity(
+            subjects::activity(&item.wiki, &item.id),
+            &format!("{}:resolved", item.id),
+            &activity,
+        )
+        .await?;
+    state
+        .projection
+        .resolve(&item.id, by, &outcome_name, at)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// `POST /api/v1/items/{id}/escalate`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/escalate", tag = "claims",
+    params(("id" = String, Path, description = "item id")),
+    request_body = EscalateRequest,
+    responses((status = 201, description = "escalated: the new item is `linked`", body = Done),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
+              (status = 409, description = "resolved already, or claimed by someone else", body = crate::openapi::ErrorBody)))]
+pub async fn escalate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<EscalateRequest>,
+) -> Result<(StatusCode, Json<Done>), ApiError> {
+    caller.require(Action::Patrol)?;
+    let id = parse_item_id(&id)?;
+    let reason = req.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > MAX_NOTE {
+        return Err(ApiError::BadRequest(format!(
+            "reason must be 1 to {MAX_NOTE} characters"
+        )));
+    }
+    match state.workflows.get(&req.workflow) {
+        Some(w) if w.kind() == WorkflowKind::Escalation => {}
+        Some(_) => {
+            return Err(ApiError::BadRequest(format!(
+                "{} is not an escalation workflow",
+                req.workflow
+            )));
+        }
+        None => {
+            return Err(ApiError::BadRequest(format!(
+                "no workflow {}",
+                req.workflow
+            )));
+        }
+    }
+    let item = open_item(&state, &id).await?;
+    if let Some((holder, _, expires_at)) = state.claims.current(&id).await?
+        && holder != caller.name
+        && caller.role < Role::Admin
+    {
+        return Err(ApiError::Claimed { holder, expires_at });
+    }
+    let new_id = ItemId::parse(&format!("{id}-esc-{}", req.workflow))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut esc = item.clone();
+    esc.id = new_id.clone();
+    esc.kind = ItemKind::Escalation;
+    esc.workflows = vec![req.workflow.clone()];
+    esc.linked = Some(id.clone());
+    esc.created_at = crate::now_ms();
+    let payload = serde_json::to_vec(&esc).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    state
+        .publish(
+            subjects::work(&req.workflow, &esc.wiki),
+            &format!("{new_id}:{}", req.workflow),
+            Bytes::from(payload),
+        )
+        .await?;
+    state.projection.create(&esc).await.map_err(unavailable)?;
+    let mut c = state.redis.clone();
+    redis::cmd("HSETNX")
+        .arg(patrolchat_model::keys::item(&new_id))
+        .arg("state")
+        .arg("open")
+        .query_async::<()>(&mut c)
+        .await?;
+    close(
+        &state,
+        &item,
+        &caller.name,
+        Outcome::Escalated,
+        Some(format!("{}: {reason}", req.workflow)),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Done {
+            item: id.to_string(),
+            state: "escalated".into(),
+            linked: Some(new_id.to_string()),
+        }),
+    ))
+}

@@ -1,0 +1,152 @@
+//! Settings of the api: flags, then environment.
+
+use std::path::PathBuf;
+
+/// Settings of `patrolchat api`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApiConfig {
+    /// The address people reach the api at (`https://…` makes session
+    /// cookies `Secure`); WebSocket upgrades must come from this origin.
+    #[arg(
+        long,
+        env = "PATROLCHAT_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+    /// More origins allowed to open the WebSocket (comma list).
+    #[arg(long, env = "PATROLCHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Enables `POST /auth/dev-login` (local use and tests only).
+    #[arg(long, env = "PATROLCHAT_DEV_LOGIN", default_value = "0", value_parser = parse_flag)]
+    pub dev_login: bool,
+    /// Sign-in with the wiki.
+    #[command(flatten)]
+    pub oauth: OAuthConfig,
+    /// Roles from groups and rights.
+    #[command(flatten)]
+    pub roles: RoleConfig,
+    /// Rate limits and leases.
+    #[command(flatten)]
+    pub limits: LimitConfig,
+    /// The wiki's action API for a wiki; `{server}` is the item's server
+    /// URL and `{wiki}` its database name.
+    #[arg(
+        long,
+        env = "PATROLCHAT_WIKI_API",
+        default_value = "{server}/w/api.php"
+    )]
+    pub wiki_api: String,
+    /// Seconds a session lasts.
+    #[arg(long, env = "PATROLCHAT_SESSION_TTL", default_value_t = 30 * 24 * 3600)]
+    pub session_ttl_s: u64,
+    /// How long a stream goes without a feed event before the feed is
+    /// shown as disconnected (seconds).
+    #[arg(long, env = "PATROLCHAT_FEED_STALE_AFTER", default_value_t = 60)]
+    pub feed_stale_after_s: u64,
+    /// Seconds presence lasts without a heartbeat.
+    #[arg(long, env = "PATROLCHAT_PRESENCE_TTL", default_value_t = 30)]
+    pub presence_ttl_s: u64,
+    /// Frames a WebSocket may have waiting before it is dropped as too slow.
+    #[arg(long, env = "PATROLCHAT_WS_QUEUE", default_value_t = 256)]
+    pub ws_queue: usize,
+}
+
+/// Where the api finds NATS, Redis and the workflows; `patrolchat all`
+/// shares them with the router.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// NATS server with JetStream (2.10 or newer).
+    pub nats_url: String,
+    /// Redis holding projections, sessions and claims.
+    pub redis_url: String,
+    /// The workflows file.
+    pub workflows: PathBuf,
+    /// Replicas of `WORK` and `ACTIVITY` when the api creates them.
+    pub replicas: usize,
+    /// Seconds items without discussion are kept.
+    pub retention: std::time::Duration,
+}
+
+/// MediaWiki OAuth 2.0 client settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OAuthConfig {
+    /// The wiki people sign in with; its endpoints are under
+    /// `/w/rest.php/oauth2/`.
+    #[arg(
+        long,
+        env = "PATROLCHAT_OAUTH_WIKI",
+        default_value = "https://meta.wikimedia.org"
+    )]
+    pub oauth_wiki: String,
+    /// The OAuth 2.0 client (consumer) key.
+    #[arg(long, env = "PATROLCHAT_OAUTH_CLIENT_ID", default_value = "")]
+    pub oauth_client_id: String,
+    /// The OAuth 2.0 client secret.
+    #[arg(long, env = "PATROLCHAT_OAUTH_CLIENT_SECRET", default_value = "", hide_env_values = true)]
+    pub oauth_client_secret: String,
+}
+
+/// How wiki groups and rights map to roles.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RoleConfig {
+    /// Rights that make a patroller.
+    #[arg(long, env = "PATROLCHAT_PATROLLER_RIGHTS", value_delimiter = ',', default_value = "patrol,rollback")]
+    pub patroller_rights: Vec<String>,
+    /// Groups that make a patroller.
+    #[arg(long, env = "PATROLCHAT_PATROLLER_GROUPS", value_delimiter = ',', default_value = "rollbacker,patroller,reviewer")]
+    pub patroller_groups: Vec<String>,
+    /// Groups that make an admin.
+    #[arg(long, env = "PATROLCHAT_ADMIN_GROUPS", value_delimiter = ',', default_value = "sysop,steward,global-sysop")]
+    pub admin_groups: Vec<String>,
+}
+
+/// Rate limits, per person, bot token or (signed out) address.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitConfig {
+    /// Messages per minute.
+    #[arg(long, env = "PATROLCHAT_LIMIT_MESSAGES", default_value_t = 30)]
+    pub messages_per_minute: u32,
+    /// Claims (and renewals) per minute.
+    #[arg(long, env = "PATROLCHAT_LIMIT_CLAIMS", default_value_t = 120)]
+    pub claims_per_minute: u32,
+    /// Sign-in attempts per minute.
+    #[arg(long, env = "PATROLCHAT_LIMIT_LOGINS", default_value_t = 10)]
+    pub logins_per_minute: u32,
+    /// Lease of a claim when none is asked for (seconds).
+    #[arg(long, env = "PATROLCHAT_CLAIM_TTL", default_value_t = 300)]
+    pub claim_ttl_s: u64,
+    /// Longest lease (seconds).
+    #[arg(long, env = "PATROLCHAT_CLAIM_MAX_TTL", default_value_t = 1800)]
+    pub claim_max_ttl_s: u64,
+}
+
+fn parse_flag(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(format!("expected 1 or 0, got {other:?}")),
+    }
+}
+
+impl ApiConfig {
+    /// Whether session cookies get `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The OAuth callback this api registers.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/auth/callback", self.public_url.trim_end_matches('/'))
+    }
+
+    /// Whether a WebSocket upgrade from `origin` is allowed.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        let origin = origin.trim_end_matches('/');
+        let public = self.public_url.trim_end_matches('/');
+        origin == public
+            || self
+                .allowed_origins
+                .iter()
+                .any(|o| o.trim_end_matches('/') == origin)
+    }
+}

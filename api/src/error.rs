@@ -1,0 +1,179 @@
+//! One error type for every route, mapped to HTTP here and nowhere else.
+//!
+//! Every error answers `{"error": {"code": "...", "message": "..."}}`, with
+//! extra fields where a client needs them (the holder of a claim, when a
+//! limit lifts).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// What went wrong with a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or a field is invalid.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No session or token, or an invalid one.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// A cookie-authenticated write without a matching CSRF token.
+    #[error("missing or wrong X-CSRF-Token header")]
+    Csrf,
+    /// The caller's role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such item, message, workflow or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// The item is claimed by someone else.
+    #[error("claimed by {holder}")]
+    Claimed {
+        /// Who holds it.
+        holder: String,
+        /// When the lease ends (Unix ms).
+        expires_at: i64,
+    },
+    /// A stale fencing token, or an item no longer open.
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is over the limit.
+    #[error("request body over {0} bytes")]
+    TooLarge(usize),
+    /// The body is not JSON.
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// Too many requests of this kind.
+    #[error("too many requests; retry in {} s", .0.as_secs().max(1))]
+    RateLimited(Duration),
+    /// The wiki refused an action taken for the person.
+    #[error("the wiki refused: {0}")]
+    WikiRefused(String),
+    /// The wiki could not be reached.
+    #[error("the wiki did not answer: {0}")]
+    WikiUnavailable(String),
+    /// NATS or Redis is not available; retry.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// The request took too long.
+    #[error("request timed out")]
+    Timeout,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Claimed { .. } | Self::Conflict(_) | Self::WikiRefused(_) => StatusCode::CONFLICT,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::WikiUnavailable(_) => StatusCode::BAD_GATEWAY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Csrf => "csrf",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Claimed { .. } => "claimed",
+            Self::Conflict(_) => "conflict",
+            Self::TooLarge(_) => "too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited(_) => "rate_limited",
+            Self::WikiRefused(_) => "wiki_refused",
+            Self::WikiUnavailable(_) => "wiki_unavailable",
+            Self::Unavailable(_) => "unavailable",
+            Self::Timeout => "timeout",
+        }
+    }
+
+    /// A forbidden error naming the role needed.
+    pub fn needs(role: &str) -> Self {
+        Self::Forbidden(format!("this needs the {role} role"))
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let mut error = json!({"code": self.code(), "message": self.to_string()});
+        match self {
+            Self::Claimed { holder, expires_at } => {
+                error["holder"] = json!(holder);
+                error["expires_at"] = json!(expires_at);
+            }
+            Self::RateLimited(wait) => {
+                error["retry_after_s"] = json!(retry_after(*wait));
+            }
+            _ => {}
+        }
+        let mut body = json!({ "error": error });
+        if let Self::Claimed { holder, .. } = self {
+            body["holder"] = json!(holder);
+        }
+        body
+    }
+}
+
+fn retry_after(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::warn!(error = %self, code = self.code(), "request failed");
+        }
+        let mut res = (status, Json(self.body())).into_response();
+        if let Self::RateLimited(wait) = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after(wait).max(1).to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+impl From<redis::RedisError> for ApiError {
+    fn from(e: redis::RedisError) -> Self {
+        Self::Unavailable(format!("redis: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_conflict_names_the_holder_at_the_top_and_in_the_error() {
+        let e = ApiError::Claimed {
+            holder: "Alice".into(),
+            expires_at: 5,
+        };
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        let b = e.body();
+        assert_eq!(b["holder"], "Alice");
+        assert_eq!(b["error"]["code"], "claimed");
+        assert_eq!(b["error"]["holder"], "Alice");
+    }
+
+    #[test]
+    fn rate_limits_round_retry_after_up() {
+        let res = ApiError::RateLimited(Duration::from_millis(1200)).into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "2");
+    }
+}

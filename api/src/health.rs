@@ -1,0 +1,48 @@
+//! Liveness, readiness and metrics.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prometheus_client::registry::Registry;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `GET /healthz`: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "alive", body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: NATS and Redis are reachable.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "ready", body = String),
+              (status = 503, description = "NATS or Redis unreachable", body = crate::openapi::ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    if state.nats.connection_state() != async_nats::connection::State::Connected {
+        return Err(ApiError::Unavailable("nats: not connected".into()));
+    }
+    if !state.projection.ping().await {
+        return Err(ApiError::Unavailable("redis: no answer".into()));
+    }
+    Ok("ready")
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub async fn metrics(State(registry): State<Arc<Registry>>) -> Response {
+    let mut out = String::new();
+    match prometheus_client::encoding::text::encode(&mut out, &registry) {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            out,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}

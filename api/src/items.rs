@@ -1,0 +1,262 @@
+//! `GET /api/v1/items/{id}` and `GET /api/v1/workflows/{wf}/items`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use patrolchat_model::{ItemId, WikiId, keys};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Action, Caller};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::threads;
+
+/// An item id from a path; an id that cannot exist is an unknown item.
+///
+/// # Errors
+/// [`ApiError::NotFound`].
+pub fn parse_item_id(s: &str) -> Result<ItemId, ApiError> {
+    ItemId::parse(s).map_err(|_| ApiError::NotFound(format!("no item {s:?}")))
+}
+
+fn parse_err(e: redis::ParsingError) -> ApiError {
+    ApiError::Unavailable(format!("redis answer: {e}"))
+}
+
+/// A live claim.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClaimView {
+    /// Who holds it.
+    pub holder: String,
+    /// End of the lease (Unix ms).
+    pub expires_at: i64,
+}
+
+/// An item with its state and claim.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemView {
+    /// The item as the router made it (see the bot guide).
+    #[schema(value_type = Object)]
+    pub item: serde_json::Value,
+    /// `open` or `resolved`.
+    pub state: String,
+    /// Who resolved it and how, once resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+    /// The outcome, once resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// The live claim, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<ClaimView>,
+}
+
+/// `GET /api/v1/items/{id}` answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemDetail {
+    /// The item.
+    #[serde(flatten)]
+    pub view: ItemView,
+    /// The latest messages of its thread, oldest first.
+    #[schema(value_type = Vec<crate::openapi::MessageSchema>)]
+    pub messages: Vec<threads::MessageView>,
+}
+
+/// Reads items with state and claim, in the order given; unknown ones
+/// are left out.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = redis::pipe();
+    for id in ids {
+        p.cmd("HMGET")
+            .arg(keys::item(id))
+            .arg("json")
+            .arg("state")
+            .arg("resolved_by")
+            .arg("outcome");
+        p.cmd("HMGET")
+            .arg(keys::claim(id))
+            .arg("holder")
+            .arg("expires_at");
+        p.cmd("ZREVRANGE").arg(keys::revisions(id)).arg(0).arg(-1);
+    }
+    type Row = (
+        (Option<String>, Option<String>, Option<String>, Option<String>),
+        (Option<String>, Option<i64>),
+        Vec<String>,
+    );
+    let mut c = state.redis.clone();
+    let rows: Vec<Row> = {
+        let flat: Vec<redis::Value> = p.query_async(&mut c).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        let mut it = flat.into_iter();
+        while let (Some(a), Some(b), Some(r)) = (it.next(), it.next(), it.next()) {
+            out.push((
+                redis::from_redis_value(a).map_err(parse_err)?,
+                redis::from_redis_value(b).map_err(parse_err)?,
+                redis::from_redis_value(r).map_err(parse_err)?,
+            ));
+        }
+        out
+    };
+    let now = crate::now_ms();
+    Ok(rows
+        .into_iter()
+        .filter_map(|((json, st, by, outcome), (holder, exp), revs)| {
+            let mut item: serde_json::Value = serde_json::from_str(&json?).ok()?;
+            let revs: Vec<serde_json::Value> = revs
+                .iter()
+                .filter_map(|r| serde_json::from_str(r).ok())
+                .collect();
+            if !revs.is_empty() {
+                item["revisions"] = serde_json::Value::Array(revs);
+            }
+            let st = st.unwrap_or_else(|| "open".into());
+            let claim = match (holder, exp) {
+                (Some(holder), Some(expires_at)) if expires_at > now && st == "open" => {
+                    Some(ClaimView { holder, expires_at })
+                }
+                _ => None,
+            };
+            Some(ItemView {
+                item,
+                state: st,
+                resolved_by: by,
+                outcome,
+                claim,
+            })
+        })
+        .collect())
+}
+
+/// `GET /api/v1/items/{id}`.
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "items",
+    params(("id" = String, Path, description = "item id")),
+    responses((status = 200, description = "the item, its claim and latest messages", body = ItemDetail),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not allowed", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+pub async fn get_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ItemDetail>, ApiError> {
+    caller.require(Action::Read)?;
+    let id = parse_item_id(&id)?;
+    let view = views(&state, std::slice::from_ref(&id))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
+    let messages = threads::latest(&state, id.as_str(), 50).await?;
+    Ok(Json(ItemDetail { view, messages }))
+}
+
+/// The query of an item list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this wiki.
+    pub wiki: Option<String>,
+    /// `open` (default: every open item), `claimed` or `unclaimed`.
+    pub state: Option<String>,
+    /// At most this many (1 to 500, default 100).
+    pub limit: Option<usize>,
+    /// From a previous page's `next`.
+    pub cursor: Option<String>,
+}
+
+/// A page of items.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemPage {
+    /// Items, most urgent first.
+    pub items: Vec<ItemView>,
+    /// The cursor of the next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// `GET /api/v1/workflows/{wf}/items`.
+#[utoipa::path(get, path = "/api/v1/workflows/{wf}/items", tag = "items",
+    params(("wf" = String, Path, description = "workflow"), ListQuery),
+    responses((status = 200, description = "a page of open items, most urgent first", body = ItemPage),
+              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(wf): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ItemPage>, ApiError> {
+    caller.require(Action::Read)?;
+    crate::workflows::visible(&state, &caller, &wf)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be between 1 and 500".into()));
+    }
+    let offset: usize = match &q.cursor {
+        None => 0,
+        Some(c) => c
+            .parse()
+            .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
+    };
+    let filter = match q.state.as_deref() {
+        None | Some("open") => None,
+        Some("claimed") => Some(true),
+        Some("unclaimed") => Some(false),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "state must be open, claimed or unclaimed, not {other:?}"
+            )));
+        }
+    };
+    let wikis: Vec<WikiId> = match &q.wiki {
+        Some(w) => vec![WikiId::parse(w).map_err(|e| ApiError::BadRequest(e.to_string()))?],
+        None => crate::workflows::wikis_of(&state, &wf).await?,
+    };
+    let mut c = state.redis.clone();
+    let mut p = redis::pipe();
+    for w in &wikis {
+        p.cmd("ZRANGE")
+            .arg(keys::queue(&wf, w))
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES");
+        p.cmd("SMEMBERS").arg(keys::claimed(&wf, w));
+    }
+    let rows: Vec<(Vec<(String, f64)>, Vec<String>)> = {
+        let flat: Vec<redis::Value> = p.query_async(&mut c).await?;
+        let mut out = Vec::new();
+        let mut it = flat.into_iter();
+        while let (Some(a), Some(b)) = (it.next(), it.next()) {
+            out.push((redis::from_redis_value(a).map_err(parse_err)?, redis::from_redis_value(b).map_err(parse_err)?));
+        }
+        out
+    };
+    let mut all: Vec<(f64, String)> = Vec::new();
+    for (queue, claimed) in rows {
+        let claimed: std::collections::HashSet<String> = claimed.into_iter().collect();
+        all.extend(
+            queue
+                .into_iter()
+                .filter(|(id, _)| filter.is_none_or(|want| claimed.contains(id) == want))
+                .map(|(id, s)| (s, id)),
+        );
+    }
+    all.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let page: Vec<ItemId> = all
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .filter_map(|(_, id)| ItemId::parse(id).ok())
+        .collect();
+    let next = (offset + limit < all.len()).then(|| (offset + limit).to_string());
+    Ok(Json(ItemPage {
+        items: views(&state, &page).await?,
+        next,
+    }))
+}

@@ -1,0 +1,73 @@
+//! Prometheus metrics of the api.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// Label of HTTP responses.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabel {
+    /// Status class: `2xx`, `4xx`, `5xx`.
+    pub class: String,
+}
+
+/// Label of a kind of outcome.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// The outcome.
+    pub outcome: String,
+}
+
+/// The api's metrics.
+#[derive(Debug, Default)]
+pub struct ApiMetrics {
+    /// HTTP responses by status class.
+    pub responses: Family<StatusLabel, Counter>,
+    /// Claim attempts by outcome (`granted`, `conflict`, `renewed`,
+    /// `released`, `stale`, `expired`, `taken_over`).
+    pub claims: Family<OutcomeLabel, Counter>,
+    /// Messages stored.
+    pub messages: Counter,
+    /// Open WebSocket connections.
+    pub ws_connections: Gauge,
+    /// WebSocket frames sent.
+    pub ws_frames: Counter,
+    /// WebSockets closed because their send queue was full.
+    pub ws_dropped_slow: Counter,
+    /// Open bot SSE streams.
+    pub sse_streams: Gauge,
+    /// Rate-limited requests.
+    pub rate_limited: Counter,
+}
+
+impl ApiMetrics {
+    /// Creates the metrics and registers them under `patrolchat_api_`.
+    pub fn register(registry: &mut Registry) -> std::sync::Arc<Self> {
+        let m = Self::default();
+        let r = registry.sub_registry_with_prefix("patrolchat_api");
+        r.register("responses", "HTTP responses by status class", m.responses.clone());
+        r.register("claims", "Claim operations by outcome", m.claims.clone());
+        r.register("messages", "Messages stored", m.messages.clone());
+        r.register("ws_connections", "Open WebSocket connections", m.ws_connections.clone());
+        r.register("ws_frames", "WebSocket frames sent", m.ws_frames.clone());
+        r.register(
+            "ws_dropped_slow",
+            "WebSockets closed because they could not keep up",
+            m.ws_dropped_slow.clone(),
+        );
+        r.register("sse_streams", "Open bot SSE streams", m.sse_streams.clone());
+        r.register("rate_limited", "Requests refused by rate limits", m.rate_limited.clone());
+        std::sync::Arc::new(m)
+    }
+
+    /// Counts a claim operation.
+    pub fn claim(&self, outcome: &str) {
+        self.claims
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+}

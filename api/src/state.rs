@@ -1,0 +1,112 @@
+//! What every handler shares: settings, connections, the hub, limits.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use bytes::Bytes;
+use patrolchat_router::WorkflowSet;
+use patrolchat_router::project::Projection;
+use redis::aio::ConnectionManager;
+
+use crate::auth::roles::RoleMap;
+use crate::config::ApiConfig;
+use crate::error::ApiError;
+use crate::http_client::HttpClient;
+use crate::limits::Limits;
+use crate::live::Hub;
+use crate::metrics::ApiMetrics;
+
+/// How long a JetStream publish may wait for its acknowledgement.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared parts.
+pub struct Inner {
+    /// Settings.
+    pub cfg: ApiConfig,
+    /// Redis.
+    pub redis: ConnectionManager,
+    /// The item projection (shared with the router).
+    pub projection: Projection,
+    /// Claims.
+    pub claims: crate::claims::ClaimStore,
+    /// NATS.
+    pub nats: async_nats::Client,
+    /// JetStream.
+    pub js: jetstream::Context,
+    /// Workflows (names, titles, kinds).
+    pub workflows: Arc<WorkflowSet>,
+    /// Roles from groups and rights.
+    pub roles: RoleMap,
+    /// Rate limits.
+    pub limits: Limits,
+    /// The live hub of this node.
+    pub hub: Hub,
+    /// Metrics.
+    pub metrics: Arc<ApiMetrics>,
+    /// HTTP client for the wiki.
+    pub http: HttpClient,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+
+    /// Publishes to JetStream and waits for the acknowledgement: a write
+    /// is answered 2xx only after this returns `Ok`. `msg_id` makes a
+    /// retried publish a no-op.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when NATS does not acknowledge in time.
+    pub async fn publish(
+        &self,
+        subject: String,
+        msg_id: &str,
+        payload: Bytes,
+    ) -> Result<u64, ApiError> {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", msg_id);
+        let ack = async {
+            let fut = self
+                .js
+                .publish_with_headers(subject, headers, payload)
+                .await
+                .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))?;
+            fut.await
+                .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))
+        };
+        let ack = tokio::time::timeout(PUBLISH_TIMEOUT, ack)
+            .await
+            .map_err(|_| ApiError::Unavailable("nats: no acknowledgement in time".into()))??;
+        Ok(ack.sequence)
+    }
+
+    /// Publishes an activity event (see [`AppState::publish`]).
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when NATS does not acknowledge in time.
+    pub async fn publish_activity(
+        &self,
+        subject: String,
+        msg_id: &str,
+        activity: &patrolchat_model::item::Activity,
+    ) -> Result<u64, ApiError> {
+        let payload = serde_json::to_vec(activity)
+            .map_err(|e| ApiError::BadRequest(format!("activity: {e}")))?;
+        self.publish(subject, msg_id, Bytes::from(payload)).await
+    }
+}

@@ -1,0 +1,335 @@
+//! Threads: an item's discussion, and each workflow's room.
+//!
+//! A message is plain text (links and `@mentions`, never HTML), at most
+//! 4,000 characters. Its sequence number comes from a per-thread counter,
+//! so ids increase within a thread. It is answered 201 only after
+//! JetStream acknowledged it on `ACTIVITY`; then it is stored in Redis,
+//! and the item's keys lose their expiry (items with a discussion are
+//! kept).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use patrolchat_model::item::{Activity, Message};
+use patrolchat_model::{ItemId, WikiId, keys, subjects};
+use redis::AsyncCommands;
+use serde::Deserialize;
+
+use crate::auth::{Action, Caller};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::items::parse_item_id;
+use crate::state::AppState;
+
+/// A message as the api returns it.
+pub type MessageView = Message;
+
+/// Longest message, in characters.
+pub const MAX_TEXT: usize = 4000;
+/// Most people one message may mention.
+pub const MAX_MENTIONS: usize = 10;
+
+/// A new message.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    /// Plain text, 1 to 4,000 characters.
+    pub text: String,
+}
+
+/// The query of a thread.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadQuery {
+    /// Only messages after this sequence number.
+    pub after: Option<u64>,
+    /// At most this many (1 to 500, default 100).
+    pub limit: Option<usize>,
+}
+
+/// Checks and normalises a message text.
+///
+/// # Errors
+/// [`ApiError::BadRequest`] saying what is wrong.
+pub fn check_text(text: &str) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::BadRequest("text is empty".into()));
+    }
+    if text.chars().count() > MAX_TEXT {
+        return Err(ApiError::BadRequest(format!(
+            "text is over {MAX_TEXT} characters"
+        )));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(ApiError::BadRequest(
+            "text may not hold control characters".into(),
+        ));
+    }
+    Ok(text.replace("\r\n", "\n"))
+}
+
+/// The people a text names as `@Name` (underscores read as spaces, first
+/// letter upper case, as wiki user names are), each once.
+pub fn mentions(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        let before = rest[..at].chars().next_back();
+        rest = &rest[at + 1..];
+        if before.is_some_and(|c| c.is_alphanumeric()) {
+            continue;
+        }
+        let end = rest
+            .find(|c: char| c.is_whitespace() || ",.:;!?()[]{}<>\"'@".contains(c))
+            .unwrap_or(rest.len());
+        let raw = &rest[..end];
+        if raw.is_empty() || raw.len() > 85 {
+            continue;
+        }
+        let mut name: String = raw.replace('_', " ");
+        if let Some(first) = name.chars().next() {
+            name = first.to_uppercase().chain(name.chars().skip(1)).collect();
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The latest `n` messages of a thread, oldest first.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn latest(state: &AppState, thread: &str, n: isize) -> Result<Vec<Message>, ApiError> {
+    let mut c = state.redis.clone();
+    let raw: Vec<String> = c.zrange(keys::thread(thread), -n, -1).await?;
+    Ok(raw
+        .iter()
+        .filter_map(|m| serde_json::from_str(m).ok())
+        .collect())
+}
+
+async fn page(state: &AppState, thread: &str, q: &ThreadQuery) -> Result<Vec<Message>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be between 1 and 500".into()));
+    }
+    let mut c = state.redis.clone();
+    let raw: Vec<String> = redis::cmd("ZRANGE")
+        .arg(keys::thread(thread))
+        .arg(format!("({}", q.after.unwrap_or(0)))
+        .arg("+inf")
+        .arg("BYSCORE")
+        .arg("LIMIT")
+        .arg(0)
+        .arg(limit)
+        .query_async(&mut c)
+        .await?;
+    Ok(raw
+        .iter()
+        .filter_map(|m| serde_json::from_str(m).ok())
+        .collect())
+}
+
+/// Where a thread lives.
+enum Place {
+    Item(ItemId, WikiId),
+    Room(String),
+}
+
+impl Place {
+    fn thread(&self) -> String {
+        match self {
+            Self::Item(id, _) => id.to_string(),
+            Self::Room(wf) => Message::room_thread(wf),
+        }
+    }
+}
+
+async fn item_place(state: &AppState, id: &str) -> Result<Place, ApiError> {
+    let id = parse_item_id(id)?;
+    let mut c = state.redis.clone();
+    let wiki: Option<String> = c.hget(keys::item(&id), "wiki").await?;
+    let wiki = wiki
+        .and_then(|w| WikiId::parse(&w).ok())
+        .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
+    Ok(Place::Item(id, wiki))
+}
+
+async fn post(
+    state: &AppState,
+    caller: &Caller,
+    place: Place,
+    text: &str,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    caller.require(Action::Post)?;
+    state.limits.message(&caller.limit_key())?;
+    let text = check_text(text)?;
+    let mentions = mentions(&text);
+    if mentions.len() > MAX_MENTIONS {
+        return Err(ApiError::BadRequest(format!(
+            "a message may mention at most {MAX_MENTIONS} people"
+        )));
+    }
+    let thread = place.thread();
+    let mut c = state.redis.clone();
+    let seq: u64 = c.incr(keys::thread_seq(&thread), 1).await?;
+    let (item, wiki, workflow, subject) = match &place {
+        Place::Item(id, wiki) => (
+            Some(id.clone()),
+            Some(wiki.clone()),
+            None,
+            subjects::activity(wiki, id),
+        ),
+        Place::Room(wf) => (None, None, Some(wf.clone()), subjects::room(wf)),
+    };
+    let message = Message {
+        id: format!("{thread}.{seq}"),
+        thread: thread.clone(),
+        seq,
+        item,
+        wiki,
+        workflow,
+        author: caller.name.clone(),
+        bot: caller.is_bot(),
+        text,
+        mentions,
+        at: crate::now_ms(),
+    };
+    let activity = Activity::Message {
+        message: Box::new(message.clone()),
+    };
+    state
+        .publish_activity(subject, &message.id, &activity)
+        .await?;
+    store(state, &message).await?;
+    state.metrics.messages.inc();
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+/// Stores a message in its thread and keeps its item for good.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn store(state: &AppState, message: &Message) -> Result<(), ApiError> {
+    let json = serde_json::to_string(message).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut p = redis::pipe();
+    p.zadd(keys::thread(&message.thread), json, message.seq)
+        .ignore();
+    if let Some(id) = &message.item {
+        p.persist(keys::item(id))
+            .ignore()
+            .persist(keys::revisions(id))
+            .ignore();
+    }
+    let mut c = state.redis.clone();
+    p.query_async::<()>(&mut c).await?;
+    Ok(())
+}
+
+/// `GET /api/v1/items/{id}/messages`.
+#[utoipa::path(get, path = "/api/v1/items/{id}/messages", tag = "threads",
+    params(("id" = String, Path, description = "item id"), ThreadQuery),
+    responses((status = 200, description = "messages, oldest first", body = [crate::openapi::MessageSchema]),
+              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+pub async fn item_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<ThreadQuery>,
+) -> Result<Json<Vec<Message>>, ApiError> {
+    caller.require(Action::Read)?;
+    let place = item_place(&state, &id).await?;
+    Ok(Json(page(&state, &place.thread(), &q).await?))
+}
+
+/// `POST /api/v1/items/{id}/messages`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/messages", tag = "threads",
+    params(("id" = String, Path, description = "item id")),
+    request_body = PostMessage,
+    responses((status = 201, description = "stored", body = crate::openapi::MessageSchema),
+              (status = 400, description = "bad message", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "may not post", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many messages", body = crate::openapi::ErrorBody)))]
+pub async fn post_item_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PostMessage>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    caller.require(Action::Post)?;
+    let place = item_place(&state, &id).await?;
+    post(&state, &caller, place, &body.text).await
+}
+
+/// `GET /api/v1/workflows/{wf}/messages`: the workflow's room.
+#[utoipa::path(get, path = "/api/v1/workflows/{wf}/messages", tag = "threads",
+    params(("wf" = String, Path, description = "workflow"), ThreadQuery),
+    responses((status = 200, description = "messages, oldest first", body = [crate::openapi::MessageSchema]),
+              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody)))]
+pub async fn room_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(wf): Path<String>,
+    Query(q): Query<ThreadQuery>,
+) -> Result<Json<Vec<Message>>, ApiError> {
+    caller.require(Action::Read)?;
+    crate::workflows::visible(&state, &caller, &wf)?;
+    Ok(Json(page(&state, &Message::room_thread(&wf), &q).await?))
+}
+
+/// `POST /api/v1/workflows/{wf}/messages`.
+#[utoipa::path(post, path = "/api/v1/workflows/{wf}/messages", tag = "threads",
+    params(("wf" = String, Path, description = "workflow")),
+    request_body = PostMessage,
+    responses((status = 201, description = "stored", body = crate::openapi::MessageSchema),
+              (status = 400, description = "bad message", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "may not post", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many messages", body = crate::openapi::ErrorBody)))]
+pub async fn post_room_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(wf): Path<String>,
+    ApiJson(body): ApiJson<PostMessage>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    caller.require(Action::Post)?;
+    crate::workflows::visible(&state, &caller, &wf)?;
+    post(&state, &caller, Place::Room(wf), &body.text).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_names_after_at_each_once() {
+        assert_eq!(
+            mentions("@Alice see this, @bob_smith: and @Alice again"),
+            vec!["Alice".to_owned(), "Bob smith".to_owned()]
+        );
+        assert!(mentions("mail me at a@example.org").is_empty());
+        assert!(mentions("just @ alone").is_empty());
+    }
+
+    #[test]
+    fn texts_are_checked() {
+        assert!(check_text("   ").is_err());
+        assert!(check_text(&"x".repeat(MAX_TEXT + 1)).is_err());
+        assert!(check_text(&"é".repeat(MAX_TEXT)).is_ok());
+        assert!(check_text("bell\u{7}").is_err());
+        assert_eq!(check_text(" a\r\nb ").expect("fine"), "a\nb");
+    }
+}
