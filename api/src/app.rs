@@ -121,7 +121,6 @@ pub async fn connect(
     }
     let nats = async_nats::ConnectOptions::new()
         .name("patrolchat-api")
-        .retry_on_initial_connect()
         .connect(&ep.nats_url)
         .await
         .map_err(|e| StartError::Nats(e.to_string()))?;

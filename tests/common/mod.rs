@@ -347,3 +347,175 @@ pub fn assert_exactly_once(messages: &[(String, String)], expected: &HashMap<Str
     assert!(missing.is_empty(), "missing (first 5): {missing:?}");
     assert_eq!(messages.len(), expected.len());
 }
+
+/// A running `patrolchat api` with dev login on.
+pub struct Api {
+    pub guard: ChildGuard,
+    pub port: u16,
+}
+
+/// A signed-in person: the session token (used as a bearer token) and
+/// the CSRF token (for cookie writes).
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub name: String,
+    pub token: String,
+    pub csrf: String,
+}
+
+impl Api {
+    /// Starts an api node on `nats` and `redis` with the shipped workflows
+    /// and dev login; `env` adds or overrides settings.
+    pub fn start(nats: &str, redis: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_on(free_port(), nats, redis, env)
+    }
+
+    /// As [`Api::start`], on a given port (to restart a node in place).
+    pub fn start_on(port: u16, nats: &str, redis: &str, env: &[(&str, &str)]) -> Self {
+        let workflows = patrolchat_testkit::repo_root().join("deploy/workflows.toml");
+        let mut cmd = Command::new(bin());
+        cmd.arg("api")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("PATROLCHAT_NATS_URL", nats)
+            .env("PATROLCHAT_REDIS_URL", redis)
+            .env("PATROLCHAT_WORKFLOWS", workflows)
+            .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env("PATROLCHAT_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("PATROLCHAT_DEV_LOGIN", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::null()).stderr(log_file("api"));
+        let guard = ChildGuard::spawn("api", &mut cmd).expect("api starts");
+        wait_port(port);
+        Self { guard, port }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/api/v1/live", self.port)
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Signs in through dev login.
+    pub async fn login(&self, name: &str, groups: &[&str]) -> Person {
+        self.login_with(name, serde_json::json!({"username": name, "groups": groups}))
+            .await
+    }
+
+    /// Signs in through dev login with a full body (blocked, rights, ...).
+    pub async fn login_with(&self, name: &str, body: serde_json::Value) -> Person {
+        let res = http()
+            .post(self.url("/auth/dev-login"))
+            .json(&body)
+            .send()
+            .await
+            .expect("dev login answers");
+        assert_eq!(res.status(), 200, "dev login for {name}");
+        let v: serde_json::Value = res.json().await.expect("json");
+        Person {
+            name: name.to_owned(),
+            token: v["token"].as_str().expect("token").to_owned(),
+            csrf: v["csrf"].as_str().expect("csrf").to_owned(),
+        }
+    }
+
+    /// A bearer-authenticated POST with a JSON body; status and body.
+    pub async fn post(
+        &self,
+        who: &Person,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = http()
+            .post(self.url(path))
+            .bearer_auth(&who.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("api answers");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A bearer-authenticated GET; status and body.
+    pub async fn get(&self, who: &Person, path: &str) -> (u16, serde_json::Value) {
+        let res = http()
+            .get(self.url(path))
+            .bearer_auth(&who.token)
+            .send()
+            .await
+            .expect("api answers");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// A shared HTTP client for tests.
+pub fn http() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("client")
+        })
+        .clone()
+}
+
+/// Puts an open item into Redis the way the router does (same projection
+/// code), for api tests that need items without running the feed. The
+/// item copies the shape of a recorded enwiki edit; `patrolled` is the
+/// wiki's flag on its one revision.
+pub async fn seed_item(
+    redis: &str,
+    id: &str,
+    workflows: &[&str],
+    patrolled: Option<bool>,
+) -> patrolchat_model::item::Item {
+    let wiki = id.rsplit_once('-').map_or("enwiki", |(w, _)| w);
+    let rc_id: u64 = id
+        .rsplit_once('-')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(1);
+    let item: patrolchat_model::item::Item = serde_json::from_value(serde_json::json!({
+        "id": id, "wiki": wiki, "workflows": workflows, "kind": "edit",
+        "title": format!("Page {id}"), "namespace": 0,
+        "server_url": "https://en.wikipedia.org", "user": "192.0.2.7", "performer": "ip",
+        "revisions": [{"rc_id": rc_id, "rev_id": rc_id + 1000, "timestamp": 1_700_000_000,
+                        "byte_delta": -120, "comment": "test", "minor": false,
+                        "patrolled": patrolled, "event_id": format!("ev-{id}")}],
+        "priority": 10.0, "created_at": 1_700_000_000_000_i64
+    }))
+    .expect("item");
+    let p = patrolchat_router::project::Projection::connect(
+        redis,
+        Duration::from_secs(1800),
+        Duration::from_secs(3600),
+    )
+    .await
+    .expect("redis");
+    p.create(&item).await.expect("create");
+    let client = redis::Client::open(redis).expect("redis url");
+    let mut c = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    redis::cmd("HSETNX")
+        .arg(patrolchat_model::keys::item(&item.id))
+        .arg("state")
+        .arg("open")
+        .query_async::<()>(&mut c)
+        .await
+        .expect("state");
+    item
+}

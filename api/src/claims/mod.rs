@@ -45,23 +45,32 @@ pub async fn sweep(state: AppState, shutdown: CancellationToken) {
             }
         };
         for e in expired {
-            state.metrics.claim("expired");
-            let activity = Activity::Released {
-                item: e.item.clone(),
-                wiki: e.wiki.clone(),
-                workflows: e.workflows,
-                holder: e.holder,
-                token: e.token,
-                reason: ReleaseReason::Expired,
-                at: crate::now_ms(),
-            };
-            let id = format!("{}:release:{}", e.item, e.token);
-            if let Err(error) = state
-                .publish_activity(subjects::activity(&e.wiki, &e.item), &id, &activity)
-                .await
-            {
+            if let Err(error) = announce_expiry(&state, e.clone()).await {
                 tracing::warn!(%error, item = %e.item, "could not announce an expired claim");
             }
         }
     }
+}
+
+/// Publishes `item.released` (reason `expired`) for a lease that ran
+/// out; the message id makes a second announcement a no-op.
+///
+/// # Errors
+/// [`crate::ApiError::Unavailable`] when NATS does not acknowledge.
+pub async fn announce_expiry(state: &AppState, e: Expired) -> Result<(), crate::ApiError> {
+    state.metrics.claim("expired");
+    let id = format!("{}:release:{}", e.item, e.token);
+    let activity = Activity::Released {
+        item: e.item.clone(),
+        wiki: e.wiki.clone(),
+        workflows: e.workflows,
+        holder: e.holder,
+        token: e.token,
+        reason: ReleaseReason::Expired,
+        at: crate::now_ms(),
+    };
+    state
+        .publish_activity(subjects::activity(&e.wiki, &e.item), &id, &activity)
+        .await
+        .map(drop)
 }

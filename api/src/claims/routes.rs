@@ -173,6 +173,18 @@ pub async fn claim(
             return Err(ApiError::Conflict(format!("{id} is already resolved")));
         }
     };
+    if let (Some((holder, token)), Some(wiki)) = (&lease.lapsed, &lease.wiki) {
+        let lapsed = super::Expired {
+            item: id.clone(),
+            holder: holder.clone(),
+            token: *token,
+            wiki: wiki.clone(),
+            workflows: lease.workflows.clone(),
+        };
+        if let Err(error) = super::announce_expiry(&state, lapsed).await {
+            tracing::warn!(%error, item = %id, "could not announce a lapsed claim");
+        }
+    }
     if let Err(e) = announce_claim(&state, &id, &caller.name, &lease).await {
         let _ = state.claims.release(&id, &caller.name, lease.token).await;
         return Err(e);

@@ -7,7 +7,9 @@
 //! by a day so that the sweeper can still announce who lost it.
 
 /// `ARGV`: item id, caller, lease (ms), take over (1/0).
-/// → `{'ok', token, expires_at, previous holder, wiki, workflows}`,
+/// → `{'ok', token, expires_at, previous holder, wiki, workflows, lapsed
+/// holder, lapsed token}` (a lease that ran out but was not yet swept is
+/// announced by the claimer),
 /// `{'held', holder, expires_at}`, `{'missing'}` or `{'closed', state}`.
 pub(crate) const CLAIM: &str = r"
 local t = redis.call('TIME')
@@ -16,10 +18,12 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'missing'} end
 if state ~= 'open' then return {'closed', state} end
 local cur = redis.call('HMGET', KEYS[2], 'holder', 'token', 'expires_at')
-local prev = ''
+local prev, lapsed, lapsed_token = '', '', ''
 if cur[1] and tonumber(cur[3]) > now then
   if ARGV[4] ~= '1' then return {'held', cur[1], cur[3]} end
   prev = cur[1]
+elseif cur[1] then
+  lapsed, lapsed_token = cur[1], cur[2]
 end
 local token = redis.call('INCR', KEYS[3])
 local exp = now + tonumber(ARGV[3])
@@ -32,7 +36,7 @@ if f[1] then
     redis.call('SADD', 'claimed:' .. wf .. ':' .. f[1], ARGV[1])
   end
 end
-return {'ok', tostring(token), tostring(exp), prev, f[1] or '', f[2] or ''}
+return {'ok', tostring(token), tostring(exp), prev, f[1] or '', f[2] or '', lapsed, lapsed_token}
 ";
 
 /// `ARGV`: item id, caller, token, lease (ms).

@@ -37,6 +37,8 @@ pub struct Lease {
     pub wiki: Option<WikiId>,
     /// The item's workflows.
     pub workflows: Vec<String>,
+    /// A lease that had run out, not yet announced: holder and token.
+    pub lapsed: Option<(String, u64)>,
 }
 
 /// A token that is not the current lease.
@@ -134,6 +136,11 @@ impl ClaimStore {
                 taken_from: r.get(3).filter(|p| !p.is_empty()).cloned(),
                 wiki: r.get(4).and_then(|w| WikiId::parse(w).ok()),
                 workflows: workflows(r.get(5).map_or("", String::as_str)),
+                lapsed: r
+                    .get(6)
+                    .filter(|h| !h.is_empty())
+                    .zip(r.get(7).and_then(|t| t.parse().ok()))
+                    .map(|(h, t)| (h.clone(), t)),
             }),
             Some("held") => ClaimOutcome::Held {
                 holder: r.get(1).cloned().unwrap_or_default(),
@@ -170,6 +177,7 @@ impl ClaimStore {
             token,
             expires_at: r.get(1).and_then(|v| v.parse().ok()).unwrap_or(0),
             taken_from: None,
+            lapsed: None,
             wiki: r.get(2).and_then(|w| WikiId::parse(w).ok()),
             workflows: workflows(r.get(3).map_or("", String::as_str)),
         }))

@@ -1,0 +1,339 @@
+//! Claims, threads and escalation over HTTP against a real api process,
+//! NATS and Redis. Items are seeded with the router's own projection code.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{Api, http, seed_item};
+use futures::StreamExt;
+use patrolchat_testkit::{NatsServer, RedisServer};
+use serde_json::{Value, json};
+
+/// Every `ACTIVITY` message of one item, in order.
+async fn activity_of(nats: &str, subject: &str) -> Vec<Value> {
+    common::stream_messages(nats, "ACTIVITY")
+        .await
+        .into_iter()
+        .filter(|(s, _)| s == subject)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_way_race_grants_exactly_one_claim() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(
+        &nats.url(),
+        &redis.url(),
+        &[("PATROLCHAT_LIMIT_LOGINS", "100000")],
+    );
+    seed_item(&redis.url(), "enwiki-7001", &["patrol"], Some(false)).await;
+    let mut people = Vec::new();
+    for i in 0..1000 {
+        people.push(api.login(&format!("Racer{i}"), &["rollbacker"]).await);
+    }
+    let url = api.url("/api/v1/items/enwiki-7001/claim");
+    let answers: Vec<(u16, Value, String)> = futures::stream::iter(people)
+        .map(|p| {
+            let url = url.clone();
+            async move {
+                let res = http()
+                    .post(&url)
+                    .bearer_auth(&p.token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("answer");
+                let status = res.status().as_u16();
+                (status, res.json().await.expect("json"), p.name)
+            }
+        })
+        .buffer_unordered(1000)
+        .collect()
+        .await;
+    let mut by_status: HashMap<u16, usize> = HashMap::new();
+    for (s, _, _) in &answers {
+        *by_status.entry(*s).or_default() += 1;
+    }
+    assert_eq!(by_status.get(&200), Some(&1), "statuses: {by_status:?}");
+    assert_eq!(by_status.get(&409), Some(&999), "statuses: {by_status:?}");
+    let (_, won, winner) = answers
+        .iter()
+        .find(|(s, _, _)| *s == 200)
+        .expect("a winner");
+    for (s, body, _) in &answers {
+        if *s == 409 {
+            assert_eq!(body["holder"], winner.as_str(), "409 names the holder");
+            assert_eq!(body["error"]["code"], "claimed");
+        }
+    }
+    let claims: Vec<Value> = activity_of(&nats.url(), "act.enwiki.enwiki-7001")
+        .await
+        .into_iter()
+        .filter(|a| a["type"] == "item.claimed")
+        .collect();
+    assert_eq!(claims.len(), 1, "one claim recorded in ACTIVITY");
+    assert_eq!(claims[0]["holder"], winner.as_str());
+    assert_eq!(claims[0]["token"], won["token"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_holder_cannot_renew_release_or_resolve_with_its_old_token() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-7002", &["patrol"], Some(false)).await;
+    let alice = api.login("Alice", &["rollbacker"]).await;
+    let bob = api.login("Bob", &["patroller"]).await;
+    let path = "/api/v1/items/enwiki-7002";
+
+    let (s, a) = api.post(&alice, &format!("{path}/claim"), json!({"ttl_s": 1})).await;
+    assert_eq!(s, 200, "{a}");
+    let old = a["token"].as_u64().expect("token");
+    // Wait for the lease to end: Bob's claim succeeds once it has.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let b = loop {
+        let (s, b) = api.post(&bob, &format!("{path}/claim"), json!({})).await;
+        if s == 200 {
+            break b;
+        }
+        assert_eq!(s, 409, "{b}");
+        assert!(std::time::Instant::now() < deadline, "the lease never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let new = b["token"].as_u64().expect("token");
+    assert!(new > old, "fencing tokens increase: {old} then {new}");
+
+    for op in ["renew", "release"] {
+        let (s, body) = api.post(&alice, &format!("{path}/{op}"), json!({"token": old})).await;
+        assert_eq!(s, 409, "{op} with a stale token: {body}");
+        assert_eq!(body["error"]["code"], "conflict");
+    }
+    let (s, body) = api
+        .post(&alice, &format!("{path}/resolve"), json!({"token": old, "outcome": "reverted"}))
+        .await;
+    assert_eq!(s, 409, "resolve with a stale token: {body}");
+    // Alice cannot use Bob's token either: the holder's name must match.
+    let (s, _) = api.post(&alice, &format!("{path}/release"), json!({"token": new})).await;
+    assert_eq!(s, 409);
+
+    let (s, body) = api.post(&bob, &format!("{path}/renew"), json!({"token": new})).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = api
+        .post(&bob, &format!("{path}/resolve"), json!({"token": new, "outcome": "reverted", "note": "vandalism"}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, item) = api.get(&bob, path).await;
+    assert_eq!(s, 200);
+    assert_eq!(item["state"], "resolved");
+    assert_eq!(item["resolved_by"], "Bob");
+    assert_eq!(item["outcome"], "reverted");
+    assert!(item.get("claim").is_none(), "no claim on a resolved item");
+    let (s, _) = api.post(&bob, &format!("{path}/claim"), json!({})).await;
+    assert_eq!(s, 409, "a resolved item cannot be claimed");
+
+    let kinds: Vec<String> = activity_of(&nats.url(), "act.enwiki.enwiki-7002")
+        .await
+        .iter()
+        .map(|a| a["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["item.claimed", "item.released", "item.claimed", "item.claimed", "item.resolved"],
+        "Alice's claim, its expiry, Bob's claim, renewal, resolution"
+    );
+    let released = activity_of(&nats.url(), "act.enwiki.enwiki-7002").await;
+    assert_eq!(released[1]["reason"], "expired");
+    assert_eq!(released[1]["holder"], "Alice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_take_over_claims_and_patrollers_cannot() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-7003", &["patrol"], None).await;
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let other = api.login("Other", &["rollbacker"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let path = "/api/v1/items/enwiki-7003";
+    let (s, first) = api.post(&pat, &format!("{path}/claim"), json!({})).await;
+    assert_eq!(s, 200);
+    let (s, b) = api.post(&other, &format!("{path}/claim"), json!({"take_over": true})).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, taken) = api.post(&admin, &format!("{path}/claim"), json!({"take_over": true})).await;
+    assert_eq!(s, 200, "{taken}");
+    assert_eq!(taken["holder"], "Ada");
+    let (s, _) = api
+        .post(&pat, &format!("{path}/release"), json!({"token": first["token"]}))
+        .await;
+    assert_eq!(s, 409, "the old holder's token is stale after a take-over");
+    let claimed: Vec<Value> = activity_of(&nats.url(), "act.enwiki.enwiki-7003").await;
+    assert_eq!(claimed.last().expect("activity")["taken_from"], "Pat", "the take-over is logged");
+    // Admins may resolve without a claim; patrollers need a token.
+    let (s, _) = api.post(&other, &format!("{path}/resolve"), json!({"outcome": "ok"})).await;
+    assert_eq!(s, 400);
+    let (s, body) = api.post(&admin, &format!("{path}/resolve"), json!({"outcome": "duplicate"})).await;
+    assert_eq!(s, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_are_bounded_and_claims_are_counted_per_workflow() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-7004", &["patrol"], None).await;
+    seed_item(&redis.url(), "enwiki-7005", &["patrol"], None).await;
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    for bad in [json!({"ttl_s": 0}), json!({"ttl_s": 1801}), json!({"ttl_s": "5"})] {
+        let (s, body) = api.post(&pat, "/api/v1/items/enwiki-7004/claim", bad.clone()).await;
+        assert_eq!(s, 400, "{bad}: {body}");
+    }
+    let (s, _) = api.post(&pat, "/api/v1/items/enwiki-7004/claim", json!({"ttl_s": 1800})).await;
+    assert_eq!(s, 200);
+    let (s, wfs) = api.get(&pat, "/api/v1/workflows").await;
+    assert_eq!(s, 200);
+    let patrol = wfs
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|w| w["name"] == "patrol")
+        .expect("patrol listed");
+    assert_eq!(patrol["open"], 2);
+    assert_eq!(patrol["claimed"], 1);
+    let (s, page) = api.get(&pat, "/api/v1/workflows/patrol/items?state=claimed").await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["item"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["enwiki-7004"]);
+    assert_eq!(page["items"][0]["claim"]["holder"], "Pat");
+    let (_, page) = api.get(&pat, "/api/v1/workflows/patrol/items?state=unclaimed").await;
+    assert_eq!(page["items"].as_array().expect("items").len(), 1);
+    let (_, page) = api.get(&pat, "/api/v1/workflows/patrol/items?limit=1").await;
+    assert_eq!(page["items"].as_array().expect("items").len(), 1);
+    let next = page["next"].as_str().expect("a next page");
+    let (_, page2) = api
+        .get(&pat, &format!("/api/v1/workflows/patrol/items?limit=1&cursor={next}"))
+        .await;
+    assert_ne!(page["items"][0]["item"]["id"], page2["items"][0]["item"]["id"]);
+    assert!(page2.get("next").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_are_stored_after_the_ack_with_increasing_ids_and_keep_the_item() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-7006", &["patrol"], None).await;
+    let reader = api.login("Reader", &["user"]).await;
+    let path = "/api/v1/items/enwiki-7006/messages";
+    let mut ids = Vec::new();
+    for text in ["first <b>not html</b>", "second @bob_smith", "third"] {
+        let (s, m) = api.post(&reader, path, json!({"text": text})).await;
+        assert_eq!(s, 201, "{m}");
+        assert_eq!(m["author"], "Reader");
+        assert_eq!(m["text"], text, "stored as given, as plain text");
+        ids.push(m["seq"].as_u64().expect("seq"));
+    }
+    assert_eq!(ids, [1, 2, 3]);
+    let (_, m) = api.get(&reader, path).await;
+    assert_eq!(m.as_array().expect("list").len(), 3);
+    assert_eq!(m[1]["mentions"], json!(["Bob smith"]));
+    let (_, after) = api.get(&reader, &format!("{path}?after=2")).await;
+    assert_eq!(after.as_array().expect("list").len(), 1);
+    assert_eq!(after[0]["id"], "enwiki-7006.3");
+    // Every stored message is in ACTIVITY.
+    let recorded: Vec<Value> = activity_of(&nats.url(), "act.enwiki.enwiki-7006").await;
+    assert_eq!(recorded.iter().filter(|a| a["type"] == "message.new").count(), 3);
+    // The item with a discussion is kept: no expiry on its record.
+    let client = redis::Client::open(redis.url()).expect("url");
+    let mut c = client.get_multiplexed_async_connection().await.expect("redis");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg("item:{enwiki-7006}")
+        .query_async(&mut c)
+        .await
+        .expect("ttl");
+    assert_eq!(ttl, -1, "an item with a discussion does not expire");
+    // The detail view carries the latest messages.
+    let (_, item) = api.get(&reader, "/api/v1/items/enwiki-7006").await;
+    assert_eq!(item["messages"].as_array().expect("messages").len(), 3);
+    // Rooms.
+    let (s, m) = api.post(&reader, "/api/v1/workflows/patrol/messages", json!({"text": "shift change"})).await;
+    assert_eq!(s, 201, "{m}");
+    assert_eq!(m["thread"], "room-patrol");
+    let (_, room) = api.get(&reader, "/api/v1/workflows/patrol/messages").await;
+    assert_eq!(room[0]["text"], "shift change");
+    let (s, _) = api.post(&reader, "/api/v1/workflows/nope/messages", json!({"text": "x"})).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_is_refused_when_jetstream_cannot_acknowledge_it() {
+    let mut nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-7007", &["patrol"], None).await;
+    let reader = api.login("Reader", &["user"]).await;
+    nats.kill();
+    let (s, body) = api
+        .post(&reader, "/api/v1/items/enwiki-7007/messages", json!({"text": "lost?"}))
+        .await;
+    assert_eq!(s, 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+    nats.restart();
+    // Once NATS is back, posting works and the refused message was never stored.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (s, _) = api
+            .post(&reader, "/api/v1/items/enwiki-7007/messages", json!({"text": "back"}))
+            .await;
+        if s == 201 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "posting never recovered");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (_, m) = api.get(&reader, "/api/v1/items/enwiki-7007/messages").await;
+    let texts: Vec<&str> = m.as_array().expect("list").iter().map(|x| x["text"].as_str().expect("text")).collect();
+    assert_eq!(texts, ["back"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_opens_a_linked_admin_item_and_closes_the_original() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-7008", &["patrol"], None).await;
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let path = "/api/v1/items/enwiki-7008/escalate";
+    let (s, _) = api.post(&pat, path, json!({"workflow": "patrol", "reason": "x"})).await;
+    assert_eq!(s, 400, "only escalation workflows");
+    let (s, _) = api.post(&pat, path, json!({"workflow": "admin-block", "reason": ""})).await;
+    assert_eq!(s, 400, "a reason is needed");
+    let (s, body) = api
+        .post(&pat, path, json!({"workflow": "admin-block", "reason": "vandalism after final warning"}))
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let linked = body["linked"].as_str().expect("linked").to_owned();
+    let (_, esc) = api.get(&admin, &format!("/api/v1/items/{linked}")).await;
+    assert_eq!(esc["state"], "open");
+    assert_eq!(esc["item"]["kind"], "escalation");
+    assert_eq!(esc["item"]["linked"], "enwiki-7008");
+    let (_, orig) = api.get(&admin, "/api/v1/items/enwiki-7008").await;
+    assert_eq!(orig["state"], "resolved");
+    assert_eq!(orig["outcome"], "escalated");
+    let (_, q) = api.get(&admin, "/api/v1/workflows/admin-block/items").await;
+    assert_eq!(q["items"][0]["item"]["id"], linked.as_str());
+    let work = common::stream_messages(&nats.url(), "WORK").await;
+    assert!(
+        work.iter().any(|(s, v)| s == "wf.admin-block.enwiki" && v["id"] == linked.as_str()),
+        "the escalation is published on WORK for bots"
+    );
+}
