@@ -65,7 +65,12 @@ if [ "$mode" = replay ]; then
   export PATROLCHAT_FEED_URL=http://127.0.0.1:8092/v2/stream/recentchange
 fi
 
-echo "patrolchat: NATS $PATROLCHAT_NATS_URL, Redis $PATROLCHAT_REDIS_URL, feed ${PATROLCHAT_FEED_URL:-live Wikimedia}; http://${PATROLCHAT_HTTP_ADDR:-127.0.0.1:8080}/metrics" >&2
+# Without an OAuth consumer nobody could sign in: a local run gets dev login.
+if [ -z "${PATROLCHAT_OAUTH_CLIENT_ID:-}" ]; then
+  export PATROLCHAT_DEV_LOGIN="${PATROLCHAT_DEV_LOGIN:-1}"
+fi
+
+echo "patrolchat: NATS $PATROLCHAT_NATS_URL, Redis $PATROLCHAT_REDIS_URL, feed ${PATROLCHAT_FEED_URL:-live Wikimedia}; api on http://${PATROLCHAT_HTTP_ADDR:-127.0.0.1:8080}" >&2
 "$bin" all &
 pids+=($!)
 wait "${pids[-1]}"

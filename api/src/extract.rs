@@ -10,7 +10,7 @@ use crate::error::ApiError;
 /// Largest request body.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// A JSON body. An empty body reads as `{}`, so routes whose fields are
+/// A JSON object body. An empty body reads as `{}`, so routes whose fields are
 /// all optional accept none; anything else must be `application/json`.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
@@ -46,6 +46,9 @@ where
         } else {
             return Err(ApiError::UnsupportedMediaType);
         };
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::BadRequest("the body must be a JSON object".into()));
+        }
         serde_json::from_slice(bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))

@@ -128,6 +128,9 @@ fn lease_ms(state: &AppState, ttl_s: Option<u64>) -> Result<u64, ApiError> {
 }
 
 fn stale(s: Stale) -> ApiError {
+    if s.missing {
+        return ApiError::NotFound("no such item".into());
+    }
     ApiError::Conflict(match s.holder {
         Some(h) => format!("stale token: the current claim is {h}'s"),
         None => "stale token: you do not hold a live claim on this item".into(),

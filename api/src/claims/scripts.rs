@@ -40,10 +40,12 @@ return {'ok', tostring(token), tostring(exp), prev, f[1] or '', f[2] or '', laps
 ";
 
 /// `ARGV`: item id, caller, token, lease (ms).
-/// → `{'ok', expires_at, wiki, workflows}` or `{'stale', holder, token}`.
+/// → `{'ok', expires_at, wiki, workflows}`, `{'stale', holder, token}` or
+/// `{'missing'}`.
 pub(crate) const RENEW: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 local cur = redis.call('HMGET', KEYS[2], 'holder', 'token', 'expires_at')
 if not cur[1] or cur[1] ~= ARGV[2] or cur[2] ~= ARGV[3] or tonumber(cur[3]) <= now
    or redis.call('HGET', KEYS[1], 'state') ~= 'open' then
@@ -58,10 +60,11 @@ return {'ok', tostring(exp), f[1] or '', f[2] or ''}
 ";
 
 /// `ARGV`: item id, caller, token. Ends a live lease held with this token.
-/// → `{'ok', wiki, workflows}` or `{'stale', holder, token}`.
+/// → `{'ok', wiki, workflows}`, `{'stale', holder, token}` or `{'missing'}`.
 pub(crate) const RELEASE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 local cur = redis.call('HMGET', KEYS[2], 'holder', 'token', 'expires_at')
 if not cur[1] or cur[1] ~= ARGV[2] or cur[2] ~= ARGV[3] or tonumber(cur[3]) <= now then
   return {'stale', cur[1] or '', cur[2] or ''}

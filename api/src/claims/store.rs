@@ -46,6 +46,8 @@ pub struct Lease {
 pub struct Stale {
     /// The current holder, if any.
     pub holder: Option<String>,
+    /// There is no such item.
+    pub missing: bool,
 }
 
 /// A lease that ran out.
@@ -84,6 +86,7 @@ fn workflows(s: &str) -> Vec<String> {
 fn stale(parts: &[String]) -> Stale {
     Stale {
         holder: parts.get(1).filter(|h| !h.is_empty()).cloned(),
+        missing: parts.first().map(String::as_str) == Some("missing"),
     }
 }
 
