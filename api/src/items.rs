@@ -85,7 +85,12 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
         p.cmd("ZREVRANGE").arg(keys::revisions(id)).arg(0).arg(-1);
     }
     type Row = (
-        (Option<String>, Option<String>, Option<String>, Option<String>),
+        (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ),
         (Option<String>, Option<i64>),
         Vec<String>,
     );
@@ -157,6 +162,7 @@ pub async fn get_item(
 
 /// The query of an item list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this wiki.
@@ -196,7 +202,9 @@ pub async fn list(
     crate::workflows::visible(&state, &caller, &wf)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be between 1 and 500".into()));
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 500".into(),
+        ));
     }
     let offset: usize = match &q.cursor {
         None => 0,
@@ -228,12 +236,16 @@ pub async fn list(
             .arg("WITHSCORES");
         p.cmd("SMEMBERS").arg(keys::claimed(&wf, w));
     }
-    let rows: Vec<(Vec<(String, f64)>, Vec<String>)> = {
+    type QueueRow = (Vec<(String, f64)>, Vec<String>);
+    let rows: Vec<QueueRow> = {
         let flat: Vec<redis::Value> = p.query_async(&mut c).await?;
         let mut out = Vec::new();
         let mut it = flat.into_iter();
         while let (Some(a), Some(b)) = (it.next(), it.next()) {
-            out.push((redis::from_redis_value(a).map_err(parse_err)?, redis::from_redis_value(b).map_err(parse_err)?));
+            out.push((
+                redis::from_redis_value(a).map_err(parse_err)?,
+                redis::from_redis_value(b).map_err(parse_err)?,
+            ));
         }
         out
     };

@@ -51,6 +51,9 @@ pub struct Inner {
     pub metrics: Arc<ApiMetrics>,
     /// HTTP client for the wiki.
     pub http: HttpClient,
+    /// Cancelled when the node shuts down: long-lived responses (streams,
+    /// sockets) end on it so the graceful shutdown completes.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl Deref for AppState {

@@ -1,21 +1,229 @@
-//! `GET /api/v1/streams/{workflow}`: bot SSE in EventStreams framing.
+//! `GET /api/v1/streams/{workflow}`: bot SSE in Wikimedia EventStreams
+//! framing.
+//!
+//! A bot written for `stream.wikimedia.org` (pywikibot's `EventStreams`,
+//! any `EventSource`) works unchanged: every item entering a workflow is
+//! one `event: message` whose `id` is a JSON array of
+//! topic/partition/offset objects and whose `data` is the item with an
+//! EventStreams `meta` object. A client resumes by sending that id back as
+//! `Last-Event-ID`, or starts at a time with `?since=`.
+//!
+//! The source is the JetStream stream `WORK`, read by an ordered consumer
+//! per connection (no state on the api node, so a bot may reconnect to any
+//! node). The offset in the id is the `WORK` stream sequence, which is why
+//! a resumed stream neither skips nor repeats an item.
+//!
+//! Layout:
+//! - [`position`]: where a stream starts (`Last-Event-ID`, `?since=`).
+//! - [`frame`]: one `WORK` message as one EventStreams event.
 
-use axum::extract::{Path, State};
+pub mod frame;
+pub mod position;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::pull::{Ordered, OrderedConfig};
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use bytes::Bytes;
+use futures::StreamExt;
+use patrolchat_model::{WikiId, subjects};
+use serde::Deserialize;
 
-use crate::auth::Caller;
+use crate::auth::{Action, Caller};
 use crate::error::ApiError;
+use crate::metrics::ApiMetrics;
 use crate::state::AppState;
+pub use position::Start;
+
+/// After this long without an event a comment line is sent, so that the
+/// client, and any proxy between, sees the connection is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// EventStreams closes every connection after 15 minutes and its clients
+/// resume with `Last-Event-ID`; so do we. Besides spreading bots over api
+/// nodes, it bounds how long an open stream can hold up a shutdown that
+/// no signal announced.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// The request header a client resumes with.
+pub const LAST_EVENT_ID: &str = "last-event-id";
+
+/// The query of a stream.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Only this wiki (database name, e.g. `enwiki`).
+    pub wiki: Option<String>,
+    /// Start at this time: RFC 3339 or Unix milliseconds. Ignored when
+    /// `Last-Event-ID` is sent.
+    pub since: Option<String>,
+}
 
 /// `GET /api/v1/streams/{workflow}`.
 #[utoipa::path(get, path = "/api/v1/streams/{workflow}", tag = "streams",
-    params(("workflow" = String, Path, description = "workflow")),
-    responses((status = 200, description = "text/event-stream"),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+    params(("workflow" = String, Path, description = "workflow"),
+           StreamQuery,
+           ("Last-Event-ID" = Option<String>, Header,
+            description = "the `id` of the last event received, to resume right after it")),
+    responses((status = 200, description = "Server-sent events in EventStreams framing: \
+                `event: message`, `id: [{\"topic\",\"partition\",\"offset\"}]`, \
+                `data: <item with meta>`; a `:` comment every 15 s of silence",
+               content_type = "text/event-stream", body = String),
+              (status = 400, description = "bad wiki, since or Last-Event-ID", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "a bot token without the read scope", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody)))]
 pub async fn stream(
-    State(_state): State<AppState>,
-    _caller: Caller,
-    Path(_wf): Path<String>,
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(workflow): Path<String>,
+    Query(q): Query<StreamQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    Err(ApiError::Unavailable("not yet".into()))
+    caller.require(Action::Read)?;
+    crate::workflows::visible(&state, &caller, &workflow)?;
+    let wiki = match q.wiki.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(w) => Some(WikiId::parse(w).map_err(|e| ApiError::BadRequest(format!("wiki: {e}")))?),
+    };
+    let last_event_id = match headers.get(LAST_EVENT_ID) {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::BadRequest("Last-Event-ID: not visible ASCII".into()))?,
+        ),
+        None => None,
+    };
+    let start = Start::parse(last_event_id, q.since.as_deref())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    // `workflow` is a configured name (checked above), so it is a valid
+    // subject token.
+    let filter = match &wiki {
+        Some(wiki) => subjects::work(&workflow, wiki),
+        None => format!("wf.{workflow}.>"),
+    };
+    let messages = subscribe(&state, &caller, filter, start).await?;
+    tracing::info!(caller = %caller.name, workflow, wiki = ?wiki.as_ref().map(WikiId::as_str),
+        ?start, "bot stream opened");
+    let feed = Feed {
+        messages,
+        workflow,
+        deadline: tokio::time::Instant::now() + MAX_LIFETIME,
+        stop: stopping(&state),
+        _open: OpenStream::new(state.metrics.clone()),
+    };
+    let body = Body::from_stream(futures::stream::unfold(feed, |mut feed| async move {
+        let chunk = feed.next_chunk().await?;
+        Some((Ok::<_, Infallible>(chunk), feed))
+    }));
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // nginx and friends would otherwise hold events back in a buffer.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(res)
+}
+
+/// Creates the ordered consumer on `WORK`. It exists once this returns,
+/// so a stream of new items sees every item published after the answer.
+async fn subscribe(
+    state: &AppState,
+    caller: &Caller,
+    filter: String,
+    start: Start,
+) -> Result<Ordered, ApiError> {
+    let deliver_policy = start
+        .deliver_policy()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let config = OrderedConfig {
+        description: Some(format!("bot stream of {}", caller.name)),
+        filter_subject: filter,
+        deliver_policy,
+        ..Default::default()
+    };
+    let consumer = state
+        .js
+        .create_consumer_on_stream(config, subjects::WORK_STREAM)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))?;
+    consumer
+        .messages()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))
+}
+
+/// One open stream: what its body is made from.
+struct Feed {
+    messages: Ordered,
+    workflow: String,
+    /// When the stream ends by itself ([`MAX_LIFETIME`]).
+    deadline: tokio::time::Instant,
+    /// Resolves when the process is stopping.
+    stop: Pin<Box<dyn Future<Output = ()> + Send>>,
+    _open: OpenStream,
+}
+
+impl Feed {
+    /// The next piece of the body: an event or a heartbeat; `None` ends
+    /// the stream (the client then resumes with `Last-Event-ID`).
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        loop {
+            let next = tokio::time::timeout(HEARTBEAT, self.messages.next());
+            tokio::select! {
+                () = &mut self.stop => return None,
+                () = tokio::time::sleep_until(self.deadline) => return None,
+                next = next => match next {
+                    Err(_silence) => return Some(Bytes::from_static(frame::HEARTBEAT)),
+                    Ok(None) => {
+                        tracing::debug!(workflow = self.workflow, "WORK consumer ended");
+                        return None;
+                    }
+                    Ok(Some(Err(error))) => {
+                        tracing::warn!(%error, workflow = self.workflow,
+                            "bot stream: reading WORK failed; closing, the bot resumes");
+                        return None;
+                    }
+                    Ok(Some(Ok(msg))) => match frame::event(&self.workflow, &msg) {
+                        Ok(chunk) => return Some(chunk),
+                        // Bad input never stops the stream: skip it.
+                        Err(error) => tracing::warn!(%error, subject = %msg.subject,
+                            "bot stream: skipping a WORK message"),
+                    },
+                },
+            }
+        }
+    }
+}
+
+/// Counts an open stream in `sse_streams` for as long as it lives.
+struct OpenStream(Arc<ApiMetrics>);
+
+impl OpenStream {
+    fn new(metrics: Arc<ApiMetrics>) -> Self {
+        metrics.sse_streams.inc();
+        Self(metrics)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.sse_streams.dec();
+        tracing::debug!("bot stream closed");
+    }
+}
+
+/// Resolves when the api node shuts down: axum's graceful shutdown
+/// waits for every response body to end, so open streams end then.
+fn stopping(state: &AppState) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(state.shutdown.clone().cancelled_owned())
 }

@@ -39,6 +39,7 @@ pub struct PostMessage {
 
 /// The query of a thread.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ThreadQuery {
     /// Only messages after this sequence number.

@@ -68,6 +68,7 @@ pub async fn login(
 
 /// The query of the callback.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Callback {
     /// The authorization code.
     code: Option<String>,
