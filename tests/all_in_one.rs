@@ -59,7 +59,6 @@ async fn the_feed_reaches_people_through_the_api_and_sigterm_exits_cleanly() {
     // The corpus yields 41 patrol items (tests/router_e2e.rs computes it
     // from the raw events); wait until the api lists them all.
     wait_until_async(Duration::from_secs(90), "patrol items listed by the api", || {
-        let get = get.clone();
         let base = base.clone();
         async move {
             let wfs = get(format!("{base}/api/v1/workflows")).await;

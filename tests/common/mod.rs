@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod wiki_standin;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -407,8 +409,11 @@ impl Api {
 
     /// Signs in through dev login.
     pub async fn login(&self, name: &str, groups: &[&str]) -> Person {
-        self.login_with(name, serde_json::json!({"username": name, "groups": groups}))
-            .await
+        self.login_with(
+            name,
+            serde_json::json!({"username": name, "groups": groups}),
+        )
+        .await
     }
 
     /// Signs in through dev login with a full body (blocked, rights, ...).

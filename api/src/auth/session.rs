@@ -10,6 +10,9 @@ use super::{SESSION_COOKIE, hash_token, new_token};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// Prefix of every session token (bot tokens start with `pcb_`).
+pub const PREFIX: &str = "pcs_";
+
 /// A signed-in person, as the wiki described them at sign-in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
@@ -58,7 +61,7 @@ impl Session {
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis fails.
 pub async fn create(state: &AppState, session: &Session) -> Result<String, ApiError> {
-    let token = new_token("");
+    let token = new_token(PREFIX);
     let json = serde_json::to_string(session)
         .map_err(|e| ApiError::BadRequest(format!("session: {e}")))?;
     let mut c = state.redis.clone();

@@ -1,0 +1,1032 @@
+//! Sign-in and authorization end to end: MediaWiki OAuth 2.0 against a
+//! local wiki stand-in (`common::wiki_standin`), sessions and CSRF, blocked
+//! people, bot tokens (HTTP and CLI), marking edits as patrolled with the
+//! person's own grant, sign-out and the sign-in rate limit; a real api
+//! process on real NATS and Redis.
+
+mod common;
+
+use common::wiki_standin::{self, CLIENT_ID, CLIENT_SECRET, Profile, WikiStandin, s256};
+use common::{Api, Person, seed_item};
+use patrolchat_testkit::{NatsServer, RedisServer};
+use reqwest::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// A client that follows no redirects and keeps no cookies: every step
+/// of a flow is taken by hand.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Starts an api pointed at the stand-in, dev login off; `extra` adds or
+/// overrides settings.
+fn start_api(
+    nats: &NatsServer,
+    redis: &RedisServer,
+    wiki: &WikiStandin,
+    extra: &[(&str, &str)],
+) -> Api {
+    let base = wiki.api_env();
+    let mut env: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("PATROLCHAT_DEV_LOGIN", "0"));
+    env.push(("PATROLCHAT_LIMIT_LOGINS", "1000"));
+    env.extend_from_slice(extra);
+    Api::start(&nats.url(), &redis.url(), &env)
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(LOCATION)
+        .expect("a Location header")
+        .to_str()
+        .expect("ASCII")
+        .to_owned()
+}
+
+/// The query parameters of a URL.
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    wiki_standin::parse_form(url.split_once('?').map_or("", |(_, q)| q))
+}
+
+/// The value of `patrolchat_session` in a `Set-Cookie` header.
+fn session_of(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.trim().strip_prefix("patrolchat_session="))
+        .expect("a patrolchat_session cookie")
+        .to_owned()
+}
+
+/// `/auth/login` → the stand-in's authorize page → back to the api's
+/// callback: returns the callback URL (with code and state), checking the
+/// redirect to the wiki on the way.
+async fn authorize(api: &Api, wiki: &WikiStandin) -> String {
+    let c = client();
+    let res = c
+        .get(api.url("/auth/login"))
+        .send()
+        .await
+        .expect("login answers");
+    assert_eq!(res.status(), 302, "login redirects to the wiki");
+    let to_wiki = location(&res);
+    assert!(
+        to_wiki.starts_with(&format!("{}?", wiki.oauth_url("authorize"))),
+        "login sends the browser to the wiki's authorize endpoint: {to_wiki}"
+    );
+    let q = query_of(&to_wiki);
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["client_id"], CLIENT_ID);
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(
+        q["code_challenge"].len(),
+        43,
+        "an unpadded base64url SHA-256"
+    );
+    assert!(q["state"].len() >= 32, "an unguessable state");
+    let res = c.get(&to_wiki).send().await.expect("the wiki answers");
+    assert_eq!(res.status(), 302, "the stand-in consents at once");
+    let back = location(&res);
+    let bq = query_of(&back);
+    assert_eq!(bq["state"], q["state"], "the state comes back unchanged");
+    assert!(bq.contains_key("code"));
+    back
+}
+
+/// A full sign-in with `profile` as the consenting wiki user: returns the
+/// person (session token and CSRF token) and the `Set-Cookie` header.
+async fn sign_in(api: &Api, wiki: &WikiStandin, profile: Profile) -> (Person, String) {
+    let name = profile.username.clone();
+    wiki.set_profile(profile);
+    let back = authorize(api, wiki).await;
+    assert!(
+        back.starts_with(&api.url("/auth/callback?")),
+        "the wiki sends the browser back to the api: {back}"
+    );
+    let res = client().get(&back).send().await.expect("callback answers");
+    assert_eq!(
+        res.status(),
+        302,
+        "callback signs in: {:?}",
+        res.text().await
+    );
+    assert_eq!(location(&res), "/");
+    let set_cookie = res
+        .headers()
+        .get(SET_COOKIE)
+        .expect("a session cookie")
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    let token = session_of(&set_cookie);
+    let me = me_by_cookie(api, &token).await;
+    assert_eq!(me["name"], name.as_str());
+    let csrf = me["csrf"].as_str().expect("a CSRF token").to_owned();
+    (Person { name, token, csrf }, set_cookie)
+}
+
+async fn me_by_cookie(api: &Api, session: &str) -> Value {
+    let res = client()
+        .get(api.url("/api/v1/me"))
+        .header(COOKIE, format!("patrolchat_session={session}"))
+        .send()
+        .await
+        .expect("me answers");
+    assert_eq!(res.status(), 200, "me with the session cookie");
+    res.json().await.expect("json")
+}
+
+/// A cookie-authenticated POST, with the CSRF header when given.
+async fn cookie_post(
+    api: &Api,
+    who: &Person,
+    path: &str,
+    csrf: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut req = client()
+        .post(api.url(path))
+        .header(COOKIE, format!("patrolchat_session={}", who.token))
+        .json(&body);
+    if let Some(t) = csrf {
+        req = req.header("X-CSRF-Token", t);
+    }
+    let res = req.send().await.expect("api answers");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A bearer GET with any token; status and body.
+async fn get_bearer(api: &Api, token: &str, path: &str) -> (u16, Value) {
+    let res = client()
+        .get(api.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("api answers");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn post_bearer(api: &Api, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let res = client()
+        .post(api.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("api answers");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "status, body {body}");
+    assert_eq!(body["error"]["code"], want_code, "error code, body {body}");
+    assert!(
+        body["error"]["message"].is_string(),
+        "error message, body {body}"
+    );
+}
+
+fn patroller(name: &str) -> Profile {
+    Profile::new(
+        name,
+        &["user", "autoconfirmed"],
+        &["read", "edit", "patrol"],
+    )
+    .editcount(1234)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_sign_in_starts_a_session_with_the_role_from_the_wiki() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+
+    let (alice, set_cookie) = sign_in(&api, &wiki, patroller("Alice")).await;
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "no Secure on http://: {set_cookie}"
+    );
+    let me = me_by_cookie(&api, &alice.token).await;
+    assert_eq!(me["name"], "Alice");
+    assert_eq!(me["groups"], json!(["user", "autoconfirmed"]));
+    assert_eq!(
+        me["role"], "patroller",
+        "the patrol right makes a patroller"
+    );
+    assert_eq!(me["edit_count"], 1234);
+    assert_eq!(me["blocked"], false);
+    // The session token also works as a bearer token.
+    let (status, me) = api.get(&alice, "/api/v1/me").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["name"], "Alice");
+
+    let (admin, _) = sign_in(&api, &wiki, Profile::new("Sysop Sam", &["sysop"], &[])).await;
+    assert_eq!(me_by_cookie(&api, &admin.token).await["role"], "admin");
+    let (reader, _) = sign_in(
+        &api,
+        &wiki,
+        Profile::new("Rita", &["user"], &["read", "edit"]),
+    )
+    .await;
+    let me = me_by_cookie(&api, &reader.token).await;
+    assert_eq!(me["role"], "reader");
+    assert_eq!(me["edit_count"], 0);
+    let (nobody, _) = sign_in(&api, &wiki, Profile::new("Newbie", &[], &[])).await;
+    assert_eq!(me_by_cookie(&api, &nobody.token).await["role"], "reader");
+
+    // Redis holds sessions under hashes, never the session tokens.
+    let dump = redis_dump(&redis.url()).await;
+    for p in [&alice, &admin, &reader, &nobody] {
+        assert!(
+            !dump.contains(&p.token),
+            "a session token is stored in Redis"
+        );
+    }
+
+    // Behind https:// the cookie is Secure. The stand-in sends the browser
+    // to the public URL; the test takes the code and state to the api.
+    let secure = start_api(
+        &nats,
+        &redis,
+        &wiki,
+        &[("PATROLCHAT_PUBLIC_URL", "https://patrolchat.example.org")],
+    );
+    wiki.set_profile(patroller("Alice"));
+    let back = authorize(&secure, &wiki).await;
+    let (path, query) = back
+        .strip_prefix("https://patrolchat.example.org")
+        .and_then(|rest| rest.split_once('?'))
+        .expect("the callback is on the public URL");
+    assert_eq!(path, "/auth/callback");
+    let res = client()
+        .get(secure.url(&format!("/auth/callback?{query}")))
+        .send()
+        .await
+        .expect("callback answers");
+    assert_eq!(res.status(), 302);
+    let set_cookie = res.headers()[SET_COOKIE]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    assert!(
+        set_cookie.contains("; Secure"),
+        "Secure behind https://: {set_cookie}"
+    );
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    assert_eq!(
+        me_by_cookie(&secure, &session_of(&set_cookie)).await["name"],
+        "Alice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callback_refuses_unknown_or_replayed_state_and_bad_codes() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+    let c = client();
+    let call = |url: String| {
+        let c = c.clone();
+        async move {
+            let res = c.get(url).send().await.expect("callback answers");
+            let status = res.status().as_u16();
+            assert!(
+                res.headers().get(SET_COOKIE).is_none(),
+                "no cookie on a refusal"
+            );
+            (status, res.json::<Value>().await.expect("a JSON error"))
+        }
+    };
+
+    // An unknown state.
+    let (s, b) = call(api.url("/auth/callback?code=abc&state=never-issued")).await;
+    assert_error(s, &b, 400, "bad_request");
+    // Missing code or state.
+    let (s, b) = call(api.url("/auth/callback?state=x")).await;
+    assert_error(s, &b, 400, "bad_request");
+    // The wiki says the person declined.
+    let (s, b) = call(api.url("/auth/callback?error=access_denied&state=x")).await;
+    assert_error(s, &b, 400, "bad_request");
+
+    // A good sign-in, then the same callback replayed.
+    let back = authorize(&api, &wiki).await;
+    let res = c.get(&back).send().await.expect("callback answers");
+    assert_eq!(res.status(), 302, "first use signs in");
+    let requests = wiki.token_requests();
+    let (s, b) = call(back.clone()).await;
+    assert_error(s, &b, 400, "bad_request");
+    assert_eq!(
+        wiki.token_requests(),
+        requests,
+        "a replayed state never reaches the wiki"
+    );
+
+    // A fresh state with a wrong code: the wiki refuses it, so does the api.
+    let back = authorize(&api, &wiki).await;
+    let st = &query_of(&back)["state"];
+    let (s, b) = call(api.url(&format!("/auth/callback?code=not-a-code&state={st}"))).await;
+    assert_error(s, &b, 400, "bad_request");
+    assert_eq!(wiki.token_requests(), requests + 1);
+    assert_eq!(
+        wiki.issued().len(),
+        1,
+        "only the first sign-in got an access token"
+    );
+
+    // The stand-in verifies PKCE (and the client) itself.
+    let verifier = wiki_standin::random_hex(64);
+    let redirect = "http://127.0.0.1:1/auth/callback";
+    let authorize_url = format!(
+        "{}?response_type=code&client_id={CLIENT_ID}&redirect_uri={}&state=s1&code_challenge={}&code_challenge_method=S256",
+        wiki.oauth_url("authorize"),
+        wiki_standin::encode(redirect),
+        s256(&verifier)
+    );
+    let res = c
+        .get(&authorize_url)
+        .send()
+        .await
+        .expect("authorize answers");
+    assert_eq!(res.status(), 302);
+    let code = query_of(&location(&res))["code"].clone();
+    let exchange = |secret: &str, verifier: &str| {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("client_id", CLIENT_ID),
+            ("client_secret", secret),
+            ("code_verifier", verifier),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let req = c.post(wiki.oauth_url("access_token")).form(&form);
+        async move {
+            let res = req.send().await.expect("access_token answers");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("json"))
+        }
+    };
+    let wrong = wiki_standin::random_hex(64);
+    let (s, b) = exchange(CLIENT_SECRET, &wrong).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "wrong verifier: {b}"
+    );
+    let (s, b) = exchange("not-the-secret", &verifier).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (401, Some("invalid_client")),
+        "wrong secret: {b}"
+    );
+    let (s, b) = exchange(CLIENT_SECRET, &verifier).await;
+    assert_eq!(s, 200, "the right verifier: {b}");
+    assert_eq!(b["token_type"], "Bearer");
+    assert!(b["expires_in"].as_u64().is_some_and(|n| n > 0));
+    let access = b["access_token"].as_str().expect("access token").to_owned();
+    let (s, b) = exchange(CLIENT_SECRET, &verifier).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a code is single-use: {b}"
+    );
+    let profile: Value = c
+        .get(wiki.oauth_url("resource/profile"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .expect("profile answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(profile["username"], "Alice");
+    assert_eq!(profile["rights"], json!(["read", "edit", "patrol"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_blocked_on_the_wiki_may_only_read() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+    seed_item(&redis.url(), "enwiki-801", &["patrol"], Some(false)).await;
+
+    let (blocked, _) = sign_in(&api, &wiki, patroller("Blocked Bob").blocked(true)).await;
+    let me = me_by_cookie(&api, &blocked.token).await;
+    assert_eq!(me["blocked"], true);
+    assert_eq!(me["role"], "patroller");
+
+    let (s, item) = api.get(&blocked, "/api/v1/items/enwiki-801").await;
+    assert_eq!(s, 200, "a blocked person reads items");
+    assert_eq!(item["state"], "open");
+    let (s, _) = api.get(&blocked, "/api/v1/items/enwiki-801/messages").await;
+    assert_eq!(s, 200, "and threads");
+
+    let (s, b) = api
+        .post(
+            &blocked,
+            "/api/v1/items/enwiki-801/messages",
+            json!({"text": "hello"}),
+        )
+        .await;
+    assert_error(s, &b, 403, "forbidden");
+    let (s, b) = cookie_post(
+        &api,
+        &blocked,
+        "/api/v1/items/enwiki-801/messages",
+        Some(&blocked.csrf),
+        json!({"text": "hello"}),
+    )
+    .await;
+    assert_error(s, &b, 403, "forbidden");
+    let (s, b) = api
+        .post(&blocked, "/api/v1/items/enwiki-801/claim", json!({}))
+        .await;
+    assert_error(s, &b, 403, "forbidden");
+    let (_, item) = api.get(&blocked, "/api/v1/items/enwiki-801").await;
+    assert!(item["claim"].is_null(), "no claim was made: {item}");
+    assert_eq!(item["messages"], json!([]), "no message was stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_writes_need_the_csrf_token_and_bearer_writes_do_not() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+    seed_item(&redis.url(), "enwiki-901", &["patrol"], Some(false)).await;
+    let (alice, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+    let path = "/api/v1/items/enwiki-901/messages";
+
+    let (s, b) = cookie_post(&api, &alice, path, None, json!({"text": "no token"})).await;
+    assert_error(s, &b, 403, "csrf");
+    let (s, b) = cookie_post(
+        &api,
+        &alice,
+        path,
+        Some("wrong"),
+        json!({"text": "bad token"}),
+    )
+    .await;
+    assert_error(s, &b, 403, "csrf");
+    let (s, b) = cookie_post(&api, &alice, path, Some(""), json!({"text": "empty"})).await;
+    assert_error(s, &b, 403, "csrf");
+    let (s, b) = cookie_post(
+        &api,
+        &alice,
+        path,
+        Some(&alice.csrf),
+        json!({"text": "with token"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["author"], "Alice");
+    assert_eq!(b["text"], "with token");
+    assert_eq!(b["bot"], false);
+
+    let (s, b) = api.post(&alice, path, json!({"text": "by bearer"})).await;
+    assert_eq!(s, 201, "bearer writes need no CSRF token: {b}");
+
+    // Claims are writes too.
+    let (s, b) = cookie_post(
+        &api,
+        &alice,
+        "/api/v1/items/enwiki-901/claim",
+        None,
+        json!({}),
+    )
+    .await;
+    assert_error(s, &b, 403, "csrf");
+    let (s, b) = cookie_post(
+        &api,
+        &alice,
+        "/api/v1/items/enwiki-901/claim",
+        Some(&alice.csrf),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["token"].is_u64());
+
+    let (_, item) = api.get(&alice, "/api/v1/items/enwiki-901").await;
+    let texts: Vec<&str> = item["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        ["with token", "by bearer"],
+        "refused writes stored nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_login_is_off_unless_enabled() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[("PATROLCHAT_DEV_LOGIN", "0")]);
+    let res = client()
+        .post(api.url("/auth/dev-login"))
+        .json(&json!({"username": "Mallory", "groups": ["sysop"]}))
+        .send()
+        .await
+        .expect("api answers");
+    assert_eq!(res.status(), 404);
+    assert!(res.headers().get(SET_COOKIE).is_none());
+    let b: Value = res.json().await.expect("a JSON error");
+    assert_eq!(b["error"]["code"], "not_found");
+    // Whatever the body: a route that is off does not parse it.
+    for (content_type, body) in [
+        ("application/json", ""),
+        ("application/json", "{\"nope\": 1}"),
+        ("text/plain", "username=Mallory"),
+    ] {
+        let res = client()
+            .post(api.url("/auth/dev-login"))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("api answers");
+        assert_eq!(res.status(), 404, "dev login off, body {body:?}");
+    }
+    // Without the OAuth client configured, sign-in is not offered either.
+    let res = client()
+        .get(api.url("/auth/login"))
+        .send()
+        .await
+        .expect("api answers");
+    assert_eq!(res.status(), 404);
+}
+
+/// Every key and value in Redis, as one string.
+async fn redis_dump(url: &str) -> String {
+    let client = redis::Client::open(url).expect("redis url");
+    let mut c = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut c)
+        .await
+        .expect("keys");
+    let mut out = String::new();
+    for k in keys {
+        let ty: String = redis::cmd("TYPE")
+            .arg(&k)
+            .query_async(&mut c)
+            .await
+            .expect("type");
+        let values: Vec<String> = match ty.as_str() {
+            "string" => vec![
+                redis::cmd("GET")
+                    .arg(&k)
+                    .query_async(&mut c)
+                    .await
+                    .expect("get"),
+            ],
+            "hash" => redis::cmd("HGETALL")
+                .arg(&k)
+                .query_async(&mut c)
+                .await
+                .expect("hgetall"),
+            "set" => redis::cmd("SMEMBERS")
+                .arg(&k)
+                .query_async(&mut c)
+                .await
+                .expect("smembers"),
+            "list" => redis::cmd("LRANGE")
+                .arg(&k)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut c)
+                .await
+                .expect("lrange"),
+            "zset" => redis::cmd("ZRANGE")
+                .arg(&k)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut c)
+                .await
+                .expect("zrange"),
+            other => panic!("a Redis key {k} of type {other} this test does not read"),
+        };
+        out.push_str(&k);
+        out.push('\n');
+        for v in values {
+            out.push_str(&v);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn hex_sha256(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn cli(redis: &str, args: &[&str]) -> (bool, String) {
+    let out = tokio::process::Command::new(common::bin())
+        .arg("bot-token")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PATROLCHAT_REDIS_URL", redis)
+        .output()
+        .await
+        .expect("patrolchat runs");
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).expect("UTF-8"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_tokens_are_scoped_hashed_and_revocable() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+    seed_item(&redis.url(), "enwiki-1001", &["patrol"], Some(false)).await;
+    let (admin, _) = sign_in(&api, &wiki, Profile::new("Sysop Sam", &["sysop"], &[])).await;
+    let (alice, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+
+    // Only admins create, list and revoke.
+    let (s, b) = api
+        .post(
+            &alice,
+            "/api/v1/bots",
+            json!({"name": "Sneaky", "scopes": ["read"]}),
+        )
+        .await;
+    assert_error(s, &b, 403, "forbidden");
+    let (s, b) = api.get(&alice, "/api/v1/bots").await;
+    assert_error(s, &b, 403, "forbidden");
+
+    let (s, reader) = api
+        .post(
+            &admin,
+            "/api/v1/bots",
+            json!({"name": "ReadBot", "scopes": ["read"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{reader}");
+    let (s, poster) = cookie_post(
+        &api,
+        &admin,
+        "/api/v1/bots",
+        Some(&admin.csrf),
+        json!({"name": "PostBot", "scopes": ["read", "post"]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{poster}");
+    let read_token = reader["token"].as_str().expect("token").to_owned();
+    let post_token = poster["token"].as_str().expect("token").to_owned();
+    for t in [&read_token, &post_token] {
+        assert!(
+            t.starts_with("pcb_") && t.len() == 4 + 43,
+            "token shape: {t}"
+        );
+    }
+    assert_ne!(read_token, post_token);
+    assert_eq!(reader["bot"]["name"], "ReadBot");
+    assert_eq!(reader["bot"]["scopes"], json!(["read"]));
+    assert_eq!(reader["bot"]["created_by"], "Sysop Sam");
+    let read_id = reader["bot"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(read_id, hex_sha256(&read_token)[..12]);
+
+    let (s, list) = api.get(&admin, "/api/v1/bots").await;
+    assert_eq!(s, 200);
+    let listed = list.to_string();
+    assert!(
+        listed.contains(&read_id) && listed.contains("PostBot"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("pcb_"),
+        "the list shows no token: {listed}"
+    );
+    for b in list.as_array().expect("a list") {
+        assert!(b.get("token").is_none(), "{b}");
+    }
+    let dump = redis_dump(&redis.url()).await;
+    for t in [&read_token, &post_token] {
+        assert!(!dump.contains(t.as_str()), "Redis holds a bot token");
+        assert!(
+            !dump.contains(&t["pcb_".len()..]),
+            "Redis holds a bot token"
+        );
+        assert!(
+            dump.contains(&hex_sha256(t)),
+            "Redis holds the token's SHA-256"
+        );
+    }
+
+    let (s, me) = get_bearer(&api, &read_token, "/api/v1/me").await;
+    assert_eq!(s, 200);
+    assert_eq!(me["name"], "ReadBot");
+    assert_eq!(me["role"], "bot");
+    assert!(me.get("csrf").is_none(), "bots have no CSRF token: {me}");
+    let (s, _) = get_bearer(&api, &read_token, "/api/v1/items/enwiki-1001").await;
+    assert_eq!(s, 200, "read scope reads");
+    let path = "/api/v1/items/enwiki-1001/messages";
+    let (s, b) = post_bearer(&api, &read_token, path, json!({"text": "beep"})).await;
+    assert_error(s, &b, 403, "forbidden");
+    let (s, m) = post_bearer(&api, &post_token, path, json!({"text": "boop"})).await;
+    assert_eq!(s, 201, "{m}");
+    assert_eq!(m["bot"], true);
+    assert_eq!(m["author"], "PostBot");
+    let (s, b) = post_bearer(
+        &api,
+        &post_token,
+        "/api/v1/items/enwiki-1001/claim",
+        json!({}),
+    )
+    .await;
+    assert_error(s, &b, 403, "forbidden");
+    let (s, b) = post_bearer(
+        &api,
+        &post_token,
+        "/api/v1/bots",
+        json!({"name": "X", "scopes": ["read"]}),
+    )
+    .await;
+    assert_error(s, &b, 403, "forbidden");
+
+    // Revocation.
+    let res = client()
+        .delete(api.url(&format!("/api/v1/bots/{read_id}")))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 403, "a patroller cannot revoke");
+    let res = client()
+        .delete(api.url(&format!("/api/v1/bots/{read_id}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 204);
+    let (s, b) = get_bearer(&api, &read_token, "/api/v1/me").await;
+    assert_error(s, &b, 401, "unauthenticated");
+    let (s, _) = get_bearer(&api, &post_token, "/api/v1/me").await;
+    assert_eq!(s, 200, "the other bot is untouched");
+    let res = client()
+        .delete(api.url(&format!("/api/v1/bots/{read_id}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 404, "revoked already");
+    let (_, list) = api.get(&admin, "/api/v1/bots").await;
+    assert!(!list.to_string().contains(&read_id), "{list}");
+    // A made-up token of the right shape is nobody.
+    let (s, _) = get_bearer(&api, &format!("pcb_{}", "A".repeat(43)), "/api/v1/me").await;
+    assert_eq!(s, 401);
+
+    // The command line, against the same Redis.
+    let (ok, out) = cli(
+        &redis.url(),
+        &["create", "--name", "CliBot", "--scope", "read,post"],
+    )
+    .await;
+    assert!(ok, "bot-token create succeeds");
+    let cli_token = out.trim().to_owned();
+    assert!(
+        cli_token.starts_with("pcb_") && !cli_token.contains('\n'),
+        "prints only the token: {out:?}"
+    );
+    let cli_id = hex_sha256(&cli_token)[..12].to_owned();
+    let (s, me) = get_bearer(&api, &cli_token, "/api/v1/me").await;
+    assert_eq!(
+        (s, me["name"].as_str(), me["role"].as_str()),
+        (200, Some("CliBot"), Some("bot"))
+    );
+    let (s, m) = post_bearer(&api, &cli_token, path, json!({"text": "from the CLI"})).await;
+    assert_eq!(s, 201, "{m}");
+    assert_eq!(m["bot"], true);
+    let (ok, out) = cli(&redis.url(), &["list"]).await;
+    assert!(ok);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&cli_id))
+        .unwrap_or_else(|| panic!("list shows {cli_id}: {out}"));
+    assert!(
+        line.contains("CliBot") && line.contains("read,post"),
+        "{line}"
+    );
+    assert!(out.contains("PostBot") && !out.contains(&read_id), "{out}");
+    assert!(!out.contains("pcb_"), "list shows no token: {out}");
+    let (ok, _) = cli(&redis.url(), &["revoke", &cli_id]).await;
+    assert!(ok, "bot-token revoke succeeds");
+    let (s, _) = get_bearer(&api, &cli_token, "/api/v1/me").await;
+    assert_eq!(s, 401, "a revoked CLI token is refused");
+    let (ok, _) = cli(&redis.url(), &["revoke", &cli_id]).await;
+    assert!(!ok, "revoking an unknown id fails");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolving_ok_marks_the_edit_patrolled_with_the_persons_own_grant() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+    let (alice, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+    let (bob, _) = sign_in(&api, &wiki, patroller("Bob")).await;
+    let grant = wiki
+        .access_token_of("Alice")
+        .expect("Alice got an access token");
+    assert_ne!(Some(&grant), wiki.access_token_of("Bob").as_ref());
+
+    // An unpatrolled edit: one patrol call with Alice's token.
+    seed_item(&redis.url(), "enwiki-555", &["patrol"], Some(false)).await;
+    let (s, lease) = api
+        .post(&alice, "/api/v1/items/enwiki-555/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    assert!(lease["expires_at"].is_i64());
+    let (s, b) = api
+        .post(
+            &alice,
+            "/api/v1/items/enwiki-555/resolve",
+            json!({"token": lease["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["state"], "resolved");
+    assert_eq!(
+        wiki.patrol_calls(),
+        [wiki_standin::PatrolCall {
+            rcid: 555,
+            bearer: grant.clone(),
+            refused: false
+        }]
+    );
+    let (_, item) = api.get(&alice, "/api/v1/items/enwiki-555").await;
+    assert_eq!(item["state"], "resolved", "{item}");
+    assert_eq!(item["outcome"], "ok");
+
+    // The wiki refuses: 409, and the item stays open and claimed.
+    wiki.set_refuse_patrol(true);
+    seed_item(&redis.url(), "enwiki-556", &["patrol"], Some(false)).await;
+    let (s, lease) = api
+        .post(&bob, "/api/v1/items/enwiki-556/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    let (s, b) = api
+        .post(
+            &bob,
+            "/api/v1/items/enwiki-556/resolve",
+            json!({"token": lease["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_error(s, &b, 409, "wiki_refused");
+    let calls = wiki.patrol_calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[1].rcid, 556);
+    assert!(calls[1].refused);
+    assert_eq!(Some(&calls[1].bearer), wiki.access_token_of("Bob").as_ref());
+    let (_, item) = api.get(&bob, "/api/v1/items/enwiki-556").await;
+    assert_eq!(item["state"], "open", "{item}");
+    assert_eq!(item["claim"]["holder"], "Bob", "{item}");
+    // Once the wiki agrees, the same claim resolves.
+    wiki.set_refuse_patrol(false);
+    let (s, b) = api
+        .post(
+            &bob,
+            "/api/v1/items/enwiki-556/resolve",
+            json!({"token": lease["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(wiki.patrol_calls().len(), 3);
+
+    // A revision the wiki already marked patrolled: no call.
+    seed_item(&redis.url(), "enwiki-557", &["patrol"], Some(true)).await;
+    let (s, lease) = api
+        .post(&alice, "/api/v1/items/enwiki-557/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    let (s, b) = api
+        .post(
+            &alice,
+            "/api/v1/items/enwiki-557/resolve",
+            json!({"token": lease["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    // Nor for outcomes other than ok.
+    seed_item(&redis.url(), "enwiki-558", &["patrol"], Some(false)).await;
+    let (_, lease) = api
+        .post(&alice, "/api/v1/items/enwiki-558/claim", json!({}))
+        .await;
+    let (s, b) = api
+        .post(
+            &alice,
+            "/api/v1/items/enwiki-558/resolve",
+            json!({"token": lease["token"], "outcome": "reverted"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(wiki.patrol_calls().len(), 3, "no more patrol calls");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_ends_the_session() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+    let (alice, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+    let (other, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+
+    let (s, b) = cookie_post(&api, &alice, "/auth/logout", None, json!({})).await;
+    assert_error(s, &b, 403, "csrf");
+    assert_eq!(
+        me_by_cookie(&api, &alice.token).await["name"],
+        "Alice",
+        "still signed in"
+    );
+
+    let res = client()
+        .post(api.url("/auth/logout"))
+        .header(COOKIE, format!("patrolchat_session={}", alice.token))
+        .header("X-CSRF-Token", &alice.csrf)
+        .send()
+        .await
+        .expect("logout answers");
+    assert_eq!(res.status(), 204);
+    let cleared = res.headers()[SET_COOKIE].to_str().expect("ASCII");
+    assert!(
+        cleared.starts_with("patrolchat_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+
+    let res = client()
+        .get(api.url("/api/v1/me"))
+        .header(COOKIE, format!("patrolchat_session={}", alice.token))
+        .send()
+        .await
+        .expect("me answers");
+    assert_eq!(res.status(), 401);
+    let (s, b) = api.get(&alice, "/api/v1/me").await;
+    assert_error(s, &b, 401, "unauthenticated");
+    let (s, _) = api.get(&other, "/api/v1/me").await;
+    assert_eq!(s, 200, "another session of the same person is untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_are_rate_limited_per_address() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[("PATROLCHAT_LIMIT_LOGINS", "3")]);
+    for i in 0..3 {
+        let res = client()
+            .get(api.url("/auth/login"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(res.status(), 302, "sign-in {i} is allowed");
+    }
+    let res = client()
+        .get(api.url("/auth/login"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()[RETRY_AFTER]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let b: Value = res.json().await.expect("a JSON error");
+    assert_eq!(b["error"]["code"], "rate_limited");
+    // The callback counts too.
+    let res = client()
+        .get(api.url("/auth/callback?code=x&state=y"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 429);
+}

@@ -1,0 +1,597 @@
+//! A small local stand-in for a MediaWiki wiki, for tests: the OAuth 2.0
+//! endpoints of `Extension:OAuth` (authorization code with PKCE S256,
+//! token exchange, profile) and the two action API calls patrolchat makes
+//! (`meta=tokens&type=patrol`, `action=patrol`), served on a free
+//! loopback port by an axum server in a tokio task.
+//!
+//! Each test configures its own: who consents at the authorize endpoint
+//! ([`WikiStandin::set_profile`]) and whether patrolling is refused
+//! ([`WikiStandin::set_refuse_patrol`]). Every patrol call is recorded
+//! ([`WikiStandin::patrol_calls`]), and so is every access token issued
+//! ([`WikiStandin::issued`]).
+//!
+//! The answers follow what MediaWiki sends: OAuth errors as
+//! `{"error": "invalid_grant", "error_description": …}` with 400 (401 for a
+//! bad client), action API errors as `{"error": {"code", "info"}}` with
+//! HTTP 200.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The OAuth client (consumer) key the stand-in knows.
+pub const CLIENT_ID: &str = "patrolchat-test-client";
+/// Its secret.
+pub const CLIENT_SECRET: &str = "test-client-secret-7a1c";
+
+/// A wiki account as the profile endpoint describes it.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub username: String,
+    pub groups: Vec<String>,
+    pub rights: Vec<String>,
+    pub blocked: bool,
+    pub editcount: u64,
+    pub confirmed_email: bool,
+    /// MediaWiki timestamp (`YYYYMMDDHHMMSS`).
+    pub registered: String,
+}
+
+impl Profile {
+    /// An unblocked account with these groups and rights.
+    pub fn new(username: &str, groups: &[&str], rights: &[&str]) -> Self {
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        Self {
+            username: username.to_owned(),
+            groups: owned(groups),
+            rights: owned(rights),
+            blocked: false,
+            editcount: 0,
+            confirmed_email: true,
+            registered: "20190415123000".to_owned(),
+        }
+    }
+
+    /// Blocked on the wiki.
+    pub fn blocked(mut self, blocked: bool) -> Self {
+        self.blocked = blocked;
+        self
+    }
+
+    /// With this edit count.
+    pub fn editcount(mut self, n: u64) -> Self {
+        self.editcount = n;
+        self
+    }
+}
+
+/// One `action=patrol` request that passed the token check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatrolCall {
+    /// The recent-change id.
+    pub rcid: u64,
+    /// The OAuth access token it came with.
+    pub bearer: String,
+    /// Whether the stand-in refused it.
+    pub refused: bool,
+}
+
+/// An access token the stand-in issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    pub username: String,
+    pub access_token: String,
+}
+
+/// A pending authorization code.
+struct Code {
+    client_id: String,
+    redirect_uri: String,
+    challenge: String,
+    profile: Profile,
+}
+
+struct Inner {
+    profile: Profile,
+    refuse_patrol: bool,
+    codes: HashMap<String, Code>,
+    used_codes: HashSet<String>,
+    /// access token → (central user id, profile at consent)
+    tokens: HashMap<String, (u64, Profile)>,
+    /// access token → the patrol (CSRF) token given to it
+    patrol_tokens: HashMap<String, String>,
+    patrol_calls: Vec<PatrolCall>,
+    issued: Vec<Issued>,
+    token_requests: usize,
+    next_sub: u64,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+fn lock(s: &Shared) -> MutexGuard<'_, Inner> {
+    s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A running stand-in; the server stops when this is dropped.
+pub struct WikiStandin {
+    pub port: u16,
+    inner: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for WikiStandin {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl WikiStandin {
+    /// Serves on a free port of 127.0.0.1; `profile` is who consents.
+    pub async fn start(profile: Profile) -> Self {
+        let inner = Arc::new(Mutex::new(Inner {
+            profile,
+            refuse_patrol: false,
+            codes: HashMap::new(),
+            used_codes: HashSet::new(),
+            tokens: HashMap::new(),
+            patrol_tokens: HashMap::new(),
+            patrol_calls: Vec::new(),
+            issued: Vec::new(),
+            token_requests: 0,
+            next_sub: 4_100_000,
+        }));
+        let app = Router::new()
+            .route("/w/rest.php/oauth2/authorize", get(authorize))
+            .route("/w/rest.php/oauth2/access_token", post(access_token))
+            .route("/w/rest.php/oauth2/resource/profile", get(profile_endpoint))
+            .route("/w/api.php", any(action_api))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the wiki stand-in");
+        let port = listener.local_addr().expect("local address").port();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { port, inner, task }
+    }
+
+    /// The wiki's base URL (`PATROLCHAT_OAUTH_WIKI`).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The action API (`PATROLCHAT_WIKI_API`).
+    pub fn api_url(&self) -> String {
+        format!("{}/w/api.php", self.url())
+    }
+
+    /// An OAuth 2.0 endpoint (`authorize`, `access_token`, `resource/profile`).
+    pub fn oauth_url(&self, endpoint: &str) -> String {
+        format!("{}/w/rest.php/oauth2/{endpoint}", self.url())
+    }
+
+    /// The api settings that point at this wiki.
+    pub fn api_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("PATROLCHAT_OAUTH_WIKI", self.url()),
+            ("PATROLCHAT_OAUTH_CLIENT_ID", CLIENT_ID.to_owned()),
+            ("PATROLCHAT_OAUTH_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+            ("PATROLCHAT_WIKI_API", self.api_url()),
+        ]
+    }
+
+    /// Who consents at the next authorization.
+    pub fn set_profile(&self, profile: Profile) {
+        lock(&self.inner).profile = profile;
+    }
+
+    /// Whether `action=patrol` answers `permissiondenied`.
+    pub fn set_refuse_patrol(&self, refuse: bool) {
+        lock(&self.inner).refuse_patrol = refuse;
+    }
+
+    /// Every `action=patrol` call that got past the token check, in order.
+    pub fn patrol_calls(&self) -> Vec<PatrolCall> {
+        lock(&self.inner).patrol_calls.clone()
+    }
+
+    /// Every access token issued, in order.
+    pub fn issued(&self) -> Vec<Issued> {
+        lock(&self.inner).issued.clone()
+    }
+
+    /// The last access token issued to `username`.
+    pub fn access_token_of(&self, username: &str) -> Option<String> {
+        lock(&self.inner)
+            .issued
+            .iter()
+            .rev()
+            .find(|i| i.username == username)
+            .map(|i| i.access_token.clone())
+    }
+
+    /// How many requests reached the token endpoint.
+    pub fn token_requests(&self) -> usize {
+        lock(&self.inner).token_requests
+    }
+}
+
+/// The PKCE S256 challenge of a verifier (RFC 7636 §4.2), computed here
+/// independently of the api.
+pub fn s256(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// A fresh random string of `n` hex digits (unique per process; not
+/// meant to be secret beyond a test).
+pub fn random_hex(n: usize) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut out = String::with_capacity(n + 16);
+    while out.len() < n {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out.truncate(n);
+    out
+}
+
+/// Decodes `application/x-www-form-urlencoded` (also query strings).
+pub fn parse_form(s: &str) -> HashMap<String, String> {
+    s.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'+' {
+            out.push(b' ');
+        } else if let (b'%', Some(h), Some(l)) = (b, hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 2;
+        } else {
+            out.push(b);
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({
+            "error": error,
+            "error_description": description,
+            "message": description,
+        })),
+    )
+        .into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// `GET /w/rest.php/oauth2/authorize`: the configured person consents at
+/// once; back to `redirect_uri` with a fresh code and the state.
+async fn authorize(State(s): State<Shared>, RawQuery(q): RawQuery) -> Response {
+    let q = parse_form(q.as_deref().unwrap_or(""));
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    if get("client_id") != CLIENT_ID {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
+    }
+    if get("response_type") != "code" {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            "The authorization server does not support obtaining an authorization code using this method.",
+        );
+    }
+    let redirect = get("redirect_uri");
+    if !(redirect.starts_with("http://") || redirect.starts_with("https://")) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Check the `redirect_uri` parameter",
+        );
+    }
+    let challenge = get("code_challenge");
+    if get("code_challenge_method") != "S256" || challenge.len() != 43 {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Code challenge method S256 with a 43-character challenge is required",
+        );
+    }
+    let code = random_hex(64);
+    let mut inner = lock(&s);
+    let profile = inner.profile.clone();
+    inner.codes.insert(
+        code.clone(),
+        Code {
+            client_id: get("client_id").to_owned(),
+            redirect_uri: redirect.to_owned(),
+            challenge: challenge.to_owned(),
+            profile,
+        },
+    );
+    let sep = if redirect.contains('?') { '&' } else { '?' };
+    let mut location = format!("{redirect}{sep}code={}", encode(&code));
+    if let Some(st) = q.get("state") {
+        location.push_str(&format!("&state={}", encode(st)));
+    }
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+}
+
+/// `POST /w/rest.php/oauth2/access_token`: the authorization code grant,
+/// with the client secret and PKCE S256 verified.
+async fn access_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    lock(&s).token_requests += 1;
+    let form_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form_type {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Expected an application/x-www-form-urlencoded body",
+        );
+    }
+    let f = parse_form(&String::from_utf8_lossy(&body));
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    if get("grant_type") != "authorization_code" {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        );
+    }
+    if get("client_id") != CLIENT_ID || get("client_secret") != CLIENT_SECRET {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
+    }
+    let mut inner = lock(&s);
+    let code_value = get("code");
+    if inner.used_codes.contains(code_value) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Authorization code has been revoked",
+        );
+    }
+    let Some(code) = inner.codes.get(code_value) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Cannot decrypt the authorization code",
+        );
+    };
+    if code.client_id != get("client_id") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Authorization code was not issued to this client",
+        );
+    }
+    if code.redirect_uri != get("redirect_uri") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Invalid redirect URI",
+        );
+    }
+    let verifier = get("code_verifier");
+    let verifier_ok = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    if !verifier_ok || s256(verifier) != code.challenge {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Failed to verify `code_verifier`.",
+        );
+    }
+    let Some(code) = inner.codes.remove(code_value) else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code vanished");
+    };
+    inner.used_codes.insert(code_value.to_owned());
+    let access = random_hex(96);
+    let sub = inner.next_sub;
+    inner.next_sub += 1;
+    inner.issued.push(Issued {
+        username: code.profile.username.clone(),
+        access_token: access.clone(),
+    });
+    inner.tokens.insert(access.clone(), (sub, code.profile));
+    axum::Json(json!({
+        "token_type": "Bearer",
+        "expires_in": 14_400,
+        "access_token": access,
+        "refresh_token": random_hex(96),
+    }))
+    .into_response()
+}
+
+/// `GET /w/rest.php/oauth2/resource/profile`.
+async fn profile_endpoint(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let inner = lock(&s);
+    let Some((sub, p)) = bearer(&headers).and_then(|t| inner.tokens.get(&t).cloned()) else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "access_denied",
+            "The resource owner or authorization server denied the request.",
+        );
+    };
+    axum::Json(json!({
+        "sub": sub,
+        "username": p.username,
+        "editcount": p.editcount,
+        "confirmed_email": p.confirmed_email,
+        "blocked": p.blocked,
+        "registered": p.registered,
+        "groups": p.groups,
+        "rights": p.rights,
+        "grants": ["basic", "patrol"],
+    }))
+    .into_response()
+}
+
+fn api_error(code: &str, info: &str) -> Response {
+    axum::Json(json!({
+        "error": {
+            "code": code,
+            "info": info,
+            "docref": "See https://en.wikipedia.org/w/api.php for API usage.",
+        },
+        "servedby": "mw-standin",
+    }))
+    .into_response()
+}
+
+/// `/w/api.php`: `action=query&meta=tokens&type=patrol` and
+/// `action=patrol`, for OAuth 2.0 bearer tokens only.
+async fn action_api(
+    State(s): State<Shared>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let mut params = parse_form(q.as_deref().unwrap_or(""));
+    if method == Method::POST {
+        params.extend(parse_form(&String::from_utf8_lossy(&body)));
+    }
+    let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+    let mut inner = lock(&s);
+    let Some(token) = bearer(&headers) else {
+        return api_error(
+            "mwoauth-invalid-authorization",
+            "The authorization headers in your request are not valid: no access token",
+        );
+    };
+    let Some((_, p)) = inner.tokens.get(&token).cloned() else {
+        return api_error(
+            "mwoauth-invalid-authorization",
+            "The authorization headers in your request are not valid: Invalid access token",
+        );
+    };
+    match get("action") {
+        "query" if get("meta") == "tokens" => {
+            let mut tokens = serde_json::Map::new();
+            for ty in get("type").split('|') {
+                match ty {
+                    "patrol" => {
+                        let t = inner
+                            .patrol_tokens
+                            .entry(token.clone())
+                            .or_insert_with(|| format!("{}+\\", random_hex(40)))
+                            .clone();
+                        tokens.insert("patroltoken".into(), Value::String(t));
+                    }
+                    "csrf" | "" => {
+                        tokens.insert("csrftoken".into(), Value::String("+\\".into()));
+                    }
+                    other => {
+                        return api_error(
+                            "badvalue",
+                            &format!("Unrecognized value for parameter \"type\": {other}."),
+                        );
+                    }
+                }
+            }
+            axum::Json(json!({"batchcomplete": "", "query": {"tokens": tokens}})).into_response()
+        }
+        "patrol" => {
+            if method != Method::POST {
+                return api_error(
+                    "mustbeposted",
+                    "The \"patrol\" module requires a POST request.",
+                );
+            }
+            let sent = get("token");
+            if sent.is_empty() {
+                return api_error("missingparam", "The \"token\" parameter must be set.");
+            }
+            if inner.patrol_tokens.get(&token).map(String::as_str) != Some(sent) {
+                return api_error("badtoken", "Invalid CSRF token.");
+            }
+            let Ok(rcid) = get("rcid").parse::<u64>() else {
+                return api_error(
+                    "badinteger",
+                    &format!(
+                        "Invalid value \"{}\" for integer parameter \"rcid\".",
+                        get("rcid")
+                    ),
+                );
+            };
+            let refused = inner.refuse_patrol || !p.rights.iter().any(|r| r == "patrol");
+            inner.patrol_calls.push(PatrolCall {
+                rcid,
+                bearer: token,
+                refused,
+            });
+            if refused {
+                return api_error(
+                    "permissiondenied",
+                    "You don't have permission to mark changes as patrolled.",
+                );
+            }
+            axum::Json(json!({"patrol": {"rcid": rcid, "ns": 0, "title": format!("Page {rcid}")}}))
+                .into_response()
+        }
+        other => api_error(
+            "badvalue",
+            &format!("Unrecognized value for parameter \"action\": {other}."),
+        ),
+    }
+}
