@@ -1030,3 +1030,53 @@ async fn sign_ins_are_rate_limited_per_address() {
         .expect("answer");
     assert_eq!(res.status(), 429);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_wiki_grant_is_renewed_with_the_refresh_token() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+
+    // A grant the wiki announces as already expired: renewed before use.
+    wiki.set_expires_in(0);
+    let (alice, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+    let first = wiki.access_token_of("Alice").expect("a grant");
+    wiki.set_expires_in(14_400);
+    seed_item(&redis.url(), "enwiki-601", &["patrol"], Some(false)).await;
+    let (_, lease) = api
+        .post(&alice, "/api/v1/items/enwiki-601/claim", json!({}))
+        .await;
+    let (s, b) = api
+        .post(
+            &alice,
+            "/api/v1/items/enwiki-601/resolve",
+            json!({"token": lease["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let second = wiki.access_token_of("Alice").expect("a renewed grant");
+    assert_ne!(first, second, "the refresh token bought a new grant");
+    assert_eq!(wiki.patrol_calls().last().expect("a call").bearer, second);
+
+    // A grant the wiki stops accepting before its announced expiry: the
+    // api renews it once and retries.
+    wiki.expire_access_tokens();
+    seed_item(&redis.url(), "enwiki-602", &["patrol"], Some(false)).await;
+    let (_, lease) = api
+        .post(&alice, "/api/v1/items/enwiki-602/claim", json!({}))
+        .await;
+    let (s, b) = api
+        .post(
+            &alice,
+            "/api/v1/items/enwiki-602/resolve",
+            json!({"token": lease["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let third = wiki.access_token_of("Alice").expect("renewed again");
+    assert_ne!(third, second);
+    let calls = wiki.patrol_calls();
+    assert_eq!(calls.last().expect("a call").bearer, third);
+    assert!(!calls.last().expect("a call").refused);
+}

@@ -116,6 +116,12 @@ struct Inner {
     issued: Vec<Issued>,
     token_requests: usize,
     next_sub: u64,
+    /// refresh token → (central user id, profile)
+    refresh_tokens: HashMap<String, (u64, Profile)>,
+    /// `expires_in` of the access tokens issued from now on.
+    expires_in: u64,
+    /// Access tokens that have expired.
+    expired: HashSet<String>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -151,6 +157,9 @@ impl WikiStandin {
             issued: Vec::new(),
             token_requests: 0,
             next_sub: 4_100_000,
+            refresh_tokens: HashMap::new(),
+            expires_in: 14_400,
+            expired: HashSet::new(),
         }));
         let app = Router::new()
             .route("/w/rest.php/oauth2/authorize", get(authorize))
@@ -221,6 +230,19 @@ impl WikiStandin {
             .rev()
             .find(|i| i.username == username)
             .map(|i| i.access_token.clone())
+    }
+
+    /// The `expires_in` of access tokens issued from now on.
+    pub fn set_expires_in(&self, seconds: u64) {
+        lock(&self.inner).expires_in = seconds;
+    }
+
+    /// Makes every access token issued so far expire: the action API
+    /// refuses them, as MediaWiki does.
+    pub fn expire_access_tokens(&self) {
+        let mut inner = lock(&self.inner);
+        let all: Vec<String> = inner.tokens.keys().cloned().collect();
+        inner.expired.extend(all);
     }
 
     /// How many requests reached the token endpoint.
@@ -385,6 +407,24 @@ async fn access_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) 
     }
     let f = parse_form(&String::from_utf8_lossy(&body));
     let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    if get("grant_type") == "refresh_token" {
+        if get("client_id") != CLIENT_ID || get("client_secret") != CLIENT_SECRET {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Client authentication failed",
+            );
+        }
+        let mut inner = lock(&s);
+        let Some((sub, profile)) = inner.refresh_tokens.remove(get("refresh_token")) else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "The refresh token is invalid.",
+            );
+        };
+        return issue(&mut inner, sub, profile);
+    }
     if get("grant_type") != "authorization_code" {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -445,19 +485,26 @@ async fn access_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) 
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code vanished");
     };
     inner.used_codes.insert(code_value.to_owned());
-    let access = random_hex(96);
     let sub = inner.next_sub;
     inner.next_sub += 1;
+    issue(&mut inner, sub, code.profile)
+}
+
+/// Issues an access token and a refresh token.
+fn issue(inner: &mut Inner, sub: u64, profile: Profile) -> Response {
+    let access = random_hex(96);
+    let refresh = random_hex(96);
     inner.issued.push(Issued {
-        username: code.profile.username.clone(),
+        username: profile.username.clone(),
         access_token: access.clone(),
     });
-    inner.tokens.insert(access.clone(), (sub, code.profile));
+    inner.tokens.insert(access.clone(), (sub, profile.clone()));
+    inner.refresh_tokens.insert(refresh.clone(), (sub, profile));
     axum::Json(json!({
         "token_type": "Bearer",
-        "expires_in": 14_400,
+        "expires_in": inner.expires_in,
         "access_token": access,
-        "refresh_token": random_hex(96),
+        "refresh_token": refresh,
     }))
     .into_response()
 }
@@ -519,6 +566,12 @@ async fn action_api(
             "The authorization headers in your request are not valid: no access token",
         );
     };
+    if inner.expired.contains(&token) {
+        return api_error(
+            "mwoauth-invalid-authorization",
+            "The authorization headers in your request are not valid: The access token provided has expired",
+        );
+    }
     let Some((_, p)) = inner.tokens.get(&token).cloned() else {
         return api_error(
             "mwoauth-invalid-authorization",

@@ -114,7 +114,10 @@ pub async fn list(redis: &redis::aio::ConnectionManager) -> Result<Vec<BotToken>
 pub async fn revoke(redis: &redis::aio::ConnectionManager, id: &str) -> Result<bool, ApiError> {
     let mut c = redis.clone();
     let hashes: Vec<String> = c.smembers(keys::BOT_TOKENS).await?;
-    let Some(hash) = hashes.into_iter().find(|h| h.starts_with(id) && id.len() >= 12) else {
+    let Some(hash) = hashes
+        .into_iter()
+        .find(|h| h.starts_with(id) && id.len() >= 12)
+    else {
         return Ok(false);
     };
     redis::pipe()

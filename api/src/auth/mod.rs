@@ -263,7 +263,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        identify(parts, state).await?.ok_or(ApiError::Unauthenticated)
+        identify(parts, state)
+            .await?
+            .ok_or(ApiError::Unauthenticated)
     }
 }
 

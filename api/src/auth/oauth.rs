@@ -81,6 +81,67 @@ pub struct Callback {
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<i64>,
+}
+
+/// How long before its expiry a grant is renewed.
+const RENEW_BEFORE_MS: i64 = 60_000;
+
+/// The person's OAuth grant, renewed with the refresh token first when it
+/// has expired or is about to (or when `force`, after the wiki refused
+/// it). `None` for people without a grant (dev logins, bots).
+///
+/// # Errors
+/// [`ApiError::WikiRefused`] when the wiki will not renew it (sign in
+/// again), [`ApiError::WikiUnavailable`] when it does not answer.
+pub async fn grant(
+    state: &AppState,
+    caller: &super::Caller,
+    force: bool,
+) -> Result<Option<String>, ApiError> {
+    let Some(s) = caller.session() else {
+        return Ok(None);
+    };
+    let Some(current) = s.grant.clone() else {
+        return Ok(None);
+    };
+    let expiring = s
+        .grant_expires_at
+        .is_some_and(|t| t - RENEW_BEFORE_MS <= crate::now_ms());
+    let Some(refresh) = s.refresh.clone().filter(|_| expiring || force) else {
+        return Ok(Some(current));
+    };
+    let (status, body) = state
+        .http
+        .post_form(
+            &endpoint(state, "access_token"),
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", &state.cfg.oauth.oauth_client_id),
+                ("client_secret", &state.cfg.oauth.oauth_client_secret),
+            ],
+        )
+        .await
+        .map_err(|e| ApiError::WikiUnavailable(e.to_string()))?;
+    if status != 200 {
+        return Err(ApiError::WikiRefused(format!(
+            "your wiki authorization expired and could not be renewed (HTTP {status}); sign in again"
+        )));
+    }
+    let t: TokenAnswer = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::WikiUnavailable(format!("token answer: {e}")))?;
+    let mut renewed = s.clone();
+    renewed.grant = Some(t.access_token.clone());
+    renewed.refresh = t.refresh_token.or(Some(refresh));
+    renewed.grant_expires_at = t.expires_in.map(|e| crate::now_ms() + e * 1000);
+    session::update(state, &caller.token_hash, &renewed).await?;
+    tracing::info!(user = %caller.name, "wiki authorization renewed");
+    Ok(Some(t.access_token))
 }
 
 /// The profile `resource/profile` answers.
@@ -163,6 +224,8 @@ pub async fn callback(
     s.blocked = p.blocked;
     s.edit_count = p.editcount;
     s.grant = Some(token.access_token);
+    s.refresh = token.refresh_token;
+    s.grant_expires_at = token.expires_in.map(|e| crate::now_ms() + e * 1000);
     let token = session::create(&state, &s).await?;
     tracing::info!(user = %s.name, "signed in");
     let mut headers = HeaderMap::new();

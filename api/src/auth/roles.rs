@@ -83,7 +83,10 @@ mod tests {
     #[test]
     fn rights_give_the_patroller_role() {
         let m = map();
-        assert_eq!(m.role(&v(&["user"]), &v(&["edit", "patrol"])), Role::Patroller);
+        assert_eq!(
+            m.role(&v(&["user"]), &v(&["edit", "patrol"])),
+            Role::Patroller
+        );
         assert_eq!(m.role(&v(&["user"]), &v(&["edit"])), Role::Reader);
     }
 }

@@ -36,6 +36,12 @@ pub struct Session {
     /// `None` for dev logins.
     #[serde(default)]
     pub grant: Option<String>,
+    /// The OAuth refresh token, to renew `grant` when it expires.
+    #[serde(default)]
+    pub refresh: Option<String>,
+    /// When `grant` expires (Unix ms).
+    #[serde(default)]
+    pub grant_expires_at: Option<i64>,
     /// Unix milliseconds.
     pub created_at: i64,
 }
@@ -51,6 +57,8 @@ impl Session {
             edit_count: None,
             csrf: new_token(""),
             grant: None,
+            refresh: None,
+            grant_expires_at: None,
             created_at: crate::now_ms(),
         }
     }
@@ -73,6 +81,24 @@ pub async fn create(state: &AppState, session: &Session) -> Result<String, ApiEr
         )
         .await?;
     Ok(token)
+}
+
+/// Rewrites a session in place, keeping its expiry.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn update(state: &AppState, hash: &str, session: &Session) -> Result<(), ApiError> {
+    let json = serde_json::to_string(session)
+        .map_err(|e| ApiError::BadRequest(format!("session: {e}")))?;
+    let mut c = state.redis.clone();
+    redis::cmd("SET")
+        .arg(keys::session(hash))
+        .arg(json)
+        .arg("XX")
+        .arg("KEEPTTL")
+        .query_async::<()>(&mut c)
+        .await?;
+    Ok(())
 }
 
 /// The session with this token hash.

@@ -165,7 +165,11 @@ pub async fn claim(
     state.limits.claim(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
     let ms = lease_ms(&state, req.ttl_s)?;
-    let lease = match state.claims.claim(&id, &caller.name, ms, req.take_over).await? {
+    let lease = match state
+        .claims
+        .claim(&id, &caller.name, ms, req.take_over)
+        .await?
+    {
         ClaimOutcome::Granted(l) => l,
         ClaimOutcome::Held { holder, expires_at } => {
             state.metrics.claim("conflict");
@@ -396,14 +400,26 @@ fn unavailable(e: patrolchat_router::project::ProjectError) -> ApiError {
 /// patrolchat only.
 async fn mark_patrolled(state: &AppState, caller: &Caller, item: &Item) -> Result<(), ApiError> {
     let rc_ids = crate::wiki::unpatrolled(item);
-    let Some(grant) = caller.session().and_then(|s| s.grant.as_deref()) else {
-        return Ok(());
-    };
     if rc_ids.is_empty() {
         return Ok(());
     }
+    let Some(grant) = crate::auth::oauth::grant(state, caller, false).await? else {
+        return Ok(());
+    };
     let api = crate::wiki::api_url(&state.cfg.wiki_api, item);
-    crate::wiki::patrol(&state.http, &api, grant, &rc_ids).await?;
+    let done = match crate::wiki::patrol(&state.http, &api, &grant, &rc_ids).await {
+        Err(ApiError::WikiRefused(why)) if why.starts_with("mwoauth-invalid-authorization") => {
+            // The grant ran out before its announced expiry: renew it once.
+            match crate::auth::oauth::grant(state, caller, true).await? {
+                Some(renewed) if renewed != grant => {
+                    crate::wiki::patrol(&state.http, &api, &renewed, &rc_ids).await
+                }
+                _ => Err(ApiError::WikiRefused(why)),
+            }
+        }
+        other => other,
+    };
+    done?;
     tracing::info!(item = %item.id, user = %caller.name, rcids = ?rc_ids, "marked as patrolled on the wiki");
     Ok(())
 }
