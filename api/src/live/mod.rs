@@ -1,33 +1,115 @@
 //! `GET /api/v1/live`: the WebSocket hub.
+//!
+//! # Opening
+//! Any signed-in caller (a person, or a bot with the `read` scope) may
+//! open the socket. A browser's `Origin` must be `PATROLCHAT_PUBLIC_URL`
+//! or one of `PATROLCHAT_ALLOWED_ORIGINS` (403 otherwise); clients that
+//! send no `Origin` are let in. Client frames are at most 64 KiB; a bigger
+//! one closes the socket with 1009.
+//!
+//! # Client → server
+//! | op | does |
+//! |---|---|
+//! | `{"op":"subscribe","workflows":[...],"wikis":[...]}` | item and room frames of these workflows on these wikis; an empty or missing list means all; replaces the previous subscription |
+//! | `{"op":"watch","item":"enwiki-1"}` | every frame about the item, and presence: re-send it every third of `PATROLCHAT_PRESENCE_TTL` (default every 10 s) as a heartbeat |
+//! | `{"op":"composing","item":"enwiki-1","on":true}` | shows (or stops showing) that you are writing about a watched item |
+//! | `{"op":"unwatch","item":"enwiki-1"}` | stops watching; you leave its presence |
+//! | `{"op":"ping"}` | answers `{"type":"pong"}` |
+//!
+//! A bad op answers `{"type":"error","message":...}` and the socket stays
+//! open.
+//!
+//! # Server → client
+//! Frames are JSON objects with a `type`:
+//! - `item.new` (`{"type":"item.new","item":{...}}`), `item.updated`,
+//!   `item.claimed`, `item.released`, `item.resolved`, `message.new`:
+//!   to sockets subscribed to one of the item's workflows and its wiki, and
+//!   to sockets watching the item. A room message (`message.new` with
+//!   `message.workflow` and no item) goes to sockets subscribed to that
+//!   workflow.
+//! - `item.resolved` with `"was_yours": true`: to the claim holder's
+//!   sockets, subscribed or not, when the item they held is resolved (by
+//!   the wiki, under them, or by anyone else).
+//! - `mention` (`{"type":"mention","message":{...}}`): to every socket of
+//!   each person a message names with `@Name`.
+//! - `presence` (`{"type":"presence","item":...,"viewers":[{"name","composing"}]}`):
+//!   to sockets watching the item, whenever who is there changes.
+//! - `feed.status` (`{"type":"feed.status","connected":bool,"lag_ms":n|null,"last_event_at":ms|null}`):
+//!   first on every socket, then whenever it changes and every 30 s.
+//! - `pong`, `error`: answers to ops.
+//!
+//! # Closing
+//! 1001 when the node shuts down; 1009 after a client frame over 64 KiB;
+//! 1013 when the socket fell more than `PATROLCHAT_WS_QUEUE` frames behind
+//! (reconnect and catch up over HTTP).
+//!
+//! # Inside
+//! - [`hub`]: the registry of this node's sockets, filters and fan-out.
+//! - `pump`: the one NATS pump (core subscriptions on `act.>`, `wf.>`,
+//!   `live.presence.>`) that turns each message into one frame.
+//! - [`socket`]: one connection.
+//! - [`presence`]: who looks at what, in Redis, with a sweeper.
+//! - [`feed`]: the feed status from the `RC` stream.
+
+pub mod feed;
+pub mod hub;
+pub mod presence;
+mod pump;
+pub mod socket;
+
+use std::time::Duration;
 
 use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::Caller;
+use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
+pub use hub::Hub;
 
-/// The live hub of one api node.
-#[derive(Default)]
-pub struct Hub {}
+/// How long shutdown waits for sockets to send their close frames.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
 
-impl Hub {
-    /// A hub with no sockets.
-    pub fn new() -> Self {
-        Self {}
-    }
-}
-
-/// Feeds the hub from NATS until `shutdown`.
-pub async fn run(_state: AppState, shutdown: CancellationToken) {
-    shutdown.cancelled().await;
+/// Feeds the hub from NATS, sweeps presence and polls the feed status
+/// until `shutdown`; then closes every socket with 1001.
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    tokio::join!(
+        pump::run(state.clone(), shutdown.clone()),
+        presence::sweep(state.clone(), shutdown.clone()),
+        feed::run(state.clone(), shutdown.clone()),
+    );
+    state.hub.close_all();
+    state.hub.wait_empty(CLOSE_GRACE).await;
 }
 
 /// `GET /api/v1/live`.
 #[utoipa::path(get, path = "/api/v1/live", tag = "live",
     responses((status = 101, description = "WebSocket"),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
-pub async fn live(State(_state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    Err(ApiError::Unavailable("not yet".into()))
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "origin not allowed", body = crate::openapi::ErrorBody)))]
+pub async fn live(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    caller.require(Action::Read)?;
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let allowed = origin.to_str().is_ok_and(|o| state.cfg.origin_allowed(o));
+        if !allowed {
+            return Err(ApiError::Forbidden(
+                "this origin may not open the live socket".into(),
+            ));
+        }
+    }
+    let name = caller.name;
+    Ok(ws
+        .max_message_size(socket::MAX_FRAME)
+        .max_frame_size(socket::MAX_FRAME)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |ws| socket::serve(state, ws, name)))
 }

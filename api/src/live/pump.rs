@@ -1,0 +1,351 @@
+//! The one NATS pump of a node: core subscriptions on `act.>`, `wf.>` and
+//! `live.presence.>`, each message turned into one frame and handed to
+//! the hub.
+//!
+//! Activity payloads are already frames (`Activity` JSON tagged by
+//! `type`), so they are forwarded as they are after a light parse for
+//! routing; a `WORK` payload (an `Item`) is wrapped once as `item.new`.
+
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use futures::StreamExt;
+use patrolchat_model::{ItemId, keys, subjects};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
+
+use crate::live::hub::Audience;
+use crate::state::AppState;
+
+/// How long the pump waits for Redis to tell an item's workflows.
+const LOOKUP_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The routing fields of an activity frame; everything else is passed on
+/// untouched.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    item: Option<ItemField>,
+    #[serde(default)]
+    wiki: Option<String>,
+    #[serde(default)]
+    workflows: Option<Vec<String>>,
+    #[serde(default)]
+    holder: Option<String>,
+    #[serde(default, borrow)]
+    message: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ItemField {
+    Id(String),
+    Full(ItemRef),
+    #[allow(dead_code)]
+    Other(IgnoredAny),
+}
+
+/// The routing fields of an item.
+#[derive(Deserialize)]
+struct ItemRef {
+    id: String,
+    #[serde(default)]
+    wiki: Option<String>,
+    #[serde(default)]
+    workflows: Vec<String>,
+}
+
+/// The routing fields of a message.
+#[derive(Deserialize)]
+struct MessageRef {
+    #[serde(default)]
+    item: Option<String>,
+    #[serde(default)]
+    wiki: Option<String>,
+    #[serde(default)]
+    workflow: Option<String>,
+    #[serde(default)]
+    mentions: Vec<String>,
+}
+
+enum Source {
+    Activity,
+    Work,
+    Presence,
+}
+
+/// Subscribes and pumps until `shutdown`.
+pub(super) async fn run(state: AppState, shutdown: CancellationToken) {
+    let subscribe = |subject: &'static str| {
+        let nats = state.nats.clone();
+        async move { nats.subscribe(subject).await }
+    };
+    let (act, work, presence) = match tokio::try_join!(
+        subscribe(subjects::ACTIVITY_ALL),
+        subscribe(subjects::WORK_ALL),
+        subscribe(subjects::PRESENCE_ALL),
+    ) {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::error!(%error, "live hub could not subscribe to NATS; no live updates on this node");
+            shutdown.cancelled().await;
+            return;
+        }
+    };
+    seed_holders(&state).await;
+    let mut all = futures::stream::select_all([
+        act.map(|m| (Source::Activity, m)).boxed(),
+        work.map(|m| (Source::Work, m)).boxed(),
+        presence.map(|m| (Source::Presence, m)).boxed(),
+    ]);
+    loop {
+        let next = tokio::select! {
+            () = shutdown.cancelled() => return,
+            n = all.next() => n,
+        };
+        let Some((source, msg)) = next else {
+            tracing::warn!("live hub subscriptions ended");
+            shutdown.cancelled().await;
+            return;
+        };
+        let Ok(text) = Utf8Bytes::try_from(msg.payload) else {
+            tracing::debug!(subject = %msg.subject, "live: payload is not UTF-8; skipped");
+            continue;
+        };
+        match source {
+            Source::Activity => activity(&state, text).await,
+            Source::Work => work_item(&state, msg.subject.as_str(), text),
+            Source::Presence => {
+                if let Some(item) = msg.subject.as_str().strip_prefix("live.presence.") {
+                    state
+                        .hub
+                        .deliver(&state.metrics, Audience::Watchers(item), &text, None);
+                }
+            }
+        }
+    }
+}
+
+/// Fills the holder map from Redis: every live claim and its holder.
+async fn seed_holders(state: &AppState) {
+    let mut c = state.redis.clone();
+    let ids: Vec<String> = match redis::cmd("ZRANGE")
+        .arg(keys::CLAIM_EXPIRY)
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut c)
+        .await
+    {
+        Ok(ids) => ids,
+        Err(error) => {
+            tracing::warn!(%error, "live hub could not read claims; holders learn from events only");
+            return;
+        }
+    };
+    let ids: Vec<ItemId> = ids.iter().filter_map(|i| ItemId::parse(i).ok()).collect();
+    for chunk in ids.chunks(500) {
+        let mut p = redis::pipe();
+        for id in chunk {
+            p.hget(keys::claim(id), "holder");
+        }
+        let holders: Vec<Option<String>> = match p.query_async(&mut c).await {
+            Ok(h) => h,
+            Err(error) => {
+                tracing::warn!(%error, "live hub could not read claim holders");
+                return;
+            }
+        };
+        for (id, holder) in chunk.iter().zip(holders) {
+            if let Some(h) = holder {
+                state.hub.set_holder(id.as_str(), &h);
+            }
+        }
+    }
+}
+
+/// An item's wiki and workflows: remembered from events, else Redis.
+async fn item_meta(state: &AppState, item: &str) -> crate::live::hub::ItemMeta {
+    if let Some(m) = state.hub.recall(item) {
+        return m;
+    }
+    let Ok(id) = ItemId::parse(item) else {
+        return (None, Vec::new());
+    };
+    let mut c = state.redis.clone();
+    let got: Result<Result<(Option<String>, Option<String>), _>, _> = tokio::time::timeout(
+        LOOKUP_TIMEOUT,
+        redis::cmd("HMGET")
+            .arg(keys::item(&id))
+            .arg("wiki")
+            .arg("workflows")
+            .query_async(&mut c),
+    )
+    .await;
+    let Ok(Ok((wiki, workflows))) = got else {
+        return (None, Vec::new());
+    };
+    let workflows: Vec<String> = workflows
+        .unwrap_or_default()
+        .split(',')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    state.hub.remember(item, wiki.as_deref(), &workflows);
+    (wiki, workflows)
+}
+
+async fn activity(state: &AppState, text: Utf8Bytes) {
+    let Ok(env) = serde_json::from_str::<Envelope<'_>>(text.as_str()) else {
+        tracing::debug!("live: activity without a type; skipped");
+        return;
+    };
+    let hub = &state.hub;
+    let m = &state.metrics;
+    // Messages (and events about a message, such as moderation) route
+    // by the message's item or room.
+    if env.ty == "message.new" || (env.item.is_none() && env.message.is_some()) {
+        let Some(raw) = env.message else { return };
+        let Ok(msg) = serde_json::from_str::<MessageRef>(raw.get()) else {
+            return;
+        };
+        if let Some(item) = msg.item.as_deref() {
+            let (wiki, workflows) = item_meta(state, item).await;
+            let wiki = msg.wiki.as_deref().or(wiki.as_deref());
+            let to = Audience::Item {
+                id: item,
+                wiki,
+                workflows: &workflows,
+                via: None,
+            };
+            hub.deliver(m, to, &text, None);
+        } else if let Some(wf) = msg.workflow.as_deref() {
+            hub.deliver(m, Audience::Room(wf), &text, None);
+        }
+        if env.ty == "message.new" && !msg.mentions.is_empty() {
+            let frame = Utf8Bytes::from(format!(r#"{{"type":"mention","message":{}}}"#, raw.get()));
+            hub.deliver_to(m, &msg.mentions, &frame);
+        }
+        return;
+    }
+    let (id, wiki, workflows) = match env.item {
+        Some(ItemField::Id(id)) => (id, env.wiki, env.workflows.unwrap_or_default()),
+        Some(ItemField::Full(i)) => (
+            i.id,
+            i.wiki.or(env.wiki),
+            if i.workflows.is_empty() {
+                env.workflows.unwrap_or_default()
+            } else {
+                i.workflows
+            },
+        ),
+        Some(ItemField::Other(_)) | None => {
+            tracing::debug!(ty = %env.ty, "live: activity without an item; skipped");
+            return;
+        }
+    };
+    let (wiki, workflows) = if workflows.is_empty() {
+        let (w, wf) = item_meta(state, &id).await;
+        (wiki.or(w), wf)
+    } else {
+        hub.remember(&id, wiki.as_deref(), &workflows);
+        (wiki, workflows)
+    };
+    let to = Audience::Item {
+        id: &id,
+        wiki: wiki.as_deref(),
+        workflows: &workflows,
+        via: None,
+    };
+    match env.ty.as_str() {
+        "item.claimed" => {
+            if let Some(h) = &env.holder {
+                hub.set_holder(&id, h);
+            }
+        }
+        "item.released" => {
+            if let Some(h) = &env.holder {
+                hub.clear_holder(&id, h);
+            }
+        }
+        "item.resolved" => {
+            if let Some(holder) = hub.take_holder(&id)
+                && hub.has_sockets(&holder)
+            {
+                let yours = was_yours(&text);
+                hub.deliver(m, to, &text, Some((&holder, &yours)));
+                return;
+            }
+        }
+        _ => {}
+    }
+    hub.deliver(m, to, &text, None);
+}
+
+/// The frame with `"was_yours": true` added.
+fn was_yours(text: &str) -> Utf8Bytes {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        Ok(mut v) => {
+            v.insert("was_yours".into(), serde_json::Value::Bool(true));
+            Utf8Bytes::from(serde_json::Value::Object(v).to_string())
+        }
+        Err(_) => Utf8Bytes::from(text.to_owned()),
+    }
+}
+
+/// A `WORK` message: the item, wrapped once as `item.new`.
+fn work_item(state: &AppState, subject: &str, text: Utf8Bytes) {
+    let Ok(item) = serde_json::from_str::<ItemRef>(text.as_str()) else {
+        tracing::debug!(%subject, "live: WORK payload is not an item; skipped");
+        return;
+    };
+    // wf.<workflow>.<wiki>
+    let via = subject.split('.').nth(1);
+    state
+        .hub
+        .remember(&item.id, item.wiki.as_deref(), &item.workflows);
+    let frame = Utf8Bytes::from(format!(
+        r#"{{"type":"item.new","item":{}}}"#,
+        text.as_str().trim()
+    ));
+    let to = Audience::Item {
+        id: &item.id,
+        wiki: item.wiki.as_deref(),
+        workflows: &item.workflows,
+        via,
+    };
+    state.hub.deliver(&state.metrics, to, &frame, None);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_read_every_activity_shape() {
+        let claimed = r#"{"type":"item.claimed","item":"enwiki-1","wiki":"enwiki","workflows":["patrol"],"holder":"A","token":1,"expires_at":2,"at":3}"#;
+        let e: Envelope<'_> = serde_json::from_str(claimed).expect("parses");
+        assert!(matches!(e.item, Some(ItemField::Id(ref i)) if i == "enwiki-1"));
+        assert_eq!(e.holder.as_deref(), Some("A"));
+        let updated = r#"{"type":"item.updated","item":{"id":"enwiki-1","wiki":"enwiki","workflows":["patrol"],"title":"T"}}"#;
+        let e: Envelope<'_> = serde_json::from_str(updated).expect("parses");
+        assert!(matches!(e.item, Some(ItemField::Full(ref i)) if i.workflows == ["patrol"]));
+        let msg = r#"{"type":"message.new","message":{"id":"room-patrol.1","thread":"room-patrol","seq":1,"workflow":"patrol","author":"A","text":"@Bob hi","mentions":["Bob"],"at":1}}"#;
+        let e: Envelope<'_> = serde_json::from_str(msg).expect("parses");
+        let m: MessageRef = serde_json::from_str(e.message.expect("message").get()).expect("ref");
+        assert_eq!(m.mentions, ["Bob"]);
+        assert_eq!(m.workflow.as_deref(), Some("patrol"));
+    }
+
+    #[test]
+    fn was_yours_is_added() {
+        let v: serde_json::Value =
+            serde_json::from_str(&was_yours(r#"{"type":"item.resolved","item":"x"}"#))
+                .expect("json");
+        assert_eq!(v["was_yours"], true);
+        assert_eq!(v["type"], "item.resolved");
+    }
+}
