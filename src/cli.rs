@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use clap::{Parser, Subcommand};
+use patrolchat_api::{ApiConfig, ApiMetrics, Endpoints, StartError};
 use patrolchat_ingest::replay::{self, ReplayConfig};
 use patrolchat_ingest::{IngestConfig, IngestError, IngestMetrics};
-use patrolchat_api::{ApiConfig, ApiMetrics, Endpoints, StartError};
 use patrolchat_router::{RouterConfig, RouterError, RouterMetrics};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
@@ -72,7 +72,11 @@ pub(crate) enum Command {
     /// Creates, lists and revokes bot tokens (admins).
     BotToken {
         /// Redis holding the tokens.
-        #[arg(long, env = "PATROLCHAT_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+        #[arg(
+            long,
+            env = "PATROLCHAT_REDIS_URL",
+            default_value = "redis://127.0.0.1:6379"
+        )]
         redis_url: String,
         #[command(subcommand)]
         action: BotAction,
@@ -89,13 +93,25 @@ pub(crate) enum Command {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ApiArgs {
     /// NATS server with JetStream (2.10 or newer).
-    #[arg(long, env = "PATROLCHAT_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    #[arg(
+        long,
+        env = "PATROLCHAT_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
     nats_url: String,
     /// Redis.
-    #[arg(long, env = "PATROLCHAT_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(
+        long,
+        env = "PATROLCHAT_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
     redis_url: String,
     /// The workflows file.
-    #[arg(long, env = "PATROLCHAT_WORKFLOWS", default_value = "deploy/workflows.toml")]
+    #[arg(
+        long,
+        env = "PATROLCHAT_WORKFLOWS",
+        default_value = "deploy/workflows.toml"
+    )]
     workflows: std::path::PathBuf,
     /// Replicas of `WORK` and `ACTIVITY` if the api creates them (3 in a cluster).
     #[arg(long, env = "PATROLCHAT_STREAM_REPLICAS", default_value_t = 1)]
@@ -372,22 +388,35 @@ async fn bot_token(redis_url: &str, action: BotAction) -> ExitCode {
                     }
                 }
             }
-            bots::create(&conn, &name, scopes, &by).await.map(|(token, bot)| {
-                println!("{token}");
-                eprintln!("created bot token {} for {:?}; it is shown only once", bot.id, bot.name);
-            })
+            bots::create(&conn, &name, scopes, &by)
+                .await
+                .map(|(token, bot)| {
+                    println!("{token}");
+                    eprintln!(
+                        "created bot token {} for {:?}; it is shown only once",
+                        bot.id, bot.name
+                    );
+                })
         }
         BotAction::List => bots::list(&conn).await.map(|all| {
             for b in all {
                 let scopes: Vec<&str> = b.scopes.iter().map(|s| s.as_str()).collect();
-                println!("{}\t{}\t{}\t{}", b.id, b.name, scopes.join(","), b.created_by);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    b.id,
+                    b.name,
+                    scopes.join(","),
+                    b.created_by
+                );
             }
         }),
         BotAction::Revoke { id } => bots::revoke(&conn, &id).await.and_then(|found| {
             if found {
                 Ok(())
             } else {
-                Err(patrolchat_api::ApiError::NotFound(format!("no bot token {id}")))
+                Err(patrolchat_api::ApiError::NotFound(format!(
+                    "no bot token {id}"
+                )))
             }
         }),
     };

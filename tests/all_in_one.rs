@@ -7,7 +7,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{Replay, bin, http, wait_port};
-use patrolchat_testkit::{ChildGuard, NatsServer, RedisServer, free_port, repo_root, wait_until_async};
+use patrolchat_testkit::{
+    ChildGuard, NatsServer, RedisServer, free_port, repo_root, wait_until_async,
+};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,7 +25,10 @@ async fn the_feed_reaches_people_through_the_api_and_sigterm_exits_cleanly() {
         .env("PATROLCHAT_NATS_URL", nats.url())
         .env("PATROLCHAT_REDIS_URL", redis.url())
         .env("PATROLCHAT_FEED_URL", replay.url())
-        .env("PATROLCHAT_WORKFLOWS", repo_root().join("deploy/workflows.toml"))
+        .env(
+            "PATROLCHAT_WORKFLOWS",
+            repo_root().join("deploy/workflows.toml"),
+        )
         .env("PATROLCHAT_TWIN_WINDOW", "0")
         .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
         .env("PATROLCHAT_DEV_LOGIN", "1")
@@ -58,16 +63,20 @@ async fn the_feed_reaches_people_through_the_api_and_sigterm_exits_cleanly() {
     };
     // The corpus yields 41 patrol items (tests/router_e2e.rs computes it
     // from the raw events); wait until the api lists them all.
-    wait_until_async(Duration::from_secs(90), "patrol items listed by the api", || {
-        let base = base.clone();
-        async move {
-            let wfs = get(format!("{base}/api/v1/workflows")).await;
-            wfs.as_array()
-                .and_then(|a| a.iter().find(|w| w["name"] == "patrol"))
-                .and_then(|w| w["open"].as_u64())
-                .is_some_and(|n| n >= 41)
-        }
-    })
+    wait_until_async(
+        Duration::from_secs(90),
+        "patrol items listed by the api",
+        || {
+            let base = base.clone();
+            async move {
+                let wfs = get(format!("{base}/api/v1/workflows")).await;
+                wfs.as_array()
+                    .and_then(|a| a.iter().find(|w| w["name"] == "patrol"))
+                    .and_then(|w| w["open"].as_u64())
+                    .is_some_and(|n| n >= 41)
+            }
+        },
+    )
     .await;
     let page = get(format!("{base}/api/v1/workflows/patrol/items?limit=5")).await;
     let items = page["items"].as_array().expect("items");
@@ -84,8 +93,14 @@ async fn the_feed_reaches_people_through_the_api_and_sigterm_exits_cleanly() {
         .await
         .expect("json");
     assert!(claimed["token"].as_u64().is_some(), "{claimed}");
-    let ready = http().get(format!("{base}/readyz")).send().await.expect("readyz");
+    let ready = http()
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
     assert_eq!(ready.status(), 200);
-    let status = all.terminate_timeout(Duration::from_secs(30)).expect("exits after SIGTERM");
+    let status = all
+        .terminate_timeout(Duration::from_secs(30))
+        .expect("exits after SIGTERM");
     assert!(status.success(), "clean shutdown: {status:?}");
 }

@@ -89,7 +89,9 @@ async fn an_expired_holder_cannot_renew_release_or_resolve_with_its_old_token() 
     let bob = api.login("Bob", &["patroller"]).await;
     let path = "/api/v1/items/enwiki-7002";
 
-    let (s, a) = api.post(&alice, &format!("{path}/claim"), json!({"ttl_s": 1})).await;
+    let (s, a) = api
+        .post(&alice, &format!("{path}/claim"), json!({"ttl_s": 1}))
+        .await;
     assert_eq!(s, 200, "{a}");
     let old = a["token"].as_u64().expect("token");
     // Wait for the lease to end: Bob's claim succeeds once it has.
@@ -100,29 +102,46 @@ async fn an_expired_holder_cannot_renew_release_or_resolve_with_its_old_token() 
             break b;
         }
         assert_eq!(s, 409, "{b}");
-        assert!(std::time::Instant::now() < deadline, "the lease never ended");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lease never ended"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     let new = b["token"].as_u64().expect("token");
     assert!(new > old, "fencing tokens increase: {old} then {new}");
 
     for op in ["renew", "release"] {
-        let (s, body) = api.post(&alice, &format!("{path}/{op}"), json!({"token": old})).await;
+        let (s, body) = api
+            .post(&alice, &format!("{path}/{op}"), json!({"token": old}))
+            .await;
         assert_eq!(s, 409, "{op} with a stale token: {body}");
         assert_eq!(body["error"]["code"], "conflict");
     }
     let (s, body) = api
-        .post(&alice, &format!("{path}/resolve"), json!({"token": old, "outcome": "reverted"}))
+        .post(
+            &alice,
+            &format!("{path}/resolve"),
+            json!({"token": old, "outcome": "reverted"}),
+        )
         .await;
     assert_eq!(s, 409, "resolve with a stale token: {body}");
     // Alice cannot use Bob's token either: the holder's name must match.
-    let (s, _) = api.post(&alice, &format!("{path}/release"), json!({"token": new})).await;
+    let (s, _) = api
+        .post(&alice, &format!("{path}/release"), json!({"token": new}))
+        .await;
     assert_eq!(s, 409);
 
-    let (s, body) = api.post(&bob, &format!("{path}/renew"), json!({"token": new})).await;
+    let (s, body) = api
+        .post(&bob, &format!("{path}/renew"), json!({"token": new}))
+        .await;
     assert_eq!(s, 200, "{body}");
     let (s, body) = api
-        .post(&bob, &format!("{path}/resolve"), json!({"token": new, "outcome": "reverted", "note": "vandalism"}))
+        .post(
+            &bob,
+            &format!("{path}/resolve"),
+            json!({"token": new, "outcome": "reverted", "note": "vandalism"}),
+        )
         .await;
     assert_eq!(s, 200, "{body}");
     let (s, item) = api.get(&bob, path).await;
@@ -141,7 +160,13 @@ async fn an_expired_holder_cannot_renew_release_or_resolve_with_its_old_token() 
         .collect();
     assert_eq!(
         kinds,
-        ["item.claimed", "item.released", "item.claimed", "item.claimed", "item.resolved"],
+        [
+            "item.claimed",
+            "item.released",
+            "item.claimed",
+            "item.claimed",
+            "item.resolved"
+        ],
         "Alice's claim, its expiry, Bob's claim, renewal, resolution"
     );
     let released = activity_of(&nats.url(), "act.enwiki.enwiki-7002").await;
@@ -161,21 +186,41 @@ async fn admins_take_over_claims_and_patrollers_cannot() {
     let path = "/api/v1/items/enwiki-7003";
     let (s, first) = api.post(&pat, &format!("{path}/claim"), json!({})).await;
     assert_eq!(s, 200);
-    let (s, b) = api.post(&other, &format!("{path}/claim"), json!({"take_over": true})).await;
+    let (s, b) = api
+        .post(&other, &format!("{path}/claim"), json!({"take_over": true}))
+        .await;
     assert_eq!(s, 403, "{b}");
-    let (s, taken) = api.post(&admin, &format!("{path}/claim"), json!({"take_over": true})).await;
+    let (s, taken) = api
+        .post(&admin, &format!("{path}/claim"), json!({"take_over": true}))
+        .await;
     assert_eq!(s, 200, "{taken}");
     assert_eq!(taken["holder"], "Ada");
     let (s, _) = api
-        .post(&pat, &format!("{path}/release"), json!({"token": first["token"]}))
+        .post(
+            &pat,
+            &format!("{path}/release"),
+            json!({"token": first["token"]}),
+        )
         .await;
     assert_eq!(s, 409, "the old holder's token is stale after a take-over");
     let claimed: Vec<Value> = activity_of(&nats.url(), "act.enwiki.enwiki-7003").await;
-    assert_eq!(claimed.last().expect("activity")["taken_from"], "Pat", "the take-over is logged");
+    assert_eq!(
+        claimed.last().expect("activity")["taken_from"],
+        "Pat",
+        "the take-over is logged"
+    );
     // Admins may resolve without a claim; patrollers need a token.
-    let (s, _) = api.post(&other, &format!("{path}/resolve"), json!({"outcome": "ok"})).await;
+    let (s, _) = api
+        .post(&other, &format!("{path}/resolve"), json!({"outcome": "ok"}))
+        .await;
     assert_eq!(s, 400);
-    let (s, body) = api.post(&admin, &format!("{path}/resolve"), json!({"outcome": "duplicate"})).await;
+    let (s, body) = api
+        .post(
+            &admin,
+            &format!("{path}/resolve"),
+            json!({"outcome": "duplicate"}),
+        )
+        .await;
     assert_eq!(s, 200, "{body}");
 }
 
@@ -187,11 +232,23 @@ async fn leases_are_bounded_and_claims_are_counted_per_workflow() {
     seed_item(&redis.url(), "enwiki-7004", &["patrol"], None).await;
     seed_item(&redis.url(), "enwiki-7005", &["patrol"], None).await;
     let pat = api.login("Pat", &["rollbacker"]).await;
-    for bad in [json!({"ttl_s": 0}), json!({"ttl_s": 1801}), json!({"ttl_s": "5"})] {
-        let (s, body) = api.post(&pat, "/api/v1/items/enwiki-7004/claim", bad.clone()).await;
+    for bad in [
+        json!({"ttl_s": 0}),
+        json!({"ttl_s": 1801}),
+        json!({"ttl_s": "5"}),
+    ] {
+        let (s, body) = api
+            .post(&pat, "/api/v1/items/enwiki-7004/claim", bad.clone())
+            .await;
         assert_eq!(s, 400, "{bad}: {body}");
     }
-    let (s, _) = api.post(&pat, "/api/v1/items/enwiki-7004/claim", json!({"ttl_s": 1800})).await;
+    let (s, _) = api
+        .post(
+            &pat,
+            "/api/v1/items/enwiki-7004/claim",
+            json!({"ttl_s": 1800}),
+        )
+        .await;
     assert_eq!(s, 200);
     let (s, wfs) = api.get(&pat, "/api/v1/workflows").await;
     assert_eq!(s, 200);
@@ -203,7 +260,9 @@ async fn leases_are_bounded_and_claims_are_counted_per_workflow() {
         .expect("patrol listed");
     assert_eq!(patrol["open"], 2);
     assert_eq!(patrol["claimed"], 1);
-    let (s, page) = api.get(&pat, "/api/v1/workflows/patrol/items?state=claimed").await;
+    let (s, page) = api
+        .get(&pat, "/api/v1/workflows/patrol/items?state=claimed")
+        .await;
     assert_eq!(s, 200);
     let ids: Vec<&str> = page["items"]
         .as_array()
@@ -213,15 +272,25 @@ async fn leases_are_bounded_and_claims_are_counted_per_workflow() {
         .collect();
     assert_eq!(ids, ["enwiki-7004"]);
     assert_eq!(page["items"][0]["claim"]["holder"], "Pat");
-    let (_, page) = api.get(&pat, "/api/v1/workflows/patrol/items?state=unclaimed").await;
+    let (_, page) = api
+        .get(&pat, "/api/v1/workflows/patrol/items?state=unclaimed")
+        .await;
     assert_eq!(page["items"].as_array().expect("items").len(), 1);
-    let (_, page) = api.get(&pat, "/api/v1/workflows/patrol/items?limit=1").await;
+    let (_, page) = api
+        .get(&pat, "/api/v1/workflows/patrol/items?limit=1")
+        .await;
     assert_eq!(page["items"].as_array().expect("items").len(), 1);
     let next = page["next"].as_str().expect("a next page");
     let (_, page2) = api
-        .get(&pat, &format!("/api/v1/workflows/patrol/items?limit=1&cursor={next}"))
+        .get(
+            &pat,
+            &format!("/api/v1/workflows/patrol/items?limit=1&cursor={next}"),
+        )
         .await;
-    assert_ne!(page["items"][0]["item"]["id"], page2["items"][0]["item"]["id"]);
+    assert_ne!(
+        page["items"][0]["item"]["id"],
+        page2["items"][0]["item"]["id"]
+    );
     assert!(page2.get("next").is_none());
 }
 
@@ -250,10 +319,19 @@ async fn messages_are_stored_after_the_ack_with_increasing_ids_and_keep_the_item
     assert_eq!(after[0]["id"], "enwiki-7006.3");
     // Every stored message is in ACTIVITY.
     let recorded: Vec<Value> = activity_of(&nats.url(), "act.enwiki.enwiki-7006").await;
-    assert_eq!(recorded.iter().filter(|a| a["type"] == "message.new").count(), 3);
+    assert_eq!(
+        recorded
+            .iter()
+            .filter(|a| a["type"] == "message.new")
+            .count(),
+        3
+    );
     // The item with a discussion is kept: no expiry on its record.
     let client = redis::Client::open(redis.url()).expect("url");
-    let mut c = client.get_multiplexed_async_connection().await.expect("redis");
+    let mut c = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
     let ttl: i64 = redis::cmd("TTL")
         .arg("item:{enwiki-7006}")
         .query_async(&mut c)
@@ -264,12 +342,24 @@ async fn messages_are_stored_after_the_ack_with_increasing_ids_and_keep_the_item
     let (_, item) = api.get(&reader, "/api/v1/items/enwiki-7006").await;
     assert_eq!(item["messages"].as_array().expect("messages").len(), 3);
     // Rooms.
-    let (s, m) = api.post(&reader, "/api/v1/workflows/patrol/messages", json!({"text": "shift change"})).await;
+    let (s, m) = api
+        .post(
+            &reader,
+            "/api/v1/workflows/patrol/messages",
+            json!({"text": "shift change"}),
+        )
+        .await;
     assert_eq!(s, 201, "{m}");
     assert_eq!(m["thread"], "room-patrol");
     let (_, room) = api.get(&reader, "/api/v1/workflows/patrol/messages").await;
     assert_eq!(room[0]["text"], "shift change");
-    let (s, _) = api.post(&reader, "/api/v1/workflows/nope/messages", json!({"text": "x"})).await;
+    let (s, _) = api
+        .post(
+            &reader,
+            "/api/v1/workflows/nope/messages",
+            json!({"text": "x"}),
+        )
+        .await;
     assert_eq!(s, 404);
 }
 
@@ -282,7 +372,11 @@ async fn a_message_is_refused_when_jetstream_cannot_acknowledge_it() {
     let reader = api.login("Reader", &["user"]).await;
     nats.kill();
     let (s, body) = api
-        .post(&reader, "/api/v1/items/enwiki-7007/messages", json!({"text": "lost?"}))
+        .post(
+            &reader,
+            "/api/v1/items/enwiki-7007/messages",
+            json!({"text": "lost?"}),
+        )
         .await;
     assert_eq!(s, 503, "{body}");
     assert_eq!(body["error"]["code"], "unavailable");
@@ -291,16 +385,28 @@ async fn a_message_is_refused_when_jetstream_cannot_acknowledge_it() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let (s, _) = api
-            .post(&reader, "/api/v1/items/enwiki-7007/messages", json!({"text": "back"}))
+            .post(
+                &reader,
+                "/api/v1/items/enwiki-7007/messages",
+                json!({"text": "back"}),
+            )
             .await;
         if s == 201 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "posting never recovered");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "posting never recovered"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let (_, m) = api.get(&reader, "/api/v1/items/enwiki-7007/messages").await;
-    let texts: Vec<&str> = m.as_array().expect("list").iter().map(|x| x["text"].as_str().expect("text")).collect();
+    let texts: Vec<&str> = m
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|x| x["text"].as_str().expect("text"))
+        .collect();
     assert_eq!(texts, ["back"]);
 }
 
@@ -313,12 +419,20 @@ async fn escalation_opens_a_linked_admin_item_and_closes_the_original() {
     let pat = api.login("Pat", &["rollbacker"]).await;
     let admin = api.login("Ada", &["sysop"]).await;
     let path = "/api/v1/items/enwiki-7008/escalate";
-    let (s, _) = api.post(&pat, path, json!({"workflow": "patrol", "reason": "x"})).await;
+    let (s, _) = api
+        .post(&pat, path, json!({"workflow": "patrol", "reason": "x"}))
+        .await;
     assert_eq!(s, 400, "only escalation workflows");
-    let (s, _) = api.post(&pat, path, json!({"workflow": "admin-block", "reason": ""})).await;
+    let (s, _) = api
+        .post(&pat, path, json!({"workflow": "admin-block", "reason": ""}))
+        .await;
     assert_eq!(s, 400, "a reason is needed");
     let (s, body) = api
-        .post(&pat, path, json!({"workflow": "admin-block", "reason": "vandalism after final warning"}))
+        .post(
+            &pat,
+            path,
+            json!({"workflow": "admin-block", "reason": "vandalism after final warning"}),
+        )
         .await;
     assert_eq!(s, 201, "{body}");
     let linked = body["linked"].as_str().expect("linked").to_owned();
@@ -333,7 +447,8 @@ async fn escalation_opens_a_linked_admin_item_and_closes_the_original() {
     assert_eq!(q["items"][0]["item"]["id"], linked.as_str());
     let work = common::stream_messages(&nats.url(), "WORK").await;
     assert!(
-        work.iter().any(|(s, v)| s == "wf.admin-block.enwiki" && v["id"] == linked.as_str()),
+        work.iter()
+            .any(|(s, v)| s == "wf.admin-block.enwiki" && v["id"] == linked.as_str()),
         "the escalation is published on WORK for bots"
     );
 }

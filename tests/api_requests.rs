@@ -11,19 +11,31 @@ use serde_json::{Value, json};
 fn body_routes() -> Vec<(&'static str, Value)> {
     vec![
         ("/api/v1/items/{id}/messages", json!({"text": "hello"})),
-        ("/api/v1/workflows/patrol/messages", json!({"text": "hello"})),
+        (
+            "/api/v1/workflows/patrol/messages",
+            json!({"text": "hello"}),
+        ),
         ("/api/v1/items/{id}/claim", json!({"ttl_s": 60})),
         ("/api/v1/items/{id}/renew", json!({"token": 1})),
         ("/api/v1/items/{id}/release", json!({"token": 1})),
-        ("/api/v1/items/{id}/resolve", json!({"token": 1, "outcome": "ok"})),
-        ("/api/v1/items/{id}/escalate", json!({"workflow": "admin-block", "reason": "r"})),
+        (
+            "/api/v1/items/{id}/resolve",
+            json!({"token": 1, "outcome": "ok"}),
+        ),
+        (
+            "/api/v1/items/{id}/escalate",
+            json!({"workflow": "admin-block", "reason": "r"}),
+        ),
         ("/api/v1/bots", json!({"name": "b", "scopes": ["read"]})),
         ("/auth/dev-login", json!({"username": "X"})),
     ]
 }
 
 fn assert_json_error(status: u16, body: &Value, what: &str) {
-    assert!((400..500).contains(&status), "{what}: status {status}, body {body}");
+    assert!(
+        (400..500).contains(&status),
+        "{what}: status {status}, body {body}"
+    );
     assert!(
         body["error"]["code"].is_string() && body["error"]["message"].is_string(),
         "{what}: not a JSON error body: {body}"
@@ -59,22 +71,52 @@ async fn bad_requests_get_a_4xx_with_a_json_error_on_every_route() {
     for (route, good) in body_routes() {
         let path = route.replace("{id}", "enwiki-8001");
         // Malformed JSON, wrong types, not JSON, oversized.
-        let (s, b) = raw_post(&api, Some(&admin), &path, "application/json", b"{\"text\":".to_vec()).await;
+        let (s, b) = raw_post(
+            &api,
+            Some(&admin),
+            &path,
+            "application/json",
+            b"{\"text\":".to_vec(),
+        )
+        .await;
         assert_json_error(s, &b, &format!("{path} malformed"));
         assert_eq!(s, 400, "{path} malformed: {b}");
         let wrong: Value = match good.as_object() {
             Some(o) => o.keys().map(|k| (k.clone(), json!([{"x": 1}]))).collect(),
             None => json!({}),
         };
-        let (s, b) = raw_post(&api, Some(&admin), &path, "application/json", wrong.to_string().into_bytes()).await;
+        let (s, b) = raw_post(
+            &api,
+            Some(&admin),
+            &path,
+            "application/json",
+            wrong.to_string().into_bytes(),
+        )
+        .await;
         assert_json_error(s, &b, &format!("{path} wrong types"));
         assert_eq!(s, 400, "{path} wrong types: {b}");
-        let (s, b) = raw_post(&api, Some(&admin), &path, "application/json", b"[1,2]".to_vec()).await;
+        let (s, b) = raw_post(
+            &api,
+            Some(&admin),
+            &path,
+            "application/json",
+            b"[1,2]".to_vec(),
+        )
+        .await;
         assert_eq!(s, 400, "{path} array body: {b}");
-        let (s, b) = raw_post(&api, Some(&admin), &path, "text/plain", good.to_string().into_bytes()).await;
+        let (s, b) = raw_post(
+            &api,
+            Some(&admin),
+            &path,
+            "text/plain",
+            good.to_string().into_bytes(),
+        )
+        .await;
         assert_json_error(s, &b, &format!("{path} text/plain"));
         assert_eq!(s, 415, "{path} text/plain: {b}");
-        let big = json!({"text": "x".repeat(70 * 1024)}).to_string().into_bytes();
+        let big = json!({"text": "x".repeat(70 * 1024)})
+            .to_string()
+            .into_bytes();
         let (s, b) = raw_post(&api, Some(&admin), &path, "application/json", big).await;
         assert_json_error(s, &b, &format!("{path} oversized"));
         assert_eq!(s, 413, "{path} oversized: {b}");
@@ -82,18 +124,43 @@ async fn bad_requests_get_a_4xx_with_a_json_error_on_every_route() {
         if route.contains("{id}") {
             for unknown in ["enwiki-999999", "not%20an%20id", "x..y"] {
                 let p = route.replace("{id}", unknown);
-                let (s, b) = raw_post(&api, Some(&admin), &p, "application/json", good.to_string().into_bytes()).await;
+                let (s, b) = raw_post(
+                    &api,
+                    Some(&admin),
+                    &p,
+                    "application/json",
+                    good.to_string().into_bytes(),
+                )
+                .await;
                 assert_json_error(s, &b, &format!("{p} unknown item"));
                 assert_eq!(s, 404, "{p}: {b}");
             }
         }
         // Missing auth (dev login needs none).
         if route != "/auth/dev-login" {
-            let (s, b) = raw_post(&api, None, &path, "application/json", good.to_string().into_bytes()).await;
+            let (s, b) = raw_post(
+                &api,
+                None,
+                &path,
+                "application/json",
+                good.to_string().into_bytes(),
+            )
+            .await;
             assert_eq!(s, 401, "{path} without auth: {b}");
             assert_json_error(s, &b, &format!("{path} without auth"));
-            let bogus = Person { name: "x".into(), token: "forged".into(), csrf: String::new() };
-            let (s, _) = raw_post(&api, Some(&bogus), &path, "application/json", good.to_string().into_bytes()).await;
+            let bogus = Person {
+                name: "x".into(),
+                token: "forged".into(),
+                csrf: String::new(),
+            };
+            let (s, _) = raw_post(
+                &api,
+                Some(&bogus),
+                &path,
+                "application/json",
+                good.to_string().into_bytes(),
+            )
+            .await;
             assert_eq!(s, 401, "{path} with a forged token");
         }
     }
@@ -123,24 +190,65 @@ async fn bad_requests_get_a_4xx_with_a_json_error_on_every_route() {
         assert_eq!(s, 404, "{path}: {b}");
         assert_json_error(s, &b, path);
     }
-    let res = http().delete(api.url("/api/v1/workflows")).bearer_auth(&admin.token).send().await.expect("answer");
+    let res = http()
+        .delete(api.url("/api/v1/workflows"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(res.status(), 405);
     let b: Value = res.json().await.expect("json");
     assert_json_error(405, &b, "wrong method");
     // Field-level checks.
-    let (s, b) = api.post(&admin, "/api/v1/items/enwiki-8001/messages", json!({"text": "x".repeat(4001)})).await;
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-8001/messages",
+            json!({"text": "x".repeat(4001)}),
+        )
+        .await;
     assert_eq!(s, 400, "{b}");
-    let (s, b) = api.post(&admin, "/api/v1/items/enwiki-8001/messages", json!({"text": "   "})).await;
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-8001/messages",
+            json!({"text": "   "}),
+        )
+        .await;
     assert_eq!(s, 400, "{b}");
-    let (s, b) = api.post(&admin, "/api/v1/items/enwiki-8001/messages", json!({"text": "hi", "html": true})).await;
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-8001/messages",
+            json!({"text": "hi", "html": true}),
+        )
+        .await;
     assert_eq!(s, 400, "unknown fields are refused: {b}");
-    let (s, b) = api.post(&admin, "/api/v1/items/enwiki-8001/resolve", json!({"outcome": "deleted"})).await;
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-8001/resolve",
+            json!({"outcome": "deleted"}),
+        )
+        .await;
     assert_eq!(s, 400, "people cannot claim the wiki's outcomes: {b}");
-    let (s, b) = api.post(&admin, "/api/v1/bots", json!({"name": "b", "scopes": []})).await;
+    let (s, b) = api
+        .post(&admin, "/api/v1/bots", json!({"name": "b", "scopes": []}))
+        .await;
     assert_eq!(s, 400, "{b}");
     // Nothing above was a server error.
-    let metrics = http().get(api.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
-    assert_eq!(common::metric(&metrics, "patrolchat_api_responses_total{class=\"5xx\"}"), 0.0);
+    let metrics = http()
+        .get(api.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(
+        common::metric(&metrics, "patrolchat_api_responses_total{class=\"5xx\"}"),
+        0.0
+    );
 }
 
 /// Who asks.
@@ -154,22 +262,46 @@ enum Who {
     Bot,
 }
 
-const WHO: [Who; 6] = [Who::Anonymous, Who::Reader, Who::Patroller, Who::Admin, Who::Blocked, Who::Bot];
+const WHO: [Who; 6] = [
+    Who::Anonymous,
+    Who::Reader,
+    Who::Patroller,
+    Who::Admin,
+    Who::Blocked,
+    Who::Bot,
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_each_role_as_the_contract_says() {
     let nats = NatsServer::start();
     let redis = RedisServer::start();
-    let api = Api::start(&nats.url(), &redis.url(), &[("PATROLCHAT_LIMIT_MESSAGES", "1000")]);
+    let api = Api::start(
+        &nats.url(),
+        &redis.url(),
+        &[("PATROLCHAT_LIMIT_MESSAGES", "1000")],
+    );
     let reader = api.login("Reader", &["user"]).await;
     let patroller = api.login("Pat", &["rollbacker"]).await;
     let admin = api.login("Ada", &["sysop"]).await;
     let blocked = api
-        .login_with("Blocked", json!({"username": "Blocked", "groups": ["rollbacker"], "blocked": true}))
+        .login_with(
+            "Blocked",
+            json!({"username": "Blocked", "groups": ["rollbacker"], "blocked": true}),
+        )
         .await;
-    let (s, bot) = api.post(&admin, "/api/v1/bots", json!({"name": "TableBot", "scopes": ["read", "post"]})).await;
+    let (s, bot) = api
+        .post(
+            &admin,
+            "/api/v1/bots",
+            json!({"name": "TableBot", "scopes": ["read", "post"]}),
+        )
+        .await;
     assert_eq!(s, 201);
-    let bot = Person { name: "TableBot".into(), token: bot["token"].as_str().expect("token").into(), csrf: String::new() };
+    let bot = Person {
+        name: "TableBot".into(),
+        token: bot["token"].as_str().expect("token").into(),
+        csrf: String::new(),
+    };
     let person = |w: Who| -> Option<&Person> {
         match w {
             Who::Anonymous => None,
@@ -186,22 +318,97 @@ async fn every_route_answers_each_role_as_the_contract_says() {
         ("GET", "/readyz", None, [200; 6]),
         ("GET", "/api/v1/openapi.json", None, [200; 6]),
         ("GET", "/api/v1/me", None, [401, 200, 200, 200, 200, 200]),
-        ("GET", "/api/v1/workflows", None, [401, 200, 200, 200, 200, 200]),
-        ("GET", "/api/v1/workflows/patrol/items", None, [401, 200, 200, 200, 200, 200]),
-        ("GET", "/api/v1/items/{id}", None, [401, 200, 200, 200, 200, 200]),
-        ("GET", "/api/v1/items/{id}/messages", None, [401, 200, 200, 200, 200, 200]),
-        ("POST", "/api/v1/items/{id}/messages", Some(json!({"text": "hi"})), [401, 201, 201, 201, 403, 201]),
-        ("GET", "/api/v1/workflows/patrol/messages", None, [401, 200, 200, 200, 200, 200]),
-        ("POST", "/api/v1/workflows/patrol/messages", Some(json!({"text": "hi"})), [401, 201, 201, 201, 403, 201]),
-        ("POST", "/api/v1/items/{id}/claim", Some(json!({})), [401, 403, 200, 200, 403, 403]),
-        ("POST", "/api/v1/items/{id}/renew", Some(json!({"token": 1})), [401, 403, 409, 409, 403, 403]),
-        ("POST", "/api/v1/items/{id}/release", Some(json!({"token": 1})), [401, 403, 409, 409, 403, 403]),
-        ("POST", "/api/v1/items/{id}/resolve", Some(json!({"token": 1, "outcome": "ok"})), [401, 403, 409, 409, 403, 403]),
-        ("POST", "/api/v1/items/{id}/escalate", Some(json!({"workflow": "admin-block", "reason": "r"})), [401, 403, 201, 201, 403, 403]),
+        (
+            "GET",
+            "/api/v1/workflows",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/workflows/patrol/items",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/items/{id}",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/items/{id}/messages",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/items/{id}/messages",
+            Some(json!({"text": "hi"})),
+            [401, 201, 201, 201, 403, 201],
+        ),
+        (
+            "GET",
+            "/api/v1/workflows/patrol/messages",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/workflows/patrol/messages",
+            Some(json!({"text": "hi"})),
+            [401, 201, 201, 201, 403, 201],
+        ),
+        (
+            "POST",
+            "/api/v1/items/{id}/claim",
+            Some(json!({})),
+            [401, 403, 200, 200, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/items/{id}/renew",
+            Some(json!({"token": 1})),
+            [401, 403, 409, 409, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/items/{id}/release",
+            Some(json!({"token": 1})),
+            [401, 403, 409, 409, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/items/{id}/resolve",
+            Some(json!({"token": 1, "outcome": "ok"})),
+            [401, 403, 409, 409, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/items/{id}/escalate",
+            Some(json!({"workflow": "admin-block", "reason": "r"})),
+            [401, 403, 201, 201, 403, 403],
+        ),
         ("GET", "/api/v1/bots", None, [401, 403, 403, 200, 403, 403]),
-        ("POST", "/api/v1/bots", Some(json!({"name": "b", "scopes": ["read"]})), [401, 403, 403, 201, 403, 403]),
-        ("DELETE", "/api/v1/bots/000000000000", None, [401, 403, 403, 404, 403, 403]),
-        ("GET", "/api/v1/streams/patrol", None, [401, 200, 200, 200, 200, 200]),
+        (
+            "POST",
+            "/api/v1/bots",
+            Some(json!({"name": "b", "scopes": ["read"]})),
+            [401, 403, 403, 201, 403, 403],
+        ),
+        (
+            "DELETE",
+            "/api/v1/bots/000000000000",
+            None,
+            [401, 403, 403, 404, 403, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/streams/patrol",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
         ("POST", "/auth/logout", None, [204; 6]),
     ];
     let mut n = 9000;
@@ -235,9 +442,15 @@ async fn every_route_answers_each_role_as_the_contract_says() {
             let got = res.status().as_u16();
             drop(res);
             if got != *want {
-                failures.push(format!("{method} {route} as {who:?}: got {got}, want {want}"));
+                failures.push(format!(
+                    "{method} {route} as {who:?}: got {got}, want {want}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "permission table mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "permission table mismatches:\n{}",
+        failures.join("\n")
+    );
 }

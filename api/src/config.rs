@@ -82,7 +82,12 @@ pub struct OAuthConfig {
     #[arg(long, env = "PATROLCHAT_OAUTH_CLIENT_ID", default_value = "")]
     pub oauth_client_id: String,
     /// The OAuth 2.0 client secret.
-    #[arg(long, env = "PATROLCHAT_OAUTH_CLIENT_SECRET", default_value = "", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PATROLCHAT_OAUTH_CLIENT_SECRET",
+        default_value = "",
+        hide_env_values = true
+    )]
     pub oauth_client_secret: String,
 }
 
@@ -90,13 +95,28 @@ pub struct OAuthConfig {
 #[derive(Debug, Clone, clap::Args)]
 pub struct RoleConfig {
     /// Rights that make a patroller.
-    #[arg(long, env = "PATROLCHAT_PATROLLER_RIGHTS", value_delimiter = ',', default_value = "patrol,rollback")]
+    #[arg(
+        long,
+        env = "PATROLCHAT_PATROLLER_RIGHTS",
+        value_delimiter = ',',
+        default_value = "patrol,rollback"
+    )]
     pub patroller_rights: Vec<String>,
     /// Groups that make a patroller.
-    #[arg(long, env = "PATROLCHAT_PATROLLER_GROUPS", value_delimiter = ',', default_value = "rollbacker,patroller,reviewer")]
+    #[arg(
+        long,
+        env = "PATROLCHAT_PATROLLER_GROUPS",
+        value_delimiter = ',',
+        default_value = "rollbacker,patroller,reviewer"
+    )]
     pub patroller_groups: Vec<String>,
     /// Groups that make an admin.
-    #[arg(long, env = "PATROLCHAT_ADMIN_GROUPS", value_delimiter = ',', default_value = "sysop,steward,global-sysop")]
+    #[arg(
+        long,
+        env = "PATROLCHAT_ADMIN_GROUPS",
+        value_delimiter = ',',
+        default_value = "sysop,steward,global-sysop"
+    )]
     pub admin_groups: Vec<String>,
 }
 

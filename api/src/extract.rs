@@ -47,7 +47,9 @@ where
             return Err(ApiError::UnsupportedMediaType);
         };
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(ApiError::BadRequest("the body must be a JSON object".into()));
+            return Err(ApiError::BadRequest(
+                "the body must be a JSON object".into(),
+            ));
         }
         serde_json::from_slice(bytes)
             .map(ApiJson)

@@ -70,7 +70,8 @@ impl HttpClient {
         bearer: Option<&str>,
         form: &[(&str, &str)],
     ) -> Result<(u16, Bytes), HttpError> {
-        self.send("POST", url, bearer, Some(form_encode(form))).await
+        self.send("POST", url, bearer, Some(form_encode(form)))
+            .await
     }
 
     async fn send(

@@ -36,9 +36,9 @@ impl Limits {
     }
 
     fn check(&self, limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
-        limiter.check_key(&key.to_owned()).map_err(|not_until| {
-            ApiError::RateLimited(not_until.wait_time_from(self.clock.now()))
-        })
+        limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| ApiError::RateLimited(not_until.wait_time_from(self.clock.now())))
     }
 
     /// Counts a message.
@@ -96,7 +96,8 @@ mod tests {
             panic!("the fourth message must be limited");
         };
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(20));
-        l.message("user:Quiet").expect("another person is not limited");
+        l.message("user:Quiet")
+            .expect("another person is not limited");
         l.claim("user:Noisy").expect("claims have their own bucket");
     }
 }

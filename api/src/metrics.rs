@@ -47,10 +47,18 @@ impl ApiMetrics {
     pub fn register(registry: &mut Registry) -> std::sync::Arc<Self> {
         let m = Self::default();
         let r = registry.sub_registry_with_prefix("patrolchat_api");
-        r.register("responses", "HTTP responses by status class", m.responses.clone());
+        r.register(
+            "responses",
+            "HTTP responses by status class",
+            m.responses.clone(),
+        );
         r.register("claims", "Claim operations by outcome", m.claims.clone());
         r.register("messages", "Messages stored", m.messages.clone());
-        r.register("ws_connections", "Open WebSocket connections", m.ws_connections.clone());
+        r.register(
+            "ws_connections",
+            "Open WebSocket connections",
+            m.ws_connections.clone(),
+        );
         r.register("ws_frames", "WebSocket frames sent", m.ws_frames.clone());
         r.register(
             "ws_dropped_slow",
@@ -58,7 +66,11 @@ impl ApiMetrics {
             m.ws_dropped_slow.clone(),
         );
         r.register("sse_streams", "Open bot SSE streams", m.sse_streams.clone());
-        r.register("rate_limited", "Requests refused by rate limits", m.rate_limited.clone());
+        r.register(
+            "rate_limited",
+            "Requests refused by rate limits",
+            m.rate_limited.clone(),
+        );
         std::sync::Arc::new(m)
     }
 

@@ -51,7 +51,10 @@ pub struct MessageSchema {
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "patrolchat", description = "Claims, threads, presence and live updates for Wikimedia patrollers."),
+    info(
+        title = "patrolchat",
+        description = "Claims, threads, presence and live updates for Wikimedia patrollers."
+    ),
     paths(
         crate::health::healthz,
         crate::health::readyz,

@@ -118,7 +118,9 @@ pub async fn latest(state: &AppState, thread: &str, n: isize) -> Result<Vec<Mess
 async fn page(state: &AppState, thread: &str, q: &ThreadQuery) -> Result<Vec<Message>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be between 1 and 500".into()));
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 500".into(),
+        ));
     }
     let mut c = state.redis.clone();
     let raw: Vec<String> = redis::cmd("ZRANGE")

@@ -39,17 +39,28 @@ fn refused(v: &Value) -> Option<String> {
 /// # Errors
 /// [`ApiError::WikiRefused`] when the wiki says no,
 /// [`ApiError::WikiUnavailable`] when it does not answer sensibly.
-pub async fn patrol(http: &HttpClient, api: &str, grant: &str, rc_ids: &[u64]) -> Result<(), ApiError> {
+pub async fn patrol(
+    http: &HttpClient,
+    api: &str,
+    grant: &str,
+    rc_ids: &[u64],
+) -> Result<(), ApiError> {
     let url = format!(
         "{api}?{}",
-        form_encode(&[("action", "query"), ("meta", "tokens"), ("type", "patrol"), ("format", "json")])
+        form_encode(&[
+            ("action", "query"),
+            ("meta", "tokens"),
+            ("type", "patrol"),
+            ("format", "json")
+        ])
     );
     let (status, body) = http
         .get(&url, Some(grant))
         .await
         .map_err(|e| ApiError::WikiUnavailable(e.to_string()))?;
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|_| ApiError::WikiUnavailable(format!("token request: HTTP {status}, not JSON")))?;
+    let v: Value = serde_json::from_slice(&body).map_err(|_| {
+        ApiError::WikiUnavailable(format!("token request: HTTP {status}, not JSON"))
+    })?;
     if let Some(why) = refused(&v) {
         return Err(ApiError::WikiRefused(why));
     }
@@ -63,7 +74,12 @@ pub async fn patrol(http: &HttpClient, api: &str, grant: &str, rc_ids: &[u64]) -
             .post_form(
                 api,
                 Some(grant),
-                &[("action", "patrol"), ("rcid", &rcid), ("token", token), ("format", "json")],
+                &[
+                    ("action", "patrol"),
+                    ("rcid", &rcid),
+                    ("token", token),
+                    ("format", "json"),
+                ],
             )
             .await
             .map_err(|e| ApiError::WikiUnavailable(e.to_string()))?;
