@@ -231,7 +231,11 @@ fn report(
             raw.cpu_text()
         ),
     ];
-    Report { rows, notes }
+    Report {
+        rows,
+        notes,
+        failures: Vec::new(),
+    }
 }
 
 /// One corpus event, ready to publish.

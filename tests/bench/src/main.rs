@@ -11,6 +11,7 @@
 //! target/release/patrolchat-bench all        # or: tests/bench/run.sh
 //! cargo run --release -p patrolchat-bench -- ingest --seconds 20
 //! target/release/patrolchat-bench router
+//! target/release/patrolchat-bench api --ws-clients 500   # or: tests/bench/run.sh api
 //! ```
 //!
 //! # Adding a benchmark
@@ -22,8 +23,10 @@
 //!
 //! The process exits 0 when every benchmark ran, whether or not its targets
 //! were met (misses are marked `MISSED` in the table), and 1 when one could
-//! not run (a missing binary, a server that did not start).
+//! not run (a missing binary, a server that did not start) or left a
+//! measurement out (marked `NOT RUN` in the table, with why under it).
 
+mod api;
 mod ingest;
 mod report;
 mod router;
@@ -66,6 +69,27 @@ pub(crate) struct Opts {
     /// window ends early when the router has taken them all.
     #[arg(long, global = true, default_value_t = 200_000)]
     pub(crate) router_events: u64,
+    /// api: concurrent claim clients, each a patroller with a connection of its own.
+    #[arg(long, global = true, default_value_t = 100)]
+    pub(crate) claim_clients: usize,
+    /// api: open items seeded before the claims are measured (each claimed once).
+    #[arg(long, global = true, default_value_t = 150_000)]
+    pub(crate) claim_items: u64,
+    /// api: WebSockets that receive the posted messages.
+    #[arg(long, global = true, default_value_t = 1_000)]
+    pub(crate) ws_clients: usize,
+    /// api: messages posted to the patrol room while they listen.
+    #[arg(long, global = true, default_value_t = 200)]
+    pub(crate) ws_messages: usize,
+    /// api: milliseconds between two posted messages.
+    #[arg(long, global = true, default_value_t = 20)]
+    pub(crate) ws_interval_ms: u64,
+    /// api: idle WebSockets held open to one api node.
+    #[arg(long, global = true, default_value_t = 10_000)]
+    pub(crate) idle_connections: usize,
+    /// api: WebSockets being opened at once.
+    #[arg(long, global = true, default_value_t = 200)]
+    pub(crate) connect_concurrency: usize,
 }
 
 impl Opts {
@@ -86,6 +110,9 @@ enum Command {
     /// Router: events/s classified and projected from a filled `RC` with the
     /// shipped workflows plus 50 rules, and feed-to-Redis latency at 100 events/s.
     Router,
+    /// Api: claims/s with 100 clients, message post → delivery latency to
+    /// 1,000 WebSockets, and the api's RSS holding 10,000 idle WebSockets.
+    Api,
     /// Every benchmark, one table.
     All,
 }
@@ -95,16 +122,18 @@ enum Command {
 enum Bench {
     Ingest,
     Router,
+    Api,
 }
 
 impl Bench {
     /// Every benchmark, in the order `all` runs them.
-    const ALL: &[Bench] = &[Bench::Ingest, Bench::Router];
+    const ALL: &[Bench] = &[Bench::Ingest, Bench::Router, Bench::Api];
 
     async fn run(self, ctx: &Ctx) -> Result<Report, Error> {
         match self {
             Self::Ingest => ingest::run(ctx).await,
             Self::Router => router::run(ctx).await,
+            Self::Api => api::run(ctx).await,
         }
     }
 }
@@ -114,6 +143,7 @@ impl Command {
         match self {
             Self::Ingest => &[Bench::Ingest],
             Self::Router => &[Bench::Router],
+            Self::Api => &[Bench::Api],
             Self::All => Bench::ALL,
         }
     }
@@ -128,12 +158,27 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if !(cli.opts.seconds > 0.0 && cli.opts.warmup >= 0.0 && cli.opts.router_events > 0) {
+    let o = &cli.opts;
+    if !(o.seconds > 0.0
+        && o.warmup >= 0.0
+        && o.router_events > 0
+        && o.claim_clients > 0
+        && o.claim_items >= o.claim_clients as u64
+        && o.ws_clients > 0
+        && o.ws_messages > 0
+        && o.ws_interval_ms > 0
+        && o.idle_connections > 0
+        && o.connect_concurrency > 0)
+    {
         eprintln!(
-            "patrolchat-bench: --seconds and --router-events must be positive and --warmup not negative"
+            "patrolchat-bench: --seconds, --router-events, --claim-clients, --ws-clients, \
+             --ws-messages, --ws-interval-ms, --idle-connections and --connect-concurrency must \
+             be positive, --claim-items at least --claim-clients, and --warmup not negative"
         );
         return ExitCode::from(2);
     }
+    // The api benchmark holds over 10,000 sockets; children inherit this.
+    api::raise_nofile();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -166,6 +211,12 @@ fn main() -> ExitCode {
         println!("{}", ctx.header());
         println!();
         println!("{}", all.render());
-        ExitCode::SUCCESS
+        if all.failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            eprintln!("patrolchat-bench: some measurements could not be made (see above)");
+            eprintln!("logs: {}", ctx.logs.display());
+            ExitCode::FAILURE
+        }
     })
 }

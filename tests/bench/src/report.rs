@@ -25,18 +25,22 @@ impl Row {
     }
 }
 
-/// What a benchmark reports: rows of the table, and notes printed under it
-/// (diagnostics such as CPU use, which help to read the figures).
+/// What a benchmark reports: rows of the table, notes printed under it
+/// (diagnostics such as CPU use, which help to read the figures), and the
+/// measurements that could not be made, with why (the others still are;
+/// the process then exits 1 after printing the table).
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     pub(crate) rows: Vec<Row>,
     pub(crate) notes: Vec<String>,
+    pub(crate) failures: Vec<String>,
 }
 
 impl Report {
     pub(crate) fn extend(&mut self, other: Report) {
         self.rows.extend(other.rows);
         self.notes.extend(other.notes);
+        self.failures.extend(other.failures);
     }
 
     /// The markdown table, then the notes as a list.
@@ -78,6 +82,11 @@ impl Report {
             out.push(String::new());
             out.push("Notes:".to_owned());
             out.extend(self.notes.iter().map(|n| format!("- {n}")));
+        }
+        if !self.failures.is_empty() {
+            out.push(String::new());
+            out.push("Not measured:".to_owned());
+            out.extend(self.failures.iter().map(|n| format!("- {n}")));
         }
         out.join("\n")
     }
@@ -133,6 +142,7 @@ mod tests {
         let report = Report {
             rows: vec![Row::new("a", "1", "—", "—")],
             notes: vec!["n".to_owned()],
+            failures: Vec::new(),
         };
         let text = report.render();
         let lines: Vec<&str> = text.lines().collect();

@@ -199,7 +199,11 @@ fn report(
                 )),
         ),
     ];
-    Report { rows, notes }
+    Report {
+        rows,
+        notes,
+        failures: Vec::new(),
+    }
 }
 
 fn lost_text(lost: usize) -> String {

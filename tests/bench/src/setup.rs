@@ -125,7 +125,8 @@ impl Ctx {
              versions: nats-server {nats} ({}), {patrolchat} (release), {python}\n\
              method: one run on this machine over loopback; per measurement a fresh \
              nats-server and a fresh `patrolchat replay-server --loop --rate 0` over the \
-             recorded corpus; warm-up {} s, then a {} s window",
+             recorded corpus (api: a fresh nats-server and redis-server, see the notes); \
+             warm-up {} s, then a {} s window",
             self.loadavg,
             nats_bin.display(),
             self.opts.warmup,
@@ -147,7 +148,7 @@ impl Ctx {
 
     /// Busy and stolen CPU time of the whole machine so far (all cores),
     /// in seconds, from the first line of `/proc/stat`.
-    fn machine_cpu(&self) -> Option<(f64, f64)> {
+    pub(crate) fn machine_cpu(&self) -> Option<(f64, f64)> {
         let stat = std::fs::read_to_string("/proc/stat").ok()?;
         let fields: Vec<f64> = stat
             .lines()
