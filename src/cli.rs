@@ -364,10 +364,7 @@ async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: Ca
 /// `patrolchat bot-token …`.
 async fn bot_token(redis_url: &str, action: BotAction) -> ExitCode {
     use patrolchat_api::auth::bots;
-    let conn = match redis::Client::open(redis_url) {
-        Ok(c) => redis::aio::ConnectionManager::new(c).await,
-        Err(e) => Err(e),
-    };
+    let conn = patrolchat_router::project::connect(redis_url).await;
     let conn = match conn {
         Ok(c) => c,
         Err(error) => {

@@ -144,9 +144,7 @@ pub async fn connect(
     ))
     .await
     .map_err(|e| StartError::Nats(e.to_string()))?;
-    let client = redis::Client::open(ep.redis_url.as_str())
-        .map_err(|e| StartError::Config(format!("PATROLCHAT_REDIS_URL: {e}")))?;
-    let redis = redis::aio::ConnectionManager::new(client)
+    let redis = patrolchat_router::project::connect(&ep.redis_url)
         .await
         .map_err(|e| StartError::Redis(e.to_string()))?;
     let projection = Projection::connect(&ep.redis_url, Duration::from_secs(1800), ep.retention)

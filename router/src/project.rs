@@ -69,6 +69,23 @@ redis.call('ZREM', 'claims:expiry', ARGV[1])
 return 1
 ";
 
+/// How long a Redis command may wait for its answer. The client's own
+/// default (500 ms) is too short for a busy machine: a late answer would
+/// fail a write that is merely slow.
+pub const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A reconnecting Redis connection with the project's timeouts.
+///
+/// # Errors
+/// When the URL is invalid or Redis cannot be reached.
+pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_response_timeout(Some(REDIS_RESPONSE_TIMEOUT))
+        .set_connection_timeout(Some(REDIS_RESPONSE_TIMEOUT));
+    ConnectionManager::new_with_config(client, config).await
+}
+
 /// Sort key of a queue: priority first (highest first), then age (oldest
 /// first), in one ascending score.
 pub fn queue_score(priority: f64, created_at_ms: i64) -> f64 {
@@ -102,8 +119,7 @@ impl Projection {
         episode_window: Duration,
         retention: Duration,
     ) -> Result<Self, ProjectError> {
-        let client = redis::Client::open(url)?;
-        let conn = ConnectionManager::new(client).await?;
+        let conn = connect(url).await?;
         Ok(Self {
             conn,
             episode: Script::new(EPISODE),
