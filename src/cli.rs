@@ -78,6 +78,14 @@ pub(crate) enum Command {
             default_value = "redis://127.0.0.1:6379"
         )]
         redis_url: String,
+        /// NATS, to tell running api nodes at once that a token was revoked
+        /// (otherwise they stop accepting it within 5 s).
+        #[arg(
+            long,
+            env = "PATROLCHAT_NATS_URL",
+            default_value = "nats://127.0.0.1:4222"
+        )]
+        nats_url: String,
         #[command(subcommand)]
         action: BotAction,
     },
@@ -330,7 +338,11 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                     .await,
             )
         }
-        Command::BotToken { redis_url, action } => bot_token(&redis_url, action).await,
+        Command::BotToken {
+            redis_url,
+            nats_url,
+            action,
+        } => bot_token(&redis_url, &nats_url, action).await,
         Command::Rebuild | Command::Export => {
             tracing::error!(?command, "not available in this version of patrolchat");
             ExitCode::from(2)
@@ -362,7 +374,7 @@ async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: Ca
 }
 
 /// `patrolchat bot-token …`.
-async fn bot_token(redis_url: &str, action: BotAction) -> ExitCode {
+async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCode {
     use patrolchat_api::auth::bots;
     let conn = patrolchat_router::project::connect(redis_url).await;
     let conn = match conn {
@@ -407,15 +419,16 @@ async fn bot_token(redis_url: &str, action: BotAction) -> ExitCode {
                 );
             }
         }),
-        BotAction::Revoke { id } => bots::revoke(&conn, &id).await.and_then(|found| {
-            if found {
+        BotAction::Revoke { id } => match bots::revoke(&conn, &id).await {
+            Ok(Some(hash)) => {
+                announce_revoked(nats_url, &hash).await;
                 Ok(())
-            } else {
-                Err(patrolchat_api::ApiError::NotFound(format!(
-                    "no bot token {id}"
-                )))
             }
-        }),
+            Ok(None) => Err(patrolchat_api::ApiError::NotFound(format!(
+                "no bot token {id}"
+            ))),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -423,5 +436,27 @@ async fn bot_token(redis_url: &str, action: BotAction) -> ExitCode {
             tracing::error!(%error, "bot-token failed");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Tells running api nodes that a credential was revoked (best effort).
+async fn announce_revoked(nats_url: &str, hash: &str) {
+    let told = async {
+        let client = async_nats::connect(nats_url).await.ok()?;
+        client
+            .publish(
+                patrolchat_api::auth::cache::REVOKED_SUBJECT,
+                hash.to_owned().into(),
+            )
+            .await
+            .ok()?;
+        client.flush().await.ok()
+    };
+    let told = tokio::time::timeout(std::time::Duration::from_secs(3), told).await;
+    if !matches!(told, Ok(Some(()))) {
+        tracing::warn!(
+            nats_url,
+            "could not reach NATS; running api nodes stop accepting the token within 5 s"
+        );
     }
 }

@@ -643,13 +643,14 @@ fn hex_sha256(s: &str) -> String {
         .collect()
 }
 
-async fn cli(redis: &str, args: &[&str]) -> (bool, String) {
+async fn cli(redis: &str, nats: &str, args: &[&str]) -> (bool, String) {
     let out = tokio::process::Command::new(common::bin())
         .arg("bot-token")
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("PATROLCHAT_REDIS_URL", redis)
+        .env("PATROLCHAT_NATS_URL", nats)
         .output()
         .await
         .expect("patrolchat runs");
@@ -806,6 +807,7 @@ async fn bot_tokens_are_scoped_hashed_and_revocable() {
     // The command line, against the same Redis.
     let (ok, out) = cli(
         &redis.url(),
+        &nats.url(),
         &["create", "--name", "CliBot", "--scope", "read,post"],
     )
     .await;
@@ -824,7 +826,7 @@ async fn bot_tokens_are_scoped_hashed_and_revocable() {
     let (s, m) = post_bearer(&api, &cli_token, path, json!({"text": "from the CLI"})).await;
     assert_eq!(s, 201, "{m}");
     assert_eq!(m["bot"], true);
-    let (ok, out) = cli(&redis.url(), &["list"]).await;
+    let (ok, out) = cli(&redis.url(), &nats.url(), &["list"]).await;
     assert!(ok);
     let line = out
         .lines()
@@ -836,11 +838,23 @@ async fn bot_tokens_are_scoped_hashed_and_revocable() {
     );
     assert!(out.contains("PostBot") && !out.contains(&read_id), "{out}");
     assert!(!out.contains("pcb_"), "list shows no token: {out}");
-    let (ok, _) = cli(&redis.url(), &["revoke", &cli_id]).await;
+    let (ok, _) = cli(&redis.url(), &nats.url(), &["revoke", &cli_id]).await;
     assert!(ok, "bot-token revoke succeeds");
-    let (s, _) = get_bearer(&api, &cli_token, "/api/v1/me").await;
-    assert_eq!(s, 401, "a revoked CLI token is refused");
-    let (ok, _) = cli(&redis.url(), &["revoke", &cli_id]).await;
+    // Running nodes hear of it over NATS, well before their cache lapses.
+    let refused_within = std::time::Instant::now();
+    loop {
+        let (s, _) = get_bearer(&api, &cli_token, "/api/v1/me").await;
+        if s == 401 {
+            break;
+        }
+        assert_eq!(s, 200);
+        assert!(
+            refused_within.elapsed() < std::time::Duration::from_secs(2),
+            "a revoked CLI token is refused"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (ok, _) = cli(&redis.url(), &nats.url(), &["revoke", &cli_id]).await;
     assert!(!ok, "revoking an unknown id fails");
 }
 

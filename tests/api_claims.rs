@@ -452,3 +452,29 @@ async fn escalation_opens_a_linked_admin_item_and_closes_the_original() {
         "the escalation is published on WORK for bots"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_on_one_node_is_honoured_by_the_others_at_once() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let a = Api::start(&nats.url(), &redis.url(), &[]);
+    let b = Api::start(&nats.url(), &redis.url(), &[]);
+    let pat = a.login("Pat", &["rollbacker"]).await;
+    // Node B has just seen the session (and keeps it for a few seconds).
+    let (s, _) = b.get(&pat, "/api/v1/me").await;
+    assert_eq!(s, 200);
+    let (s, _) = a.post(&pat, "/auth/logout", json!({})).await;
+    assert_eq!(s, 204);
+    let started = std::time::Instant::now();
+    loop {
+        let (s, _) = b.get(&pat, "/api/v1/me").await;
+        if s == 401 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "node B still accepts a session ended on node A"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

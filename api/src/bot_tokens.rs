@@ -74,7 +74,8 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Action::Admin)?;
-    if bots::revoke(&state.redis, &id).await? {
+    if let Some(hash) = bots::revoke(&state.redis, &id).await? {
+        crate::auth::cache::revoke(&state, &hash).await;
         tracing::info!(admin = %caller.name, id = %id, "bot token revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -45,6 +45,8 @@ pub struct Inner {
     pub roles: RoleMap,
     /// Rate limits.
     pub limits: Limits,
+    /// Credentials seen in the last seconds.
+    pub credentials: crate::auth::cache::CredentialCache,
     /// The live hub of this node.
     pub hub: Hub,
     /// Metrics.

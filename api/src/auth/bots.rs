@@ -5,6 +5,7 @@ use patrolchat_model::keys;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
+use super::cache::Cached;
 use super::{Caller, Role, Via, hash_token, new_token};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -107,18 +108,24 @@ pub async fn list(redis: &redis::aio::ConnectionManager) -> Result<Vec<BotToken>
     Ok(out)
 }
 
-/// Revokes the token with this id; returns whether one was found.
+/// Revokes the token with this id; returns the hash of the token found.
+/// The api also forgets it at once on every node
+/// ([`super::cache::revoke`]); revoked here alone, it stops working within
+/// [`super::cache::TTL`].
 ///
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis fails.
-pub async fn revoke(redis: &redis::aio::ConnectionManager, id: &str) -> Result<bool, ApiError> {
+pub async fn revoke(
+    redis: &redis::aio::ConnectionManager,
+    id: &str,
+) -> Result<Option<String>, ApiError> {
     let mut c = redis.clone();
     let hashes: Vec<String> = c.smembers(keys::BOT_TOKENS).await?;
     let Some(hash) = hashes
         .into_iter()
         .find(|h| h.starts_with(id) && id.len() >= 12)
     else {
-        return Ok(false);
+        return Ok(None);
     };
     redis::pipe()
         .atomic()
@@ -128,7 +135,7 @@ pub async fn revoke(redis: &redis::aio::ConnectionManager, id: &str) -> Result<b
         .ignore()
         .query_async::<()>(&mut c)
         .await?;
-    Ok(true)
+    Ok(Some(hash))
 }
 
 /// The caller a bot token stands for.
@@ -136,15 +143,22 @@ pub async fn revoke(redis: &redis::aio::ConnectionManager, id: &str) -> Result<b
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis fails.
 pub async fn lookup(state: &AppState, hash: &str) -> Result<Option<Caller>, ApiError> {
-    let mut c = state.redis.clone();
-    let json: Option<String> = c.get(keys::bot_token(hash)).await?;
-    Ok(json
-        .and_then(|j| serde_json::from_str::<BotToken>(&j).ok())
-        .map(|t| Caller {
-            name: t.name,
-            role: Role::Reader,
-            blocked: false,
-            via: Via::Bot(t.scopes),
-            token_hash: hash.to_owned(),
-        }))
+    let token = if let Some(Cached::Bot(t)) = state.credentials.get(hash) {
+        Some(t)
+    } else {
+        let mut c = state.redis.clone();
+        let json: Option<String> = c.get(keys::bot_token(hash)).await?;
+        let token = json.and_then(|j| serde_json::from_str::<BotToken>(&j).ok());
+        if let Some(t) = &token {
+            state.credentials.put(hash, Cached::Bot(t.clone()));
+        }
+        token
+    };
+    Ok(token.map(|t| Caller {
+        name: t.name,
+        role: Role::Reader,
+        blocked: false,
+        via: Via::Bot(t.scopes),
+        token_hash: hash.to_owned(),
+    }))
 }

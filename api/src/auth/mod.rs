@@ -7,6 +7,7 @@
 //! - [`dev`]: `POST /auth/dev-login`, only when enabled.
 
 pub mod bots;
+pub mod cache;
 pub mod dev;
 pub mod oauth;
 pub mod roles;

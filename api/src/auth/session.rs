@@ -6,6 +6,7 @@ use patrolchat_model::keys;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
+use super::cache::Cached;
 use super::{SESSION_COOKIE, hash_token, new_token};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -98,17 +99,28 @@ pub async fn update(state: &AppState, hash: &str, session: &Session) -> Result<(
         .arg("KEEPTTL")
         .query_async::<()>(&mut c)
         .await?;
+    super::cache::revoke(state, hash).await;
     Ok(())
 }
 
-/// The session with this token hash.
+/// The session with this token hash (cached for a few seconds, see
+/// [`super::cache`]).
 ///
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis fails.
 pub async fn load(state: &AppState, hash: &str) -> Result<Option<Session>, ApiError> {
+    if let Some(Cached::Session(s)) = state.credentials.get(hash) {
+        return Ok(Some(*s));
+    }
     let mut c = state.redis.clone();
     let json: Option<String> = c.get(keys::session(hash)).await?;
-    Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    let session: Option<Session> = json.and_then(|j| serde_json::from_str(&j).ok());
+    if let Some(s) = &session {
+        state
+            .credentials
+            .put(hash, Cached::Session(Box::new(s.clone())));
+    }
+    Ok(session)
 }
 
 /// Ends a session.
@@ -118,6 +130,7 @@ pub async fn load(state: &AppState, hash: &str) -> Result<Option<Session>, ApiEr
 pub async fn delete(state: &AppState, hash: &str) -> Result<(), ApiError> {
     let mut c = state.redis.clone();
     let () = c.del(keys::session(hash)).await?;
+    super::cache::revoke(state, hash).await;
     Ok(())
 }
 

@@ -1,0 +1,129 @@
+//! A short-lived cache of credentials on each node, so a request does not
+//! cost a Redis round trip to learn who is calling.
+//!
+//! Only credentials that exist are cached, for [`TTL`]. Ending one (sign-
+//! out, bot token revoked, grant renewed) forgets it on this node at once
+//! and on every other node through the core NATS subject
+//! [`REVOKED_SUBJECT`]; if that message were lost, the entry still lapses
+//! within [`TTL`]. A token revoked with the CLI, which does not speak to
+//! NATS, stops working within [`TTL`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::Session;
+use super::bots::BotToken;
+use crate::state::AppState;
+
+/// How long a credential is trusted without asking Redis.
+pub const TTL: Duration = Duration::from_secs(5);
+
+/// Most entries kept; beyond it, expired ones are dropped, then all.
+const MAX_ENTRIES: usize = 100_000;
+
+/// Core NATS subject carrying the hash of an ended credential.
+pub const REVOKED_SUBJECT: &str = "live.revoked";
+
+/// A cached credential.
+#[derive(Debug, Clone)]
+pub enum Cached {
+    /// A person's session.
+    Session(Box<Session>),
+    /// A bot token.
+    Bot(BotToken),
+}
+
+/// The cache, keyed by token hash.
+#[derive(Debug, Default)]
+pub struct CredentialCache {
+    map: Mutex<HashMap<String, (Instant, Cached)>>,
+}
+
+impl CredentialCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Cached)>> {
+        self.map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The credential, when cached less than [`TTL`] ago.
+    pub fn get(&self, hash: &str) -> Option<Cached> {
+        let map = self.lock();
+        map.get(hash)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, c)| c.clone())
+    }
+
+    /// Remembers a credential.
+    pub fn put(&self, hash: &str, cached: Cached) {
+        let mut map = self.lock();
+        if map.len() >= MAX_ENTRIES {
+            map.retain(|_, (at, _)| at.elapsed() < TTL);
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+        }
+        map.insert(hash.to_owned(), (Instant::now(), cached));
+    }
+
+    /// Forgets a credential on this node.
+    pub fn forget(&self, hash: &str) {
+        self.lock().remove(hash);
+    }
+}
+
+/// Forgets a credential here and tells the other nodes.
+pub async fn revoke(state: &AppState, hash: &str) {
+    state.credentials.forget(hash);
+    if let Err(error) = state
+        .nats
+        .publish(REVOKED_SUBJECT, bytes::Bytes::from(hash.to_owned()))
+        .await
+    {
+        tracing::warn!(%error, "could not tell other nodes of a revoked credential; it lapses within 5 s");
+    }
+}
+
+/// Forgets what other nodes revoke, until `shutdown`.
+pub async fn listen(state: AppState, shutdown: CancellationToken) {
+    let mut sub = match state.nats.subscribe(REVOKED_SUBJECT).await {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::warn!(%error, "cannot hear revoked credentials; they lapse within 5 s");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            msg = sub.next() => match msg {
+                Some(m) => {
+                    if let Ok(hash) = std::str::from_utf8(&m.payload) {
+                        state.credentials.forget(hash);
+                    }
+                }
+                None => return,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_kept_until_forgotten() {
+        let c = CredentialCache::default();
+        let s = Session::new("Alice".into(), vec![], vec![]);
+        c.put("h", Cached::Session(Box::new(s)));
+        assert!(matches!(c.get("h"), Some(Cached::Session(s)) if s.name == "Alice"));
+        c.forget("h");
+        assert!(c.get("h").is_none());
+        assert!(c.get("other").is_none());
+    }
+}
