@@ -79,6 +79,7 @@ pub async fn run(
     tracker.spawn(crate::live::run(state.clone(), shutdown.clone()));
     tracker.spawn(crate::claims::sweep(state.clone(), shutdown.clone()));
     tracker.spawn(prune_limits(state.clone(), shutdown.clone()));
+    tracker.spawn(crate::auth::cache::listen(state.clone(), shutdown.clone()));
     let app = app(state, Arc::new(registry));
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "api serving");
@@ -154,6 +155,7 @@ pub async fn connect(
     Ok(AppState::new(Inner {
         roles: RoleMap::new(cfg.roles.clone()),
         limits: Limits::new(&cfg.limits),
+        credentials: crate::auth::cache::CredentialCache::default(),
         claims: crate::claims::ClaimStore::new(redis.clone()),
         http: HttpClient::new(Duration::from_secs(10)),
         cfg,
@@ -203,7 +205,7 @@ pub fn app(state: AppState, registry: Arc<Registry>) -> Router {
         )
         .route("/api/v1/live", get(crate::live::live))
         .route("/api/v1/streams/{workflow}", get(crate::streams::stream))
-        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .fallback(crate::dashboard::serve)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state);
@@ -239,8 +241,8 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
-             frame-ancestors 'none'; form-action 'self'",
+             connect-src 'self'; font-src 'self'; manifest-src 'self'; object-src 'none'; \
+             base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
         ),
     );
     h.insert(

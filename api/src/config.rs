@@ -49,6 +49,13 @@ pub struct ApiConfig {
     /// Frames a WebSocket may have waiting before it is dropped as too slow.
     #[arg(long, env = "PATROLCHAT_WS_QUEUE", default_value_t = 256)]
     pub ws_queue: usize,
+    /// The built dashboard (`npm run build` in `dashboard/`), served at `/`.
+    #[arg(
+        long,
+        env = "PATROLCHAT_DASHBOARD_DIR",
+        default_value = "dashboard/dist"
+    )]
+    pub dashboard_dir: PathBuf,
 }
 
 /// Where the api finds NATS, Redis and the workflows; `patrolchat all`

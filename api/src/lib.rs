@@ -16,12 +16,14 @@
 //! - [`wiki`], [`http_client`]: acting on the wiki for a person.
 //! - [`error`], [`extract`], [`limits`], [`metrics`], [`openapi`],
 //!   [`health`], [`config`], [`state`], [`app`].
+//! - [`dashboard`]: the built web app, with its client-side routes.
 
 pub mod app;
 pub mod auth;
 pub mod bot_tokens;
 pub mod claims;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod health;
