@@ -13,6 +13,7 @@ mode=${1:-live}
 case "$mode" in live|replay) ;; *) echo "usage: deploy/up.sh [live|replay]" >&2; exit 2 ;; esac
 
 deploy/install-deps.sh
+deploy/build-dashboard.sh
 cargo build --release --bin patrolchat
 bin=target/release/patrolchat
 mkdir -p .data/nats .data/redis

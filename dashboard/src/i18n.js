@@ -1,0 +1,167 @@
+// Interface messages (banana-i18n, MediaWiki's message format) and the
+// page's language and direction.
+//
+// The language comes from `?uselang=`, then the last choice (localStorage),
+// then the browser's languages, then English.
+
+import { ref } from 'vue';
+import Banana from 'banana-i18n';
+import en from '../i18n/en.json';
+import he from '../i18n/he.json';
+
+/** Languages with a complete translation: code → [autonym, direction]. */
+export const LANGUAGES = {
+	en: [ 'English', 'ltr' ],
+	he: [ 'עברית', 'rtl' ]
+};
+
+const STORE_KEY = 'patrolchat.lang';
+
+const banana = new Banana( 'en', { finalFallback: 'en' } );
+banana.load( strip( en ), 'en' );
+banana.load( strip( he ), 'he' );
+
+function strip( messages ) {
+	const out = {};
+	for ( const [ k, v ] of Object.entries( messages ) ) {
+		if ( !k.startsWith( '@' ) ) {
+			out[ k ] = v;
+		}
+	}
+	return out;
+}
+
+/** The current language code; reading it makes a render depend on it. */
+export const locale = ref( 'en' );
+
+function pick( code ) {
+	if ( !code ) {
+		return null;
+	}
+	const c = String( code ).toLowerCase();
+	if ( LANGUAGES[ c ] ) {
+		return c;
+	}
+	const base = c.split( '-' )[ 0 ];
+	if ( base === 'iw' ) {
+		return 'he';
+	}
+	return LANGUAGES[ base ] ? base : null;
+}
+
+/** The language to start in. */
+export function initialLanguage() {
+	const params = new URLSearchParams( location.search );
+	let stored = null;
+	try {
+		stored = localStorage.getItem( STORE_KEY );
+	} catch {
+		stored = null;
+	}
+	return pick( params.get( 'uselang' ) ) ||
+		pick( stored ) ||
+		( navigator.languages || [ navigator.language ] ).map( pick ).find( Boolean ) ||
+		'en';
+}
+
+/**
+ * Switches the interface language: messages, `<html lang dir>`, and
+ * (when asked) remembers it.
+ *
+ * @param {string} code
+ * @param {boolean} [remember]
+ */
+export function setLanguage( code, remember = false ) {
+	const c = pick( code ) || 'en';
+	banana.setLocale( c );
+	locale.value = c;
+	const html = document.documentElement;
+	html.lang = c;
+	html.dir = LANGUAGES[ c ][ 1 ];
+	if ( remember ) {
+		try {
+			localStorage.setItem( STORE_KEY, c );
+		} catch {
+			// private mode: the choice lasts this page
+		}
+		const params = new URLSearchParams( location.search );
+		if ( params.has( 'uselang' ) ) {
+			params.set( 'uselang', c );
+			history.replaceState( history.state, '', location.pathname + '?' + params.toString() );
+		}
+	}
+}
+
+/** The direction of the current language. */
+export function dir() {
+	return LANGUAGES[ locale.value ][ 1 ];
+}
+
+/**
+ * A message, with `$1`… replaced by `params`. The result is text: it is
+ * shown with interpolation, never as HTML.
+ *
+ * @param {string} key
+ * @param {...any} params
+ * @return {string}
+ */
+export function t( key, ...params ) {
+	// eslint-disable-next-line no-unused-expressions
+	locale.value;
+	return banana.i18n( key, ...params.map( ( p ) => ( p === null || p === undefined ? '' : p ) ) );
+}
+
+/** Whether a message exists in English (every message does). */
+export function hasMessage( key ) {
+	return Object.prototype.hasOwnProperty.call( en, key );
+}
+
+/** For Codex's own strings (close buttons and the like). */
+export function codexI18n( key, ...params ) {
+	return hasMessage( key ) ? t( key, ...params ) : null;
+}
+
+const formats = new Map();
+
+/** An Intl formatter for the current language, made once. */
+function format( kind, options ) {
+	const key = `${ locale.value }|${ kind }|${ JSON.stringify( options ) }`;
+	let f = formats.get( key );
+	if ( !f ) {
+		f = new Intl[ kind ]( locale.value, options );
+		formats.set( key, f );
+	}
+	return f;
+}
+
+/** Formats a number for the current language. */
+export function num( n ) {
+	return format( 'NumberFormat', {} ).format( n );
+}
+
+/** A clock time, `12:05`. */
+export function timeOfDay( ms ) {
+	return format( 'DateTimeFormat', { hour: '2-digit', minute: '2-digit' } ).format( new Date( ms ) );
+}
+
+/** A date and time. */
+export function dateTime( ms ) {
+	return format( 'DateTimeFormat', { dateStyle: 'medium', timeStyle: 'short' } ).format( new Date( ms ) );
+}
+
+/** "3 minutes ago". */
+export function ago( ms, now = Date.now() ) {
+	const s = Math.round( ( ms - now ) / 1000 );
+	const rtf = format( 'RelativeTimeFormat', { numeric: 'auto', style: 'short' } );
+	const a = Math.abs( s );
+	if ( a < 60 ) {
+		return rtf.format( s, 'second' );
+	}
+	if ( a < 3600 ) {
+		return rtf.format( Math.round( s / 60 ), 'minute' );
+	}
+	if ( a < 86400 ) {
+		return rtf.format( Math.round( s / 3600 ), 'hour' );
+	}
+	return rtf.format( Math.round( s / 86400 ), 'day' );
+}

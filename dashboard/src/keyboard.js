@@ -1,0 +1,117 @@
+// Keyboard shortcuts: j/k move in the list, Enter opens, c claims, r
+// resolves, e escalates, / goes to the message box, ? lists the shortcuts,
+// Esc closes what is open (and, on phones, goes back one view).
+
+import { state, list, current, visibleRows, openCursor, claim, openForm, holding } from './store.js';
+import { route, go } from './router.js';
+import { focusMessageBox, itemList } from './focus.js';
+
+function typingIn( el ) {
+	return !!( el && el.closest && el.closest( 'input, textarea, select, [contenteditable=""], [contenteditable="true"]' ) );
+}
+
+function move( d ) {
+	const n = visibleRows.value.length;
+	if ( !n ) {
+		return;
+	}
+	list.cursor = Math.max( 0, Math.min( n - 1, list.cursor + d ) );
+	const l = itemList.value;
+	if ( l && ( document.activeElement === document.body || !document.activeElement ) ) {
+		l.focus();
+	}
+}
+
+function back() {
+	if ( route.name === 'thread' ) {
+		go( 'item', route.wf, route.id );
+	} else if ( ( route.name === 'item' || route.name === 'room' ) && route.wf ) {
+		go( 'queue', route.wf );
+	}
+}
+
+/**
+ * The page's keydown handler.
+ *
+ * @param {KeyboardEvent} e
+ */
+export function onKeydown( e ) {
+	if ( e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || !state.me ) {
+		return;
+	}
+	if ( state.shortcutsOpen ) {
+		return; // the dialog handles its keys
+	}
+	const target = e.target;
+	const typing = typingIn( target );
+	if ( e.key === 'Escape' ) {
+		if ( current.form ) {
+			current.form = null;
+		} else if ( typing ) {
+			target.blur();
+		} else {
+			back();
+		}
+		return;
+	}
+	if ( typing ) {
+		return;
+	}
+	const onControl = target && target.closest && target.closest( 'button, a[href], summary' );
+	switch ( e.key ) {
+		case 'j':
+			e.preventDefault();
+			move( 1 );
+			break;
+		case 'k':
+			e.preventDefault();
+			move( -1 );
+			break;
+		case 'Enter':
+			if ( onControl ) {
+				return;
+			}
+			if ( route.name === 'queue' || route.name === 'item' || route.name === 'thread' ) {
+				e.preventDefault();
+				openCursor();
+			}
+			break;
+		case 'c': {
+			e.preventDefault();
+			if ( current.id ) {
+				if ( !holding.value && current.detail && current.detail.state === 'open' ) {
+					claim( current.id );
+				}
+			} else {
+				const r = visibleRows.value[ list.cursor ];
+				if ( r && route.wf ) {
+					go( 'item', route.wf, r.id );
+					claim( r.id );
+				}
+			}
+			break;
+		}
+		case 'r':
+			e.preventDefault();
+			openForm( 'resolve' );
+			break;
+		case 'e':
+			e.preventDefault();
+			openForm( 'escalate' );
+			break;
+		case '/':
+			if ( focusMessageBox() ) {
+				e.preventDefault();
+			} else if ( route.name === 'item' && route.wf ) {
+				// Phones show the thread as a view of its own.
+				e.preventDefault();
+				go( 'thread', route.wf, route.id );
+				setTimeout( focusMessageBox, 50 );
+			}
+			break;
+		case '?':
+			e.preventDefault();
+			state.shortcutsOpen = true;
+			break;
+	}
+}
