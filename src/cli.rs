@@ -94,7 +94,7 @@ pub(crate) enum Command {
     /// Rebuilds every Redis projection from the streams.
     Rebuild,
     /// Archive of threads and moderation log.
-    Export,
+    Export(patrolchat_api::export::ExportArgs),
 }
 
 /// Settings of `patrolchat api`.
@@ -343,7 +343,12 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             nats_url,
             action,
         } => bot_token(&redis_url, &nats_url, action).await,
-        Command::Rebuild | Command::Export => {
+        Command::Export(args) => exit_code(
+            "export",
+            patrolchat_api::export::run_cli(args).await,
+            patrolchat_api::export::ExportError::is_config,
+        ),
+        Command::Rebuild => {
             tracing::error!(?command, "not available in this version of patrolchat");
             ExitCode::from(2)
         }

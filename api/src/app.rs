@@ -172,7 +172,9 @@ pub async fn connect(
 
 /// The routes and middleware.
 pub fn app(state: AppState, registry: Arc<Registry>) -> Router {
-    use crate::{auth, bot_tokens, claims::routes as claims, health, items, threads, workflows};
+    use crate::{
+        auth, bot_tokens, claims::routes as claims, health, items, moderation, threads, workflows,
+    };
     let api = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -203,6 +205,24 @@ pub fn app(state: AppState, registry: Arc<Registry>) -> Router {
             "/api/v1/items/{id}/messages",
             get(threads::item_messages).post(threads::post_item_message),
         )
+        .route("/api/v1/messages/{id}/report", post(moderation::report_message))
+        .route("/api/v1/messages/{id}/hide", post(moderation::hide))
+        .route("/api/v1/users/{name}/report", post(moderation::report_user))
+        .route("/api/v1/users/{name}/mute", post(moderation::mute))
+        .route("/api/v1/users/{name}/unmute", post(moderation::unmute))
+        .route("/api/v1/me/reports", get(moderation::my_reports))
+        .route("/api/v1/me/ignores", get(moderation::ignores))
+        .route(
+            "/api/v1/me/ignores/{name}",
+            axum::routing::put(moderation::ignore).delete(moderation::unignore),
+        )
+        .route(
+            "/api/v1/items/{id}/notes",
+            get(moderation::notes).post(moderation::add_note),
+        )
+        .route("/api/v1/audit", get(moderation::audit_log))
+        .route("/api/v1/export", get(crate::export::routes::export))
+        .route("/api/v1/me/export", get(crate::export::routes::me))
         .route("/api/v1/live", get(crate::live::live))
         .route("/api/v1/streams/{workflow}", get(crate::streams::stream))
         .fallback(crate::dashboard::serve)

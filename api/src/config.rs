@@ -136,6 +136,21 @@ pub struct LimitConfig {
     /// Claims (and renewals) per minute.
     #[arg(long, env = "PATROLCHAT_LIMIT_CLAIMS", default_value_t = 120)]
     pub claims_per_minute: u32,
+    /// A person with at most this many wiki edits is a new account.
+    #[arg(long, env = "PATROLCHAT_NEW_ACCOUNT_EDITS", default_value_t = 50)]
+    pub new_account_edits: u64,
+    /// Links a new account may put in one message.
+    #[arg(long, env = "PATROLCHAT_NEW_ACCOUNT_LINKS", default_value_t = 1)]
+    pub new_account_links: usize,
+    /// Messages per minute for new accounts.
+    #[arg(long, env = "PATROLCHAT_NEW_ACCOUNT_MESSAGES", default_value_t = 6)]
+    pub new_account_messages_per_minute: u32,
+    /// People one message may mention.
+    #[arg(long, env = "PATROLCHAT_MAX_MENTIONS", default_value_t = 5)]
+    pub max_mentions: usize,
+    /// Seconds a report is kept once filed.
+    #[arg(long, env = "PATROLCHAT_REPORT_RETENTION", default_value_t = 365 * 24 * 3600)]
+    pub report_retention_s: u64,
     /// Sign-in attempts per minute.
     #[arg(long, env = "PATROLCHAT_LIMIT_LOGINS", default_value_t = 10)]
     pub logins_per_minute: u32,

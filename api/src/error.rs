@@ -23,6 +23,14 @@ pub enum ApiError {
     /// A cookie-authenticated write without a matching CSRF token.
     #[error("missing or wrong X-CSRF-Token header")]
     Csrf,
+    /// The person is muted: they may read but not post or claim.
+    #[error("you are muted{}: {reason}", until_text(*.until))]
+    Muted {
+        /// End of the mute (Unix ms), `None` until lifted.
+        until: Option<i64>,
+        /// Why.
+        reason: String,
+    },
     /// The caller's role does not allow this.
     #[error("{0}")]
     Forbidden(String),
@@ -69,7 +77,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::Forbidden(_) | Self::Muted { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Claimed { .. } | Self::Conflict(_) | Self::WikiRefused(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,6 +96,7 @@ impl ApiError {
             Self::Unauthenticated => "unauthenticated",
             Self::Csrf => "csrf",
             Self::Forbidden(_) => "forbidden",
+            Self::Muted { .. } => "muted",
             Self::NotFound(_) => "not_found",
             Self::Claimed { .. } => "claimed",
             Self::Conflict(_) => "conflict",
@@ -117,6 +126,9 @@ impl ApiError {
             Self::RateLimited(wait) => {
                 error["retry_after_s"] = json!(retry_after(*wait));
             }
+            Self::Muted { until, .. } => {
+                error["until"] = json!(until);
+            }
             _ => {}
         }
         let mut body = json!({ "error": error });
@@ -125,6 +137,19 @@ impl ApiError {
         }
         body
     }
+}
+
+fn until_text(until: Option<i64>) -> String {
+    until
+        .and_then(|ms| {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+        })
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .map(|t| format!(" until {t}"))
+        .unwrap_or_default()
 }
 
 fn retry_after(wait: Duration) -> u64 {

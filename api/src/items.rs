@@ -18,6 +18,17 @@ pub fn parse_item_id(s: &str) -> Result<ItemId, ApiError> {
     ItemId::parse(s).map_err(|_| ApiError::NotFound(format!("no item {s:?}")))
 }
 
+/// Reports are items only admins see; to anyone else they do not exist.
+///
+/// # Errors
+/// [`ApiError::NotFound`].
+pub fn may_see(caller: &Caller, id: &ItemId) -> Result<(), ApiError> {
+    if crate::moderation::is_report(id) && caller.role < crate::auth::Role::Admin {
+        return Err(ApiError::NotFound(format!("no item {id}")));
+    }
+    Ok(())
+}
+
 fn parse_err(e: redis::ParsingError) -> ApiError {
     ApiError::Unavailable(format!("redis answer: {e}"))
 }
@@ -58,7 +69,11 @@ pub struct ItemDetail {
     pub view: ItemView,
     /// The latest messages of its thread, oldest first.
     #[schema(value_type = Vec<crate::openapi::MessageSchema>)]
-    pub messages: Vec<threads::MessageView>,
+    pub messages: Vec<serde_json::Value>,
+    /// For a report (admins only): what was reported, why, and by whom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<serde_json::Value>,
 }
 
 /// Reads items with state and claim, in the order given; unknown ones
@@ -152,12 +167,25 @@ pub async fn get_item(
 ) -> Result<Json<ItemDetail>, ApiError> {
     caller.require(Action::Read)?;
     let id = parse_item_id(&id)?;
+    may_see(&caller, &id)?;
     let view = views(&state, std::slice::from_ref(&id))
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
-    let messages = threads::latest(&state, id.as_str(), 50).await?;
-    Ok(Json(ItemDetail { view, messages }))
+    let messages = threads::latest(&state, &caller, id.as_str(), 50).await?;
+    let report = if crate::moderation::is_report(&id) {
+        let mut c = state.redis.clone();
+        let json: Option<String> =
+            redis::AsyncCommands::hget(&mut c, keys::item(&id), "report").await?;
+        json.and_then(|j| serde_json::from_str(&j).ok())
+    } else {
+        None
+    };
+    Ok(Json(ItemDetail {
+        view,
+        messages,
+        report,
+    }))
 }
 
 /// The query of an item list.

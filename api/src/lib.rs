@@ -11,6 +11,10 @@
 //! - [`workflows`], [`items`]: queues with counts, pages of items, an item.
 //! - [`claims`]: claim, renew, release, resolve, escalate; lease expiry.
 //! - [`threads`]: item threads and workflow rooms.
+//! - [`moderation`]: reports, hidden messages, mutes, personal filters,
+//!   private notes, trust levels, the audit log.
+//! - [`export`]: the archive of threads and moderation (JSON lines, wikitext).
+//! - [`rebuild`]: every Redis projection recreated from the streams.
 //! - [`live`]: the WebSocket hub, presence, feed status.
 //! - [`streams`]: bot SSE in EventStreams framing.
 //! - [`wiki`], [`http_client`]: acting on the wiki for a person.
@@ -25,6 +29,7 @@ pub mod claims;
 pub mod config;
 pub mod dashboard;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod http_client;
@@ -32,7 +37,9 @@ pub mod items;
 pub mod limits;
 pub mod live;
 pub mod metrics;
+pub mod moderation;
 pub mod openapi;
+pub mod rebuild;
 pub mod state;
 pub mod streams;
 pub mod threads;

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 /// The limiters of one api node.
 pub struct Limits {
     messages: DefaultKeyedRateLimiter<String>,
+    new_account_messages: DefaultKeyedRateLimiter<String>,
     claims: DefaultKeyedRateLimiter<String>,
     logins: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
@@ -29,6 +30,9 @@ impl Limits {
     pub fn new(cfg: &LimitConfig) -> Self {
         Self {
             messages: RateLimiter::keyed(per_minute(cfg.messages_per_minute)),
+            new_account_messages: RateLimiter::keyed(per_minute(
+                cfg.new_account_messages_per_minute,
+            )),
             claims: RateLimiter::keyed(per_minute(cfg.claims_per_minute)),
             logins: RateLimiter::keyed(per_minute(cfg.logins_per_minute)),
             clock: DefaultClock::default(),
@@ -47,6 +51,14 @@ impl Limits {
     /// [`ApiError::RateLimited`] with the wait.
     pub fn message(&self, key: &str) -> Result<(), ApiError> {
         self.check(&self.messages, key)
+    }
+
+    /// Counts a message by a new account (on top of [`Limits::message`]).
+    ///
+    /// # Errors
+    /// [`ApiError::RateLimited`] with the wait.
+    pub fn new_account_message(&self, key: &str) -> Result<(), ApiError> {
+        self.check(&self.new_account_messages, key)
     }
 
     /// Counts a claim or renewal.
@@ -68,6 +80,7 @@ impl Limits {
     /// Forgets keys whose buckets are full again (bounded memory).
     pub fn prune(&self) {
         self.messages.retain_recent();
+        self.new_account_messages.retain_recent();
         self.claims.retain_recent();
         self.logins.retain_recent();
     }
@@ -86,6 +99,11 @@ mod tests {
             messages_per_minute: 3,
             claims_per_minute: 3,
             logins_per_minute: 3,
+            new_account_edits: 50,
+            new_account_links: 1,
+            new_account_messages_per_minute: 3,
+            max_mentions: 5,
+            report_retention_s: 60,
             claim_ttl_s: 300,
             claim_max_ttl_s: 1800,
         });

@@ -15,7 +15,11 @@ use patrolchat_model::{ItemId, WikiId, keys, subjects};
 use redis::AsyncCommands;
 use serde::Deserialize;
 
-use crate::auth::{Action, Caller};
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::auth::{Action, Caller, Role};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::items::parse_item_id;
@@ -26,8 +30,6 @@ pub type MessageView = Message;
 
 /// Longest message, in characters.
 pub const MAX_TEXT: usize = 4000;
-/// Most people one message may mention.
-pub const MAX_MENTIONS: usize = 10;
 
 /// A new message.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -102,20 +104,61 @@ pub fn mentions(text: &str) -> Vec<String> {
     out
 }
 
-/// The latest `n` messages of a thread, oldest first.
+/// Messages as a caller may see them: a hidden message keeps its place
+/// with `"hidden": true` and no text, except for admins, who also see
+/// who hid it and why.
+fn redact(raw: &[String], hidden: &HashMap<String, String>, admin: bool) -> Vec<Value> {
+    raw.iter()
+        .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+        .map(|mut m| {
+            let id = m["id"].as_str().unwrap_or_default().to_owned();
+            if let Some(h) = hidden.get(&id) {
+                if admin {
+                    m["hidden"] = serde_json::from_str(h).unwrap_or(Value::Bool(true));
+                } else {
+                    m["hidden"] = Value::Bool(true);
+                    m["text"] = Value::String(String::new());
+                    if let Some(o) = m.as_object_mut() {
+                        o.remove("mentions");
+                    }
+                }
+            }
+            m
+        })
+        .collect()
+}
+
+/// How many web links a text holds.
+pub fn links(text: &str) -> usize {
+    text.matches("http://").count() + text.matches("https://").count()
+}
+
+/// The latest `n` messages of a thread, oldest first, as `caller` may
+/// see them.
 ///
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis fails.
-pub async fn latest(state: &AppState, thread: &str, n: isize) -> Result<Vec<Message>, ApiError> {
+pub async fn latest(
+    state: &AppState,
+    caller: &Caller,
+    thread: &str,
+    n: isize,
+) -> Result<Vec<Value>, ApiError> {
     let mut c = state.redis.clone();
-    let raw: Vec<String> = c.zrange(keys::thread(thread), -n, -1).await?;
-    Ok(raw
-        .iter()
-        .filter_map(|m| serde_json::from_str(m).ok())
-        .collect())
+    let (raw, hidden): (Vec<String>, HashMap<String, String>) = redis::pipe()
+        .zrange(keys::thread(thread), -n, -1)
+        .hgetall(keys::hidden(thread))
+        .query_async(&mut c)
+        .await?;
+    Ok(redact(&raw, &hidden, caller.role >= Role::Admin))
 }
 
-async fn page(state: &AppState, thread: &str, q: &ThreadQuery) -> Result<Vec<Message>, ApiError> {
+async fn page(
+    state: &AppState,
+    caller: &Caller,
+    thread: &str,
+    q: &ThreadQuery,
+) -> Result<Vec<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -123,20 +166,18 @@ async fn page(state: &AppState, thread: &str, q: &ThreadQuery) -> Result<Vec<Mes
         ));
     }
     let mut c = state.redis.clone();
-    let raw: Vec<String> = redis::cmd("ZRANGE")
+    let mut p = redis::pipe();
+    p.cmd("ZRANGE")
         .arg(keys::thread(thread))
         .arg(format!("({}", q.after.unwrap_or(0)))
         .arg("+inf")
         .arg("BYSCORE")
         .arg("LIMIT")
         .arg(0)
-        .arg(limit)
-        .query_async(&mut c)
-        .await?;
-    Ok(raw
-        .iter()
-        .filter_map(|m| serde_json::from_str(m).ok())
-        .collect())
+        .arg(limit);
+    p.hgetall(keys::hidden(thread));
+    let (raw, hidden): (Vec<String>, HashMap<String, String>) = p.query_async(&mut c).await?;
+    Ok(redact(&raw, &hidden, caller.role >= Role::Admin))
 }
 
 /// Where a thread lives.
@@ -154,8 +195,9 @@ impl Place {
     }
 }
 
-async fn item_place(state: &AppState, id: &str) -> Result<Place, ApiError> {
+async fn item_place(state: &AppState, caller: &Caller, id: &str) -> Result<Place, ApiError> {
     let id = parse_item_id(id)?;
+    crate::items::may_see(caller, &id)?;
     let mut c = state.redis.clone();
     let wiki: Option<String> = c.hget(keys::item(&id), "wiki").await?;
     let wiki = wiki
@@ -174,14 +216,24 @@ async fn post(
     state.limits.message(&caller.limit_key())?;
     let text = check_text(text)?;
     let mentions = mentions(&text);
-    if mentions.len() > MAX_MENTIONS {
+    let limits = &state.cfg.limits;
+    if mentions.len() > limits.max_mentions {
         return Err(ApiError::BadRequest(format!(
-            "a message may mention at most {MAX_MENTIONS} people"
+            "a message may mention at most {} people",
+            limits.max_mentions
         )));
     }
+    if crate::moderation::is_new_account(state, caller) {
+        state.limits.new_account_message(&caller.limit_key())?;
+        if links(&text) > limits.new_account_links {
+            return Err(ApiError::BadRequest(format!(
+                "accounts with at most {} wiki edits may post at most {} link(s) per message",
+                limits.new_account_edits, limits.new_account_links
+            )));
+        }
+    }
     let thread = place.thread();
-    let mut c = state.redis.clone();
-    let seq: u64 = c.incr(keys::thread_seq(&thread), 1).await?;
+    let seq = crate::moderation::next_seq_unless_muted(state, &caller.name, &thread).await?;
     let (item, wiki, workflow, subject) = match &place {
         Place::Item(id, wiki) => (
             Some(id.clone()),
@@ -247,10 +299,10 @@ pub async fn item_messages(
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<ThreadQuery>,
-) -> Result<Json<Vec<Message>>, ApiError> {
+) -> Result<Json<Vec<Value>>, ApiError> {
     caller.require(Action::Read)?;
-    let place = item_place(&state, &id).await?;
-    Ok(Json(page(&state, &place.thread(), &q).await?))
+    let place = item_place(&state, &caller, &id).await?;
+    Ok(Json(page(&state, &caller, &place.thread(), &q).await?))
 }
 
 /// `POST /api/v1/items/{id}/messages`.
@@ -270,7 +322,7 @@ pub async fn post_item_message(
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     caller.require(Action::Post)?;
-    let place = item_place(&state, &id).await?;
+    let place = item_place(&state, &caller, &id).await?;
     post(&state, &caller, place, &body.text).await
 }
 
@@ -286,10 +338,12 @@ pub async fn room_messages(
     caller: Caller,
     Path(wf): Path<String>,
     Query(q): Query<ThreadQuery>,
-) -> Result<Json<Vec<Message>>, ApiError> {
+) -> Result<Json<Vec<Value>>, ApiError> {
     caller.require(Action::Read)?;
     crate::workflows::visible(&state, &caller, &wf)?;
-    Ok(Json(page(&state, &Message::room_thread(&wf), &q).await?))
+    Ok(Json(
+        page(&state, &caller, &Message::room_thread(&wf), &q).await?,
+    ))
 }
 
 /// `POST /api/v1/workflows/{wf}/messages`.

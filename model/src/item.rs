@@ -59,6 +59,8 @@ pub enum ItemKind {
     Log,
     /// A person's escalation of another item.
     Escalation,
+    /// A private report to the admins (workflow `reports`).
+    Report,
 }
 
 /// One revision of an episode.
@@ -272,6 +274,105 @@ pub enum Activity {
         /// The message.
         message: Box<Message>,
     },
+    /// A moderator hid a message: others see that it was hidden, admins
+    /// can still read it.
+    #[serde(rename = "message.hidden")]
+    MessageHidden {
+        /// The message id (`<thread>.<seq>`).
+        message: String,
+        /// Its thread.
+        thread: String,
+        /// The item of an item thread.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<ItemId>,
+        /// The item's wiki.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wiki: Option<WikiId>,
+        /// The workflow of a room.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        workflow: Option<String>,
+        /// The message's author.
+        author: String,
+        /// The admin who hid it.
+        by: String,
+        /// Why.
+        reason: String,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A person may read but not post or claim until `until`.
+    #[serde(rename = "user.muted")]
+    UserMuted {
+        /// The person (wiki user name).
+        user: String,
+        /// End of the mute (Unix ms); `None` until lifted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
+        /// Why.
+        reason: String,
+        /// An admin, or the wiki (a block in the feed, `on_wiki`).
+        by: Actor,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A mute was lifted.
+    #[serde(rename = "user.unmuted")]
+    UserUnmuted {
+        /// The person.
+        user: String,
+        /// Why.
+        reason: String,
+        /// An admin, or the wiki (an unblock in the feed).
+        by: Actor,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A private report to the admins; it opens an item in the `reports`
+    /// workflow.
+    #[serde(rename = "report.new")]
+    ReportNew {
+        /// The report.
+        report: Box<Report>,
+    },
+    /// A private note on an item, for admins.
+    #[serde(rename = "note.new")]
+    NoteNew {
+        /// The note.
+        note: Box<Note>,
+    },
+}
+
+/// What a report is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// The report's id, also the id of its item in `reports`.
+    pub id: ItemId,
+    /// The reported message (`<thread>.<seq>`), when a message is reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The reported person: the message's author, or the person named.
+    pub user: String,
+    /// Who reported (shown to admins only).
+    pub reporter: String,
+    /// Why.
+    pub reason: String,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+/// A private note by an admin on an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// `<item>.n<seq>`.
+    pub id: String,
+    /// The item.
+    pub item: ItemId,
+    /// The admin.
+    pub author: String,
+    /// Plain text.
+    pub text: String,
+    /// Unix milliseconds.
+    pub at: i64,
 }
 
 /// Why a claim ended.

@@ -105,3 +105,32 @@ pub fn bot_token(token_hash: &str) -> String {
 
 /// The hashes of every bot token (a set).
 pub const BOT_TOKENS: &str = "bots";
+
+/// A mute: the person's name → JSON `{until, reason, by}`; expires with
+/// the mute.
+pub fn mute(user: &str) -> String {
+    format!("mute:{user}")
+}
+
+/// Hidden messages of a thread: message id → JSON `{by, reason, at}`.
+pub fn hidden(thread: &str) -> String {
+    format!("thread:{{{thread}}}:hidden")
+}
+
+/// The moderation log, scored by time (Unix ms), members JSON.
+pub const AUDIT: &str = "audit";
+
+/// A person's reports (ids), newest last.
+pub fn reports_by(user: &str) -> String {
+    format!("reports-by:{user}")
+}
+
+/// An item's private notes, scored by sequence.
+pub fn notes(id: &ItemId) -> String {
+    format!("item:{{{id}}}:notes")
+}
+
+/// The people a person ignores (a set).
+pub fn ignores(user: &str) -> String {
+    format!("ignores:{user}")
+}

@@ -66,6 +66,15 @@ pub fn room(workflow: &str) -> String {
     format!("act.room.{workflow}")
 }
 
+/// Moderation that belongs to no item (mutes, reports, notes):
+/// `act.mod.<kind>`; no wiki is called `mod`.
+pub fn moderation(kind: &str) -> String {
+    format!("act.mod.{kind}")
+}
+
+/// Every moderation subject.
+pub const MODERATION_ALL: &str = "act.mod.>";
+
 /// Core NATS (not stored): who is looking at items, `live.presence.<item>`.
 pub const PRESENCE_ALL: &str = "live.presence.>";
 

@@ -164,6 +164,7 @@ pub async fn claim(
     }
     state.limits.claim(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
+    crate::items::may_see(&caller, &id)?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = match state
         .claims
@@ -176,6 +177,7 @@ pub async fn claim(
             return Err(ApiError::Claimed { holder, expires_at });
         }
         ClaimOutcome::Missing => return Err(ApiError::NotFound(format!("no item {id}"))),
+        ClaimOutcome::Muted(record) => return Err(crate::moderation::muted_error(&record)),
         ClaimOutcome::Closed => {
             return Err(ApiError::Conflict(format!("{id} is already resolved")));
         }
@@ -198,6 +200,7 @@ pub async fn claim(
     }
     if let Some(from) = &lease.taken_from {
         tracing::info!(item = %id, admin = %caller.name, from = %from, "claim taken over");
+        crate::moderation::audit_take_over(&state, &caller.name, from, &id).await?;
         state.metrics.claim("taken_over");
     } else {
         state.metrics.claim("granted");
@@ -252,6 +255,7 @@ pub async fn renew(
     caller.require(Action::Patrol)?;
     state.limits.claim(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
+    crate::items::may_see(&caller, &id)?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = state
         .claims
@@ -287,6 +291,7 @@ pub async fn release(
 ) -> Result<Json<Done>, ApiError> {
     caller.require(Action::Patrol)?;
     let id = parse_item_id(&id)?;
+    crate::items::may_see(&caller, &id)?;
     let (wiki, workflows) = state
         .claims
         .release(&id, &caller.name, req.token)
@@ -339,6 +344,7 @@ pub async fn resolve(
 ) -> Result<Json<Done>, ApiError> {
     caller.require(Action::Patrol)?;
     let id = parse_item_id(&id)?;
+    crate::items::may_see(&caller, &id)?;
     let note = check_note(req.note)?;
     let item = open_item(&state, &id).await?;
     match req.token {
@@ -482,6 +488,7 @@ pub async fn escalate(
 ) -> Result<(StatusCode, Json<Done>), ApiError> {
     caller.require(Action::Patrol)?;
     let id = parse_item_id(&id)?;
+    crate::items::may_see(&caller, &id)?;
     let reason = req.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > MAX_NOTE {
         return Err(ApiError::BadRequest(format!(

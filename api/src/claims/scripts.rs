@@ -6,7 +6,8 @@
 //! counter, `KEYS[4]` the expiry index. The claim hash outlives its lease
 //! by a day so that the sweeper can still announce who lost it.
 
-/// `ARGV`: item id, caller, lease (ms), take over (1/0).
+/// `KEYS[5]` the caller's mute. `ARGV`: item id, caller, lease (ms), take
+/// over (1/0). A muted caller gets `{'muted', record}`.
 /// → `{'ok', token, expires_at, previous holder, wiki, workflows, lapsed
 /// holder, lapsed token}` (a lease that ran out but was not yet swept is
 /// announced by the claimer),
@@ -14,6 +15,8 @@
 pub(crate) const CLAIM: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local muted = redis.call('GET', KEYS[5])
+if muted then return {'muted', muted} end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'missing'} end
 if state ~= 'open' then return {'closed', state} end

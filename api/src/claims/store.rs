@@ -22,6 +22,8 @@ pub enum ClaimOutcome {
     Missing,
     /// The item is no longer open.
     Closed,
+    /// The caller is muted (the mute record, JSON).
+    Muted(String),
 }
 
 /// A granted lease.
@@ -125,6 +127,7 @@ impl ClaimStore {
     ) -> Result<ClaimOutcome, redis::RedisError> {
         let mut c = self.conn.clone();
         let r: Vec<String> = Self::keyed(&self.claim, id)
+            .key(keys::mute(who))
             .arg(id.as_str())
             .arg(who)
             .arg(lease_ms)
@@ -150,6 +153,7 @@ impl ClaimStore {
                 expires_at: num(2),
             },
             Some("missing") => ClaimOutcome::Missing,
+            Some("muted") => ClaimOutcome::Muted(r.get(1).cloned().unwrap_or_default()),
             _ => ClaimOutcome::Closed,
         })
     }

@@ -67,7 +67,8 @@ fn the_shipped_file_parses() {
             "admin-block",
             "admin-protect",
             "admin-delete",
-            "admin-revdel"
+            "admin-revdel",
+            "reports"
         ]
     );
     assert_eq!(set.feed_workflows().count(), 3);

@@ -1,0 +1,104 @@
+//! `patrolchat export`: writes an export to a file or stdout.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_nats::ConnectErrorKind;
+use patrolchat_router::WorkflowSet;
+
+use super::{ExportError, Format, Options, Visibility};
+
+/// Settings of `patrolchat export`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// `jsonl`: every event as recorded; `wikitext`: talk-page sections
+    /// (always public).
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// Only this wiki's items (database name, `enwiki`) and the
+    /// moderation log.
+    #[arg(long)]
+    pub wiki: Option<String>,
+    /// Only this item and the moderation about it.
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Only events from this time on: Unix milliseconds or RFC 3339.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Leave out reports, notes, hidden texts and private workflows.
+    #[arg(long)]
+    pub public: bool,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// NATS server with JetStream (2.10 or newer).
+    #[arg(
+        long,
+        env = "PATROLCHAT_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+    /// The workflows file: which workflows are private.
+    #[arg(
+        long,
+        env = "PATROLCHAT_WORKFLOWS",
+        default_value = "deploy/workflows.toml"
+    )]
+    pub workflows: PathBuf,
+}
+
+/// How long connecting to NATS may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `patrolchat export`.
+///
+/// # Errors
+/// [`ExportError::Invalid`] for a bad option or workflows file (exit
+/// code 2), [`ExportError::Nats`] or [`ExportError::Output`] otherwise.
+pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
+    let opts = Options::parse(
+        args.format,
+        args.wiki.as_deref(),
+        args.item.as_deref(),
+        args.since.as_deref(),
+        args.public,
+    )?;
+    let vis = if opts.public || opts.format == Format::Wikitext {
+        let set = WorkflowSet::load(&args.workflows)
+            .map_err(|e| ExportError::Invalid(format!("workflows: {e}")))?;
+        Visibility::of(&set)
+    } else {
+        Visibility::default()
+    };
+    if let Some(out) = &args.out {
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) || out.is_dir() {
+            return Err(ExportError::Invalid(format!(
+                "--out {}: no such directory, or a directory",
+                out.display()
+            )));
+        }
+    }
+    let client = async_nats::ConnectOptions::new()
+        .name("patrolchat-export")
+        .connection_timeout(CONNECT_TIMEOUT)
+        .connect(&args.nats_url)
+        .await
+        .map_err(|e| match e.kind() {
+            ConnectErrorKind::ServerParse => {
+                ExportError::Invalid(format!("--nats-url {}: {e}", args.nats_url))
+            }
+            _ => ExportError::Nats(format!("{}: {e}", args.nats_url)),
+        })?;
+    let js = async_nats::jetstream::new(client);
+    let body = super::export(&js, &opts, &vis).await?;
+    let written = match &args.out {
+        Some(path) => std::fs::write(path, &body),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&body).and_then(|()| out.flush())
+        }
+    };
+    written.map_err(|e| ExportError::Output(e.to_string()))
+}

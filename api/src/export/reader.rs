@@ -1,0 +1,129 @@
+//! Reading a stream once, from a start to the end it had when asked.
+//!
+//! An export is a snapshot: it reads with an ordered consumer (ephemeral,
+//! no acknowledgements, recreated by the client on a gap) and stops at the
+//! stream's last sequence as of the call, so messages published meanwhile
+//! are left out rather than waited for.
+
+use std::time::{Duration, SystemTime};
+
+use async_nats::jetstream::consumer::DeliverPolicy;
+use async_nats::jetstream::consumer::pull::OrderedConfig;
+use async_nats::jetstream::context::GetStreamErrorKind;
+use async_nats::jetstream::{self, ErrorCode};
+use bytes::Bytes;
+use futures::StreamExt;
+
+use super::ExportError;
+use super::clock::unix_nanos;
+
+/// How long one message may take to arrive before the read is given up.
+pub const MESSAGE_WAIT: Duration = Duration::from_secs(30);
+
+/// One stored message.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// Stream sequence.
+    pub seq: u64,
+    /// Subject it was published on.
+    pub subject: String,
+    /// When the stream stored it (Unix nanoseconds).
+    pub time_ns: i128,
+    /// The payload as stored.
+    pub payload: Bytes,
+}
+
+/// What to read.
+#[derive(Debug, Clone, Default)]
+pub struct Range {
+    /// Subject filters; empty: the whole stream.
+    pub filters: Vec<String>,
+    /// Start at the first message stored at or after this time.
+    pub since: Option<SystemTime>,
+}
+
+/// Whether to go on reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next message.
+    Continue,
+    /// Enough: stop here.
+    Stop,
+}
+
+fn nats(e: impl std::fmt::Display) -> ExportError {
+    ExportError::Nats(e.to_string())
+}
+
+/// Calls `visit` with each message of `stream` in `range`, oldest first,
+/// up to the stream's last sequence at the time of the call. A stream that
+/// does not exist reads as empty.
+///
+/// # Errors
+/// [`ExportError::Nats`] when JetStream fails or stalls.
+pub async fn read(
+    js: &jetstream::Context,
+    stream: &str,
+    range: Range,
+    mut visit: impl FnMut(Stored) -> Flow,
+) -> Result<(), ExportError> {
+    let mut handle = match js.get_stream(stream).await {
+        Ok(s) => s,
+        Err(e) => {
+            if let GetStreamErrorKind::JetStream(j) = e.kind()
+                && j.error_code() == ErrorCode::STREAM_NOT_FOUND
+            {
+                return Ok(());
+            }
+            return Err(nats(e));
+        }
+    };
+    let state = handle.info().await.map_err(nats)?.state.clone();
+    if state.messages == 0 {
+        return Ok(());
+    }
+    let last = state.last_sequence;
+    let deliver_policy = match range.since {
+        Some(t) => DeliverPolicy::ByStartTime {
+            start_time: async_nats::datetime::from_nanos(unix_nanos(t)).map_err(nats)?,
+        },
+        None => DeliverPolicy::All,
+    };
+    let mut config = OrderedConfig {
+        deliver_policy,
+        ..Default::default()
+    };
+    match range.filters.len() {
+        0 => {}
+        1 => config.filter_subject = range.filters[0].clone(),
+        _ => config.filter_subjects = range.filters,
+    }
+    let consumer = handle.create_consumer(config).await.map_err(nats)?;
+    if consumer.cached_info().num_pending == 0 {
+        return Ok(());
+    }
+    let mut messages = consumer.messages().await.map_err(nats)?;
+    loop {
+        let msg = tokio::time::timeout(MESSAGE_WAIT, messages.next())
+            .await
+            .map_err(|_| ExportError::Nats(format!("{stream}: no message in {MESSAGE_WAIT:?}")))?
+            .ok_or_else(|| ExportError::Nats(format!("{stream}: the consumer ended")))?
+            .map_err(nats)?;
+        let info = msg.info().map_err(nats)?;
+        let seq = info.stream_sequence;
+        if seq > last {
+            return Ok(());
+        }
+        let pending = info.pending;
+        let time_ns = unix_nanos(SystemTime::from(info.published));
+        let stored = Stored {
+            seq,
+            subject: msg.subject.to_string(),
+            time_ns,
+            payload: msg.payload.clone(),
+        };
+        if visit(stored) == Flow::Stop || seq >= last || pending == 0 {
+            return Ok(());
+        }
+    }
+}

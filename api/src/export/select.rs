@@ -1,0 +1,381 @@
+//! What an export holds, and what a public export leaves out.
+//!
+//! The records are `ACTIVITY` messages as stored. A public view drops
+//! what only admins may read (reports, notes, the text of hidden
+//! messages, why a message was hidden) and anything of a private
+//! workflow. Whether an item is private is learnt from the workflows it
+//! is known to be in (`WORK`, and the `workflows` of its activity); an
+//! item whose workflows cannot be learnt is left out of a public export,
+//! so a gap in what is known never leaks a private thread.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use async_nats::jetstream;
+use patrolchat_model::item::{Activity, Item, Message};
+use patrolchat_model::{ItemId, WikiId, subjects};
+use serde_json::Value;
+
+use super::reader::{self, Flow, Range, Stored};
+use super::{ExportError, Options, Visibility};
+
+/// An `ACTIVITY` message and the event it holds, when it parses.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The message as stored.
+    pub stored: Stored,
+    /// The event; `None` when the payload is not an event this version
+    /// knows (kept in admin exports, left out of public ones).
+    pub activity: Option<Activity>,
+}
+
+/// Where a record's subject puts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place<'a> {
+    /// `act.<wiki>.<item>`.
+    Item(&'a str, &'a str),
+    /// `act.room.<workflow>`.
+    Room(&'a str),
+    /// `act.mod.<kind>`.
+    Moderation,
+    /// Anything else.
+    Other,
+}
+
+/// Reads where a subject puts a record.
+pub fn place(subject: &str) -> Place<'_> {
+    let mut t = subject.split('.');
+    match (t.next(), t.next(), t.next(), t.next()) {
+        (Some("act"), Some("room"), Some(wf), None) => Place::Room(wf),
+        (Some("act"), Some("mod"), Some(_), None) => Place::Moderation,
+        (Some("act"), Some(wiki), Some(item), None) => Place::Item(wiki, item),
+        _ => Place::Other,
+    }
+}
+
+/// The `ACTIVITY` subjects an export reads.
+///
+/// - nothing asked: every subject;
+/// - `wiki`: the wiki's items and the moderation log (mutes are not of
+///   one wiki); rooms are not of a wiki and are left out;
+/// - `item`: that item's subject and the moderation log, of which only
+///   what concerns the item is kept (see [`concerns`]).
+pub fn filters(wiki: Option<&WikiId>, item: Option<&ItemId>) -> Vec<String> {
+    match (wiki, item) {
+        (None, None) => Vec::new(),
+        (w, Some(item)) => vec![
+            format!("act.{}.{item}", w.map_or("*", WikiId::as_str)),
+            subjects::MODERATION_ALL.to_owned(),
+        ],
+        (Some(w), None) => vec![format!("act.{w}.>"), subjects::MODERATION_ALL.to_owned()],
+    }
+}
+
+/// The thread of a message id (`<thread>.<seq>`).
+fn thread_of(message: &str) -> &str {
+    message.rsplit_once('.').map_or(message, |(t, _)| t)
+}
+
+/// Whether a moderation record is about `item`.
+pub fn concerns(activity: Option<&Activity>, item: &ItemId) -> bool {
+    match activity {
+        Some(Activity::MessageHidden {
+            item: i, thread, ..
+        }) => i.as_ref() == Some(item) || thread == item.as_str(),
+        Some(Activity::NoteNew { note }) => &note.item == item,
+        Some(Activity::ReportNew { report }) => {
+            &report.id == item
+                || report
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| thread_of(m) == item.as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Reads the records an export holds, oldest first.
+///
+/// # Errors
+/// [`ExportError::Nats`].
+pub async fn records(
+    js: &jetstream::Context,
+    opts: &Options,
+) -> Result<Vec<Record>, ExportError> {
+    let range = Range {
+        filters: filters(opts.wiki.as_ref(), opts.item.as_ref()),
+        since: opts.since,
+    };
+    let mut out = Vec::new();
+    reader::read(js, subjects::ACTIVITY_STREAM, range, |stored| {
+        let activity = serde_json::from_slice(&stored.payload).ok();
+        let keep = match (&opts.item, place(&stored.subject)) {
+            (Some(item), Place::Moderation) => concerns(activity.as_ref(), item),
+            _ => true,
+        };
+        if keep {
+            out.push(Record { stored, activity });
+        }
+        Flow::Continue
+    })
+    .await?;
+    Ok(out)
+}
+
+/// The ids of messages a moderator hid.
+pub fn hidden(records: &[Record]) -> HashSet<String> {
+    records
+        .iter()
+        .filter_map(|r| match &r.activity {
+            Some(Activity::MessageHidden { message, .. }) => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What is known of one item.
+#[derive(Debug, Default)]
+struct Known {
+    item: Option<Item>,
+    workflows: BTreeSet<String>,
+}
+
+/// What is known of the items records name: their latest form (for
+/// titles and diffs) and their workflows (for privacy).
+#[derive(Debug, Default)]
+pub struct Catalog {
+    items: HashMap<String, Known>,
+    reports: HashSet<String>,
+}
+
+impl Catalog {
+    /// Learns from the records, then from `WORK` what they left unknown.
+    ///
+    /// # Errors
+    /// [`ExportError::Nats`].
+    pub async fn build(js: &jetstream::Context, records: &[Record]) -> Result<Self, ExportError> {
+        let mut c = Self::default();
+        let mut wikis = BTreeSet::new();
+        for r in records {
+            if let Place::Item(wiki, item) = place(&r.stored.subject) {
+                wikis.insert(wiki.to_owned());
+                c.items.entry(item.to_owned()).or_default();
+            }
+            c.learn(r.activity.as_ref());
+        }
+        let mut wanted: HashSet<String> = c
+            .items
+            .iter()
+            .filter(|(_, k)| k.item.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        if wanted.is_empty() {
+            return Ok(c);
+        }
+        // `WORK` subjects name the wiki, not the item: read the wikis the
+        // records are of, and stop once every wanted item was seen.
+        let filters = if wikis.len() <= 16 {
+            wikis.iter().map(|w| format!("wf.*.{w}")).collect()
+        } else {
+            Vec::new()
+        };
+        reader::read(
+            js,
+            subjects::WORK_STREAM,
+            Range {
+                filters,
+                since: None,
+            },
+            |stored| {
+                let Ok(item) = serde_json::from_slice::<Item>(&stored.payload) else {
+                    return Flow::Continue;
+                };
+                let Some(known) = c.items.get_mut(item.id.as_str()) else {
+                    return Flow::Continue;
+                };
+                if let Some(wf) = stored.subject.split('.').nth(1) {
+                    known.workflows.insert(wf.to_owned());
+                }
+                known.workflows.extend(item.workflows.iter().cloned());
+                wanted.remove(item.id.as_str());
+                known.item.get_or_insert(item);
+                if wanted.is_empty() {
+                    Flow::Stop
+                } else {
+                    Flow::Continue
+                }
+            },
+        )
+        .await?;
+        Ok(c)
+    }
+
+    fn known(&mut self, id: &ItemId) -> &mut Known {
+        self.items.entry(id.to_string()).or_default()
+    }
+
+    fn learn(&mut self, activity: Option<&Activity>) {
+        match activity {
+            Some(Activity::New { item } | Activity::Updated { item }) => {
+                let known = self.known(&item.id);
+                known.workflows.extend(item.workflows.iter().cloned());
+                known.item = Some((**item).clone());
+            }
+            Some(
+                Activity::Resolved { item, workflows, .. }
+                | Activity::Claimed { item, workflows, .. }
+                | Activity::Released { item, workflows, .. },
+            ) => {
+                self.known(item).workflows.extend(workflows.iter().cloned());
+            }
+            Some(Activity::ReportNew { report }) => {
+                self.reports.insert(report.id.to_string());
+            }
+            _ => {}
+        }
+    }
+
+    /// The item as last known.
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items.get(id).and_then(|k| k.item.as_ref())
+    }
+
+    /// Whether an item may appear in a public export: not a report, and
+    /// known to be only in public workflows.
+    pub fn item_public(&self, id: &str, vis: &Visibility) -> bool {
+        !self.reports.contains(id)
+            && self.items.get(id).is_some_and(|k| {
+                !k.workflows.is_empty() && k.workflows.iter().all(|w| vis.workflow_public(w))
+            })
+    }
+}
+
+/// A record as an export shows it.
+#[derive(Debug)]
+pub enum Shown<'a> {
+    /// As stored.
+    Stored(&'a Record),
+    /// With parts left out; the event as it is shown.
+    Edited(&'a Record, Value),
+}
+
+impl Shown<'_> {
+    /// The record.
+    pub fn record(&self) -> &Record {
+        match self {
+            Self::Stored(r) | Self::Edited(r, _) => r,
+        }
+    }
+}
+
+/// Everything, as stored (an admin export).
+pub fn everything(records: &[Record]) -> Vec<Shown<'_>> {
+    records.iter().map(Shown::Stored).collect()
+}
+
+/// The public view of the records (see the module docs).
+pub fn public<'a>(
+    records: &'a [Record],
+    catalog: &Catalog,
+    vis: &Visibility,
+    hidden: &HashSet<String>,
+) -> Vec<Shown<'a>> {
+    records
+        .iter()
+        .filter_map(|r| public_one(r, catalog, vis, hidden))
+        .collect()
+}
+
+fn thread_public(m: &Message, catalog: &Catalog, vis: &Visibility) -> bool {
+    match (&m.item, &m.workflow) {
+        (Some(item), _) => catalog.item_public(item.as_str(), vis),
+        (None, Some(wf)) => vis.workflow_public(wf),
+        (None, None) => false,
+    }
+}
+
+fn public_one<'a>(
+    r: &'a Record,
+    catalog: &Catalog,
+    vis: &Visibility,
+    hidden: &HashSet<String>,
+) -> Option<Shown<'a>> {
+    let activity = r.activity.as_ref()?;
+    let where_ok = match place(&r.stored.subject) {
+        Place::Item(_, item) => catalog.item_public(item, vis),
+        Place::Room(wf) => vis.workflow_public(wf),
+        Place::Moderation => true,
+        Place::Other => false,
+    };
+    if !where_ok {
+        return None;
+    }
+    let item_ok = |id: &ItemId| catalog.item_public(id.as_str(), vis);
+    match activity {
+        Activity::ReportNew { .. } | Activity::NoteNew { .. } => None,
+        Activity::UserMuted { .. } | Activity::UserUnmuted { .. } => Some(Shown::Stored(r)),
+        Activity::New { item } | Activity::Updated { item } => {
+            item_ok(&item.id).then_some(Shown::Stored(r))
+        }
+        Activity::Resolved { item, .. }
+        | Activity::Claimed { item, .. }
+        | Activity::Released { item, .. } => item_ok(item).then_some(Shown::Stored(r)),
+        Activity::Message { message } => {
+            if !thread_public(message, catalog, vis) {
+                return None;
+            }
+            if !hidden.contains(&message.id) {
+                return Some(Shown::Stored(r));
+            }
+            let mut v: Value = serde_json::from_slice(&r.stored.payload).ok()?;
+            let m = v.get_mut("message")?.as_object_mut()?;
+            m.remove("text");
+            m.remove("mentions");
+            m.insert("hidden".into(), Value::Bool(true));
+            Some(Shown::Edited(r, v))
+        }
+        Activity::MessageHidden { item, workflow, .. } => {
+            let ok = match (item, workflow) {
+                (Some(item), _) => item_ok(item),
+                (None, Some(wf)) => vis.workflow_public(wf),
+                (None, None) => false,
+            };
+            if !ok {
+                return None;
+            }
+            // Why a message was hidden may quote it; who and when stay.
+            let mut v: Value = serde_json::from_slice(&r.stored.payload).ok()?;
+            v.as_object_mut()?.remove("reason");
+            Some(Shown::Edited(r, v))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_placed() {
+        assert_eq!(
+            place("act.enwiki.enwiki-1"),
+            Place::Item("enwiki", "enwiki-1")
+        );
+        assert_eq!(place("act.room.patrol"), Place::Room("patrol"));
+        assert_eq!(place("act.mod.report"), Place::Moderation);
+        assert_eq!(place("act.enwiki"), Place::Other);
+        assert_eq!(place("wf.patrol.enwiki"), Place::Other);
+    }
+
+    #[test]
+    fn filters_follow_the_options() {
+        let wiki = WikiId::parse("enwiki").expect("wiki");
+        let item = ItemId::parse("enwiki-1").expect("item");
+        assert!(filters(None, None).is_empty());
+        assert_eq!(filters(Some(&wiki), None), ["act.enwiki.>", "act.mod.>"]);
+        assert_eq!(filters(None, Some(&item)), ["act.*.enwiki-1", "act.mod.>"]);
+        assert_eq!(
+            filters(Some(&wiki), Some(&item)),
+            ["act.enwiki.enwiki-1", "act.mod.>"]
+        );
+    }
+}

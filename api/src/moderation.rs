@@ -1,0 +1,802 @@
+//! Keeping the space safe: reports, hidden messages, mutes, personal
+//! filters, private notes, trust levels and the audit log.
+//!
+//! Every moderation action is an `ACTIVITY` event, acknowledged by
+//! JetStream before it is answered, and then projected into Redis (see
+//! `model::keys`): `mute:<user>`, `thread:{<thread>}:hidden`, the report
+//! items of the private `reports` workflow, `reports-by:<user>`,
+//! `item:{<id>}:notes`, `ignores:<user>` and the `audit` log.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use patrolchat_model::item::{
+    Activity, Actor, Item, ItemKind, Message, Note, PerformerKind, Report,
+};
+use patrolchat_model::{ItemId, WikiId, keys, subjects};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::{Action, Caller};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::items::parse_item_id;
+use crate::state::AppState;
+
+/// Prefix of report item ids (`report-<n>`).
+pub const REPORT_PREFIX: &str = "report-";
+/// The private workflow reports open items in.
+pub const REPORTS_WORKFLOW: &str = "reports";
+/// Longest reason.
+const MAX_REASON: usize = 500;
+/// Longest mute: ten years.
+const MAX_MUTE_S: u64 = 10 * 365 * 24 * 3600;
+
+/// Whether an item is a report (visible to admins only).
+pub fn is_report(id: &ItemId) -> bool {
+    id.as_str().starts_with(REPORT_PREFIX)
+}
+
+/// Whether the caller counts as a new account for trust limits: a person
+/// whose wiki edit count is known and at most the threshold.
+pub fn is_new_account(state: &AppState, caller: &Caller) -> bool {
+    caller
+        .session()
+        .and_then(|s| s.edit_count)
+        .is_some_and(|n| n <= state.cfg.limits.new_account_edits)
+}
+
+/// The refusal for a muted person, from the stored mute record.
+pub fn muted_error(record: &str) -> ApiError {
+    let v: Value = serde_json::from_str(record).unwrap_or(Value::Null);
+    ApiError::Muted {
+        until: v["until"].as_i64(),
+        reason: v["reason"]
+            .as_str()
+            .unwrap_or("muted by a moderator")
+            .to_owned(),
+    }
+}
+
+/// `KEYS[1]` the thread counter, `KEYS[2]` the author's mute: the next
+/// sequence number, or the mute record.
+const NEXT_SEQ: &str = r"
+local m = redis.call('GET', KEYS[2])
+if m then return {'muted', m} end
+return {'ok', tostring(redis.call('INCR', KEYS[1]))}
+";
+
+/// The next message number of a thread, unless `who` is muted.
+///
+/// # Errors
+/// [`ApiError::Muted`], or [`ApiError::Unavailable`] when Redis fails.
+pub async fn next_seq_unless_muted(
+    state: &AppState,
+    who: &str,
+    thread: &str,
+) -> Result<u64, ApiError> {
+    let mut c = state.redis.clone();
+    let r: Vec<String> = redis::Script::new(NEXT_SEQ)
+        .key(keys::thread_seq(thread))
+        .key(keys::mute(who))
+        .invoke_async(&mut c)
+        .await?;
+    match r.first().map(String::as_str) {
+        Some("ok") => r
+            .get(1)
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| ApiError::Unavailable("redis: bad counter".into())),
+        _ => Err(muted_error(r.get(1).map_or("", String::as_str))),
+    }
+}
+
+fn check_reason(reason: &str) -> Result<String, ApiError> {
+    let r = reason.trim();
+    if r.is_empty()
+        || r.chars().count() > MAX_REASON
+        || r.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Err(ApiError::BadRequest(format!(
+            "reason must be 1 to {MAX_REASON} characters"
+        )));
+    }
+    Ok(r.to_owned())
+}
+
+fn check_user_name(name: &str) -> Result<String, ApiError> {
+    let n = name.trim().replace('_', " ");
+    if n.is_empty()
+        || n.chars().count() > 85
+        || n.chars().any(|c| c.is_control() || "#<>[]|{}".contains(c))
+    {
+        return Err(ApiError::BadRequest(format!("{name:?} is not a user name")));
+    }
+    Ok(n)
+}
+
+/// A message found by its id, with its thread.
+async fn find_message(state: &AppState, id: &str) -> Result<Message, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no message {id:?}"));
+    let (thread, seq) = id.rsplit_once('.').ok_or_else(not_found)?;
+    let seq: u64 = seq.parse().map_err(|_| not_found())?;
+    let mut c = state.redis.clone();
+    let raw: Vec<String> = c.zrangebyscore(keys::thread(thread), seq, seq).await?;
+    raw.first()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .ok_or_else(not_found)
+}
+
+/// Appends to the audit log.
+fn audit(p: &mut redis::Pipeline, entry: Value, at: i64) {
+    p.zadd(keys::AUDIT, entry.to_string(), at).ignore();
+}
+
+/// A reason.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// Why (1 to 500 characters).
+    pub reason: String,
+}
+
+/// A filed report, as its reporter sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportView {
+    /// The report's id.
+    pub id: String,
+    /// The reported message, if a message was reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The reported person.
+    pub user: String,
+    /// Why.
+    pub reason: String,
+    /// `open` or `resolved`.
+    pub state: String,
+    /// How the admins closed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+/// The item a report opens in the `reports` workflow.
+pub fn report_item(report: &Report, wiki: &WikiId) -> Item {
+    Item {
+        id: report.id.clone(),
+        wiki: wiki.clone(),
+        workflows: vec![REPORTS_WORKFLOW.to_owned()],
+        kind: ItemKind::Report,
+        title: match &report.message {
+            Some(m) => format!("Report on message {m}"),
+            None => format!("Report on {}", report.user),
+        },
+        namespace: 0,
+        server_url: String::new(),
+        user: report.user.clone(),
+        performer: PerformerKind::of(&report.user),
+        edit_count: None,
+        groups: Vec::new(),
+        revisions: Vec::new(),
+        log: None,
+        priority: 0.0,
+        score: None,
+        linked: None,
+        created_at: report.at,
+    }
+}
+
+async fn file_report(
+    state: &AppState,
+    caller: &Caller,
+    message: Option<Message>,
+    user: String,
+    reason: String,
+) -> Result<(StatusCode, Json<ReportView>), ApiError> {
+    if caller.is_bot() {
+        return Err(ApiError::Forbidden("bots may not report".into()));
+    }
+    state.limits.message(&caller.limit_key())?;
+    let mut c = state.redis.clone();
+    let n: u64 = c.incr("reports:seq", 1).await?;
+    let id = ItemId::parse(&format!("{REPORT_PREFIX}{n}"))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let at = crate::now_ms();
+    let wiki = match message.as_ref().and_then(|m| m.wiki.clone()) {
+        Some(w) => w,
+        None => WikiId::parse("metawiki").map_err(|e| ApiError::BadRequest(e.to_string()))?,
+    };
+    let report = Report {
+        id: id.clone(),
+        message: message.as_ref().map(|m| m.id.clone()),
+        user,
+        reporter: caller.name.clone(),
+        reason,
+        at,
+    };
+    state
+        .publish_activity(
+            subjects::moderation("report"),
+            id.as_str(),
+            &Activity::ReportNew {
+                report: Box::new(report.clone()),
+            },
+        )
+        .await?;
+    let item = report_item(&report, &wiki);
+    state
+        .projection
+        .create(&item)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let retention = state.cfg.limits.report_retention_s;
+    let mut p = redis::pipe();
+    p.cmd("HSETNX")
+        .arg(keys::item(&id))
+        .arg("state")
+        .arg("open")
+        .ignore();
+    p.hset(
+        keys::item(&id),
+        "report",
+        serde_json::to_string(&report).map_err(|e| ApiError::BadRequest(e.to_string()))?,
+    )
+    .ignore();
+    p.expire(keys::item(&id), retention as i64).ignore();
+    p.zadd(keys::reports_by(&caller.name), id.as_str(), at)
+        .ignore();
+    audit(
+        &mut p,
+        json!({"kind": "report", "actor": caller.name, "target": report.user,
+               "reason": report.reason, "item": id, "message": report.message, "at": at}),
+        at,
+    );
+    p.query_async::<()>(&mut c).await?;
+    tracing::info!(report = %id, "report filed");
+    Ok((
+        StatusCode::CREATED,
+        Json(ReportView {
+            id: id.to_string(),
+            message: report.message,
+            user: report.user,
+            reason: report.reason,
+            state: "open".into(),
+            outcome: None,
+            at,
+        }),
+    ))
+}
+
+/// `POST /api/v1/messages/{id}/report`.
+#[utoipa::path(post, path = "/api/v1/messages/{id}/report", tag = "moderation",
+    params(("id" = String, Path, description = "message id")), request_body = ReasonBody,
+    responses((status = 201, description = "filed; only admins see it, and who filed it", body = ReportView),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such message", body = crate::openapi::ErrorBody)))]
+pub async fn report_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<(StatusCode, Json<ReportView>), ApiError> {
+    let reason = check_reason(&body.reason)?;
+    let message = find_message(&state, &id).await?;
+    let author = message.author.clone();
+    file_report(&state, &caller, Some(message), author, reason).await
+}
+
+/// `POST /api/v1/users/{name}/report`.
+#[utoipa::path(post, path = "/api/v1/users/{name}/report", tag = "moderation",
+    params(("name" = String, Path, description = "wiki user name")), request_body = ReasonBody,
+    responses((status = 201, description = "filed", body = ReportView),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+pub async fn report_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<(StatusCode, Json<ReportView>), ApiError> {
+    let reason = check_reason(&body.reason)?;
+    let user = check_user_name(&name)?;
+    file_report(&state, &caller, None, user, reason).await
+}
+
+/// `GET /api/v1/me/reports`: the caller's own reports and their state.
+#[utoipa::path(get, path = "/api/v1/me/reports", tag = "moderation",
+    responses((status = 200, description = "your reports, newest first", body = [ReportView]),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+pub async fn my_reports(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ReportView>>, ApiError> {
+    let mut c = state.redis.clone();
+    let ids: Vec<String> = c.zrevrange(keys::reports_by(&caller.name), 0, 199).await?;
+    let mut out = Vec::new();
+    for id in ids {
+        let Ok(id) = ItemId::parse(&id) else { continue };
+        let (json, st, outcome): (Option<String>, Option<String>, Option<String>) =
+            redis::cmd("HMGET")
+                .arg(keys::item(&id))
+                .arg("json")
+                .arg("state")
+                .arg("outcome")
+                .query_async(&mut c)
+                .await?;
+        let Some(item) = json.and_then(|j| serde_json::from_str::<Item>(&j).ok()) else {
+            continue;
+        };
+        let report = report_of(&state, &id).await?;
+        out.push(ReportView {
+            id: id.to_string(),
+            message: report.as_ref().and_then(|r| r.message.clone()),
+            user: item.user,
+            reason: report.map(|r| r.reason).unwrap_or_default(),
+            state: st.unwrap_or_else(|| "open".into()),
+            outcome,
+            at: item.created_at,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// The report behind a report item.
+async fn report_of(state: &AppState, id: &ItemId) -> Result<Option<Report>, ApiError> {
+    let mut c = state.redis.clone();
+    let (json,): (Option<String>,) = redis::pipe()
+        .hget(keys::item(id), "report")
+        .query_async(&mut c)
+        .await?;
+    Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+}
+
+/// `POST /api/v1/messages/{id}/hide`.
+#[utoipa::path(post, path = "/api/v1/messages/{id}/hide", tag = "moderation",
+    params(("id" = String, Path, description = "message id")), request_body = ReasonBody,
+    responses((status = 200, description = "hidden from everyone but admins"),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such message", body = crate::openapi::ErrorBody)))]
+pub async fn hide(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::Admin)?;
+    let reason = check_reason(&body.reason)?;
+    let m = find_message(&state, &id).await?;
+    let at = crate::now_ms();
+    let subject = match (&m.item, &m.wiki, &m.workflow) {
+        (Some(item), Some(wiki), _) => subjects::activity(wiki, item),
+        (_, _, Some(wf)) => subjects::room(wf),
+        _ => subjects::moderation("hide"),
+    };
+    let activity = Activity::MessageHidden {
+        message: m.id.clone(),
+        thread: m.thread.clone(),
+        item: m.item.clone(),
+        wiki: m.wiki.clone(),
+        workflow: m.workflow.clone(),
+        author: m.author.clone(),
+        by: caller.name.clone(),
+        reason: reason.clone(),
+        at,
+    };
+    state
+        .publish_activity(subject, &format!("{}:hidden", m.id), &activity)
+        .await?;
+    let mut p = redis::pipe();
+    p.hset(
+        keys::hidden(&m.thread),
+        &m.id,
+        json!({"by": caller.name, "reason": reason, "at": at}).to_string(),
+    )
+    .ignore();
+    audit(
+        &mut p,
+        json!({"kind": "hide", "actor": caller.name, "target": m.author, "reason": reason,
+               "message": m.id, "item": m.item, "at": at}),
+        at,
+    );
+    let mut c = state.redis.clone();
+    p.query_async::<()>(&mut c).await?;
+    Ok(Json(json!({"message": m.id, "hidden": true})))
+}
+
+/// A mute.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MuteBody {
+    /// How long, in seconds (at most ten years); absent: until lifted.
+    #[serde(default)]
+    pub duration_s: Option<u64>,
+    /// Why (shown to the person).
+    pub reason: String,
+}
+
+/// Mutes a person (an admin, or the wiki through a block).
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when NATS or Redis fails.
+pub async fn apply_mute(
+    state: &AppState,
+    user: &str,
+    until: Option<i64>,
+    reason: &str,
+    by: Actor,
+) -> Result<(), ApiError> {
+    let at = crate::now_ms();
+    let activity = Activity::UserMuted {
+        user: user.to_owned(),
+        until,
+        reason: reason.to_owned(),
+        by: by.clone(),
+        at,
+    };
+    state
+        .publish_activity(
+            subjects::moderation("mute"),
+            &format!("mute:{user}:{at}"),
+            &activity,
+        )
+        .await?;
+    let record = json!({"until": until, "reason": reason, "by": by.name}).to_string();
+    let mut p = redis::pipe();
+    match until {
+        Some(ms) => p
+            .cmd("SET")
+            .arg(keys::mute(user))
+            .arg(record)
+            .arg("PXAT")
+            .arg(ms)
+            .ignore(),
+        None => p.set(keys::mute(user), record).ignore(),
+    };
+    audit(
+        &mut p,
+        json!({"kind": "mute", "actor": by.name, "on_wiki": by.on_wiki, "target": user,
+               "reason": reason, "until": until, "at": at}),
+        at,
+    );
+    let mut c = state.redis.clone();
+    p.query_async::<()>(&mut c).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/users/{name}/mute`.
+#[utoipa::path(post, path = "/api/v1/users/{name}/mute", tag = "moderation",
+    params(("name" = String, Path, description = "wiki user name")), request_body = MuteBody,
+    responses((status = 200, description = "muted: may read, not post or claim"),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+pub async fn mute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<MuteBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::Admin)?;
+    let user = check_user_name(&name)?;
+    let reason = check_reason(&body.reason)?;
+    let until = match body.duration_s {
+        Some(0) => return Err(ApiError::BadRequest("duration_s must be at least 1".into())),
+        Some(d) if d > MAX_MUTE_S => {
+            return Err(ApiError::BadRequest(format!(
+                "duration_s is at most {MAX_MUTE_S}"
+            )));
+        }
+        Some(d) => Some(crate::now_ms() + (d as i64) * 1000),
+        None => None,
+    };
+    let by = Actor {
+        name: caller.name.clone(),
+        on_wiki: false,
+    };
+    apply_mute(&state, &user, until, &reason, by).await?;
+    Ok(Json(json!({"user": user, "muted": true, "until": until})))
+}
+
+/// Lifts a mute.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when NATS or Redis fails.
+pub async fn lift_mute(
+    state: &AppState,
+    user: &str,
+    reason: &str,
+    by: Actor,
+) -> Result<(), ApiError> {
+    let at = crate::now_ms();
+    let activity = Activity::UserUnmuted {
+        user: user.to_owned(),
+        reason: reason.to_owned(),
+        by: by.clone(),
+        at,
+    };
+    state
+        .publish_activity(
+            subjects::moderation("mute"),
+            &format!("unmute:{user}:{at}"),
+            &activity,
+        )
+        .await?;
+    let mut p = redis::pipe();
+    p.del(keys::mute(user)).ignore();
+    audit(
+        &mut p,
+        json!({"kind": "unmute", "actor": by.name, "on_wiki": by.on_wiki, "target": user,
+               "reason": reason, "at": at}),
+        at,
+    );
+    let mut c = state.redis.clone();
+    p.query_async::<()>(&mut c).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/users/{name}/unmute`.
+#[utoipa::path(post, path = "/api/v1/users/{name}/unmute", tag = "moderation",
+    params(("name" = String, Path, description = "wiki user name")), request_body = ReasonBody,
+    responses((status = 200, description = "the mute is lifted"),
+              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+pub async fn unmute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::Admin)?;
+    let user = check_user_name(&name)?;
+    let reason = check_reason(&body.reason)?;
+    let by = Actor {
+        name: caller.name.clone(),
+        on_wiki: false,
+    };
+    lift_mute(&state, &user, &reason, by).await?;
+    Ok(Json(json!({"user": user, "muted": false})))
+}
+
+/// `GET /api/v1/me/ignores`: the people whose messages the caller has
+/// collapsed.
+#[utoipa::path(get, path = "/api/v1/me/ignores", tag = "moderation",
+    responses((status = 200, description = "names", body = [String]),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+pub async fn ignores(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<String>>, ApiError> {
+    let mut c = state.redis.clone();
+    let mut names: Vec<String> = c.smembers(keys::ignores(&caller.name)).await?;
+    names.sort();
+    Ok(Json(names))
+}
+
+/// `PUT /api/v1/me/ignores/{name}`: collapse that person's messages for
+/// the caller, everywhere.
+#[utoipa::path(put, path = "/api/v1/me/ignores/{name}", tag = "moderation",
+    params(("name" = String, Path, description = "wiki user name")),
+    responses((status = 204, description = "ignored"),
+              (status = 400, description = "bad name", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+pub async fn ignore(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let name = check_user_name(&name)?;
+    let mut c = state.redis.clone();
+    let () = c.sadd(keys::ignores(&caller.name), name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v1/me/ignores/{name}`.
+#[utoipa::path(delete, path = "/api/v1/me/ignores/{name}", tag = "moderation",
+    params(("name" = String, Path, description = "wiki user name")),
+    responses((status = 204, description = "no longer ignored"),
+              (status = 400, description = "bad name", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+pub async fn unignore(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let name = check_user_name(&name)?;
+    let mut c = state.redis.clone();
+    let () = c.srem(keys::ignores(&caller.name), name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A private note.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// Plain text, 1 to 4,000 characters.
+    pub text: String,
+}
+
+/// `GET /api/v1/items/{id}/notes`: admins' private notes on an item.
+#[utoipa::path(get, path = "/api/v1/items/{id}/notes", tag = "moderation",
+    params(("id" = String, Path, description = "item id")),
+    responses((status = 200, description = "notes, oldest first"),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+pub async fn notes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    caller.require(Action::Admin)?;
+    let id = parse_item_id(&id)?;
+    let mut c = state.redis.clone();
+    let raw: Vec<String> = c.zrange(keys::notes(&id), 0, -1).await?;
+    Ok(Json(
+        raw.iter()
+            .filter_map(|n| serde_json::from_str(n).ok())
+            .collect(),
+    ))
+}
+
+/// `POST /api/v1/items/{id}/notes`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/notes", tag = "moderation",
+    params(("id" = String, Path, description = "item id")), request_body = NoteBody,
+    responses((status = 201, description = "stored"),
+              (status = 400, description = "bad note", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Action::Admin)?;
+    let id = parse_item_id(&id)?;
+    let text = crate::threads::check_text(&body.text)?;
+    let mut c = state.redis.clone();
+    let exists: bool = c.exists(keys::item(&id)).await?;
+    if !exists {
+        return Err(ApiError::NotFound(format!("no item {id}")));
+    }
+    let n: u64 = c.incr(format!("{}:noteseq", keys::notes(&id)), 1).await?;
+    let note = Note {
+        id: format!("{id}.n{n}"),
+        item: id.clone(),
+        author: caller.name.clone(),
+        text,
+        at: crate::now_ms(),
+    };
+    state
+        .publish_activity(
+            subjects::moderation("note"),
+            &note.id,
+            &Activity::NoteNew {
+                note: Box::new(note.clone()),
+            },
+        )
+        .await?;
+    let json = serde_json::to_string(&note).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut p = redis::pipe();
+    p.zadd(keys::notes(&id), json, n).ignore();
+    p.persist(keys::item(&id)).ignore();
+    p.query_async::<()>(&mut c).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(&note).unwrap_or(Value::Null)),
+    ))
+}
+
+/// The query of the audit log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only entries by this person.
+    pub actor: Option<String>,
+    /// Only entries about this person.
+    pub target: Option<String>,
+    /// Only this kind: `report`, `hide`, `mute`, `unmute`, `take_over`.
+    pub kind: Option<String>,
+    /// Entries strictly before this time (Unix ms): the `next` of a page.
+    pub before: Option<i64>,
+    /// At most this many (1 to 500, default 100).
+    pub limit: Option<usize>,
+}
+
+/// A page of the audit log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    /// Entries, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<Value>,
+    /// `before` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
+/// `GET /api/v1/audit`.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "moderation", params(AuditQuery),
+    responses((status = 200, description = "the moderation log, newest first", body = AuditPage),
+              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    caller.require(Action::Admin)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 500".into(),
+        ));
+    }
+    let mut c = state.redis.clone();
+    let max = q
+        .before
+        .map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
+    let raw: Vec<(String, f64)> = redis::cmd("ZRANGE")
+        .arg(keys::AUDIT)
+        .arg(max)
+        .arg("-inf")
+        .arg("BYSCORE")
+        .arg("REV")
+        .arg("WITHSCORES")
+        .query_async(&mut c)
+        .await?;
+    let keep = |e: &Value, field: &str, want: &Option<String>| {
+        want.as_ref()
+            .is_none_or(|w| e[field].as_str() == Some(w.as_str()))
+    };
+    let mut entries = Vec::new();
+    let mut next = None;
+    for (m, score) in raw {
+        let Ok(e) = serde_json::from_str::<Value>(&m) else {
+            continue;
+        };
+        if keep(&e, "actor", &q.actor) && keep(&e, "target", &q.target) && keep(&e, "kind", &q.kind)
+        {
+            if entries.len() == limit {
+                next = Some(score as i64 + 1);
+                break;
+            }
+            entries.push(e);
+        }
+    }
+    if next.is_some()
+        && let Some(last) = entries.last()
+    {
+        next = last["at"].as_i64();
+    }
+    Ok(Json(AuditPage { entries, next }))
+}
+
+/// Records an admin's take-over of a claim in the audit log.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn audit_take_over(
+    state: &AppState,
+    admin: &str,
+    from: &str,
+    item: &ItemId,
+) -> Result<(), ApiError> {
+    let at = crate::now_ms();
+    let mut p = redis::pipe();
+    audit(
+        &mut p,
+        json!({"kind": "take_over", "actor": admin, "target": from, "item": item, "at": at}),
+        at,
+    );
+    let mut c = state.redis.clone();
+    p.query_async::<()>(&mut c).await?;
+    Ok(())
+}

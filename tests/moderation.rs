@@ -1,0 +1,405 @@
+//! Moderation over HTTP against a real api, NATS and Redis: reports,
+//! hidden messages, mutes, private notes, trust limits, personal filters
+//! and the audit log, and what each role sees of them.
+
+mod common;
+
+use common::{Api, seed_item};
+use patrolchat_testkit::{NatsServer, RedisServer};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_private_to_admins_and_their_reporters() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9101", &["patrol"], None).await;
+    let troll = api.login("Troll", &["user"]).await;
+    let reader = api.login("Reader", &["user"]).await;
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let (_, m) = api
+        .post(
+            &troll,
+            "/api/v1/items/enwiki-9101/messages",
+            json!({"text": "you are all idiots"}),
+        )
+        .await;
+    let mid = m["id"].as_str().expect("id").to_owned();
+    let (s, r) = api
+        .post(
+            &reader,
+            &format!("/api/v1/messages/{mid}/report"),
+            json!({"reason": "insults"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let rid = r["id"].as_str().expect("report id").to_owned();
+    assert!(rid.starts_with("report-"));
+    let (s, _) = api
+        .post(
+            &reader,
+            "/api/v1/users/Troll/report",
+            json!({"reason": "keeps insulting"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    // Admins see the queue, the report and who filed it.
+    let (s, q) = api.get(&admin, "/api/v1/workflows/reports/items").await;
+    assert_eq!(s, 200, "{q}");
+    assert_eq!(q["items"].as_array().expect("items").len(), 2);
+    let (s, item) = api.get(&admin, &format!("/api/v1/items/{rid}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(item["report"]["reporter"], "Reader");
+    assert_eq!(item["report"]["message"], mid.as_str());
+    assert_eq!(item["report"]["user"], "Troll");
+    // Nobody else sees any of it, in any route.
+    for who in [&troll, &reader, &pat] {
+        for path in [
+            format!("/api/v1/items/{rid}"),
+            format!("/api/v1/items/{rid}/messages"),
+            "/api/v1/workflows/reports/items".to_owned(),
+            "/api/v1/workflows/reports/messages".to_owned(),
+            format!("/api/v1/items/{rid}/notes"),
+            "/api/v1/audit".to_owned(),
+        ] {
+            let (s, body) = api.get(who, &path).await;
+            assert!(
+                s == 404 || s == 403,
+                "{} got {s} for {path}: {body}",
+                who.name
+            );
+            assert!(
+                !body.to_string().contains("Reader"),
+                "{path} leaks the reporter"
+            );
+        }
+        let (s, _) = api
+            .post(who, &format!("/api/v1/items/{rid}/claim"), json!({}))
+            .await;
+        assert!(s == 404 || s == 403, "{} claiming a report: {s}", who.name);
+        let (_, wfs) = api.get(who, "/api/v1/workflows").await;
+        assert!(
+            !wfs.to_string().contains("\"reports\""),
+            "the private queue is not listed"
+        );
+    }
+    // The reporter follows their own reports; the reported person sees none.
+    let (s, mine) = api.get(&reader, "/api/v1/me/reports").await;
+    assert_eq!(s, 200);
+    assert_eq!(mine.as_array().expect("list").len(), 2);
+    assert_eq!(mine[1]["state"], "open");
+    let (_, theirs) = api.get(&troll, "/api/v1/me/reports").await;
+    assert_eq!(theirs, json!([]));
+    // An admin resolves a report; the reporter sees the outcome.
+    let (s, b) = api
+        .post(
+            &admin,
+            &format!("/api/v1/items/{rid}/resolve"),
+            json!({"outcome": "other", "note": "muted"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, mine) = api.get(&reader, "/api/v1/me/reports").await;
+    let done = mine
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|r| r["id"] == rid.as_str())
+        .expect("listed");
+    assert_eq!(done["state"], "resolved");
+    assert_eq!(done["outcome"], "other");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_messages_keep_their_place_and_only_admins_read_them() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9102", &["patrol"], None).await;
+    let author = api.login("Author", &["user"]).await;
+    let reader = api.login("Reader", &["user"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let path = "/api/v1/items/enwiki-9102/messages";
+    let (_, m1) = api
+        .post(&author, path, json!({"text": "a secret doxxing text"}))
+        .await;
+    let (_, _m2) = api.post(&author, path, json!({"text": "fine"})).await;
+    let mid = m1["id"].as_str().expect("id");
+    let (s, _) = api
+        .post(
+            &reader,
+            &format!("/api/v1/messages/{mid}/hide"),
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403, "only admins hide");
+    let (s, b) = api
+        .post(
+            &admin,
+            &format!("/api/v1/messages/{mid}/hide"),
+            json!({"reason": "personal information"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    for (who, sees_text) in [(&reader, false), (&author, false), (&admin, true)] {
+        let (_, msgs) = api.get(who, path).await;
+        assert_eq!(
+            msgs.as_array().expect("list").len(),
+            2,
+            "the message keeps its place"
+        );
+        assert_eq!(msgs[0]["id"], mid);
+        assert!(msgs[0]["hidden"].is_object() || msgs[0]["hidden"] == true);
+        assert_eq!(
+            msgs[0]["text"] == "a secret doxxing text",
+            sees_text,
+            "{}: {}",
+            who.name,
+            msgs[0]
+        );
+        let (_, item) = api.get(who, "/api/v1/items/enwiki-9102").await;
+        assert_eq!(
+            item.to_string().contains("doxxing"),
+            sees_text,
+            "{}: item view",
+            who.name
+        );
+        assert_eq!(msgs[1]["text"], "fine");
+    }
+    let (_, msgs) = api.get(&admin, path).await;
+    assert_eq!(msgs[0]["hidden"]["by"], "Ada");
+    assert_eq!(msgs[0]["hidden"]["reason"], "personal information");
+    let (_, log) = api.get(&admin, "/api/v1/audit?kind=hide").await;
+    assert_eq!(log["entries"][0]["actor"], "Ada");
+    assert_eq!(log["entries"][0]["target"], "Author");
+    // The record of the hiding is in ACTIVITY, without the text.
+    let acts = common::stream_messages(&nats.url(), "ACTIVITY").await;
+    let hidden: Vec<&Value> = acts
+        .iter()
+        .map(|(_, v)| v)
+        .filter(|v| v["type"] == "message.hidden")
+        .collect();
+    assert_eq!(hidden.len(), 1);
+    assert!(!hidden[0].to_string().contains("doxxing"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_muted_person_reads_but_cannot_post_or_claim_until_the_mute_ends() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9103", &["patrol"], None).await;
+    let bob = api.login("Bob", &["rollbacker"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let (s, _) = api
+        .post(
+            &bob,
+            "/api/v1/users/Bob/mute",
+            json!({"duration_s": 60, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403, "only admins mute");
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/users/Bob/mute",
+            json!({"duration_s": 3600, "reason": "cool down"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let until = b["until"].as_i64().expect("until");
+    let (s, e) = api
+        .post(
+            &bob,
+            "/api/v1/items/enwiki-9103/messages",
+            json!({"text": "hi"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{e}");
+    assert_eq!(e["error"]["code"], "muted");
+    assert_eq!(e["error"]["until"], until);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("cool down")
+    );
+    let (s, e) = api
+        .post(&bob, "/api/v1/items/enwiki-9103/claim", json!({}))
+        .await;
+    assert_eq!(s, 403, "{e}");
+    assert_eq!(e["error"]["code"], "muted");
+    let (s, _) = api
+        .post(
+            &bob,
+            "/api/v1/workflows/patrol/messages",
+            json!({"text": "hi"}),
+        )
+        .await;
+    assert_eq!(s, 403, "rooms too");
+    let (s, _) = api.get(&bob, "/api/v1/items/enwiki-9103").await;
+    assert_eq!(s, 200, "a muted person still reads");
+    let (s, _) = api
+        .post(
+            &admin,
+            "/api/v1/users/Bob/unmute",
+            json!({"reason": "ok now"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = api
+        .post(
+            &bob,
+            "/api/v1/items/enwiki-9103/messages",
+            json!({"text": "hi"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = api
+        .post(&bob, "/api/v1/items/enwiki-9103/claim", json!({}))
+        .await;
+    assert_eq!(s, 200);
+    // A mute with a duration lifts itself.
+    let (s, _) = api
+        .post(
+            &admin,
+            "/api/v1/users/Bob/mute",
+            json!({"duration_s": 1, "reason": "brief"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (s, _) = api
+            .post(
+                &bob,
+                "/api/v1/workflows/patrol/messages",
+                json!({"text": "back"}),
+            )
+            .await;
+        if s == 201 {
+            break;
+        }
+        assert_eq!(s, 403);
+        assert!(std::time::Instant::now() < deadline, "the mute never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, log) = api.get(&admin, "/api/v1/audit?target=Bob").await;
+    let kinds: Vec<&str> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["mute", "unmute", "mute"]);
+    let (_, log) = api.get(&admin, "/api/v1/audit?target=Bob&limit=1").await;
+    let next = log["next"].as_i64().expect("a next page");
+    let (_, page2) = api
+        .get(
+            &admin,
+            &format!("/api/v1/audit?target=Bob&limit=5&before={next}"),
+        )
+        .await;
+    assert_eq!(page2["entries"].as_array().expect("entries").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_trust_limits_filters_and_take_overs() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9104", &["patrol"], None).await;
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let newbie = api
+        .login_with(
+            "Newbie",
+            json!({"username": "Newbie", "groups": ["user"], "edit_count": 3}),
+        )
+        .await;
+    // Private notes.
+    let (s, _) = api
+        .post(
+            &pat,
+            "/api/v1/items/enwiki-9104/notes",
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, n) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-9104/notes",
+            json!({"text": "known sock"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{n}");
+    let (s, _) = api.get(&pat, "/api/v1/items/enwiki-9104/notes").await;
+    assert_eq!(s, 403);
+    let (_, notes) = api.get(&admin, "/api/v1/items/enwiki-9104/notes").await;
+    assert_eq!(notes[0]["text"], "known sock");
+    let (_, item) = api.get(&pat, "/api/v1/items/enwiki-9104").await;
+    assert!(
+        !item.to_string().contains("known sock"),
+        "notes stay out of the item view"
+    );
+    // Trust: a new account may post one link per message.
+    let path = "/api/v1/items/enwiki-9104/messages";
+    let (s, b) = api
+        .post(
+            &newbie,
+            path,
+            json!({"text": "see https://a.example and http://b.example"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    let (s, _) = api
+        .post(&newbie, path, json!({"text": "see https://a.example"}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = api
+        .post(
+            &pat,
+            path,
+            json!({"text": "see https://a.example and http://b.example"}),
+        )
+        .await;
+    assert_eq!(s, 201, "established accounts may post links");
+    let (s, _) = api
+        .post(&pat, path, json!({"text": "@A @B @C @D @E @F"}))
+        .await;
+    assert_eq!(s, 400, "mention spam");
+    // Personal filters.
+    let (s, _) = api.get(&pat, "/api/v1/me/ignores").await;
+    assert_eq!(s, 200);
+    let res = common::http()
+        .put(api.url("/api/v1/me/ignores/Newbie"))
+        .bearer_auth(&pat.token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 204);
+    let (_, ignores) = api.get(&pat, "/api/v1/me/ignores").await;
+    assert_eq!(ignores, json!(["Newbie"]));
+    let (_, theirs) = api.get(&newbie, "/api/v1/me/ignores").await;
+    assert_eq!(theirs, json!([]), "a filter is one's own");
+    // A take-over is in the audit log.
+    let (s, _) = api
+        .post(&pat, "/api/v1/items/enwiki-9104/claim", json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-9104/claim",
+            json!({"take_over": true}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, log) = api
+        .get(&admin, "/api/v1/audit?kind=take_over&actor=Ada")
+        .await;
+    assert_eq!(log["entries"][0]["target"], "Pat");
+    assert_eq!(log["entries"][0]["item"], "enwiki-9104");
+}
