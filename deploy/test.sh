@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
+# The dashboard: its unit tests and size budget, and the build the api's
+# browser tests load.
+deploy/build-dashboard.sh --test
 export PATH="$PWD/.venv/bin:$PATH"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -190,6 +190,9 @@ async fn bad_requests_get_a_4xx_with_a_json_error_on_every_route() {
         assert_eq!(s, 404, "{path}: {b}");
         assert_json_error(s, &b, path);
     }
+    // A workflow nothing has entered yet is an empty page, not an error.
+    let (s, b) = api.get(&admin, "/api/v1/workflows/newpages/items").await;
+    assert_eq!((s, b), (200, json!({"items": []})));
     let res = http()
         .delete(api.url("/api/v1/workflows"))
         .bearer_auth(&admin.token)

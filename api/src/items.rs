@@ -254,6 +254,12 @@ pub async fn list(
         Some(w) => vec![WikiId::parse(w).map_err(|e| ApiError::BadRequest(e.to_string()))?],
         None => crate::workflows::wikis_of(&state, &wf).await?,
     };
+    if wikis.is_empty() {
+        return Ok(Json(ItemPage {
+            items: Vec::new(),
+            next: None,
+        }));
+    }
     let mut c = state.redis.clone();
     let mut p = redis::pipe();
     for w in &wikis {

@@ -1,0 +1,512 @@
+//! The dashboard in headless Chromium, against the whole system run as
+//! real processes: NATS, Redis, the replay server, ingest, the router and
+//! the api serving `dashboard/dist` with dev login on.
+//!
+//! Each test starts its servers, then runs one spec of `tests/browser/`
+//! (a plain ES module on `playwright-core`, driving Debian's `chromium`)
+//! with `node`, and asserts that it exits 0. A spec that needs the system
+//! to do something mid-way (start the feed, stop the api, start it again)
+//! asks for it with the step protocol documented in
+//! `tests/browser/lib/harness.mjs`: it prints `@@step {"step":..,"data":..}`
+//! and waits for `@@go {"step":..,"data":..}` on its stdin, which
+//! [`run_spec`] answers after calling the test's step handler.
+//!
+//! The tests run one at a time (the browser and the services share two
+//! cores); screenshots land in `target/screenshots/`. They are skipped,
+//! with the reason printed, when the dashboard is not built, Chromium or
+//! the spec's npm packages are missing, unless `CI` is set: there they must
+//! run, and `deploy/test.sh` builds and installs what they need.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{Api, Ingest, Replay, Router, derived_edit, stream_messages};
+use patrolchat_testkit::{NatsServer, RedisServer, corpus_dir, repo_root};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// The longest a spec may run, its steps included.
+const SPEC_TIMEOUT: Duration = Duration::from_secs(150);
+
+/// The specs share the machine's two cores with the services; running two
+/// browsers at once would make the timing assertions (a claim seen within
+/// a second) measure the machine instead of the app.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// What running a spec needs besides the services.
+struct Browser {
+    /// `tests/browser/`.
+    dir: PathBuf,
+    chromium: PathBuf,
+    dist: PathBuf,
+    screenshots: PathBuf,
+}
+
+/// The browser setup, or `None` (with the reason printed) when a piece is
+/// missing outside CI. In CI (`CI` set) a missing piece fails the test.
+fn browser() -> Option<Browser> {
+    let root = repo_root();
+    let b = Browser {
+        dir: root.join("tests/browser"),
+        chromium: std::env::var_os("PATROLCHAT_CHROMIUM")
+            .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from),
+        // The build under test: dashboard/dist, or another one.
+        dist: std::env::var_os("PATROLCHAT_DASHBOARD_DIR")
+            .map_or_else(|| root.join("dashboard/dist"), PathBuf::from),
+        screenshots: std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| root.join("target"), PathBuf::from)
+            .join("screenshots"),
+    };
+    let mut missing = Vec::new();
+    if !b.dist.join("index.html").is_file() {
+        missing.push(format!(
+            "{} (build it: cd dashboard && npm ci && npm run build)",
+            b.dist.join("index.html").display()
+        ));
+    }
+    if !b.chromium.is_file() {
+        missing.push(format!(
+            "{} (deploy/install-deps.sh installs Debian's chromium)",
+            b.chromium.display()
+        ));
+    }
+    if !b
+        .dir
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
+        missing.push("tests/browser/node_modules (cd tests/browser && npm ci)".to_owned());
+    }
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !node.is_ok_and(|s| s.success()) {
+        missing.push("node on PATH".to_owned());
+    }
+    if missing.is_empty() {
+        std::fs::create_dir_all(&b.screenshots).expect("screenshot dir");
+        return Some(b);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "browser tests cannot run in CI, missing: {}",
+        missing.join("; ")
+    );
+    eprintln!(
+        "SKIPPED: the dashboard browser tests need {}",
+        missing.join("; ")
+    );
+    None
+}
+
+/// The whole system: servers, feed, ingest (maybe not yet), router, api.
+struct Stack {
+    nats: NatsServer,
+    redis: RedisServer,
+    replay: Replay,
+    ingest: Option<Ingest>,
+    _router: Router,
+    api: Api,
+    dist: String,
+}
+
+impl Stack {
+    /// Starts everything on `replay`; ingest only when `feed_now`.
+    fn start(b: &Browser, replay: Replay, feed_now: bool) -> Self {
+        let nats = NatsServer::start();
+        let redis = RedisServer::start();
+        let router = Router::start(&nats.url(), &redis.url(), &[]);
+        let dist = b.dist.to_string_lossy().into_owned();
+        let api = Api::start(
+            &nats.url(),
+            &redis.url(),
+            &[("PATROLCHAT_DASHBOARD_DIR", &dist)],
+        );
+        let mut stack = Self {
+            nats,
+            redis,
+            replay,
+            ingest: None,
+            _router: router,
+            api,
+            dist,
+        };
+        if feed_now {
+            stack.start_feed();
+        }
+        stack
+    }
+
+    /// Starts ingest from the replay server.
+    fn start_feed(&mut self) {
+        assert!(self.ingest.is_none(), "the feed runs already");
+        self.ingest = Some(Ingest::start(&self.nats.url(), &self.replay.url(), &[]));
+    }
+
+    fn base(&self) -> String {
+        self.api.url("")
+    }
+
+    /// SIGTERM to the api; asserts a clean exit.
+    fn stop_api(&mut self) {
+        let status = tokio::task::block_in_place(|| {
+            self.api.guard.terminate_timeout(Duration::from_secs(20))
+        })
+        .expect("the api exits within 20 s of SIGTERM");
+        assert!(status.success(), "the api exits cleanly: {status}");
+    }
+
+    /// A new api process on the port of the old one.
+    fn restart_api(&mut self) {
+        let port = self.api.port;
+        self.api = Api::start_on(
+            port,
+            &self.nats.url(),
+            &self.redis.url(),
+            &[("PATROLCHAT_DASHBOARD_DIR", &self.dist)],
+        );
+    }
+
+    /// Waits until the router has put at least `n` items into `workflow`
+    /// (so that a page opens on a queue with items, as in use).
+    async fn wait_items(&self, workflow: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.items_in(workflow).await.len() < n {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after 60 s waiting for {n} items in {workflow}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Ids of the items the router has put into `workflow`, in order.
+    async fn items_in(&self, workflow: &str) -> Vec<String> {
+        let prefix = format!("wf.{workflow}.");
+        stream_messages(&self.nats.url(), "WORK")
+            .await
+            .into_iter()
+            .filter(|(subject, _)| subject.starts_with(&prefix))
+            .filter_map(|(_, item)| item["id"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Runs `tests/browser/<file>` against `base`, answering its steps with
+/// `on_step(step, data)`; panics unless it exits 0 within
+/// [`SPEC_TIMEOUT`]. Its output goes to the test's stderr.
+async fn run_spec(
+    b: &Browser,
+    file: &str,
+    base: &str,
+    mut on_step: impl AsyncFnMut(&str, Value) -> Value,
+) {
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new("node")
+        .arg(b.dir.join(file))
+        .current_dir(&b.dir)
+        .env("PATROLCHAT_BASE_URL", base)
+        .env("PATROLCHAT_CHROMIUM", &b.chromium)
+        .env("PATROLCHAT_SCREENSHOTS", &b.screenshots)
+        .env("PATROLCHAT_HARNESS", "1")
+        .env(
+            "PATROLCHAT_SPEC_TIMEOUT_MS",
+            (SPEC_TIMEOUT - Duration::from_secs(10))
+                .as_millis()
+                .to_string(),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let errors = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        while let Ok(Some(line)) = stderr.next_line().await {
+            lines.push(line);
+        }
+        lines
+    });
+    let deadline = tokio::time::Instant::now() + SPEC_TIMEOUT;
+    let mut transcript: Vec<String> = Vec::new();
+    loop {
+        let line = tokio::time::timeout_at(deadline, stdout.next_line())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{file} did not finish within {SPEC_TIMEOUT:?}; its output:\n{}",
+                    transcript.join("\n")
+                )
+            })
+            .expect("read the spec's output");
+        let Some(line) = line else { break };
+        let Some(msg) = line.strip_prefix("@@step ") else {
+            if ["PASS ", "FAIL ", "initial JS gzipped:"]
+                .iter()
+                .any(|p| line.starts_with(p))
+            {
+                // Past the test harness's capture, so that CI logs show
+                // each spec's verdict and the bundle size.
+                let _ = writeln!(std::io::stderr(), "[{file}] {line}");
+            }
+            eprintln!("[{file}] {line}");
+            transcript.push(line);
+            continue;
+        };
+        let msg: Value = serde_json::from_str(msg).expect("a step is JSON");
+        let step = msg["step"].as_str().expect("step name").to_owned();
+        eprintln!("[{file}] step {step} {}", msg["data"]);
+        let data = on_step(&step, msg["data"].clone()).await;
+        let reply = json!({"step": step, "data": data});
+        stdin
+            .write_all(format!("@@go {reply}\n").as_bytes())
+            .await
+            .expect("the spec reads its stdin");
+        stdin.flush().await.expect("flush");
+    }
+    let status = tokio::time::timeout_at(deadline, child.wait())
+        .await
+        .expect("the spec exits")
+        .expect("wait for node");
+    let errors = errors.await.expect("stderr reader");
+    for line in &errors {
+        eprintln!("[{file} stderr] {line}");
+    }
+    let fail: Vec<&String> = transcript
+        .iter()
+        .filter(|l| l.starts_with("FAIL ") || l.starts_with("  "))
+        .collect();
+    assert!(
+        status.success(),
+        "{file} failed ({status}) after {:.1} s:\n{}\n{}",
+        started.elapsed().as_secs_f64(),
+        fail.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        errors.join("\n")
+    );
+    eprintln!("{file}: passed in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A step handler for specs that ask for none.
+async fn no_steps(step: &str, _: Value) -> Value {
+    panic!("unexpected step {step}")
+}
+
+/// The multi-wiki files of the recorded corpus (the 2022–2026 recordings,
+/// where the patrol items are), without the long Wikidata batches.
+fn recent_corpus_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            (name.ends_with(".jsonl") || name.ends_with(".sse")) && !name.starts_with("wikidata-")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `n` enwiki edits by IP editors, derived from the corpus with new ids
+/// from `first_rc` on, as one JSON-lines file in `dir`.
+fn derived_feed(dir: &std::path::Path, first_rc: u64, n: u64) -> PathBuf {
+    let lines: Vec<String> = (0..n)
+        .map(|i| {
+            let rc = first_rc + i;
+            derived_edit(
+                rc,
+                rc + 500_000,
+                &format!("Browser test page {i}"),
+                &format!("192.0.2.{}", i % 250 + 1),
+            )
+            .to_string()
+        })
+        .collect();
+    let path = dir.join("derived.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write the feed");
+    path
+}
+
+/// Spec 1: two people in two browsers see an item arrive, claims, a
+/// message, a refused claim and the resolution, live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_work_one_item_together_live() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    // The recorded feed at 20 events/s, started once both pages show the
+    // (empty) patrol queue, so the items arrive under open pages. Looped,
+    // the replay server gives the events current times, so the feed shows
+    // as live (not years behind).
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "20"]);
+    let mut stack = Stack::start(&b, replay, false);
+    let base = stack.base();
+    run_spec(&b, "two_people.mjs", &base, async |step, _| match step {
+        "start-feed" => {
+            stack.start_feed();
+            json!({})
+        }
+        other => panic!("unexpected step {other}"),
+    })
+    .await;
+}
+
+/// A feed event derived from the corpus's first enwiki edit, with hostile
+/// text in the fields people see.
+fn hostile_event(rc: u64, title: &str, user: &str, comment: &str, parsed: Option<&str>) -> Value {
+    let mut e = derived_edit(rc, rc + 700_000, title, user);
+    e["comment"] = comment.into();
+    match parsed {
+        Some(html) => e["parsedcomment"] = html.into(),
+        None => {
+            e.as_object_mut().expect("object").remove("parsedcomment");
+        }
+    }
+    e
+}
+
+/// Spec 2: titles, user names, summaries, parsed summaries and chat
+/// messages carrying script payloads stay text, run nothing and load
+/// nothing from elsewhere, under the CSP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_text_from_the_feed_and_the_chat_stays_text() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let parsed = concat!(
+        r#"<a href="https://evil.example/x" onclick="alert(1)" style="color:red" title="t" "#,
+        r#"class="c" target="_top">evil link</a> "#,
+        r#"<a href="javascript:alert(1)">js link</a> "#,
+        r#"<a href="/wiki/Main_Page" title="Main Page">wiki link</a> "#,
+        r#"<img src=x onerror=alert(1)> <script>alert(1)</script> "#,
+        r#"<span onmouseover="alert(1)">hover text</span> "#,
+        r#"<iframe src="https://evil.example/frame"></iframe>"#
+    );
+    // Temporary accounts (a leading ~) and IPs are what enters patrol.
+    let events = [
+        hostile_event(
+            9_100_001,
+            "<img src=x onerror=alert(1)>",
+            "~<script>alert(1)</script>",
+            "javascript:alert(1) <b onmouseover=alert(1)>bold</b>",
+            None,
+        ),
+        hostile_event(
+            9_100_002,
+            "Hostile <script>alert(1)</script> page",
+            "192.0.2.66",
+            "<a href=\"https://evil.example/x\" onclick=alert(1)>plain summary</a>",
+            Some(parsed),
+        ),
+        hostile_event(
+            9_100_003,
+            "javascript:alert(1)",
+            "~\"><svg onload=alert(1)>",
+            "<img src=x onerror=alert(1)>",
+            Some(r#"<a href="javascript:alert(document.domain)">click me</a>"#),
+        ),
+    ];
+    // What the spec must find, by item id.
+    let expect: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": format!("enwiki-{}", e["id"]),
+                "title": e["title"], "user": e["user"], "comment": e["comment"],
+                "parsedcomment": e["parsedcomment"],
+            })
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("temporary dir");
+    let file = dir.path().join("hostile.jsonl");
+    let text: Vec<String> = events.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n") + "\n").expect("write the feed");
+    let replay = Replay::start(&[file], &["--rate", "5"]);
+    let mut stack = Stack::start(&b, replay, false);
+    let base = stack.base();
+    run_spec(&b, "hostile_text.mjs", &base, async |step, _| match step {
+        "start-feed" => {
+            stack.start_feed();
+            json!({"items": expect.clone()})
+        }
+        other => panic!("unexpected step {other}"),
+    })
+    .await;
+}
+
+/// Spec 3: the api is stopped and started again under an open page; the
+/// page reconnects by itself and shows what arrived meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_reconnects_after_an_api_restart_and_catches_up() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    // Two patrol items a second for 40 s: a steady trickle that goes on
+    // while the api is down, with current times (looped), so that the feed
+    // shows as connected.
+    let dir = tempfile::tempdir().expect("temporary dir");
+    let feed = derived_feed(dir.path(), 9_200_000, 80);
+    let replay = Replay::start(&[feed], &["--loop", "--rate", "2"]);
+    let mut stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 1).await;
+    let base = stack.base();
+    let mut before: Vec<String> = Vec::new();
+    run_spec(&b, "api_restart.mjs", &base, async |step, _| match step {
+        "stop-api" => {
+            before = stack.items_in("patrol").await;
+            stack.stop_api();
+            json!({"items_before": before.len()})
+        }
+        "start-api" => {
+            // Let at least three items arrive while the api is down.
+            stack.wait_items("patrol", before.len() + 3).await;
+            let arrived: Vec<String> = stack
+                .items_in("patrol")
+                .await
+                .into_iter()
+                .filter(|id| !before.contains(id))
+                .collect();
+            stack.restart_api();
+            json!({"arrived": arrived})
+        }
+        other => panic!("unexpected step {other}"),
+    })
+    .await;
+}
+
+/// Spec 4: screenshots of the queue and of an item with its thread, on a
+/// desktop and a phone, in English and in Hebrew (right to left); and a
+/// claim, a message and a resolution with the keyboard only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots_in_two_sizes_and_two_directions_and_a_keyboard_walkthrough() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    // The recorded feed at the live rate with current times, as
+    // `deploy/up.sh replay` runs it.
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 3).await;
+    run_spec(&b, "screens_and_keyboard.mjs", &stack.base(), no_steps).await;
+}
+
+/// Spec 5: the JavaScript a signed-in person loads on first load is at
+/// most 300 KB gzipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn initial_javascript_is_at_most_300_kb_gzipped() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &[]);
+    // The queue the page opens on has items, as it would in use.
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 3).await;
+    run_spec(&b, "initial_js_size.mjs", &stack.base(), no_steps).await;
+}
