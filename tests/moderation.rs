@@ -403,3 +403,123 @@ async fn notes_trust_limits_filters_and_take_overs() {
     assert_eq!(log["entries"][0]["target"], "Pat");
     assert_eq!(log["entries"][0]["item"], "enwiki-9104");
 }
+
+/// A block log entry derived from a recorded enwiki IP edit (polars-guide
+/// file; the corpus has no block entries) by turning it into a log event
+/// with the fields of the recentchange schema's log events.
+fn block_event(n: u64, action: &str, user: &str, params: Value) -> Value {
+    let mut e = common::derived_edit(700_000 + n, 800_000 + n, "x", "Admin");
+    for k in ["length", "revision", "minor", "notify_url", "patrolled"] {
+        e.as_object_mut().expect("object").remove(k);
+    }
+    e["meta"]["id"] = format!("block-{n}").into();
+    e["type"] = "log".into();
+    e["title"] = format!("User:{user}").into();
+    e["namespace"] = 2.into();
+    e["user"] = "Blocking Admin".into();
+    e["log_id"] = n.into();
+    e["log_type"] = "block".into();
+    e["log_action"] = action.into();
+    e["log_params"] = params;
+    e["comment"] = "vandalism".into();
+    e
+}
+
+fn write_events(dir: &tempfile::TempDir, name: &str, events: &[Value]) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    let lines: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+    std::fs::write(&path, lines.join("\n")).expect("write");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocks = write_events(
+        &dir,
+        "block.jsonl",
+        &[block_event(
+            1,
+            "block",
+            "Vandal",
+            json!({"duration": "infinite", "flags": ["nocreate"], "sitewide": true}),
+        )],
+    );
+    let unblocks = write_events(
+        &dir,
+        "unblock.jsonl",
+        &[block_event(2, "unblock", "Vandal", json!([]))],
+    );
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    let vandal = api.login("Vandal", &["user"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let (s, _) = api
+        .post(
+            &vandal,
+            "/api/v1/workflows/patrol/messages",
+            json!({"text": "before"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let _router = common::Router::start(&nats.url(), &redis.url(), &[]);
+    let replay = common::Replay::start(&[blocks], &[]);
+    let ingest = common::Ingest::start(&nats.url(), &replay.url(), &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let muted = loop {
+        let (s, e) = api
+            .post(
+                &vandal,
+                "/api/v1/workflows/patrol/messages",
+                json!({"text": "still here"}),
+            )
+            .await;
+        if s == 403 {
+            break e;
+        }
+        assert_eq!(s, 201);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the block never muted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(muted["error"]["code"], "muted");
+    assert_eq!(
+        muted["error"]["until"],
+        Value::Null,
+        "an indefinite block mutes until unblocked"
+    );
+    assert!(
+        muted["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("blocked on the wiki")
+    );
+    let (_, log) = api.get(&admin, "/api/v1/audit?target=Vandal").await;
+    assert_eq!(log["entries"][0]["actor"], "Blocking Admin");
+    assert_eq!(log["entries"][0]["on_wiki"], true);
+    drop(ingest);
+    let replay2 = common::Replay::start(&[unblocks], &[]);
+    let _ingest2 = common::Ingest::start(&nats.url(), &replay2.url(), &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (s, _) = api
+            .post(
+                &vandal,
+                "/api/v1/workflows/patrol/messages",
+                json!({"text": "back"}),
+            )
+            .await;
+        if s == 201 {
+            break;
+        }
+        assert_eq!(s, 403);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unblock never lifted the mute"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

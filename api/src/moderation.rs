@@ -444,27 +444,11 @@ pub async fn apply_mute(
             &activity,
         )
         .await?;
-    let record = json!({"until": until, "reason": reason, "by": by.name}).to_string();
-    let mut p = redis::pipe();
-    match until {
-        Some(ms) => p
-            .cmd("SET")
-            .arg(keys::mute(user))
-            .arg(record)
-            .arg("PXAT")
-            .arg(ms)
-            .ignore(),
-        None => p.set(keys::mute(user), record).ignore(),
-    };
-    audit(
-        &mut p,
-        json!({"kind": "mute", "actor": by.name, "on_wiki": by.on_wiki, "target": user,
-               "reason": reason, "until": until, "at": at}),
-        at,
-    );
-    let mut c = state.redis.clone();
-    p.query_async::<()>(&mut c).await?;
-    Ok(())
+    state
+        .projection
+        .set_mute(user, until, reason, &by.name, by.on_wiki, at)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 /// `POST /api/v1/users/{name}/mute`.
@@ -525,17 +509,11 @@ pub async fn lift_mute(
             &activity,
         )
         .await?;
-    let mut p = redis::pipe();
-    p.del(keys::mute(user)).ignore();
-    audit(
-        &mut p,
-        json!({"kind": "unmute", "actor": by.name, "on_wiki": by.on_wiki, "target": user,
-               "reason": reason, "at": at}),
-        at,
-    );
-    let mut c = state.redis.clone();
-    p.query_async::<()>(&mut c).await?;
-    Ok(())
+    state
+        .projection
+        .lift_mute(user, reason, &by.name, by.on_wiki, at)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))
 }
 
 /// `POST /api/v1/users/{name}/unmute`.

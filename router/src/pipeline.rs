@@ -29,7 +29,7 @@ use crate::enriched::Enriched;
 use crate::join::Joiner;
 use crate::metrics::{KindLabel, RouterMetrics, WorkflowLabel};
 use crate::project::{Decision, ProjectError, Projection};
-use crate::signals::{Found, Signal, signals};
+use crate::signals::{Found, Signal, Standing, signals, standing};
 use crate::workflows::{WorkflowSet, WorkflowsError};
 
 /// Why the router stopped.
@@ -311,6 +311,15 @@ impl Router {
             let _ = msg.ack().await;
             return;
         };
+        if let FeedEvent::RecentChange(rc) = &event
+            && let Some(st) = standing(rc)
+            && let Err(error) = self
+                .standing(&st, rc.meta.id.as_deref().unwrap_or_default())
+                .await
+        {
+            self.retry(msg, &error).await;
+            return;
+        }
         let found = signals(&event);
         if !found.is_empty() {
             // Signals read what earlier changes wrote: those go first.
@@ -524,6 +533,74 @@ impl Router {
             .map_err(|e| StepError::Publish(e.to_string()))?
             .await
             .map_err(|e| StepError::Publish(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Mirrors a block on the wiki: the person is muted in patrolchat for
+    /// the block's duration, and unmuted when unblocked. `ACTIVITY` first,
+    /// then Redis.
+    async fn standing(&self, st: &Standing, event_id: &str) -> Result<(), StepError> {
+        let at = now_ms();
+        let (activity, user) = match st {
+            Standing::Blocked {
+                user,
+                until,
+                by,
+                reason,
+            } => (
+                Activity::UserMuted {
+                    user: user.clone(),
+                    until: *until,
+                    reason: format!("blocked on the wiki: {reason}"),
+                    by: Actor {
+                        name: by.clone(),
+                        on_wiki: true,
+                    },
+                    at,
+                },
+                user,
+            ),
+            Standing::Unblocked { user, by, reason } => (
+                Activity::UserUnmuted {
+                    user: user.clone(),
+                    reason: format!("unblocked on the wiki: {reason}"),
+                    by: Actor {
+                        name: by.clone(),
+                        on_wiki: true,
+                    },
+                    at,
+                },
+                user,
+            ),
+        };
+        let payload = Bytes::from(serde_json::to_vec(&activity).unwrap_or_default());
+        let publish = PublishMessage::build()
+            .payload(payload)
+            .message_id(format!("{event_id}:standing"));
+        self.js
+            .send_publish(subjects::moderation("mute"), publish)
+            .await
+            .map_err(|e| StepError::Publish(e.to_string()))?
+            .await
+            .map_err(|e| StepError::Publish(e.to_string()))?;
+        match &activity {
+            Activity::UserMuted {
+                until, reason, by, ..
+            } => {
+                if until.is_none_or(|u| u > at) {
+                    self.projection
+                        .set_mute(user, *until, reason, &by.name, true, at)
+                        .await?;
+                }
+            }
+            Activity::UserUnmuted { reason, by, .. } => {
+                self.projection
+                    .lift_mute(user, reason, &by.name, true, at)
+                    .await?;
+            }
+            _ => {}
+        }
+        info!(user = %user, "standing on the wiki mirrored");
         Ok(())
     }
 

@@ -408,6 +408,66 @@ impl Projection {
         }))
     }
 
+    /// Mutes a person until `until` (Unix ms; `None`: until lifted) and
+    /// records it in the audit log. `by` is an admin, or the blocking
+    /// admin when `on_wiki` (a block in the feed).
+    ///
+    /// # Errors
+    /// [`ProjectError`] when Redis fails.
+    pub async fn set_mute(
+        &self,
+        user: &str,
+        until: Option<i64>,
+        reason: &str,
+        by: &str,
+        on_wiki: bool,
+        at: i64,
+    ) -> Result<(), ProjectError> {
+        let record = serde_json::json!({"until": until, "reason": reason, "by": by}).to_string();
+        let mut p = redis::pipe();
+        match until {
+            Some(ms) => p
+                .cmd("SET")
+                .arg(keys::mute(user))
+                .arg(record)
+                .arg("PXAT")
+                .arg(ms)
+                .ignore(),
+            None => p.set(keys::mute(user), record).ignore(),
+        };
+        let entry = serde_json::json!({"kind": "mute", "actor": by, "on_wiki": on_wiki,
+            "target": user, "reason": reason, "until": until, "at": at});
+        p.zadd(keys::AUDIT, entry.to_string(), at).ignore();
+        let mut c = self.conn.clone();
+        p.query_async::<()>(&mut c).await?;
+        Ok(())
+    }
+
+    /// Lifts a person's mute and records it in the audit log.
+    ///
+    /// # Errors
+    /// [`ProjectError`] when Redis fails.
+    pub async fn lift_mute(
+        &self,
+        user: &str,
+        reason: &str,
+        by: &str,
+        on_wiki: bool,
+        at: i64,
+    ) -> Result<(), ProjectError> {
+        let entry = serde_json::json!({"kind": "unmute", "actor": by, "on_wiki": on_wiki,
+            "target": user, "reason": reason, "at": at});
+        let mut c = self.conn.clone();
+        redis::pipe()
+            .del(keys::mute(user))
+            .ignore()
+            .zadd(keys::AUDIT, entry.to_string(), at)
+            .ignore()
+            .query_async::<()>(&mut c)
+            .await?;
+        Ok(())
+    }
+
     /// Marks an item resolved, takes it off its queues and frees its claim.
     /// Returns whether it was open.
     ///

@@ -146,9 +146,169 @@ fn patrolled_revision(params: &serde_json::Value) -> Option<u64> {
     v.as_u64().or_else(|| v.as_str()?.parse().ok())
 }
 
+/// A change in a person's standing on the wiki, which patrolchat mirrors:
+/// a blocked person is muted for the block's duration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Blocked (or re-blocked) until `until` (Unix ms; `None`: indefinitely).
+    Blocked {
+        /// The person.
+        user: String,
+        /// End of the block.
+        until: Option<i64>,
+        /// The admin who blocked.
+        by: String,
+        /// The block reason.
+        reason: String,
+    },
+    /// Unblocked.
+    Unblocked {
+        /// The person.
+        user: String,
+        /// The admin who unblocked.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The standing change a block log entry makes, if any.
+pub fn standing(rc: &RecentChange) -> Option<Standing> {
+    if rc.kind != RcType::Log || rc.log_type.as_deref() != Some("block") {
+        return None;
+    }
+    let user = without_namespace(rc.title.as_deref()?).to_owned();
+    let by = rc.user.clone().unwrap_or_default();
+    let reason = rc.comment.clone().unwrap_or_default();
+    match rc.log_action.as_deref()? {
+        "block" | "reblock" => {
+            let at = rc.timestamp.map_or_else(now_ms, |t| t * 1000);
+            Some(Standing::Blocked {
+                user,
+                until: block_end(rc.log_params.as_ref(), at),
+                by,
+                reason,
+            })
+        }
+        "unblock" => Some(Standing::Unblocked { user, by, reason }),
+        _ => None,
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// When a block made at `at` (Unix ms) ends: from `expiry` (a timestamp)
+/// or `duration` (`5::duration` in older entries): `infinite` and its
+/// synonyms give `None`, as does anything unreadable (the person stays
+/// muted until unblocked, never freed early by a misread).
+fn block_end(params: Option<&serde_json::Value>, at: i64) -> Option<i64> {
+    let params = params?;
+    let text = |k: &str| params.get(k).and_then(serde_json::Value::as_str);
+    if let Some(ms) = text("expiry").and_then(patrolchat_model::timestamp::parse_rfc3339_millis) {
+        return Some(ms);
+    }
+    let duration = text("duration").or_else(|| text("5::duration"))?.trim();
+    if matches!(
+        duration,
+        "infinite" | "indefinite" | "infinity" | "never" | ""
+    ) {
+        return None;
+    }
+    if let Some(ms) = patrolchat_model::timestamp::parse_rfc3339_millis(duration) {
+        return Some(ms);
+    }
+    let mut total = 0i64;
+    let words: Vec<&str> = duration.split_whitespace().collect();
+    for pair in words.chunks(2) {
+        let n: i64 = pair.first()?.parse().ok()?;
+        let unit = pair.get(1)?.trim_end_matches(',').trim_end_matches('s');
+        let secs = match unit {
+            "second" | "sec" => 1,
+            "minute" | "min" => 60,
+            "hour" => 3600,
+            "day" => 86_400,
+            "week" => 7 * 86_400,
+            "month" => 30 * 86_400,
+            "year" => 365 * 86_400,
+            _ => return None,
+        };
+        total += n * secs;
+    }
+    Some(at + total * 1000)
+}
+
 /// `User:Alice` → `Alice`.
 fn without_namespace(title: &str) -> &str {
     title.split_once(':').map_or(title, |(_, rest)| rest)
+}
+
+#[cfg(test)]
+mod standing_tests {
+    use super::*;
+
+    fn block(action: &str, params: serde_json::Value) -> RecentChange {
+        serde_json::from_value(serde_json::json!({
+            "meta": {"id": "x", "domain": "en.wikipedia.org"}, "type": "log", "wiki": "enwiki",
+            "title": "User:Vandal", "namespace": 2, "user": "Admin", "timestamp": 1_700_000_000,
+            "log_type": "block", "log_action": action, "log_params": params, "comment": "vandalism"
+        }))
+        .expect("event")
+    }
+
+    #[test]
+    fn blocks_mute_for_their_duration_and_unblocks_lift() {
+        let at = 1_700_000_000_000;
+        assert_eq!(
+            standing(&block("block", serde_json::json!({"duration": "31 hours"}))),
+            Some(Standing::Blocked {
+                user: "Vandal".into(),
+                until: Some(at + 31 * 3_600_000),
+                by: "Admin".into(),
+                reason: "vandalism".into()
+            })
+        );
+        let Some(Standing::Blocked { until, .. }) = standing(&block(
+            "reblock",
+            serde_json::json!({"duration": "infinite"}),
+        )) else {
+            panic!("a reblock is a block");
+        };
+        assert_eq!(until, None);
+        let Some(Standing::Blocked { until, .. }) = standing(&block(
+            "block",
+            serde_json::json!({"5::duration": "1 week", "6::flags": "nocreate"}),
+        )) else {
+            panic!("legacy params");
+        };
+        assert_eq!(until, Some(at + 7 * 86_400_000));
+        let Some(Standing::Blocked { until, .. }) = standing(&block(
+            "block",
+            serde_json::json!({"duration": "2 weeks", "expiry": "2023-12-01T00:00:00Z"}),
+        )) else {
+            panic!("expiry");
+        };
+        assert_eq!(until, Some(1_701_388_800_000));
+        let Some(Standing::Blocked { until, .. }) = standing(&block(
+            "block",
+            serde_json::json!({"duration": "fortnight-ish"}),
+        )) else {
+            panic!("unreadable durations still block");
+        };
+        assert_eq!(until, None, "an unreadable duration never frees early");
+        assert_eq!(
+            standing(&block("unblock", serde_json::json!([]))),
+            Some(Standing::Unblocked {
+                user: "Vandal".into(),
+                by: "Admin".into(),
+                reason: "vandalism".into()
+            })
+        );
+        assert_eq!(standing(&block("other", serde_json::json!([]))), None);
+    }
 }
 
 #[cfg(test)]
