@@ -586,12 +586,10 @@ impl Router {
         match &activity {
             Activity::UserMuted {
                 until, reason, by, ..
-            } => {
-                if until.is_none_or(|u| u > at) {
-                    self.projection
-                        .set_mute(user, *until, reason, &by.name, true, at)
-                        .await?;
-                }
+            } if until.is_none_or(|u| u > at) => {
+                self.projection
+                    .set_mute(user, *until, reason, &by.name, true, at)
+                    .await?;
             }
             Activity::UserUnmuted { reason, by, .. } => {
                 self.projection
