@@ -92,7 +92,7 @@ pub(crate) enum Command {
     /// Serves a recorded corpus as an EventStreams-compatible SSE feed.
     ReplayServer(ReplayConfig),
     /// Rebuilds every Redis projection from the streams.
-    Rebuild,
+    Rebuild(RebuildArgs),
     /// Archive of threads and moderation log.
     Export(patrolchat_api::export::ExportArgs),
 }
@@ -348,10 +348,7 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             patrolchat_api::export::run_cli(args).await,
             patrolchat_api::export::ExportError::is_config,
         ),
-        Command::Rebuild => {
-            tracing::error!(?command, "not available in this version of patrolchat");
-            ExitCode::from(2)
-        }
+        Command::Rebuild(args) => rebuild(args, shutdown).await,
     }
 }
 
@@ -463,5 +460,89 @@ async fn announce_revoked(nats_url: &str, hash: &str) {
             nats_url,
             "could not reach NATS; running api nodes stop accepting the token within 5 s"
         );
+    }
+}
+
+/// Settings of `patrolchat rebuild`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RebuildArgs {
+    /// NATS server holding `WORK` and `ACTIVITY`.
+    #[arg(
+        long,
+        env = "PATROLCHAT_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    nats_url: String,
+    /// Redis to rebuild.
+    #[arg(
+        long,
+        env = "PATROLCHAT_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    redis_url: String,
+    /// Drop the projection keys without asking first.
+    #[arg(long)]
+    yes: bool,
+    /// Seconds within which consecutive edits join one item (the router's).
+    #[arg(long, env = "PATROLCHAT_EPISODE_WINDOW", default_value = "1800", value_parser = patrolchat_model::timestamp::parse_seconds)]
+    episode_window: std::time::Duration,
+    /// Seconds items without discussion are kept (the router's).
+    #[arg(long, env = "PATROLCHAT_ITEM_RETENTION", default_value = "2592000", value_parser = patrolchat_model::timestamp::parse_seconds)]
+    retention: std::time::Duration,
+    /// Seconds a report is kept once filed (the api's).
+    #[arg(long, env = "PATROLCHAT_REPORT_RETENTION", default_value = "31536000", value_parser = patrolchat_model::timestamp::parse_seconds)]
+    report_retention: std::time::Duration,
+}
+
+/// `patrolchat rebuild`: asks first unless `--yes`, then rebuilds and
+/// prints the summary. Interrupted, it leaves Redis partly rebuilt and
+/// says so (running it again starts over).
+async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
+    use std::io::IsTerminal;
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            tracing::error!("refusing to drop the Redis projections without --yes");
+            return ExitCode::from(2);
+        }
+        eprint!(
+            "This drops every projection in Redis at {} and rebuilds it from the streams at {}.\n\
+             Sessions and bot tokens stay. Type yes to go on: ",
+            args.redis_url, args.nats_url
+        );
+        let answer = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        })
+        .await;
+        if !matches!(&answer, Ok(Ok(line)) if line.trim() == "yes") {
+            eprintln!("not confirmed; nothing was changed");
+            return ExitCode::from(2);
+        }
+    }
+    let opts = patrolchat_api::rebuild::Options {
+        episode_window: args.episode_window,
+        retention: args.retention,
+        report_retention: args.report_retention,
+    };
+    let started = std::time::Instant::now();
+    let result = tokio::select! {
+        r = patrolchat_api::rebuild::rebuild_with(&args.nats_url, &args.redis_url, &opts) => r,
+        () = shutdown.cancelled() => {
+            tracing::error!("interrupted: Redis is partly rebuilt; run patrolchat rebuild again");
+            return ExitCode::FAILURE;
+        }
+    };
+    match result {
+        Ok(summary) => {
+            eprintln!(
+                "rebuilt in {:.1} s: {summary}",
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!(%error, "rebuild failed; Redis is partly rebuilt: run it again");
+            ExitCode::FAILURE
+        }
     }
 }

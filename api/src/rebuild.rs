@@ -19,12 +19,14 @@
 //!   tokens keep increasing; threads; and hidden messages, mutes, reports,
 //!   notes and the audit log in the layouts [`crate::moderation`] writes.
 //!
-//! Counters (thread sequences, fences, report and note numbers) are only
-//! ever raised, so an api node that keeps taking writes while the rebuild
-//! runs is not handed a number twice. What reaches the streams after the
-//! start is not replayed: a second rebuild picks it up. Item expiries start
-//! again from the rebuild, and episode windows that already ended are not
-//! restored (a later edit by the same person opens a new item).
+//! Counters (thread sequences, fences, report and note numbers) are kept
+//! and only ever raised, so an api node that keeps taking writes while the
+//! rebuild runs is not handed a number twice (after a total loss they start
+//! from nothing until the replay raises them: stop the api nodes for the
+//! rebuild to be exact). What reaches the streams after the start is not
+//! replayed: a second rebuild picks it up. Item expiries start again from
+//! the rebuild, and episode windows that already ended are not restored (a
+//! later edit by the same person opens a new item).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -61,7 +63,7 @@ const PROJECTION_PATTERNS: &[&str] = &[
 ];
 
 /// Single projection keys.
-const PROJECTION_KEYS: &[&str] = &[keys::CLAIM_EXPIRY, keys::AUDIT, REPORT_SEQ];
+const PROJECTION_KEYS: &[&str] = &[keys::CLAIM_EXPIRY, keys::AUDIT];
 
 /// The counter report ids are numbered from (`report-<n>`).
 const REPORT_SEQ: &str = "reports:seq";
@@ -153,7 +155,7 @@ impl fmt::Display for Summary {
             "replayed WORK: {} messages, ACTIVITY: {} messages ({} unreadable, skipped); \
              {} projection keys dropped; rebuilt {} items ({} resolved), {} live claims, \
              {} messages, {} hidden, {} mutes, {} reports, {} notes, {} audit entries, \
-             {} open episodes",
+             {} episode windows",
             self.work_messages,
             self.activity_messages,
             self.unreadable,
@@ -267,13 +269,24 @@ pub async fn rebuild_with(
     Ok(r.summary)
 }
 
-/// Deletes every projection key; returns how many there were.
+/// Whether a key is a counter that hands out numbers (message sequences,
+/// fencing tokens, report and note numbers). Counters are kept and only
+/// raised by the replay: dropping one would let an api node that is still
+/// running hand out a number a second time.
+fn is_counter(key: &str) -> bool {
+    key == REPORT_SEQ
+        || (key.starts_with("thread:{") && key.ends_with("}:seq"))
+        || (key.starts_with("item:{") && (key.ends_with("}:fence") || key.ends_with(":noteseq")))
+}
+
+/// Deletes every projection key but the counters; returns how many there
+/// were.
 async fn drop_projections(conn: &mut ConnectionManager) -> Result<u64, RebuildError> {
     let mut dropped = 0;
     for pattern in PROJECTION_PATTERNS {
         let mut cursor: u64 = 0;
         loop {
-            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
+            let (next, mut found): (u64, Vec<String>) = redis::cmd("SCAN")
                 .arg(cursor)
                 .arg("MATCH")
                 .arg(pattern)
@@ -281,6 +294,7 @@ async fn drop_projections(conn: &mut ConnectionManager) -> Result<u64, RebuildEr
                 .arg(1000)
                 .query_async(conn)
                 .await?;
+            found.retain(|k| !is_counter(k));
             if !found.is_empty() {
                 let n: u64 = redis::cmd("UNLINK").arg(&found).query_async(conn).await?;
                 dropped += n;
@@ -595,16 +609,16 @@ impl Rebuilder {
 
     async fn replay_activity(&mut self, activity: Source) -> Result<(), RebuildError> {
         let count = activity
-            .replay(async |d: Delivered| {
-                match serde_json::from_slice::<Activity>(&d.payload) {
+            .replay(
+                async |d: Delivered| match serde_json::from_slice::<Activity>(&d.payload) {
                     Ok(a) => self.activity(a, d.published_ms).await,
                     Err(error) => {
                         self.summary.unreadable += 1;
                         warn!(subject = %d.subject, %error, "unreadable ACTIVITY message skipped");
                         Ok(())
                     }
-                }
-            })
+                },
+            )
             .await?;
         self.summary.activity_messages = count;
         Ok(())
@@ -627,7 +641,11 @@ impl Rebuilder {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
-                if self.projection.resolve(&item, &by.name, &outcome, at).await? {
+                if self
+                    .projection
+                    .resolve(&item, &by.name, &outcome, at)
+                    .await?
+                {
                     self.summary.resolved += 1;
                 }
                 self.live.remove(&item);
@@ -781,7 +799,9 @@ impl Rebuilder {
                 }
             })
             .await?;
-        self.writes.raise(keys::thread_seq(&m.thread), m.seq).await?;
+        self.writes
+            .raise(keys::thread_seq(&m.thread), m.seq)
+            .await?;
         self.summary.messages += 1;
         Ok(())
     }
@@ -886,7 +906,8 @@ impl Rebuilder {
     }
 
     /// Writes what only the end of the replay tells: leases still running
-    /// on open items, mutes in force, open episodes.
+    /// on open items and episodes whose window is still open; counts the
+    /// mutes in force.
     async fn finish(&mut self) -> Result<(), RebuildError> {
         self.writes.flush().await?;
         let now = now_ms();
@@ -939,29 +960,21 @@ impl Rebuilder {
             p.query_async::<()>(&mut self.conn).await?;
         }
 
-        let episodes: Vec<(String, (ItemId, i64))> = self
-            .episodes
-            .drain()
-            .filter(|(_, (_, ends))| *ends > now)
-            .collect();
-        if !episodes.is_empty() {
-            let mut p = redis::pipe();
-            for (_, (id, _)) in &episodes {
-                p.hget(keys::item(id), "state");
+        // Episodes of closed items too, as the router leaves them: its
+        // episode script passes over a closed item's episode.
+        let mut p = redis::pipe();
+        for (key, (id, ends)) in self.episodes.drain() {
+            if ends > now {
+                p.cmd("SET")
+                    .arg(key)
+                    .arg(id.as_str())
+                    .arg("PXAT")
+                    .arg(ends)
+                    .ignore();
+                self.summary.episodes += 1;
             }
-            let states: Vec<Option<String>> = p.query_async(&mut self.conn).await?;
-            let mut p = redis::pipe();
-            for ((key, (id, ends)), state) in episodes.iter().zip(states) {
-                if state.as_deref() == Some("open") {
-                    p.cmd("SET")
-                        .arg(key)
-                        .arg(id.as_str())
-                        .arg("PXAT")
-                        .arg(*ends)
-                        .ignore();
-                    self.summary.episodes += 1;
-                }
-            }
+        }
+        if self.summary.episodes > 0 {
             p.query_async::<()>(&mut self.conn).await?;
         }
 
@@ -1003,6 +1016,31 @@ mod tests {
         let mut a = vec!["patrol".to_owned()];
         merge_workflows(&mut a, &["blanking".to_owned(), "patrol".to_owned()]);
         assert_eq!(a, ["patrol", "blanking"]);
+    }
+
+    #[test]
+    fn counters_are_told_apart_from_the_rest() {
+        let id = ItemId::parse("enwiki-1").expect("valid");
+        for counter in [
+            keys::thread_seq("enwiki-1"),
+            keys::thread_seq("room-patrol"),
+            keys::fence(&id),
+            format!("{}:noteseq", keys::notes(&id)),
+            REPORT_SEQ.to_owned(),
+        ] {
+            assert!(is_counter(&counter), "{counter}");
+        }
+        for other in [
+            keys::item(&id),
+            keys::claim(&id),
+            keys::notes(&id),
+            keys::revisions(&id),
+            keys::thread("enwiki-1"),
+            keys::hidden("enwiki-1"),
+            keys::CLAIM_EXPIRY.to_owned(),
+        ] {
+            assert!(!is_counter(&other), "{other}");
+        }
     }
 
     #[test]

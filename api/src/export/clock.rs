@@ -112,13 +112,16 @@ mod tests {
     #[test]
     fn times_format_like_nats_and_like_wiki_signatures() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_709_474_706_500_000_000), "2024-03-03T14:05:06.5Z");
         assert_eq!(
-            rfc3339(1_709_474_706_500_000_000),
-            "2024-03-03T14:05:06.5Z"
+            rfc3339(1_709_474_706_000_000_123),
+            "2024-03-03T14:05:06.000000123Z"
         );
-        assert_eq!(rfc3339(1_709_474_706_000_000_123), "2024-03-03T14:05:06.000000123Z");
         assert_eq!(signature(1_709_474_706_999), "14:05, 3 March 2024 (UTC)");
-        assert_eq!(signature(1_704_067_199_000), "23:59, 31 December 2023 (UTC)");
+        assert_eq!(
+            signature(1_704_067_199_000),
+            "23:59, 31 December 2023 (UTC)"
+        );
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub async fn export(
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // The file name is built from validated ids only.
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", opts.file_name())) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", opts.file_name()))
+    {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     tracing::info!(admin = %caller.name, format = ?opts.format, wiki = ?opts.wiki, item = ?opts.item, "export");

@@ -97,10 +97,7 @@ pub fn concerns(activity: Option<&Activity>, item: &ItemId) -> bool {
 ///
 /// # Errors
 /// [`ExportError::Nats`].
-pub async fn records(
-    js: &jetstream::Context,
-    opts: &Options,
-) -> Result<Vec<Record>, ExportError> {
+pub async fn records(js: &jetstream::Context, opts: &Options) -> Result<Vec<Record>, ExportError> {
     let range = Range {
         filters: filters(opts.wiki.as_ref(), opts.item.as_ref()),
         since: opts.since,
@@ -221,9 +218,15 @@ impl Catalog {
                 known.item = Some((**item).clone());
             }
             Some(
-                Activity::Resolved { item, workflows, .. }
-                | Activity::Claimed { item, workflows, .. }
-                | Activity::Released { item, workflows, .. },
+                Activity::Resolved {
+                    item, workflows, ..
+                }
+                | Activity::Claimed {
+                    item, workflows, ..
+                }
+                | Activity::Released {
+                    item, workflows, ..
+                },
             ) => {
                 self.known(item).workflows.extend(workflows.iter().cloned());
             }
@@ -243,6 +246,7 @@ impl Catalog {
     /// known to be only in public workflows.
     pub fn item_public(&self, id: &str, vis: &Visibility) -> bool {
         !self.reports.contains(id)
+            && !id.starts_with(crate::moderation::REPORT_PREFIX)
             && self.items.get(id).is_some_and(|k| {
                 !k.workflows.is_empty() && k.workflows.iter().all(|w| vis.workflow_public(w))
             })
@@ -377,5 +381,165 @@ mod tests {
             filters(Some(&wiki), Some(&item)),
             ["act.enwiki.enwiki-1", "act.mod.>"]
         );
+    }
+
+    fn record(seq: u64, subject: &str, payload: serde_json::Value) -> Record {
+        let payload = bytes::Bytes::from(payload.to_string());
+        Record {
+            activity: serde_json::from_slice(&payload).ok(),
+            stored: Stored {
+                seq,
+                subject: subject.to_owned(),
+                time_ns: 0,
+                payload,
+            },
+        }
+    }
+
+    fn message(id: &str, thread: &str, text: &str) -> serde_json::Value {
+        let (item, workflow) = match thread.strip_prefix("room-") {
+            Some(wf) => (None, Some(wf)),
+            None => (Some(thread), None),
+        };
+        let mut m = serde_json::json!({"id": id, "thread": thread, "seq": 1, "author": "Alice",
+            "text": text, "mentions": ["Bob"], "at": 1});
+        if let Some(item) = item {
+            m["item"] = item.into();
+            m["wiki"] = "enwiki".into();
+        }
+        if let Some(wf) = workflow {
+            m["workflow"] = wf.into();
+        }
+        serde_json::json!({"type": "message.new", "message": m})
+    }
+
+    fn resolved(item: &str, workflows: &[&str]) -> serde_json::Value {
+        serde_json::json!({"type": "item.resolved", "item": item, "wiki": "enwiki",
+            "workflows": workflows, "by": {"name": "Bob"}, "outcome": "ok", "at": 2})
+    }
+
+    #[test]
+    fn the_public_view_leaves_out_what_only_admins_may_read() {
+        let records = vec![
+            record(
+                1,
+                "act.enwiki.enwiki-1",
+                message("enwiki-1.1", "enwiki-1", "rude words"),
+            ),
+            record(
+                2,
+                "act.enwiki.enwiki-1",
+                message("enwiki-1.2", "enwiki-1", "fine"),
+            ),
+            record(
+                3,
+                "act.enwiki.enwiki-1",
+                serde_json::json!({"type": "message.hidden",
+                "message": "enwiki-1.1", "thread": "enwiki-1", "item": "enwiki-1", "wiki": "enwiki",
+                "author": "Alice", "by": "Admin", "reason": "it said rude words", "at": 3}),
+            ),
+            record(
+                4,
+                "act.mod.report",
+                serde_json::json!({"type": "report.new", "report": {
+                "id": "report-1", "message": "enwiki-1.2", "user": "Alice", "reporter": "Bob",
+                "reason": "r", "at": 4}}),
+            ),
+            record(
+                5,
+                "act.mod.note",
+                serde_json::json!({"type": "note.new", "note": {
+                "id": "enwiki-1.n1", "item": "enwiki-1", "author": "Admin", "text": "n", "at": 5}}),
+            ),
+            record(
+                6,
+                "act.mod.mute",
+                serde_json::json!({"type": "user.muted", "user": "Alice",
+                "reason": "r", "by": {"name": "Admin"}, "at": 6}),
+            ),
+            record(
+                7,
+                "act.metawiki.report-1",
+                message("report-1.1", "report-1", "about the report"),
+            ),
+            record(
+                8,
+                "act.enwiki.enwiki-2",
+                message("enwiki-2.1", "enwiki-2", "unknown item"),
+            ),
+            record(
+                9,
+                "act.room.reports",
+                message("room-reports.1", "room-reports", "private room"),
+            ),
+            record(
+                10,
+                "act.room.patrol",
+                message("room-patrol.1", "room-patrol", "public room"),
+            ),
+            record(11, "act.enwiki.enwiki-1", resolved("enwiki-1", &["patrol"])),
+            record(
+                12,
+                "act.enwiki.enwiki-4",
+                resolved("enwiki-4", &["patrol", "reports"]),
+            ),
+            record(
+                13,
+                "act.enwiki.enwiki-4",
+                message("enwiki-4.1", "enwiki-4", "half private"),
+            ),
+            record(
+                14,
+                "act.enwiki.enwiki-1",
+                serde_json::json!({"type": "item.future"}),
+            ),
+        ];
+        let mut catalog = Catalog::default();
+        for r in &records {
+            catalog.learn(r.activity.as_ref());
+        }
+        let vis = Visibility {
+            public: ["patrol".to_owned()].into(),
+        };
+        let hidden = hidden(&records);
+        assert_eq!(hidden, ["enwiki-1.1".to_owned()].into());
+        let shown = public(&records, &catalog, &vis, &hidden);
+        let seqs: Vec<u64> = shown.iter().map(|s| s.record().stored.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 6, 10, 11]);
+        let Shown::Edited(_, m) = &shown[0] else {
+            panic!("a hidden message is edited");
+        };
+        assert_eq!(m["message"]["hidden"], true);
+        assert!(m["message"].get("text").is_none() && m["message"].get("mentions").is_none());
+        assert_eq!(m["message"]["author"], "Alice");
+        assert!(matches!(shown[1], Shown::Stored(_)));
+        let Shown::Edited(_, h) = &shown[2] else {
+            panic!("a hide is edited");
+        };
+        assert!(h.get("reason").is_none());
+        assert_eq!(h["by"], "Admin");
+        assert_eq!(everything(&records).len(), records.len());
+    }
+
+    #[test]
+    fn moderation_about_an_item_is_recognised() {
+        let item = ItemId::parse("enwiki-1").expect("item");
+        let parse = |v: serde_json::Value| serde_json::from_value::<Activity>(v).expect("event");
+        let report = parse(
+            serde_json::json!({"type": "report.new", "report": {"id": "report-1",
+            "message": "enwiki-1.2", "user": "A", "reporter": "B", "reason": "r", "at": 1}}),
+        );
+        assert!(concerns(Some(&report), &item));
+        let other = parse(
+            serde_json::json!({"type": "report.new", "report": {"id": "report-2",
+            "message": "enwiki-11.2", "user": "A", "reporter": "B", "reason": "r", "at": 1}}),
+        );
+        assert!(!concerns(Some(&other), &item));
+        let mute = parse(
+            serde_json::json!({"type": "user.muted", "user": "A", "reason": "r",
+            "by": {"name": "C"}, "at": 1}),
+        );
+        assert!(!concerns(Some(&mute), &item));
+        assert!(!concerns(None, &item));
     }
 }

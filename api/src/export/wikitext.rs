@@ -70,14 +70,16 @@ pub fn escape_text(text: &str) -> String {
 /// safe inside `[[...]]`.
 fn linkable(name: &str) -> bool {
     let b = name.as_bytes();
-    let percent_escape = b.windows(3).any(|w| {
-        w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()
-    });
+    let percent_escape = b
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
     !name.trim().is_empty()
         && name.len() <= 255
         && name.trim() == name
         && !name.starts_with(':')
-        && !name.chars().any(|c| "[]{}|#<>".contains(c) || c.is_control() || c == '\u{FFFD}')
+        && !name
+            .chars()
+            .any(|c| "[]{}|#<>".contains(c) || c.is_control() || c == '\u{FFFD}')
         && !name.contains("~~~")
         && !name.contains("__")
         && !percent_escape
@@ -125,7 +127,11 @@ pub fn page_link(title: &str) -> String {
 
 /// Ids are `[A-Za-z0-9_-]`; only `__` could mean something (a magic word).
 fn plain_id(id: &str) -> String {
-    if id.contains("__") || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)) {
+    if id.contains("__")
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+    {
         nowiki(id)
     } else {
         id.to_owned()
@@ -308,7 +314,10 @@ mod tests {
         let table: &[(&str, &str)] = &[
             ("plain words", "<nowiki>plain words</nowiki>"),
             ("[[Main Page]]", "<nowiki>[[Main Page]]</nowiki>"),
-            ("[[File:X.jpg|thumb]]", "<nowiki>[[File:X.jpg|thumb]]</nowiki>"),
+            (
+                "[[File:X.jpg|thumb]]",
+                "<nowiki>[[File:X.jpg|thumb]]</nowiki>",
+            ),
             ("{{delete}}", "<nowiki>{{delete}}</nowiki>"),
             ("{{subst:foo|a=b}}", "<nowiki>{{subst:foo|a=b}}</nowiki>"),
             ("{{{1}}}", "<nowiki>{{{1}}}</nowiki>"),
@@ -324,7 +333,10 @@ mod tests {
             ("<nowiki/>", "<nowiki>&lt;nowiki/&gt;</nowiki>"),
             ("<!-- hidden -->", "<nowiki>&lt;!-- hidden --&gt;</nowiki>"),
             ("<ref>x</ref>", "<nowiki>&lt;ref&gt;x&lt;/ref&gt;</nowiki>"),
-            ("''italic'' '''bold'''", "<nowiki>''italic'' '''bold'''</nowiki>"),
+            (
+                "''italic'' '''bold'''",
+                "<nowiki>''italic'' '''bold'''</nowiki>",
+            ),
             ("__NOTOC__", "<nowiki>__NOTOC__</nowiki>"),
             ("----", "<nowiki>----</nowiki>"),
             ("* list", "<nowiki>* list</nowiki>"),
@@ -335,12 +347,18 @@ mod tests {
             (" leading space", "<nowiki> leading space</nowiki>"),
             ("a | b", "<nowiki>a | b</nowiki>"),
             ("{{!}}", "<nowiki>{{!}}</nowiki>"),
-            ("AT&T &amp; &#126;", "<nowiki>AT&amp;T &amp;amp; &amp;#126;</nowiki>"),
+            (
+                "AT&T &amp; &#126;",
+                "<nowiki>AT&amp;T &amp;amp; &amp;#126;</nowiki>",
+            ),
             (
                 "[http://evil.example click]",
                 "<nowiki>[http://evil.example click]</nowiki>",
             ),
-            ("https://example.org", "<nowiki>https://example.org</nowiki>"),
+            (
+                "https://example.org",
+                "<nowiki>https://example.org</nowiki>",
+            ),
             (
                 "ISBN 9780306406157 RFC 2616 PMID 1",
                 "<nowiki>ISBN 9780306406157 RFC 2616 PMID 1</nowiki>",
@@ -364,9 +382,15 @@ mod tests {
     fn escaped_text_never_closes_nowiki_or_signs() {
         for input in ["</nowiki>~~~~", "<</nowiki>>", "&lt;/nowiki&gt;", "~\n~~"] {
             let out = escape_text(input);
-            assert_eq!(out.matches("</nowiki>").count(), out.matches("<nowiki>").count());
+            assert_eq!(
+                out.matches("</nowiki>").count(),
+                out.matches("<nowiki>").count()
+            );
             assert!(!out.contains("~~"), "{out}");
-            let inner = out.replace("<nowiki>", "").replace("</nowiki>", "").replace("<br />", "");
+            let inner = out
+                .replace("<nowiki>", "")
+                .replace("</nowiki>", "")
+                .replace("<br />", "");
             assert!(!inner.contains('<') && !inner.contains('>'), "{out}");
         }
     }
@@ -423,7 +447,10 @@ mod tests {
             "[[:Foo''bar''|Foo&#39;&#39;bar&#39;&#39;]]"
         );
         assert_eq!(page_link("A]]{{B}}"), "<nowiki>A]]{{B}}</nowiki>");
-        assert_eq!(page_link("A~~~~"), "<nowiki>A&#126;&#126;&#126;&#126;</nowiki>");
+        assert_eq!(
+            page_link("A~~~~"),
+            "<nowiki>A&#126;&#126;&#126;&#126;</nowiki>"
+        );
         assert_eq!(plain_id("enwiki-1"), "enwiki-1");
         assert_eq!(plain_id("x__NOTOC__"), "<nowiki>x__NOTOC__</nowiki>");
     }
