@@ -412,6 +412,61 @@ async fn every_route_answers_each_role_as_the_contract_says() {
             None,
             [401, 200, 200, 200, 200, 200],
         ),
+        ("GET", "/api/v1/audit", None, [401, 403, 403, 200, 403, 403]),
+        (
+            "GET",
+            "/api/v1/me/reports",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/me/ignores",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/users/Someone/report",
+            Some(json!({"reason": "r"})),
+            [401, 201, 201, 201, 201, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/users/Someone/mute",
+            Some(json!({"duration_s": 60, "reason": "r"})),
+            [401, 403, 403, 200, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/users/Someone/unmute",
+            Some(json!({"reason": "r"})),
+            [401, 403, 403, 200, 403, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/items/{id}/notes",
+            None,
+            [401, 403, 403, 200, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/items/{id}/notes",
+            Some(json!({"text": "n"})),
+            [401, 403, 403, 201, 403, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/export",
+            None,
+            [401, 403, 403, 200, 403, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/me/export",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
         ("POST", "/auth/logout", None, [204; 6]),
     ];
     let mut n = 9000;
