@@ -528,7 +528,7 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
     let result = tokio::select! {
         r = patrolchat_api::rebuild::rebuild_with(&args.nats_url, &args.redis_url, &opts) => r,
         () = shutdown.cancelled() => {
-            tracing::error!("interrupted: Redis is partly rebuilt; run patrolchat rebuild again");
+            tracing::error!("interrupted: Redis may be partly rebuilt; run patrolchat rebuild again");
             return ExitCode::FAILURE;
         }
     };
@@ -541,7 +541,7 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            tracing::error!(%error, "rebuild failed; Redis is partly rebuilt: run it again");
+            tracing::error!(%error, "rebuild failed");
             ExitCode::FAILURE
         }
     }

@@ -16,8 +16,10 @@
 //!   and `item.resolved` ([`Projection::resolve`]); claims, of which only
 //!   leases still running are written back, while each item's fencing
 //!   counter is set to the highest token it ever handed out so that new
-//!   tokens keep increasing; threads; and hidden messages, mutes, reports,
-//!   notes and the audit log in the layouts [`crate::moderation`] writes.
+//!   tokens keep increasing; threads; mutes through the projection's own
+//!   [`Projection::set_mute`] and [`Projection::lift_mute`]; and hidden
+//!   messages, reports, notes and the audit log in the layouts
+//!   [`crate::moderation`] writes.
 //!
 //! Counters (thread sequences, fences, report and note numbers) are kept
 //! and only ever raised, so an api node that keeps taking writes while the
@@ -46,7 +48,8 @@ use crate::moderation::{REPORT_PREFIX, report_item};
 
 /// Key patterns of every projection: items with their revisions, claims,
 /// fences and notes; queues and the indexes the router resolves by;
-/// claims; threads with their counters and hidden markers; moderation.
+/// claimed sets; threads with their counters and hidden markers; mutes and
+/// reports.
 const PROJECTION_PATTERNS: &[&str] = &[
     "item:*",
     "queue:*",
@@ -174,8 +177,8 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Why a rebuild stopped. Redis is then partly rebuilt: running it again
-/// (once the cause is fixed) starts over.
+/// Why a rebuild stopped. Running it again (once the cause is fixed)
+/// starts over.
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
     /// NATS cannot be reached or a stream cannot be read; retrying may help.
@@ -187,6 +190,10 @@ pub enum RebuildError {
     /// Redis failed under the item projection; retrying may help.
     #[error(transparent)]
     Projection(#[from] ProjectError),
+    /// Something failed after the projection keys were dropped: Redis is
+    /// partly rebuilt until a rebuild runs to the end.
+    #[error("Redis is partly rebuilt (run the rebuild again): {0}")]
+    Partly(Box<RebuildError>),
     /// A stream stopped delivering before its end.
     #[error("{stream} delivered nothing for {secs} s at sequence {at} of {last}")]
     Stalled {
@@ -254,18 +261,19 @@ pub async fn rebuild_with(
         live: HashMap::new(),
         episodes: HashMap::new(),
     };
-    r.summary.dropped_keys = drop_projections(&mut r.conn).await?;
+    let partly = |e| RebuildError::Partly(Box::new(e));
+    r.summary.dropped_keys = drop_projections(&mut r.conn).await.map_err(partly)?;
     info!(
         dropped = r.summary.dropped_keys,
         "projection keys dropped; replaying"
     );
     if let Some(work) = work {
-        r.replay_work(work).await?;
+        r.replay_work(work).await.map_err(partly)?;
     }
     if let Some(activity) = activity {
-        r.replay_activity(activity).await?;
+        r.replay_activity(activity).await.map_err(partly)?;
     }
-    r.finish().await?;
+    r.finish().await.map_err(partly)?;
     Ok(r.summary)
 }
 
@@ -715,27 +723,14 @@ impl Rebuilder {
                 by,
                 at,
             } => {
-                let record = json!({"until": until, "reason": reason, "by": by.name}).to_string();
-                let key = keys::mute(&user);
-                let now = now_ms();
-                self.writes
-                    .add(|p| {
-                        match until {
-                            Some(ms) if ms <= now => p.del(key).ignore(),
-                            Some(ms) => p
-                                .cmd("SET")
-                                .arg(key)
-                                .arg(record)
-                                .arg("PXAT")
-                                .arg(ms)
-                                .ignore(),
-                            None => p.set(key, record).ignore(),
-                        };
-                    })
+                // As the api and the router project it; a mute that has
+                // run out is set already expired. PXAT must be positive.
+                self.writes.flush().await?;
+                let until = until.map(|ms| ms.max(1));
+                self.projection
+                    .set_mute(&user, until, &reason, &by.name, by.on_wiki, at)
                     .await?;
-                let entry = json!({"kind": "mute", "actor": by.name, "on_wiki": by.on_wiki,
-                                   "target": user, "reason": reason, "until": until, "at": at});
-                self.audit(entry, at).await?;
+                self.summary.audit += 1;
             }
             Activity::UserUnmuted {
                 user,
@@ -743,15 +738,11 @@ impl Rebuilder {
                 by,
                 at,
             } => {
-                let key = keys::mute(&user);
-                self.writes
-                    .add(|p| {
-                        p.del(key).ignore();
-                    })
+                self.writes.flush().await?;
+                self.projection
+                    .lift_mute(&user, &reason, &by.name, by.on_wiki, at)
                     .await?;
-                let entry = json!({"kind": "unmute", "actor": by.name, "on_wiki": by.on_wiki,
-                                   "target": user, "reason": reason, "at": at});
-                self.audit(entry, at).await?;
+                self.summary.audit += 1;
             }
             Activity::ReportNew { report } => self.report(&report).await?,
             Activity::NoteNew { note } => self.note(&note).await?,

@@ -1,0 +1,477 @@
+//! `patrolchat rebuild`: Redis wiped while the system runs comes back from
+//! `WORK` and `ACTIVITY` (queues, items, live claims with their fencing
+//! tokens, threads, hidden messages, mutes, reports, notes, the audit
+//! log), and the api carries on where it was.
+//!
+//! The system is real: replay server with the recorded corpus → ingest →
+//! router → api, on a NATS and a Redis of this test's own. Moderation
+//! events are published straight to JetStream and projected the way
+//! `api::moderation` does, so the rebuild is checked against that layout.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{Api, Ingest, Person, Replay, Router, bin, corpus_events};
+use patrolchat_model::item::{Activity, Actor};
+use patrolchat_model::{ItemId, WikiId, keys, subjects};
+use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
+use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
+use serde_json::json;
+
+const LONG: Duration = Duration::from_secs(90);
+
+/// Every projection layout (model/src/keys.rs), as SCAN patterns.
+const PATTERNS: &[&str] = &[
+    "item:*",
+    "queue:*",
+    "queue-wikis:*",
+    "rev:*",
+    "page:*",
+    "user:*",
+    "episode:*",
+    "claimed:*",
+    "claims:expiry",
+    "thread:*",
+    "mute:*",
+    "reports-by:*",
+    "reports:seq",
+    "audit",
+];
+
+async fn redis_conn(url: &str) -> MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis")
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+}
+
+/// Every projection key with its value (not its expiry), by type.
+async fn snapshot(url: &str) -> BTreeMap<String, String> {
+    let mut c = redis_conn(url).await;
+    let mut names = Vec::new();
+    for pattern in PATTERNS {
+        let mut cursor = 0_u64;
+        loop {
+            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut c)
+                .await
+                .expect("scan");
+            names.extend(found);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+    }
+    let mut out = BTreeMap::new();
+    for key in names {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut c)
+            .await
+            .expect("type");
+        let value = match kind.as_str() {
+            "string" => format!("{:?}", c.get::<_, String>(&key).await.expect("get")),
+            "hash" => {
+                let h: BTreeMap<String, String> = c.hgetall(&key).await.expect("hgetall");
+                format!("{h:?}")
+            }
+            "zset" => {
+                let z: Vec<(String, f64)> = c.zrange_withscores(&key, 0, -1).await.expect("zrange");
+                format!("{z:?}")
+            }
+            "set" => {
+                let mut s: Vec<String> = c.smembers(&key).await.expect("smembers");
+                s.sort();
+                format!("{s:?}")
+            }
+            "list" => format!(
+                "{:?}",
+                c.lrange::<_, Vec<String>>(&key, 0, -1)
+                    .await
+                    .expect("lrange")
+            ),
+            // Expired between SCAN and TYPE.
+            "none" => continue,
+            other => panic!("{key} is a {other}"),
+        };
+        out.insert(key, value);
+    }
+    out
+}
+
+/// Asserts two snapshots are equal, naming the keys that differ.
+fn assert_same(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>, when: &str) {
+    let missing: Vec<_> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+    let extra: Vec<_> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    let changed: Vec<_> = before
+        .iter()
+        .filter_map(|(k, v)| {
+            after
+                .get(k)
+                .filter(|a| *a != v)
+                .map(|a| format!("{k}:\n  before {v}\n  after  {a}"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && changed.is_empty(),
+        "{when}: {} keys before, {} after\nmissing: {missing:?}\nextra: {extra:?}\nchanged:\n{}",
+        before.len(),
+        after.len(),
+        changed.join("\n")
+    );
+}
+
+/// Runs `patrolchat rebuild` with `args`; exit status and stderr.
+async fn run_rebuild(nats: &str, redis: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = tokio::process::Command::new(bin())
+        .arg("rebuild")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .env("PATROLCHAT_NATS_URL", nats)
+        .env("PATROLCHAT_REDIS_URL", redis)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(LONG, out)
+        .await
+        .expect("rebuild ends within 90 s")
+        .expect("rebuild runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Publishes an activity event on `ACTIVITY` and waits for the ack.
+async fn publish(js: &async_nats::jetstream::Context, subject: String, a: &Activity) {
+    js.publish(subject, serde_json::to_vec(a).expect("json").into())
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+}
+
+/// The patrol queue's items, most urgent first.
+async fn patrol_items(api: &Api, who: &Person) -> Vec<String> {
+    let (s, page) = api
+        .get(who, "/api/v1/workflows/patrol/items?limit=100")
+        .await;
+    assert_eq!(s, 200, "{page}");
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["item"]["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
+    let events = corpus_events().len() as f64;
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let replay = Replay::corpus(&[]);
+    let _ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+    let router = Router::start(&nats.url(), &redis.url(), &[]);
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("nats"));
+    let mut c = redis_conn(&redis.url()).await;
+
+    // The router has made its items (the corpus yields 41 patrol items)
+    // and read the whole feed, so nothing changes behind the snapshot.
+    wait_until_async(LONG, "the router read the corpus", || async {
+        router.metric("patrolchat_router_events_total") >= events
+    })
+    .await;
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let ann = api.login("Ann", &["sysop"]).await;
+    wait_until_async(LONG, "41 patrol items", || async {
+        patrol_items(&api, &pat).await.len() >= 41
+    })
+    .await;
+    let ids = patrol_items(&api, &pat).await;
+    let [a, b, cc, d, e] = [0, 1, 2, 3, 4].map(|i| ids[i].clone());
+    let item = |id: &str| format!("/api/v1/items/{id}");
+
+    // Claims: a long lease on A, a one-second lease on B that runs out,
+    // C claimed and resolved, D escalated.
+    let (s, lease_a) = api
+        .post(&pat, &format!("{}/claim", item(&a)), json!({"ttl_s": 1800}))
+        .await;
+    assert_eq!(s, 200, "{lease_a}");
+    let token_a = lease_a["token"].as_u64().expect("token");
+    let (s, lease_b) = api
+        .post(&pat, &format!("{}/claim", item(&b)), json!({"ttl_s": 1}))
+        .await;
+    assert_eq!(s, 200, "{lease_b}");
+    let token_b = lease_b["token"].as_u64().expect("token");
+    let (s, lease_c) = api
+        .post(&pat, &format!("{}/claim", item(&cc)), json!({}))
+        .await;
+    assert_eq!(s, 200, "{lease_c}");
+    let (s, body) = api
+        .post(
+            &pat,
+            &format!("{}/resolve", item(&cc)),
+            json!({"token": lease_c["token"], "outcome": "reverted", "note": "rv"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, esc) = api
+        .post(
+            &pat,
+            &format!("{}/escalate", item(&d)),
+            json!({"workflow": "admin-block", "reason": "vandalism only account"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{esc}");
+    let esc_id = esc["linked"].as_str().expect("linked").to_owned();
+
+    // Threads: two messages on A, one on E, one in the patrol room.
+    let mut posted = Vec::new();
+    for (who, path, text) in [
+        (&pat, format!("{}/messages", item(&a)), "looking at it"),
+        (&ann, format!("{}/messages", item(&a)), "@Pat thanks"),
+        (&pat, format!("{}/messages", item(&e)), "odd one"),
+        (
+            &pat,
+            "/api/v1/workflows/patrol/messages".to_owned(),
+            "hi all",
+        ),
+    ] {
+        let (s, m) = api.post(who, &path, json!({"text": text})).await;
+        assert_eq!(s, 201, "{m}");
+        posted.push(m);
+    }
+    let wiki_a: WikiId = serde_json::from_value(posted[0]["wiki"].clone()).expect("wiki");
+    let id_a = ItemId::parse(&a).expect("id");
+
+    // Moderation published straight to JetStream and projected as
+    // api::moderation does: a mute and a hidden message.
+    let at = now_ms();
+    let until = at + 3_600_000;
+    publish(
+        &js,
+        subjects::moderation("mute"),
+        &Activity::UserMuted {
+            user: "Troll".into(),
+            until: Some(until),
+            reason: "spam".into(),
+            by: Actor {
+                name: "Ann".into(),
+                on_wiki: false,
+            },
+            at,
+        },
+    )
+    .await;
+    let first = posted[0]["id"].as_str().expect("id").to_owned();
+    publish(
+        &js,
+        subjects::activity(&wiki_a, &id_a),
+        &Activity::MessageHidden {
+            message: first.clone(),
+            thread: a.clone(),
+            item: Some(id_a.clone()),
+            wiki: Some(wiki_a.clone()),
+            workflow: None,
+            author: "Pat".into(),
+            by: "Ann".into(),
+            reason: "rude".into(),
+            at,
+        },
+    )
+    .await;
+    let mut p = redis::pipe();
+    p.cmd("SET")
+        .arg(keys::mute("Troll"))
+        .arg(json!({"until": until, "reason": "spam", "by": "Ann"}).to_string())
+        .arg("PXAT")
+        .arg(until)
+        .ignore()
+        .hset(
+            keys::hidden(&a),
+            &first,
+            json!({"by": "Ann", "reason": "rude", "at": at}).to_string(),
+        )
+        .ignore();
+    for entry in [
+        json!({"kind": "mute", "actor": "Ann", "on_wiki": false, "target": "Troll",
+               "reason": "spam", "until": until, "at": at}),
+        json!({"kind": "hide", "actor": "Ann", "target": "Pat", "reason": "rude",
+               "message": first, "item": a, "at": at}),
+    ] {
+        p.zadd(keys::AUDIT, entry.to_string(), at).ignore();
+    }
+    p.query_async::<()>(&mut c).await.expect("moderation keys");
+
+    // And through the api's own moderation routes: a report on Ann's
+    // message, a private note, a mute, and a mute that is lifted.
+    let second = posted[1]["id"].as_str().expect("id").to_owned();
+    for (who, path, body, want) in [
+        (
+            &pat,
+            format!("/api/v1/messages/{second}/report"),
+            json!({"reason": "not nice"}),
+            201,
+        ),
+        (
+            &ann,
+            format!("{}/notes", item(&a)),
+            json!({"text": "watch this one"}),
+            201,
+        ),
+        (
+            &ann,
+            "/api/v1/users/Vandal/mute".to_owned(),
+            json!({"duration_s": 600, "reason": "spam"}),
+            200,
+        ),
+        (
+            &ann,
+            "/api/v1/users/Sorry/mute".to_owned(),
+            json!({"reason": "heated"}),
+            200,
+        ),
+        (
+            &ann,
+            "/api/v1/users/Sorry/unmute".to_owned(),
+            json!({"reason": "apologised"}),
+            200,
+        ),
+    ] {
+        let (s, body) = api.post(who, &path, body).await;
+        assert_eq!(s, want, "{path}: {body}");
+    }
+
+    // B's lease runs out and is swept.
+    wait_until_async(LONG, "B's lease swept", || {
+        let mut c = c.clone();
+        let key = keys::claim(&ItemId::parse(&b).expect("id"));
+        async move { !c.exists::<_, bool>(key).await.expect("exists") }
+    })
+    .await;
+
+    let before = snapshot(&redis.url()).await;
+    assert!(
+        before.len() > 100,
+        "a projection to rebuild: {}",
+        before.len()
+    );
+    let report = ItemId::parse("report-1").expect("id");
+    for key in [
+        keys::claim(&id_a),
+        keys::mute("Troll"),
+        keys::mute("Vandal"),
+        keys::hidden(&a),
+        keys::item(&report),
+        keys::notes(&id_a),
+        keys::reports_by("Pat"),
+        keys::AUDIT.to_owned(),
+    ] {
+        assert!(before.contains_key(&key), "{key} in the projection");
+    }
+    assert!(!before.contains_key(&keys::mute("Sorry")), "a lifted mute");
+    assert!(before.keys().any(|k| k.starts_with("episode:")));
+
+    // Without --yes and without a terminal to ask on, nothing happens.
+    let (code, err) = run_rebuild(&nats.url(), &redis.url(), &[]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert_same(&before, &snapshot(&redis.url()).await, "refused rebuild");
+
+    // Redis is lost while everything runs; the rebuild brings it back.
+    redis::cmd("FLUSHALL")
+        .query_async::<()>(&mut c)
+        .await
+        .expect("flushall");
+    let (code, err) = run_rebuild(&nats.url(), &redis.url(), &["--yes"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("rebuilt in"), "a summary: {err}");
+    eprintln!("{}", err.lines().last().unwrap_or_default());
+    assert_same(&before, &snapshot(&redis.url()).await, "after FLUSHALL");
+
+    // The same, seen through the api (sessions were flushed too).
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let ann = api.login("Ann", &["sysop"]).await;
+    let (s, view) = api.get(&pat, &item(&a)).await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["claim"]["holder"], "Pat", "{view}");
+    let kept: u64 = c
+        .hget(keys::claim(&id_a), "token")
+        .await
+        .expect("claim token");
+    assert_eq!(kept, token_a, "A's lease keeps its token");
+    assert_eq!(view["state"], "open");
+    let (s, view) = api.get(&pat, &item(&b)).await;
+    assert_eq!(s, 200, "{view}");
+    assert!(
+        view.get("claim").is_none(),
+        "the lapsed lease stays gone: {view}"
+    );
+    let (s, view) = api.get(&pat, &item(&cc)).await;
+    assert_eq!((s, &view["state"]), (200, &json!("resolved")), "{view}");
+    let (s, view) = api.get(&ann, &item(&esc_id)).await;
+    assert_eq!((s, &view["state"]), (200, &json!("open")), "{view}");
+    let (s, body) = api
+        .post(&ann, &format!("{}/claim", item(&a)), json!({}))
+        .await;
+    assert_eq!(s, 409, "A is still Pat's: {body}");
+    // A new lease on B is fenced above every earlier one.
+    let (s, lease) = api
+        .post(&pat, &format!("{}/claim", item(&b)), json!({"ttl_s": 600}))
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    let token = lease["token"].as_u64().expect("token");
+    assert!(token > token_b, "token {token} after {token_b}");
+    // Threads go on with the next number.
+    let (s, m) = api
+        .post(
+            &pat,
+            &format!("{}/messages", item(&a)),
+            json!({"text": "back"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    assert_eq!(m["seq"], 3, "{m}");
+    let (s, m) = api
+        .post(
+            &pat,
+            "/api/v1/workflows/patrol/messages",
+            json!({"text": "again"}),
+        )
+        .await;
+    assert_eq!((s, &m["seq"]), (201, &json!(2)), "{m}");
+
+    // Run again over a live Redis: the same again, sessions kept.
+    let before = snapshot(&redis.url()).await;
+    let (code, err) = run_rebuild(&nats.url(), &redis.url(), &["--yes"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_same(&before, &snapshot(&redis.url()).await, "second rebuild");
+    let (s, me) = api.get(&pat, "/api/v1/me").await;
+    assert_eq!(s, 200, "the session survives a rebuild: {me}");
+    let (s, view) = api.get(&pat, &item(&b)).await;
+    assert_eq!(s, 200);
+    assert_eq!(view["claim"]["holder"], "Pat", "{view}");
+}
