@@ -580,3 +580,72 @@ async fn shutdown_closes_every_socket_with_1001_and_the_node_exits_cleanly() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_readers_socket_never_carries_reports_notes_or_hidden_text() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9201", &["patrol"], None).await;
+    let reader = api.login("Reader", &["user"]).await;
+    let author = api.login("Author", &["user"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let mut ws = connect(&api, &reader).await;
+    send(&mut ws, json!({"op": "subscribe"})).await;
+    send(&mut ws, json!({"op": "watch", "item": "enwiki-9201"})).await;
+    ping(&mut ws).await;
+    let (_, m) = api
+        .post(
+            &author,
+            "/api/v1/items/enwiki-9201/messages",
+            json!({"text": "an unkind remark"}),
+        )
+        .await;
+    let mid = m["id"].as_str().expect("id").to_owned();
+    wait_for(&mut ws, "the message", |f| f["type"] == "message.new").await;
+    let (s, _) = api
+        .post(
+            &reader,
+            &format!("/api/v1/messages/{mid}/report"),
+            json!({"reason": "private reason"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-9201/notes",
+            json!({"text": "private note"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = api
+        .post(
+            &admin,
+            &format!("/api/v1/messages/{mid}/hide"),
+            json!({"reason": "unkind"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let hidden = wait_for(&mut ws, "message.hidden", |f| f["type"] == "message.hidden").await;
+    assert_eq!(hidden["message"], mid.as_str());
+    ping(&mut ws).await;
+    // Everything the socket got after the message itself.
+    let mut frames = vec![hidden];
+    while let Some(f) = next_within(&mut ws, Duration::from_millis(300)).await {
+        frames.push(f);
+    }
+    for f in &frames {
+        let text = f.to_string();
+        assert!(
+            f["type"] != "report.new" && f["type"] != "note.new",
+            "private frame: {text}"
+        );
+        for secret in ["unkind remark", "private reason", "private note"] {
+            assert!(
+                !text.contains(secret),
+                "{secret:?} reached a reader: {text}"
+            );
+        }
+    }
+}
