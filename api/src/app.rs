@@ -205,7 +205,10 @@ pub fn app(state: AppState, registry: Arc<Registry>) -> Router {
             "/api/v1/items/{id}/messages",
             get(threads::item_messages).post(threads::post_item_message),
         )
-        .route("/api/v1/messages/{id}/report", post(moderation::report_message))
+        .route(
+            "/api/v1/messages/{id}/report",
+            post(moderation::report_message),
+        )
         .route("/api/v1/messages/{id}/hide", post(moderation::hide))
         .route("/api/v1/users/{name}/report", post(moderation::report_user))
         .route("/api/v1/users/{name}/mute", post(moderation::mute))
