@@ -510,3 +510,17 @@ async fn initial_javascript_is_at_most_300_kb_gzipped() {
     stack.wait_items("patrol", 3).await;
     run_spec(&b, "initial_js_size.mjs", &stack.base(), no_steps).await;
 }
+
+/// Spec 6: a reader reports a message and the admin sees the report with
+/// the reporter's name; the admin hides the message and the reader sees
+/// "Hidden by a moderator" live, without the text; the reader ignores the
+/// writer and the writer's messages collapse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderation_report_hide_and_ignore_in_the_thread() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 3).await;
+    run_spec(&b, "moderation.mjs", &stack.base(), no_steps).await;
+}

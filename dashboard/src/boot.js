@@ -41,7 +41,7 @@ function syncRoute() {
 		}
 		return;
 	}
-	if ( route.wf && route.wf !== list.wf && route.name !== 'room' && route.name !== 'admin' ) {
+	if ( route.wf && route.wf !== list.wf && route.name !== 'room' && route.name !== 'admin' && route.name !== 'my-reports' ) {
 		if ( list.wf && filters.wiki && state.workflowsLoaded ) {
 			const wf = workflowOf( route.wf );
 			if ( wf && !wf.wikis.some( ( w ) => w.wiki === filters.wiki ) ) {

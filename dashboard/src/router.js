@@ -7,6 +7,7 @@
 //   /queue/{wf}/room                the workflow's room
 //   /item/{id}                      an item, workflow not yet known
 //   /admin                          admin tools
+//   /me/reports                     the reports this person filed
 // The query string (`?uselang=`) is kept across navigation.
 
 import { reactive } from 'vue';
@@ -41,6 +42,9 @@ export function parsePath( path ) {
 	if ( p[ 0 ] === 'item' && p[ 1 ] ) {
 		return { name: 'item', wf: null, id: p[ 1 ] };
 	}
+	if ( p[ 0 ] === 'me' && p[ 1 ] === 'reports' ) {
+		return { name: 'my-reports', wf: null, id: null };
+	}
 	if ( p[ 0 ] === 'admin' ) {
 		return { name: 'admin', wf: null, id: null };
 	}
@@ -57,6 +61,7 @@ export function pathOf( name, wf, id ) {
 		case 'thread': return w ? `/queue/${ w }/item/${ i }/thread` : `/item/${ i }`;
 		case 'room': return `/queue/${ w }/room`;
 		case 'admin': return '/admin';
+		case 'my-reports': return '/me/reports';
 		default: return '/';
 	}
 }

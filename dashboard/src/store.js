@@ -132,6 +132,14 @@ export function errorText( e ) {
 		case 'csrf': return t( 'patrolchat-error-csrf' );
 		case 'wiki_refused': return t( 'patrolchat-error-wiki-refused', err.message || '' );
 		case 'wiki_unavailable': return t( 'patrolchat-error-wiki-unavailable' );
+		case 'muted': {
+			const msg = String( err.message || '' );
+			const cut = msg.indexOf( ': ' );
+			const why = err.reason || ( cut !== -1 ? msg.slice( cut + 2 ) : msg );
+			return err.until ?
+				t( 'patrolchat-error-muted-until', timeOfDay( err.until ), why ) :
+				t( 'patrolchat-error-muted', why );
+		}
 		case 'unavailable':
 		case 'timeout':
 			return t( 'patrolchat-error-unavailable' );
@@ -201,6 +209,8 @@ function signedOut() {
 	current.id = null;
 	current.detail = null;
 	room.wf = null;
+	mod.ignores = [];
+	mod.dialog = null;
 }
 
 setUnauthorizedHandler( () => {
@@ -846,12 +856,174 @@ function onFrame( f ) {
 			}
 			return;
 		case 'message.hidden':
-			if ( f.message_id || f.id ) {
-				const id = f.message_id || f.id;
-				current.messages = current.messages.filter( ( m ) => m.id !== id );
-				room.messages = room.messages.filter( ( m ) => m.id !== id );
+			if ( typeof f.message === 'string' ) {
+				markHidden( f.message, { by: f.by, reason: f.reason, at: f.at } );
 			}
 	}
+}
+
+// ------------------------------------------------------------ moderation
+
+export const mod = reactive( {
+	/** Names whose messages this person collapsed. */
+	ignores: [],
+	/** The open reason dialog: `{kind: 'report'|'hide', message}` or null. */
+	dialog: null,
+	busy: false
+} );
+
+/** Marks a message hidden in the loaded threads: admins keep the text. */
+export function markHidden( id, info ) {
+	for ( const arr of [ current.messages, room.messages ] ) {
+		const m = arr.find( ( x ) => x.id === id );
+		if ( !m ) {
+			continue;
+		}
+		if ( isAdmin.value ) {
+			m.hidden = { by: info.by || '?', reason: info.reason || '', at: info.at || Date.now() };
+		} else {
+			m.hidden = true;
+			m.text = '';
+			delete m.mentions;
+		}
+	}
+}
+
+export function isIgnored( name ) {
+	return mod.ignores.includes( name );
+}
+
+export async function loadIgnores() {
+	try {
+		const names = await api( 'GET', '/api/v1/me/ignores' );
+		mod.ignores = Array.isArray( names ) ? names : [];
+	} catch {
+		// messages stay shown
+	}
+}
+
+export async function setIgnored( name, on ) {
+	try {
+		await api( on ? 'PUT' : 'DELETE', `/api/v1/me/ignores/${ seg( name ) }` );
+		mod.ignores = on ? [ ...new Set( [ ...mod.ignores, name ] ) ] : mod.ignores.filter( ( n ) => n !== name );
+		notify( 'success', t( on ? 'patrolchat-ignored-notice' : 'patrolchat-unignored-notice', name ) );
+		return true;
+	} catch ( e ) {
+		notify( 'error', errorText( e ) );
+		return false;
+	}
+}
+
+/** Sends the reason dialog: a report or (admins) a hide. */
+export async function submitReason( reason ) {
+	const dlg = mod.dialog;
+	if ( !dlg || !reason.trim() ) {
+		return false;
+	}
+	mod.busy = true;
+	try {
+		const id = dlg.message.id;
+		if ( dlg.kind === 'hide' ) {
+			await api( 'POST', `/api/v1/messages/${ seg( id ) }/hide`, { reason: reason.trim() } );
+			markHidden( id, { by: state.me.name, reason: reason.trim(), at: Date.now() } );
+			notify( 'success', t( 'patrolchat-hidden-notice' ) );
+		} else {
+			await api( 'POST', `/api/v1/messages/${ seg( id ) }/report`, { reason: reason.trim() } );
+			notify( 'success', t( 'patrolchat-reported-notice' ) );
+		}
+		mod.dialog = null;
+		return true;
+	} catch ( e ) {
+		notify( 'error', errorText( e ) );
+		return false;
+	} finally {
+		mod.busy = false;
+	}
+}
+
+/** The open items of the private `reports` workflow, each with its report. */
+export async function loadReports() {
+	const page = await api( 'GET', '/api/v1/workflows/reports/items?limit=500' );
+	const views = ( page && page.items ) || [];
+	return Promise.all( views.filter( ( v ) => v && v.item ).map( async ( v ) => {
+		try {
+			const d = await api( 'GET', `/api/v1/items/${ seg( v.item.id ) }` );
+			return { id: v.item.id, item: d.item || v.item, report: d.report || null, state: d.state };
+		} catch {
+			return { id: v.item.id, item: v.item, report: null, state: 'open' };
+		}
+	} ) );
+}
+
+export async function resolveReport( id, outcome, note ) {
+	const body = { outcome };
+	if ( note && note.trim() ) {
+		body.note = note.trim();
+	}
+	try {
+		await api( 'POST', `/api/v1/items/${ seg( id ) }/resolve`, body );
+		notify( 'success', t( 'patrolchat-resolved-notice', t( `patrolchat-outcome-${ outcome }` ) ) );
+		return true;
+	} catch ( e ) {
+		notify( 'error', errorText( e ) );
+		return false;
+	}
+}
+
+export async function loadAudit( { actor, target, kind, before } = {} ) {
+	const q = new URLSearchParams();
+	for ( const [ k, v ] of Object.entries( { actor, target, kind, before } ) ) {
+		if ( v !== undefined && v !== null && String( v ).trim() !== '' ) {
+			q.set( k, String( v ).trim() );
+		}
+	}
+	q.set( 'limit', '100' );
+	return api( 'GET', `/api/v1/audit?${ q }` );
+}
+
+export async function muteUser( name, hours, reason ) {
+	const body = { reason: reason.trim() };
+	if ( hours ) {
+		body.duration_s = Math.max( 1, Math.round( hours * 3600 ) );
+	}
+	try {
+		await api( 'POST', `/api/v1/users/${ seg( name.trim() ) }/mute`, body );
+		notify( 'success', t( 'patrolchat-muted-notice', name.trim() ) );
+		return true;
+	} catch ( e ) {
+		notify( 'error', errorText( e ) );
+		return false;
+	}
+}
+
+export async function unmuteUser( name, reason ) {
+	try {
+		await api( 'POST', `/api/v1/users/${ seg( name.trim() ) }/unmute`, { reason: reason.trim() } );
+		notify( 'success', t( 'patrolchat-unmuted-notice', name.trim() ) );
+		return true;
+	} catch ( e ) {
+		notify( 'error', errorText( e ) );
+		return false;
+	}
+}
+
+export async function loadNotes( id ) {
+	const notes = await api( 'GET', `/api/v1/items/${ seg( id ) }/notes` );
+	return Array.isArray( notes ) ? notes : [];
+}
+
+export async function addNote( id, text ) {
+	try {
+		return await api( 'POST', `/api/v1/items/${ seg( id ) }/notes`, { text: text.trim() } );
+	} catch ( e ) {
+		notify( 'error', errorText( e ) );
+		return null;
+	}
+}
+
+export async function loadMyReports() {
+	const r = await api( 'GET', '/api/v1/me/reports' );
+	return Array.isArray( r ) ? r : [];
 }
 
 /** After a reconnect: what happened meanwhile, over HTTP. */
@@ -868,6 +1040,7 @@ let workflowsTimer = null;
 
 /** Starts the live connection for the signed-in person. */
 export function startSession() {
+	loadIgnores();
 	live.subscribe( [], [] );
 	live.startLive( {
 		frame: onFrame,
