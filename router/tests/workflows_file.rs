@@ -77,6 +77,7 @@ fn the_shipped_file_loads_with_the_documented_workflows() {
             ("admin-protect", WorkflowKind::Escalation),
             ("admin-delete", WorkflowKind::Escalation),
             ("admin-revdel", WorkflowKind::Escalation),
+            ("reports", WorkflowKind::Private),
         ]
     );
     for w in set.workflows() {
