@@ -97,9 +97,9 @@ pub(crate) enum Command {
     Export(patrolchat_api::export::ExportArgs),
 }
 
-/// Settings of `patrolchat api`.
+/// Where NATS and Redis are, for the commands that use both.
 #[derive(Debug, clap::Args)]
-pub(crate) struct ApiArgs {
+pub(crate) struct Stores {
     /// NATS server with JetStream (2.10 or newer).
     #[arg(
         long,
@@ -107,13 +107,20 @@ pub(crate) struct ApiArgs {
         default_value = "nats://127.0.0.1:4222"
     )]
     nats_url: String,
-    /// Redis.
+    /// Redis holding the projections.
     #[arg(
         long,
         env = "PATROLCHAT_REDIS_URL",
         default_value = "redis://127.0.0.1:6379"
     )]
     redis_url: String,
+}
+
+/// Settings of `patrolchat api`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ApiArgs {
+    #[command(flatten)]
+    stores: Stores,
     /// The workflows file.
     #[arg(
         long,
@@ -327,8 +334,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 return ExitCode::from(2);
             };
             let endpoints = Endpoints {
-                nats_url: args.nats_url,
-                redis_url: args.redis_url,
+                nats_url: args.stores.nats_url,
+                redis_url: args.stores.redis_url,
                 workflows: args.workflows,
                 replicas: args.replicas,
                 retention: std::time::Duration::from_secs(args.retention_s),
@@ -466,20 +473,8 @@ async fn announce_revoked(nats_url: &str, hash: &str) {
 /// Settings of `patrolchat rebuild`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RebuildArgs {
-    /// NATS server holding `WORK` and `ACTIVITY`.
-    #[arg(
-        long,
-        env = "PATROLCHAT_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    nats_url: String,
-    /// Redis to rebuild.
-    #[arg(
-        long,
-        env = "PATROLCHAT_REDIS_URL",
-        default_value = "redis://127.0.0.1:6379"
-    )]
-    redis_url: String,
+    #[command(flatten)]
+    stores: Stores,
     /// Drop the projection keys without asking first.
     #[arg(long)]
     yes: bool,
@@ -507,7 +502,7 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
         eprint!(
             "This drops every projection in Redis at {} and rebuilds it from the streams at {}.\n\
              Sessions and bot tokens stay. Type yes to go on: ",
-            args.redis_url, args.nats_url
+            args.stores.redis_url, args.stores.nats_url
         );
         let answer = tokio::task::spawn_blocking(|| {
             let mut line = String::new();
@@ -526,7 +521,7 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
     };
     let started = std::time::Instant::now();
     let result = tokio::select! {
-        r = patrolchat_api::rebuild::rebuild_with(&args.nats_url, &args.redis_url, &opts) => r,
+        r = patrolchat_api::rebuild::rebuild_with(&args.stores.nats_url, &args.stores.redis_url, &opts) => r,
         () = shutdown.cancelled() => {
             tracing::error!("interrupted: Redis may be partly rebuilt; run patrolchat rebuild again");
             return ExitCode::FAILURE;

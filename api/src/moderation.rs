@@ -317,18 +317,23 @@ pub async fn my_reports(
     let mut out = Vec::new();
     for id in ids {
         let Ok(id) = ItemId::parse(&id) else { continue };
-        let (json, st, outcome): (Option<String>, Option<String>, Option<String>) =
-            redis::cmd("HMGET")
-                .arg(keys::item(&id))
-                .arg("json")
-                .arg("state")
-                .arg("outcome")
-                .query_async(&mut c)
-                .await?;
+        let (json, st, outcome, report): (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = redis::cmd("HMGET")
+            .arg(keys::item(&id))
+            .arg("json")
+            .arg("state")
+            .arg("outcome")
+            .arg("report")
+            .query_async(&mut c)
+            .await?;
         let Some(item) = json.and_then(|j| serde_json::from_str::<Item>(&j).ok()) else {
             continue;
         };
-        let report = report_of(&state, &id).await?;
+        let report = report.and_then(|j| serde_json::from_str::<Report>(&j).ok());
         out.push(ReportView {
             id: id.to_string(),
             message: report.as_ref().and_then(|r| r.message.clone()),
@@ -340,16 +345,6 @@ pub async fn my_reports(
         });
     }
     Ok(Json(out))
-}
-
-/// The report behind a report item.
-async fn report_of(state: &AppState, id: &ItemId) -> Result<Option<Report>, ApiError> {
-    let mut c = state.redis.clone();
-    let (json,): (Option<String>,) = redis::pipe()
-        .hget(keys::item(id), "report")
-        .query_async(&mut c)
-        .await?;
-    Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
 }
 
 /// `POST /api/v1/messages/{id}/hide`.

@@ -25,9 +25,6 @@ use crate::extract::ApiJson;
 use crate::items::parse_item_id;
 use crate::state::AppState;
 
-/// A message as the api returns it.
-pub type MessageView = Message;
-
 /// Longest message, in characters.
 pub const MAX_TEXT: usize = 4000;
 
