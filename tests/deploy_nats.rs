@@ -236,7 +236,11 @@ async fn service_user_has_the_account_and_bot_user_only_reads_workflows() {
     bot.flush().await.expect("flush");
     expect_violation(&mut events, "Publish", "wf.patrol.enwiki").await;
     expect_violation(&mut events, "Publish", "$JS.API.STREAM.NAMES").await;
-    assert_eq!(messages_in(&js, "WORK").await, 2, "the forged item is not stored");
+    assert_eq!(
+        messages_in(&js, "WORK").await,
+        2,
+        "the forged item is not stored"
+    );
 
     // A wrong password is refused.
     let wrong = ConnectOptions::with_user_and_password("bot".into(), "pcWrong".into())
@@ -397,14 +401,10 @@ async fn three_node_cluster_keeps_a_three_replica_stream_through_a_lost_node() {
             .filter(|n| *n != i + 1)
             .map(|n| format!("nats-{n}"))
             .collect();
-        wait_until_async(
-            START_TIMEOUT,
-            "every node routed to the other two",
-            || {
-                let others = others.clone();
-                async move { route_names(*monitor).await == others }
-            },
-        )
+        wait_until_async(START_TIMEOUT, "every node routed to the other two", || {
+            let others = others.clone();
+            async move { route_names(*monitor).await == others }
+        })
         .await;
     }
 
