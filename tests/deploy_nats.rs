@@ -312,7 +312,7 @@ fn cluster_configs(dir: &Path) -> Vec<PathBuf> {
             let store = dir.join(format!("store-{n}"));
             let common = replace_once(
                 &common,
-                "store_dir: /var/lib/nats/jetstream",
+                "store_dir: /var/lib/patrolchat-nats/jetstream",
                 &format!("store_dir: {:?}", store.display().to_string()),
             );
             let common = replace_once(&common, "http: 0.0.0.0:8222", "http: 127.0.0.1:8222");
