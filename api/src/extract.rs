@@ -12,6 +12,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// A JSON object body. An empty body reads as `{}`, so routes whose fields are
 /// all optional accept none; anything else must be `application/json`.
+///
+/// A number with a zero fraction (`60.0`, `6e1`) is an integer, as JSON
+/// Schema says, so integer fields accept it.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -51,8 +54,52 @@ where
                 "the body must be a JSON object".into(),
             ));
         }
-        serde_json::from_slice(bytes)
+        let mut value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+        integral_floats(&mut value);
+        serde_json::from_value(value)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// Rewrites every number with a zero fraction that fits a 64-bit integer
+/// as that integer.
+fn integral_floats(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // 2^64 and -2^63: the ends of u64 and i64, exactly.
+            const U64_END: f64 = 18_446_744_073_709_551_616.0;
+            const I64_START: f64 = -9_223_372_036_854_775_808.0;
+            if f.fract() == 0.0 {
+                if (0.0..U64_END).contains(&f) {
+                    *v = Value::from(f as u64);
+                } else if (I64_START..0.0).contains(&f) {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_with_a_zero_fraction_are_integers() {
+        let mut v = json!({"a": 60.0, "b": [1.5, -3.0, 1e3], "c": "2.0", "d": 1e30});
+        integral_floats(&mut v);
+        assert_eq!(
+            v,
+            json!({"a": 60, "b": [1.5, -3, 1000], "c": "2.0", "d": 1e30})
+        );
+        assert!(v["a"].is_u64() && v["b"][1].is_i64());
     }
 }

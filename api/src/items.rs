@@ -194,13 +194,29 @@ pub async fn get_item(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this wiki.
+    #[param(schema_with = crate::openapi::wiki_schema)]
     pub wiki: Option<String>,
     /// `open` (default: every open item), `claimed` or `unclaimed`.
+    #[param(value_type = Option<ListState>)]
     pub state: Option<String>,
     /// At most this many (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// From a previous page's `next`.
+    #[param(pattern = r"^[0-9]{1,15}$")]
     pub cursor: Option<String>,
+}
+
+/// Which open items a list holds.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ListState {
+    /// Every open item.
+    Open,
+    /// Open items someone holds a claim on.
+    Claimed,
+    /// Open items nobody holds.
+    Unclaimed,
 }
 
 /// A page of items.
@@ -236,9 +252,10 @@ pub async fn list(
     }
     let offset: usize = match &q.cursor {
         None => 0,
-        Some(c) => c
+        Some(c) if (1..=15).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => c
             .parse()
             .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
+        Some(_) => return Err(ApiError::BadRequest("invalid cursor".into())),
     };
     let filter = match q.state.as_deref() {
         None | Some("open") => None,

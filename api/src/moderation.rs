@@ -28,8 +28,10 @@ use crate::state::AppState;
 pub const REPORT_PREFIX: &str = "report-";
 /// The private workflow reports open items in.
 pub const REPORTS_WORKFLOW: &str = "reports";
-/// Longest reason.
-const MAX_REASON: usize = 500;
+/// Longest reason, in characters.
+pub const MAX_REASON: usize = 500;
+/// Longest user name, in characters (MediaWiki's limit).
+pub const MAX_NAME: usize = 85;
 /// Longest mute: ten years.
 const MAX_MUTE_S: u64 = 10 * 365 * 24 * 3600;
 
@@ -91,28 +93,51 @@ pub async fn next_seq_unless_muted(
     }
 }
 
-fn check_reason(reason: &str) -> Result<String, ApiError> {
+/// Checks a reason as sent (1 to [`MAX_REASON`] characters, not only
+/// whitespace, no control characters but line feeds) and trims it.
+///
+/// # Errors
+/// [`ApiError::BadRequest`].
+pub fn check_reason(reason: &str) -> Result<String, ApiError> {
     let r = reason.trim();
     if r.is_empty()
-        || r.chars().count() > MAX_REASON
-        || r.chars().any(|c| c.is_control() && c != '\n')
+        || reason.chars().count() > MAX_REASON
+        || reason.chars().any(|c| c.is_control() && c != '\n')
     {
         return Err(ApiError::BadRequest(format!(
-            "reason must be 1 to {MAX_REASON} characters"
+            "reason must be 1 to {MAX_REASON} characters without control characters"
         )));
     }
     Ok(r.to_owned())
 }
 
-fn check_user_name(name: &str) -> Result<String, ApiError> {
-    let n = name.trim().replace('_', " ");
+/// Checks a wiki user name as sent (1 to [`MAX_NAME`] characters, no
+/// control characters nor any of `#<>[]|{}`) and normalises it as the
+/// wiki does: underscores are spaces, and it is trimmed (and so not only
+/// spaces).
+///
+/// # Errors
+/// [`ApiError::BadRequest`].
+pub fn check_user_name(name: &str) -> Result<String, ApiError> {
+    let n = name.replace('_', " ").trim().to_owned();
     if n.is_empty()
-        || n.chars().count() > 85
-        || n.chars().any(|c| c.is_control() || "#<>[]|{}".contains(c))
+        || name.chars().count() > MAX_NAME
+        || name
+            .chars()
+            .any(|c| c.is_control() || "#<>[]|{}".contains(c))
     {
         return Err(ApiError::BadRequest(format!("{name:?} is not a user name")));
     }
     Ok(n)
+}
+
+/// A wiki user name in a path.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// The person.
+    #[param(schema_with = crate::openapi::user_name_schema, required = true)]
+    pub name: String,
 }
 
 /// A message found by its id, with its thread.
@@ -137,6 +162,7 @@ fn audit(p: &mut redis::Pipeline, entry: Value, at: i64) {
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     /// Why (1 to 500 characters).
+    #[schema(schema_with = crate::openapi::reason_schema)]
     pub reason: String,
 }
 
@@ -289,14 +315,14 @@ pub async fn report_message(
 
 /// `POST /api/v1/users/{name}/report`.
 #[utoipa::path(post, path = "/api/v1/users/{name}/report", tag = "moderation",
-    params(("name" = String, Path, description = "wiki user name")), request_body = ReasonBody,
+    params(UserPath), request_body = ReasonBody,
     responses((status = 201, description = "filed", body = ReportView),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
 pub async fn report_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    Path(UserPath { name }): Path<UserPath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<(StatusCode, Json<ReportView>), ApiError> {
     let reason = check_reason(&body.reason)?;
@@ -350,7 +376,7 @@ pub async fn my_reports(
 /// `POST /api/v1/messages/{id}/hide`.
 #[utoipa::path(post, path = "/api/v1/messages/{id}/hide", tag = "moderation",
     params(("id" = String, Path, description = "message id")), request_body = ReasonBody,
-    responses((status = 200, description = "hidden from everyone but admins"),
+    responses((status = 200, description = "hidden from everyone but admins", body = crate::openapi::HiddenSchema),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
@@ -408,8 +434,10 @@ pub async fn hide(
 pub struct MuteBody {
     /// How long, in seconds (at most ten years); absent: until lifted.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 315_360_000)]
     pub duration_s: Option<u64>,
     /// Why (shown to the person).
+    #[schema(schema_with = crate::openapi::reason_schema)]
     pub reason: String,
 }
 
@@ -448,15 +476,15 @@ pub async fn apply_mute(
 
 /// `POST /api/v1/users/{name}/mute`.
 #[utoipa::path(post, path = "/api/v1/users/{name}/mute", tag = "moderation",
-    params(("name" = String, Path, description = "wiki user name")), request_body = MuteBody,
-    responses((status = 200, description = "muted: may read, not post or claim"),
+    params(UserPath), request_body = MuteBody,
+    responses((status = 200, description = "muted: may read, not post or claim", body = crate::openapi::MuteSchema),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
 pub async fn mute(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    Path(UserPath { name }): Path<UserPath>,
     ApiJson(body): ApiJson<MuteBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::Admin)?;
@@ -513,15 +541,15 @@ pub async fn lift_mute(
 
 /// `POST /api/v1/users/{name}/unmute`.
 #[utoipa::path(post, path = "/api/v1/users/{name}/unmute", tag = "moderation",
-    params(("name" = String, Path, description = "wiki user name")), request_body = ReasonBody,
-    responses((status = 200, description = "the mute is lifted"),
+    params(UserPath), request_body = ReasonBody,
+    responses((status = 200, description = "the mute is lifted", body = crate::openapi::MuteSchema),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
 pub async fn unmute(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    Path(UserPath { name }): Path<UserPath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::Admin)?;
@@ -553,14 +581,14 @@ pub async fn ignores(
 /// `PUT /api/v1/me/ignores/{name}`: collapse that person's messages for
 /// the caller, everywhere.
 #[utoipa::path(put, path = "/api/v1/me/ignores/{name}", tag = "moderation",
-    params(("name" = String, Path, description = "wiki user name")),
+    params(UserPath),
     responses((status = 204, description = "ignored"),
               (status = 400, description = "bad name", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
 pub async fn ignore(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    Path(UserPath { name }): Path<UserPath>,
 ) -> Result<StatusCode, ApiError> {
     let name = check_user_name(&name)?;
     let mut c = state.redis.clone();
@@ -570,14 +598,14 @@ pub async fn ignore(
 
 /// `DELETE /api/v1/me/ignores/{name}`.
 #[utoipa::path(delete, path = "/api/v1/me/ignores/{name}", tag = "moderation",
-    params(("name" = String, Path, description = "wiki user name")),
+    params(UserPath),
     responses((status = 204, description = "no longer ignored"),
               (status = 400, description = "bad name", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
 pub async fn unignore(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    Path(UserPath { name }): Path<UserPath>,
 ) -> Result<StatusCode, ApiError> {
     let name = check_user_name(&name)?;
     let mut c = state.redis.clone();
@@ -590,13 +618,14 @@ pub async fn unignore(
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// Plain text, 1 to 4,000 characters.
+    #[schema(schema_with = crate::openapi::text_schema)]
     pub text: String,
 }
 
 /// `GET /api/v1/items/{id}/notes`: admins' private notes on an item.
 #[utoipa::path(get, path = "/api/v1/items/{id}/notes", tag = "moderation",
     params(("id" = String, Path, description = "item id")),
-    responses((status = 200, description = "notes, oldest first"),
+    responses((status = 200, description = "notes, oldest first", body = [crate::openapi::NoteSchema]),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
@@ -619,7 +648,7 @@ pub async fn notes(
 /// `POST /api/v1/items/{id}/notes`.
 #[utoipa::path(post, path = "/api/v1/items/{id}/notes", tag = "moderation",
     params(("id" = String, Path, description = "item id")), request_body = NoteBody,
-    responses((status = 201, description = "stored"),
+    responses((status = 201, description = "stored", body = crate::openapi::NoteSchema),
               (status = 400, description = "bad note", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
@@ -678,8 +707,10 @@ pub struct AuditQuery {
     /// Only this kind: `report`, `hide`, `mute`, `unmute`, `take_over`.
     pub kind: Option<String>,
     /// Entries strictly before this time (Unix ms): the `next` of a page.
+    #[param(minimum = -9223372036854775808_i64, maximum = 9223372036854775807_i64)]
     pub before: Option<i64>,
     /// At most this many (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 

@@ -1,9 +1,22 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations and
 //! served at `/api/v1/openapi.json`.
+//!
+//! The annotations describe each route; [`complete`] adds what every route
+//! shares (the security schemes, the errors of a JSON body, 503 and 504)
+//! and what depends on the configuration (the longest lease, the
+//! escalation workflows). The text rules below are the ones the handlers
+//! apply, so that a request the document calls valid is never refused as
+//! malformed and one it calls invalid is never accepted.
 
 use axum::Json;
+use axum::extract::State;
 use serde::Serialize;
+use serde_json::{Value, json};
 use utoipa::OpenApi;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::{RefOr, Schema};
+
+use crate::state::AppState;
 
 /// An error answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -40,12 +53,192 @@ pub struct MessageSchema {
     pub author: String,
     /// Posted by a bot.
     pub bot: bool,
-    /// Plain text.
+    /// Plain text (empty when hidden, except for admins).
     pub text: String,
     /// Mentioned people.
     pub mentions: Option<Vec<String>>,
     /// Unix milliseconds.
     pub at: i64,
+    /// Hidden by an admin: `true`, or for admins who hid it, why and when
+    /// (`{"by","reason","at"}`).
+    #[schema(value_type = Option<Object>)]
+    pub hidden: Option<Value>,
+}
+
+/// A private note of admins on an item.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NoteSchema {
+    /// `<item>.n<seq>`.
+    pub id: String,
+    /// The item.
+    pub item: String,
+    /// The admin who wrote it.
+    pub author: String,
+    /// Plain text.
+    pub text: String,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+/// A hidden message.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HiddenSchema {
+    /// The message.
+    pub message: String,
+    /// Always `true`.
+    pub hidden: bool,
+}
+
+/// A person's mute, after a mute or an unmute.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MuteSchema {
+    /// The person.
+    pub user: String,
+    /// Whether they are muted now.
+    pub muted: bool,
+    /// After a mute: its end (Unix ms), `null` until lifted.
+    pub until: Option<i64>,
+}
+
+/// Whitespace outside the C0 and C1 controls, as `char::is_whitespace`
+/// knows it (inside a regular expression's character class).
+const SPACES: &str = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// A text rule: 1 to `max` characters, no control characters but
+/// `allowed` (a character class body, e.g. `\n`), none of `forbidden`,
+/// and at least one character that is neither whitespace nor `blank`.
+fn text_pattern(allowed: &str, forbidden: &str, blank: &str) -> String {
+    // The control characters that are not allowed.
+    let controls = match allowed {
+        r"\t\n\r" => r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f",
+        r"\n" => r"\x00-\x09\x0b-\x1f\x7f-\x9f",
+        _ => r"\x00-\x1f\x7f-\x9f",
+    };
+    format!(
+        r"^[{allowed}{SPACES}{blank}]*[^\x00-\x20\x7f-\x9f{SPACES}{blank}{forbidden}][^{controls}{forbidden}]*$"
+    )
+}
+
+fn string_rule(description: &str, max: usize, pattern: String, nullable: bool) -> RefOr<Schema> {
+    let ty = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::new(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .description(Some(description))
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+        .into()
+}
+
+/// A message or note text: 1 to 4,000 characters, not blank, no control
+/// characters but tab and line breaks.
+pub fn text_schema() -> RefOr<Schema> {
+    string_rule(
+        "Plain text: 1 to 4,000 characters, not only whitespace, no control \
+         characters but tab and line breaks.",
+        crate::threads::MAX_TEXT,
+        text_pattern(r"\t\n\r", "", ""),
+        false,
+    )
+}
+
+/// A reason: 1 to 500 characters, not blank, no control characters but
+/// line feeds.
+pub fn reason_schema() -> RefOr<Schema> {
+    string_rule(
+        "Why: 1 to 500 characters, not only whitespace, no control characters \
+         but line feeds.",
+        crate::moderation::MAX_REASON,
+        text_pattern(r"\n", "", ""),
+        false,
+    )
+}
+
+/// A name people give (a dev login's user name, a bot's name): 1 to 85
+/// characters, not blank, no control characters.
+pub fn name_schema() -> RefOr<Schema> {
+    string_rule(
+        "1 to 85 characters, not only whitespace, no control characters.",
+        crate::moderation::MAX_NAME,
+        text_pattern("", "", ""),
+        false,
+    )
+}
+
+/// A wiki user name in a path: 1 to 85 characters, no control characters
+/// nor any of `#<>[]|{}`, not only spaces and underscores (which read as
+/// spaces).
+pub fn user_name_schema() -> RefOr<Schema> {
+    string_rule(
+        "A wiki user name: 1 to 85 characters, no control characters nor any \
+         of `#<>[]|{}`; underscores read as spaces, and it is not only spaces.",
+        crate::moderation::MAX_NAME,
+        text_pattern("", r"#<>\[\]|{}", "_"),
+        false,
+    )
+}
+
+/// A resolution's note: at most 500 characters, or `null`; a blank note
+/// is no note.
+pub fn note_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some("At most 500 characters; a blank note counts as none."))
+        .max_length(Some(crate::claims::routes::MAX_NOTE))
+        .into()
+}
+
+/// A `since` of the export: Unix milliseconds (up to 15 digits) or an
+/// RFC 3339 time; empty means from the start.
+pub fn since_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "Only events from this time: Unix milliseconds (at most 15 digits) \
+             or an RFC 3339 time such as `2024-03-01T12:00:00Z` (days 01 to 28 \
+             are described here; every valid date is accepted). Empty: from the start.",
+        ))
+        .pattern(Some(concat!(
+            r"^([0-9]{1,15}|[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])",
+            r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?",
+            r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
+        )))
+        .into()
+}
+
+/// A wiki database name (`enwiki`).
+pub fn wiki_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("A wiki database name (`enwiki`)."))
+        .pattern(Some(r"^[a-z0-9_]{1,64}$"))
+        .into()
+}
+
+/// A wiki database name, or empty for every wiki.
+pub fn wiki_or_empty_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "Only this wiki's items (and the moderation log); empty: every wiki.",
+        ))
+        .pattern(Some(r"^[a-z0-9_]{0,64}$"))
+        .into()
+}
+
+/// An item id, or empty for every item.
+pub fn item_or_empty_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "Only this item (and the moderation about it); empty: every item.",
+        ))
+        .pattern(Some(r"^[A-Za-z0-9_-]{0,128}$"))
+        .into()
 }
 
 /// The document.
@@ -95,11 +288,225 @@ pub struct MessageSchema {
         crate::live::live,
         crate::streams::stream,
     ),
-    components(schemas(ErrorBody, ErrorDetail, MessageSchema))
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        MessageSchema,
+        NoteSchema,
+        HiddenSchema,
+        MuteSchema,
+        crate::export::Format,
+        crate::items::ListState
+    ))
 )]
 pub struct ApiDoc;
 
+/// Routes anyone may call, signed in or not.
+const PUBLIC: [&str; 7] = [
+    "/healthz",
+    "/readyz",
+    "/auth/login",
+    "/auth/callback",
+    "/auth/logout",
+    "/auth/dev-login",
+    "/api/v1/openapi.json",
+];
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    })
+}
+
+/// What the document says on top of the annotations: sign-in, the errors
+/// every route shares, and the limits that come from the configuration.
+pub fn complete(doc: &mut Value, claim_max_ttl_s: u64, escalations: &[String]) {
+    doc["components"]["securitySchemes"] = json!({
+        "session": {
+            "type": "http", "scheme": "bearer",
+            "description": "A session token (`pcs_…`) or a bot token (`pcb_…`)."
+        },
+        "cookie": {
+            "type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE,
+            "description": "The session cookie; writes also send `X-CSRF-Token` (from `GET /api/v1/me`)."
+        }
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for op in item.values_mut() {
+                complete_operation(path, op);
+            }
+        }
+    }
+    // A claim without a body takes the defaults.
+    if let Some(body) = doc["paths"]["/api/v1/items/{id}/claim"]["post"].get_mut("requestBody") {
+        body["required"] = json!(false);
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    for name in ["ClaimRequest", "TokenRequest"] {
+        if let Some(ttl) = schemas[name]["properties"].get_mut("ttl_s") {
+            ttl["maximum"] = json!(claim_max_ttl_s);
+            ttl["description"] = json!(format!(
+                "Lease in seconds, 1 to {claim_max_ttl_s} (default: the configured lease)."
+            ));
+        }
+    }
+    if let Some(wf) = schemas["EscalateRequest"]["properties"].get_mut("workflow") {
+        wf["enum"] = json!(escalations);
+    }
+}
+
+fn complete_operation(path: &str, op: &mut Value) {
+    let has_body = op.get("requestBody").is_some();
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut add = |status: &str, description: &str| {
+        responses
+            .entry(status)
+            .or_insert_with(|| error_response(description));
+    };
+    let public = PUBLIC.contains(&path);
+    if !public {
+        add("401", "not signed in");
+        add(
+            "403",
+            "not allowed: the role, a bot token's scope, a block on the wiki, or a cookie write without `X-CSRF-Token`",
+        );
+    }
+    if path != "/healthz" {
+        add("503", "NATS or Redis unavailable; retry");
+        add("504", "the request took too long");
+    }
+    if has_body {
+        add("400", "bad request");
+        add("413", "body over 64 KiB");
+        add("415", "the body is not `application/json`");
+    }
+    if let Some(limited) = responses.get_mut("429") {
+        limited["headers"] = json!({"Retry-After": {
+            "description": "seconds until the limit lifts",
+            "schema": {"type": "integer", "minimum": 1}
+        }});
+    }
+    if !public {
+        op["security"] = json!([{"session": []}, {"cookie": []}]);
+    }
+}
+
 /// `GET /api/v1/openapi.json`.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn document(State(state): State<AppState>) -> Json<Value> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    let escalations: Vec<String> = state
+        .workflows
+        .workflows()
+        .iter()
+        .filter(|w| w.kind() == patrolchat_router::WorkflowKind::Escalation)
+        .map(|w| w.name().to_owned())
+        .collect();
+    complete(&mut doc, state.cfg.limits.claim_max_ttl_s, &escalations);
+    Json(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(pattern: &str, s: &str) -> bool {
+        regex::Regex::new(pattern).expect("pattern").is_match(s)
+    }
+
+    #[test]
+    fn the_text_rule_agrees_with_the_handlers() {
+        let p = text_pattern(r"\t\n\r", "", "");
+        for s in [
+            "hi",
+            " hi\n",
+            "\ta\r\nb",
+            "\u{3000}x",
+            "\u{feff}",
+            "é",
+            "   ",
+            "\u{a0}",
+            "a\u{7}",
+            "\u{85}a",
+            "\u{b}a",
+            "\n\u{1680}",
+            "",
+        ] {
+            assert_eq!(
+                matches(&p, s),
+                crate::threads::check_text(s).is_ok(),
+                "{s:?}"
+            );
+        }
+        assert!(crate::threads::check_text(&"é".repeat(crate::threads::MAX_TEXT)).is_ok());
+        assert!(
+            crate::threads::check_text(&format!("{} ", "é".repeat(crate::threads::MAX_TEXT)))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_user_name_rule_agrees_with_the_handlers() {
+        let p = text_pattern("", r"#<>\[\]|{}", "_");
+        for s in [
+            "Alice",
+            "_Bob_",
+            "_",
+            " _ ",
+            "a#b",
+            "a[b",
+            "a}b",
+            "a|b",
+            "x\u{1f}",
+            "\u{2000}y",
+            "",
+        ] {
+            assert_eq!(
+                matches(&p, s),
+                crate::moderation::check_user_name(s).is_ok(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_reason_rule_agrees_with_the_handlers() {
+        let p = text_pattern(r"\n", "", "");
+        for s in ["r", "\nr\n", "\tr", "r\r", " ", "\u{205f}r", "\u{feff}"] {
+            assert_eq!(
+                matches(&p, s),
+                crate::moderation::check_reason(s).is_ok(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn since_accepts_what_the_document_describes() {
+        let p = since_schema();
+        let RefOr::T(Schema::Object(o)) = p else {
+            panic!("an object schema")
+        };
+        let pattern = o.pattern.expect("pattern");
+        for s in [
+            "",
+            "0",
+            "999999999999999",
+            "2024-02-28T23:59:59Z",
+            "1970-01-01T00:00:00.123456789+23:59",
+            "2999-12-01T00:00:00-00:00",
+        ] {
+            assert!(matches(&pattern, s), "{s:?}");
+            assert!(
+                s.is_empty() || crate::export::clock::parse_since(s).is_ok(),
+                "{s:?}"
+            );
+        }
+    }
 }

@@ -33,6 +33,7 @@ pub const MAX_TEXT: usize = 4000;
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
     /// Plain text, 1 to 4,000 characters.
+    #[schema(schema_with = crate::openapi::text_schema)]
     pub text: String,
 }
 
@@ -42,20 +43,20 @@ pub struct PostMessage {
 #[serde(deny_unknown_fields)]
 pub struct ThreadQuery {
     /// Only messages after this sequence number.
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     pub after: Option<u64>,
     /// At most this many (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
-/// Checks and normalises a message text.
+/// Checks and normalises a message text: as sent, 1 to [`MAX_TEXT`]
+/// characters, not only whitespace, no control characters but tab and
+/// line breaks (the rule the OpenAPI document states); then trimmed.
 ///
 /// # Errors
 /// [`ApiError::BadRequest`] saying what is wrong.
 pub fn check_text(text: &str) -> Result<String, ApiError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ApiError::BadRequest("text is empty".into()));
-    }
     if text.chars().count() > MAX_TEXT {
         return Err(ApiError::BadRequest(format!(
             "text is over {MAX_TEXT} characters"
@@ -68,6 +69,10 @@ pub fn check_text(text: &str) -> Result<String, ApiError> {
         return Err(ApiError::BadRequest(
             "text may not hold control characters".into(),
         ));
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::BadRequest("text is empty".into()));
     }
     Ok(text.replace("\r\n", "\n"))
 }

@@ -58,8 +58,12 @@ pub async fn create(
     scopes: Vec<Scope>,
     created_by: &str,
 ) -> Result<(String, BotToken), ApiError> {
+    let raw = name;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 85 || name.chars().any(char::is_control) {
+    if name.is_empty()
+        || raw.chars().count() > crate::moderation::MAX_NAME
+        || raw.chars().any(char::is_control)
+    {
         return Err(ApiError::BadRequest(
             "name must be 1 to 85 characters without control characters".into(),
         ));

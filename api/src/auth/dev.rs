@@ -16,6 +16,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct DevLogin {
     /// Wiki user name.
+    #[schema(schema_with = crate::openapi::name_schema)]
     pub username: String,
     /// Wiki groups (roles come from them).
     #[serde(default)]
@@ -28,6 +29,7 @@ pub struct DevLogin {
     pub blocked: bool,
     /// Wiki edit count.
     #[serde(default)]
+    #[schema(maximum = 18446744073709551615_u64)]
     pub edit_count: Option<u64>,
 }
 
@@ -44,7 +46,8 @@ pub struct DevSession {
 #[utoipa::path(post, path = "/auth/dev-login", tag = "auth", request_body = DevLogin,
     responses((status = 200, description = "signed in", body = DevSession),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 404, description = "dev login is off", body = crate::openapi::ErrorBody)))]
+              (status = 404, description = "dev login is off", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many sign-ins from this address", body = crate::openapi::ErrorBody)))]
 pub async fn dev_login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
@@ -58,7 +61,10 @@ pub async fn dev_login(
     state.limits.login(&format!("ip:{}", addr.ip()))?;
     let d = body?.0;
     let name = d.username.trim();
-    if name.is_empty() || name.chars().count() > 85 || name.chars().any(char::is_control) {
+    if name.is_empty()
+        || d.username.chars().count() > crate::moderation::MAX_NAME
+        || d.username.chars().any(char::is_control)
+    {
         return Err(ApiError::BadRequest(
             "username must be 1 to 85 characters without control characters".into(),
         ));

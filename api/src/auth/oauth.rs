@@ -33,6 +33,7 @@ fn endpoint(state: &AppState, path: &str) -> String {
 /// `GET /auth/login`: sends the browser to the wiki's consent page.
 #[utoipa::path(get, path = "/auth/login", tag = "auth",
     responses((status = 302, description = "to the wiki's authorization page"),
+              (status = 404, description = "sign-in with the wiki is not configured", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many sign-ins", body = crate::openapi::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
@@ -163,6 +164,7 @@ struct Profile {
 #[utoipa::path(get, path = "/auth/callback", tag = "auth", params(Callback),
     responses((status = 302, description = "signed in; to the dashboard"),
               (status = 400, description = "bad or expired sign-in", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many sign-ins", body = crate::openapi::ErrorBody),
               (status = 502, description = "the wiki did not answer", body = crate::openapi::ErrorBody)))]
 pub async fn callback(
     State(state): State<AppState>,

@@ -22,6 +22,7 @@ use crate::state::AppState;
 pub struct ClaimRequest {
     /// Lease in seconds (default 300, at most 1800).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub ttl_s: Option<u64>,
     /// Admins only: take a live claim over from its holder (logged).
     #[serde(default)]
@@ -44,9 +45,11 @@ pub struct LeaseBody {
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The fencing token of the claim.
+    #[schema(maximum = 18446744073709551615_u64)]
     pub token: u64,
     /// Renew only: new lease in seconds.
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub ttl_s: Option<u64>,
 }
 
@@ -84,11 +87,13 @@ impl From<PersonOutcome> for Outcome {
 pub struct ResolveRequest {
     /// The fencing token (admins may resolve without a claim).
     #[serde(default)]
+    #[schema(maximum = 18446744073709551615_u64)]
     pub token: Option<u64>,
     /// How it ended.
     pub outcome: PersonOutcome,
     /// At most 500 characters.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::note_schema)]
     pub note: Option<String>,
 }
 
@@ -99,6 +104,7 @@ pub struct EscalateRequest {
     /// An escalation workflow (`admin-block`, …).
     pub workflow: String,
     /// Why, for the admins (1 to 500 characters).
+    #[schema(schema_with = crate::openapi::reason_schema)]
     pub reason: String,
 }
 
@@ -114,7 +120,8 @@ pub struct Done {
     pub linked: Option<String>,
 }
 
-const MAX_NOTE: usize = 500;
+/// Longest resolution note, in characters.
+pub const MAX_NOTE: usize = 500;
 
 fn lease_ms(state: &AppState, ttl_s: Option<u64>) -> Result<u64, ApiError> {
     let max = state.cfg.limits.claim_max_ttl_s;
@@ -144,7 +151,7 @@ fn wiki_of(lease_wiki: Option<WikiId>, id: &ItemId) -> Result<WikiId, ApiError> 
 /// `POST /api/v1/items/{id}/claim`.
 #[utoipa::path(post, path = "/api/v1/items/{id}/claim", tag = "claims",
     params(("id" = String, Path, description = "item id")),
-    request_body(content = ClaimRequest, description = "optional"),
+    request_body(content = ClaimRequest, description = "optional: no body takes the defaults"),
     responses((status = 200, description = "claimed", body = LeaseBody),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
@@ -195,7 +202,29 @@ pub async fn claim(
         }
     }
     if let Err(e) = announce_claim(&state, &id, &caller.name, &lease).await {
-        let _ = state.claims.release(&id, &caller.name, lease.token).await;
+        // The claim is withdrawn. Its announcement may still have landed
+        // (an acknowledgement lost in a failover), so the record says it
+        // ended, best effort.
+        if let Ok(Ok((Some(wiki), workflows))) =
+            state.claims.release(&id, &caller.name, lease.token).await
+        {
+            let withdrawn = Activity::Released {
+                item: id.clone(),
+                wiki: wiki.clone(),
+                workflows,
+                holder: caller.name.clone(),
+                token: lease.token,
+                reason: ReleaseReason::Released,
+                at: crate::now_ms(),
+            };
+            let msg_id = format!("{id}:release:{}", lease.token);
+            if let Err(error) = state
+                .publish_activity(subjects::activity(&wiki, &id), &msg_id, &withdrawn)
+                .await
+            {
+                tracing::warn!(%error, item = %id, "could not record a withdrawn claim");
+            }
+        }
         return Err(e);
     }
     if let Some(from) = &lease.taken_from {
@@ -244,6 +273,7 @@ async fn announce_claim(
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
               (status = 409, description = "stale token", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
 pub async fn renew(
@@ -282,6 +312,7 @@ pub async fn renew(
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
               (status = 409, description = "stale token", body = crate::openapi::ErrorBody)))]
 pub async fn release(
     State(state): State<AppState>,
@@ -373,13 +404,12 @@ pub async fn resolve(
 }
 
 fn check_note(note: Option<String>) -> Result<Option<String>, ApiError> {
-    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
         return Err(ApiError::BadRequest(format!(
             "note is over {MAX_NOTE} characters"
         )));
     }
-    Ok(note)
+    Ok(note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()))
 }
 
 async fn open_item(state: &AppState, id: &ItemId) -> Result<Item, ApiError> {
@@ -489,12 +519,7 @@ pub async fn escalate(
     caller.require(Action::Patrol)?;
     let id = parse_item_id(&id)?;
     crate::items::may_see(&caller, &id)?;
-    let reason = req.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > MAX_NOTE {
-        return Err(ApiError::BadRequest(format!(
-            "reason must be 1 to {MAX_NOTE} characters"
-        )));
-    }
+    let reason = crate::moderation::check_reason(&req.reason)?;
     match state.workflows.get(&req.workflow) {
         Some(w) if w.kind() == WorkflowKind::Escalation => {}
         Some(_) => {

@@ -83,9 +83,15 @@ pub fn unix_nanos(t: SystemTime) -> i128 {
 /// # Errors
 /// A message saying what is accepted.
 pub fn parse_since(s: &str) -> Result<SystemTime, String> {
-    let s = s.trim();
-    let bad = || format!("since must be Unix milliseconds or an RFC 3339 time, not {s:?}");
+    let bad = || {
+        format!(
+            "since must be Unix milliseconds (at most 15 digits) or an RFC 3339 time, not {s:?}"
+        )
+    };
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        if s.len() > 15 {
+            return Err(bad());
+        }
         let ms: u64 = s.parse().map_err(|_| bad())?;
         return UNIX_EPOCH
             .checked_add(Duration::from_millis(ms))

@@ -44,7 +44,9 @@ pub use cli::{ExportArgs, run as run_cli};
 use select::Catalog;
 
 /// An export's format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// One JSON object per line, one line per event.
@@ -71,7 +73,7 @@ pub struct Options {
 
 impl Options {
     /// Validates the options as given on the command line or in a query;
-    /// empty strings count as absent.
+    /// empty strings count as absent (nothing is trimmed).
     ///
     /// # Errors
     /// [`ExportError::Invalid`] naming the bad value.
@@ -83,7 +85,7 @@ impl Options {
         public: bool,
     ) -> Result<Self, ExportError> {
         fn given(s: Option<&str>) -> Option<&str> {
-            s.map(str::trim).filter(|s| !s.is_empty())
+            s.filter(|s| !s.is_empty())
         }
         let wiki = given(wiki)
             .map(|w| WikiId::parse(w).map_err(|e| ExportError::Invalid(format!("wiki: {e}"))))

@@ -21,13 +21,15 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `jsonl` (default) or `wikitext`.
-    #[param(value_type = Option<String>)]
     pub format: Option<Format>,
     /// Only this wiki's items (and the moderation log).
+    #[param(schema_with = crate::openapi::wiki_or_empty_schema)]
     pub wiki: Option<String>,
     /// Only this item (and the moderation about it).
+    #[param(schema_with = crate::openapi::item_or_empty_schema)]
     pub item: Option<String>,
     /// Only events from this time: Unix milliseconds or RFC 3339.
+    #[param(schema_with = crate::openapi::since_schema)]
     pub since: Option<String>,
     /// Leave out what only admins may read, as the public export does.
     pub public: Option<bool>,
@@ -36,7 +38,8 @@ pub struct ExportQuery {
 /// `GET /api/v1/export`: the archive, for admins.
 #[utoipa::path(get, path = "/api/v1/export", tag = "export",
     params(ExportQuery),
-    responses((status = 200, description = "JSON lines (application/x-ndjson) or wikitext (text/plain), as an attachment", body = String),
+    responses((status = 200, description = "JSON lines (`jsonl`) or wikitext, as an attachment",
+               content((String = "application/x-ndjson"), (String = "text/plain"))),
               (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),

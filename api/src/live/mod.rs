@@ -88,6 +88,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 /// `GET /api/v1/live`.
 #[utoipa::path(get, path = "/api/v1/live", tag = "live",
     responses((status = 101, description = "WebSocket"),
+              (status = 400, description = "not a WebSocket handshake", body = crate::openapi::ErrorBody),
+              (status = 426, description = "the connection cannot be upgraded", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "origin not allowed", body = crate::openapi::ErrorBody)))]
 pub async fn live(
