@@ -200,8 +200,10 @@ impl Corpus {
         self.events.is_empty()
     }
 
-    /// The line served at position `n`, and whether it was rewritten.
-    fn line(&self, n: u64, repeat: bool, now_ms: i64) -> std::borrow::Cow<'_, str> {
+    /// The line served at position `n`: as recorded, or with `repeat`
+    /// (`--loop`) given a fresh `meta.id` from the second round on and
+    /// `meta.dt` and `timestamp` set to `now_ms`.
+    pub fn line(&self, n: u64, repeat: bool, now_ms: i64) -> std::borrow::Cow<'_, str> {
         let len = self.events.len() as u64;
         let rec = &self.events[(n % len) as usize];
         if !repeat {
@@ -237,20 +239,36 @@ fn load_file(path: &Path, out: &mut Vec<Recorded>) -> Result<(), ReplayError> {
     })?;
     let text = String::from_utf8_lossy(&text);
     let sse = path.extension().and_then(|e| e.to_str()) == Some("sse");
-    for line in text.lines() {
+    out.extend(recorded_lines(&text, sse).map(|line| Recorded::new(line.to_owned())));
+    Ok(())
+}
+
+/// The events of a recording, one per line: every non-blank line of a
+/// JSON-lines file, or the `data:` lines of a raw SSE recording (`sse`).
+///
+/// Lines end at LF, CR LF or a lone CR, as in SSE: a CR left inside a line
+/// would end its `data:` field early when served, and the rest would be
+/// read as another field.
+pub fn recorded_lines(text: &str, sse: bool) -> impl Iterator<Item = &str> {
+    text.split(['\n', '\r']).filter_map(move |line| {
         let line = if sse {
-            match line.strip_prefix("data:") {
-                Some(d) => d.strip_prefix(' ').unwrap_or(d),
-                None => continue,
-            }
+            let d = line.strip_prefix("data:")?;
+            d.strip_prefix(' ').unwrap_or(d)
         } else {
             line
         };
-        if !line.trim().is_empty() {
-            out.push(Recorded::new(line.to_owned()));
-        }
-    }
-    Ok(())
+        (!line.trim().is_empty()).then_some(line)
+    })
+}
+
+/// Writes the SSE frame of the event at position `n`: `event: message`,
+/// `id:` [`event_id`]`(n)`, `data:` the recorded line, and a blank line.
+pub fn write_frame(buf: &mut BytesMut, n: u64, data: &str) {
+    buf.put_slice(b"event: message\nid: ");
+    buf.put_slice(event_id(n).as_bytes());
+    buf.put_slice(b"\ndata: ");
+    buf.put_slice(data.as_bytes());
+    buf.put_slice(b"\n\n");
 }
 
 /// The SSE id of position `n`.
@@ -360,11 +378,7 @@ const CHUNK: usize = 64 * 1024;
 impl Conn {
     fn frame(&self, buf: &mut BytesMut, n: u64, now_ms: i64) {
         let line = self.shared.corpus.line(n, self.shared.cfg.repeat, now_ms);
-        buf.put_slice(b"event: message\nid: ");
-        buf.put_slice(event_id(n).as_bytes());
-        buf.put_slice(b"\ndata: ");
-        buf.put_slice(line.as_bytes());
-        buf.put_slice(b"\n\n");
+        write_frame(buf, n, &line);
     }
 
     async fn next_chunk(&mut self) -> Option<Bytes> {
@@ -440,6 +454,33 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_cr_ends_a_recorded_line_so_no_served_frame_is_cut_short() {
+        // Found by fuzzing (fuzz/fuzz_targets/replay_roundtrip.rs): a CR
+        // inside a JSON line was served inside `data:`, where SSE ends the
+        // line, so the client got the event cut at the CR.
+        let text = "{\"meta\":{\"id\":\"a\r\r7e4\"}}\r\n{\"b\":1}\rdata: {\"c\":2}\n";
+        let lines: Vec<&str> = recorded_lines(text, false).collect();
+        assert_eq!(
+            lines,
+            [
+                "{\"meta\":{\"id\":\"a",
+                "7e4\"}}",
+                "{\"b\":1}",
+                "data: {\"c\":2}"
+            ]
+        );
+        let sse: Vec<&str> = recorded_lines(text, true).collect();
+        assert_eq!(sse, ["{\"c\":2}"]);
+        let mut buf = BytesMut::new();
+        for (n, line) in lines.iter().enumerate() {
+            write_frame(&mut buf, n as u64, line);
+        }
+        let frames = String::from_utf8(buf.to_vec()).expect("UTF-8");
+        assert!(!frames.contains('\r'));
+        assert_eq!(frames.matches("\ndata: ").count(), lines.len());
+    }
 
     #[test]
     fn ids_round_trip_and_foreign_ids_are_not_ours() {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use eventsource_client::{self as es, Client as _};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
-use launchdarkly_sdk_transport::HyperTransport;
+use launchdarkly_sdk_transport::{HttpTransport, HyperTransport};
 
 /// How to reach the feed.
 #[derive(Debug, Clone)]
@@ -161,6 +161,20 @@ pub fn open(
         .connect_timeout(Duration::from_secs(10))
         .read_timeout(settings.read_timeout)
         .build_https()?;
+    open_with(settings, transport, last_event_id)
+}
+
+/// Opens the feed over `transport`, resuming after `last_event_id` when
+/// given. [`open`] uses HTTPS; other transports serve feeds from memory.
+/// The transport's own timeouts apply, not `settings.read_timeout`.
+///
+/// # Errors
+/// [`OpenError`] when the URL or a header is invalid.
+pub fn open_with<T: HttpTransport>(
+    settings: &FeedSettings,
+    transport: T,
+    last_event_id: Option<String>,
+) -> Result<BoxStream<'static, FeedItem>, OpenError> {
     let bad = |e: es::Error| OpenError::Request(e.to_string());
     let mut builder = es::ClientBuilder::for_url(&settings.url)
         .map_err(bad)?

@@ -13,7 +13,8 @@ pub fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
     if !(v.is_finite() && v >= 0.0) {
         return Err(format!("{s:?} is not a non-negative number of seconds"));
     }
-    Ok(std::time::Duration::from_secs_f64(v))
+    std::time::Duration::try_from_secs_f64(v)
+        .map_err(|_| format!("{s:?} seconds is longer than any duration"))
 }
 
 /// Parses an RFC 3339 date-time into Unix milliseconds.
@@ -207,6 +208,24 @@ mod tests {
             assert_eq!(shape.format(ms), s);
         }
         assert_eq!(Shape::of("2018-07-22T19:00:00+02:00"), None);
+    }
+
+    #[test]
+    fn seconds_parse_and_huge_or_negative_ones_are_refused() {
+        assert_eq!(
+            parse_seconds("1.5"),
+            Ok(std::time::Duration::from_millis(1500))
+        );
+        assert_eq!(parse_seconds("0"), Ok(std::time::Duration::ZERO));
+        for s in ["-1", "NaN", "inf", "x", ""] {
+            assert!(parse_seconds(s).is_err(), "{s:?}");
+        }
+        // Found by fuzzing (fuzz/fuzz_targets/feed_event.rs): beyond
+        // Duration's range, from_secs_f64 panicked.
+        for s in ["2229999999999989999999999999999999999999", "1e30"] {
+            let e = parse_seconds(s).expect_err("too long");
+            assert!(e.contains("longer than any duration"), "{e}");
+        }
     }
 
     #[test]
