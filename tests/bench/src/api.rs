@@ -54,7 +54,7 @@ const TARGET_P99_MS: f64 = 50.0;
 /// Target: RSS of the api holding the idle sockets, in MB.
 const TARGET_RSS_MB: f64 = 300.0;
 /// Rate limits high enough never to answer 429 here.
-const NO_LIMIT: &str = "100000000";
+pub(crate) const NO_LIMIT: &str = "100000000";
 /// Items written per `create_many` while seeding: small enough that a
 /// batch is answered within the Redis client's 500 ms response timeout
 /// on a busy machine.
@@ -74,7 +74,7 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(35);
 /// The room the messages go to.
 const ROOM: &str = "patrol";
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Runs the three measurements. A WebSocket measurement that cannot run
 /// (say the hub answers 503) is reported as not measured, with why, and
@@ -162,12 +162,12 @@ fn nofile_limit() -> Option<(u64, u64)> {
     nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).ok()
 }
 
-fn kib_mb(kib: u64) -> f64 {
+pub(crate) fn kib_mb(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
 /// The `q` quantile (nearest rank) of sorted durations, in ms; NaN when empty.
-fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
+pub(crate) fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -177,7 +177,7 @@ fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
 
 /// `; other work on the machine (not this benchmark's processes) N cores`
 /// from CPU figures that end with the whole machine's busy time and steal.
-fn other_work(cpu: &[(String, Option<f64>)]) -> String {
+pub(crate) fn other_work(cpu: &[(String, Option<f64>)]) -> String {
     let busy = cpu
         .iter()
         .find(|(n, _)| n == "whole machine busy")
@@ -236,7 +236,7 @@ impl Stack {
 
 /// The testkit's Redis fsyncs every write (for crash tests); the deployed
 /// one (`deploy/redis.conf`) fsyncs once a second. Measure the latter.
-async fn as_deployed(url: &str) -> Result<(), Error> {
+pub(crate) async fn as_deployed(url: &str) -> Result<(), Error> {
     let client = redis::Client::open(url)?;
     let mut c = client.get_multiplexed_async_connection().await?;
     redis::cmd("CONFIG")
@@ -249,15 +249,36 @@ async fn as_deployed(url: &str) -> Result<(), Error> {
 }
 
 /// A started `patrolchat api`.
-struct Api {
-    guard: ChildGuard,
-    port: u16,
-    log: PathBuf,
-    http: reqwest::Client,
+pub(crate) struct Api {
+    pub(crate) guard: ChildGuard,
+    pub(crate) port: u16,
+    pub(crate) log: PathBuf,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Api {
     async fn start(ctx: &Ctx, nats: &NatsServer, redis: &RedisServer) -> Result<Self, Error> {
+        Self::start_with(
+            ctx,
+            nats,
+            redis,
+            &[
+                ("PATROLCHAT_LIMIT_CLAIMS", NO_LIMIT),
+                ("PATROLCHAT_LIMIT_MESSAGES", NO_LIMIT),
+                ("PATROLCHAT_LIMIT_LOGINS", NO_LIMIT),
+            ],
+        )
+        .await
+    }
+
+    /// Starts the api with dev login on, the shipped workflows and `env`
+    /// on top; waits until it is ready.
+    pub(crate) async fn start_with(
+        ctx: &Ctx,
+        nats: &NatsServer,
+        redis: &RedisServer,
+        env: &[(&str, &str)],
+    ) -> Result<Self, Error> {
         let port = free_port();
         let (log, out, err) = ctx.log("api")?;
         let mut cmd = Command::new(&ctx.patrolchat);
@@ -274,9 +295,7 @@ impl Api {
             .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .env("PATROLCHAT_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .env("PATROLCHAT_DEV_LOGIN", "1")
-            .env("PATROLCHAT_LIMIT_CLAIMS", NO_LIMIT)
-            .env("PATROLCHAT_LIMIT_MESSAGES", NO_LIMIT)
-            .env("PATROLCHAT_LIMIT_LOGINS", NO_LIMIT)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
@@ -324,30 +343,30 @@ impl Api {
     }
 
     /// Why it stopped, if it has.
-    fn died(&mut self) -> Option<String> {
+    pub(crate) fn died(&mut self) -> Option<String> {
         self.guard
             .try_wait()
             .map(|status| format!("the api exited ({status}); log {}", self.log.display()))
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.guard.pid()
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn ws_url(&self) -> String {
+    pub(crate) fn ws_url(&self) -> String {
         format!("ws://127.0.0.1:{}/api/v1/live", self.port)
     }
 
-    fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// Signs `name` in through dev login; returns the session token.
-    async fn login(&self, name: &str, groups: &[&str]) -> Result<String, Error> {
+    pub(crate) async fn login(&self, name: &str, groups: &[&str]) -> Result<String, Error> {
         let res = self
             .http
             .post(self.url("/auth/dev-login"))
@@ -753,6 +772,19 @@ fn claims_report(ctx: &Ctx, c: &Claims) -> Report {
 /// to `patrol` and waits for the answer to a ping sent after that: once
 /// it has come, the subscription is in place.
 async fn open_ws(url: &str, origin: &str, token: &str, limit: Duration) -> Result<Ws, Error> {
+    let subscribe = json!({"op": "subscribe", "workflows": [ROOM]});
+    open_ws_with(url, origin, token, &subscribe, limit).await
+}
+
+/// Opens a WebSocket to the hub as the holder of `token`, sends
+/// `subscribe` and waits for the answer to a ping sent after it.
+pub(crate) async fn open_ws_with(
+    url: &str,
+    origin: &str,
+    token: &str,
+    subscribe: &Value,
+    limit: Duration,
+) -> Result<Ws, Error> {
     let mut req = url.into_client_request()?;
     req.headers_mut().insert(
         AUTHORIZATION,
@@ -783,10 +815,7 @@ async fn open_ws(url: &str, origin: &str, token: &str, limit: Duration) -> Resul
                 }
                 Err(e) => return Err(format!("WebSocket handshake failed: {e}").into()),
             };
-        ws.send(Message::text(
-            json!({"op": "subscribe", "workflows": [ROOM]}).to_string(),
-        ))
-        .await?;
+        ws.send(Message::text(subscribe.to_string())).await?;
         ws.send(Message::text(r#"{"op":"ping"}"#)).await?;
         loop {
             match ws.next().await {

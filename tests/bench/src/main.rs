@@ -12,6 +12,8 @@
 //! cargo run --release -p patrolchat-bench -- ingest --seconds 20
 //! target/release/patrolchat-bench router
 //! target/release/patrolchat-bench api --ws-clients 500   # or: tests/bench/run.sh api
+//! target/release/patrolchat-bench feed-to-client           # or: catch-up
+//! tests/bench/run.sh soak --soak-seconds 600               # not part of `all`
 //! ```
 //!
 //! # Adding a benchmark
@@ -27,10 +29,15 @@
 //! measurement out (marked `NOT RUN` in the table, with why under it).
 
 mod api;
+mod catch_up;
+mod feed;
+mod feed_to_client;
 mod ingest;
 mod report;
 mod router;
 mod setup;
+mod soak;
+mod system;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -90,6 +97,27 @@ pub(crate) struct Opts {
     /// api: WebSockets being opened at once.
     #[arg(long, global = true, default_value_t = 200)]
     pub(crate) connect_concurrency: usize,
+    /// feed → client and catch-up: events per second of the live feed.
+    #[arg(long, global = true, default_value_t = 26.0)]
+    pub(crate) live_rate: f64,
+    /// feed → client: seconds of events measured after the warm-up.
+    #[arg(long, global = true, default_value_t = 60.0)]
+    pub(crate) e2e_seconds: f64,
+    /// catch-up: seconds of ingest outage whose events are held back.
+    #[arg(long, global = true, default_value_t = 600.0)]
+    pub(crate) outage_seconds: f64,
+    /// soak: how long it runs, in seconds.
+    #[arg(long, global = true, default_value_t = 600.0)]
+    pub(crate) soak_seconds: f64,
+    /// soak: simulated patrollers on the one api node.
+    #[arg(long, global = true, default_value_t = 1_000)]
+    pub(crate) soak_patrollers: usize,
+    /// soak: feed events per second through ingest and the router.
+    #[arg(long, global = true, default_value_t = 100.0)]
+    pub(crate) soak_rate: f64,
+    /// soak: mean seconds between two actions of one patroller.
+    #[arg(long, global = true, default_value_t = 5.0)]
+    pub(crate) soak_think: f64,
 }
 
 impl Opts {
@@ -110,6 +138,17 @@ enum Command {
     /// Router: events/s classified and projected from a filled `RC` with the
     /// shipped workflows plus 50 rules, and feed-to-Redis latency at 100 events/s.
     Router,
+    /// Feed → client: the whole path (source → ingest → router → api → a
+    /// WebSocket subscribed as the dashboard is) at the live feed's 26 events/s.
+    #[command(name = "feed-to-client", alias = "e2e")]
+    FeedToClient,
+    /// Catch-up: restart of ingest after a 10-minute outage → the last
+    /// held-back item on a connected WebSocket.
+    #[command(name = "catch-up")]
+    CatchUp,
+    /// Soak (not part of `all`): 1,000 patrollers on one api node for
+    /// `--soak-seconds`; open files, RSS, answers by status, reconnects.
+    Soak,
     /// Api: claims/s with 100 clients, message post → delivery latency to
     /// 1,000 WebSockets, and the api's RSS holding 10,000 idle WebSockets.
     Api,
@@ -122,18 +161,31 @@ enum Command {
 enum Bench {
     Ingest,
     Router,
+    FeedToClient,
     Api,
+    CatchUp,
+    Soak,
 }
 
 impl Bench {
-    /// Every benchmark, in the order `all` runs them.
-    const ALL: &[Bench] = &[Bench::Ingest, Bench::Router, Bench::Api];
+    /// Every benchmark of the table, in the order `all` runs them (the
+    /// soak is not one: it runs alone).
+    const ALL: &[Bench] = &[
+        Bench::Ingest,
+        Bench::Router,
+        Bench::FeedToClient,
+        Bench::Api,
+        Bench::CatchUp,
+    ];
 
     async fn run(self, ctx: &Ctx) -> Result<Report, Error> {
         match self {
             Self::Ingest => ingest::run(ctx).await,
             Self::Router => router::run(ctx).await,
+            Self::FeedToClient => feed_to_client::run(ctx).await,
             Self::Api => api::run(ctx).await,
+            Self::CatchUp => catch_up::run(ctx).await,
+            Self::Soak => soak::run(ctx).await,
         }
     }
 }
@@ -143,7 +195,10 @@ impl Command {
         match self {
             Self::Ingest => &[Bench::Ingest],
             Self::Router => &[Bench::Router],
+            Self::FeedToClient => &[Bench::FeedToClient],
             Self::Api => &[Bench::Api],
+            Self::CatchUp => &[Bench::CatchUp],
+            Self::Soak => &[Bench::Soak],
             Self::All => Bench::ALL,
         }
     }
@@ -168,12 +223,20 @@ fn main() -> ExitCode {
         && o.ws_messages > 0
         && o.ws_interval_ms > 0
         && o.idle_connections > 0
-        && o.connect_concurrency > 0)
+        && o.connect_concurrency > 0
+        && o.live_rate > 0.0
+        && o.e2e_seconds > 0.0
+        && o.outage_seconds > 0.0
+        && o.soak_seconds > 0.0
+        && o.soak_patrollers > 0
+        && o.soak_rate > 0.0
+        && o.soak_think > 0.0)
     {
         eprintln!(
             "patrolchat-bench: --seconds, --router-events, --claim-clients, --ws-clients, \
-             --ws-messages, --ws-interval-ms, --idle-connections and --connect-concurrency must \
-             be positive, --claim-items at least --claim-clients, and --warmup not negative"
+             --ws-messages, --ws-interval-ms, --idle-connections, --connect-concurrency, \
+             --live-rate, --e2e-seconds, --outage-seconds and the --soak-* settings must be \
+             positive, --claim-items at least --claim-clients, and --warmup not negative"
         );
         return ExitCode::from(2);
     }

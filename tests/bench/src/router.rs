@@ -45,7 +45,7 @@ const POLL: Duration = Duration::from_millis(1);
 /// How long an event may take to reach Redis before it counts as lost.
 const LOST_AFTER: Duration = Duration::from_secs(10);
 /// Fresh recent-change and log ids start here, above any recorded one.
-const FRESH_ID_BASE: u64 = 10_000_000_000;
+pub(crate) const FRESH_ID_BASE: u64 = 10_000_000_000;
 /// The queue the latency events enter.
 const PATROL_QUEUE: &str = "queue:patrol:enwiki";
 
@@ -237,18 +237,18 @@ fn write_workflows(ctx: &Ctx) -> Result<(PathBuf, usize), Error> {
 }
 
 /// A corpus event to copy with fresh ids.
-struct Template {
-    subject: String,
-    json: Value,
+pub(crate) struct Template {
+    pub(crate) subject: String,
+    pub(crate) json: Value,
 }
 
 /// Every corpus line ingest would publish, as JSON.
-struct Templates {
-    events: Vec<Template>,
+pub(crate) struct Templates {
+    pub(crate) events: Vec<Template>,
 }
 
 impl Templates {
-    fn load() -> Result<Self, Error> {
+    pub(crate) fn load() -> Result<Self, Error> {
         let mut events = Vec::new();
         for path in corpus_files() {
             let text =
@@ -289,7 +289,7 @@ impl Templates {
 
     /// The first enwiki IP edit to an article, not by a bot: an event the
     /// `patrol` workflow takes.
-    fn patrol_edit(&self) -> Result<&Template, Error> {
+    pub(crate) fn patrol_edit(&self) -> Result<&Template, Error> {
         self.events
             .iter()
             .find(|t| match FeedEvent::parse(&to_bytes(&t.json)) {
@@ -310,12 +310,12 @@ impl Templates {
     }
 }
 
-fn fresh_meta_id(n: u64) -> String {
+pub(crate) fn fresh_meta_id(n: u64) -> String {
     format!("00000000-0000-4000-8000-{n:012x}")
 }
 
 /// Sets `meta.id`, and the recent-change and log ids when present.
-fn set_fresh_ids(v: &mut Value, meta_id: &str, n: u64) {
+pub(crate) fn set_fresh_ids(v: &mut Value, meta_id: &str, n: u64) {
     if let Some(meta) = v.get_mut("meta").and_then(Value::as_object_mut) {
         meta.insert("id".to_owned(), meta_id.into());
     }
@@ -326,23 +326,43 @@ fn set_fresh_ids(v: &mut Value, meta_id: &str, n: u64) {
     }
 }
 
-fn to_bytes(v: &Value) -> Bytes {
+pub(crate) fn to_bytes(v: &Value) -> Bytes {
     Bytes::from(serde_json::to_vec(v).unwrap_or_default())
 }
 
 /// A started `patrolchat router`.
-struct Router {
-    guard: ChildGuard,
+pub(crate) struct Router {
+    pub(crate) guard: ChildGuard,
     metrics_port: u16,
-    log: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 impl Router {
+    /// Starts it with no twin window (the corpus has no revision-create twins).
     async fn start(
         ctx: &Ctx,
         nats: &NatsServer,
         redis: &RedisServer,
         workflows: &Path,
+    ) -> Result<Self, Error> {
+        Self::start_with(
+            ctx,
+            nats,
+            redis,
+            workflows,
+            &[("PATROLCHAT_TWIN_WINDOW", "0")],
+        )
+        .await
+    }
+
+    /// Starts it with `env` on top of the connection settings and waits
+    /// until its metrics answer.
+    pub(crate) async fn start_with(
+        ctx: &Ctx,
+        nats: &NatsServer,
+        redis: &RedisServer,
+        workflows: &Path,
+        env: &[(&str, &str)],
     ) -> Result<Self, Error> {
         let metrics_port = free_port();
         let (log, out, err) = ctx.log("router")?;
@@ -358,7 +378,7 @@ impl Router {
                 "PATROLCHAT_METRICS_ADDR",
                 format!("127.0.0.1:{metrics_port}"),
             )
-            .env("PATROLCHAT_TWIN_WINDOW", "0")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
@@ -375,18 +395,18 @@ impl Router {
     }
 
     /// Why it stopped, if it has.
-    fn died(&mut self) -> Option<String> {
+    pub(crate) fn died(&mut self) -> Option<String> {
         self.guard
             .try_wait()
             .map(|status| format!("router exited ({status}); log {}", self.log.display()))
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.guard.pid()
     }
 
     /// `[events, items, episode joins, unmatched, retries]`.
-    async fn counters(&self) -> [u64; 5] {
+    pub(crate) async fn counters(&self) -> [u64; 5] {
         let text = scrape(self.metrics_port).await;
         [
             "patrolchat_router_events_total",
