@@ -512,3 +512,146 @@ async fn every_route_answers_each_role_as_the_contract_says() {
         failures.join("\n")
     );
 }
+
+/// The rules the OpenAPI document states are the ones the handlers
+/// apply, on the cases where they used to differ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_judged_by_the_rules_the_openapi_document_states() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-8101", &["patrol"], None).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    // A number with a zero fraction is an integer, as JSON Schema says.
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-8101/claim",
+            json!({"ttl_s": 60.0}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-8101/renew",
+            json!({"token": b["token"].as_f64().expect("token"), "ttl_s": 1.2e2}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-8101/renew",
+            json!({"token": 1, "ttl_s": 60.5}),
+        )
+        .await;
+    assert_eq!(s, 400, "a fraction is not an integer: {b}");
+    // Integers are JSON Schema's int64, as the document says.
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-8101/release",
+            json!({"token": 9_223_372_036_854_775_808_u64}),
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    let (s, b) = api
+        .get(
+            &admin,
+            "/api/v1/items/enwiki-8101/messages?after=9223372036854775808",
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    let (s, b) = api
+        .get(
+            &admin,
+            "/api/v1/items/enwiki-8101/messages?after=9223372036854775807",
+        )
+        .await;
+    assert_eq!((s, b), (200, json!([])));
+    // Underscores in a user name are spaces, and the name is trimmed after:
+    // a mute on `_Mallory_` is a mute on `Mallory`.
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/users/_Mallory_/mute",
+            json!({"reason": "spam"}),
+        )
+        .await;
+    assert_eq!((s, &b["user"]), (200, &json!("Mallory")), "{b}");
+    let mallory = api.login("Mallory", &["user"]).await;
+    let (s, b) = api
+        .post(
+            &mallory,
+            "/api/v1/workflows/patrol/messages",
+            json!({"text": "hi"}),
+        )
+        .await;
+    assert_eq!((s, &b["error"]["code"]), (403, &json!("muted")), "{b}");
+    for name in ["__", "a%7Cb", "%E2%80%83_"] {
+        let (s, b) = api
+            .post(
+                &admin,
+                &format!("/api/v1/users/{name}/report"),
+                json!({"reason": "r"}),
+            )
+            .await;
+        assert_eq!(s, 400, "{name}: {b}");
+    }
+    // Texts and reasons are checked as sent: a control character is
+    // refused even where trimming would have removed it, and the length
+    // counts the whitespace around the text.
+    for (path, body) in [
+        (
+            "/api/v1/items/enwiki-8101/messages",
+            json!({"text": "\u{b}hi"}),
+        ),
+        (
+            "/api/v1/items/enwiki-8101/messages",
+            json!({"text": format!("{} ", "x".repeat(4000))}),
+        ),
+        ("/api/v1/users/Someone/report", json!({"reason": "\tr"})),
+        (
+            "/api/v1/items/enwiki-8101/escalate",
+            json!({"workflow": "admin-block", "reason": "r\u{0}"}),
+        ),
+    ] {
+        let (s, b) = api.post(&admin, path, body.clone()).await;
+        assert_eq!(s, 400, "{path} {body}: {b}");
+    }
+    // Query values are read as they are: a signed cursor, a padded wiki or
+    // an over-long `since` is refused, an empty one means none.
+    for path in [
+        "/api/v1/workflows/patrol/items?cursor=%2B1",
+        "/api/v1/export?wiki=%20enwiki",
+        "/api/v1/export?since=1234567890123456",
+    ] {
+        let (s, b) = api.get(&admin, path).await;
+        assert_eq!(s, 400, "{path}: {b}");
+    }
+    let (s, _) = api.get(&admin, "/api/v1/export?wiki=&since=").await;
+    assert_eq!(s, 200);
+    // The document names the escalation workflows and the longest lease.
+    let doc: Value = http()
+        .get(api.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("document")
+        .json()
+        .await
+        .expect("JSON");
+    let schemas = &doc["components"]["schemas"];
+    let escalations = schemas["EscalateRequest"]["properties"]["workflow"]["enum"]
+        .as_array()
+        .expect("an enum");
+    assert!(
+        escalations.contains(&json!("admin-block")),
+        "{escalations:?}"
+    );
+    assert!(!escalations.contains(&json!("patrol")), "{escalations:?}");
+    assert_eq!(
+        schemas["ClaimRequest"]["properties"]["ttl_s"]["maximum"],
+        1800
+    );
+}

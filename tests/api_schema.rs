@@ -52,6 +52,14 @@ fn config(items: &[String], messages: &[String], bots: &[String]) -> String {
     let list = |v: &[String]| serde_json::to_string(v).expect("JSON list");
     format!(
         r#"
+# Stateful runs follow the document's links (claim → renew → resolve,
+# message → report → the report's item, ...): more scenarios than examples.
+[phases.stateful]
+max-steps = 8
+
+[phases.stateful.generation]
+max-examples = 150
+
 [dictionaries.items]
 values = {items}
 

@@ -34,7 +34,7 @@ pub struct CreatedBot {
 }
 
 /// `POST /api/v1/bots`.
-#[utoipa::path(post, path = "/api/v1/bots", tag = "bots", request_body = NewBot,
+#[utoipa::path(post, path = "/api/v1/bots", tag = "bots", operation_id = "create_bot", request_body = NewBot,
     responses((status = 201, description = "created; the token is shown only now", body = CreatedBot),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
@@ -51,7 +51,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/bots`.
-#[utoipa::path(get, path = "/api/v1/bots", tag = "bots",
+#[utoipa::path(get, path = "/api/v1/bots", tag = "bots", operation_id = "list_bots",
     responses((status = 200, description = "every bot token (without the tokens)", body = [BotToken]),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
@@ -64,7 +64,7 @@ pub async fn list(
 }
 
 /// `DELETE /api/v1/bots/{id}`.
-#[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots",
+#[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", operation_id = "revoke_bot",
     params(("id" = String, Path, description = "the token's id")),
     responses((status = 204, description = "revoked"),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),

@@ -63,6 +63,33 @@ where
     }
 }
 
+/// Reads a `u64` in JSON Schema's `int64` range (at most `i64::MAX`), as
+/// the OpenAPI document describes such fields.
+///
+/// # Errors
+/// When the value is not an integer in that range.
+pub fn int64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = <u64 as serde::Deserialize>::deserialize(d)?;
+    if i64::try_from(v).is_err() {
+        return Err(serde::de::Error::custom(format!(
+            "{v} is over {}",
+            i64::MAX
+        )));
+    }
+    Ok(v)
+}
+
+/// [`int64`] for an optional field (use with `#[serde(default)]`).
+///
+/// # Errors
+/// When the value is neither `null` nor an integer in that range.
+pub fn int64_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(serde::Deserialize)]
+    struct Int64(#[serde(deserialize_with = "int64")] u64);
+    let v = <Option<Int64> as serde::Deserialize>::deserialize(d)?;
+    Ok(v.map(|Int64(n)| n))
+}
+
 /// Rewrites every number with a zero fraction that fits a 64-bit integer
 /// as that integer.
 fn integral_floats(v: &mut serde_json::Value) {

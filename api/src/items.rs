@@ -230,7 +230,7 @@ pub struct ItemPage {
 }
 
 /// `GET /api/v1/workflows/{wf}/items`.
-#[utoipa::path(get, path = "/api/v1/workflows/{wf}/items", tag = "items",
+#[utoipa::path(get, path = "/api/v1/workflows/{wf}/items", tag = "items", operation_id = "list_items",
     params(("wf" = String, Path, description = "workflow"), ListQuery),
     responses((status = 200, description = "a page of open items, most urgent first", body = ItemPage),
               (status = 400, description = "bad query", body = crate::openapi::ErrorBody),

@@ -342,6 +342,7 @@ pub fn complete(doc: &mut Value, claim_max_ttl_s: u64, escalations: &[String]) {
             }
         }
     }
+    add_links(doc);
     // A claim without a body takes the defaults.
     if let Some(body) = doc["paths"]["/api/v1/items/{id}/claim"]["post"].get_mut("requestBody") {
         body["required"] = json!(false);
@@ -358,6 +359,103 @@ pub fn complete(doc: &mut Value, claim_max_ttl_s: u64, escalations: &[String]) {
     if let Some(wf) = schemas["EscalateRequest"]["properties"].get_mut("workflow") {
         wf["enum"] = json!(escalations);
     }
+}
+
+/// A link to `operation` with these path parameters and body.
+fn link(operation: &str, description: &str, parameters: Value, body: Option<Value>) -> Value {
+    let mut l =
+        json!({"operationId": operation, "description": description, "parameters": parameters});
+    if let Some(b) = body {
+        l["requestBody"] = b;
+    }
+    l
+}
+
+/// How answers lead on to other routes (for clients, and for stateful
+/// testing).
+fn add_links(doc: &mut Value) {
+    let item_of = |at: &str| json!({"id": format!("$response.body#{at}")});
+    let claimed = json!({"id": "$request.path.id"});
+    let token = json!({"token": "$response.body#/token"});
+    let message_links = json!({
+        "ReportMessage": link("report_message", "report the message", item_of("/id"), None),
+        "HideMessage": link("hide", "hide the message (admins)", item_of("/id"), None),
+    });
+    let set = |doc: &mut Value, path: &str, method: &str, status: &str, links: Value| {
+        if let Some(r) = doc["paths"][path][method]["responses"].get_mut(status) {
+            r["links"] = links;
+        }
+    };
+    set(
+        doc,
+        "/api/v1/items/{id}/claim",
+        "post",
+        "200",
+        json!({
+            "Renew": link("renew", "renew the lease", claimed.clone(), Some(token.clone())),
+            "Release": link("release", "release the claim", claimed.clone(), Some(token.clone())),
+            "Resolve": link("resolve", "resolve the item", claimed.clone(),
+                Some(json!({"token": "$response.body#/token", "outcome": "duplicate"}))),
+            "Item": link("get_item", "the item with its claim", claimed, None),
+        }),
+    );
+    set(
+        doc,
+        "/api/v1/items/{id}/messages",
+        "post",
+        "201",
+        message_links.clone(),
+    );
+    set(
+        doc,
+        "/api/v1/workflows/{wf}/messages",
+        "post",
+        "201",
+        message_links,
+    );
+    for path in [
+        "/api/v1/users/{name}/report",
+        "/api/v1/messages/{id}/report",
+    ] {
+        set(
+            doc,
+            path,
+            "post",
+            "201",
+            json!({
+                "ReportItem": link("get_item", "the report, an item of the reports workflow (admins)", item_of("/id"), None),
+                "ReportNotes": link("notes", "admins' notes on the report", item_of("/id"), None),
+            }),
+        );
+    }
+    set(
+        doc,
+        "/api/v1/items/{id}/escalate",
+        "post",
+        "201",
+        json!({
+            "Escalation": link("get_item", "the item the escalation opened", item_of("/linked"), None),
+        }),
+    );
+    set(
+        doc,
+        "/api/v1/bots",
+        "post",
+        "201",
+        json!({
+            "Revoke": link("revoke_bot", "revoke the token", item_of("/bot/id"), None),
+        }),
+    );
+    set(
+        doc,
+        "/api/v1/workflows/{wf}/items",
+        "get",
+        "200",
+        json!({
+            "FirstItem": link("get_item", "the first item of the page", item_of("/items/0/item/id"), None),
+            "ClaimFirst": link("claim", "claim the first item of the page", item_of("/items/0/item/id"), None),
+        }),
+    );
 }
 
 fn complete_operation(path: &str, op: &mut Value) {

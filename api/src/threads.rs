@@ -43,7 +43,8 @@ pub struct PostMessage {
 #[serde(deny_unknown_fields)]
 pub struct ThreadQuery {
     /// Only messages after this sequence number.
-    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
+    #[serde(default, deserialize_with = "crate::extract::int64_opt")]
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_u64)]
     pub after: Option<u64>,
     /// At most this many (1 to 500, default 100).
     #[param(minimum = 1, maximum = 500)]

@@ -28,8 +28,8 @@ pub struct DevLogin {
     #[serde(default)]
     pub blocked: bool,
     /// Wiki edit count.
-    #[serde(default)]
-    #[schema(maximum = 18446744073709551615_u64)]
+    #[serde(default, deserialize_with = "crate::extract::int64_opt")]
+    #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub edit_count: Option<u64>,
 }
 

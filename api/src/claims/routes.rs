@@ -45,7 +45,8 @@ pub struct LeaseBody {
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The fencing token of the claim.
-    #[schema(maximum = 18446744073709551615_u64)]
+    #[serde(deserialize_with = "crate::extract::int64")]
+    #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub token: u64,
     /// Renew only: new lease in seconds.
     #[serde(default)]
@@ -86,8 +87,8 @@ impl From<PersonOutcome> for Outcome {
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
     /// The fencing token (admins may resolve without a claim).
-    #[serde(default)]
-    #[schema(maximum = 18446744073709551615_u64)]
+    #[serde(default, deserialize_with = "crate::extract::int64_opt")]
+    #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub token: Option<u64>,
     /// How it ended.
     pub outcome: PersonOutcome,

@@ -131,7 +131,7 @@ pub fn personal(activities: &[Activity], user: &str, bot: bool) -> PersonalExpor
 
 /// `GET /api/v1/me/export`: everything the caller wrote, including
 /// messages a moderator hid (they are the author).
-#[utoipa::path(get, path = "/api/v1/me/export", tag = "export",
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "export", operation_id = "my_export",
     responses((status = 200, description = "the caller's messages, reports and notes", body = PersonalExport),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 503, description = "NATS unavailable", body = crate::openapi::ErrorBody)))]
