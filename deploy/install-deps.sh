@@ -97,6 +97,12 @@ case "$st_version" in
         ;;
 esac
 
+# --- cargo-fuzz (fuzz/run.sh; the targets build with the nightly toolchain) --
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    log "cargo install cargo-fuzz --locked (built once; a couple of minutes)"
+    cargo install cargo-fuzz --locked
+fi
+
 # Prints "MAJOR MINOR PATCH" for a nats-server binary, or nothing.
 nats_version() {
     "$1" --version 2>/dev/null | sed -n 's/.*v\([0-9][0-9]*\)\.\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2 \3/p' | head -n 1

@@ -11,3 +11,5 @@ export PATH="$PWD/.venv/bin:$PATH"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --all-targets
+# The parsers' fuzz targets, a short bounded run each (fuzz/README.md).
+fuzz/run.sh 20

@@ -16,17 +16,30 @@
 //! - [`pipeline`]: feed → parse → publish, with shutdown and metrics.
 //! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint.
 //! - [`replay`]: the replay server for recorded feeds.
+//!
+//! The `service` feature (on by default) builds the service, the HTTPS
+//! feed client and the replay server. Without it only the feed client over
+//! a given transport ([`sse::open_with`]) and the replay corpus and framing
+//! are built.
 
+#[cfg(feature = "service")]
 pub mod config;
+#[cfg(feature = "service")]
 pub mod jetstream;
+#[cfg(feature = "service")]
 pub mod metrics;
+#[cfg(feature = "service")]
 pub mod pipeline;
+#[cfg(feature = "service")]
 pub mod publish;
 pub mod replay;
 pub mod sse;
 
+#[cfg(feature = "service")]
 pub use config::IngestConfig;
+#[cfg(feature = "service")]
 pub use metrics::IngestMetrics;
+#[cfg(feature = "service")]
 pub use pipeline::{IngestError, run};
 
 /// The User-Agent ingest sends, as Wikimedia's User-Agent policy asks:

@@ -13,7 +13,9 @@ use std::time::Duration;
 use eventsource_client::{self as es, Client as _};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
-use launchdarkly_sdk_transport::{HttpTransport, HyperTransport};
+use launchdarkly_sdk_transport::HttpTransport;
+#[cfg(feature = "service")]
+use launchdarkly_sdk_transport::HyperTransport;
 
 /// How to reach the feed.
 #[derive(Debug, Clone)]
@@ -153,6 +155,7 @@ pub enum OpenError {
 /// # Errors
 /// [`OpenError`] when the URL, a header or the transport is invalid;
 /// connection problems come later as [`FeedItem::Error`].
+#[cfg(feature = "service")]
 pub fn open(
     settings: &FeedSettings,
     last_event_id: Option<String>,

@@ -14,21 +14,35 @@
 //! - [`score`]: optional revert-risk scores from Lift Wing.
 //! - [`pipeline`]: `RC` → `WORK`, `ACTIVITY` and Redis, with replicas and reload.
 //! - [`config`], [`metrics`]: settings and Prometheus metrics.
+//!
+//! The `service` feature (on by default) builds the service: [`join`],
+//! [`project`], [`score`], [`pipeline`], [`config`] and [`metrics`].
+//! Without it only the pure parts are built: the workflows file,
+//! classification and signals.
 
 pub mod classify;
+#[cfg(feature = "service")]
 pub mod config;
 pub mod enriched;
+#[cfg(feature = "service")]
 pub mod join;
+#[cfg(feature = "service")]
 pub mod metrics;
+#[cfg(feature = "service")]
 pub mod pipeline;
+#[cfg(feature = "service")]
 pub mod project;
+#[cfg(feature = "service")]
 pub mod score;
 pub mod signals;
 pub mod workflows;
 
 pub use classify::{Classification, Route, classify};
+#[cfg(feature = "service")]
 pub use config::RouterConfig;
 pub use enriched::{Enriched, PerformerKind};
+#[cfg(feature = "service")]
 pub use metrics::RouterMetrics;
+#[cfg(feature = "service")]
 pub use pipeline::{RouterError, run};
 pub use workflows::{Workflow, WorkflowKind, WorkflowSet, WorkflowsError};
