@@ -13,7 +13,7 @@
 //!    `--outage-seconds` × `--live-rate` events (600 × 26 = 15,600), the
 //!    feed the live rate would have carried meanwhile: derived from the
 //!    corpus in order with fresh meta.id, recent-change, log and revision
-//!    ids, their meta.dt and timestamp spread evenly over the outage
+//!    ids (every fourth one a sure `patrol` item, see [`PATROL_EVERY`]), their meta.dt and timestamp spread evenly over the outage
 //!    (event i of N at restart − outage + i/rate), each edit followed by
 //!    its revision-create twin; the last one is a sure `patrol` item.
 //! 4. Ingest started again: it reads its saved position and reconnects
@@ -28,7 +28,7 @@
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::feed::{Derive, event_id, now_ms};
+use crate::feed::{Derive, PATROL_EVERY, event_id, is_patrol, now_ms};
 use crate::report::{Report, Row, thousands, verdict};
 use crate::setup::Ctx;
 use crate::system::System;
@@ -61,7 +61,7 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<Report, Error> {
     let t_before = now_ms() - ((outage + BEFORE_S) * 1e3) as i64;
     for n in 0..before {
         let at = t_before + (n as f64 * 1e3 / rate) as i64;
-        let e = derive.event(n, at, n + 1 == before);
+        let e = derive.event(n, at, is_patrol(n) || n + 1 == before);
         sys.feed.push(&e.payloads);
     }
     watcher
@@ -82,7 +82,7 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<Report, Error> {
     let mut payloads = Vec::with_capacity(backlog as usize * 2);
     for n in first..=last {
         let at = t_outage + ((n - first) as f64 * 1e3 / rate) as i64;
-        payloads.extend(derive.event(n, at, n == last).payloads);
+        payloads.extend(derive.event(n, at, is_patrol(n) || n == last).payloads);
     }
     let backlog_frames = payloads.len();
     sys.feed.push(&payloads);
@@ -101,7 +101,7 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<Report, Error> {
     loop {
         tokio::select! {
             _ = live_tick.tick() => {
-                let e = derive.event(live_n, now_ms(), false);
+                let e = derive.event(live_n, now_ms(), is_patrol(live_n));
                 sys.feed.push(&e.payloads);
                 live_n += 1;
             }
@@ -182,7 +182,8 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<Report, Error> {
         "catch-up: the whole system on fresh servers (release ingest, router, api, default \
          settings, deploy/workflows.toml); {} events before the outage (their items on the \
          socket), ingest stopped with SIGTERM, then {} events (the live rate {rate}/s × {outage:.0} \
-         s, corpus events in order with fresh ids, meta.dt and timestamp spread over the outage \
+         s, corpus events in order with fresh ids, every {PATROL_EVERY}th a sure patrol item, \
+         meta.dt and timestamp spread over the outage \
          ending at the restart; {} SSE events with the revision-create twins; made in \
          {make_secs:.2} s) appended to the bench's SSE source; ingest restarted and reconnected \
          with Last-Event-ID {} ({}); live events at {rate}/s meanwhile; RC held the whole \

@@ -27,16 +27,13 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::api::{other_work, quantile_ms};
-use crate::feed::{Derive, pace};
+use crate::feed::{Derive, PATROL_EVERY, is_patrol, pace};
 use crate::report::{Report, Row, thousands, verdict};
 use crate::setup::Ctx;
 use crate::system::System;
 
 /// Target: p99 in ms.
 const TARGET_P99_MS: f64 = 250.0;
-/// Every this many events, the corpus's enwiki IP edit with a title of its
-/// own (a sure `patrol` item), so a minute gives hundreds of samples.
-const PATROL_EVERY: u64 = 4;
 /// How long items may trail the last event before they count as missing.
 const GRACE: Duration = Duration::from_secs(5);
 
@@ -73,7 +70,7 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<Report, Error> {
         0,
         rate,
         |n| n >= total,
-        |n| n % PATROL_EVERY == PATROL_EVERY - 1,
+        is_patrol,
         |_, pos| positions.push(pos),
     )
     .await;

@@ -48,13 +48,11 @@ use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 
 use crate::Error;
 use crate::api::{NO_LIMIT, Ws, kib_mb, open_ws_with};
-use crate::feed::{Derive, now_ms};
+use crate::feed::{Derive, PATROL_EVERY, is_patrol, now_ms};
 use crate::report::{Report, Row, thousands, verdict};
 use crate::setup::Ctx;
 use crate::system::{System, dashboard_subscription};
 
-/// Every this many events, a sure `patrol` item.
-const PATROL_EVERY: u64 = 4;
 /// How often the api is sampled.
 const SAMPLE: Duration = Duration::from_secs(10);
 /// Sign-ins are spread over this long.
@@ -180,7 +178,7 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<Report, Error> {
     loop {
         tokio::select! {
             _ = feed_tick.tick() => {
-                let e = derive.event(n, now_ms(), n % PATROL_EVERY == PATROL_EVERY - 1);
+                let e = derive.event(n, now_ms(), is_patrol(n));
                 sys.feed.push(&e.payloads);
                 n += 1;
             }
@@ -265,6 +263,11 @@ struct Soak {
     stuck: usize,
 }
 
+/// The warm-up: the first tenth of the run, at least 30 s.
+fn warm_up(secs: f64) -> f64 {
+    (secs / 10.0).max(30.0)
+}
+
 /// Mean of `f` over samples taken in `[from, to)` seconds.
 fn mean(samples: &[Sample], from: f64, to: f64, f: impl Fn(&Sample) -> u64) -> Option<f64> {
     let v: Vec<f64> = samples
@@ -278,7 +281,7 @@ fn mean(samples: &[Sample], from: f64, to: f64, f: impl Fn(&Sample) -> u64) -> O
 /// Whether the last minute's mean is within [`FLAT`] of the mean after the
 /// warm-up; with the two means.
 fn flat(s: &[Sample], secs: f64, f: impl Fn(&Sample) -> u64 + Copy) -> (bool, f64, f64) {
-    let warm = (secs / 10.0).max(30.0);
+    let warm = warm_up(secs);
     let all = mean(s, warm, f64::INFINITY, f).unwrap_or(f64::NAN);
     let last = mean(s, secs - 60.0, f64::INFINITY, f).unwrap_or(f64::NAN);
     ((last - all).abs() <= FLAT * all, all, last)
@@ -287,7 +290,12 @@ fn flat(s: &[Sample], secs: f64, f: impl Fn(&Sample) -> u64 + Copy) -> (bool, f6
 impl Soak {
     fn report(&self, ctx: &Ctx, stats: &Stats) -> Report {
         let s = &self.samples;
-        let first = s.get(1).copied().unwrap_or(self.baseline);
+        // The first sample once everyone is signed in and the warm-up is over.
+        let first = s
+            .iter()
+            .find(|x| x.at_s >= warm_up(self.secs))
+            .copied()
+            .unwrap_or(self.baseline);
         let last = s.last().copied().unwrap_or(self.baseline);
         let max_fds = s.iter().map(|x| x.fds).max().unwrap_or(0);
         let max_rss = s.iter().map(|x| x.rss_kib).max().unwrap_or(0);
@@ -351,7 +359,7 @@ impl Soak {
                 ),
             ),
             Row::new(
-                "soak: api open files first / last / max",
+                "soak: api open files after warm-up / last / max",
                 format!("{} / {} / {}", first.fds, last.fds, max_fds),
                 format!(
                     "flat, back to baseline: {}",
@@ -370,7 +378,7 @@ impl Soak {
                 ),
             ),
             Row::new(
-                "soak: api RSS first / last / max (MB)",
+                "soak: api RSS after warm-up / last / max (MB)",
                 format!(
                     "{:.1} / {:.1} / {:.1}",
                     kib_mb(first.rss_kib),
