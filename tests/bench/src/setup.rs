@@ -125,7 +125,9 @@ impl Ctx {
              versions: nats-server {nats} ({}), {patrolchat} (release), {python}\n\
              method: one run on this machine over loopback; per measurement a fresh \
              nats-server and a fresh `patrolchat replay-server --loop --rate 0` over the \
-             recorded corpus (api: a fresh nats-server and redis-server, see the notes); \
+             recorded corpus (api: a fresh nats-server and redis-server; feed → browser and \
+             catch-up: the whole system on fresh servers fed by the bench's own SSE source; see \
+             the notes); \
              warm-up {} s, then a {} s window",
             self.loadavg,
             nats_bin.display(),
