@@ -451,7 +451,8 @@ async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCo
 /// Tells running api nodes that a credential was revoked (best effort).
 async fn announce_revoked(nats_url: &str, hash: &str) {
     let told = async {
-        let client = async_nats::connect(nats_url).await.ok()?;
+        let servers = patrolchat_model::subjects::nats_servers(nats_url);
+        let client = async_nats::connect(servers).await.ok()?;
         client
             .publish(
                 patrolchat_api::auth::cache::REVOKED_SUBJECT,

@@ -126,7 +126,8 @@ pub async fn connect(
     }
     let nats = async_nats::ConnectOptions::new()
         .name("patrolchat-api")
-        .connect(&ep.nats_url)
+        .max_reconnects(None)
+        .connect(subjects::nats_servers(&ep.nats_url))
         .await
         .map_err(|e| StartError::Nats(e.to_string()))?;
     let version = nats.server_info().version;
@@ -136,13 +137,15 @@ pub async fn connect(
         )));
     }
     let js = jetstream::new(nats.clone());
-    js.get_or_create_stream(patrolchat_router::pipeline::activity_stream(ep.replicas))
-        .await
-        .map_err(|e| StartError::Nats(e.to_string()))?;
-    js.get_or_create_stream(patrolchat_router::pipeline::work_stream(
-        ep.retention,
-        ep.replicas,
-    ))
+    use patrolchat_router::pipeline::{activity_stream, setup, stream_timed_out, work_stream};
+    setup(subjects::ACTIVITY_STREAM, stream_timed_out, || {
+        js.get_or_create_stream(activity_stream(ep.replicas))
+    })
+    .await
+    .map_err(|e| StartError::Nats(e.to_string()))?;
+    setup(subjects::WORK_STREAM, stream_timed_out, || {
+        js.get_or_create_stream(work_stream(ep.retention, ep.replicas))
+    })
     .await
     .map_err(|e| StartError::Nats(e.to_string()))?;
     let redis = patrolchat_router::project::connect(&ep.redis_url)

@@ -242,7 +242,7 @@ pub async fn rebuild_with(
     // NATS first: nothing is dropped unless the streams can be read.
     let client = async_nats::ConnectOptions::new()
         .name("patrolchat-rebuild")
-        .connect(nats_url)
+        .connect(subjects::nats_servers(nats_url))
         .await
         .map_err(nats)?;
     let js = jetstream::new(client);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
+use async_nats::jetstream::context::PublishErrorKind;
 use bytes::Bytes;
 use patrolchat_router::WorkflowSet;
 use patrolchat_router::project::Projection;
@@ -18,8 +19,14 @@ use crate::limits::Limits;
 use crate::live::Hub;
 use crate::metrics::ApiMetrics;
 
-/// How long a JetStream publish may wait for its acknowledgement.
-pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a JetStream publish may keep trying for its acknowledgement:
+/// long enough to ride out a stream leader election in a NATS cluster (a
+/// few seconds), short of the request timeout.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// The first pause before a failed publish is sent again; it doubles up to
+/// a second.
+const PUBLISH_RETRY: Duration = Duration::from_millis(50);
 
 /// Shared state; cheap to clone.
 #[derive(Clone)]
@@ -73,7 +80,9 @@ impl AppState {
 
     /// Publishes to JetStream and waits for the acknowledgement: a write
     /// is answered 2xx only after this returns `Ok`. `msg_id` makes a
-    /// retried publish a no-op.
+    /// retried publish a no-op, so a publish that fails (no stream leader
+    /// during an election, a lost acknowledgement, a connection moving to
+    /// another node) is sent again until [`PUBLISH_TIMEOUT`].
     ///
     /// # Errors
     /// [`ApiError::Unavailable`] when NATS does not acknowledge in time.
@@ -83,21 +92,36 @@ impl AppState {
         msg_id: &str,
         payload: Bytes,
     ) -> Result<u64, ApiError> {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", msg_id);
-        let ack = async {
-            let fut = self
-                .js
-                .publish_with_headers(subject, headers, payload)
-                .await
-                .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))?;
-            fut.await
-                .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))
-        };
-        let ack = tokio::time::timeout(PUBLISH_TIMEOUT, ack)
-            .await
-            .map_err(|_| ApiError::Unavailable("nats: no acknowledgement in time".into()))??;
-        Ok(ack.sequence)
+        let deadline = tokio::time::Instant::now() + PUBLISH_TIMEOUT;
+        let mut pause = PUBLISH_RETRY;
+        loop {
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert("Nats-Msg-Id", msg_id);
+            let attempt = async {
+                self.js
+                    .publish_with_headers(subject.clone(), headers, payload.clone())
+                    .await?
+                    .await
+            };
+            let error = match tokio::time::timeout_at(deadline, attempt).await {
+                Ok(Ok(ack)) => return Ok(ack.sequence),
+                Ok(Err(e)) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                    return Err(ApiError::Unavailable(format!("nats: {e}")));
+                }
+                Ok(Err(e)) => e,
+                Err(_) => {
+                    return Err(ApiError::Unavailable(
+                        "nats: no acknowledgement in time".into(),
+                    ));
+                }
+            };
+            if tokio::time::Instant::now() + pause >= deadline {
+                return Err(ApiError::Unavailable(format!("nats: {error}")));
+            }
+            tracing::debug!(%error, %subject, "publish not acknowledged; sending it again");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
     }
 
     /// Publishes an activity event (see [`AppState::publish`]).

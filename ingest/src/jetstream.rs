@@ -61,7 +61,7 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, NatsEr
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(5))
         .max_reconnects(None)
-        .connect(url);
+        .connect(subjects::nats_servers(url));
     let client = tokio::time::timeout(Duration::from_secs(30), client)
         .await
         .map_err(|_| NatsError::Connect {
@@ -86,6 +86,41 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, NatsEr
         return Err(NatsError::NoJetStream(url.to_owned()));
     }
     Ok(client)
+}
+
+/// How many times a JetStream setup request (a stream, a bucket) is sent
+/// while it times out.
+const SETUP_ATTEMPTS: u32 = 6;
+
+/// Runs a JetStream setup request, sending it again while it times out: in
+/// a cluster, replicas that create the same stream at the same moment can
+/// be left without an answer although the stream was made, and asking
+/// again finds it.
+///
+/// # Errors
+/// The last error, once it is not a timeout or the attempts are spent.
+pub async fn setup<T, E, Fut>(
+    what: &str,
+    timed_out: impl Fn(&E) -> bool,
+    mut request: impl FnMut() -> Fut,
+) -> Result<T, E>
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Display,
+{
+    let mut pause = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(error) if attempt < SETUP_ATTEMPTS && timed_out(&error) => {
+                tracing::warn!(%error, what, attempt, "JetStream setup timed out; asking again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Settings of the `RC` stream.
@@ -122,12 +157,18 @@ impl RcStream {
     /// # Errors
     /// [`NatsError::Stream`] when JetStream refuses.
     pub async fn ensure(&self, js: &jetstream::Context) -> Result<stream::Info, NatsError> {
-        js.create_or_update_stream(self.config())
-            .await
-            .map_err(|source| NatsError::Stream {
-                name: subjects::RC_STREAM,
-                source,
-            })
+        setup(
+            subjects::RC_STREAM,
+            |e: &jetstream::context::CreateStreamError| {
+                e.kind() == jetstream::context::CreateStreamErrorKind::TimedOut
+            },
+            || js.create_or_update_stream(self.config()),
+        )
+        .await
+        .map_err(|source| NatsError::Stream {
+            name: subjects::RC_STREAM,
+            source,
+        })
     }
 }
 
@@ -149,16 +190,25 @@ impl ResumeStore {
         feed_url: &str,
         replicas: usize,
     ) -> Result<Self, NatsError> {
-        let kv = js
-            .create_or_update_key_value(kv::Config {
-                bucket: RESUME_BUCKET.to_owned(),
-                description: "Last acknowledged SSE id of each feed".to_owned(),
-                history: 1,
-                num_replicas: replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| NatsError::Bucket(e.to_string()))?;
+        let config = kv::Config {
+            bucket: RESUME_BUCKET.to_owned(),
+            description: "Last acknowledged SSE id of each feed".to_owned(),
+            history: 1,
+            num_replicas: replicas,
+            ..Default::default()
+        };
+        let kv = setup(
+            RESUME_BUCKET,
+            // A timed-out stream request inside the bucket's creation comes
+            // back as a `JetStream` error that only its text tells apart.
+            |e: &jetstream::context::CreateKeyValueError| {
+                e.kind() == jetstream::context::CreateKeyValueErrorKind::TimedOut
+                    || e.to_string().contains("timed out")
+            },
+            || js.create_or_update_key_value(config.clone()),
+        )
+        .await
+        .map_err(|e| NatsError::Bucket(e.to_string()))?;
         Ok(Self {
             kv,
             key: resume_key(feed_url),

@@ -45,6 +45,16 @@ pub fn server_supported(version: &str) -> bool {
     parse_server_version(version).is_some_and(|(major, minor, _)| (major, minor) >= MIN_NATS_SERVER)
 }
 
+/// The servers of a NATS URL setting: one URL, or several separated by
+/// commas (the nodes of a cluster, so that a client can fail over), with
+/// blanks trimmed and empty entries dropped.
+pub fn nats_servers(urls: &str) -> Vec<&str> {
+    urls.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect()
+}
+
 /// `rc.<wiki>.<kind>`.
 pub fn rc(wiki: &WikiId, kind: Kind) -> String {
     format!("rc.{wiki}.{}", kind.as_str())
@@ -87,6 +97,16 @@ pub fn presence(item: &ItemId) -> String {
 mod tests {
     use super::*;
     use crate::recentchange::RcType;
+
+    #[test]
+    fn nats_url_lists_split_on_commas() {
+        assert_eq!(nats_servers("nats://a:4222"), vec!["nats://a:4222"]);
+        assert_eq!(
+            nats_servers(" nats://a:1, nats://b:2 ,,nats://c:3,"),
+            vec!["nats://a:1", "nats://b:2", "nats://c:3"]
+        );
+        assert!(nats_servers(" , ").is_empty());
+    }
 
     #[test]
     fn server_versions_parse_and_2_9_is_too_old() {

@@ -104,6 +104,46 @@ pub fn activity_stream(replicas: usize) -> stream::Config {
     }
 }
 
+/// How many times a JetStream setup request (a stream, a consumer) is sent
+/// while it times out.
+const SETUP_ATTEMPTS: u32 = 6;
+
+/// Whether a stream request timed out.
+pub fn stream_timed_out(e: &jetstream::context::CreateStreamError) -> bool {
+    e.kind() == jetstream::context::CreateStreamErrorKind::TimedOut
+}
+
+/// Runs a JetStream setup request, sending it again while it times out: in
+/// a cluster, replicas that create the same stream at the same moment can
+/// be left without an answer although the stream was made, and asking
+/// again finds it.
+///
+/// # Errors
+/// The last error, once it is not a timeout or the attempts are spent.
+pub async fn setup<T, E, Fut>(
+    what: &str,
+    timed_out: impl Fn(&E) -> bool,
+    mut request: impl FnMut() -> Fut,
+) -> Result<T, E>
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Display,
+{
+    let mut pause = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(error) if attempt < SETUP_ATTEMPTS && timed_out(&error) => {
+                warn!(%error, what, attempt, "JetStream setup timed out; asking again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A recent change waiting to be handled, with its message.
 struct Pending {
     msg: jetstream::Message,
@@ -133,7 +173,7 @@ pub async fn run(
         .name("patrolchat-router")
         .retry_on_initial_connect()
         .max_reconnects(None)
-        .connect(nats_url)
+        .connect(subjects::nats_servers(nats_url))
         .await
         .map_err(|e| RouterError::Nats(e.to_string()))?;
     let _ = tokio::time::timeout(Duration::from_secs(30), client.flush()).await;
@@ -143,12 +183,16 @@ pub async fn run(
     }
     let js = jetstream::new(client);
     let nats = |e: &dyn std::fmt::Display| RouterError::Nats(e.to_string());
-    js.create_or_update_stream(work_stream(cfg.retention, cfg.replicas))
-        .await
-        .map_err(|e| nats(&e))?;
-    js.create_or_update_stream(activity_stream(cfg.replicas))
-        .await
-        .map_err(|e| nats(&e))?;
+    setup(subjects::WORK_STREAM, stream_timed_out, || {
+        js.create_or_update_stream(work_stream(cfg.retention, cfg.replicas))
+    })
+    .await
+    .map_err(|e| nats(&e))?;
+    setup(subjects::ACTIVITY_STREAM, stream_timed_out, || {
+        js.create_or_update_stream(activity_stream(cfg.replicas))
+    })
+    .await
+    .map_err(|e| nats(&e))?;
     // Ingest creates RC; a router started first waits for it.
     let rc = loop {
         match js.get_stream(subjects::RC_STREAM).await {
@@ -162,21 +206,24 @@ pub async fn run(
             }
         }
     };
-    let consumer: consumer::PullConsumer = rc
-        .get_or_create_consumer(
-            &cfg.consumer,
-            consumer::pull::Config {
-                durable_name: Some(cfg.consumer.clone()),
-                description: Some("patrolchat router replicas".to_owned()),
-                ack_policy: consumer::AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
-                max_ack_pending: 20_000,
-                filter_subject: subjects::RC_ALL.to_owned(),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| nats(&e))?;
+    let consumer_config = consumer::pull::Config {
+        durable_name: Some(cfg.consumer.clone()),
+        description: Some("patrolchat router replicas".to_owned()),
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: Duration::from_secs(30),
+        max_ack_pending: 20_000,
+        filter_subject: subjects::RC_ALL.to_owned(),
+        ..Default::default()
+    };
+    let consumer: consumer::PullConsumer = setup(
+        "router consumer",
+        |e: &jetstream::stream::ConsumerError| {
+            e.kind() == jetstream::stream::ConsumerErrorKind::TimedOut
+        },
+        || rc.get_or_create_consumer(&cfg.consumer, consumer_config.clone()),
+    )
+    .await
+    .map_err(|e| nats(&e))?;
     let projection = Projection::connect(&cfg.redis_url, cfg.episode_window, cfg.retention).await?;
     info!(workflows = workflows.len(), file = %cfg.workflows.display(), "router starting");
 

@@ -83,7 +83,7 @@ pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
     let client = async_nats::ConnectOptions::new()
         .name("patrolchat-export")
         .connection_timeout(CONNECT_TIMEOUT)
-        .connect(&args.nats_url)
+        .connect(patrolchat_model::subjects::nats_servers(&args.nats_url))
         .await
         .map_err(|e| match e.kind() {
             ConnectErrorKind::ServerParse => {
