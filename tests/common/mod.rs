@@ -153,9 +153,14 @@ pub fn derived_edit(rc: u64, rev: u64, title: &str, user: &str) -> serde_json::V
     e
 }
 
+/// Connects to `nats`: one URL, or a cluster's URLs separated by commas.
+pub async fn nats_connect(nats: &str) -> Result<async_nats::Client, async_nats::ConnectError> {
+    async_nats::connect(patrolchat_model::subjects::nats_servers(nats)).await
+}
+
 /// Every message of a stream, as (subject, payload JSON).
 pub async fn stream_messages(nats: &str, name: &str) -> Vec<(String, serde_json::Value)> {
-    let client = async_nats::connect(nats).await.expect("connect to NATS");
+    let client = nats_connect(nats).await.expect("connect to NATS");
     let js = jetstream::new(client);
     let Ok(mut stream) = js.get_stream(name).await else {
         return Vec::new();
@@ -286,7 +291,7 @@ pub async fn rc_messages(nats: &str) -> Vec<(String, String)> {
 
 /// Number of messages in `RC`.
 pub async fn rc_count(nats: &str) -> u64 {
-    let Ok(client) = async_nats::connect(nats).await else {
+    let Ok(client) = nats_connect(nats).await else {
         return 0;
     };
     let js = jetstream::new(client);

@@ -26,6 +26,8 @@
 //! # Layout
 //!
 //! - `child`: [`ChildGuard`], a child process that is killed when dropped.
+//! - `cluster`: [`NatsCluster`], several clustered nodes with JetStream,
+//!   each of which can be killed and restarted.
 //! - `nats`: [`NatsServer`] and the discovery of a recent enough
 //!   `nats-server` binary ([`nats_server_binary`], [`nats_version`]).
 //! - `redis`: [`RedisServer`] with an fsync-always append-only file.
@@ -35,6 +37,7 @@
 //!   and polling helpers ([`wait_until`], [`wait_until_async`]).
 
 mod child;
+mod cluster;
 mod nats;
 mod proc;
 mod redis;
@@ -45,6 +48,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use child::ChildGuard;
+pub use cluster::NatsCluster;
 pub use nats::{NatsServer, nats_server_binary, nats_version};
 pub use proc::{rss_kib, rss_peak_kib};
 pub use redis::{RedisServer, redis_server_binary};
