@@ -405,8 +405,11 @@ impl Harness {
                 assert_eq!(lease.workflows.join(","), WORKFLOWS);
                 match current {
                     None => {
-                        assert_eq!(lease.taken_from, None);
-                        assert_eq!(lease.lapsed, None);
+                        assert_eq!(lease.taken_from, None, "taken over from nobody");
+                        assert_eq!(
+                            lease.lapsed, None,
+                            "a lapsed lease announced though it had ended already"
+                        );
                     }
                     Some(l) => {
                         let was_live = match (&lease.taken_from, &lease.lapsed) {
