@@ -48,17 +48,12 @@ const DEADLINE: Duration = Duration::from_secs(300);
 
 /// schemathesis' settings: known ids, names and workflows drawn half of
 /// the time for path parameters, so that requests reach existing data.
-fn config(items: &[String], messages: &[String], bots: &[String]) -> String {
+fn config(examples: u32, items: &[String], messages: &[String], bots: &[String]) -> String {
     let list = |v: &[String]| serde_json::to_string(v).expect("JSON list");
     format!(
         r#"
-# Stateful runs follow the document's links (claim → renew → resolve,
-# message → report → the report's item, ...): more scenarios than examples.
-[phases.stateful]
-max-steps = 8
-
-[phases.stateful.generation]
-max-examples = 150
+[generation]
+max-examples = {examples}
 
 [dictionaries.items]
 values = {items}
@@ -189,8 +184,11 @@ async fn the_api_answers_as_its_openapi_document_says() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let cfg = dir.path().join("schemathesis.toml");
-    std::fs::write(&cfg, config(&items, &messages, &bots)).expect("config");
-    let examples = std::env::var("PATROLCHAT_SCHEMA_EXAMPLES").unwrap_or_else(|_| "25".into());
+    let examples: u32 = std::env::var("PATROLCHAT_SCHEMA_EXAMPLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25);
+    std::fs::write(&cfg, config(examples, &items, &messages, &bots)).expect("config");
     let mut args: Vec<String> = [
         "--config-file",
         &cfg.to_string_lossy(),
@@ -200,8 +198,6 @@ async fn the_api_answers_as_its_openapi_document_says() {
         &format!("Authorization: Bearer {}", admin.token),
         "--checks",
         "all",
-        "--max-examples",
-        &examples,
         "--seed",
         "20261122",
         "--workers",
