@@ -54,7 +54,8 @@ pub(crate) enum Command {
     Ingest(IngestConfig),
     /// `RC` → rules → `WORK` and Redis items.
     Router {
-        /// NATS server with JetStream (2.10 or newer).
+        /// NATS server with JetStream (2.10 or newer); a cluster's nodes as a
+        /// comma-separated list.
         #[arg(
             long,
             env = "PATROLCHAT_NATS_URL",
@@ -100,7 +101,8 @@ pub(crate) enum Command {
 /// Where NATS and Redis are, for the commands that use both.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Stores {
-    /// NATS server with JetStream (2.10 or newer).
+    /// NATS server with JetStream (2.10 or newer); a cluster's nodes as a
+    /// comma-separated list.
     #[arg(
         long,
         env = "PATROLCHAT_NATS_URL",

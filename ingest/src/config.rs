@@ -8,7 +8,8 @@ use patrolchat_model::timestamp::parse_seconds as secs;
 /// Settings of the ingest service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct IngestConfig {
-    /// NATS server with JetStream (2.10 or newer).
+    /// NATS server with JetStream (2.10 or newer); a cluster's nodes as a
+    /// comma-separated list.
     #[arg(
         long,
         env = "PATROLCHAT_NATS_URL",

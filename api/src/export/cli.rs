@@ -32,7 +32,8 @@ pub struct ExportArgs {
     /// Write here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// NATS server with JetStream (2.10 or newer).
+    /// NATS server with JetStream (2.10 or newer); a cluster's nodes as a
+    /// comma-separated list.
     #[arg(
         long,
         env = "PATROLCHAT_NATS_URL",
