@@ -454,7 +454,10 @@ async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCo
 async fn announce_revoked(nats_url: &str, hash: &str) {
     let told = async {
         let servers = patrolchat_model::subjects::nats_servers(nats_url);
-        let client = async_nats::connect(servers).await.ok()?;
+        let client = patrolchat_router::pipeline::nats_options(nats_url)
+            .connect(servers)
+            .await
+            .ok()?;
         client
             .publish(
                 patrolchat_api::auth::cache::REVOKED_SUBJECT,

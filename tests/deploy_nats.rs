@@ -93,6 +93,12 @@ impl Node {
     fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
+
+    /// The URL with the service user's credentials, as operators set
+    /// `PATROLCHAT_NATS_URL`.
+    fn service_url(&self) -> String {
+        format!("nats://service:{SERVICE_PASSWORD}@127.0.0.1:{}", self.port)
+    }
 }
 
 /// Connects as `user`, handing back every connection event.
@@ -248,16 +254,32 @@ async fn service_user_has_the_account_and_bot_user_only_reads_workflows() {
         .await;
     assert!(wrong.is_err(), "a wrong password connected");
 
-    // The services connect without credentials (anonymous-service.conf maps
-    // them to the service user): ingest's own connect and RC setup work.
-    let anonymous = patrolchat_ingest::jetstream::connect(&url, "patrolchat-ingest")
+    // The services take the service user's credentials from their NATS
+    // URL: ingest's own connect and RC setup work with them, the router's
+    // and api's client options carry them, and without them (or with a
+    // wrong password) the server refuses the connection.
+    let ingest = patrolchat_ingest::jetstream::connect(&node.service_url(), "patrolchat-ingest")
         .await
-        .expect("ingest connects without credentials");
-    let js = jetstream::new(anonymous);
+        .expect("ingest connects with the URL's credentials");
     rc_stream(1)
-        .ensure(&js)
+        .ensure(&jetstream::new(ingest))
         .await
-        .expect("ingest updates RC without credentials");
+        .expect("ingest updates RC as the service user");
+    let router = patrolchat_router::pipeline::nats_options(&node.service_url())
+        .connect(node.service_url())
+        .await
+        .expect("the router's options carry the URL's credentials");
+    router.flush().await.expect("router connection works");
+    let anonymous = ConnectOptions::new().connect(&url).await;
+    assert!(anonymous.is_err(), "connected without credentials");
+    let wrong = format!("nats://service:pcWrong@127.0.0.1:{}", node.port);
+    let refused = tokio::time::timeout(
+        WAIT,
+        patrolchat_router::pipeline::nats_options(&wrong).connect(wrong.as_str()),
+    )
+    .await
+    .expect("a refusal in time");
+    assert!(refused.is_err(), "a wrong password in the URL connected");
 
     // The system user can ask the servers for their state.
     let (sys, _) = connect_as(&url, "sys", SYS_PASSWORD).await;
@@ -302,9 +324,8 @@ async fn accounts_alone_refuse_connections_without_credentials() {
 fn cluster_configs(dir: &Path) -> Vec<PathBuf> {
     let src = repo_root().join("deploy/nats");
     std::fs::create_dir_all(dir.join("cluster")).expect("create cluster dir");
-    for file in ["accounts.conf", "anonymous-service.conf"] {
-        std::fs::copy(src.join(file), dir.join(file)).expect("copy an account file");
-    }
+    std::fs::copy(src.join("accounts.conf"), dir.join("accounts.conf"))
+        .expect("copy accounts.conf");
     let common =
         std::fs::read_to_string(src.join("cluster/common.conf")).expect("read common.conf");
     (1..=3)
@@ -409,9 +430,10 @@ async fn three_node_cluster_keeps_a_three_replica_stream_through_a_lost_node() {
     }
 
     // Ingest's own connect and RC with three replicas, as PATROLCHAT_RC_REPLICAS=3 asks.
-    let client = patrolchat_ingest::jetstream::connect(&nodes[0].url(), "patrolchat-ingest")
-        .await
-        .expect("ingest connects to the cluster");
+    let client =
+        patrolchat_ingest::jetstream::connect(&nodes[0].service_url(), "patrolchat-ingest")
+            .await
+            .expect("ingest connects to the cluster");
     let js = jetstream::new(client);
     let info = rc_stream(3).ensure(&js).await.expect("RC with 3 replicas");
     assert_eq!(info.config.num_replicas, 3);
@@ -445,8 +467,12 @@ async fn three_node_cluster_keeps_a_three_replica_stream_through_a_lost_node() {
         .expect("leader named nats-N")
         - 1;
     nodes[index].child.kill();
-    let survivor = &nodes[(index + 1) % 3];
-    let client = patrolchat_ingest::jetstream::connect(&survivor.url(), "patrolchat-router")
+    // Every node's URL, the dead one first, as PATROLCHAT_NATS_URL lists them.
+    let all: Vec<String> = std::iter::once(index)
+        .chain((0..3).filter(|&n| n != index))
+        .map(|n| nodes[n].service_url())
+        .collect();
+    let client = patrolchat_ingest::jetstream::connect(&all.join(","), "patrolchat-router")
         .await
         .expect("connect to a surviving node");
     let js = jetstream::new(client);

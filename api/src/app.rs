@@ -124,7 +124,7 @@ pub async fn connect(
             cfg.public_url
         )));
     }
-    let nats = async_nats::ConnectOptions::new()
+    let nats = patrolchat_router::pipeline::nats_options(&ep.nats_url)
         .name("patrolchat-api")
         .max_reconnects(None)
         .connect(subjects::nats_servers(&ep.nats_url))

@@ -50,13 +50,25 @@ pub enum NatsError {
     Bucket(String),
 }
 
+/// Client options for a NATS URL setting, with the credentials its URLs
+/// carry (`nats://user:password@host:4222`), which the client would not
+/// send on its own.
+pub fn nats_options(urls: &str) -> async_nats::ConnectOptions {
+    match subjects::nats_credentials(urls) {
+        Some((user, password)) => {
+            async_nats::ConnectOptions::with_user_and_password(user, password)
+        }
+        None => async_nats::ConnectOptions::new(),
+    }
+}
+
 /// Connects to NATS and checks that the server is recent and has JetStream.
 ///
 /// # Errors
 /// [`NatsError::Connect`], [`NatsError::ServerTooOld`] (older than
 /// [`subjects::MIN_NATS_SERVER`]) or [`NatsError::NoJetStream`].
 pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, NatsError> {
-    let client = async_nats::ConnectOptions::new()
+    let client = nats_options(url)
         .name(name)
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(5))
@@ -65,11 +77,11 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, NatsEr
     let client = tokio::time::timeout(Duration::from_secs(30), client)
         .await
         .map_err(|_| NatsError::Connect {
-            url: url.to_owned(),
+            url: subjects::nats_urls_redacted(url),
             source: async_nats::ConnectError::from(async_nats::ConnectErrorKind::TimedOut),
         })?
         .map_err(|source| NatsError::Connect {
-            url: url.to_owned(),
+            url: subjects::nats_urls_redacted(url),
             source,
         })?;
     // With retry_on_initial_connect the client returns before the server
@@ -78,12 +90,12 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, NatsEr
     let info = client.server_info();
     if !subjects::server_supported(&info.version) {
         return Err(NatsError::ServerTooOld {
-            url: url.to_owned(),
+            url: subjects::nats_urls_redacted(url),
             found: info.version,
         });
     }
     if !info.jetstream {
-        return Err(NatsError::NoJetStream(url.to_owned()));
+        return Err(NatsError::NoJetStream(subjects::nats_urls_redacted(url)));
     }
     Ok(client)
 }

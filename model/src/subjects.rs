@@ -55,6 +55,55 @@ pub fn nats_servers(urls: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The user name and password in a NATS URL setting
+/// (`nats://user:password@host:4222`), from the first URL that carries
+/// them, percent-decoded. The NATS client sends credentials only when they
+/// are given as options, so the services read them from the URL here.
+pub fn nats_credentials(urls: &str) -> Option<(String, String)> {
+    nats_servers(urls).into_iter().find_map(|url| {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        let (userinfo, _host) = authority.rsplit_once('@')?;
+        let (user, password) = userinfo.split_once(':')?;
+        Some((percent_decode(user)?, percent_decode(password)?))
+    })
+}
+
+/// A NATS URL setting fit for logs and errors: each URL's password
+/// replaced by `***`.
+pub fn nats_urls_redacted(urls: &str) -> String {
+    nats_servers(urls)
+        .into_iter()
+        .map(|url| {
+            let (scheme, rest) = url.split_once("://").map_or(("", url), |(s, r)| (s, r));
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let Some(at) = rest[..end].rfind('@') else {
+                return url.to_owned();
+            };
+            let user = rest[..at].split_once(':').map_or(&rest[..at], |(u, _)| u);
+            let sep = if scheme.is_empty() { "" } else { "://" };
+            format!("{scheme}{sep}{user}:***{}", &rest[at..])
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `%XX` escapes to bytes; `None` when an escape is broken or the result
+/// is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex = [bytes.next()?, bytes.next()?];
+            out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// `rc.<wiki>.<kind>`.
 pub fn rc(wiki: &WikiId, kind: Kind) -> String {
     format!("rc.{wiki}.{}", kind.as_str())
@@ -106,6 +155,29 @@ mod tests {
             vec!["nats://a:1", "nats://b:2", "nats://c:3"]
         );
         assert!(nats_servers(" , ").is_empty());
+    }
+
+    #[test]
+    fn nats_credentials_come_from_the_first_url_that_has_them() {
+        assert_eq!(nats_credentials("nats://a:4222"), None);
+        assert_eq!(
+            nats_credentials("nats://a:1,nats://service:pc%40x%2Fy@b:2/path,nats://o:p@c:3"),
+            Some(("service".to_owned(), "pc@x/y".to_owned()))
+        );
+        // A user without a password, a broken escape: no credentials.
+        assert_eq!(nats_credentials("nats://token@a:1"), None);
+        assert_eq!(nats_credentials("nats://u:p%4@a:1"), None);
+        // An `@` in the path is not userinfo.
+        assert_eq!(nats_credentials("nats://a:1/x@y"), None);
+    }
+
+    #[test]
+    fn redacted_nats_urls_keep_the_user_and_hide_the_password() {
+        assert_eq!(
+            nats_urls_redacted("nats://service:s3cret@a:1, nats://b:2,c:3/x@y"),
+            "nats://service:***@a:1,nats://b:2,c:3/x@y"
+        );
+        assert!(!nats_urls_redacted("nats://u:p%40ss@h:4222").contains("ss"));
     }
 
     #[test]

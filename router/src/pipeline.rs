@@ -158,6 +158,18 @@ struct Router {
     metrics: Arc<RouterMetrics>,
 }
 
+/// Client options for a NATS URL setting, with the credentials its URLs
+/// carry (`nats://user:password@host:4222`), which the client would not
+/// send on its own.
+pub fn nats_options(urls: &str) -> async_nats::ConnectOptions {
+    match subjects::nats_credentials(urls) {
+        Some((user, password)) => {
+            async_nats::ConnectOptions::with_user_and_password(user, password)
+        }
+        None => async_nats::ConnectOptions::new(),
+    }
+}
+
 /// Runs the router until `shutdown` is cancelled.
 ///
 /// # Errors
@@ -169,7 +181,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), RouterError> {
     let workflows = Arc::new(WorkflowSet::load(&cfg.workflows)?);
-    let client = async_nats::ConnectOptions::new()
+    let client = nats_options(nats_url)
         .name("patrolchat-router")
         .retry_on_initial_connect()
         .max_reconnects(None)

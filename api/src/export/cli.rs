@@ -81,15 +81,16 @@ pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
             )));
         }
     }
-    let client = async_nats::ConnectOptions::new()
+    let client = patrolchat_router::pipeline::nats_options(&args.nats_url)
         .name("patrolchat-export")
         .connection_timeout(CONNECT_TIMEOUT)
         .connect(patrolchat_model::subjects::nats_servers(&args.nats_url))
         .await
         .map_err(|e| match e.kind() {
-            ConnectErrorKind::ServerParse => {
-                ExportError::Invalid(format!("--nats-url {}: {e}", args.nats_url))
-            }
+            ConnectErrorKind::ServerParse => ExportError::Invalid(format!(
+                "--nats-url {}: {e}",
+                patrolchat_model::subjects::nats_urls_redacted(&args.nats_url)
+            )),
             _ => ExportError::Nats(format!("{}: {e}", args.nats_url)),
         })?;
     let js = async_nats::jetstream::new(client);
