@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{Api, http, seed_item};
+use common::{Api, http, seed_item, seed_ranked_item};
 use futures::StreamExt;
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
@@ -292,6 +292,123 @@ async fn leases_are_bounded_and_claims_are_counted_per_workflow() {
         page2["items"][0]["item"]["id"]
     );
     assert!(page2.get("next").is_none());
+}
+
+/// Walks every page of a list and returns the ids in the order given,
+/// checking that `next` is there exactly when a page is not the last.
+async fn walk_pages(api: &Api, who: &common::Person, query: &str, limit: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/workflows/patrol/items?limit={limit}{query}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let (s, page) = api.get(who, &path).await;
+        assert_eq!(s, 200, "{path}: {page}");
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= limit, "{path}: {} items", items.len());
+        ids.extend(
+            items
+                .iter()
+                .map(|i| i["item"]["id"].as_str().expect("id").to_owned()),
+        );
+        match page["next"].as_str() {
+            Some(next) => {
+                assert_eq!(items.len(), limit, "{path}: a short page before the end");
+                cursor = Some(next.to_owned());
+            }
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item_lists_merge_wikis_in_queue_order_on_every_page_and_filter() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    // Three wikis with interleaved ranks: three priorities and creation
+    // times within 20 seconds, so many items tie on score and fall back to
+    // their id, as in a busy queue.
+    let mut expected: Vec<(f64, String, String)> = Vec::new();
+    let mut x: u64 = 0x9e37_79b9;
+    for wiki in ["dewiki", "enwiki", "frwiki"] {
+        for n in 0..60 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let priority = [0.0, 10.0, 25.0][(x >> 33) as usize % 3];
+            let created_at =
+                1_700_000_000_000 + i64::try_from((x >> 40) % 20).expect("small") * 1000;
+            let id = format!("{wiki}-{}", 9000 + n);
+            seed_ranked_item(
+                &redis.url(),
+                &id,
+                &["patrol"],
+                Some(false),
+                priority,
+                created_at,
+            )
+            .await;
+            let score = patrolchat_router::project::queue_score(priority, created_at);
+            expected.push((score, id, wiki.to_owned()));
+        }
+    }
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let mut claimed = std::collections::HashSet::new();
+    for (i, (_, id, _)) in expected.iter().enumerate() {
+        if i % 4 == 1 {
+            let (s, body) = api
+                .post(&pat, &format!("/api/v1/items/{id}/claim"), json!({}))
+                .await;
+            assert_eq!(s, 200, "{id}: {body}");
+            claimed.insert(id.clone());
+        }
+    }
+    let want = |keep: &dyn Fn(&(f64, String, String)) -> bool| -> Vec<String> {
+        expected
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| e.1.clone())
+            .collect()
+    };
+    let open = want(&|_| true);
+    let held = want(&|e| claimed.contains(&e.1));
+    let free = want(&|e| !claimed.contains(&e.1));
+    let de_free = want(&|e| e.2 == "dewiki" && !claimed.contains(&e.1));
+    assert_eq!(held.len(), 45);
+    for limit in [7, 50, 500] {
+        assert_eq!(
+            walk_pages(&api, &pat, "", limit).await,
+            open,
+            "open, limit {limit}"
+        );
+        assert_eq!(
+            walk_pages(&api, &pat, "&state=claimed", limit).await,
+            held,
+            "claimed, limit {limit}"
+        );
+        assert_eq!(
+            walk_pages(&api, &pat, "&state=unclaimed", limit).await,
+            free,
+            "unclaimed, limit {limit}"
+        );
+        assert_eq!(
+            walk_pages(&api, &pat, "&state=unclaimed&wiki=dewiki", limit).await,
+            de_free,
+            "unclaimed on dewiki, limit {limit}"
+        );
+    }
+    // A cursor past the end is an empty last page.
+    let (s, page) = api
+        .get(
+            &pat,
+            "/api/v1/workflows/patrol/items?cursor=100000000000000",
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["items"], json!([]));
+    assert!(page.get("next").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

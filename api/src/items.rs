@@ -277,49 +277,91 @@ pub async fn list(
             next: None,
         }));
     }
-    let mut c = state.redis.clone();
-    let mut p = redis::pipe();
-    for w in &wikis {
-        p.cmd("ZRANGE")
-            .arg(keys::queue(&wf, w))
-            .arg(0)
-            .arg(-1)
-            .arg("WITHSCORES");
-        p.cmd("SMEMBERS").arg(keys::claimed(&wf, w));
-    }
-    type QueueRow = (Vec<(String, f64)>, Vec<String>);
-    let rows: Vec<QueueRow> = {
-        let flat: Vec<redis::Value> = p.query_async(&mut c).await?;
-        let mut out = Vec::new();
-        let mut it = flat.into_iter();
-        while let (Some(a), Some(b)) = (it.next(), it.next()) {
-            out.push((
-                redis::from_redis_value(a).map_err(parse_err)?,
-                redis::from_redis_value(b).map_err(parse_err)?,
-            ));
-        }
-        out
-    };
-    let mut all: Vec<(f64, String)> = Vec::new();
-    for (queue, claimed) in rows {
-        let claimed: std::collections::HashSet<String> = claimed.into_iter().collect();
-        all.extend(
-            queue
-                .into_iter()
-                .filter(|(id, _)| filter.is_none_or(|want| claimed.contains(id) == want))
-                .map(|(id, s)| (s, id)),
-        );
-    }
-    all.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let (all, more) =
+        top_of_queues(&state, &wf, &wikis, filter, offset.saturating_add(limit)).await?;
     let page: Vec<ItemId> = all
         .iter()
         .skip(offset)
         .take(limit)
         .filter_map(|(_, id)| ItemId::parse(id).ok())
         .collect();
-    let next = (offset + limit < all.len()).then(|| (offset + limit).to_string());
+    let next = more.then(|| (offset + limit).to_string());
     Ok(Json(ItemPage {
         items: views(&state, &page).await?,
         next,
     }))
+}
+
+/// The first `n` open items of a workflow's queues on `wikis`, most urgent
+/// first, with `claimed` choosing claimed or unclaimed ones, and whether
+/// more follow.
+///
+/// Reads no more of each queue than the answer can need: its first `n + 1`
+/// entries, plus as many as it has claims when claimed items are left out;
+/// for claimed items only, just the scores of its claims. A page near the
+/// top of a long queue costs the same as one of a short queue.
+async fn top_of_queues(
+    state: &AppState,
+    wf: &str,
+    wikis: &[WikiId],
+    claimed: Option<bool>,
+    n: usize,
+) -> Result<(Vec<(f64, String)>, bool), ApiError> {
+    let mut c = state.redis.clone();
+    let held: Vec<Vec<String>> = if claimed.is_some() {
+        let mut p = redis::pipe();
+        for w in wikis {
+            p.cmd("SMEMBERS").arg(keys::claimed(wf, w));
+        }
+        p.query_async(&mut c).await?
+    } else {
+        vec![Vec::new(); wikis.len()]
+    };
+    let want = n.saturating_add(1);
+    let mut found: Vec<(f64, String)> = Vec::new();
+    if claimed == Some(true) {
+        let mut p = redis::pipe();
+        let mut asked = Vec::new();
+        for (w, ids) in wikis.iter().zip(&held) {
+            if !ids.is_empty() {
+                p.cmd("ZMSCORE").arg(keys::queue(wf, w)).arg(ids);
+                asked.push(ids);
+            }
+        }
+        if !asked.is_empty() {
+            let scores: Vec<Vec<Option<f64>>> = p.query_async(&mut c).await?;
+            for (ids, scores) in asked.into_iter().zip(scores) {
+                found.extend(
+                    ids.iter()
+                        .zip(scores)
+                        .filter_map(|(id, s)| Some((s?, id.clone()))),
+                );
+            }
+        }
+    } else {
+        let mut p = redis::pipe();
+        for (w, ids) in wikis.iter().zip(&held) {
+            let take = want.saturating_add(ids.len());
+            let stop = i64::try_from(take).unwrap_or(i64::MAX) - 1;
+            p.cmd("ZRANGE")
+                .arg(keys::queue(wf, w))
+                .arg(0)
+                .arg(stop)
+                .arg("WITHSCORES");
+        }
+        let queues: Vec<Vec<(String, f64)>> = p.query_async(&mut c).await?;
+        for (queue, ids) in queues.into_iter().zip(&held) {
+            let ids: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+            found.extend(
+                queue
+                    .into_iter()
+                    .filter(|(id, _)| !ids.contains(id.as_str()))
+                    .map(|(id, s)| (s, id)),
+            );
+        }
+    }
+    found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let more = found.len() > n;
+    found.truncate(n);
+    Ok((found, more))
 }

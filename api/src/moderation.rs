@@ -747,32 +747,48 @@ pub async fn audit_log(
     let max = q
         .before
         .map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
-    let raw: Vec<(String, f64)> = redis::cmd("ZRANGE")
-        .arg(keys::AUDIT)
-        .arg(max)
-        .arg("-inf")
-        .arg("BYSCORE")
-        .arg("REV")
-        .arg("WITHSCORES")
-        .query_async(&mut c)
-        .await?;
     let keep = |e: &Value, field: &str, want: &Option<String>| {
         want.as_ref()
             .is_none_or(|w| e[field].as_str() == Some(w.as_str()))
     };
+    // Read newest first in batches, so a page near the top of a long log
+    // reads only what it shows, however far back the filter has to look.
+    let batch = (limit + 1).max(200);
     let mut entries = Vec::new();
     let mut next = None;
-    for (m, score) in raw {
-        let Ok(e) = serde_json::from_str::<Value>(&m) else {
-            continue;
-        };
-        if keep(&e, "actor", &q.actor) && keep(&e, "target", &q.target) && keep(&e, "kind", &q.kind)
-        {
-            if entries.len() == limit {
-                next = Some(score as i64 + 1);
-                break;
+    let mut skip = 0;
+    'read: loop {
+        let raw: Vec<(String, f64)> = redis::cmd("ZRANGE")
+            .arg(keys::AUDIT)
+            .arg(&max)
+            .arg("-inf")
+            .arg("BYSCORE")
+            .arg("REV")
+            .arg("LIMIT")
+            .arg(skip)
+            .arg(batch)
+            .arg("WITHSCORES")
+            .query_async(&mut c)
+            .await?;
+        let done = raw.len() < batch;
+        skip += raw.len();
+        for (m, score) in raw {
+            let Ok(e) = serde_json::from_str::<Value>(&m) else {
+                continue;
+            };
+            if keep(&e, "actor", &q.actor)
+                && keep(&e, "target", &q.target)
+                && keep(&e, "kind", &q.kind)
+            {
+                if entries.len() == limit {
+                    next = Some(score as i64 + 1);
+                    break 'read;
+                }
+                entries.push(e);
             }
-            entries.push(e);
+        }
+        if done {
+            break;
         }
     }
     if next.is_some()

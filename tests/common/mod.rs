@@ -492,6 +492,19 @@ pub async fn seed_item(
     workflows: &[&str],
     patrolled: Option<bool>,
 ) -> patrolchat_model::item::Item {
+    seed_ranked_item(redis, id, workflows, patrolled, 10.0, 1_700_000_000_000).await
+}
+
+/// [`seed_item`] with the priority and creation time (Unix ms) that place
+/// it in its queues.
+pub async fn seed_ranked_item(
+    redis: &str,
+    id: &str,
+    workflows: &[&str],
+    patrolled: Option<bool>,
+    priority: f64,
+    created_at: i64,
+) -> patrolchat_model::item::Item {
     let wiki = id.rsplit_once('-').map_or("enwiki", |(w, _)| w);
     let rc_id: u64 = id
         .rsplit_once('-')
@@ -504,7 +517,7 @@ pub async fn seed_item(
         "revisions": [{"rc_id": rc_id, "rev_id": rc_id + 1000, "timestamp": 1_700_000_000,
                         "byte_delta": -120, "comment": "test", "minor": false,
                         "patrolled": patrolled, "event_id": format!("ev-{id}")}],
-        "priority": 10.0, "created_at": 1_700_000_000_000_i64
+        "priority": priority, "created_at": created_at
     }))
     .expect("item");
     let p = patrolchat_router::project::Projection::connect(
