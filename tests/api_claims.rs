@@ -377,27 +377,17 @@ async fn item_lists_merge_wikis_in_queue_order_on_every_page_and_filter() {
     let free = want(&|e| !claimed.contains(&e.1));
     let de_free = want(&|e| e.2 == "dewiki" && !claimed.contains(&e.1));
     assert_eq!(held.len(), 45);
+    let cases = [
+        ("", &open),
+        ("&state=claimed", &held),
+        ("&state=unclaimed", &free),
+        ("&state=unclaimed&wiki=dewiki", &de_free),
+    ];
     for limit in [7, 50, 500] {
-        assert_eq!(
-            walk_pages(&api, &pat, "", limit).await,
-            open,
-            "open, limit {limit}"
-        );
-        assert_eq!(
-            walk_pages(&api, &pat, "&state=claimed", limit).await,
-            held,
-            "claimed, limit {limit}"
-        );
-        assert_eq!(
-            walk_pages(&api, &pat, "&state=unclaimed", limit).await,
-            free,
-            "unclaimed, limit {limit}"
-        );
-        assert_eq!(
-            walk_pages(&api, &pat, "&state=unclaimed&wiki=dewiki", limit).await,
-            de_free,
-            "unclaimed on dewiki, limit {limit}"
-        );
+        for (query, expected) in cases {
+            let got = walk_pages(&api, &pat, query, limit).await;
+            assert_eq!(&got, expected, "{query:?}, limit {limit}");
+        }
     }
     // A cursor past the end is an empty last page.
     let (s, page) = api
