@@ -355,14 +355,14 @@ async fn item_lists_merge_wikis_in_queue_order_on_every_page_and_filter() {
     }
     expected.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     let pat = api.login("Pat", &["rollbacker"]).await;
-    let mut claimed = std::collections::HashSet::new();
+    let mut claimed = HashMap::new();
     for (i, (_, id, _)) in expected.iter().enumerate() {
         if i % 4 == 1 {
             let (s, body) = api
                 .post(&pat, &format!("/api/v1/items/{id}/claim"), json!({}))
                 .await;
             assert_eq!(s, 200, "{id}: {body}");
-            claimed.insert(id.clone());
+            claimed.insert(id.clone(), body["token"].clone());
         }
     }
     let want = |keep: &dyn Fn(&(f64, String, String)) -> bool| -> Vec<String> {
@@ -373,9 +373,9 @@ async fn item_lists_merge_wikis_in_queue_order_on_every_page_and_filter() {
             .collect()
     };
     let open = want(&|_| true);
-    let held = want(&|e| claimed.contains(&e.1));
-    let free = want(&|e| !claimed.contains(&e.1));
-    let de_free = want(&|e| e.2 == "dewiki" && !claimed.contains(&e.1));
+    let held = want(&|e| claimed.contains_key(&e.1));
+    let free = want(&|e| !claimed.contains_key(&e.1));
+    let de_free = want(&|e| e.2 == "dewiki" && !claimed.contains_key(&e.1));
     assert_eq!(held.len(), 45);
     let cases = [
         ("", &open),
@@ -393,12 +393,41 @@ async fn item_lists_merge_wikis_in_queue_order_on_every_page_and_filter() {
     let (s, page) = api
         .get(
             &pat,
-            "/api/v1/workflows/patrol/items?cursor=100000000000000",
+            "/api/v1/workflows/patrol/items?cursor=99999999999999999_zz",
         )
         .await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(page["items"], json!([]));
     assert!(page.get("next").is_none());
+    // Items resolved on a page already read do not shift the next page:
+    // it goes on after the last item seen.
+    let (_, first) = api
+        .get(&pat, "/api/v1/workflows/patrol/items?limit=10")
+        .await;
+    let next = first["next"].as_str().expect("a next page").to_owned();
+    for id in [&open[1], &open[5]] {
+        let (s, body) = api
+            .post(
+                &pat,
+                &format!("/api/v1/items/{id}/resolve"),
+                json!({"token": claimed[id], "outcome": "reverted"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{id}: {body}");
+    }
+    let (_, second) = api
+        .get(
+            &pat,
+            &format!("/api/v1/workflows/patrol/items?limit=10&cursor={next}"),
+        )
+        .await;
+    let ids: Vec<&str> = second["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["item"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, open[10..20], "the page after the first ten");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -202,8 +202,9 @@ pub struct ListQuery {
     /// At most this many (1 to 500, default 100).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
-    /// From a previous page's `next`.
-    #[param(pattern = r"^[0-9]{1,15}$")]
+    /// From a previous page's `next`: the list goes on after the last item
+    /// of that page, wherever the items before it went meanwhile.
+    #[param(pattern = r"^-?[0-9]{1,20}(\.[0-9]{1,20})?_[A-Za-z0-9_-]{1,128}$")]
     pub cursor: Option<String>,
 }
 
@@ -250,13 +251,7 @@ pub async fn list(
             "limit must be between 1 and 500".into(),
         ));
     }
-    let offset: usize = match &q.cursor {
-        None => 0,
-        Some(c) if (1..=15).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()) => c
-            .parse()
-            .map_err(|_| ApiError::BadRequest("invalid cursor".into()))?,
-        Some(_) => return Err(ApiError::BadRequest("invalid cursor".into())),
-    };
+    let after = q.cursor.as_deref().map(Position::parse).transpose()?;
     let filter = match q.state.as_deref() {
         None | Some("open") => None,
         Some("claimed") => Some(true),
@@ -277,48 +272,115 @@ pub async fn list(
             next: None,
         }));
     }
-    let (all, more) =
-        top_of_queues(&state, &wf, &wikis, filter, offset.saturating_add(limit)).await?;
-    let page: Vec<ItemId> = all
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .filter_map(|(_, id)| ItemId::parse(id).ok())
+    let (found, more) = top_of_queues(&state, &wf, &wikis, filter, after.as_ref(), limit).await?;
+    let next = more.then(|| found.last().map(Position::cursor)).flatten();
+    let page: Vec<ItemId> = found
+        .into_iter()
+        .filter_map(|p| ItemId::parse(&p.id).ok())
         .collect();
-    let next = more.then(|| (offset + limit).to_string());
     Ok(Json(ItemPage {
         items: views(&state, &page).await?,
         next,
     }))
 }
 
-/// The first `n` open items of a workflow's queues on `wikis`, most urgent
-/// first, with `claimed` choosing claimed or unclaimed ones, and whether
-/// more follow.
+/// A place in a merged queue: queues sort by score, then by item id, as
+/// Redis orders a sorted set's members of equal score.
+#[derive(Debug, Clone, PartialEq)]
+struct Position {
+    score: f64,
+    id: String,
+}
+
+impl Position {
+    /// Reads a cursor, `<score>_<item id>`.
+    fn parse(cursor: &str) -> Result<Self, ApiError> {
+        let bad = || ApiError::BadRequest("invalid cursor".into());
+        let (score, id) = cursor.split_once('_').ok_or_else(bad)?;
+        let digits = |t: &str| (1..=20).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+        let unsigned = score.strip_prefix('-').unwrap_or(score);
+        let number_ok = match unsigned.split_once('.') {
+            Some((int, frac)) => digits(int) && digits(frac),
+            None => digits(unsigned),
+        };
+        if !number_ok {
+            return Err(bad());
+        }
+        let score: f64 = score.parse().map_err(|_| bad())?;
+        ItemId::parse(id).map_err(|_| bad())?;
+        Ok(Self {
+            score,
+            id: id.to_owned(),
+        })
+    }
+
+    /// The cursor that continues after this place.
+    fn cursor(&self) -> String {
+        format!("{}_{}", self.score, self.id)
+    }
+
+    /// Whether this place comes after `other`.
+    fn is_after(&self, other: &Self) -> bool {
+        self.score
+            .total_cmp(&other.score)
+            .then_with(|| self.id.cmp(&other.id))
+            .is_gt()
+    }
+}
+
+/// The first `n` open items of a workflow's queues on `wikis` after
+/// `after`, most urgent first, with `claimed` choosing claimed or
+/// unclaimed ones, and whether more follow.
 ///
 /// Reads no more of each queue than the answer can need: its first `n + 1`
-/// entries, plus as many as it has claims when claimed items are left out;
-/// for claimed items only, just the scores of its claims. A page near the
-/// top of a long queue costs the same as one of a short queue.
+/// entries from `after`'s score on, plus as many as share that score (some
+/// of them come before `after`) and as many as it has claims when claimed
+/// items are left out; for claimed items only, the scores of its claims.
+/// A page costs the same however long the queues are and however deep
+/// into them it is.
 async fn top_of_queues(
     state: &AppState,
     wf: &str,
     wikis: &[WikiId],
     claimed: Option<bool>,
+    after: Option<&Position>,
     n: usize,
-) -> Result<(Vec<(f64, String)>, bool), ApiError> {
+) -> Result<(Vec<Position>, bool), ApiError> {
     let mut c = state.redis.clone();
-    let held: Vec<Vec<String>> = if claimed.is_some() {
+    // First: each queue's claims when they matter, and how many of its
+    // entries tie with the cursor's score.
+    let mut held: Vec<Vec<String>> = vec![Vec::new(); wikis.len()];
+    let mut ties: Vec<usize> = vec![0; wikis.len()];
+    if claimed.is_some() || after.is_some() {
         let mut p = redis::pipe();
         for w in wikis {
-            p.cmd("SMEMBERS").arg(keys::claimed(wf, w));
+            if claimed.is_some() {
+                p.cmd("SMEMBERS").arg(keys::claimed(wf, w));
+            }
+            if let Some(a) = after {
+                p.cmd("ZCOUNT")
+                    .arg(keys::queue(wf, w))
+                    .arg(a.score)
+                    .arg(a.score);
+            }
         }
-        p.query_async(&mut c).await?
-    } else {
-        vec![Vec::new(); wikis.len()]
-    };
-    let want = n.saturating_add(1);
-    let mut found: Vec<(f64, String)> = Vec::new();
+        let mut answers = p
+            .query_async::<Vec<redis::Value>>(&mut c)
+            .await?
+            .into_iter();
+        for i in 0..wikis.len() {
+            if claimed.is_some() {
+                let v = answers.next().unwrap_or(redis::Value::Nil);
+                held[i] = redis::from_redis_value(v).map_err(parse_err)?;
+            }
+            if after.is_some() {
+                let v = answers.next().unwrap_or(redis::Value::Nil);
+                ties[i] = redis::from_redis_value(v).map_err(parse_err)?;
+            }
+        }
+    }
+    let keep = |p: &Position| after.is_none_or(|a| p.is_after(a));
+    let mut found: Vec<Position> = Vec::new();
     if claimed == Some(true) {
         let mut p = redis::pipe();
         let mut asked = Vec::new();
@@ -334,20 +396,41 @@ async fn top_of_queues(
                 found.extend(
                     ids.iter()
                         .zip(scores)
-                        .filter_map(|(id, s)| Some((s?, id.clone()))),
+                        .filter_map(|(id, score)| {
+                            Some(Position {
+                                score: score?,
+                                id: id.clone(),
+                            })
+                        })
+                        .filter(keep),
                 );
             }
         }
     } else {
         let mut p = redis::pipe();
-        for (w, ids) in wikis.iter().zip(&held) {
-            let take = want.saturating_add(ids.len());
-            let stop = i64::try_from(take).unwrap_or(i64::MAX) - 1;
-            p.cmd("ZRANGE")
-                .arg(keys::queue(wf, w))
-                .arg(0)
-                .arg(stop)
-                .arg("WITHSCORES");
+        for ((w, ids), tied) in wikis.iter().zip(&held).zip(&ties) {
+            let take = n
+                .saturating_add(1)
+                .saturating_add(ids.len())
+                .saturating_add(*tied);
+            let key = keys::queue(wf, w);
+            match after {
+                None => p
+                    .cmd("ZRANGE")
+                    .arg(key)
+                    .arg(0)
+                    .arg(i64::try_from(take).unwrap_or(i64::MAX) - 1),
+                Some(a) => p
+                    .cmd("ZRANGE")
+                    .arg(key)
+                    .arg(a.score)
+                    .arg("+inf")
+                    .arg("BYSCORE")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(take),
+            }
+            .arg("WITHSCORES");
         }
         let queues: Vec<Vec<(String, f64)>> = p.query_async(&mut c).await?;
         for (queue, ids) in queues.into_iter().zip(&held) {
@@ -356,11 +439,12 @@ async fn top_of_queues(
                 queue
                     .into_iter()
                     .filter(|(id, _)| !ids.contains(id.as_str()))
-                    .map(|(id, s)| (s, id)),
+                    .map(|(id, score)| Position { score, id })
+                    .filter(keep),
             );
         }
     }
-    found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    found.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.id.cmp(&b.id)));
     let more = found.len() > n;
     found.truncate(n);
     Ok((found, more))
