@@ -523,3 +523,58 @@ async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_pages_skip_no_entry_when_several_share_a_millisecond() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    let admin = api.login("Ada", &["sysop"]).await;
+    // Entries written as the api writes them (a JSON member scored by its
+    // `at`), several in one millisecond: moderators seldom manage that by
+    // hand, but a rebuild or a burst of feed blocks does.
+    let times = [1000_i64, 999, 999, 999, 998, 997, 997, 996];
+    let client = redis::Client::open(redis.url()).expect("redis url");
+    let mut c = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let mut written = Vec::new();
+    for (n, at) in times.iter().enumerate() {
+        let entry = json!({"kind": "mute", "actor": "Ada", "target": format!("User{n}"),
+                           "reason": "test", "at": at});
+        redis::cmd("ZADD")
+            .arg(patrolchat_model::keys::AUDIT)
+            .arg(at)
+            .arg(entry.to_string())
+            .query_async::<()>(&mut c)
+            .await
+            .expect("zadd");
+        written.push(format!("User{n}"));
+    }
+    let mut seen: Vec<(i64, String)> = Vec::new();
+    let mut path = "/api/v1/audit?limit=3".to_owned();
+    loop {
+        let (s, page) = api.get(&admin, &path).await;
+        assert_eq!(s, 200, "{page}");
+        let entries = page["entries"].as_array().expect("entries");
+        assert!(!entries.is_empty() && entries.len() <= 3, "{page}");
+        seen.extend(entries.iter().map(|e| {
+            (
+                e["at"].as_i64().expect("at"),
+                e["target"].as_str().expect("target").to_owned(),
+            )
+        }));
+        match page["next"].as_i64() {
+            Some(next) => path = format!("/api/v1/audit?limit=3&before={next}"),
+            None => break,
+        }
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0].0 >= w[1].0),
+        "newest first: {seen:?}"
+    );
+    let mut targets: Vec<String> = seen.into_iter().map(|(_, t)| t).collect();
+    targets.sort();
+    assert_eq!(targets, written, "every entry once");
+}

@@ -781,7 +781,7 @@ pub async fn audit_log(
                 && keep(&e, "kind", &q.kind)
             {
                 if entries.len() == limit {
-                    next = Some(score as i64 + 1);
+                    next = Some(page_end(&mut entries, score as i64));
                     break 'read;
                 }
                 entries.push(e);
@@ -791,12 +791,25 @@ pub async fn audit_log(
             break;
         }
     }
-    if next.is_some()
-        && let Some(last) = entries.last()
-    {
-        next = last["at"].as_i64();
-    }
     Ok(Json(AuditPage { entries, next }))
+}
+
+/// Ends a full page of the audit log whose next entry is from
+/// `following` (Unix ms), and gives the `before` of the next page. As
+/// `before` is exclusive, entries of the page from the same millisecond as
+/// the following one move to the next page with it, so none is skipped;
+/// only a page that is one millisecond throughout must leave the rest of
+/// that millisecond out.
+fn page_end(entries: &mut Vec<Value>, following: i64) -> i64 {
+    let at = |e: &Value| e["at"].as_i64();
+    match entries.iter().rposition(|e| at(e) != Some(following)) {
+        Some(i) if i + 1 < entries.len() => {
+            entries.truncate(i + 1);
+            following + 1
+        }
+        Some(_) => entries.last().and_then(at).unwrap_or(following + 1),
+        None => following,
+    }
 }
 
 /// Records an admin's take-over of a claim in the audit log.
