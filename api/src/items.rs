@@ -319,12 +319,11 @@ impl Position {
         format!("{}_{}", self.score, self.id)
     }
 
-    /// Whether this place comes after `other`.
-    fn is_after(&self, other: &Self) -> bool {
+    /// Queue order: score, then item id.
+    fn order(&self, other: &Self) -> std::cmp::Ordering {
         self.score
             .total_cmp(&other.score)
             .then_with(|| self.id.cmp(&other.id))
-            .is_gt()
     }
 }
 
@@ -332,12 +331,11 @@ impl Position {
 /// `after`, most urgent first, with `claimed` choosing claimed or
 /// unclaimed ones, and whether more follow.
 ///
-/// Reads no more of each queue than the answer can need: its first `n + 1`
-/// entries from `after`'s score on, plus as many as share that score (some
-/// of them come before `after`) and as many as it has claims when claimed
-/// items are left out; for claimed items only, the scores of its claims.
-/// A page costs the same however long the queues are and however deep
-/// into them it is.
+/// Reads no more of each queue than the answer can need: after the cursor's
+/// score, its first `n + 1` entries, plus as many as it has claims when
+/// claimed items are left out, and the entries that tie with the cursor's
+/// score; for claimed items only, the scores of its claims. A page costs
+/// the same however long the queues are and however deep into them it is.
 async fn top_of_queues(
     state: &AppState,
     wf: &str,
@@ -347,39 +345,15 @@ async fn top_of_queues(
     n: usize,
 ) -> Result<(Vec<Position>, bool), ApiError> {
     let mut c = state.redis.clone();
-    // First: each queue's claims when they matter, and how many of its
-    // entries tie with the cursor's score.
-    let mut held: Vec<Vec<String>> = vec![Vec::new(); wikis.len()];
-    let mut ties: Vec<usize> = vec![0; wikis.len()];
-    if claimed.is_some() || after.is_some() {
+    let held: Vec<Vec<String>> = if claimed.is_some() {
         let mut p = redis::pipe();
         for w in wikis {
-            if claimed.is_some() {
-                p.cmd("SMEMBERS").arg(keys::claimed(wf, w));
-            }
-            if let Some(a) = after {
-                p.cmd("ZCOUNT")
-                    .arg(keys::queue(wf, w))
-                    .arg(a.score)
-                    .arg(a.score);
-            }
+            p.cmd("SMEMBERS").arg(keys::claimed(wf, w));
         }
-        let mut answers = p
-            .query_async::<Vec<redis::Value>>(&mut c)
-            .await?
-            .into_iter();
-        for i in 0..wikis.len() {
-            if claimed.is_some() {
-                let v = answers.next().unwrap_or(redis::Value::Nil);
-                held[i] = redis::from_redis_value(v).map_err(parse_err)?;
-            }
-            if after.is_some() {
-                let v = answers.next().unwrap_or(redis::Value::Nil);
-                ties[i] = redis::from_redis_value(v).map_err(parse_err)?;
-            }
-        }
-    }
-    let keep = |p: &Position| after.is_none_or(|a| p.is_after(a));
+        p.query_async(&mut c).await?
+    } else {
+        vec![Vec::new(); wikis.len()]
+    };
     let mut found: Vec<Position> = Vec::new();
     if claimed == Some(true) {
         let mut p = redis::pipe();
@@ -393,58 +367,65 @@ async fn top_of_queues(
         if !asked.is_empty() {
             let scores: Vec<Vec<Option<f64>>> = p.query_async(&mut c).await?;
             for (ids, scores) in asked.into_iter().zip(scores) {
-                found.extend(
-                    ids.iter()
-                        .zip(scores)
-                        .filter_map(|(id, score)| {
-                            Some(Position {
-                                score: score?,
-                                id: id.clone(),
-                            })
-                        })
-                        .filter(keep),
-                );
+                found.extend(ids.iter().zip(scores).filter_map(|(id, score)| {
+                    Some(Position {
+                        score: score?,
+                        id: id.clone(),
+                    })
+                }));
             }
         }
     } else {
+        // Per queue: from the top, or the entries tying with the cursor's
+        // score and then those after it.
         let mut p = redis::pipe();
-        for ((w, ids), tied) in wikis.iter().zip(&held).zip(&ties) {
-            let take = n
-                .saturating_add(1)
-                .saturating_add(ids.len())
-                .saturating_add(*tied);
+        for (w, ids) in wikis.iter().zip(&held) {
+            let take = n.saturating_add(1).saturating_add(ids.len());
             let key = keys::queue(wf, w);
             match after {
-                None => p
-                    .cmd("ZRANGE")
-                    .arg(key)
-                    .arg(0)
-                    .arg(i64::try_from(take).unwrap_or(i64::MAX) - 1),
-                Some(a) => p
-                    .cmd("ZRANGE")
-                    .arg(key)
-                    .arg(a.score)
-                    .arg("+inf")
-                    .arg("BYSCORE")
-                    .arg("LIMIT")
-                    .arg(0)
-                    .arg(take),
+                None => {
+                    let stop = i64::try_from(take).unwrap_or(i64::MAX) - 1;
+                    p.cmd("ZRANGE").arg(&key).arg(0).arg(stop).arg("WITHSCORES");
+                }
+                Some(a) => {
+                    p.cmd("ZRANGE")
+                        .arg(&key)
+                        .arg(a.score)
+                        .arg(a.score)
+                        .arg("BYSCORE")
+                        .arg("WITHSCORES");
+                    p.cmd("ZRANGE")
+                        .arg(&key)
+                        .arg(format!("({}", a.score))
+                        .arg("+inf")
+                        .arg("BYSCORE")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(take)
+                        .arg("WITHSCORES");
+                }
             }
-            .arg("WITHSCORES");
         }
-        let queues: Vec<Vec<(String, f64)>> = p.query_async(&mut c).await?;
-        for (queue, ids) in queues.into_iter().zip(&held) {
+        let ranges: Vec<Vec<(String, f64)>> = p.query_async(&mut c).await?;
+        let per_queue = if after.is_some() { 2 } else { 1 };
+        for (ranges, ids) in ranges.chunks(per_queue).zip(&held) {
             let ids: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
             found.extend(
-                queue
-                    .into_iter()
+                ranges
+                    .iter()
+                    .flatten()
                     .filter(|(id, _)| !ids.contains(id.as_str()))
-                    .map(|(id, score)| Position { score, id })
-                    .filter(keep),
+                    .map(|(id, score)| Position {
+                        score: *score,
+                        id: id.clone(),
+                    }),
             );
         }
     }
-    found.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.id.cmp(&b.id)));
+    if let Some(a) = after {
+        found.retain(|p| p.order(a).is_gt());
+    }
+    found.sort_by(Position::order);
     let more = found.len() > n;
     found.truncate(n);
     Ok((found, more))

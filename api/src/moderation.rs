@@ -744,7 +744,7 @@ pub async fn audit_log(
         ));
     }
     let mut c = state.redis.clone();
-    let max = q
+    let mut max = q
         .before
         .map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
     let keep = |e: &Value, field: &str, want: &Option<String>| {
@@ -771,6 +771,12 @@ pub async fn audit_log(
             .query_async(&mut c)
             .await?;
         let done = raw.len() < batch;
+        // Later batches count from the same top, whatever is logged meanwhile.
+        if skip == 0
+            && let Some((_, top)) = raw.first()
+        {
+            max = top.to_string();
+        }
         skip += raw.len();
         for (m, score) in raw {
             let Ok(e) = serde_json::from_str::<Value>(&m) else {
