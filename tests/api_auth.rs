@@ -575,11 +575,7 @@ async fn dev_login_is_off_unless_enabled() {
 
 /// Every key and value in Redis, as one string.
 async fn redis_dump(url: &str) -> String {
-    let client = redis::Client::open(url).expect("redis url");
-    let mut c = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut c = common::redis_conn(url).await;
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg("*")
         .query_async(&mut c)

@@ -463,11 +463,7 @@ async fn messages_are_stored_after_the_ack_with_increasing_ids_and_keep_the_item
         3
     );
     // The item with a discussion is kept: no expiry on its record.
-    let client = redis::Client::open(redis.url()).expect("url");
-    let mut c = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut c = common::redis_conn(&redis.url()).await;
     let ttl: i64 = redis::cmd("TTL")
         .arg("item:{enwiki-7006}")
         .query_async(&mut c)

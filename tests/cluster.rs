@@ -703,11 +703,7 @@ async fn a_cluster_survives_losing_a_nats_node_an_api_node_an_ingest_and_redis()
         );
         work_items.insert(id);
     }
-    let rclient = redis::Client::open(redis.url()).expect("redis url");
-    let mut rc_conn = rclient
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut rc_conn = common::redis_conn(&redis.url()).await;
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg("item:{*}")
         .query_async(&mut rc_conn)

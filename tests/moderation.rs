@@ -534,11 +534,7 @@ async fn audit_pages_skip_no_entry_when_several_share_a_millisecond() {
     // `at`), several in one millisecond: moderators seldom manage that by
     // hand, but a rebuild or a burst of feed blocks does.
     let times = [1000_i64, 999, 999, 999, 998, 997, 997, 996];
-    let client = redis::Client::open(redis.url()).expect("redis url");
-    let mut c = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut c = common::redis_conn(&redis.url()).await;
     let mut written = Vec::new();
     for (n, at) in times.iter().enumerate() {
         let entry = json!({"kind": "mute", "actor": "Ada", "target": format!("User{n}"),

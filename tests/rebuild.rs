@@ -19,7 +19,6 @@ use patrolchat_model::item::{Activity, Actor};
 use patrolchat_model::{ItemId, WikiId, keys, subjects};
 use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
 use redis::AsyncCommands;
-use redis::aio::MultiplexedConnection;
 use serde_json::json;
 
 const LONG: Duration = Duration::from_secs(90);
@@ -42,14 +41,6 @@ const PATTERNS: &[&str] = &[
     "audit",
 ];
 
-async fn redis_conn(url: &str) -> MultiplexedConnection {
-    redis::Client::open(url)
-        .expect("redis url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis")
-}
-
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -59,7 +50,7 @@ fn now_ms() -> i64 {
 
 /// Every projection key with its value (not its expiry), by type.
 async fn snapshot(url: &str) -> BTreeMap<String, String> {
-    let mut c = redis_conn(url).await;
+    let mut c = common::redis_conn(url).await;
     let mut names = Vec::new();
     for pattern in PATTERNS {
         let mut cursor = 0_u64;
@@ -197,7 +188,7 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     let router = Router::start(&nats.url(), &redis.url(), &[]);
     let api = Api::start(&nats.url(), &redis.url(), &[]);
     let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("nats"));
-    let mut c = redis_conn(&redis.url()).await;
+    let mut c = common::redis_conn(&redis.url()).await;
 
     // The router has made its items (the corpus yields 41 patrol items)
     // and read the whole feed, so nothing changes behind the snapshot.

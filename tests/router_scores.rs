@@ -125,11 +125,7 @@ async fn scores_arrive_as_updates_and_a_silent_lift_wing_holds_nothing() {
         "no score, no update"
     );
 
-    let mut r = redis::Client::open(redis_server.url())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut r = common::redis_conn(&redis_server.url()).await;
     let score: Option<String> = r
         .hget(
             keys::item(&ItemId::parse("enwiki-9101").expect("id")),

@@ -74,14 +74,6 @@ fn write(dir: &tempfile::TempDir, name: &str, events: &[Value]) -> PathBuf {
     path
 }
 
-async fn redis(url: &str) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis")
-}
-
 async fn state(r: &mut redis::aio::MultiplexedConnection, id: &str) -> Option<String> {
     r.hget(keys::item(&ItemId::parse(id).expect("id")), "state")
         .await
@@ -176,7 +168,7 @@ async fn each_wiki_signal_resolves_its_items_with_credit_and_frees_claims() {
     wait_until_async(LONG, "four patrol items", || async { items_made() }).await;
 
     // Claims on two items, and the admin items a block and a protection close.
-    let mut r = redis(&redis_server.url()).await;
+    let mut r = common::redis_conn(&redis_server.url()).await;
     for id in ["enwiki-5001", "enwiki-5002"] {
         let _: () = r
             .hset(
@@ -328,7 +320,7 @@ async fn a_router_killed_mid_replay_beside_a_second_replica_makes_every_item_onc
         async move { stream_messages(&nats_url, "WORK").await.len() >= 600 }
     })
     .await;
-    let mut r = redis(&redis_server.url()).await;
+    let mut r = common::redis_conn(&redis_server.url()).await;
     let wiki = WikiId::parse("enwiki").expect("wiki");
     wait_until_async(LONG, "600 items queued in Redis", || {
         let mut r = r.clone();

@@ -469,6 +469,15 @@ impl Api {
     }
 }
 
+/// A connection to a test's Redis.
+pub async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis")
+}
+
 /// A shared HTTP client for tests.
 pub fn http() -> reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
@@ -528,11 +537,7 @@ pub async fn seed_ranked_item(
     .await
     .expect("redis");
     p.create(&item).await.expect("create");
-    let client = redis::Client::open(redis).expect("redis url");
-    let mut c = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut c = redis_conn(redis).await;
     redis::cmd("HSETNX")
         .arg(patrolchat_model::keys::item(&item.id))
         .arg("state")
