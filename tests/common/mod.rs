@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 pub mod wiki_standin;
+pub mod ws;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
