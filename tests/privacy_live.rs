@@ -6,7 +6,6 @@
 
 mod common;
 
-
 use common::ws::{self, Ws};
 use common::{Api, Person, seed_item};
 use patrolchat_testkit::{NatsServer, RedisServer};
@@ -231,9 +230,7 @@ async fn who_hid_a_message_and_why_reaches_admins_only_on_the_socket() {
         "a reader was told who hid the message and why: {text}"
     );
     // As over HTTP.
-    let (_, thread) = api
-        .get(&rita, "/api/v1/items/enwiki-9302/messages")
-        .await;
+    let (_, thread) = api.get(&rita, "/api/v1/items/enwiki-9302/messages").await;
     assert_eq!(thread[0]["hidden"], true, "{thread}");
     assert!(!thread.to_string().contains("the hiding reason"));
 }

@@ -18,17 +18,6 @@ pub fn parse_item_id(s: &str) -> Result<ItemId, ApiError> {
     ItemId::parse(s).map_err(|_| ApiError::NotFound(format!("no item {s:?}")))
 }
 
-/// Reports are items only admins see; to anyone else they do not exist.
-///
-/// # Errors
-/// [`ApiError::NotFound`].
-pub fn may_see(caller: &Caller, id: &ItemId) -> Result<(), ApiError> {
-    if crate::moderation::is_report(id) && caller.role < crate::auth::Role::Admin {
-        return Err(ApiError::NotFound(format!("no item {id}")));
-    }
-    Ok(())
-}
-
 fn parse_err(e: redis::ParsingError) -> ApiError {
     ApiError::Unavailable(format!("redis answer: {e}"))
 }
@@ -167,7 +156,7 @@ pub async fn get_item(
 ) -> Result<Json<ItemDetail>, ApiError> {
     caller.require(Action::Read)?;
     let id = parse_item_id(&id)?;
-    may_see(&caller, &id)?;
+    crate::visibility::check_item(&state, &caller, &id).await?;
     let view = views(&state, std::slice::from_ref(&id))
         .await?
         .pop()
@@ -244,7 +233,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ItemPage>, ApiError> {
     caller.require(Action::Read)?;
-    crate::workflows::visible(&state, &caller, &wf)?;
+    crate::visibility::check_workflow(&state, &caller, &wf)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -278,10 +267,17 @@ pub async fn list(
         .into_iter()
         .filter_map(|p| ItemId::parse(&p.id).ok())
         .collect();
-    Ok(Json(ItemPage {
-        items: views(&state, &page).await?,
-        next,
-    }))
+    let viewer = crate::visibility::Viewer::of(&caller);
+    let mut items = views(&state, &page).await?;
+    items.retain(|v| {
+        let workflows: Vec<&str> = v.item["workflows"]
+            .as_array()
+            .map(|w| w.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
+        let id = v.item["id"].as_str().unwrap_or_default();
+        state.visibility.item(id, &workflows).admits(&viewer)
+    });
+    Ok(Json(ItemPage { items, next }))
 }
 
 /// A place in a merged queue: queues sort by score, then by item id, as

@@ -17,6 +17,7 @@
 //! - [`rebuild`]: every Redis projection recreated from the streams.
 //! - [`live`]: the WebSocket hub, presence, feed status.
 //! - [`streams`]: bot SSE in EventStreams framing.
+//! - [`visibility`]: who may see what, the one rule of every channel.
 //! - [`wiki`], [`http_client`]: acting on the wiki for a person.
 //! - [`error`], [`extract`], [`limits`], [`metrics`], [`openapi`],
 //!   [`health`], [`config`], [`state`], [`app`].
@@ -43,6 +44,7 @@ pub mod rebuild;
 pub mod state;
 pub mod streams;
 pub mod threads;
+pub mod visibility;
 pub mod wiki;
 pub mod workflows;
 

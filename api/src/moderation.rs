@@ -23,9 +23,9 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::items::parse_item_id;
 use crate::state::AppState;
+use crate::visibility::{Readers, Viewer};
 
-/// Prefix of report item ids (`report-<n>`).
-pub const REPORT_PREFIX: &str = "report-";
+pub use crate::visibility::REPORT_PREFIX;
 /// The private workflow reports open items in.
 pub const REPORTS_WORKFLOW: &str = "reports";
 /// Longest reason, in characters.
@@ -150,6 +150,23 @@ async fn find_message(state: &AppState, id: &str) -> Result<Message, ApiError> {
     raw.first()
         .and_then(|m| serde_json::from_str(m).ok())
         .ok_or_else(not_found)
+}
+
+/// Who may read a message: the readers of its thread, and its author.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn message_readers(state: &AppState, m: &Message) -> Result<Readers, ApiError> {
+    let rule = &state.visibility;
+    let thread = match (&m.item, &m.workflow) {
+        (Some(item), _) => {
+            let workflows = crate::visibility::item_workflows(state, item).await?;
+            rule.item(item.as_str(), &workflows)
+        }
+        (None, Some(wf)) => rule.workflow(wf),
+        (None, None) => Readers::Admins,
+    };
+    Ok(rule.message(thread, &m.author, m.bot))
 }
 
 /// Appends to the audit log.
@@ -309,6 +326,13 @@ pub async fn report_message(
 ) -> Result<(StatusCode, Json<ReportView>), ApiError> {
     let reason = check_reason(&body.reason)?;
     let message = find_message(&state, &id).await?;
+    // A message the caller may not see does not exist for them.
+    if !message_readers(&state, &message)
+        .await?
+        .admits(&Viewer::of(&caller))
+    {
+        return Err(ApiError::NotFound(format!("no message {id:?}")));
+    }
     let author = message.author.clone();
     file_report(&state, &caller, Some(message), author, reason).await
 }

@@ -48,6 +48,8 @@ pub struct Inner {
     pub js: jetstream::Context,
     /// Workflows (names, titles, kinds).
     pub workflows: Arc<WorkflowSet>,
+    /// Who may see what.
+    pub visibility: crate::visibility::Rule,
     /// Roles from groups and rights.
     pub roles: RoleMap,
     /// Rate limits.

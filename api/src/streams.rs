@@ -13,6 +13,12 @@
 //! node). The offset in the id is the `WORK` stream sequence, which is why
 //! a resumed stream neither skips nor repeats an item.
 //!
+//! A stream shows only what its caller may see (see [`crate::visibility`]):
+//! its workflow, and each item as the rule says. It is registered in the
+//! live hub with the credential it was opened with, and ends within
+//! [`crate::live::standing::EVERY`] when that credential ends (signed out,
+//! token revoked) or no longer may read the workflow.
+//!
 //! Layout:
 //! - [`position`]: where a stream starts (`Last-Event-ID`, `?since=`).
 //! - [`frame`]: one `WORK` message as one EventStreams event.
@@ -88,7 +94,7 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(Action::Read)?;
-    crate::workflows::visible(&state, &caller, &workflow)?;
+    crate::visibility::check_workflow(&state, &caller, &workflow)?;
     let wiki = match q.wiki.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(w) => Some(WikiId::parse(w).map_err(|e| ApiError::BadRequest(format!("wiki: {e}")))?),
@@ -108,11 +114,19 @@ pub async fn stream(
         Some(wiki) => subjects::work(&workflow, wiki),
         None => format!("wf.{workflow}.>"),
     };
+    let (credential, standing) = crate::live::standing::of_caller(&state, &caller).await?;
     let messages = subscribe(&state, &caller, filter, start).await?;
+    let (id, standing) = state.hub.register_stream(credential, standing);
     tracing::info!(caller = %caller.name, workflow, wiki = ?wiki.as_ref().map(WikiId::as_str),
         ?start, "bot stream opened");
     let feed = Feed {
         messages,
+        readers: state.visibility.workflow(&workflow),
+        standing,
+        registered: Registered {
+            state: state.clone(),
+            id,
+        },
         workflow,
         deadline: tokio::time::Instant::now() + MAX_LIFETIME,
         stop: stopping(&state),
@@ -165,6 +179,11 @@ async fn subscribe(
 /// One open stream: what its body is made from.
 struct Feed {
     messages: Ordered,
+    /// Who may read the workflow.
+    readers: crate::visibility::Readers,
+    /// What the caller may see now.
+    standing: tokio::sync::watch::Receiver<crate::live::hub::Standing>,
+    registered: Registered,
     workflow: String,
     /// When the stream ends by itself ([`MAX_LIFETIME`]).
     deadline: tokio::time::Instant,
@@ -182,6 +201,17 @@ impl Feed {
             tokio::select! {
                 () = &mut self.stop => return None,
                 () = tokio::time::sleep_until(self.deadline) => return None,
+                changed = self.standing.changed() => {
+                    let st = match changed {
+                        Ok(()) => self.standing.borrow_and_update().clone(),
+                        Err(_) => return None,
+                    };
+                    if st.ended || !self.readers.admits(&st.viewer) {
+                        tracing::info!(workflow = self.workflow, ended = st.ended,
+                            "bot stream closed: its credential ended or lost the right to read");
+                        return None;
+                    }
+                }
                 next = next => match next {
                     Err(_silence) => return Some(Bytes::from_static(frame::HEARTBEAT)),
                     Ok(None) => {
@@ -193,6 +223,7 @@ impl Feed {
                             "bot stream: reading WORK failed; closing, the bot resumes");
                         return None;
                     }
+                    Ok(Some(Ok(msg))) if !self.may_see(&msg.payload) => {}
                     Ok(Some(Ok(msg))) => match frame::event(&self.workflow, &msg) {
                         Ok(chunk) => return Some(chunk),
                         // Bad input never stops the stream: skip it.
@@ -202,6 +233,40 @@ impl Feed {
                 },
             }
         }
+    }
+}
+
+impl Feed {
+    /// Whether the caller may see the item a `WORK` message holds.
+    fn may_see(&self, payload: &[u8]) -> bool {
+        #[derive(serde::Deserialize)]
+        struct ItemRef {
+            id: String,
+            #[serde(default)]
+            workflows: Vec<String>,
+        }
+        let Ok(item) = serde_json::from_slice::<ItemRef>(payload) else {
+            // Not an item: the frame skips it as bad input.
+            return true;
+        };
+        let viewer = &self.standing.borrow().viewer;
+        self.registered
+            .state
+            .visibility
+            .item(&item.id, &item.workflows)
+            .admits(viewer)
+    }
+}
+
+/// A stream's place in the live hub, left when the stream ends.
+struct Registered {
+    state: AppState,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.state.hub.unregister(self.id);
     }
 }
 

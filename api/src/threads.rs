@@ -19,11 +19,12 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::auth::{Action, Caller, Role};
+use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::items::parse_item_id;
 use crate::state::AppState;
+use crate::visibility::Viewer;
 
 /// Longest message, in characters.
 pub const MAX_TEXT: usize = 4000;
@@ -107,19 +108,31 @@ pub fn mentions(text: &str) -> Vec<String> {
     out
 }
 
-/// Messages as a caller may see them: a hidden message keeps its place
-/// with `"hidden": true` and no text, except for admins, who also see
-/// who hid it and why.
-fn redact(raw: &[String], hidden: &HashMap<String, String>, admin: bool) -> Vec<Value> {
+/// Messages as a caller may see them (see [`crate::visibility`]): a
+/// hidden message keeps its place with `"hidden": true`, its text only
+/// for admins and its author, and who hid it and why only for admins.
+fn redact(
+    state: &AppState,
+    caller: &Caller,
+    raw: &[String],
+    hidden: &HashMap<String, String>,
+) -> Vec<Value> {
+    let rule = &state.visibility;
+    let viewer = Viewer::of(caller);
     raw.iter()
         .filter_map(|m| serde_json::from_str::<Value>(m).ok())
         .map(|mut m| {
             let id = m["id"].as_str().unwrap_or_default().to_owned();
             if let Some(h) = hidden.get(&id) {
-                if admin {
-                    m["hidden"] = serde_json::from_str(h).unwrap_or(Value::Bool(true));
+                let author = m["author"].as_str().unwrap_or_default();
+                let bot = m["bot"].as_bool().unwrap_or(false);
+                let text_shown = rule.hidden_text(author, bot).admits(&viewer);
+                m["hidden"] = if rule.hiding().admits(&viewer) {
+                    serde_json::from_str(h).unwrap_or(Value::Bool(true))
                 } else {
-                    m["hidden"] = Value::Bool(true);
+                    Value::Bool(true)
+                };
+                if !text_shown {
                     m["text"] = Value::String(String::new());
                     if let Some(o) = m.as_object_mut() {
                         o.remove("mentions");
@@ -153,7 +166,7 @@ pub async fn latest(
         .hgetall(keys::hidden(thread))
         .query_async(&mut c)
         .await?;
-    Ok(redact(&raw, &hidden, caller.role >= Role::Admin))
+    Ok(redact(state, caller, &raw, &hidden))
 }
 
 async fn page(
@@ -180,7 +193,7 @@ async fn page(
         .arg(limit);
     p.hgetall(keys::hidden(thread));
     let (raw, hidden): (Vec<String>, HashMap<String, String>) = p.query_async(&mut c).await?;
-    Ok(redact(&raw, &hidden, caller.role >= Role::Admin))
+    Ok(redact(state, caller, &raw, &hidden))
 }
 
 /// Where a thread lives.
@@ -200,7 +213,7 @@ impl Place {
 
 async fn item_place(state: &AppState, caller: &Caller, id: &str) -> Result<Place, ApiError> {
     let id = parse_item_id(id)?;
-    crate::items::may_see(caller, &id)?;
+    crate::visibility::check_item(state, caller, &id).await?;
     let mut c = state.redis.clone();
     let wiki: Option<String> = c.hget(keys::item(&id), "wiki").await?;
     let wiki = wiki
@@ -343,7 +356,7 @@ pub async fn room_messages(
     Query(q): Query<ThreadQuery>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     caller.require(Action::Read)?;
-    crate::workflows::visible(&state, &caller, &wf)?;
+    crate::visibility::check_workflow(&state, &caller, &wf)?;
     Ok(Json(
         page(&state, &caller, &Message::room_thread(&wf), &q).await?,
     ))
@@ -366,7 +379,7 @@ pub async fn post_room_message(
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     caller.require(Action::Post)?;
-    crate::workflows::visible(&state, &caller, &wf)?;
+    crate::visibility::check_workflow(&state, &caller, &wf)?;
     post(&state, &caller, Place::Room(wf), &body.text).await
 }
 

@@ -3,10 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use patrolchat_model::{WikiId, keys};
-use patrolchat_router::WorkflowKind;
 use serde::Serialize;
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -40,18 +39,6 @@ pub struct WorkflowView {
     pub wikis: Vec<WikiCounts>,
 }
 
-/// Refuses unknown workflows (404) and private ones to non-admins (404:
-/// their existence is not announced).
-///
-/// # Errors
-/// [`ApiError::NotFound`].
-pub fn visible(state: &AppState, caller: &Caller, wf: &str) -> Result<(), ApiError> {
-    match state.workflows.get(wf) {
-        Some(w) if w.kind() != WorkflowKind::Private || caller.role >= Role::Admin => Ok(()),
-        _ => Err(ApiError::NotFound(format!("no workflow {wf:?}"))),
-    }
-}
-
 /// The wikis that have had items in a workflow.
 ///
 /// # Errors
@@ -78,7 +65,7 @@ pub async fn list(
     let mut out = Vec::new();
     let mut c = state.redis.clone();
     for w in state.workflows.workflows() {
-        if visible(&state, &caller, w.name()).is_err() {
+        if crate::visibility::check_workflow(&state, &caller, w.name()).is_err() {
             continue;
         }
         let wikis = wikis_of(&state, w.name()).await?;

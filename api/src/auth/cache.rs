@@ -79,6 +79,7 @@ impl CredentialCache {
 /// Forgets a credential here and tells the other nodes.
 pub async fn revoke(state: &AppState, hash: &str) {
     state.credentials.forget(hash);
+    state.hub.nudge();
     if let Err(error) = state
         .nats
         .publish(REVOKED_SUBJECT, bytes::Bytes::from(hash.to_owned()))
@@ -104,6 +105,8 @@ pub async fn listen(state: AppState, shutdown: CancellationToken) {
                 Some(m) => {
                     if let Ok(hash) = std::str::from_utf8(&m.payload) {
                         state.credentials.forget(hash);
+                        // Connections opened with it learn at once.
+                        state.hub.nudge();
                     }
                 }
                 None => return,

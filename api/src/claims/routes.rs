@@ -172,7 +172,7 @@ pub async fn claim(
     }
     state.limits.claim(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
-    crate::items::may_see(&caller, &id)?;
+    crate::visibility::check_item(&state, &caller, &id).await?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = match state
         .claims
@@ -286,7 +286,7 @@ pub async fn renew(
     caller.require(Action::Patrol)?;
     state.limits.claim(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
-    crate::items::may_see(&caller, &id)?;
+    crate::visibility::check_item(&state, &caller, &id).await?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = state
         .claims
@@ -323,7 +323,7 @@ pub async fn release(
 ) -> Result<Json<Done>, ApiError> {
     caller.require(Action::Patrol)?;
     let id = parse_item_id(&id)?;
-    crate::items::may_see(&caller, &id)?;
+    crate::visibility::check_item(&state, &caller, &id).await?;
     let (wiki, workflows) = state
         .claims
         .release(&id, &caller.name, req.token)
@@ -376,7 +376,7 @@ pub async fn resolve(
 ) -> Result<Json<Done>, ApiError> {
     caller.require(Action::Patrol)?;
     let id = parse_item_id(&id)?;
-    crate::items::may_see(&caller, &id)?;
+    crate::visibility::check_item(&state, &caller, &id).await?;
     let note = check_note(req.note)?;
     let item = open_item(&state, &id).await?;
     match req.token {
@@ -519,7 +519,7 @@ pub async fn escalate(
 ) -> Result<(StatusCode, Json<Done>), ApiError> {
     caller.require(Action::Patrol)?;
     let id = parse_item_id(&id)?;
-    crate::items::may_see(&caller, &id)?;
+    crate::visibility::check_item(&state, &caller, &id).await?;
     let reason = crate::moderation::check_reason(&req.reason)?;
     match state.workflows.get(&req.workflow) {
         Some(w) if w.kind() == WorkflowKind::Escalation => {}

@@ -7,7 +7,8 @@ use std::time::Duration;
 use async_nats::ConnectErrorKind;
 use patrolchat_router::WorkflowSet;
 
-use super::{ExportError, Format, Options, Visibility};
+use super::{ExportError, Format, Options};
+use crate::visibility::Rule;
 
 /// Settings of `patrolchat export`.
 #[derive(Debug, Clone, clap::Args)]
@@ -68,9 +69,9 @@ pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
     let vis = if opts.public || opts.format == Format::Wikitext {
         let set = WorkflowSet::load(&args.workflows)
             .map_err(|e| ExportError::Invalid(format!("workflows: {e}")))?;
-        Visibility::of(&set)
+        Rule::of(&set)
     } else {
-        Visibility::default()
+        Rule::default()
     };
     if let Some(out) = &args.out {
         let dir = out.parent().filter(|p| !p.as_os_str().is_empty());

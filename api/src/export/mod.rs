@@ -5,8 +5,9 @@
 //! Two formats:
 //! - **jsonl**: one line per `ACTIVITY` event as stored, with its stream
 //!   sequence, subject and time. An admin export holds everything; a
-//!   public one leaves out reports, notes, the text of hidden messages
-//!   and every item of a private workflow.
+//!   public one is what the visibility rule ([`crate::visibility`]) lets
+//!   anyone see: no reports, notes or mutes, no text of hidden messages
+//!   nor who hid them and why, nothing of a private workflow.
 //! - **wikitext**: one talk-page section per thread, ready to paste on
 //!   the wiki; always public, with every text from a person escaped.
 //!
@@ -31,15 +32,14 @@ pub mod routes;
 pub mod select;
 pub mod wikitext;
 
-use std::collections::HashSet;
 use std::time::SystemTime;
 
 use async_nats::jetstream;
 use patrolchat_model::{ItemId, WikiId};
-use patrolchat_router::{WorkflowKind, WorkflowSet};
 use serde::Deserialize;
 
 use crate::error::ApiError;
+use crate::visibility::{Rule, Viewer};
 pub use cli::{ExportArgs, run as run_cli};
 use select::Catalog;
 
@@ -120,33 +120,6 @@ impl Options {
     }
 }
 
-/// Which workflows a public export may show: those configured and not
-/// private. A workflow the configuration does not know is treated as
-/// private.
-#[derive(Debug, Clone, Default)]
-pub struct Visibility {
-    public: HashSet<String>,
-}
-
-impl Visibility {
-    /// From the workflows configuration.
-    pub fn of(set: &WorkflowSet) -> Self {
-        Self {
-            public: set
-                .workflows()
-                .iter()
-                .filter(|w| w.kind() != WorkflowKind::Private)
-                .map(|w| w.name().to_owned())
-                .collect(),
-        }
-    }
-
-    /// Whether a workflow's items and room may appear in public.
-    pub fn workflow_public(&self, workflow: &str) -> bool {
-        self.public.contains(workflow)
-    }
-}
-
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -184,7 +157,7 @@ impl From<ExportError> for ApiError {
 pub async fn export(
     js: &jetstream::Context,
     opts: &Options,
-    vis: &Visibility,
+    rule: &Rule,
 ) -> Result<Vec<u8>, ExportError> {
     let records = select::records(js, opts).await?;
     let hidden = select::hidden(&records);
@@ -195,7 +168,7 @@ pub async fn export(
         Catalog::default()
     };
     let shown = if public {
-        select::public(&records, &catalog, vis, &hidden)
+        select::view(&records, &catalog, rule, &Viewer::public(), &hidden)
     } else {
         select::everything(&records)
     };

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::reader::Range;
-use super::{Format, Options, Visibility};
+use super::{Format, Options};
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -57,8 +57,7 @@ pub async fn export(
         q.since.as_deref(),
         q.public.unwrap_or(false),
     )?;
-    let vis = Visibility::of(&state.workflows);
-    let body = super::export(&state.js, &opts, &vis).await?;
+    let body = super::export(&state.js, &opts, &state.visibility).await?;
     let content_type = match opts.format {
         Format::Jsonl => "application/x-ndjson",
         Format::Wikitext => "text/plain; charset=utf-8",

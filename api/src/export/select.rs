@@ -11,12 +11,13 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use async_nats::jetstream;
-use patrolchat_model::item::{Activity, Item, Message};
+use patrolchat_model::item::{Activity, Item};
 use patrolchat_model::{ItemId, WikiId, subjects};
 use serde_json::Value;
 
 use super::reader::{self, Flow, Range, Stored};
-use super::{ExportError, Options, Visibility};
+use super::{ExportError, Options};
+use crate::visibility::{Readers, Rule, Viewer};
 
 /// An `ACTIVITY` message and the event it holds, when it parses.
 #[derive(Debug, Clone)]
@@ -242,14 +243,18 @@ impl Catalog {
         self.items.get(id).and_then(|k| k.item.as_ref())
     }
 
-    /// Whether an item may appear in a public export: not a report, and
-    /// known to be only in public workflows.
-    pub fn item_public(&self, id: &str, vis: &Visibility) -> bool {
-        !self.reports.contains(id)
-            && !id.starts_with(crate::moderation::REPORT_PREFIX)
-            && self.items.get(id).is_some_and(|k| {
-                !k.workflows.is_empty() && k.workflows.iter().all(|w| vis.workflow_public(w))
-            })
+    /// Who may see an item, by the workflows it is known to be in (none
+    /// known: admins only).
+    pub fn item_readers(&self, id: &str, rule: &Rule) -> Readers {
+        let workflows: Vec<&str> = self
+            .items
+            .get(id)
+            .map(|k| k.workflows.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        if self.reports.contains(id) {
+            return Readers::Admins;
+        }
+        rule.item(id, &workflows)
     }
 }
 
@@ -276,58 +281,81 @@ pub fn everything(records: &[Record]) -> Vec<Shown<'_>> {
     records.iter().map(Shown::Stored).collect()
 }
 
-/// The public view of the records (see the module docs).
-pub fn public<'a>(
+/// The records as `viewer` may see them, by the visibility rule: a public
+/// export is the view of [`Viewer::public`] (see the module docs).
+pub fn view<'a>(
     records: &'a [Record],
     catalog: &Catalog,
-    vis: &Visibility,
+    rule: &Rule,
+    viewer: &Viewer,
     hidden: &HashSet<String>,
 ) -> Vec<Shown<'a>> {
     records
         .iter()
-        .filter_map(|r| public_one(r, catalog, vis, hidden))
+        .filter_map(|r| shown(r, catalog, rule, viewer, hidden))
         .collect()
 }
 
-fn thread_public(m: &Message, catalog: &Catalog, vis: &Visibility) -> bool {
-    match (&m.item, &m.workflow) {
-        (Some(item), _) => catalog.item_public(item.as_str(), vis),
-        (None, Some(wf)) => vis.workflow_public(wf),
-        (None, None) => false,
+/// Who may read the thread a message is in.
+fn thread_readers(
+    item: Option<&ItemId>,
+    workflow: Option<&str>,
+    catalog: &Catalog,
+    rule: &Rule,
+) -> Readers {
+    match (item, workflow) {
+        (Some(item), _) => catalog.item_readers(item.as_str(), rule),
+        (None, Some(wf)) => rule.workflow(wf),
+        (None, None) => Readers::Admins,
     }
 }
 
-fn public_one<'a>(
+fn shown<'a>(
     r: &'a Record,
     catalog: &Catalog,
-    vis: &Visibility,
+    rule: &Rule,
+    viewer: &Viewer,
     hidden: &HashSet<String>,
 ) -> Option<Shown<'a>> {
     let activity = r.activity.as_ref()?;
-    let where_ok = match place(&r.stored.subject) {
-        Place::Item(_, item) => catalog.item_public(item, vis),
-        Place::Room(wf) => vis.workflow_public(wf),
-        Place::Moderation => true,
-        Place::Other => false,
+    let place_readers = match place(&r.stored.subject) {
+        Place::Item(_, item) => catalog.item_readers(item, rule),
+        Place::Room(wf) => rule.workflow(wf),
+        Place::Moderation => Readers::Everyone,
+        Place::Other => Readers::Admins,
     };
-    if !where_ok {
+    if !place_readers.admits(viewer) {
         return None;
     }
-    let item_ok = |id: &ItemId| catalog.item_public(id.as_str(), vis);
+    let sees = |readers: Readers| readers.admits(viewer);
     match activity {
-        Activity::ReportNew { .. } | Activity::NoteNew { .. } => None,
-        Activity::UserMuted { .. } | Activity::UserUnmuted { .. } => Some(Shown::Stored(r)),
+        Activity::ReportNew { report } => {
+            sees(rule.report(&report.reporter)).then_some(Shown::Stored(r))
+        }
+        Activity::NoteNew { note } => sees(rule.note(&note.author)).then_some(Shown::Stored(r)),
+        Activity::UserMuted { user, .. } | Activity::UserUnmuted { user, .. } => {
+            sees(rule.mute(user)).then_some(Shown::Stored(r))
+        }
         Activity::New { item } | Activity::Updated { item } => {
-            item_ok(&item.id).then_some(Shown::Stored(r))
+            sees(catalog.item_readers(item.id.as_str(), rule)).then_some(Shown::Stored(r))
         }
         Activity::Resolved { item, .. }
         | Activity::Claimed { item, .. }
-        | Activity::Released { item, .. } => item_ok(item).then_some(Shown::Stored(r)),
+        | Activity::Released { item, .. } => {
+            sees(catalog.item_readers(item.as_str(), rule)).then_some(Shown::Stored(r))
+        }
         Activity::Message { message } => {
-            if !thread_public(message, catalog, vis) {
+            let thread = thread_readers(
+                message.item.as_ref(),
+                message.workflow.as_deref(),
+                catalog,
+                rule,
+            );
+            if !sees(rule.message(thread, &message.author, message.bot)) {
                 return None;
             }
-            if !hidden.contains(&message.id) {
+            if !hidden.contains(&message.id) || sees(rule.hidden_text(&message.author, message.bot))
+            {
                 return Some(Shown::Stored(r));
             }
             let mut v: Value = serde_json::from_slice(&r.stored.payload).ok()?;
@@ -338,17 +366,23 @@ fn public_one<'a>(
             Some(Shown::Edited(r, v))
         }
         Activity::MessageHidden { item, workflow, .. } => {
-            let ok = match (item, workflow) {
-                (Some(item), _) => item_ok(item),
-                (None, Some(wf)) => vis.workflow_public(wf),
-                (None, None) => false,
-            };
-            if !ok {
+            if !sees(thread_readers(
+                item.as_ref(),
+                workflow.as_deref(),
+                catalog,
+                rule,
+            )) {
                 return None;
             }
-            // Why a message was hidden may quote it; who and when stay.
+            if sees(rule.hiding()) {
+                return Some(Shown::Stored(r));
+            }
+            // That it was hidden, and when; not who hid it nor why (which
+            // may quote it).
             let mut v: Value = serde_json::from_slice(&r.stored.payload).ok()?;
-            v.as_object_mut()?.remove("reason");
+            let o = v.as_object_mut()?;
+            o.remove("reason");
+            o.remove("by");
             Some(Shown::Edited(r, v))
         }
     }
@@ -498,14 +532,19 @@ mod tests {
         for r in &records {
             catalog.learn(r.activity.as_ref());
         }
-        let vis = Visibility {
-            public: ["patrol".to_owned()].into(),
-        };
+        let rule = Rule::of(
+            &patrolchat_router::WorkflowSet::parse(
+                "[[workflow]]\nname = \"patrol\"\ntitle = \"P\"\ndescription = \"d\"\nkind = \"escalation\"\n",
+                "test",
+            )
+            .expect("workflows"),
+        );
         let hidden = hidden(&records);
         assert_eq!(hidden, ["enwiki-1.1".to_owned()].into());
-        let shown = public(&records, &catalog, &vis, &hidden);
+        let shown = view(&records, &catalog, &rule, &Viewer::public(), &hidden);
         let seqs: Vec<u64> = shown.iter().map(|s| s.record().stored.seq).collect();
-        assert_eq!(seqs, [1, 2, 3, 6, 10, 11]);
+        // Mutes (6) are for admins and the person muted.
+        assert_eq!(seqs, [1, 2, 3, 10, 11]);
         let Shown::Edited(_, m) = &shown[0] else {
             panic!("a hidden message is edited");
         };
@@ -516,8 +555,7 @@ mod tests {
         let Shown::Edited(_, h) = &shown[2] else {
             panic!("a hide is edited");
         };
-        assert!(h.get("reason").is_none());
-        assert_eq!(h["by"], "Admin");
+        assert!(h.get("reason").is_none() && h.get("by").is_none(), "{h}");
         assert_eq!(everything(&records).len(), records.len());
     }
 

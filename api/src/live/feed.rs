@@ -22,8 +22,9 @@ use patrolchat_model::subjects;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::live::hub::Audience;
+use crate::live::hub::{Audience, Offer};
 use crate::state::AppState;
+use crate::visibility::Readers;
 
 /// How often the node reads `RC`.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -168,9 +169,14 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let frame = now.frame();
         state.hub.set_feed(frame.clone());
         if now.changed_from(&last) || sent_at.elapsed() >= RESEND_EVERY {
+            // The feed's status is for everyone signed in.
+            let offer = Offer {
+                readers: &Readers::Everyone,
+                frame: &frame,
+            };
             state
                 .hub
-                .deliver(&state.metrics, Audience::All, &frame, None);
+                .deliver(&state.metrics, Audience::All, &[offer], None);
             sent_at = tokio::time::Instant::now();
             last = now;
         }

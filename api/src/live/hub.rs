@@ -1,11 +1,19 @@
 //! The registry of this node's sockets, their filters, and fan-out.
 //!
 //! Every socket is one entry in a map guarded by a `std` read-write lock:
-//! its person, its subscription, the items it watches and the sending
-//! half of its bounded queue. The pump serialises a frame once and walks
-//! the map under the read lock, handing each matching socket a cheap clone
-//! of the same bytes with `try_send`; nothing waits on a socket. A socket
+//! its person and what they may see, its subscription, the items it
+//! watches and the sending half of its bounded queue. The pump serialises
+//! a frame once, with the [`Readers`] the visibility rule gives it, and
+//! walks the map under the read lock, handing each matching socket whose
+//! viewer the readers admit a cheap clone of the same bytes with
+//! `try_send`; nothing waits on a socket. A frame may come in two forms
+//! (a hidden message: who hid it and why for admins, the bare fact for
+//! the others): each socket takes the first its viewer may see. A socket
 //! whose queue is full is closed with 1013 and counted as too slow.
+//!
+//! The registry also holds the bot streams of this node (no frames, only
+//! their standing), so that every live connection's right to exist is
+//! checked in one place (see [`super::standing`]).
 //!
 //! The hub also remembers, for this node, who holds which item (to tell a
 //! holder when the wiki resolves the item under them) and the wiki and
@@ -22,6 +30,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::ApiMetrics;
+use crate::visibility::{Readers, Viewer};
 
 /// Close code: the server is going away (shutdown).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -29,6 +38,8 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// Close code: the client did not keep up ("try again later").
 pub const CLOSE_TOO_SLOW: u16 = 1013;
+/// Close code: the session ended or the token was revoked (sign in again).
+pub const CLOSE_SIGNED_OUT: u16 = 4401;
 
 /// Most items whose wiki and workflows the hub remembers; past this the
 /// memory is cleared and refilled from events (or Redis) as needed.
@@ -147,17 +158,70 @@ pub enum Audience<'a> {
 /// An item's wiki (when known) and workflows.
 pub type ItemMeta = (Option<String>, Vec<String>);
 
+/// One form of a frame and who may be given it.
+#[derive(Debug, Clone, Copy)]
+pub struct Offer<'a> {
+    /// Who may see it.
+    pub readers: &'a Readers,
+    /// The frame.
+    pub frame: &'a Utf8Bytes,
+}
+
+/// What a connection may do now: who its viewer is, whether it may
+/// write, whether it must end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// What the visibility rule sees of the caller.
+    pub viewer: Viewer,
+    /// Not muted nor blocked: may show that they are writing.
+    pub may_write: bool,
+    /// The session or token is gone: the connection ends.
+    pub ended: bool,
+}
+
+/// Who a connection belongs to: the credential it was opened with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Credential {
+    /// Hash of the session or bot token.
+    pub hash: String,
+    /// A bot token.
+    pub bot: bool,
+    /// The person's or bot's name.
+    pub name: String,
+}
+
 /// One socket in the registry.
 #[derive(Debug)]
 struct Conn {
     name: Arc<str>,
-    tx: mpsc::Sender<Utf8Bytes>,
+    /// `None` for a bot stream, which takes no frames.
+    tx: Option<mpsc::Sender<Utf8Bytes>>,
     kill: Arc<Kill>,
     sub: Option<Subscription>,
     watching: HashSet<String>,
+    credential: Credential,
+    viewer: Viewer,
+    standing: tokio::sync::watch::Sender<Standing>,
 }
 
 impl Conn {
+    /// The frame this socket takes of `offers`, if any.
+    fn pick<'f>(
+        &self,
+        to: &Audience<'_>,
+        offers: &[Offer<'f>],
+        personal: Option<(&str, &'f Utf8Bytes)>,
+    ) -> Option<&'f Utf8Bytes> {
+        let (i, offer) = offers
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.readers.admits(&self.viewer))?;
+        match personal {
+            Some((name, f)) if i == 0 && *self.name == *name => Some(f),
+            _ => self.wants(to).then_some(offer.frame),
+        }
+    }
+
     fn wants(&self, to: &Audience<'_>) -> bool {
         match *to {
             Audience::All => true,
@@ -191,6 +255,8 @@ pub struct Registered {
     pub rx: mpsc::Receiver<Utf8Bytes>,
     /// When and how to close.
     pub kill: Arc<Kill>,
+    /// The connection's standing, as it changes.
+    pub standing: tokio::sync::watch::Receiver<Standing>,
 }
 
 /// The live hub of one api node.
@@ -203,6 +269,7 @@ pub struct Hub {
     feed: RwLock<Utf8Bytes>,
     closing: CancellationToken,
     emptied: Notify,
+    nudge: Notify,
 }
 
 impl Default for Hub {
@@ -234,31 +301,103 @@ impl Hub {
             feed: RwLock::new(Utf8Bytes::from_static(FEED_UNKNOWN)),
             closing: CancellationToken::new(),
             emptied: Notify::new(),
+            nudge: Notify::new(),
         }
     }
 
-    /// Adds a socket for `name` with a queue of `capacity` frames; the
-    /// current feed status is its first frame.
-    pub fn register(&self, name: &str, capacity: usize) -> Registered {
+    /// Adds a socket opened with `credential`, standing as `standing`,
+    /// with a queue of `capacity` frames; the current feed status is its
+    /// first frame.
+    pub fn register(
+        &self,
+        credential: Credential,
+        standing: Standing,
+        capacity: usize,
+    ) -> Registered {
         let (tx, rx) = mpsc::channel(capacity.max(1));
+        let _ = tx.try_send(read(&self.feed).clone());
+        let (id, kill, standing) = self.insert(credential, standing, Some(tx));
+        Registered {
+            id,
+            rx,
+            kill,
+            standing,
+        }
+    }
+
+    /// Adds a bot stream, which takes no frames but ends when its
+    /// credential does; see [`Hub::register`].
+    pub fn register_stream(
+        &self,
+        credential: Credential,
+        standing: Standing,
+    ) -> (u64, tokio::sync::watch::Receiver<Standing>) {
+        let (id, _, standing) = self.insert(credential, standing, None);
+        (id, standing)
+    }
+
+    fn insert(
+        &self,
+        credential: Credential,
+        standing: Standing,
+        tx: Option<mpsc::Sender<Utf8Bytes>>,
+    ) -> (u64, Arc<Kill>, tokio::sync::watch::Receiver<Standing>) {
         let kill = Arc::new(Kill {
             token: self.closing.child_token(),
             code: AtomicU16::new(CLOSE_GOING_AWAY),
             dropped: AtomicBool::new(false),
         });
-        let _ = tx.try_send(read(&self.feed).clone());
         let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (standing_tx, standing_rx) = tokio::sync::watch::channel(standing.clone());
         write(&self.conns).insert(
             id,
             Conn {
-                name: Arc::from(name),
+                name: Arc::from(credential.name.as_str()),
                 tx,
                 kill: kill.clone(),
                 sub: None,
                 watching: HashSet::new(),
+                credential,
+                viewer: standing.viewer,
+                standing: standing_tx,
             },
         );
-        Registered { id, rx, kill }
+        (id, kill, standing_rx)
+    }
+
+    /// The credentials of every connection on this node, each once.
+    pub fn credentials(&self) -> Vec<Credential> {
+        let set: HashSet<Credential> = read(&self.conns)
+            .values()
+            .map(|c| c.credential.clone())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// Sets the standing of every connection opened with `credential`;
+    /// connections see the change at once. Returns how many changed.
+    pub fn set_standing(&self, credential: &Credential, standing: &Standing) -> usize {
+        let mut changed = 0;
+        for c in write(&self.conns).values_mut() {
+            if c.credential != *credential || *c.standing.borrow() == *standing {
+                continue;
+            }
+            c.viewer = standing.viewer.clone();
+            c.standing.send_replace(standing.clone());
+            changed += 1;
+        }
+        changed
+    }
+
+    /// Asks for the standing of every connection to be checked now (a
+    /// credential ended, a mute changed).
+    pub fn nudge(&self) {
+        self.nudge.notify_one();
+    }
+
+    /// Resolves at the next [`Hub::nudge`].
+    pub async fn nudged(&self) {
+        self.nudge.notified().await;
     }
 
     /// Removes a socket; returns the items it watched.
@@ -312,17 +451,20 @@ impl Hub {
 
     /// Whether `name` has a socket on this node.
     pub fn has_sockets(&self, name: &str) -> bool {
-        read(&self.conns).values().any(|c| &*c.name == name)
+        read(&self.conns)
+            .values()
+            .any(|c| c.tx.is_some() && &*c.name == name)
     }
 
-    /// Hands `frame` to every socket that wants it. A socket whose
-    /// personal frame is given in `personal` (by name) gets that instead.
-    /// Returns how many sockets got a frame.
+    /// Hands each socket that wants a frame to `to` the first of `offers`
+    /// its viewer may see. A socket of the person named in `personal` gets
+    /// that frame instead of the first offer. Returns how many sockets got
+    /// a frame.
     pub fn deliver(
         &self,
         metrics: &ApiMetrics,
         to: Audience<'_>,
-        frame: &Utf8Bytes,
+        offers: &[Offer<'_>],
         personal: Option<(&str, &Utf8Bytes)>,
     ) -> usize {
         let mut sent = 0;
@@ -330,12 +472,11 @@ impl Hub {
         {
             let conns = read(&self.conns);
             for c in conns.values() {
-                let f = match personal {
-                    Some((name, f)) if &*c.name == name => f,
-                    _ if c.wants(&to) => frame,
-                    _ => continue,
+                let Some(tx) = &c.tx else { continue };
+                let Some(f) = c.pick(&to, offers, personal) else {
+                    continue;
                 };
-                match c.tx.try_send(f.clone()) {
+                match tx.try_send(f.clone()) {
                     Ok(()) => sent += 1,
                     Err(mpsc::error::TrySendError::Full(_)) => slow.push(c.kill.clone()),
                     Err(mpsc::error::TrySendError::Closed(_)) => {}
@@ -346,8 +487,9 @@ impl Hub {
         sent
     }
 
-    /// Hands `frame` to every socket of the people named in `names`.
-    pub fn deliver_to(&self, metrics: &ApiMetrics, names: &[String], frame: &Utf8Bytes) -> usize {
+    /// Hands `offer` to every socket of the people named in `names` whose
+    /// viewer may see it.
+    pub fn deliver_to(&self, metrics: &ApiMetrics, names: &[String], offer: Offer<'_>) -> usize {
         if names.is_empty() {
             return 0;
         }
@@ -356,10 +498,11 @@ impl Hub {
         {
             let conns = read(&self.conns);
             for c in conns.values() {
-                if !names.iter().any(|n| **n == *c.name) {
+                let Some(tx) = &c.tx else { continue };
+                if !names.iter().any(|n| **n == *c.name) || !offer.readers.admits(&c.viewer) {
                     continue;
                 }
-                match c.tx.try_send(frame.clone()) {
+                match tx.try_send(offer.frame.clone()) {
                     Ok(()) => sent += 1,
                     Err(mpsc::error::TrySendError::Full(_)) => slow.push(c.kill.clone()),
                     Err(mpsc::error::TrySendError::Closed(_)) => {}
@@ -456,6 +599,28 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Role;
+
+    fn person(hub: &Hub, name: &str, role: Role, capacity: usize) -> Registered {
+        let credential = Credential {
+            hash: format!("hash-{name}"),
+            bot: false,
+            name: name.to_owned(),
+        };
+        let standing = Standing {
+            viewer: Viewer::named(name, false, role),
+            may_write: true,
+            ended: false,
+        };
+        hub.register(credential, standing, capacity)
+    }
+
+    fn to_all(f: &Utf8Bytes) -> [Offer<'_>; 1] {
+        [Offer {
+            readers: &Readers::Everyone,
+            frame: f,
+        }]
+    }
 
     fn wfs(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| (*s).to_owned()).collect()
@@ -487,21 +652,21 @@ mod tests {
     fn a_full_queue_drops_the_socket_once_and_spares_the_others() {
         let hub = Hub::new();
         let m = ApiMetrics::default();
-        let slow = hub.register("Slow", 2);
-        let mut fast = hub.register("Fast", 2);
+        let slow = person(&hub, "Slow", Role::Reader, 2);
+        let mut fast = person(&hub, "Fast", Role::Reader, 2);
         hub.subscribe(slow.id, Subscription::default());
         hub.subscribe(fast.id, Subscription::default());
         let f = Utf8Bytes::from_static("{}");
         let to = Audience::Room("patrol");
         // Both queues hold the feed status; one more fits.
-        assert_eq!(hub.deliver(&m, to, &f, None), 2);
+        assert_eq!(hub.deliver(&m, to, &to_all(&f), None), 2);
         let _ = fast.rx.try_recv();
         let _ = fast.rx.try_recv();
-        assert_eq!(hub.deliver(&m, to, &f, None), 1);
+        assert_eq!(hub.deliver(&m, to, &to_all(&f), None), 1);
         assert!(slow.kill.is_cancelled());
         assert_eq!(slow.kill.code(), CLOSE_TOO_SLOW);
         assert!(!fast.kill.is_cancelled());
-        hub.deliver(&m, to, &f, None);
+        hub.deliver(&m, to, &to_all(&f), None);
         assert_eq!(m.ws_dropped_slow.get(), 1);
     }
 
@@ -509,8 +674,8 @@ mod tests {
     fn watchers_and_personal_frames() {
         let hub = Hub::new();
         let m = ApiMetrics::default();
-        let mut a = hub.register("A", 8);
-        let mut b = hub.register("B", 8);
+        let mut a = person(&hub, "A", Role::Reader, 8);
+        let mut b = person(&hub, "B", Role::Reader, 8);
         let _ = a.rx.try_recv();
         let _ = b.rx.try_recv();
         hub.watch(a.id, "enwiki-1");
@@ -522,7 +687,7 @@ mod tests {
             workflows: &[],
             via: None,
         };
-        assert_eq!(hub.deliver(&m, to, &f, Some(("B", &p))), 2);
+        assert_eq!(hub.deliver(&m, to, &to_all(&f), Some(("B", &p))), 2);
         assert_eq!(a.rx.try_recv().ok().as_deref(), Some("plain"));
         assert_eq!(b.rx.try_recv().ok().as_deref(), Some("yours"));
         assert!(hub.watched_by_other("A", "enwiki-1", b.id));
@@ -531,5 +696,60 @@ mod tests {
         hub.close_all();
         assert!(b.kill.is_cancelled());
         assert_eq!(b.kill.code(), CLOSE_GOING_AWAY);
+    }
+
+    #[test]
+    fn each_socket_takes_the_first_form_its_viewer_may_see_or_none() {
+        let hub = Hub::new();
+        let m = ApiMetrics::default();
+        let mut rita = person(&hub, "Rita", Role::Reader, 8);
+        let mut ada = person(&hub, "Ada", Role::Admin, 8);
+        for r in [&mut rita, &mut ada] {
+            let _ = r.rx.try_recv();
+            hub.subscribe(r.id, Subscription::default());
+        }
+        let full = Utf8Bytes::from_static("full");
+        let bare = Utf8Bytes::from_static("bare");
+        let to = Audience::Room("reports");
+        let admins_only = [Offer {
+            readers: &Readers::Admins,
+            frame: &full,
+        }];
+        assert_eq!(hub.deliver(&m, to, &admins_only, None), 1);
+        assert_eq!(ada.rx.try_recv().ok().as_deref(), Some("full"));
+        assert!(rita.rx.try_recv().is_err());
+        let both = [
+            admins_only[0],
+            Offer {
+                readers: &Readers::Everyone,
+                frame: &bare,
+            },
+        ];
+        assert_eq!(hub.deliver(&m, to, &both, None), 2);
+        assert_eq!(ada.rx.try_recv().ok().as_deref(), Some("full"));
+        assert_eq!(rita.rx.try_recv().ok().as_deref(), Some("bare"));
+        // A personal frame never overrides what the viewer may see.
+        hub.deliver(&m, to, &admins_only, Some(("Rita", &bare)));
+        assert!(rita.rx.try_recv().is_err());
+        // Mentions too.
+        let names = ["Rita".to_owned(), "Ada".to_owned()];
+        assert_eq!(hub.deliver_to(&m, &names, admins_only[0]), 1);
+        assert!(rita.rx.try_recv().is_err());
+        // A standing that changes changes what is delivered.
+        let credential = Credential {
+            hash: "hash-Ada".into(),
+            bot: false,
+            name: "Ada".into(),
+        };
+        let demoted = Standing {
+            viewer: Viewer::named("Ada", false, Role::Reader),
+            may_write: true,
+            ended: false,
+        };
+        assert_eq!(hub.set_standing(&credential, &demoted), 1);
+        assert_eq!(*ada.standing.borrow(), demoted);
+        let _ = ada.rx.try_recv();
+        assert_eq!(hub.deliver(&m, to, &admins_only, None), 0);
+        assert_eq!(hub.credentials().len(), 2);
     }
 }

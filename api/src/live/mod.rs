@@ -31,14 +31,25 @@
 //!   sockets, subscribed or not, when the item they held is resolved (by
 //!   the wiki, under them, or by anyone else).
 //! - `mention` (`{"type":"mention","message":{...}}`): to every socket of
-//!   each person a message names with `@Name`.
+//!   each person a message names with `@Name` who may read the message.
+//! - `message.hidden`: to the readers of the thread; who hid the message
+//!   and why (`by`, `reason`) only to admins.
 //! - `presence` (`{"type":"presence","item":...,"viewers":[{"name","composing"}]}`):
 //!   to sockets watching the item, whenever who is there changes.
 //! - `feed.status` (`{"type":"feed.status","connected":bool,"lag_ms":n|null,"last_event_at":ms|null}`):
 //!   first on every socket, then whenever it changes and every 30 s.
 //! - `pong`, `error`: answers to ops.
 //!
+//! Every frame passes the visibility rule ([`crate::visibility`]) for the
+//! socket's person, whatever the subscription: a private workflow, an
+//! item in one, a report and its thread are only for admins. Subscribing
+//! to such a workflow, watching or composing on such an item answers an
+//! `error` frame, as for one that does not exist.
+//!
 //! # Closing
+//! 4401 when the session ended (signed out) or the bot token was revoked,
+//! on every node within [`standing::EVERY`]; a lost role narrows what the
+//! socket is given, a mute stops `composing`;
 //! 1001 when the node shuts down; 1009 after a client frame over 64 KiB;
 //! 1013 when the socket fell more than `PATROLCHAT_WS_QUEUE` frames behind
 //! (reconnect and catch up over HTTP).
@@ -50,12 +61,15 @@
 //! - [`socket`]: one connection.
 //! - [`presence`]: who looks at what, in Redis, with a sweeper.
 //! - [`feed`]: the feed status from the `RC` stream.
+//! - [`standing`]: every open connection keeps only the rights its
+//!   credential still has.
 
 pub mod feed;
 pub mod hub;
 pub mod presence;
 mod pump;
 pub mod socket;
+pub mod standing;
 
 use std::time::Duration;
 
@@ -80,6 +94,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         pump::run(state.clone(), shutdown.clone()),
         presence::sweep(state.clone(), shutdown.clone()),
         feed::run(state.clone(), shutdown.clone()),
+        standing::run(state.clone(), shutdown.clone()),
     );
     state.hub.close_all();
     state.hub.wait_empty(CLOSE_GRACE).await;
@@ -107,11 +122,11 @@ pub async fn live(
             ));
         }
     }
-    let name = caller.name;
+    let (credential, standing) = standing::of_caller(&state, &caller).await?;
     Ok(ws
         .max_message_size(socket::MAX_FRAME)
         .max_frame_size(socket::MAX_FRAME)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |ws| socket::serve(state, ws, name)))
+        .on_upgrade(move |ws| socket::serve(state, ws, credential, standing)))
 }

@@ -5,6 +5,11 @@
 //! Activity payloads are already frames (`Activity` JSON tagged by
 //! `type`), so they are forwarded as they are after a light parse for
 //! routing; a `WORK` payload (an `Item`) is wrapped once as `item.new`.
+//! Every frame is handed to the hub with the readers the visibility rule
+//! gives it (see [`crate::visibility`]); a `message.hidden` frame comes in
+//! two forms, with who hid the message and why for admins and without for
+//! everyone else. Moderation events (`act.mod.*`) are not frames: a mute
+//! or its lifting only asks the hub to check the standing of connections.
 
 use std::time::Duration;
 
@@ -16,8 +21,9 @@ use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
-use crate::live::hub::Audience;
+use crate::live::hub::{Audience, Offer};
 use crate::state::AppState;
+use crate::visibility::Readers;
 
 /// How long the pump waits for Redis to tell an item's workflows.
 const LOOKUP_TIMEOUT: Duration = Duration::from_millis(500);
@@ -36,6 +42,8 @@ struct Envelope<'a> {
     workflows: Option<Vec<String>>,
     #[serde(default)]
     holder: Option<String>,
+    #[serde(default)]
+    workflow: Option<String>,
     #[serde(default, borrow)]
     message: Option<&'a RawValue>,
 }
@@ -68,6 +76,10 @@ struct MessageRef {
     wiki: Option<String>,
     #[serde(default)]
     workflow: Option<String>,
+    #[serde(default)]
+    author: String,
+    #[serde(default)]
+    bot: bool,
     #[serde(default)]
     mentions: Vec<String>,
 }
@@ -121,9 +133,15 @@ pub(super) async fn run(state: AppState, shutdown: CancellationToken) {
             Source::Work => work_item(&state, msg.subject.as_str(), text),
             Source::Presence => {
                 if let Some(item) = msg.subject.as_str().strip_prefix("live.presence.") {
+                    let (_, workflows) = item_meta(&state, item).await;
+                    let readers = state.visibility.item(item, &workflows);
+                    let offer = Offer {
+                        readers: &readers,
+                        frame: &text,
+                    };
                     state
                         .hub
-                        .deliver(&state.metrics, Audience::Watchers(item), &text, None);
+                        .deliver(&state.metrics, Audience::Watchers(item), &[offer], None);
                 }
             }
         }
@@ -205,15 +223,27 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
     };
     let hub = &state.hub;
     let m = &state.metrics;
-    // Messages (and events about a message, such as moderation) route
-    // by the message's item or room.
-    if env.ty == "message.new" || (env.item.is_none() && env.message.is_some()) {
+    let rule = &state.visibility;
+    match env.ty.as_str() {
+        "user.muted" | "user.unmuted" => {
+            hub.nudge();
+            return;
+        }
+        "message.hidden" => {
+            hidden(state, &env, &text).await;
+            return;
+        }
+        _ => {}
+    }
+    // Messages route by the message's item or room.
+    if env.ty == "message.new" {
         let Some(raw) = env.message else { return };
         let Ok(msg) = serde_json::from_str::<MessageRef>(raw.get()) else {
             return;
         };
-        if let Some(item) = msg.item.as_deref() {
+        let (to, thread) = if let Some(item) = msg.item.as_deref() {
             let (wiki, workflows) = item_meta(state, item).await;
+            let readers = rule.item(item, &workflows);
             let wiki = msg.wiki.as_deref().or(wiki.as_deref());
             let to = Audience::Item {
                 id: item,
@@ -221,13 +251,31 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
                 workflows: &workflows,
                 via: None,
             };
-            hub.deliver(m, to, &text, None);
+            let readers = rule.message(readers, &msg.author, msg.bot);
+            let offer = Offer {
+                readers: &readers,
+                frame: &text,
+            };
+            hub.deliver(m, to, &[offer], None);
+            (true, readers)
         } else if let Some(wf) = msg.workflow.as_deref() {
-            hub.deliver(m, Audience::Room(wf), &text, None);
-        }
-        if env.ty == "message.new" && !msg.mentions.is_empty() {
+            let readers = rule.message(rule.workflow(wf), &msg.author, msg.bot);
+            let offer = Offer {
+                readers: &readers,
+                frame: &text,
+            };
+            hub.deliver(m, Audience::Room(wf), &[offer], None);
+            (true, readers)
+        } else {
+            (false, Readers::Admins)
+        };
+        if to && !msg.mentions.is_empty() {
             let frame = Utf8Bytes::from(format!(r#"{{"type":"mention","message":{}}}"#, raw.get()));
-            hub.deliver_to(m, &msg.mentions, &frame);
+            let offer = Offer {
+                readers: &thread,
+                frame: &frame,
+            };
+            hub.deliver_to(m, &msg.mentions, offer);
         }
         return;
     }
@@ -254,6 +302,11 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
         hub.remember(&id, wiki.as_deref(), &workflows);
         (wiki, workflows)
     };
+    let readers = rule.item(&id, &workflows);
+    let offers = [Offer {
+        readers: &readers,
+        frame: &text,
+    }];
     let to = Audience::Item {
         id: &id,
         wiki: wiki.as_deref(),
@@ -276,13 +329,63 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
                 && hub.has_sockets(&holder)
             {
                 let yours = was_yours(&text);
-                hub.deliver(m, to, &text, Some((&holder, &yours)));
+                hub.deliver(m, to, &offers, Some((&holder, &yours)));
                 return;
             }
         }
         _ => {}
     }
-    hub.deliver(m, to, &text, None);
+    hub.deliver(m, to, &offers, None);
+}
+
+/// A hidden message: who hid it and why for those who may see that, the
+/// bare fact for the other readers of its thread.
+async fn hidden(state: &AppState, env: &Envelope<'_>, text: &Utf8Bytes) {
+    let rule = &state.visibility;
+    let bare = match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        Ok(mut v) => {
+            v.remove("by");
+            v.remove("reason");
+            Utf8Bytes::from(serde_json::Value::Object(v).to_string())
+        }
+        Err(_) => return,
+    };
+    let full_readers = rule.hiding();
+    let (to_item, thread_readers, meta);
+    match (&env.item, env.workflow.as_deref()) {
+        (Some(ItemField::Id(id)), _) => {
+            meta = item_meta(state, id).await;
+            thread_readers = rule.item(id, &meta.1);
+            to_item = Some(id.as_str());
+        }
+        (None, Some(wf)) => {
+            meta = (None, Vec::new());
+            thread_readers = rule.workflow(wf);
+            to_item = None;
+        }
+        _ => return,
+    }
+    let offers = [
+        Offer {
+            readers: &full_readers,
+            frame: text,
+        },
+        Offer {
+            readers: &thread_readers,
+            frame: &bare,
+        },
+    ];
+    let to = match (to_item, env.workflow.as_deref()) {
+        (Some(id), _) => Audience::Item {
+            id,
+            wiki: env.wiki.as_deref().or(meta.0.as_deref()),
+            workflows: &meta.1,
+            via: None,
+        },
+        (None, Some(wf)) => Audience::Room(wf),
+        (None, None) => return,
+    };
+    state.hub.deliver(&state.metrics, to, &offers, None);
 }
 
 /// The frame with `"was_yours": true` added.
@@ -317,7 +420,12 @@ fn work_item(state: &AppState, subject: &str, text: Utf8Bytes) {
         workflows: &item.workflows,
         via,
     };
-    state.hub.deliver(&state.metrics, to, &frame, None);
+    let readers = state.visibility.item(&item.id, &item.workflows);
+    let offer = Offer {
+        readers: &readers,
+        frame: &frame,
+    };
+    state.hub.deliver(&state.metrics, to, &[offer], None);
 }
 
 #[cfg(test)]

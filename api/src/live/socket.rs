@@ -1,10 +1,16 @@
 //! One WebSocket: its ops in, its queued frames out, its close.
 //!
-//! One task per socket waits on three things at once: the hub's verdict
+//! One task per socket waits on four things at once: the hub's verdict
 //! (shutdown: close 1001; too slow: close 1013), the next queued frame,
-//! and the next client frame. Replies to ops (`pong`, `error`, the
-//! current presence of a watched item) are written directly. A client
-//! frame over [`MAX_FRAME`] closes the socket with 1009.
+//! the next client frame, and a change of its standing (the session
+//! ended: close 4401; a lost role or a mute: leave what it may no longer
+//! see, stop showing the person writing). Replies to ops (`pong`,
+//! `error`, the current presence of a watched item) are written directly.
+//! A client frame over [`MAX_FRAME`] closes the socket with 1009.
+//!
+//! `subscribe`, `watch` and `composing` ask the visibility rule first: a
+//! workflow or item the person may not see answers an `error` frame, as
+//! for one that does not exist, and changes nothing.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,7 +21,9 @@ use futures::{SinkExt, StreamExt};
 use patrolchat_model::ItemId;
 use serde::Deserialize;
 
-use crate::live::hub::{CLOSE_TOO_BIG, CLOSE_TOO_SLOW, Kill, Subscription};
+use crate::live::hub::{
+    CLOSE_SIGNED_OUT, CLOSE_TOO_BIG, CLOSE_TOO_SLOW, Credential, Kill, Standing, Subscription,
+};
 use crate::live::presence;
 use crate::state::AppState;
 
@@ -91,17 +99,21 @@ struct Conn {
     name: String,
     /// Watched items and whether the person is composing there.
     watching: HashMap<ItemId, bool>,
+    /// What the person may see and do now.
+    standing: tokio::sync::watch::Receiver<Standing>,
 }
 
-/// Serves one upgraded socket of `name` until it closes, the hub drops
-/// it, or the node shuts down.
-pub async fn serve(state: AppState, socket: WebSocket, name: String) {
-    let reg = state.hub.register(&name, state.cfg.ws_queue);
+/// Serves one upgraded socket opened with `credential` until it closes,
+/// the hub drops it, its credential ends, or the node shuts down.
+pub async fn serve(state: AppState, socket: WebSocket, credential: Credential, standing: Standing) {
+    let name = credential.name.clone();
+    let reg = state.hub.register(credential, standing, state.cfg.ws_queue);
     state.metrics.ws_connections.inc();
     let mut conn = Conn {
         id: reg.id,
         name,
         watching: HashMap::new(),
+        standing: reg.standing,
     };
     let (mut sink, mut stream) = socket.split();
     let mut rx = reg.rx;
@@ -112,6 +124,13 @@ pub async fn serve(state: AppState, socket: WebSocket, name: String) {
             () = kill.cancelled() => {
                 killed(&mut sink, &kill).await;
                 break kill.code() != CLOSE_TOO_SLOW;
+            }
+            changed = conn.standing.changed() => {
+                if changed.is_err() || conn.standing.borrow_and_update().ended {
+                    close(&mut sink, CLOSE_SIGNED_OUT, "signed out").await;
+                    break true;
+                }
+                narrow(&state, &mut conn).await;
             }
             frame = rx.recv() => {
                 let Some(frame) = frame else { break false };
@@ -149,6 +168,45 @@ pub async fn serve(state: AppState, socket: WebSocket, name: String) {
         if let Ok(item) = ItemId::parse(&item) {
             presence::unwatch(&state, &item, &conn.name).await;
         }
+    }
+}
+
+/// Leaves what the socket may no longer see, and stops showing its person
+/// writing when they may no longer write.
+async fn narrow(state: &AppState, conn: &mut Conn) {
+    let standing = conn.standing.borrow().clone();
+    let watched: Vec<(ItemId, bool)> = conn.watching.iter().map(|(i, c)| (i.clone(), *c)).collect();
+    for (item, composing) in watched {
+        if !may_see_item(state, &standing, &item).await {
+            conn.watching.remove(&item);
+            state.hub.unwatch(conn.id, item.as_str());
+            if !state
+                .hub
+                .watched_by_other(&conn.name, item.as_str(), conn.id)
+            {
+                presence::unwatch(state, &item, &conn.name).await;
+            }
+        } else if composing && !standing.may_write {
+            conn.watching.insert(item.clone(), false);
+            if let Err(error) = presence::watch(state, &item, &conn.name, false).await {
+                tracing::debug!(%error, "could not clear composing");
+            }
+        }
+    }
+}
+
+/// Whether the socket's viewer may see an item (a Redis failure reads as
+/// no).
+async fn may_see_item(state: &AppState, standing: &Standing, item: &ItemId) -> bool {
+    if standing.viewer.is_admin() {
+        return true;
+    }
+    match crate::visibility::item_workflows(state, item).await {
+        Ok(workflows) => state
+            .visibility
+            .item(item.as_str(), &workflows)
+            .admits(&standing.viewer),
+        Err(_) => false,
     }
 }
 
@@ -240,6 +298,12 @@ async fn handle(state: &AppState, conn: &mut Conn, op: Op) -> Option<Utf8Bytes> 
                     "subscribe to at most {MAX_FILTER} workflows and {MAX_FILTER} wikis"
                 )));
             }
+            let viewer = conn.standing.borrow().viewer.clone();
+            if let Some(wf) = workflows.iter().find(|wf| {
+                state.workflows.get(wf).is_none() || !state.visibility.workflow(wf).admits(&viewer)
+            }) {
+                return Some(error_frame(&format!("no workflow {wf:?}")));
+            }
             state
                 .hub
                 .subscribe(conn.id, Subscription::new(workflows, wikis));
@@ -284,10 +348,21 @@ async fn watch(
     item: ItemId,
     composing: bool,
 ) -> Option<Utf8Bytes> {
-    if !conn.watching.contains_key(&item) && conn.watching.len() >= MAX_WATCHED {
-        return Some(error_frame(&format!(
-            "watch at most {MAX_WATCHED} items at once"
-        )));
+    let standing = conn.standing.borrow().clone();
+    if !conn.watching.contains_key(&item) {
+        if conn.watching.len() >= MAX_WATCHED {
+            return Some(error_frame(&format!(
+                "watch at most {MAX_WATCHED} items at once"
+            )));
+        }
+        if !may_see_item(state, &standing, &item).await {
+            return Some(error_frame(&format!("no item {item}")));
+        }
+    }
+    if composing && !standing.may_write {
+        return Some(error_frame(
+            "you may not write now (muted or blocked); your presence shows you reading",
+        ));
     }
     state.hub.watch(conn.id, item.as_str());
     conn.watching.insert(item.clone(), composing);

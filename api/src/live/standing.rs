@@ -1,0 +1,160 @@
+//! Open connections keep only the rights their credential still has.
+//!
+//! Every WebSocket and bot stream of a node is registered in the hub with
+//! the credential it was opened with (the hash of a session or bot token)
+//! and its [`Standing`]: what the visibility rule sees of the caller, and
+//! whether they may write. This task reads the credentials of every open
+//! connection from Redis (never from the credential cache) and the
+//! people's mutes, and sets each connection's standing:
+//! - a session that ended (signed out) or a bot token revoked (by an
+//!   admin or at the command line) ends the connection: a socket is closed
+//!   with 4401, a stream ends;
+//! - a lost role narrows what the connection is given from the next frame
+//!   on (a socket leaves what it may no longer see; a stream of a workflow
+//!   it may no longer read ends);
+//! - a mute or a block stops the socket from showing its person writing.
+//!
+//! It runs every [`EVERY`], and at once when a credential ends anywhere
+//! (the core NATS subject of ended credentials) or a mute changes (the
+//! `ACTIVITY` moderation events): every node applies a change within
+//! [`EVERY`] even when a notice is lost.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use patrolchat_model::keys;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::bots::BotToken;
+use crate::auth::{Caller, Session};
+use crate::live::hub::{Credential, Standing};
+use crate::state::AppState;
+use crate::visibility::Viewer;
+
+/// Longest time between two checks of every open connection.
+pub const EVERY: Duration = Duration::from_secs(2);
+
+/// Credentials read per Redis round trip.
+const BATCH: usize = 500;
+
+/// The credential and standing of a caller opening a connection.
+///
+/// # Errors
+/// [`crate::ApiError::Unavailable`] when Redis fails.
+pub async fn of_caller(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(Credential, Standing), crate::ApiError> {
+    let credential = Credential {
+        hash: caller.token_hash.clone(),
+        bot: caller.is_bot(),
+        name: caller.name.clone(),
+    };
+    let muted = if caller.is_bot() {
+        false
+    } else {
+        let mut c = state.redis.clone();
+        redis::cmd("EXISTS")
+            .arg(keys::mute(&caller.name))
+            .query_async::<bool>(&mut c)
+            .await?
+    };
+    let standing = Standing {
+        viewer: Viewer::of(caller),
+        may_write: !caller.blocked && !muted,
+        ended: false,
+    };
+    Ok((credential, standing))
+}
+
+/// The standing a stored credential gives, `None` read as ended.
+fn standing(
+    state: &AppState,
+    credential: &Credential,
+    stored: Option<&str>,
+    muted: bool,
+) -> Standing {
+    let ended = Standing {
+        viewer: Viewer::public(),
+        may_write: false,
+        ended: true,
+    };
+    let Some(json) = stored else { return ended };
+    if credential.bot {
+        match serde_json::from_str::<BotToken>(json) {
+            Ok(t) => Standing {
+                viewer: Viewer::named(&t.name, true, crate::auth::Role::Reader),
+                may_write: true,
+                ended: false,
+            },
+            Err(_) => ended,
+        }
+    } else {
+        match serde_json::from_str::<Session>(json) {
+            Ok(s) => Standing {
+                viewer: Viewer::named(&s.name, false, state.roles.role(&s.groups, &s.rights)),
+                may_write: !s.blocked && !muted,
+                ended: false,
+            },
+            Err(_) => ended,
+        }
+    }
+}
+
+/// Checks the standing of every open connection of this node once.
+///
+/// # Errors
+/// When Redis fails; the standings stay as they were.
+pub async fn check(state: &AppState) -> Result<usize, redis::RedisError> {
+    let credentials = state.hub.credentials();
+    let mut changed = 0;
+    let mut c = state.redis.clone();
+    for chunk in credentials.chunks(BATCH) {
+        let mut p = redis::pipe();
+        for cr in chunk {
+            let key = if cr.bot {
+                keys::bot_token(&cr.hash)
+            } else {
+                keys::session(&cr.hash)
+            };
+            p.cmd("GET").arg(key);
+            p.cmd("EXISTS").arg(keys::mute(&cr.name));
+        }
+        let answers: Vec<redis::Value> = p.query_async(&mut c).await?;
+        let mut it = answers.into_iter();
+        let mut seen: HashMap<&Credential, Standing> = HashMap::new();
+        for cr in chunk {
+            let (Some(stored), Some(muted)) = (it.next(), it.next()) else {
+                break;
+            };
+            let stored: Option<String> = redis::from_redis_value(stored).unwrap_or(None);
+            let muted: bool = redis::from_redis_value(muted).unwrap_or(false);
+            seen.insert(cr, standing(state, cr, stored.as_deref(), muted));
+        }
+        for (cr, st) in seen {
+            changed += state.hub.set_standing(cr, &st);
+        }
+    }
+    Ok(changed)
+}
+
+/// Checks every [`EVERY`] and whenever the hub is nudged, until
+/// `shutdown`.
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+            () = state.hub.nudged() => {}
+        }
+        match check(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(connections = n, "standing of live connections changed"),
+            Err(error) => {
+                tracing::warn!(%error, "could not check the standing of live connections")
+            }
+        }
+    }
+}
