@@ -142,7 +142,9 @@ async fn hidden_messages_keep_their_place_and_only_admins_read_them() {
         )
         .await;
     assert_eq!(s, 200, "{b}");
-    for (who, sees_text) in [(&reader, false), (&author, false), (&admin, true)] {
+    // The text stays with admins and its author (whose own words they
+    // are, as in their export); who hid it and why only with admins.
+    for (who, sees_text) in [(&reader, false), (&author, true), (&admin, true)] {
         let (_, msgs) = api.get(who, path).await;
         assert_eq!(
             msgs.as_array().expect("list").len(),
@@ -150,6 +152,12 @@ async fn hidden_messages_keep_their_place_and_only_admins_read_them() {
             "the message keeps its place"
         );
         assert_eq!(msgs[0]["id"], mid);
+        assert_eq!(
+            msgs[0]["hidden"].is_object(),
+            who.name == "Ada",
+            "{}: who hid it and why",
+            who.name
+        );
         assert!(msgs[0]["hidden"].is_object() || msgs[0]["hidden"] == true);
         assert_eq!(
             msgs[0]["text"] == "a secret doxxing text",
