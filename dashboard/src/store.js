@@ -872,7 +872,7 @@ export const mod = reactive( {
 	busy: false
 } );
 
-/** Marks a message hidden in the loaded threads: admins keep the text. */
+/** Marks a message hidden in the loaded threads: admins and its author keep the text. */
 export function markHidden( id, info ) {
 	for ( const arr of [ current.messages, room.messages ] ) {
 		const m = arr.find( ( x ) => x.id === id );
@@ -881,6 +881,9 @@ export function markHidden( id, info ) {
 		}
 		if ( isAdmin.value ) {
 			m.hidden = { by: info.by || '?', reason: info.reason || '', at: info.at || Date.now() };
+		} else if ( state.me && m.author === state.me.name && !m.bot ) {
+			// The author keeps their own words, as the api gives them.
+			m.hidden = true;
 		} else {
 			m.hidden = true;
 			m.text = '';
