@@ -118,7 +118,9 @@ async fn a_revoked_bot_token_ends_its_streams_and_sockets() {
         .await
         .expect("patrolchat runs");
     assert!(out.status.success(), "{out:?}");
-    let close = ws::closed_within(&mut socket, WITHIN).await.expect("close frame");
+    let close = ws::closed_within(&mut socket, WITHIN)
+        .await
+        .expect("close frame");
     assert_eq!(u16::from(close.code), 4401);
     ends_within(sse, WITHIN, "the bot's stream").await;
 }
@@ -217,7 +219,9 @@ async fn an_admin_who_loses_the_role_stops_getting_private_frames_and_streams() 
     })
     .await;
     assert!(
-        !seen.iter().any(|f| f.to_string().contains("admins only now")),
+        !seen
+            .iter()
+            .any(|f| f.to_string().contains("admins only now")),
         "{seen:?}"
     );
     // And she may no longer watch the report.
@@ -244,9 +248,10 @@ async fn a_mute_stops_a_socket_showing_its_person_writing() {
     .await;
     let composing = |f: &Value| {
         f["type"] == "presence"
-            && f["viewers"]
-                .as_array()
-                .is_some_and(|v| v.iter().any(|x| x["name"] == "Pat" && x["composing"] == true))
+            && f["viewers"].as_array().is_some_and(|v| {
+                v.iter()
+                    .any(|x| x["name"] == "Pat" && x["composing"] == true)
+            })
     };
     ws::wait_for(&mut ada_ws, "Pat writing", composing).await;
     let (s, body) = a
@@ -260,9 +265,10 @@ async fn a_mute_stops_a_socket_showing_its_person_writing() {
     let started = Instant::now();
     ws::wait_for(&mut ada_ws, "Pat no longer shown writing", |f| {
         f["type"] == "presence"
-            && f["viewers"]
-                .as_array()
-                .is_some_and(|v| v.iter().any(|x| x["name"] == "Pat" && x["composing"] == false))
+            && f["viewers"].as_array().is_some_and(|v| {
+                v.iter()
+                    .any(|x| x["name"] == "Pat" && x["composing"] == false)
+            })
     })
     .await;
     assert!(started.elapsed() < WITHIN, "{:?}", started.elapsed());
@@ -273,7 +279,10 @@ async fn a_mute_stops_a_socket_showing_its_person_writing() {
     )
     .await;
     let e = ws::wait_for(&mut pat_ws, "an error", |f| f["type"] == "error").await;
-    assert!(e["message"].as_str().is_some_and(|m| m.contains("muted")), "{e}");
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains("muted")),
+        "{e}"
+    );
     match ws::next_event(&mut ada_ws, Duration::from_millis(500)).await {
         Next::Frame(f) => assert!(!composing(&f), "Pat shown writing while muted: {f}"),
         Next::Quiet => {}

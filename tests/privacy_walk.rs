@@ -46,28 +46,96 @@ const PRIVATE_IDS: [&str; 2] = ["report-1", "room-reports"];
 /// Operations that are not walked, and why they cannot show anyone what
 /// others wrote. Every other operation of the OpenAPI document is walked.
 const NOT_WALKED: [(&str, &str, &str); 22] = [
-    ("get", "/auth/login", "starts a sign-in: a redirect to the wiki"),
-    ("get", "/auth/callback", "ends a sign-in: a redirect, or an error about the request"),
+    (
+        "get",
+        "/auth/login",
+        "starts a sign-in: a redirect to the wiki",
+    ),
+    (
+        "get",
+        "/auth/callback",
+        "ends a sign-in: a redirect, or an error about the request",
+    ),
     ("post", "/auth/logout", "ends the caller's own session"),
-    ("post", "/auth/dev-login", "signs in (tests and local use): the caller's own session"),
-    ("post", "/api/v1/bots", "creates a token: shows only that token"),
-    ("delete", "/api/v1/bots/{id}", "revokes a token: answers no content"),
-    ("post", "/api/v1/items/{id}/claim", "a write: answers the caller's own lease, 404 for an item they may not see"),
-    ("post", "/api/v1/items/{id}/renew", "a write about the caller's own lease"),
-    ("post", "/api/v1/items/{id}/release", "a write about the caller's own lease"),
-    ("post", "/api/v1/items/{id}/resolve", "a write: answers the item id and state"),
-    ("post", "/api/v1/items/{id}/escalate", "a write: answers the item ids"),
-    ("post", "/api/v1/items/{id}/messages", "a write: answers the caller's own message"),
-    ("post", "/api/v1/workflows/{wf}/messages", "a write: answers the caller's own message"),
+    (
+        "post",
+        "/auth/dev-login",
+        "signs in (tests and local use): the caller's own session",
+    ),
+    (
+        "post",
+        "/api/v1/bots",
+        "creates a token: shows only that token",
+    ),
+    (
+        "delete",
+        "/api/v1/bots/{id}",
+        "revokes a token: answers no content",
+    ),
+    (
+        "post",
+        "/api/v1/items/{id}/claim",
+        "a write: answers the caller's own lease, 404 for an item they may not see",
+    ),
+    (
+        "post",
+        "/api/v1/items/{id}/renew",
+        "a write about the caller's own lease",
+    ),
+    (
+        "post",
+        "/api/v1/items/{id}/release",
+        "a write about the caller's own lease",
+    ),
+    (
+        "post",
+        "/api/v1/items/{id}/resolve",
+        "a write: answers the item id and state",
+    ),
+    (
+        "post",
+        "/api/v1/items/{id}/escalate",
+        "a write: answers the item ids",
+    ),
+    (
+        "post",
+        "/api/v1/items/{id}/messages",
+        "a write: answers the caller's own message",
+    ),
+    (
+        "post",
+        "/api/v1/workflows/{wf}/messages",
+        "a write: answers the caller's own message",
+    ),
     ("post", "/api/v1/messages/{id}/hide", "admins only"),
-    ("post", "/api/v1/users/{name}/report", "a write: answers the caller's own report"),
+    (
+        "post",
+        "/api/v1/users/{name}/report",
+        "a write: answers the caller's own report",
+    ),
     ("post", "/api/v1/users/{name}/mute", "admins only"),
     ("post", "/api/v1/users/{name}/unmute", "admins only"),
-    ("put", "/api/v1/me/ignores/{name}", "the caller's own setting"),
-    ("delete", "/api/v1/me/ignores/{name}", "the caller's own setting"),
+    (
+        "put",
+        "/api/v1/me/ignores/{name}",
+        "the caller's own setting",
+    ),
+    (
+        "delete",
+        "/api/v1/me/ignores/{name}",
+        "the caller's own setting",
+    ),
     ("post", "/api/v1/items/{id}/notes", "admins only"),
-    ("get", "/api/v1/live", "the live socket: walked as a WebSocket"),
-    ("get", "/api/v1/streams/{workflow}", "bot streams: walked as streams"),
+    (
+        "get",
+        "/api/v1/live",
+        "the live socket: walked as a WebSocket",
+    ),
+    (
+        "get",
+        "/api/v1/streams/{workflow}",
+        "bot streams: walked as streams",
+    ),
 ];
 
 /// The concrete requests that walk each operation.
@@ -167,7 +235,11 @@ async fn call(api: &Api, who: Option<&Person>, method: &str, path: &str) -> (u16
 fn leaks<'a>(text: &str, also_ids: bool) -> Vec<&'a str> {
     SECRETS
         .iter()
-        .chain(if also_ids { PRIVATE_IDS.iter() } else { [].iter() })
+        .chain(if also_ids {
+            PRIVATE_IDS.iter()
+        } else {
+            [].iter()
+        })
         .copied()
         .filter(|s| text.contains(s))
         .collect()
@@ -222,7 +294,11 @@ async fn open_sockets(api: &Api, who: &Person) -> Vec<Ws> {
     let mut everything = ws::connect(api, who).await;
     ws::send(&mut everything, json!({"op": "subscribe"})).await;
     let mut by_name = ws::connect(api, who).await;
-    ws::send(&mut by_name, json!({"op": "subscribe", "workflows": ["reports"]})).await;
+    ws::send(
+        &mut by_name,
+        json!({"op": "subscribe", "workflows": ["reports"]}),
+    )
+    .await;
     let mut watching = ws::connect(api, who).await;
     ws::send(&mut watching, json!({"op": "watch", "item": "report-1"})).await;
     ws::send(
@@ -518,8 +594,16 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
     // The live socket.
     let admin_frames = until_sentinel(&mut admin_ws).await;
     let admin_text = serde_json::to_string(&admin_frames).expect("JSON");
-    for secret in ["SECRET-room", "SECRET-thread", "SECRET-hide-reason", "SECRET-resolution"] {
-        assert!(admin_text.contains(secret), "the admin's socket lacks {secret}");
+    for secret in [
+        "SECRET-room",
+        "SECRET-thread",
+        "SECRET-hide-reason",
+        "SECRET-resolution",
+    ] {
+        assert!(
+            admin_text.contains(secret),
+            "the admin's socket lacks {secret}"
+        );
     }
     for (role, socks) in &mut sockets {
         for (i, s) in socks.iter_mut().enumerate() {
@@ -579,15 +663,27 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
         // What admins publish is what anyone may see.
         let (s, public) = call(&api, Some(&ada), "get", "/api/v1/export?public=true").await;
         assert_eq!(s, 200);
-        assert!(leaks(&public, true).is_empty(), "{when}: public export: {public}");
+        assert!(
+            leaks(&public, true).is_empty(),
+            "{when}: public export: {public}"
+        );
         let (s, wikitext) = call(&api, Some(&ada), "get", "/api/v1/export?format=wikitext").await;
         assert_eq!(s, 200);
-        assert!(leaks(&wikitext, true).is_empty(), "{when}: wikitext: {wikitext}");
+        assert!(
+            leaks(&wikitext, true).is_empty(),
+            "{when}: wikitext: {wikitext}"
+        );
     }
     let public = export_cli(&nats.url(), true).await;
-    assert!(leaks(&public, true).is_empty(), "patrolchat export --public: {public}");
+    assert!(
+        leaks(&public, true).is_empty(),
+        "patrolchat export --public: {public}"
+    );
     let full = export_cli(&nats.url(), false).await;
     for secret in SECRETS {
-        assert!(full.contains(secret), "the operator's export lacks {secret}");
+        assert!(
+            full.contains(secret),
+            "the operator's export lacks {secret}"
+        );
     }
 }
