@@ -16,6 +16,7 @@ use patrolchat_model::ItemId;
 use serde::Deserialize;
 
 use crate::live::hub::{CLOSE_TOO_BIG, CLOSE_TOO_SLOW, Kill, Subscription};
+use crate::live::pace::{self, Pace, Verdict};
 use crate::live::presence;
 use crate::state::AppState;
 
@@ -49,6 +50,20 @@ enum Op {
         on: bool,
     },
     Ping,
+}
+
+impl Op {
+    /// Whether applying the op may change the item's presence (and so
+    /// reach every watcher of it); such ops are paced ([`pace`]).
+    fn changes_presence(&self, watching: &HashMap<ItemId, bool>) -> bool {
+        let known = |item: &str| ItemId::parse(item).map(|i| watching.get(&i).copied());
+        match self {
+            Self::Watch { item } => matches!(known(item), Ok(None)),
+            Self::Unwatch { item } => matches!(known(item), Ok(Some(_))),
+            Self::Composing { item, on } => matches!(known(item), Ok(c) if c != Some(*on)),
+            Self::Subscribe { .. } | Self::Ping => false,
+        }
+    }
 }
 
 type Sink = SplitSink<WebSocket, Message>;
@@ -91,6 +106,8 @@ struct Conn {
     name: String,
     /// Watched items and whether the person is composing there.
     watching: HashMap<ItemId, bool>,
+    /// How fast it may change presence.
+    pace: Pace,
 }
 
 /// Serves one upgraded socket of `name` until it closes, the hub drops
@@ -102,6 +119,7 @@ pub async fn serve(state: AppState, socket: WebSocket, name: String) {
         id: reg.id,
         name,
         watching: HashMap::new(),
+        pace: Pace::new(std::time::Instant::now()),
     };
     let (mut sink, mut stream) = socket.split();
     let mut rx = reg.rx;
@@ -217,6 +235,16 @@ async fn on_client(
     }
     let reply = match serde_json::from_str::<Op>(text.as_str()) {
         Err(e) => Some(error_frame(&format!("bad op: {e}"))),
+        Ok(op) if op.changes_presence(&conn.watching) => {
+            match conn.pace.change(std::time::Instant::now()) {
+                Verdict::Go => handle(state, conn, op).await,
+                Verdict::Refuse => Some(error_frame(&pace::refused())),
+                Verdict::Close => {
+                    close(sink, pace::CLOSE_POLICY, pace::CLOSE_REASON).await;
+                    return Next::Closed;
+                }
+            }
+        }
         Ok(op) => handle(state, conn, op).await,
     };
     match reply {
