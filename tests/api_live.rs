@@ -782,9 +782,9 @@ async fn a_socket_flooding_presence_changes_is_refused_then_closed_and_spares_ot
                     left = !viewers(&f).iter().any(|(n, _)| n == "Flo");
                 }
             }
-            Some(Ok(Message::Close(c))) => panic!(
-                "the watcher was closed ({c:?}) after {presence} presence frames"
-            ),
+            Some(Ok(Message::Close(c))) => {
+                panic!("the watcher was closed ({c:?}) after {presence} presence frames")
+            }
             Some(Ok(_)) => {}
             Some(Err(e)) => panic!("the watcher failed after {presence} presence frames: {e}"),
             None => panic!("the watcher ended after {presence} presence frames"),
@@ -817,5 +817,8 @@ async fn a_socket_flooding_presence_changes_is_refused_then_closed_and_spares_ot
     };
     assert_eq!(close.code, CloseCode::Policy);
     assert!(!close.reason.is_empty(), "a close reason");
-    assert!(errors >= 1, "refused changes are answered with error frames");
+    assert!(
+        errors >= 1,
+        "refused changes are answered with error frames"
+    );
 }

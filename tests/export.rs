@@ -732,18 +732,30 @@ async fn my_export_streams_exactly_my_writings_in_bounded_memory_one_at_a_time()
     let (_, b1) = api.post(&bob, thread, json!({"text": "bob's"})).await;
     let id = |m: &Value| m["id"].as_str().expect("id").to_owned();
     let (s, _) = api
-        .post(&ada, &format!("/api/v1/messages/{}/hide", id(&a2)), json!({"reason": "r"}))
+        .post(
+            &ada,
+            &format!("/api/v1/messages/{}/hide", id(&a2)),
+            json!({"reason": "r"}),
+        )
         .await;
     assert_eq!(s, 200);
     for (who, what, reason) in [(&alice, &b1, "alice's report"), (&bob, &a1, "bob's report")] {
         let (s, r) = api
-            .post(who, &format!("/api/v1/messages/{}/report", id(what)), json!({"reason": reason}))
+            .post(
+                who,
+                &format!("/api/v1/messages/{}/report", id(what)),
+                json!({"reason": reason}),
+            )
             .await;
         assert_eq!(s, 201, "{r}");
     }
     for who in [&alice, &ada] {
         let (s, n) = api
-            .post(who, "/api/v1/items/enwiki-500/notes", json!({"text": format!("{} notes", who.name)}))
+            .post(
+                who,
+                "/api/v1/items/enwiki-500/notes",
+                json!({"text": format!("{} notes", who.name)}),
+            )
             .await;
         assert_eq!(s, 201, "{n}");
     }
@@ -758,7 +770,11 @@ async fn my_export_streams_exactly_my_writings_in_bounded_memory_one_at_a_time()
             _ if i % 97 == 0 => ("Alice", true),
             _ => ("Other", false),
         };
-        let author = if author == "Other" { format!("P{}", i % 40) } else { author.to_owned() };
+        let author = if author == "Other" {
+            format!("P{}", i % 40)
+        } else {
+            author.to_owned()
+        };
         let seq = i as u64 + 1;
         let (subject, message) = if i % 7 == 0 {
             (
@@ -791,14 +807,26 @@ async fn my_export_streams_exactly_my_writings_in_bounded_memory_one_at_a_time()
     let (head, stalled) = stalled_get(api.port, path, &alice.token).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     // ... and a second one meanwhile is refused.
-    let res = http().get(api.url(path)).bearer_auth(&alice.token).send().await.expect("answer");
+    let res = http()
+        .get(api.url(path))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(res.status(), 429, "a second export while the first runs");
-    let retry: u64 = res.headers()["retry-after"].to_str().expect("ASCII").parse().expect("s");
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("s");
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     let body: Value = res.json().await.expect("JSON");
     assert_eq!(body["error"]["code"], "too_many_open", "{body}");
     let head = head.to_ascii_lowercase();
-    assert!(head.contains("transfer-encoding: chunked"), "streamed: {head}");
+    assert!(
+        head.contains("transfer-encoding: chunked"),
+        "streamed: {head}"
+    );
     assert!(!head.contains("content-length"), "{head}");
     assert!(head.contains("content-type: application/json"), "{head}");
 
@@ -818,7 +846,12 @@ async fn my_export_streams_exactly_my_writings_in_bounded_memory_one_at_a_time()
         std::time::Duration::from_secs(5),
         "the stalled export's slot is free",
         || async {
-            let res = http().get(api.url(path)).bearer_auth(&alice.token).send().await.expect("answer");
+            let res = http()
+                .get(api.url(path))
+                .bearer_auth(&alice.token)
+                .send()
+                .await
+                .expect("answer");
             if res.status() == 429 {
                 return false;
             }
@@ -835,12 +868,29 @@ async fn my_export_streams_exactly_my_writings_in_bounded_memory_one_at_a_time()
     let export: Value = serde_json::from_slice(&res.bytes().await.expect("body")).expect("JSON");
     assert_eq!(export["user"], "Alice");
     let messages = export["messages"].as_array().expect("messages");
-    assert_eq!(ids(&export["messages"]), mine, "exactly Alice's messages, in order");
-    assert!(messages.iter().all(|m| m["author"] == "Alice" && m["bot"] == false));
+    assert_eq!(
+        ids(&export["messages"]),
+        mine,
+        "exactly Alice's messages, in order"
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| m["author"] == "Alice" && m["bot"] == false)
+    );
     assert_eq!(messages[1]["hidden"], true, "{}", messages[1]);
-    assert!(messages[1]["hidden_at"].as_i64().is_some(), "{}", messages[1]);
+    assert!(
+        messages[1]["hidden_at"].as_i64().is_some(),
+        "{}",
+        messages[1]
+    );
     assert_eq!(messages[1]["text"], "second", "the author keeps the text");
-    assert!(messages.iter().enumerate().all(|(i, m)| i == 1 || m.get("hidden").is_none()));
+    assert!(
+        messages
+            .iter()
+            .enumerate()
+            .all(|(i, m)| i == 1 || m.get("hidden").is_none())
+    );
     assert_eq!(messages[2]["text"], text('m'));
     assert_eq!(export["reports"].as_array().map(Vec::len), Some(1));
     assert_eq!(export["reports"][0]["reason"], "alice's report");
@@ -861,9 +911,18 @@ async fn my_export_streams_exactly_my_writings_in_bounded_memory_one_at_a_time()
     );
 
     // Two exports an hour (the setting here): the third waits its turn.
-    let res = http().get(api.url(path)).bearer_auth(&alice.token).send().await.expect("answer");
+    let res = http()
+        .get(api.url(path))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(res.status(), 429);
-    let retry: u64 = res.headers()["retry-after"].to_str().expect("ASCII").parse().expect("s");
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("s");
     assert!((3000..=3600).contains(&retry), "Retry-After {retry}");
     let body: Value = res.json().await.expect("JSON");
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");

@@ -604,7 +604,9 @@ async fn the_ignore_list_is_bounded_and_one_name_more_is_a_409() {
     assert_eq!(s, 409, "{body}");
     assert_eq!(body["error"]["code"], "limit_reached", "{body}");
     assert!(
-        body["error"]["message"].as_str().is_some_and(|m| m.contains("1000")),
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1000")),
         "{body}"
     );
     assert_eq!(body["error"]["max"], MAX, "{body}");

@@ -433,8 +433,12 @@ mod tests {
         let wait = refused(a.take(Kind::Streams, "bot:x", 2).await);
         assert!(wait > Duration::ZERO && wait <= LEASE, "{wait:?}");
         // Other owners and other kinds count apart.
-        b.take(Kind::Streams, "user:Pat", 2).await.expect("another owner");
-        b.take(Kind::Sockets, "bot:x", 2).await.expect("another kind");
+        b.take(Kind::Streams, "user:Pat", 2)
+            .await
+            .expect("another owner");
+        b.take(Kind::Sockets, "bot:x", 2)
+            .await
+            .expect("another kind");
         assert_eq!(a.held(), 1);
         drop(one);
         assert_eq!(a.held(), 0);
@@ -487,7 +491,10 @@ mod tests {
         }
         match c.count(Kind::ExportStarts, "user:A", 3, hour).await {
             Err(ApiError::RateLimited(wait)) => {
-                assert!(wait > hour - Duration::from_secs(60) && wait <= hour, "{wait:?}");
+                assert!(
+                    wait > hour - Duration::from_secs(60) && wait <= hour,
+                    "{wait:?}"
+                );
             }
             other => panic!("expected a rate limit, got {other:?}"),
         }

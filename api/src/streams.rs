@@ -116,7 +116,11 @@ pub async fn stream(
     // Before the consumer is made: a refused stream costs JetStream nothing.
     let slot = state
         .caps
-        .take(Kind::Streams, &caller.limit_key(), state.cfg.caps.max_streams)
+        .take(
+            Kind::Streams,
+            &caller.limit_key(),
+            state.cfg.caps.max_streams,
+        )
         .await?;
     let messages = subscribe(&state, &caller, filter, start).await?;
     tracing::info!(caller = %caller.name, workflow, wiki = ?wiki.as_ref().map(WikiId::as_str),

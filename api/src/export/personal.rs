@@ -259,13 +259,8 @@ impl Personal {
                 filters: vec![subjects::moderation(kind)],
                 since: None,
             };
-            let cursor = Cursor::open(
-                &self.js,
-                subjects::ACTIVITY_STREAM,
-                range,
-                Some(self.until),
-            )
-            .await?;
+            let cursor =
+                Cursor::open(&self.js, subjects::ACTIVITY_STREAM, range, Some(self.until)).await?;
             self.cursor = Some(cursor);
         }
         let mut out = Vec::new();

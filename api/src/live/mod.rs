@@ -121,7 +121,11 @@ pub async fn live(
     }
     let slot = state
         .caps
-        .take(Kind::Sockets, &caller.limit_key(), state.cfg.caps.max_sockets)
+        .take(
+            Kind::Sockets,
+            &caller.limit_key(),
+            state.cfg.caps.max_sockets,
+        )
         .await?;
     let name = caller.name;
     Ok(ws

@@ -140,11 +140,19 @@ mod tests {
         }
         assert_eq!(p.change(t), Verdict::Refuse);
         let later = t + Duration::from_millis(250);
-        assert_eq!(p.change(later), Verdict::Go, "one change per quarter second");
+        assert_eq!(
+            p.change(later),
+            Verdict::Go,
+            "one change per quarter second"
+        );
         assert_eq!(p.change(later), Verdict::Refuse);
         let much_later = t + Duration::from_secs(60);
         for _ in 0..BURST {
-            assert_eq!(p.change(much_later), Verdict::Go, "never more than the burst");
+            assert_eq!(
+                p.change(much_later),
+                Verdict::Go,
+                "never more than the burst"
+            );
         }
         assert_eq!(p.change(much_later), Verdict::Refuse);
     }
