@@ -10,10 +10,12 @@
 //!
 //! The source is the JetStream stream `WORK`, read by an ordered consumer
 //! per connection (no state on the api node, so a bot may reconnect to any
-//! node). A bot token, or a person, may have `PATROLCHAT_MAX_STREAMS`
-//! streams open at once on all nodes together; one more is answered 429
-//! with `Retry-After` before a consumer is made (see [`crate::caps`]). The offset in the id is the `WORK` stream sequence, which is why
+//! node). The offset in the id is the `WORK` stream sequence, which is why
 //! a resumed stream neither skips nor repeats an item.
+//!
+//! A bot token, or a person, may have `PATROLCHAT_MAX_STREAMS` streams
+//! open at once on all nodes together; one more is answered 429 with
+//! `Retry-After` before a consumer is made (see [`crate::caps`]).
 //!
 //! Layout:
 //! - [`position`]: where a stream starts (`Last-Event-ID`, `?since=`).
