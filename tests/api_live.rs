@@ -649,3 +649,176 @@ async fn a_readers_socket_never_carries_reports_notes_or_hidden_text() {
         }
     }
 }
+
+/// The refusal of a handshake: status, `Retry-After` and JSON body.
+async fn refused_handshake(api: &Api, token: &str) -> (u16, Option<u64>, Value) {
+    let res = http()
+        .get(api.url("/api/v1/live"))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("origin", api.origin())
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answer");
+    let status = res.status().as_u16();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (status, retry, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_are_capped_per_person_across_nodes_and_refused_before_the_upgrade() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let env = [("PATROLCHAT_MAX_SOCKETS", "2")];
+    let a = Api::start(&nats.url(), &redis.url(), &env);
+    let b = Api::start(&nats.url(), &redis.url(), &env);
+    let alice = a.login("Alice", &["rollbacker"]).await;
+    let bob = b.login("Bob", &["rollbacker"]).await;
+
+    let mut on_a = connect(&a, &alice).await;
+    let mut on_b = connect(&b, &alice).await;
+    for node in [&a, &b] {
+        let (s, retry, body) = refused_handshake(node, &alice.token).await;
+        assert_eq!(s, 429, "{body}");
+        let retry = retry.expect("Retry-After");
+        assert!((1..=60).contains(&retry), "Retry-After {retry}");
+        assert_eq!(body["error"]["code"], "too_many_open", "{body}");
+        assert_eq!(body["error"]["max"], 2, "{body}");
+    }
+    // What a WebSocket client sees: the handshake answered 429.
+    match tokio_tungstenite::connect_async(request(&a, &alice)).await {
+        Err(tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status(), 429);
+            assert!(res.headers().contains_key("retry-after"));
+        }
+        other => panic!("expected 429, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    // Another person is not counted with Alice.
+    let mut bobs = connect(&a, &bob).await;
+    ping(&mut on_a).await;
+    ping(&mut on_b).await;
+
+    // A socket that closes frees its slot at once.
+    on_a.close(None).await.expect("close");
+    drop(on_a);
+    let reopened = std::sync::Mutex::new(None);
+    patrolchat_testkit::wait_until_async(
+        Duration::from_secs(5),
+        "the closed socket's slot is free",
+        || async {
+            match tokio_tungstenite::connect_async(request(&b, &alice)).await {
+                Ok((ws, _)) => {
+                    *reopened.lock().expect("lock") = Some(ws);
+                    true
+                }
+                Err(tungstenite::Error::Http(res)) => {
+                    assert_eq!(res.status(), 429);
+                    false
+                }
+                Err(e) => panic!("handshake failed: {e}"),
+            }
+        },
+    )
+    .await;
+    let mut again = reopened.into_inner().expect("lock").expect("a socket");
+    ping(&mut again).await;
+    ping(&mut bobs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_flooding_presence_changes_is_refused_then_closed_and_spares_other_watchers() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-3", &["patrol"], Some(false)).await;
+    let wanda = api.login("Wanda", &["rollbacker"]).await;
+    let flo = api.login("Flo", &["rollbacker"]).await;
+    let mut watcher = connect(&api, &wanda).await;
+    let mut flooder = connect(&api, &flo).await;
+    send(&mut watcher, json!({"op": "watch", "item": "enwiki-3"})).await;
+    wait_for(&mut watcher, "presence with Wanda", |f| {
+        is(f, "presence", "enwiki-3") && viewers(f).iter().any(|(n, _)| n == "Wanda")
+    })
+    .await;
+    send(&mut flooder, json!({"op": "watch", "item": "enwiki-3"})).await;
+    wait_for(&mut watcher, "presence with Flo", |f| {
+        is(f, "presence", "enwiki-3") && viewers(f).iter().any(|(n, _)| n == "Flo")
+    })
+    .await;
+
+    // Flo toggles composing as fast as the socket takes it.
+    let started = std::time::Instant::now();
+    let mut sent = 0;
+    for i in 0..5000 {
+        let op = json!({"op": "composing", "item": "enwiki-3", "on": i % 2 == 0});
+        if flooder.send(Message::text(op.to_string())).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+
+    // Wanda sees a few of the changes and then Flo leave; she is never
+    // closed.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut presence = 0u64;
+    let mut left = false;
+    while !left {
+        let msg = match tokio::time::timeout_at(deadline, watcher.next()).await {
+            Err(_) => break,
+            Ok(m) => m,
+        };
+        match msg {
+            Some(Ok(Message::Text(t))) => {
+                let f: Value = serde_json::from_str(&t).expect("JSON frame");
+                if is(&f, "presence", "enwiki-3") {
+                    presence += 1;
+                    left = !viewers(&f).iter().any(|(n, _)| n == "Flo");
+                }
+            }
+            Some(Ok(Message::Close(c))) => {
+                panic!("the watcher was closed ({c:?}) after {presence} presence frames")
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("the watcher failed after {presence} presence frames: {e}"),
+            None => panic!("the watcher ended after {presence} presence frames"),
+        }
+    }
+    let secs = started.elapsed().as_secs() + 1;
+    assert!(
+        presence <= 12 + 4 * secs,
+        "{sent} toggles brought the watcher {presence} presence frames in {secs} s"
+    );
+    assert!(left, "Flo's socket stayed open after {sent} toggles");
+    ping(&mut watcher).await;
+
+    // Flo was told, then closed with 1008 and a reason.
+    let mut errors = 0;
+    let close = loop {
+        match tokio::time::timeout(WAIT, flooder.next()).await {
+            Err(_) => panic!("no close frame"),
+            Ok(Some(Ok(Message::Text(t)))) => {
+                let f: Value = serde_json::from_str(&t).expect("JSON frame");
+                if f["type"] == "error" {
+                    errors += 1;
+                }
+            }
+            Ok(Some(Ok(Message::Close(c)))) => break c.expect("a close code"),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(e))) => panic!("the flooder failed before the close frame: {e}"),
+            Ok(None) => panic!("the flooder ended without a close frame"),
+        }
+    };
+    assert_eq!(close.code, CloseCode::Policy);
+    assert!(!close.reason.is_empty(), "a close reason");
+    assert!(
+        errors >= 1,
+        "refused changes are answered with error frames"
+    );
+}

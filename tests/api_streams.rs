@@ -563,3 +563,97 @@ async fn live_items_heartbeats_the_gauge_and_shutdown() {
     assert!(status.success(), "clean exit: {status}");
     assert_eq!(live.block().await, None, "the stream ended");
 }
+
+/// A stream request as `token` to `api`.
+async fn open_on(api: &Api, token: &str) -> reqwest::Response {
+    http()
+        .get(api.url("/api/v1/streams/patrol"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("api answers")
+}
+
+/// Asserts a refusal for too many open streams: 429, `Retry-After`, the
+/// JSON error naming the limit.
+async fn assert_too_many(res: reqwest::Response, max: u64) {
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let body: Value = res.json().await.expect("JSON body");
+    assert_eq!(body["error"]["code"], "too_many_open", "{body}");
+    assert_eq!(body["error"]["max"], max, "{body}");
+    assert_eq!(body["error"]["retry_after_s"], retry, "{body}");
+}
+
+/// Consumers on `WORK`: one per open stream.
+async fn consumers(js: &jetstream::Context) -> usize {
+    let mut stream = js.get_stream("WORK").await.expect("WORK");
+    stream.info().await.expect("info").state.consumer_count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_are_capped_per_token_and_per_person_across_nodes_and_a_closed_one_frees_its_slot()
+{
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let env = [("PATROLCHAT_MAX_STREAMS", "2")];
+    let a = Api::start(&nats.url(), &redis.url(), &env);
+    let b = Api::start(&nats.url(), &redis.url(), &env);
+    let admin = a.login("Admin", &["sysop"]).await;
+    let bot = bot_token(&a, &admin, &["read"]).await;
+    let js = jetstream::new(async_nats::connect(nats.url()).await.expect("NATS"));
+
+    // The token's two streams on two nodes; a third on either is refused
+    // before a consumer is made for it.
+    let first = open_on(&a, &bot).await;
+    assert_eq!(first.status(), 200);
+    let second = open_on(&b, &bot).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(consumers(&js).await, 2);
+    assert_too_many(open_on(&a, &bot).await, 2).await;
+    assert_too_many(open_on(&b, &bot).await, 2).await;
+    assert_eq!(consumers(&js).await, 2, "no consumer for a refused stream");
+
+    // A person counts apart from the bot, with their own cap.
+    let pat = b.login("Pat", &["rollbacker"]).await;
+    let p1 = open_on(&a, &pat.token).await;
+    assert_eq!(p1.status(), 200);
+    let p2 = open_on(&b, &pat.token).await;
+    assert_eq!(p2.status(), 200);
+    assert_too_many(open_on(&a, &pat.token).await, 2).await;
+    // Another session of the same person is the same person.
+    let pat_again = a.login("Pat", &["rollbacker"]).await;
+    assert_too_many(open_on(&b, &pat_again.token).await, 2).await;
+    assert_eq!(consumers(&js).await, 4);
+
+    // A stream that ends frees its slot at once, long before any lease
+    // could lapse, for a stream on the other node.
+    drop(first);
+    let reopened = std::sync::Mutex::new(None);
+    wait_until_async(
+        Duration::from_secs(5),
+        "the closed stream's slot is free for another stream",
+        || async {
+            let res = open_on(&b, &bot).await;
+            if res.status() == 200 {
+                *reopened.lock().expect("lock") = Some(res);
+                return true;
+            }
+            assert_eq!(res.status(), 429);
+            false
+        },
+    )
+    .await;
+    let reopened = reopened.into_inner().expect("lock").expect("a stream");
+    let mut sse = Sse::new(reopened);
+    let seq = publish(&js, "patrol", "enwiki", 77).await;
+    let event = sse.event().await;
+    assert_eq!(event.item(), "enwiki-77");
+    assert_eq!(event.offset(), seq);
+    drop((second, p1, p2));
+}

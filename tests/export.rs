@@ -241,19 +241,20 @@ impl Fixture {
     }
 
     /// Moderation as the moderation routes record it: Admin hides Alice's
-    /// second message, Alice reports Bob's message, Admin writes a note
+    /// second message (through the route), Alice reports Bob's message, Admin writes a note
     /// and mutes Bob; and a private item (a report's) with a thread.
     async fn moderate(&self) {
         let nats = self.nats.url();
         let hidden_id = self.messages[1]["id"].as_str().expect("id");
-        publish(
-            &nats,
-            &format!("act.enwiki.{ITEM}"),
-            json!({"type": "message.hidden", "message": hidden_id, "thread": ITEM,
-                   "item": ITEM, "wiki": "enwiki", "author": "Alice", "by": "Admin",
-                   "reason": "a script tag", "at": 1_800_000_000_000_i64}),
-        )
-        .await;
+        let (s, hidden) = self
+            .api
+            .post(
+                &self.admin,
+                &format!("/api/v1/messages/{hidden_id}/hide"),
+                json!({"reason": "a script tag"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{hidden}");
         publish(
             &nats,
             "act.mod.report",
@@ -655,4 +656,281 @@ async fn bad_arguments_exit_2_and_an_unreachable_nats_exits_1() {
         run_cli(&format!("nats://127.0.0.1:{port}"), &["--format", "jsonl"]).await;
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty());
+}
+
+/// A GET over a socket that takes in little and is then not read: the
+/// server can send no more than the socket buffers hold until it is read
+/// or closed. Returns the response head and the open connection.
+async fn stalled_get(port: u16, path: &str, token: &str) -> (String, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.set_recv_buffer_size(4096).expect("rcvbuf");
+    let mut tcp = sock
+        .connect(format!("127.0.0.1:{port}").parse().expect("addr"))
+        .await
+        .expect("connect");
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    tcp.write_all(req.as_bytes()).await.expect("request");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(30), tcp.read(&mut byte))
+            .await
+            .expect("a response head within 30 s")
+            .expect("read");
+        assert_eq!(n, 1, "the connection closed before the head ended");
+        head.push(byte[0]);
+    }
+    (String::from_utf8(head).expect("UTF-8 head"), tcp)
+}
+
+/// Publishes ACTIVITY events, awaiting the acknowledgements in batches.
+async fn publish_all(nats: &str, events: impl IntoIterator<Item = (String, Value)>) {
+    let js = jetstream::new(async_nats::connect(nats).await.expect("NATS"));
+    let mut acks = Vec::new();
+    for (subject, event) in events {
+        acks.push(
+            js.publish(subject, event.to_string().into())
+                .await
+                .expect("publish"),
+        );
+        if acks.len() == 256 {
+            for ack in acks.drain(..) {
+                ack.await.expect("ack");
+            }
+        }
+    }
+    for ack in acks {
+        ack.await.expect("ack");
+    }
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|m| m["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_export_streams_exactly_my_writings_in_bounded_memory_one_at_a_time() {
+    /// Messages by others (and by a bot that shares Alice's name).
+    const OTHERS: usize = 12_000;
+    /// Alice's own messages among them: ten megabytes, more than the
+    /// socket buffers of a stalled client hold.
+    const MINE: usize = 2_500;
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(
+        &nats.url(),
+        &redis.url(),
+        &[("PATROLCHAT_LIMIT_EXPORTS", "2")],
+    );
+    seed_item(&redis.url(), "enwiki-500", &["patrol"], None).await;
+    let alice = api.login("Alice", &["sysop"]).await;
+    let bob = api.login("Bob", &["rollbacker"]).await;
+    let ada = api.login("Ada", &["sysop"]).await;
+    let thread = "/api/v1/items/enwiki-500/messages";
+    let (_, a1) = api.post(&alice, thread, json!({"text": "first"})).await;
+    let (_, a2) = api.post(&alice, thread, json!({"text": "second"})).await;
+    let (_, b1) = api.post(&bob, thread, json!({"text": "bob's"})).await;
+    let id = |m: &Value| m["id"].as_str().expect("id").to_owned();
+    let (s, _) = api
+        .post(
+            &ada,
+            &format!("/api/v1/messages/{}/hide", id(&a2)),
+            json!({"reason": "r"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    for (who, what, reason) in [(&alice, &b1, "alice's report"), (&bob, &a1, "bob's report")] {
+        let (s, r) = api
+            .post(
+                who,
+                &format!("/api/v1/messages/{}/report", id(what)),
+                json!({"reason": reason}),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    for who in [&alice, &ada] {
+        let (s, n) = api
+            .post(
+                who,
+                "/api/v1/items/enwiki-500/notes",
+                json!({"text": format!("{} notes", who.name)}),
+            )
+            .await;
+        assert_eq!(s, 201, "{n}");
+    }
+
+    // ACTIVITY fills up with others' messages; every fifth is Alice's.
+    let text = |c: char| c.to_string().repeat(4000);
+    let mut mine = vec![id(&a1), id(&a2)];
+    let mut events = Vec::new();
+    for i in 0..OTHERS + MINE {
+        let (author, bot) = match i {
+            _ if i % 5 == 4 && i / 5 < MINE => ("Alice", false),
+            _ if i % 97 == 0 => ("Alice", true),
+            _ => ("Other", false),
+        };
+        let author = if author == "Other" {
+            format!("P{}", i % 40)
+        } else {
+            author.to_owned()
+        };
+        let seq = i as u64 + 1;
+        let (subject, message) = if i % 7 == 0 {
+            (
+                "act.room.patrol".to_owned(),
+                json!({"id": format!("room-patrol.{seq}"), "thread": "room-patrol", "seq": seq,
+                       "workflow": "patrol", "author": author, "bot": bot,
+                       "text": text('r'), "at": 1_800_000_000_000_i64 + i as i64}),
+            )
+        } else {
+            let item = format!("enwiki-{}", 1000 + i % 300);
+            (
+                format!("act.enwiki.{item}"),
+                json!({"id": format!("{item}.{seq}"), "thread": item, "seq": seq, "item": item,
+                       "wiki": "enwiki", "author": author, "bot": bot,
+                       "text": text('m'), "at": 1_800_000_000_000_i64 + i as i64}),
+            )
+        };
+        if author == "Alice" && !bot {
+            mine.push(message["id"].as_str().expect("id").to_owned());
+        }
+        events.push((subject, json!({"type": "message.new", "message": message})));
+    }
+    assert_eq!(mine.len(), MINE + 2);
+    publish_all(&nats.url(), events).await;
+    let pid = api.guard.pid();
+    let before = patrolchat_testkit::rss_peak_kib(pid).expect("/proc");
+
+    // An export that the client does not read stays open ...
+    let path = "/api/v1/me/export";
+    let (head, stalled) = stalled_get(api.port, path, &alice.token).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // ... and a second one meanwhile is refused.
+    let res = http()
+        .get(api.url(path))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 429, "a second export while the first runs");
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("s");
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "too_many_open", "{body}");
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("transfer-encoding: chunked"),
+        "streamed: {head}"
+    );
+    assert!(!head.contains("content-length"), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+
+    // Bob is not held up by Alice's export, and gets only his own.
+    let (s, bobs) = api.get(&bob, path).await;
+    assert_eq!(s, 200, "{bobs}");
+    assert_eq!(bobs["user"], "Bob");
+    assert_eq!(ids(&bobs["messages"]), [id(&b1)]);
+    assert_eq!(bobs["reports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(bobs["reports"][0]["reason"], "bob's report");
+    assert_eq!(bobs["notes"], json!([]));
+
+    // Once the stalled client goes, its export ends and Alice may export.
+    drop(stalled);
+    let full = std::sync::Mutex::new(None);
+    patrolchat_testkit::wait_until_async(
+        std::time::Duration::from_secs(5),
+        "the stalled export's slot is free",
+        || async {
+            let res = http()
+                .get(api.url(path))
+                .bearer_auth(&alice.token)
+                .send()
+                .await
+                .expect("answer");
+            if res.status() == 429 {
+                return false;
+            }
+            *full.lock().expect("lock") = Some(res);
+            true
+        },
+    )
+    .await;
+    let res = full.into_inner().expect("lock").expect("an answer");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(res.headers()["transfer-encoding"], "chunked");
+    assert!(res.headers().get("content-length").is_none());
+    let export: Value = serde_json::from_slice(&res.bytes().await.expect("body")).expect("JSON");
+    assert_eq!(export["user"], "Alice");
+    let messages = export["messages"].as_array().expect("messages");
+    assert_eq!(
+        ids(&export["messages"]),
+        mine,
+        "exactly Alice's messages, in order"
+    );
+    assert!(
+        messages
+            .iter()
+            .all(|m| m["author"] == "Alice" && m["bot"] == false)
+    );
+    assert_eq!(messages[1]["hidden"], true, "{}", messages[1]);
+    assert!(
+        messages[1]["hidden_at"].as_i64().is_some(),
+        "{}",
+        messages[1]
+    );
+    assert_eq!(messages[1]["text"], "second", "the author keeps the text");
+    assert!(
+        messages
+            .iter()
+            .enumerate()
+            .all(|(i, m)| i == 1 || m.get("hidden").is_none())
+    );
+    assert_eq!(messages[2]["text"], text('m'));
+    assert_eq!(export["reports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(export["reports"][0]["reason"], "alice's report");
+    assert_eq!(export["notes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(export["notes"][0]["text"], "Alice notes");
+
+    // Each export read the nearly 60 MB of ACTIVITY; the api held little
+    // of it at any time.
+    let after = patrolchat_testkit::rss_peak_kib(pid).expect("/proc");
+    eprintln!(
+        "the api's peak memory grew by {} KiB during the exports",
+        after.saturating_sub(before)
+    );
+    assert!(
+        after.saturating_sub(before) < 24 * 1024,
+        "the api's peak memory grew by {} KiB during the exports",
+        after.saturating_sub(before)
+    );
+
+    // Two exports an hour (the setting here): the third waits its turn.
+    let res = http()
+        .get(api.url(path))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("s");
+    assert!((3000..=3600).contains(&retry), "Retry-After {retry}");
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
 }

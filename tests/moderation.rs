@@ -582,3 +582,70 @@ async fn audit_pages_skip_no_entry_when_several_share_a_millisecond() {
     targets.sort();
     assert_eq!(targets, written, "every entry once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ignore_list_is_bounded_and_one_name_more_is_a_409() {
+    use futures::StreamExt;
+    const MAX: usize = 1000;
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let put = |name: String| {
+        let req = common::http()
+            .put(api.url(&format!("/api/v1/me/ignores/{name}")))
+            .bearer_auth(&pat.token);
+        async move {
+            let res = req.send().await.expect("answer");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let statuses: Vec<u16> = futures::stream::iter((0..MAX).map(|i| put(format!("Troll{i}"))))
+        .buffer_unordered(16)
+        .map(|(s, _)| s)
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
+
+    let (s, body) = put("OneTooMany".into()).await;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(body["error"]["code"], "limit_reached", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1000")),
+        "{body}"
+    );
+    assert_eq!(body["error"]["max"], MAX, "{body}");
+    let (_, list) = api.get(&pat, "/api/v1/me/ignores").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(MAX));
+    assert!(!list.to_string().contains("OneTooMany"));
+
+    // Ignoring someone already ignored is no new entry; freeing one makes room.
+    let (s, body) = put("Troll7".into()).await;
+    assert_eq!(s, 204, "{body}");
+    let res = common::http()
+        .delete(api.url("/api/v1/me/ignores/Troll7"))
+        .bearer_auth(&pat.token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 204);
+    let (s, body) = put("OneTooMany".into()).await;
+    assert_eq!(s, 204, "{body}");
+
+    // Another person's list is their own.
+    let other = api.login("Other", &["rollbacker"]).await;
+    let res = common::http()
+        .put(api.url("/api/v1/me/ignores/Troll1"))
+        .bearer_auth(&other.token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 204);
+
+    let (_, doc) = api.get(&pat, "/api/v1/openapi.json").await;
+    let refusal = &doc["paths"]["/api/v1/me/ignores/{name}"]["put"]["responses"]["409"];
+    assert!(refusal.is_object(), "the 409 is documented: {refusal}");
+}

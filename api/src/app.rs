@@ -79,6 +79,7 @@ pub async fn run(
     tracker.spawn(crate::live::run(state.clone(), shutdown.clone()));
     tracker.spawn(crate::claims::sweep(state.clone(), shutdown.clone()));
     tracker.spawn(prune_limits(state.clone(), shutdown.clone()));
+    tracker.spawn(crate::caps::run(state.caps.clone(), shutdown.clone()));
     tracker.spawn(crate::auth::cache::listen(state.clone(), shutdown.clone()));
     let app = app(state, Arc::new(registry));
     if let Ok(addr) = listener.local_addr() {
@@ -159,6 +160,7 @@ pub async fn connect(
         visibility: crate::visibility::Rule::of(&workflows),
         roles: RoleMap::new(cfg.roles.clone()),
         limits: Limits::new(&cfg.limits),
+        caps: crate::caps::Caps::new(redis.clone()),
         credentials: crate::auth::cache::CredentialCache::default(),
         claims: crate::claims::ClaimStore::new(redis.clone()),
         http: HttpClient::new(Duration::from_secs(10)),

@@ -28,6 +28,9 @@ pub struct ApiConfig {
     /// Rate limits and leases.
     #[command(flatten)]
     pub limits: LimitConfig,
+    /// What one caller may hold open at once.
+    #[command(flatten)]
+    pub caps: crate::caps::CapConfig,
     /// The wiki's action API for a wiki; `{server}` is the item's server
     /// URL and `{wiki}` its database name.
     #[arg(

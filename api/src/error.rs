@@ -57,6 +57,25 @@ pub enum ApiError {
     /// Too many requests of this kind.
     #[error("too many requests; retry in {} s", .0.as_secs().max(1))]
     RateLimited(Duration),
+    /// The caller already holds as many as they may at once (event
+    /// streams, live sockets, exports), on all api nodes together.
+    #[error("at most {max} {what} open at once; close one, or retry in {} s", retry_after(*.retry).max(1))]
+    TooManyOpen {
+        /// What is held open (plural).
+        what: &'static str,
+        /// How many one may hold.
+        max: u32,
+        /// When a slot may be free again.
+        retry: Duration,
+    },
+    /// A list of the caller's is full.
+    #[error("at most {max} {what}; remove one first")]
+    LimitReached {
+        /// What the list holds (plural).
+        what: &'static str,
+        /// How many it may hold.
+        max: usize,
+    },
     /// The wiki refused an action taken for the person.
     #[error("the wiki refused: {0}")]
     WikiRefused(String),
@@ -79,10 +98,13 @@ impl ApiError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Csrf | Self::Forbidden(_) | Self::Muted { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Claimed { .. } | Self::Conflict(_) | Self::WikiRefused(_) => StatusCode::CONFLICT,
+            Self::Claimed { .. }
+            | Self::Conflict(_)
+            | Self::WikiRefused(_)
+            | Self::LimitReached { .. } => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited(_) | Self::TooManyOpen { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::WikiUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
@@ -103,6 +125,8 @@ impl ApiError {
             Self::TooLarge(_) => "too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited(_) => "rate_limited",
+            Self::TooManyOpen { .. } => "too_many_open",
+            Self::LimitReached { .. } => "limit_reached",
             Self::WikiRefused(_) => "wiki_refused",
             Self::WikiUnavailable(_) => "wiki_unavailable",
             Self::Unavailable(_) => "unavailable",
@@ -125,6 +149,13 @@ impl ApiError {
             }
             Self::RateLimited(wait) => {
                 error["retry_after_s"] = json!(retry_after(*wait));
+            }
+            Self::TooManyOpen { max, retry, .. } => {
+                error["max"] = json!(max);
+                error["retry_after_s"] = json!(retry_after(*retry).max(1));
+            }
+            Self::LimitReached { max, .. } => {
+                error["max"] = json!(max);
             }
             Self::Muted { until, .. } => {
                 error["until"] = json!(until);
@@ -163,7 +194,7 @@ impl IntoResponse for ApiError {
             tracing::warn!(error = %self, code = self.code(), "request failed");
         }
         let mut res = (status, Json(self.body())).into_response();
-        if let Self::RateLimited(wait) = self
+        if let Self::RateLimited(wait) | Self::TooManyOpen { retry: wait, .. } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after(wait).max(1).to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -193,6 +224,34 @@ mod tests {
         assert_eq!(b["holder"], "Alice");
         assert_eq!(b["error"]["code"], "claimed");
         assert_eq!(b["error"]["holder"], "Alice");
+    }
+
+    #[test]
+    fn a_full_cap_answers_429_with_retry_after_and_the_limit() {
+        let e = ApiError::TooManyOpen {
+            what: "event streams",
+            max: 4,
+            retry: Duration::from_millis(12_300),
+        };
+        let b = e.body();
+        assert_eq!(b["error"]["code"], "too_many_open");
+        assert_eq!(b["error"]["max"], 4);
+        assert_eq!(b["error"]["retry_after_s"], 13);
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("at most 4 event streams")),
+            "{b}"
+        );
+        let res = e.into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "13");
+        let full = ApiError::LimitReached {
+            what: "ignored people",
+            max: 1000,
+        };
+        assert_eq!(full.status(), StatusCode::CONFLICT);
+        assert_eq!(full.body()["error"]["max"], 1000);
     }
 
     #[test]

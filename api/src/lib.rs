@@ -19,6 +19,8 @@
 //! - [`streams`]: bot SSE in EventStreams framing.
 //! - [`visibility`]: who may see what, the one rule of every channel.
 //! - [`wiki`], [`http_client`]: acting on the wiki for a person.
+//! - [`caps`]: what one caller may hold open at once (bot streams,
+//!   sockets, exports), counted across nodes.
 //! - [`error`], [`extract`], [`limits`], [`metrics`], [`openapi`],
 //!   [`health`], [`config`], [`state`], [`app`].
 //! - [`dashboard`]: the built web app, with its client-side routes.
@@ -26,6 +28,7 @@
 pub mod app;
 pub mod auth;
 pub mod bot_tokens;
+pub mod caps;
 pub mod claims;
 pub mod config;
 pub mod dashboard;

@@ -34,6 +34,18 @@ pub const MAX_REASON: usize = 500;
 pub const MAX_NAME: usize = 85;
 /// Longest mute: ten years.
 const MAX_MUTE_S: u64 = 10 * 365 * 24 * 3600;
+/// Most people one person may ignore.
+pub const MAX_IGNORES: usize = 1000;
+
+/// `KEYS[1]` the ignore set; `ARGV`: name, most names → 1 when the name
+/// is in the set (added now or before), 0 when the set is full. Checked
+/// and added at once, so requests racing each other cannot overfill it.
+const IGNORE_SCRIPT: &str = r"
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+";
 
 /// Whether an item is a report (visible to admins only).
 pub fn is_report(id: &ItemId) -> bool {
@@ -603,20 +615,35 @@ pub async fn ignores(
 }
 
 /// `PUT /api/v1/me/ignores/{name}`: collapse that person's messages for
-/// the caller, everywhere.
+/// the caller, everywhere. One may ignore at most [`MAX_IGNORES`] people.
 #[utoipa::path(put, path = "/api/v1/me/ignores/{name}", tag = "moderation",
     params(UserPath),
-    responses((status = 204, description = "ignored"),
+    responses((status = 204, description = "ignored (now or before)"),
               (status = 400, description = "bad name", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 409, description = "the caller ignores 1,000 people already, the most one may \
+                (`limit_reached`, with `max`); stop ignoring someone first", body = crate::openapi::ErrorBody)))]
 pub async fn ignore(
     State(state): State<AppState>,
     caller: Caller,
     Path(UserPath { name }): Path<UserPath>,
 ) -> Result<StatusCode, ApiError> {
+    static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
     let name = check_user_name(&name)?;
     let mut c = state.redis.clone();
-    let () = c.sadd(keys::ignores(&caller.name), name).await?;
+    let added: i64 = SCRIPT
+        .get_or_init(|| redis::Script::new(IGNORE_SCRIPT))
+        .key(keys::ignores(&caller.name))
+        .arg(name)
+        .arg(MAX_IGNORES)
+        .invoke_async(&mut c)
+        .await?;
+    if added == 0 {
+        return Err(ApiError::LimitReached {
+            what: "ignored people",
+            max: MAX_IGNORES,
+        });
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -54,6 +54,8 @@ pub struct Inner {
     pub roles: RoleMap,
     /// Rate limits.
     pub limits: Limits,
+    /// What one caller may hold open at once, across nodes.
+    pub caps: crate::caps::Caps,
     /// Credentials seen in the last seconds.
     pub credentials: crate::auth::cache::CredentialCache,
     /// The live hub of this node.

@@ -19,6 +19,10 @@
 //! [`crate::live::standing::EVERY`] when that credential ends (signed out,
 //! token revoked) or no longer may read the workflow.
 //!
+//! A bot token, or a person, may have `PATROLCHAT_MAX_STREAMS` streams
+//! open at once on all nodes together; one more is answered 429 with
+//! `Retry-After` before a consumer is made (see [`crate::caps`]).
+//!
 //! Layout:
 //! - [`position`]: where a stream starts (`Last-Event-ID`, `?since=`).
 //! - [`frame`]: one `WORK` message as one EventStreams event.
@@ -43,6 +47,7 @@ use patrolchat_model::{WikiId, subjects};
 use serde::Deserialize;
 
 use crate::auth::{Action, Caller};
+use crate::caps::{Kind, Slot};
 use crate::error::ApiError;
 use crate::metrics::ApiMetrics;
 use crate::state::AppState;
@@ -85,7 +90,9 @@ pub struct StreamQuery {
               (status = 400, description = "bad wiki, since or Last-Event-ID", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
               (status = 403, description = "a bot token without the read scope", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody)))]
+              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody),
+              (status = 429, description = "the token (or person) has `PATROLCHAT_MAX_STREAMS` streams \
+                open already (`too_many_open`)", body = crate::openapi::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
@@ -114,6 +121,15 @@ pub async fn stream(
         Some(wiki) => subjects::work(&workflow, wiki),
         None => format!("wf.{workflow}.>"),
     };
+    // Before the consumer is made: a refused stream costs JetStream nothing.
+    let slot = state
+        .caps
+        .take(
+            Kind::Streams,
+            &caller.limit_key(),
+            state.cfg.caps.max_streams,
+        )
+        .await?;
     let (credential, standing) = crate::live::standing::of_caller(&state, &caller).await?;
     let messages = subscribe(&state, &caller, filter, start).await?;
     let (id, standing) = state.hub.register_stream(credential, standing);
@@ -131,6 +147,7 @@ pub async fn stream(
         deadline: tokio::time::Instant::now() + MAX_LIFETIME,
         stop: stopping(&state),
         _open: OpenStream::new(state.metrics.clone()),
+        _slot: slot,
     };
     let body = Body::from_stream(futures::stream::unfold(feed, |mut feed| async move {
         let chunk = feed.next_chunk().await?;
@@ -190,6 +207,8 @@ struct Feed {
     /// Resolves when the process is stopping.
     stop: Pin<Box<dyn Future<Output = ()> + Send>>,
     _open: OpenStream,
+    /// The stream's slot of the caller's cap, freed when it ends.
+    _slot: Slot,
 }
 
 impl Feed {

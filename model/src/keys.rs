@@ -134,3 +134,13 @@ pub fn notes(id: &ItemId) -> String {
 pub fn ignores(user: &str) -> String {
     format!("ignores:{user}")
 }
+
+/// What one caller holds open of a kind (`streams`, `sockets`, `exports`)
+/// or started lately (`export-starts`), across api nodes: a sorted set of
+/// lease ids scored by when each lease ends (Unix ms, Redis's clock).
+/// `owner` is `user:<name>` or `bot:<token hash>`. Like sessions and rate
+/// limits, this is live state rather than a projection; the leases lapse
+/// on their own.
+pub fn slots(kind: &str, owner: &str) -> String {
+    format!("slots:{kind}:{owner}")
+}

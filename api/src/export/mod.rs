@@ -19,14 +19,18 @@
 //! - [`jsonl`], [`wikitext`]: the two formats.
 //! - [`clock`]: dates (RFC 3339, wiki signatures, `since`).
 //! - [`routes`]: `GET /api/v1/export` (admins) and `GET /api/v1/me/export`.
+//! - [`personal`]: a person's own writings, streamed as they are read.
 //! - [`cli`]: `patrolchat export`.
 //!
-//! An export is built in memory before it is written: a public export
-//! must know which messages were hidden later before it writes them.
+//! An archive export is built in memory before it is written: a public
+//! export must know which messages were hidden later before it writes
+//! them. A personal export is open to everyone, so it is streamed instead,
+//! in bounded memory ([`personal`]).
 
 pub mod cli;
 pub mod clock;
 pub mod jsonl;
+pub mod personal;
 pub mod reader;
 pub mod routes;
 pub mod select;
@@ -132,6 +136,9 @@ pub enum ExportError {
     /// The export could not be written (exit code 1).
     #[error("writing the export: {0}")]
     Output(String),
+    /// Redis failed; a retry may help (HTTP 503).
+    #[error("redis: {0}")]
+    Redis(String),
 }
 
 impl ExportError {
@@ -146,6 +153,7 @@ impl From<ExportError> for ApiError {
         match e {
             ExportError::Invalid(m) => Self::BadRequest(m),
             ExportError::Nats(m) | ExportError::Output(m) => Self::Unavailable(m),
+            ExportError::Redis(m) => Self::Unavailable(format!("redis: {m}")),
         }
     }
 }

@@ -2,13 +2,13 @@
 //!
 //! An export is a snapshot: it reads with an ordered consumer (ephemeral,
 //! no acknowledgements, recreated by the client on a gap) and stops at the
-//! stream's last sequence as of the call, so messages published meanwhile
-//! are left out rather than waited for.
+//! stream's last sequence as of the call (or an earlier one given), so
+//! messages published meanwhile are left out rather than waited for.
 
 use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream::consumer::DeliverPolicy;
-use async_nats::jetstream::consumer::pull::OrderedConfig;
+use async_nats::jetstream::consumer::pull::{Ordered, OrderedConfig};
 use async_nats::jetstream::context::GetStreamErrorKind;
 use async_nats::jetstream::{self, ErrorCode};
 use bytes::Bytes;
@@ -55,6 +55,119 @@ fn nats(e: impl std::fmt::Display) -> ExportError {
     ExportError::Nats(e.to_string())
 }
 
+/// The last sequence of `stream` now; 0 when it is empty or does not
+/// exist. A snapshot of several passes reads each up to it.
+///
+/// # Errors
+/// [`ExportError::Nats`] when JetStream fails.
+pub async fn last_sequence(js: &jetstream::Context, stream: &str) -> Result<u64, ExportError> {
+    let mut handle = match js.get_stream(stream).await {
+        Ok(s) => s,
+        Err(e) => return if not_found(&e) { Ok(0) } else { Err(nats(e)) },
+    };
+    Ok(handle.info().await.map_err(nats)?.state.last_sequence)
+}
+
+fn not_found(e: &async_nats::jetstream::context::GetStreamError) -> bool {
+    matches!(e.kind(), GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND)
+}
+
+/// One pass over a stream, a message at a time: only the message in hand
+/// (and what the consumer has fetched ahead) is in memory.
+pub struct Cursor {
+    stream: String,
+    /// `None` once the pass is over.
+    messages: Option<Ordered>,
+    /// The last sequence the pass reads.
+    last: u64,
+}
+
+impl Cursor {
+    /// Opens a pass over `stream` in `range`, up to the stream's last
+    /// sequence now, or up to `until` if that is earlier. A stream that
+    /// does not exist reads as empty.
+    ///
+    /// # Errors
+    /// [`ExportError::Nats`] when JetStream fails.
+    pub async fn open(
+        js: &jetstream::Context,
+        stream: &str,
+        range: Range,
+        until: Option<u64>,
+    ) -> Result<Self, ExportError> {
+        let mut cursor = Self {
+            stream: stream.to_owned(),
+            messages: None,
+            last: 0,
+        };
+        let mut handle = match js.get_stream(stream).await {
+            Ok(s) => s,
+            Err(e) if not_found(&e) => return Ok(cursor),
+            Err(e) => return Err(nats(e)),
+        };
+        let state = handle.info().await.map_err(nats)?.state.clone();
+        let last = until.map_or(state.last_sequence, |u| u.min(state.last_sequence));
+        if state.messages == 0 || last == 0 {
+            return Ok(cursor);
+        }
+        let deliver_policy = match range.since {
+            Some(t) => DeliverPolicy::ByStartTime {
+                start_time: async_nats::datetime::from_nanos(unix_nanos(t)).map_err(nats)?,
+            },
+            None => DeliverPolicy::All,
+        };
+        let mut config = OrderedConfig {
+            deliver_policy,
+            ..Default::default()
+        };
+        match range.filters.len() {
+            0 => {}
+            1 => config.filter_subject = range.filters[0].clone(),
+            _ => config.filter_subjects = range.filters,
+        }
+        let consumer = handle.create_consumer(config).await.map_err(nats)?;
+        if consumer.cached_info().num_pending == 0 {
+            return Ok(cursor);
+        }
+        cursor.messages = Some(consumer.messages().await.map_err(nats)?);
+        cursor.last = last;
+        Ok(cursor)
+    }
+
+    /// The next message, oldest first; `None` at the end of the pass.
+    ///
+    /// # Errors
+    /// [`ExportError::Nats`] when JetStream fails or stalls.
+    pub async fn next(&mut self) -> Result<Option<Stored>, ExportError> {
+        let stream = &self.stream;
+        let Some(messages) = self.messages.as_mut() else {
+            return Ok(None);
+        };
+        let msg = tokio::time::timeout(MESSAGE_WAIT, messages.next())
+            .await
+            .map_err(|_| ExportError::Nats(format!("{stream}: no message in {MESSAGE_WAIT:?}")))?
+            .ok_or_else(|| ExportError::Nats(format!("{stream}: the consumer ended")))?
+            .map_err(nats)?;
+        let info = msg.info().map_err(nats)?;
+        let seq = info.stream_sequence;
+        if seq > self.last {
+            self.messages = None;
+            return Ok(None);
+        }
+        if seq >= self.last || info.pending == 0 {
+            // The last message of the pass.
+            self.messages = None;
+        }
+        let time_ns = unix_nanos(SystemTime::from(info.published));
+        Ok(Some(Stored {
+            seq,
+            subject: msg.subject.to_string(),
+            time_ns,
+            payload: msg.payload.clone(),
+        }))
+    }
+}
+
 /// Calls `visit` with each message of `stream` in `range`, oldest first,
 /// up to the stream's last sequence at the time of the call. A stream that
 /// does not exist reads as empty.
@@ -67,63 +180,11 @@ pub async fn read(
     range: Range,
     mut visit: impl FnMut(Stored) -> Flow,
 ) -> Result<(), ExportError> {
-    let mut handle = match js.get_stream(stream).await {
-        Ok(s) => s,
-        Err(e) => {
-            if let GetStreamErrorKind::JetStream(j) = e.kind()
-                && j.error_code() == ErrorCode::STREAM_NOT_FOUND
-            {
-                return Ok(());
-            }
-            return Err(nats(e));
-        }
-    };
-    let state = handle.info().await.map_err(nats)?.state.clone();
-    if state.messages == 0 {
-        return Ok(());
-    }
-    let last = state.last_sequence;
-    let deliver_policy = match range.since {
-        Some(t) => DeliverPolicy::ByStartTime {
-            start_time: async_nats::datetime::from_nanos(unix_nanos(t)).map_err(nats)?,
-        },
-        None => DeliverPolicy::All,
-    };
-    let mut config = OrderedConfig {
-        deliver_policy,
-        ..Default::default()
-    };
-    match range.filters.len() {
-        0 => {}
-        1 => config.filter_subject = range.filters[0].clone(),
-        _ => config.filter_subjects = range.filters,
-    }
-    let consumer = handle.create_consumer(config).await.map_err(nats)?;
-    if consumer.cached_info().num_pending == 0 {
-        return Ok(());
-    }
-    let mut messages = consumer.messages().await.map_err(nats)?;
-    loop {
-        let msg = tokio::time::timeout(MESSAGE_WAIT, messages.next())
-            .await
-            .map_err(|_| ExportError::Nats(format!("{stream}: no message in {MESSAGE_WAIT:?}")))?
-            .ok_or_else(|| ExportError::Nats(format!("{stream}: the consumer ended")))?
-            .map_err(nats)?;
-        let info = msg.info().map_err(nats)?;
-        let seq = info.stream_sequence;
-        if seq > last {
-            return Ok(());
-        }
-        let pending = info.pending;
-        let time_ns = unix_nanos(SystemTime::from(info.published));
-        let stored = Stored {
-            seq,
-            subject: msg.subject.to_string(),
-            time_ns,
-            payload: msg.payload.clone(),
-        };
-        if visit(stored) == Flow::Stop || seq >= last || pending == 0 {
-            return Ok(());
+    let mut cursor = Cursor::open(js, stream, range, None).await?;
+    while let Some(stored) = cursor.next().await? {
+        if visit(stored) == Flow::Stop {
+            break;
         }
     }
+    Ok(())
 }

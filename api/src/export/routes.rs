@@ -1,17 +1,18 @@
 //! `GET /api/v1/export` (admins) and `GET /api/v1/me/export` (anyone
 //! signed in: what they wrote).
 
-use axum::Json;
+use std::time::Duration;
+
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use patrolchat_model::item::Activity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::reader::Range;
+use super::personal::Personal;
 use super::{Format, Options};
 use crate::auth::{Action, Caller};
+use crate::caps::Kind;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -74,7 +75,8 @@ pub async fn export(
     Ok(res)
 }
 
-/// Everything one person wrote.
+/// Everything one person wrote: the body of `GET /api/v1/me/export`,
+/// streamed as it is read ([`super::personal`]).
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct PersonalExport {
     /// The person.
@@ -91,74 +93,53 @@ pub struct PersonalExport {
     pub notes: Vec<Value>,
 }
 
-/// Picks out what `user` wrote (as a bot or as a person).
-pub fn personal(activities: &[Activity], user: &str, bot: bool) -> PersonalExport {
-    let mut out = PersonalExport {
-        user: user.to_owned(),
-        ..Default::default()
-    };
-    let hidden_at: std::collections::HashMap<&str, i64> = activities
-        .iter()
-        .filter_map(|a| match a {
-            Activity::MessageHidden { message, at, .. } => Some((message.as_str(), *at)),
-            _ => None,
-        })
-        .collect();
-    for a in activities {
-        match a {
-            Activity::Message { message } if message.author == user && message.bot == bot => {
-                let Ok(mut v) = serde_json::to_value(message) else {
-                    continue;
-                };
-                if let Some(at) = hidden_at.get(message.id.as_str()) {
-                    v["hidden"] = Value::Bool(true);
-                    v["hidden_at"] = Value::from(*at);
-                }
-                out.messages.push(v);
-            }
-            Activity::ReportNew { report } if !bot && report.reporter == user => {
-                out.reports.extend(serde_json::to_value(report).ok());
-            }
-            Activity::NoteNew { note } if !bot && note.author == user => {
-                out.notes.extend(serde_json::to_value(note).ok());
-            }
-            _ => {}
-        }
-    }
-    out
-}
+/// The window of [`CapConfig::exports_per_hour`](crate::caps::CapConfig).
+const HOUR: Duration = Duration::from_secs(3600);
 
 /// `GET /api/v1/me/export`: everything the caller wrote, including
-/// messages a moderator hid (they are the author).
+/// messages a moderator hid (they are the author). One runs at a time
+/// per caller, and a few start per hour (`PATROLCHAT_LIMIT_EXPORTS`).
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "export", operation_id = "my_export",
-    responses((status = 200, description = "the caller's messages, reports and notes", body = PersonalExport),
+    responses((status = 200, description = "the caller's messages, reports and notes, sent as they are \
+                read (chunked); a body that breaks off means the export failed midway: ask again",
+               body = PersonalExport),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 503, description = "NATS unavailable", body = crate::openapi::ErrorBody)))]
-pub async fn me(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<PersonalExport>, ApiError> {
+              (status = 429, description = "an export of the caller's is running (`too_many_open`), or \
+                `PATROLCHAT_LIMIT_EXPORTS` started in the last hour (`rate_limited`)",
+               body = crate::openapi::ErrorBody),
+              (status = 503, description = "NATS or Redis unavailable", body = crate::openapi::ErrorBody)))]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::Read)?;
-    let mut activities = Vec::new();
-    super::reader::read(
-        &state.js,
-        patrolchat_model::subjects::ACTIVITY_STREAM,
-        Range::default(),
-        |stored| {
-            if let Ok(activity) = serde_json::from_slice::<Activity>(&stored.payload)
-                && matches!(
-                    activity,
-                    Activity::Message { .. }
-                        | Activity::MessageHidden { .. }
-                        | Activity::ReportNew { .. }
-                        | Activity::NoteNew { .. }
-                )
-            {
-                activities.push(activity);
-            }
-            super::reader::Flow::Continue
-        },
+    let owner = caller.limit_key();
+    // One at a time, checked first so that a refusal uses up nothing of
+    // the hour.
+    let slot = state.caps.take(Kind::Exports, &owner, 1).await?;
+    state
+        .caps
+        .count(
+            Kind::ExportStarts,
+            &owner,
+            state.cfg.caps.exports_per_hour,
+            HOUR,
+        )
+        .await?;
+    let export = Personal::open(
+        state.js.clone(),
+        state.redis.clone(),
+        &caller.name,
+        caller.is_bot(),
+        (
+            state.visibility.clone(),
+            crate::visibility::Viewer::of(&caller),
+        ),
+        slot,
     )
     .await?;
-    Ok(Json(personal(&activities, &caller.name, caller.is_bot())))
+    tracing::info!(user = %caller.name, bot = caller.is_bot(), "personal export");
+    let mut res = Response::new(export.into_body());
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(res)
 }

@@ -4,8 +4,11 @@
 //! Any signed-in caller (a person, or a bot with the `read` scope) may
 //! open the socket. A browser's `Origin` must be `PATROLCHAT_PUBLIC_URL`
 //! or one of `PATROLCHAT_ALLOWED_ORIGINS` (403 otherwise); clients that
-//! send no `Origin` are let in. Client frames are at most 64 KiB; a bigger
-//! one closes the socket with 1009.
+//! send no `Origin` are let in. A person (or bot token) may have
+//! `PATROLCHAT_MAX_SOCKETS` sockets open at once on all api nodes
+//! together; one more is refused before the upgrade with 429 and
+//! `Retry-After` (see [`crate::caps`]). Client frames are at most 64 KiB;
+//! a bigger one closes the socket with 1009.
 //!
 //! # Client → server
 //! | op | does |
@@ -17,7 +20,10 @@
 //! | `{"op":"ping"}` | answers `{"type":"pong"}` |
 //!
 //! A bad op answers `{"type":"error","message":...}` and the socket stays
-//! open.
+//! open. Presence changes (`watch` of a new item, `unwatch`, `composing`)
+//! are paced per socket ([`pace`]): a few a second; one more is refused
+//! with an `error` frame, and a client that keeps sending them is closed
+//! with 1008.
 //!
 //! # Server → client
 //! Frames are JSON objects with a `type`:
@@ -50,15 +56,17 @@
 //! 4401 when the session ended (signed out) or the bot token was revoked,
 //! on every node within [`standing::EVERY`]; a lost role narrows what the
 //! socket is given, a mute stops `composing`;
-//! 1001 when the node shuts down; 1009 after a client frame over 64 KiB;
-//! 1013 when the socket fell more than `PATROLCHAT_WS_QUEUE` frames behind
-//! (reconnect and catch up over HTTP).
+//! 1001 when the node shuts down; 1008 (`presence changes too fast`) after
+//! too many refused presence changes; 1009 after a client frame over
+//! 64 KiB; 1013 when the socket fell more than `PATROLCHAT_WS_QUEUE`
+//! frames behind (reconnect and catch up over HTTP).
 //!
 //! # Inside
 //! - [`hub`]: the registry of this node's sockets, filters and fan-out.
 //! - `pump`: the one NATS pump (core subscriptions on `act.>`, `wf.>`,
 //!   `live.presence.>`) that turns each message into one frame.
 //! - [`socket`]: one connection.
+//! - [`pace`]: how fast a socket may change presence.
 //! - [`presence`]: who looks at what, in Redis, with a sweeper.
 //! - [`feed`]: the feed status from the `RC` stream.
 //! - [`standing`]: every open connection keeps only the rights its
@@ -66,6 +74,7 @@
 
 pub mod feed;
 pub mod hub;
+pub mod pace;
 pub mod presence;
 mod pump;
 pub mod socket;
@@ -80,6 +89,7 @@ use axum::response::Response;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Action, Caller};
+use crate::caps::Kind;
 use crate::error::ApiError;
 use crate::state::AppState;
 pub use hub::Hub;
@@ -106,7 +116,9 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
               (status = 400, description = "not a WebSocket handshake", body = crate::openapi::ErrorBody),
               (status = 426, description = "the connection cannot be upgraded", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "origin not allowed", body = crate::openapi::ErrorBody)))]
+              (status = 403, description = "origin not allowed", body = crate::openapi::ErrorBody),
+              (status = 429, description = "the caller has `PATROLCHAT_MAX_SOCKETS` sockets open already \
+                (`too_many_open`)", body = crate::openapi::ErrorBody)))]
 pub async fn live(
     State(state): State<AppState>,
     caller: Caller,
@@ -122,11 +134,24 @@ pub async fn live(
             ));
         }
     }
+    let slot = state
+        .caps
+        .take(
+            Kind::Sockets,
+            &caller.limit_key(),
+            state.cfg.caps.max_sockets,
+        )
+        .await?;
     let (credential, standing) = standing::of_caller(&state, &caller).await?;
     Ok(ws
         .max_message_size(socket::MAX_FRAME)
         .max_frame_size(socket::MAX_FRAME)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |ws| socket::serve(state, ws, credential, standing)))
+        .on_upgrade(move |ws| async move {
+            // Held for as long as the socket lives (and dropped, freeing
+            // it, if the upgrade fails).
+            let _slot = slot;
+            socket::serve(state, ws, credential, standing).await;
+        }))
 }

@@ -24,6 +24,7 @@ use serde::Deserialize;
 use crate::live::hub::{
     CLOSE_SIGNED_OUT, CLOSE_TOO_BIG, CLOSE_TOO_SLOW, Credential, Kill, Standing, Subscription,
 };
+use crate::live::pace::{self, Pace, Verdict};
 use crate::live::presence;
 use crate::state::AppState;
 
@@ -57,6 +58,20 @@ enum Op {
         on: bool,
     },
     Ping,
+}
+
+impl Op {
+    /// Whether applying the op may change the item's presence (and so
+    /// reach every watcher of it); such ops are paced ([`pace`]).
+    fn changes_presence(&self, watching: &HashMap<ItemId, bool>) -> bool {
+        let known = |item: &str| ItemId::parse(item).map(|i| watching.get(&i).copied());
+        match self {
+            Self::Watch { item } => matches!(known(item), Ok(None)),
+            Self::Unwatch { item } => matches!(known(item), Ok(Some(_))),
+            Self::Composing { item, on } => matches!(known(item), Ok(c) if c != Some(*on)),
+            Self::Subscribe { .. } | Self::Ping => false,
+        }
+    }
 }
 
 type Sink = SplitSink<WebSocket, Message>;
@@ -101,6 +116,8 @@ struct Conn {
     watching: HashMap<ItemId, bool>,
     /// What the person may see and do now.
     standing: tokio::sync::watch::Receiver<Standing>,
+    /// How fast it may change presence.
+    pace: Pace,
 }
 
 /// Serves one upgraded socket opened with `credential` until it closes,
@@ -114,6 +131,7 @@ pub async fn serve(state: AppState, socket: WebSocket, credential: Credential, s
         name,
         watching: HashMap::new(),
         standing: reg.standing,
+        pace: Pace::new(std::time::Instant::now()),
     };
     let (mut sink, mut stream) = socket.split();
     let mut rx = reg.rx;
@@ -275,6 +293,16 @@ async fn on_client(
     }
     let reply = match serde_json::from_str::<Op>(text.as_str()) {
         Err(e) => Some(error_frame(&format!("bad op: {e}"))),
+        Ok(op) if op.changes_presence(&conn.watching) => {
+            match conn.pace.change(std::time::Instant::now()) {
+                Verdict::Go => handle(state, conn, op).await,
+                Verdict::Refuse => Some(error_frame(&pace::refused())),
+                Verdict::Close => {
+                    close(sink, pace::CLOSE_POLICY, pace::CLOSE_REASON).await;
+                    return Next::Closed;
+                }
+            }
+        }
         Ok(op) => handle(state, conn, op).await,
     };
     match reply {
