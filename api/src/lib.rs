@@ -18,6 +18,8 @@
 //! - [`live`]: the WebSocket hub, presence, feed status.
 //! - [`streams`]: bot SSE in EventStreams framing.
 //! - [`wiki`], [`http_client`]: acting on the wiki for a person.
+//! - [`client_addr`]: the address limits count a request under (trusted
+//!   proxies).
 //! - [`error`], [`extract`], [`limits`], [`metrics`], [`openapi`],
 //!   [`health`], [`config`], [`state`], [`app`].
 //! - [`dashboard`]: the built web app, with its client-side routes.
@@ -26,6 +28,7 @@ pub mod app;
 pub mod auth;
 pub mod bot_tokens;
 pub mod claims;
+pub mod client_addr;
 pub mod config;
 pub mod dashboard;
 pub mod error;
