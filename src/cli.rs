@@ -341,8 +341,7 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 retention: std::time::Duration::from_secs(args.retention_s),
             };
             let result =
-                patrolchat_api::run(args.api, endpoints, listener, metrics, shutdown.clone())
-                    .await;
+                patrolchat_api::run(args.api, endpoints, listener, metrics, shutdown.clone()).await;
             shutdown.cancel();
             tracker.close();
             tracker.wait().await;

@@ -308,7 +308,10 @@ async fn oauth_sign_in_starts_a_session_with_the_role_from_the_wiki() {
     let cookie = started.cookie();
     let (_, value) = cookie.split_once('=').expect("name=value");
     let dump = redis_dump(&redis.url()).await;
-    assert!(!dump.contains(value), "the sign-in value is stored in Redis");
+    assert!(
+        !dump.contains(value),
+        "the sign-in value is stored in Redis"
+    );
     assert!(dump.contains(&hex_sha256(value)), "{dump}");
 
     let (alice, set_cookie) = sign_in(&api, &wiki, patroller("Alice")).await;

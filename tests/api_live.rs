@@ -460,9 +460,7 @@ async fn a_client_that_does_not_read_is_dropped_and_spares_the_others() {
             .await;
         assert_eq!(s, 201, "{body}");
         posted += 1;
-        if posted.is_multiple_of(20)
-            && api.metric("patrolchat_api_ws_dropped_slow_total") >= 1.0
-        {
+        if posted.is_multiple_of(20) && api.metric("patrolchat_api_ws_dropped_slow_total") >= 1.0 {
             dropped = true;
             break;
         }

@@ -696,7 +696,10 @@ async fn metrics_are_served_on_the_metrics_address_and_not_on_the_public_port() 
         api.metric("patrolchat_api_responses_total{class=\"4xx\"}") >= 6.0,
         "{text}"
     );
-    assert!(text.contains("# TYPE patrolchat_api_ws_connections gauge"), "{text}");
+    assert!(
+        text.contains("# TYPE patrolchat_api_ws_connections gauge"),
+        "{text}"
+    );
     // It serves metrics only: not the api.
     let res = http()
         .get(format!("http://127.0.0.1:{}/api/v1/me", api.metrics_port))

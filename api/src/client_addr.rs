@@ -182,7 +182,9 @@ mod tests {
         assert_eq!(networks(" "), Ok(vec![]));
         assert_eq!(
             networks(" 10.0.0.0/8 , 127.0.0.1,fd00::/8, ::1,"),
-            Ok(["10.0.0.0/8", "127.0.0.1/32", "fd00::/8", "::1/128"].map(String::from).to_vec())
+            Ok(["10.0.0.0/8", "127.0.0.1/32", "fd00::/8", "::1/128"]
+                .map(String::from)
+                .to_vec())
         );
         // Host bits are dropped: the network is what is meant.
         assert_eq!(networks("10.1.2.3/8"), Ok(vec!["10.0.0.0/8".into()]));

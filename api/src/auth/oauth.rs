@@ -232,9 +232,8 @@ pub async fn callback(
             "unknown or expired sign-in; start again".into(),
         ));
     };
-    let started_here = super::cookie(&headers, SIGN_IN_COOKIE).is_some_and(|v| {
-        constant_time_eq(hash_token(v).as_bytes(), browser_hash.as_bytes())
-    });
+    let started_here = super::cookie(&headers, SIGN_IN_COOKIE)
+        .is_some_and(|v| constant_time_eq(hash_token(v).as_bytes(), browser_hash.as_bytes()));
     if !started_here {
         // The browser's own cookie, if any, belongs to another sign-in,
         // which it may still finish: it is left alone.
