@@ -63,9 +63,10 @@ fn endpoint(state: &AppState, path: &str) -> String {
     )
 }
 
-/// `GET /auth/login`: sends the browser to the wiki's consent page.
+/// `GET /auth/login`: sends the browser to the wiki's consent page, with
+/// the cookie that ties this sign-in to it.
 #[utoipa::path(get, path = "/auth/login", tag = "auth",
-    responses((status = 302, description = "to the wiki's authorization page"),
+    responses((status = 302, description = "to the wiki's authorization page, with the short-lived `patrolchat_signin` cookie (path `/auth`) that the callback requires"),
               (status = 404, description = "sign-in with the wiki is not configured", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many sign-ins", body = crate::openapi::ErrorBody)))]
 pub async fn login(
@@ -204,7 +205,10 @@ struct Profile {
 
 /// `GET /auth/callback`: checks that this browser started the sign-in,
 /// exchanges the code, reads the profile, starts a session.
-#[utoipa::path(get, path = "/auth/callback", tag = "auth", params(Callback),
+#[utoipa::path(get, path = "/auth/callback", tag = "auth",
+    params(Callback,
+           ("patrolchat_signin" = String, Cookie,
+            description = "Set by `/auth/login` in the browser that started this sign-in; without it (or with another sign-in's) the callback is refused")),
     responses((status = 302, description = "signed in; to the dashboard"),
               (status = 400, description = "bad or expired sign-in, or one this browser did not start", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many sign-ins", body = crate::openapi::ErrorBody),
