@@ -1,5 +1,6 @@
 //! `patrolchat all`: ingest, router and api in one process, fed by the
-//! replay server with the recorded corpus, reached over the api only.
+//! replay server with the recorded corpus, reached over the api only; the
+//! metrics of all three on the metrics address.
 
 mod common;
 

@@ -1,8 +1,9 @@
 //! Sign-in and authorization end to end: MediaWiki OAuth 2.0 against a
-//! local wiki stand-in (`common::wiki_standin`), sessions and CSRF, blocked
-//! people, bot tokens (HTTP and CLI), marking edits as patrolled with the
-//! person's own grant, sign-out and the sign-in rate limit; a real api
-//! process on real NATS and Redis.
+//! local wiki stand-in (`common::wiki_standin`), a sign-in finishing only
+//! in the browser that started it, sessions and CSRF, blocked people, bot
+//! tokens (HTTP and CLI), marking edits as patrolled with the person's own
+//! grant, sign-out and the sign-in rate limit per client (behind trusted
+//! proxies too); a real api process on real NATS and Redis.
 
 mod common;
 
