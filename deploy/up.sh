@@ -71,7 +71,10 @@ if [ -z "${PATROLCHAT_OAUTH_CLIENT_ID:-}" ]; then
   export PATROLCHAT_DEV_LOGIN="${PATROLCHAT_DEV_LOGIN:-1}"
 fi
 
-echo "patrolchat: NATS $PATROLCHAT_NATS_URL, Redis $PATROLCHAT_REDIS_URL, feed ${PATROLCHAT_FEED_URL:-live Wikimedia}; api on http://${PATROLCHAT_HTTP_ADDR:-127.0.0.1:8080}" >&2
+# Metrics on their own port, as the systemd unit of `all` has them.
+export PATROLCHAT_METRICS_ADDR="${PATROLCHAT_METRICS_ADDR:-127.0.0.1:9104}"
+
+echo "patrolchat: NATS $PATROLCHAT_NATS_URL, Redis $PATROLCHAT_REDIS_URL, feed ${PATROLCHAT_FEED_URL:-live Wikimedia}; api on http://${PATROLCHAT_HTTP_ADDR:-127.0.0.1:8080}, metrics on http://$PATROLCHAT_METRICS_ADDR/metrics" >&2
 "$bin" all &
 pids+=($!)
 wait "${pids[-1]}"

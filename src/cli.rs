@@ -46,7 +46,8 @@ pub(crate) enum Command {
         router: RouterConfig,
         #[command(flatten)]
         api: ApiConfig,
-        /// Address of the HTTP server (api, dashboard, metrics).
+        /// Address of the HTTP server (api, dashboard). Metrics of all three
+        /// parts are served on `PATROLCHAT_METRICS_ADDR`, when set.
         #[arg(long, env = "PATROLCHAT_HTTP_ADDR", default_value = "127.0.0.1:8080")]
         http_addr: SocketAddr,
     },
@@ -139,6 +140,10 @@ pub(crate) struct ApiArgs {
     /// Address of the HTTP server.
     #[arg(long, env = "PATROLCHAT_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     http_addr: SocketAddr,
+    /// Where to serve Prometheus metrics; not served when unset (never on
+    /// the HTTP address).
+    #[arg(long, env = "PATROLCHAT_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     api: ApiConfig,
 }
@@ -226,16 +231,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             let mut registry = Registry::default();
             let metrics = IngestMetrics::register(&mut registry);
             let tracker = TaskTracker::new();
-            if let Some(addr) = cfg.metrics_addr {
-                let (registry, token) = (Arc::new(registry), shutdown.clone());
-                let Some(listener) = bind(addr, "PATROLCHAT_METRICS_ADDR").await else {
-                    return ExitCode::from(2);
-                };
-                tracker.spawn(serve_http(
-                    listener,
-                    patrolchat_ingest::metrics::router(registry),
-                    token,
-                ));
+            if !serve_metrics(cfg.metrics_addr, registry, &tracker, &shutdown).await {
+                return ExitCode::from(2);
             }
             let result = patrolchat_ingest::run(cfg, metrics, shutdown.clone()).await;
             shutdown.cancel();
@@ -253,6 +250,11 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             let ingest_metrics = IngestMetrics::register(&mut registry);
             let router_metrics = RouterMetrics::register(&mut registry);
             let api_metrics = ApiMetrics::register(&mut registry);
+            // `all` reads PATROLCHAT_METRICS_ADDR once, as ingest's setting.
+            let tracker = TaskTracker::new();
+            if !serve_metrics(ingest.metrics_addr, registry, &tracker, &shutdown).await {
+                return ExitCode::from(2);
+            }
             let Some(listener) = bind(http_addr, "PATROLCHAT_HTTP_ADDR").await else {
                 return ExitCode::from(2);
             };
@@ -267,14 +269,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             let ingest_task = patrolchat_ingest::run(ingest, ingest_metrics, shutdown.clone());
             let router_task =
                 patrolchat_router::run(&nats_url, router, router_metrics, shutdown.clone());
-            let api_task = patrolchat_api::run(
-                api,
-                endpoints,
-                listener,
-                registry,
-                api_metrics,
-                shutdown.clone(),
-            );
+            let api_task =
+                patrolchat_api::run(api, endpoints, listener, api_metrics, shutdown.clone());
             let (ingest_result, router_result, api_result) = tokio::join!(
                 async {
                     let r = ingest_task.await;
@@ -292,6 +288,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                     r
                 }
             );
+            tracker.close();
+            tracker.wait().await;
             [
                 ingest_exit(ingest_result),
                 router_exit(router_result),
@@ -309,12 +307,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
             let mut registry = Registry::default();
             let metrics = RouterMetrics::register(&mut registry);
             let tracker = TaskTracker::new();
-            if let Some(addr) = metrics_addr {
-                let Some(listener) = bind(addr, "PATROLCHAT_METRICS_ADDR").await else {
-                    return ExitCode::from(2);
-                };
-                let app = patrolchat_ingest::metrics::router(Arc::new(registry));
-                tracker.spawn(serve_http(listener, app, shutdown.clone()));
+            if !serve_metrics(metrics_addr, registry, &tracker, &shutdown).await {
+                return ExitCode::from(2);
             }
             let result = patrolchat_router::run(&nats_url, router, metrics, shutdown.clone()).await;
             shutdown.cancel();
@@ -332,6 +326,10 @@ pub(crate) async fn run(command: Command) -> ExitCode {
         Command::Api(args) => {
             let mut registry = Registry::default();
             let metrics = ApiMetrics::register(&mut registry);
+            let tracker = TaskTracker::new();
+            if !serve_metrics(args.metrics_addr, registry, &tracker, &shutdown).await {
+                return ExitCode::from(2);
+            }
             let Some(listener) = bind(args.http_addr, "PATROLCHAT_HTTP_ADDR").await else {
                 return ExitCode::from(2);
             };
@@ -342,10 +340,12 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 replicas: args.replicas,
                 retention: std::time::Duration::from_secs(args.retention_s),
             };
-            api_exit(
-                patrolchat_api::run(args.api, endpoints, listener, registry, metrics, shutdown)
-                    .await,
-            )
+            let result =
+                patrolchat_api::run(args.api, endpoints, listener, metrics, shutdown.clone()).await;
+            shutdown.cancel();
+            tracker.close();
+            tracker.wait().await;
+            api_exit(result)
         }
         Command::BotToken {
             redis_url,
@@ -370,6 +370,25 @@ async fn bind(addr: SocketAddr, setting: &str) -> Option<tokio::net::TcpListener
             None
         }
     }
+}
+
+/// Serves `registry` at `/metrics` on `addr`, when set, until `shutdown`
+/// (a task of `tracker`). False when the address cannot be bound.
+async fn serve_metrics(
+    addr: Option<SocketAddr>,
+    registry: Registry,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> bool {
+    let Some(addr) = addr else {
+        return true;
+    };
+    let Some(listener) = bind(addr, "PATROLCHAT_METRICS_ADDR").await else {
+        return false;
+    };
+    let app = patrolchat_ingest::metrics::router(Arc::new(registry));
+    tracker.spawn(serve_http(listener, app, shutdown.clone()));
+    true
 }
 
 async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: CancellationToken) {

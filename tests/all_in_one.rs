@@ -1,12 +1,13 @@
 //! `patrolchat all`: ingest, router and api in one process, fed by the
-//! replay server with the recorded corpus, reached over the api only.
+//! replay server with the recorded corpus, reached over the api only; the
+//! metrics of all three on the metrics address.
 
 mod common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Replay, bin, http, wait_port};
+use common::{Replay, bin, http, metric, scrape, wait_port};
 use patrolchat_testkit::{
     ChildGuard, NatsServer, RedisServer, free_port, repo_root, wait_until_async,
 };
@@ -18,6 +19,7 @@ async fn the_feed_reaches_people_through_the_api_and_sigterm_exits_cleanly() {
     let redis = RedisServer::start();
     let replay = Replay::corpus(&[]);
     let port = free_port();
+    let metrics_port = free_port();
     let mut cmd = Command::new(bin());
     cmd.arg("all")
         .env_clear()
@@ -31,6 +33,10 @@ async fn the_feed_reaches_people_through_the_api_and_sigterm_exits_cleanly() {
         )
         .env("PATROLCHAT_TWIN_WINDOW", "0")
         .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "PATROLCHAT_METRICS_ADDR",
+            format!("127.0.0.1:{metrics_port}"),
+        )
         .env("PATROLCHAT_DEV_LOGIN", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -99,6 +105,24 @@ async fn the_feed_reaches_people_through_the_api_and_sigterm_exits_cleanly() {
         .await
         .expect("readyz");
     assert_eq!(ready.status(), 200);
+    // Metrics of all three parts on the metrics address, none on the
+    // public port.
+    let text = scrape(metrics_port);
+    for sample in [
+        "patrolchat_ingest_events_published_total",
+        "patrolchat_router_items_total",
+        "patrolchat_api_responses_total{class=\"2xx\"}",
+    ] {
+        assert!(metric(&text, sample) > 0.0, "{sample} in:\n{text}");
+    }
+    let res = http()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 404, "no metrics on the public port");
+    let body: Value = res.json().await.expect("a JSON error");
+    assert_eq!(body["error"]["code"], "not_found");
     let status = all
         .terminate_timeout(Duration::from_secs(30))
         .expect("exits after SIGTERM");

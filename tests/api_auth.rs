@@ -1,8 +1,9 @@
 //! Sign-in and authorization end to end: MediaWiki OAuth 2.0 against a
-//! local wiki stand-in (`common::wiki_standin`), sessions and CSRF, blocked
-//! people, bot tokens (HTTP and CLI), marking edits as patrolled with the
-//! person's own grant, sign-out and the sign-in rate limit; a real api
-//! process on real NATS and Redis.
+//! local wiki stand-in (`common::wiki_standin`), a sign-in finishing only
+//! in the browser that started it, sessions and CSRF, blocked people, bot
+//! tokens (HTTP and CLI), marking edits as patrolled with the person's own
+//! grant, sign-out and the sign-in rate limit per client (behind trusted
+//! proxies too); a real api process on real NATS and Redis.
 
 mod common;
 
@@ -62,10 +63,49 @@ fn session_of(set_cookie: &str) -> String {
         .to_owned()
 }
 
+/// Name of the cookie tying a sign-in to the browser that started it.
+const SIGN_IN_COOKIE: &str = "patrolchat_signin";
+
+/// Every `Set-Cookie` header of a response.
+fn set_cookies(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("ASCII").to_owned())
+        .collect()
+}
+
+/// The `Set-Cookie` header setting or clearing cookie `name`.
+fn set_cookie_named<'a>(cookies: &'a [String], name: &str) -> Option<&'a str> {
+    cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(String::as_str)
+}
+
+/// A sign-in taken as far as the wiki's answer: the callback URL (code
+/// and state) and the `Set-Cookie` with which `/auth/login` tied it to the
+/// browser.
+struct Started {
+    back: String,
+    set_cookie: String,
+}
+
+impl Started {
+    /// The `Cookie` header the browser that started it sends back.
+    fn cookie(&self) -> String {
+        self.set_cookie
+            .split(';')
+            .next()
+            .expect("name=value")
+            .to_owned()
+    }
+}
+
 /// `/auth/login` → the stand-in's authorize page → back to the api's
-/// callback: returns the callback URL (with code and state), checking the
-/// redirect to the wiki on the way.
-async fn authorize(api: &Api, wiki: &WikiStandin) -> String {
+/// callback: returns the callback URL (with code and state) and the
+/// browser's sign-in cookie, checking the redirect to the wiki on the way.
+async fn authorize(api: &Api, wiki: &WikiStandin) -> Started {
     let c = client();
     let res = c
         .get(api.url("/auth/login"))
@@ -73,6 +113,9 @@ async fn authorize(api: &Api, wiki: &WikiStandin) -> String {
         .await
         .expect("login answers");
     assert_eq!(res.status(), 302, "login redirects to the wiki");
+    let set_cookie = set_cookie_named(&set_cookies(&res), SIGN_IN_COOKIE)
+        .expect("login gives the browser a sign-in cookie")
+        .to_owned();
     let to_wiki = location(&res);
     assert!(
         to_wiki.starts_with(&format!("{}?", wiki.oauth_url("authorize"))),
@@ -94,34 +137,66 @@ async fn authorize(api: &Api, wiki: &WikiStandin) -> String {
     let bq = query_of(&back);
     assert_eq!(bq["state"], q["state"], "the state comes back unchanged");
     assert!(bq.contains_key("code"));
-    back
+    Started { back, set_cookie }
+}
+
+/// Opens a callback URL with the given `Cookie` header (none when `None`):
+/// status, JSON body (`Null` when none) and the `Set-Cookie` headers.
+async fn open_callback(url: &str, cookie: Option<&str>) -> (u16, Value, Vec<String>) {
+    let mut req = client().get(url);
+    if let Some(c) = cookie {
+        req = req.header(COOKIE, c);
+    }
+    let res = req.send().await.expect("callback answers");
+    let status = res.status().as_u16();
+    let cookies = set_cookies(&res);
+    (status, res.json().await.unwrap_or(Value::Null), cookies)
+}
+
+/// Asserts that a response signed nobody in: no session cookie.
+fn assert_no_session(cookies: &[String]) {
+    assert!(
+        set_cookie_named(cookies, "patrolchat_session").is_none(),
+        "a session cookie on a refusal: {cookies:?}"
+    );
 }
 
 /// A full sign-in with `profile` as the consenting wiki user: returns the
-/// person (session token and CSRF token) and the `Set-Cookie` header.
+/// person (session token and CSRF token) and the session's `Set-Cookie`.
 async fn sign_in(api: &Api, wiki: &WikiStandin, profile: Profile) -> (Person, String) {
     let name = profile.username.clone();
     wiki.set_profile(profile);
-    let back = authorize(api, wiki).await;
+    let started = authorize(api, wiki).await;
     assert!(
-        back.starts_with(&api.url("/auth/callback?")),
-        "the wiki sends the browser back to the api: {back}"
+        started.back.starts_with(&api.url("/auth/callback?")),
+        "the wiki sends the browser back to the api: {}",
+        started.back
     );
-    let res = client().get(&back).send().await.expect("callback answers");
+    let res = client()
+        .get(&started.back)
+        .header(COOKIE, started.cookie())
+        .send()
+        .await
+        .expect("callback answers");
+    let cookies = set_cookies(&res);
+    let to = res.headers().get(LOCATION).cloned();
     assert_eq!(
         res.status(),
         302,
         "callback signs in: {:?}",
         res.text().await
     );
-    assert_eq!(location(&res), "/");
-    let set_cookie = res
-        .headers()
-        .get(SET_COOKIE)
+    assert_eq!(to.as_ref().and_then(|v| v.to_str().ok()), Some("/"));
+    let set_cookie = set_cookie_named(&cookies, "patrolchat_session")
         .expect("a session cookie")
-        .to_str()
-        .expect("ASCII")
         .to_owned();
+    let cleared = set_cookie_named(&cookies, SIGN_IN_COOKIE).expect("the sign-in cookie cleared");
+    assert!(
+        cleared.starts_with(&format!("{SIGN_IN_COOKIE}=;"))
+            && cleared.contains("Max-Age=0")
+            && cleared.contains("Path=/auth"),
+        "the sign-in cookie is cleared on its own path: {cleared}"
+    );
     let token = session_of(&set_cookie);
     let me = me_by_cookie(api, &token).await;
     assert_eq!(me["name"], name.as_str());
@@ -209,6 +284,37 @@ async fn oauth_sign_in_starts_a_session_with_the_role_from_the_wiki() {
     let wiki = WikiStandin::start(patroller("Alice")).await;
     let api = start_api(&nats, &redis, &wiki, &[]);
 
+    // `/auth/login` ties the sign-in to the browser with a short-lived
+    // cookie that only the sign-in routes see, and that comes back on the
+    // wiki's top-level redirect.
+    let started = authorize(&api, &wiki).await;
+    let attributes: Vec<&str> = started.set_cookie.split("; ").skip(1).collect();
+    assert_eq!(
+        attributes,
+        ["Path=/auth", "HttpOnly", "SameSite=Lax", "Max-Age=600"],
+        "{}",
+        started.set_cookie
+    );
+    assert!(
+        started.cookie().len() >= SIGN_IN_COOKIE.len() + 1 + 43,
+        "an unguessable value: {}",
+        started.cookie()
+    );
+    assert_ne!(
+        authorize(&api, &wiki).await.cookie(),
+        started.cookie(),
+        "each sign-in has its own"
+    );
+    // Redis keeps only its hash.
+    let cookie = started.cookie();
+    let (_, value) = cookie.split_once('=').expect("name=value");
+    let dump = redis_dump(&redis.url()).await;
+    assert!(
+        !dump.contains(value),
+        "the sign-in value is stored in Redis"
+    );
+    assert!(dump.contains(&hex_sha256(value)), "{dump}");
+
     let (alice, set_cookie) = sign_in(&api, &wiki, patroller("Alice")).await;
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
@@ -263,22 +369,33 @@ async fn oauth_sign_in_starts_a_session_with_the_role_from_the_wiki() {
         &[("PATROLCHAT_PUBLIC_URL", "https://patrolchat.example.org")],
     );
     wiki.set_profile(patroller("Alice"));
-    let back = authorize(&secure, &wiki).await;
-    let (path, query) = back
+    let started = authorize(&secure, &wiki).await;
+    assert!(
+        started.set_cookie.ends_with("; Secure"),
+        "the sign-in cookie is Secure behind https://: {}",
+        started.set_cookie
+    );
+    let (path, query) = started
+        .back
         .strip_prefix("https://patrolchat.example.org")
         .and_then(|rest| rest.split_once('?'))
         .expect("the callback is on the public URL");
     assert_eq!(path, "/auth/callback");
     let res = client()
         .get(secure.url(&format!("/auth/callback?{query}")))
+        .header(COOKIE, started.cookie())
         .send()
         .await
         .expect("callback answers");
     assert_eq!(res.status(), 302);
-    let set_cookie = res.headers()[SET_COOKIE]
-        .to_str()
-        .expect("ASCII")
+    let cookies = set_cookies(&res);
+    let set_cookie = set_cookie_named(&cookies, "patrolchat_session")
+        .expect("a session cookie")
         .to_owned();
+    assert!(
+        set_cookie_named(&cookies, SIGN_IN_COOKIE).is_some_and(|c| c.ends_with("; Secure")),
+        "cleared with the same attributes: {cookies:?}"
+    );
     assert!(
         set_cookie.contains("; Secure"),
         "Secure behind https://: {set_cookie}"
@@ -297,36 +414,30 @@ async fn the_callback_refuses_unknown_or_replayed_state_and_bad_codes() {
     let wiki = WikiStandin::start(patroller("Alice")).await;
     let api = start_api(&nats, &redis, &wiki, &[]);
     let c = client();
-    let call = |url: String| {
-        let c = c.clone();
-        async move {
-            let res = c.get(url).send().await.expect("callback answers");
-            let status = res.status().as_u16();
-            assert!(
-                res.headers().get(SET_COOKIE).is_none(),
-                "no cookie on a refusal"
-            );
-            (status, res.json::<Value>().await.expect("a JSON error"))
-        }
-    };
 
     // An unknown state.
-    let (s, b) = call(api.url("/auth/callback?code=abc&state=never-issued")).await;
+    let (s, b, cookies) =
+        open_callback(&api.url("/auth/callback?code=abc&state=never-issued"), None).await;
     assert_error(s, &b, 400, "bad_request");
+    assert!(cookies.is_empty(), "{cookies:?}");
     // Missing code or state.
-    let (s, b) = call(api.url("/auth/callback?state=x")).await;
+    let (s, b, cookies) = open_callback(&api.url("/auth/callback?state=x"), None).await;
     assert_error(s, &b, 400, "bad_request");
+    assert!(cookies.is_empty(), "{cookies:?}");
     // The wiki says the person declined.
-    let (s, b) = call(api.url("/auth/callback?error=access_denied&state=x")).await;
+    let (s, b, cookies) =
+        open_callback(&api.url("/auth/callback?error=access_denied&state=x"), None).await;
     assert_error(s, &b, 400, "bad_request");
+    assert!(cookies.is_empty(), "{cookies:?}");
 
-    // A good sign-in, then the same callback replayed.
-    let back = authorize(&api, &wiki).await;
-    let res = c.get(&back).send().await.expect("callback answers");
-    assert_eq!(res.status(), 302, "first use signs in");
+    // A good sign-in, then the same callback replayed by the same browser.
+    let started = authorize(&api, &wiki).await;
+    let (s, _, _) = open_callback(&started.back, Some(&started.cookie())).await;
+    assert_eq!(s, 302, "first use signs in");
     let requests = wiki.token_requests();
-    let (s, b) = call(back.clone()).await;
+    let (s, b, cookies) = open_callback(&started.back, Some(&started.cookie())).await;
     assert_error(s, &b, 400, "bad_request");
+    assert_no_session(&cookies);
     assert_eq!(
         wiki.token_requests(),
         requests,
@@ -334,10 +445,15 @@ async fn the_callback_refuses_unknown_or_replayed_state_and_bad_codes() {
     );
 
     // A fresh state with a wrong code: the wiki refuses it, so does the api.
-    let back = authorize(&api, &wiki).await;
-    let st = &query_of(&back)["state"];
-    let (s, b) = call(api.url(&format!("/auth/callback?code=not-a-code&state={st}"))).await;
+    let started = authorize(&api, &wiki).await;
+    let st = &query_of(&started.back)["state"];
+    let (s, b, cookies) = open_callback(
+        &api.url(&format!("/auth/callback?code=not-a-code&state={st}")),
+        Some(&started.cookie()),
+    )
+    .await;
     assert_error(s, &b, 400, "bad_request");
+    assert_no_session(&cookies);
     assert_eq!(wiki.token_requests(), requests + 1);
     assert_eq!(
         wiki.issued().len(),
@@ -413,6 +529,72 @@ async fn the_callback_refuses_unknown_or_replayed_state_and_bad_codes() {
         .expect("json");
     assert_eq!(profile["username"], "Alice");
     assert_eq!(profile["rights"], json!(["read", "edit", "patrol"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attackers_unfinished_sign_in_opened_in_another_browser_signs_nobody_in() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Mallory")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+    let requests = wiki.token_requests();
+
+    // Mallory starts a sign-in in her own browser and stops on the way
+    // back from the wiki: the callback link, with her code and state, is
+    // what she sends her victim.
+    let lure = authorize(&api, &wiki).await;
+
+    // The victim's browser holds no sign-in cookie.
+    let (s, b, cookies) = open_callback(&lure.back, None).await;
+    assert_error(s, &b, 400, "bad_request");
+    assert_no_session(&cookies);
+    assert_eq!(
+        wiki.token_requests(),
+        requests,
+        "Mallory's code is never exchanged"
+    );
+    // The link is used up: not even Mallory's own browser can finish it.
+    let (s, b, cookies) = open_callback(&lure.back, Some(&lure.cookie())).await;
+    assert_error(s, &b, 400, "bad_request");
+    assert_no_session(&cookies);
+
+    // The victim, Victor, has a sign-in of his own under way: his browser
+    // holds that sign-in's cookie, which is not the one Mallory's link
+    // was started with.
+    wiki.set_profile(patroller("Victor"));
+    let victors = authorize(&api, &wiki).await;
+    wiki.set_profile(patroller("Mallory"));
+    let lure = authorize(&api, &wiki).await;
+    let (s, b, cookies) = open_callback(&lure.back, Some(&victors.cookie())).await;
+    assert_error(s, &b, 400, "bad_request");
+    assert_no_session(&cookies);
+    assert!(
+        set_cookie_named(&cookies, SIGN_IN_COOKIE).is_none(),
+        "Victor's own sign-in cookie is left alone: {cookies:?}"
+    );
+    // Nor does a made-up cookie of the right shape help.
+    let lure = authorize(&api, &wiki).await;
+    let forged = format!("{SIGN_IN_COOKIE}={}", "A".repeat(43));
+    let (s, b, cookies) = open_callback(&lure.back, Some(&forged)).await;
+    assert_error(s, &b, 400, "bad_request");
+    assert_no_session(&cookies);
+    assert_eq!(
+        wiki.token_requests(),
+        requests,
+        "none of Mallory's codes is exchanged"
+    );
+
+    // Victor's own sign-in, finished in his browser, signs him in as
+    // himself; nobody was ever signed in as Mallory.
+    let (s, _, cookies) = open_callback(&victors.back, Some(&victors.cookie())).await;
+    assert_eq!(s, 302, "Victor's own sign-in goes through");
+    let session = set_cookie_named(&cookies, "patrolchat_session").expect("a session");
+    assert_eq!(
+        me_by_cookie(&api, &session_of(session)).await["name"],
+        "Victor"
+    );
+    let issued: Vec<String> = wiki.issued().into_iter().map(|i| i.username).collect();
+    assert_eq!(issued, ["Victor"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1089,4 +1271,137 @@ async fn an_expired_wiki_grant_is_renewed_with_the_refresh_token() {
     let calls = wiki.patrol_calls();
     assert_eq!(calls.last().expect("a call").bearer, third);
     assert!(!calls.last().expect("a call").refused);
+}
+
+/// `GET /auth/login` with the given `X-Forwarded-For` headers (one
+/// header per entry); the status.
+async fn login_from(api: &Api, forwarded_for: &[&str]) -> u16 {
+    let mut req = client().get(api.url("/auth/login"));
+    for v in forwarded_for {
+        req = req.header("X-Forwarded-For", *v);
+    }
+    req.send().await.expect("login answers").status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_made_up_x_forwarded_for_does_not_escape_the_sign_in_limit() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    // No trusted proxies (the default): the header is the client's word.
+    let api = start_api(&nats, &redis, &wiki, &[("PATROLCHAT_LIMIT_LOGINS", "3")]);
+    for i in 0..3 {
+        let xff = format!("203.0.113.{i}");
+        assert_eq!(login_from(&api, &[&xff]).await, 302, "sign-in {i}");
+    }
+    assert_eq!(login_from(&api, &["198.51.100.7"]).await, 429);
+    assert_eq!(login_from(&api, &[]).await, 429);
+    let res = client()
+        .get(api.url("/auth/callback?code=x&state=y"))
+        .header("X-Forwarded-For", "198.51.100.8")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 429, "the callback counts the same address");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    // The test's requests come from 127.0.0.1, standing for the proxy.
+    let api = start_api(
+        &nats,
+        &redis,
+        &wiki,
+        &[
+            ("PATROLCHAT_LIMIT_LOGINS", "3"),
+            ("PATROLCHAT_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1/32"),
+            ("PATROLCHAT_DEV_LOGIN", "1"),
+        ],
+    );
+    let dev_login_from = |xff: &'static str| {
+        let req = client()
+            .post(api.url("/auth/dev-login"))
+            .header("X-Forwarded-For", xff)
+            .json(&json!({"username": "Someone"}));
+        async move { req.send().await.expect("answers").status().as_u16() }
+    };
+    let callback_from = |xff: &'static str| {
+        let req = client()
+            .get(api.url("/auth/callback?code=x&state=y"))
+            .header("X-Forwarded-For", xff);
+        async move { req.send().await.expect("answers").status().as_u16() }
+    };
+
+    // Client A uses up its sign-ins.
+    const A: &str = "203.0.113.5";
+    for i in 0..3 {
+        assert_eq!(login_from(&api, &[A]).await, 302, "A's sign-in {i}");
+    }
+    assert_eq!(login_from(&api, &[A]).await, 429, "A is limited");
+    // Whatever A puts in front of the address the proxy appends, and
+    // however many trusted hops follow, it stays A.
+    for forwarded in [
+        &["198.51.100.99, 203.0.113.5"][..],
+        &["198.51.100.99", A],
+        &["2001:db8::1, 203.0.113.5, 10.1.2.3"],
+        &["203.0.113.5, 127.0.0.1"],
+    ] {
+        assert_eq!(
+            login_from(&api, forwarded).await,
+            429,
+            "A behind {forwarded:?}"
+        );
+    }
+    assert_eq!(callback_from(A).await, 429, "A's callbacks count");
+    assert_eq!(dev_login_from(A).await, 429, "A's dev logins count");
+
+    // Client B, behind the same proxy, is not locked out.
+    const B: &str = "203.0.113.6";
+    assert_eq!(login_from(&api, &[B]).await, 302, "B signs in");
+    assert_eq!(dev_login_from(B).await, 200, "B's dev login");
+    assert_eq!(callback_from(B).await, 400, "B's callback is judged");
+    assert_eq!(login_from(&api, &[B]).await, 429, "B has a limit too");
+    // An IPv6 client has its own.
+    assert_eq!(login_from(&api, &["2001:db8::7"]).await, 302);
+
+    // Without the header, or with one that does not parse, the request
+    // counts under the proxy's own address.
+    assert_eq!(login_from(&api, &[]).await, 302);
+    assert_eq!(login_from(&api, &["not-an-address"]).await, 302);
+    assert_eq!(login_from(&api, &["203.0.113.9, ,10.0.0.1"]).await, 302);
+    assert_eq!(login_from(&api, &[]).await, 429, "the proxy's own bucket");
+}
+
+#[test]
+fn a_malformed_trusted_proxy_list_refuses_to_start() {
+    for bad in ["10.0.0.0/33", "10.0.0.0/8,nonsense", "::1/129", "10.0.0.1/"] {
+        let out = std::process::Command::new(common::bin())
+            .arg("api")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env(
+                "PATROLCHAT_NATS_URL",
+                format!("nats://127.0.0.1:{}", patrolchat_testkit::free_port()),
+            )
+            .env(
+                "PATROLCHAT_WORKFLOWS",
+                patrolchat_testkit::repo_root().join("deploy/workflows.toml"),
+            )
+            .env(
+                "PATROLCHAT_HTTP_ADDR",
+                format!("127.0.0.1:{}", patrolchat_testkit::free_port()),
+            )
+            .env("PATROLCHAT_TRUSTED_PROXIES", bad)
+            .output()
+            .expect("patrolchat runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert!(
+            stderr.contains("PATROLCHAT_TRUSTED_PROXIES") || stderr.contains("trusted-proxies"),
+            "{bad:?}: the setting is named: {stderr}"
+        );
+    }
 }

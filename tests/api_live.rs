@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Api, Person, http, metric, scrape, seed_item};
+use common::{Api, Person, http, metric, seed_item};
 use futures::{SinkExt, StreamExt};
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
@@ -460,9 +460,7 @@ async fn a_client_that_does_not_read_is_dropped_and_spares_the_others() {
             .await;
         assert_eq!(s, 201, "{body}");
         posted += 1;
-        if posted.is_multiple_of(20)
-            && metric(&scrape(api.port), "patrolchat_api_ws_dropped_slow_total") >= 1.0
-        {
+        if posted.is_multiple_of(20) && api.metric("patrolchat_api_ws_dropped_slow_total") >= 1.0 {
             dropped = true;
             break;
         }
@@ -492,7 +490,7 @@ async fn a_client_that_does_not_read_is_dropped_and_spares_the_others() {
     assert_eq!(got.len() as u64, posted);
     assert_eq!(got.first(), Some(&1));
     assert_eq!(got.last(), Some(&posted));
-    let text = scrape(api.port);
+    let text = api.scrape();
     assert_eq!(metric(&text, "patrolchat_api_ws_dropped_slow_total"), 1.0);
     assert!(metric(&text, "patrolchat_api_ws_frames_total") >= posted as f64);
     drop(slow_ws);

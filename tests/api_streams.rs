@@ -76,7 +76,7 @@ impl Setup {
     /// The api's `patrolchat_api_sse_streams` gauge.
     async fn open_streams(&self) -> f64 {
         let text = http()
-            .get(self.api.url("/metrics"))
+            .get(self.api.metrics_url())
             .send()
             .await
             .expect("metrics")

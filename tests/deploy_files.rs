@@ -275,6 +275,23 @@ fn compose_file_parses_and_points_at_real_files() {
     }
     assert_eq!(services["ingest"]["deploy"]["replicas"], 2);
     assert_eq!(services["router"]["deploy"]["replicas"], 2);
+    // Every service has metrics on an address of its own, never published;
+    // the api publishes its HTTP port only.
+    for name in ["ingest", "router", "api"] {
+        let service = &services[name];
+        assert_eq!(
+            service["environment"]["PATROLCHAT_METRICS_ADDR"], "0.0.0.0:9100",
+            "{name}"
+        );
+        for port in service["ports"].as_array().into_iter().flatten() {
+            let port = port.as_str().expect("short port syntax");
+            assert!(!port.ends_with(":9100"), "{name} publishes its metrics");
+        }
+    }
+    assert_ne!(
+        services["api"]["environment"]["PATROLCHAT_HTTP_ADDR"],
+        services["api"]["environment"]["PATROLCHAT_METRICS_ADDR"]
+    );
     // Every file mounted from the repository exists.
     for service in services.values() {
         for volume in service["volumes"].as_array().into_iter().flatten() {
@@ -352,6 +369,37 @@ fn kubernetes_files_parse_and_hold_together() {
         service["spec"]["selector"]["app.kubernetes.io/name"],
         "patrolchat-api"
     );
+    // Prometheus is pointed at each pod's metrics port, which serves
+    // PATROLCHAT_METRICS_ADDR; the api's Service carries HTTP only.
+    for d in &deployments {
+        let name = d["metadata"]["name"].as_str().expect("name");
+        let container = &d["spec"]["template"]["spec"]["containers"][0];
+        let metrics_port = container["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "metrics")
+            .and_then(|p| p["containerPort"].as_u64())
+            .unwrap_or_else(|| panic!("{name} has no metrics port"));
+        let annotations = &d["spec"]["template"]["metadata"]["annotations"];
+        assert_eq!(
+            annotations["prometheus.io/port"],
+            metrics_port.to_string(),
+            "{name}"
+        );
+        assert_eq!(annotations["prometheus.io/path"], "/metrics", "{name}");
+        let addr = container["env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["name"] == "PATROLCHAT_METRICS_ADDR")
+            .and_then(|e| e["value"].as_str())
+            .unwrap_or_else(|| panic!("{name} does not set PATROLCHAT_METRICS_ADDR"));
+        assert_eq!(addr, format!("0.0.0.0:{metrics_port}"), "{name}");
+    }
+    for port in service["spec"]["ports"].as_array().expect("ports") {
+        assert_eq!(port["targetPort"], "http", "the Service exposes {port}");
+    }
 
     let env = &by_kind("ConfigMap")[0]["data"];
     assert_eq!(env["PATROLCHAT_RC_REPLICAS"], "3");
@@ -459,4 +507,24 @@ fn systemd_units_verify() {
         out.status.success() && stderr.trim().is_empty(),
         "systemd-analyze verify:\n{stderr}"
     );
+}
+
+#[test]
+fn every_service_unit_serves_metrics_on_its_own_loopback_port() {
+    let mut seen = BTreeMap::new();
+    for unit in ["ingest", "router", "api", "all"] {
+        let path = repo_root().join(format!("deploy/systemd/patrolchat-{unit}.service"));
+        let text = std::fs::read_to_string(&path).expect("read a unit");
+        let addr = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Environment=PATROLCHAT_METRICS_ADDR="))
+            .unwrap_or_else(|| panic!("patrolchat-{unit}.service sets no metrics address"));
+        let port = addr
+            .strip_prefix("127.0.0.1:")
+            .unwrap_or_else(|| panic!("{unit}: metrics on {addr}, not the loopback"));
+        if let Some(other) = seen.insert(port.to_owned(), unit) {
+            panic!("{unit} and {other} share metrics port {port}");
+        }
+        assert_ne!(port, "8080", "{unit}: metrics on the HTTP port");
+    }
 }

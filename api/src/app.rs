@@ -1,6 +1,7 @@
 //! Starting the api: connections, background tasks, the router and its
 //! middleware (JSON errors everywhere, body limit, timeouts, security
-//! headers).
+//! headers). Metrics are not on this router: the command line serves them
+//! on their own address (`PATROLCHAT_METRICS_ADDR`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +18,6 @@ use http_body_util::BodyExt;
 use patrolchat_model::subjects;
 use patrolchat_router::WorkflowSet;
 use patrolchat_router::project::Projection;
-use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -57,7 +57,8 @@ impl StartError {
 }
 
 /// Connects, starts the background tasks and serves on `listener` until
-/// `shutdown`; then closes live connections and drains.
+/// `shutdown`; then closes live connections and drains. `metrics` is
+/// registered in the registry the caller serves.
 ///
 /// # Errors
 /// [`StartError`] when the workflows, NATS or Redis cannot be used.
@@ -65,7 +66,6 @@ pub async fn run(
     cfg: ApiConfig,
     ep: Endpoints,
     listener: TcpListener,
-    registry: Registry,
     metrics: Arc<ApiMetrics>,
     shutdown: CancellationToken,
 ) -> Result<(), StartError> {
@@ -75,13 +75,19 @@ pub async fn run(
             "PATROLCHAT_DEV_LOGIN=1: anyone can sign in as anyone; never use this in production"
         );
     }
+    if !state.cfg.trusted_proxies.networks().is_empty() {
+        tracing::info!(
+            trusted_proxies = ?state.cfg.trusted_proxies.networks(),
+            "X-Forwarded-For is believed from these proxies only"
+        );
+    }
     let tracker = TaskTracker::new();
     tracker.spawn(crate::live::run(state.clone(), shutdown.clone()));
     tracker.spawn(crate::claims::sweep(state.clone(), shutdown.clone()));
     tracker.spawn(prune_limits(state.clone(), shutdown.clone()));
     tracker.spawn(crate::caps::run(state.caps.clone(), shutdown.clone()));
     tracker.spawn(crate::auth::cache::listen(state.clone(), shutdown.clone()));
-    let app = app(state, Arc::new(registry));
+    let app = app(state);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "api serving");
     }
@@ -177,11 +183,11 @@ pub async fn connect(
 }
 
 /// The routes and middleware.
-pub fn app(state: AppState, registry: Arc<Registry>) -> Router {
+pub fn app(state: AppState) -> Router {
     use crate::{
         auth, bot_tokens, claims::routes as claims, health, items, moderation, threads, workflows,
     };
-    let api = Router::new()
+    Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
@@ -237,11 +243,7 @@ pub fn app(state: AppState, registry: Arc<Registry>) -> Router {
         .fallback(crate::dashboard::serve)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
-        .with_state(state);
-    let metrics = Router::new()
-        .route("/metrics", get(health::metrics))
-        .with_state(registry);
-    api.merge(metrics)
+        .with_state(state)
 }
 
 /// Timeouts, JSON bodies for every error (including axum's own

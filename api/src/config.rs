@@ -16,6 +16,16 @@ pub struct ApiConfig {
     /// More origins allowed to open the WebSocket (comma list).
     #[arg(long, env = "PATROLCHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma list of
+    /// CIDR networks or addresses); none by default, when the limits kept
+    /// per address count the connection's peer.
+    #[arg(
+        long,
+        env = "PATROLCHAT_TRUSTED_PROXIES",
+        default_value = "",
+        value_parser = crate::client_addr::TrustedProxies::parse
+    )]
+    pub trusted_proxies: crate::client_addr::TrustedProxies,
     /// Enables `POST /auth/dev-login` (local use and tests only).
     #[arg(long, env = "PATROLCHAT_DEV_LOGIN", default_value = "0", value_parser = parse_flag)]
     pub dev_login: bool,

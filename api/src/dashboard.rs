@@ -5,8 +5,9 @@
 //!   hashed `/assets/*` are cached for a year (`immutable`), everything
 //!   else (`index.html`, the manifest, icons) is revalidated (`no-cache`,
 //!   with an `ETag`).
-//! - Any other `GET` or `HEAD` path that is not under `/api` or `/auth`
-//!   answers `index.html`: the app's own routes (`/queue/patrol/item/…`).
+//! - Any other `GET` or `HEAD` path that is not under `/api`, `/auth` or
+//!   `/metrics` answers `index.html`: the app's own routes
+//!   (`/queue/patrol/item/…`).
 //! - A path is decoded once and must be made of plain segments: `..`,
 //!   `.`, hidden names, backslashes and control characters are refused,
 //!   and the file found must still lie under the directory once symbolic
@@ -79,12 +80,14 @@ pub async fn respond(dir: &Path, method: &Method, path: &str, headers: &HeaderMa
     file_response(&index, false, headers).await
 }
 
-/// Paths the api answers itself; unknown ones stay JSON 404s.
+/// Paths of the api's own kind, never the dashboard: unknown ones stay
+/// JSON 404s. (`/metrics` is served on the metrics address only; here it
+/// is a 404 like any route the api does not have.)
 fn is_server_path(path: &str) -> bool {
-    ["/api", "/auth"]
+    ["/api", "/auth", "/metrics"]
         .iter()
         .any(|p| path == *p || path.starts_with(&format!("{p}/")))
-        || matches!(path, "/healthz" | "/readyz" | "/metrics")
+        || matches!(path, "/healthz" | "/readyz")
 }
 
 /// The decoded segments of a request path, or `None` when one of them

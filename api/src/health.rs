@@ -1,11 +1,6 @@
-//! Liveness, readiness and metrics.
-
-use std::sync::Arc;
+//! Liveness and readiness.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use prometheus_client::registry::Registry;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -29,20 +24,4 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
         return Err(ApiError::Unavailable("redis: no answer".into()));
     }
     Ok("ready")
-}
-
-/// `GET /metrics` in the Prometheus text format.
-pub async fn metrics(State(registry): State<Arc<Registry>>) -> Response {
-    let mut out = String::new();
-    match prometheus_client::encoding::text::encode(&mut out, &registry) {
-        Ok(()) => (
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            out,
-        )
-            .into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
 }

@@ -21,6 +21,8 @@
 //! - [`wiki`], [`http_client`]: acting on the wiki for a person.
 //! - [`caps`]: what one caller may hold open at once (bot streams,
 //!   sockets, exports), counted across nodes.
+//! - [`client_addr`]: the address limits count a request under (trusted
+//!   proxies).
 //! - [`error`], [`extract`], [`limits`], [`metrics`], [`openapi`],
 //!   [`health`], [`config`], [`state`], [`app`].
 //! - [`dashboard`]: the built web app, with its client-side routes.
@@ -30,6 +32,7 @@ pub mod auth;
 pub mod bot_tokens;
 pub mod caps;
 pub mod claims;
+pub mod client_addr;
 pub mod config;
 pub mod dashboard;
 pub mod error;

@@ -519,6 +519,21 @@ mod tests {
     }
 
     #[test]
+    fn the_document_states_the_sign_in_cookie_and_has_no_metrics() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("a document");
+        let params = doc["paths"]["/auth/callback"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters");
+        assert!(
+            params.iter().any(|p| p["in"] == "cookie"
+                && p["name"] == crate::auth::oauth::SIGN_IN_COOKIE
+                && p["required"] == true),
+            "{params:?}"
+        );
+        assert!(doc["paths"].get("/metrics").is_none());
+    }
+
+    #[test]
     fn the_text_rule_agrees_with_the_handlers() {
         let p = text_pattern(r"\t\n\r", "", "");
         for s in [

@@ -360,6 +360,8 @@ pub fn assert_exactly_once(messages: &[(String, String)], expected: &HashMap<Str
 pub struct Api {
     pub guard: ChildGuard,
     pub port: u16,
+    /// Where it serves `/metrics` (`PATROLCHAT_METRICS_ADDR`).
+    pub metrics_port: u16,
 }
 
 /// A signed-in person: the session token (used as a bearer token) and
@@ -379,7 +381,9 @@ impl Api {
     }
 
     /// As [`Api::start`], on a given port (to restart a node in place).
+    /// Metrics are served on a free port of their own.
     pub fn start_on(port: u16, nats: &str, redis: &str, env: &[(&str, &str)]) -> Self {
+        let metrics_port = free_port();
         let workflows = patrolchat_testkit::repo_root().join("deploy/workflows.toml");
         let mut cmd = Command::new(bin());
         cmd.arg("api")
@@ -390,6 +394,10 @@ impl Api {
             .env("PATROLCHAT_REDIS_URL", redis)
             .env("PATROLCHAT_WORKFLOWS", workflows)
             .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "PATROLCHAT_METRICS_ADDR",
+                format!("127.0.0.1:{metrics_port}"),
+            )
             .env("PATROLCHAT_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .env("PATROLCHAT_DEV_LOGIN", "1");
         for (k, v) in env {
@@ -398,7 +406,26 @@ impl Api {
         cmd.stdout(Stdio::null()).stderr(log_file("api"));
         let guard = ChildGuard::spawn("api", &mut cmd).expect("api starts");
         wait_port(port);
-        Self { guard, port }
+        Self {
+            guard,
+            port,
+            metrics_port,
+        }
+    }
+
+    /// `/metrics` on the metrics address.
+    pub fn metrics_url(&self) -> String {
+        format!("http://127.0.0.1:{}/metrics", self.metrics_port)
+    }
+
+    /// The metrics text from the metrics address.
+    pub fn scrape(&self) -> String {
+        scrape(self.metrics_port)
+    }
+
+    /// One sample's value, 0 when absent.
+    pub fn metric(&self, sample: &str) -> f64 {
+        metric(&self.scrape(), sample)
     }
 
     pub fn url(&self, path: &str) -> String {

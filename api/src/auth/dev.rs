@@ -1,7 +1,7 @@
 //! `POST /auth/dev-login`: a session for any name and groups, for local
 //! use and tests. Off unless `PATROLCHAT_DEV_LOGIN=1`, and loud when on.
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,7 @@ pub struct DevSession {
               (status = 429, description = "too many sign-ins from this address", body = crate::openapi::ErrorBody)))]
 pub async fn dev_login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    client: crate::client_addr::ClientAddr,
     // Read as a `Result` so that, when dev login is off, the route is
     // missing whatever the body (no 400 or 415 telling it exists).
     body: Result<ApiJson<DevLogin>, ApiError>,
@@ -58,7 +58,7 @@ pub async fn dev_login(
     if !state.cfg.dev_login {
         return Err(ApiError::NotFound("no such route".into()));
     }
-    state.limits.login(&format!("ip:{}", addr.ip()))?;
+    state.limits.login(&client.limit_key())?;
     let d = body?.0;
     let name = d.username.trim();
     if name.is_empty()

@@ -15,7 +15,7 @@ pub mod session;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, Method, header};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -187,10 +187,9 @@ pub fn new_token(prefix: &str) -> String {
     )
 }
 
-/// The value of a cookie in a request.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+/// The value of a cookie in a request's headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -221,7 +220,7 @@ pub async fn identify(parts: &Parts, state: &AppState) -> Result<Option<Caller>,
             .await?
             .map(|s| caller_of(state, s, hash, false)));
     }
-    let Some(token) = cookie(parts, SESSION_COOKIE) else {
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     let hash = hash_token(token);
@@ -256,7 +255,9 @@ fn caller_of(state: &AppState, s: Session, hash: String, by_cookie: bool) -> Cal
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether two byte strings are equal, in time that does not depend on
+/// where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -1,8 +1,14 @@
 //! MediaWiki OAuth 2.0 sign-in: authorization code with PKCE against
 //! `<wiki>/w/rest.php/oauth2/{authorize,access_token,resource/profile}`.
+//!
+//! A sign-in belongs to the browser that started it: `/auth/login` gives
+//! that browser a random value in a short-lived cookie, and the callback
+//! goes through only with it. Someone who sends another person the link
+//! of their own unfinished sign-in (their code and state) thus cannot
+//! sign that person in as themselves.
 
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use patrolchat_model::keys;
@@ -10,13 +16,40 @@ use redis::AsyncCommands;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{Session, new_token, session};
+use super::{Session, constant_time_eq, hash_token, new_token, session};
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::http_client::form_encode;
 use crate::state::AppState;
 
 /// Seconds a sign-in may take between `/auth/login` and the callback.
 const PENDING_TTL_S: u64 = 600;
+
+/// Name of the cookie tying a sign-in to the browser that started it.
+pub const SIGN_IN_COOKIE: &str = "patrolchat_signin";
+
+/// The `Set-Cookie` value carrying a browser's sign-in value (`None`
+/// clears it). Only the sign-in routes see it (`Path=/auth`); `Lax` lets
+/// it come back on the wiki's top-level redirect to the callback.
+fn sign_in_cookie(state: &AppState, value: Option<&str>) -> HeaderValue {
+    let secure = if state.cfg.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let (value, max_age) = value.map_or(("", 0), |v| (v, PENDING_TTL_S));
+    let v = format!(
+        "{SIGN_IN_COOKIE}={value}; Path=/auth; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// What Redis keeps under a pending sign-in's state: the hash of the
+/// browser's sign-in value and the PKCE verifier, separated by a space
+/// (neither contains one).
+fn pending(browser_hash: &str, verifier: &str) -> String {
+    format!("{browser_hash} {verifier}")
+}
 
 /// The PKCE S256 challenge of a verifier.
 pub fn challenge(verifier: &str) -> String {
@@ -30,16 +63,17 @@ fn endpoint(state: &AppState, path: &str) -> String {
     )
 }
 
-/// `GET /auth/login`: sends the browser to the wiki's consent page.
+/// `GET /auth/login`: sends the browser to the wiki's consent page, with
+/// the cookie that ties this sign-in to it.
 #[utoipa::path(get, path = "/auth/login", tag = "auth",
-    responses((status = 302, description = "to the wiki's authorization page"),
+    responses((status = 302, description = "to the wiki's authorization page, with the short-lived `patrolchat_signin` cookie (path `/auth`) that the callback requires"),
               (status = 404, description = "sign-in with the wiki is not configured", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many sign-ins", body = crate::openapi::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    client: ClientAddr,
 ) -> Result<Response, ApiError> {
-    state.limits.login(&format!("ip:{}", addr.ip()))?;
+    state.limits.login(&client.limit_key())?;
     if state.cfg.oauth.oauth_client_id.is_empty() {
         return Err(ApiError::NotFound(
             "sign-in is not configured (PATROLCHAT_OAUTH_CLIENT_ID)".into(),
@@ -47,9 +81,14 @@ pub async fn login(
     }
     let st = new_token("");
     let verifier = new_token("");
+    let browser = new_token("");
     let mut c = state.redis.clone();
     let () = c
-        .set_ex(keys::oauth_state(&st), &verifier, PENDING_TTL_S)
+        .set_ex(
+            keys::oauth_state(&st),
+            pending(&hash_token(&browser), &verifier),
+            PENDING_TTL_S,
+        )
         .await?;
     let redirect = state.cfg.redirect_uri();
     let url = format!(
@@ -64,7 +103,12 @@ pub async fn login(
             ("code_challenge_method", "S256"),
         ])
     );
-    Ok((StatusCode::FOUND, [(header::LOCATION, url)]).into_response())
+    Ok((
+        StatusCode::FOUND,
+        [(header::SET_COOKIE, sign_in_cookie(&state, Some(&browser)))],
+        [(header::LOCATION, url)],
+    )
+        .into_response())
 }
 
 /// The query of the callback.
@@ -159,45 +203,78 @@ struct Profile {
     editcount: Option<u64>,
 }
 
-/// `GET /auth/callback`: exchanges the code, reads the profile, starts a
-/// session.
-#[utoipa::path(get, path = "/auth/callback", tag = "auth", params(Callback),
+/// `GET /auth/callback`: checks that this browser started the sign-in,
+/// exchanges the code, reads the profile, starts a session.
+#[utoipa::path(get, path = "/auth/callback", tag = "auth",
+    params(Callback,
+           ("patrolchat_signin" = String, Cookie,
+            description = "Set by `/auth/login` in the browser that started this sign-in; without it (or with another sign-in's) the callback is refused")),
     responses((status = 302, description = "signed in; to the dashboard"),
-              (status = 400, description = "bad or expired sign-in", body = crate::openapi::ErrorBody),
+              (status = 400, description = "bad or expired sign-in, or one this browser did not start", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many sign-ins", body = crate::openapi::ErrorBody),
               (status = 502, description = "the wiki did not answer", body = crate::openapi::ErrorBody)))]
 pub async fn callback(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    client: ClientAddr,
+    headers: HeaderMap,
     Query(q): Query<Callback>,
 ) -> Result<Response, ApiError> {
-    state.limits.login(&format!("ip:{}", addr.ip()))?;
+    state.limits.login(&client.limit_key())?;
     if let Some(e) = q.error {
         return Err(ApiError::BadRequest(format!("the wiki said: {e}")));
     }
     let (Some(code), Some(st)) = (q.code, q.state) else {
         return Err(ApiError::BadRequest("code and state are required".into()));
     };
+    // The state is used up by its first callback, from whichever browser:
+    // a sign-in link that has been opened elsewhere is dead, and no
+    // guess at the cookie gets a second try.
     let mut c = state.redis.clone();
-    let verifier: Option<String> = c.get_del(keys::oauth_state(&st)).await?;
-    let Some(verifier) = verifier else {
+    let pending: Option<String> = c.get_del(keys::oauth_state(&st)).await?;
+    let Some((browser_hash, verifier)) = pending.as_deref().and_then(|p| p.split_once(' ')) else {
         return Err(ApiError::BadRequest(
             "unknown or expired sign-in; start again".into(),
         ));
     };
+    let started_here = super::cookie(&headers, SIGN_IN_COOKIE)
+        .is_some_and(|v| constant_time_eq(hash_token(v).as_bytes(), browser_hash.as_bytes()));
+    if !started_here {
+        // The browser's own cookie, if any, belongs to another sign-in,
+        // which it may still finish: it is left alone.
+        tracing::warn!("sign-in callback refused: not opened in the browser that started it");
+        return Err(ApiError::BadRequest(
+            "this sign-in was not started in this browser; start again".into(),
+        ));
+    }
+    // The cookie's sign-in is used up, whatever happens next.
+    let clear = sign_in_cookie(&state, None);
+    match finish(&state, &code, verifier).await {
+        Ok(token) => {
+            let mut headers = HeaderMap::new();
+            headers.append(header::SET_COOKIE, session::cookie(&state, Some(&token)));
+            headers.append(header::SET_COOKIE, clear);
+            headers.insert(header::LOCATION, HeaderValue::from_static("/"));
+            Ok((StatusCode::FOUND, headers).into_response())
+        }
+        Err(e) => Ok(([(header::SET_COOKIE, clear)], e).into_response()),
+    }
+}
+
+/// Exchanges the code, reads the profile and starts a session: its token.
+async fn finish(state: &AppState, code: &str, verifier: &str) -> Result<String, ApiError> {
     let redirect = state.cfg.redirect_uri();
     let (status, body) = state
         .http
         .post_form(
-            &endpoint(&state, "access_token"),
+            &endpoint(state, "access_token"),
             None,
             &[
                 ("grant_type", "authorization_code"),
-                ("code", &code),
+                ("code", code),
                 ("redirect_uri", &redirect),
                 ("client_id", &state.cfg.oauth.oauth_client_id),
                 ("client_secret", &state.cfg.oauth.oauth_client_secret),
-                ("code_verifier", &verifier),
+                ("code_verifier", verifier),
             ],
         )
         .await
@@ -212,7 +289,7 @@ pub async fn callback(
     let (status, body) = state
         .http
         .get(
-            &endpoint(&state, "resource/profile"),
+            &endpoint(state, "resource/profile"),
             Some(&token.access_token),
         )
         .await
@@ -228,12 +305,9 @@ pub async fn callback(
     s.grant = Some(token.access_token);
     s.refresh = token.refresh_token;
     s.grant_expires_at = token.expires_in.map(|e| crate::now_ms() + e * 1000);
-    let token = session::create(&state, &s).await?;
+    let token = session::create(state, &s).await?;
     tracing::info!(user = %s.name, "signed in");
-    let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, session::cookie(&state, Some(&token)));
-    headers.insert(header::LOCATION, header::HeaderValue::from_static("/"));
-    Ok((StatusCode::FOUND, headers).into_response())
+    Ok(token)
 }
 
 /// `POST /auth/logout`: ends the session.
