@@ -106,6 +106,8 @@ struct Code {
 struct Inner {
     profile: Profile,
     refuse_patrol: bool,
+    /// Where `/w/api.php` sends every request instead of answering.
+    redirect_api: Option<String>,
     codes: HashMap<String, Code>,
     used_codes: HashSet<String>,
     /// access token → (central user id, profile at consent)
@@ -149,6 +151,7 @@ impl WikiStandin {
         let inner = Arc::new(Mutex::new(Inner {
             profile,
             refuse_patrol: false,
+            redirect_api: None,
             codes: HashMap::new(),
             used_codes: HashSet::new(),
             tokens: HashMap::new(),
@@ -210,6 +213,12 @@ impl WikiStandin {
     /// Whether `action=patrol` answers `permissiondenied`.
     pub fn set_refuse_patrol(&self, refuse: bool) {
         lock(&self.inner).refuse_patrol = refuse;
+    }
+
+    /// Whether `/w/api.php` answers every request with a `307` to
+    /// `location` (as a wiki moved, or one taken over, might).
+    pub fn set_redirect_api(&self, location: Option<String>) {
+        lock(&self.inner).redirect_api = location;
     }
 
     /// Every `action=patrol` call that got past the token check, in order.
@@ -554,6 +563,13 @@ async fn action_api(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
+    if let Some(location) = lock(&s).redirect_api.clone() {
+        return (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, location)],
+        )
+            .into_response();
+    }
     let mut params = parse_form(q.as_deref().unwrap_or(""));
     if method == Method::POST {
         params.extend(parse_form(&String::from_utf8_lossy(&body)));
