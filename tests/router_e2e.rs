@@ -188,6 +188,22 @@ async fn the_corpus_becomes_exactly_the_items_the_default_rules_give() {
     );
 }
 
+#[test]
+fn every_server_in_the_corpus_is_on_the_default_wiki_allow_list() {
+    let hosts = patrolchat_model::wikis::WikiHosts::default();
+    let events = corpus_events();
+    assert!(events.len() > 6000, "the whole corpus: {}", events.len());
+    for e in &events {
+        let server = e["server_url"].as_str().expect("server_url");
+        assert!(
+            hosts.check_server(server).is_ok(),
+            "{server} ({}) is refused: {:?}",
+            e["meta"]["id"],
+            hosts.check_server(server)
+        );
+    }
+}
+
 /// A patrol log entry for revision `curid` of `title`, shaped like the
 /// corpus's log entries (derived from its first enwiki edit).
 fn patrol_log(n: u64, title: &str, curid: u64) -> Value {
