@@ -1277,8 +1277,14 @@ async fn the_api_refuses_to_start_with_a_sign_in_wiki_or_action_api_off_the_allo
             "PATROLCHAT_WIKI_API",
             format!("http://127.0.0.1:{on}/w/api.php"),
         ),
-        ("PATROLCHAT_WIKI_API", "https://evil.test/w/api.php".to_owned()),
-        ("PATROLCHAT_WIKI_API", "{server}.evil.test/w/api.php".to_owned()),
+        (
+            "PATROLCHAT_WIKI_API",
+            "https://evil.test/w/api.php".to_owned(),
+        ),
+        (
+            "PATROLCHAT_WIKI_API",
+            "{server}.evil.test/w/api.php".to_owned(),
+        ),
         ("PATROLCHAT_WIKI_HOSTS", "http://127.0.0.1".to_owned()),
     ];
     for (setting, value) in refused {
@@ -1288,9 +1294,6 @@ async fn the_api_refuses_to_start_with_a_sign_in_wiki_or_action_api_off_the_allo
             Some(2),
             "{setting}={value} must be refused at start with exit code 2; log: {log}"
         );
-        assert!(
-            log.contains(setting),
-            "the reason names {setting}: {log}"
-        );
+        assert!(log.contains(setting), "the reason names {setting}: {log}");
     }
 }

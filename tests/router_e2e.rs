@@ -226,17 +226,27 @@ async fn feed_events_from_servers_off_the_wiki_allow_list_are_counted_and_skippe
     // keep its server; the others have `server_url` changed to servers off
     // the default allow-list (or removed), and a patrol entry from such a
     // server names the first good edit's revision.
-    let edit = |n: u64| common::derived_edit(6000 + n, 16_000 + n, &format!("Page {n}"), "192.0.2.5");
+    let edit =
+        |n: u64| common::derived_edit(6000 + n, 16_000 + n, &format!("Page {n}"), "192.0.2.5");
     let mut events = vec![edit(1), edit(2)];
     let hostile: [(Option<&str>, &str); 9] = [
         (Some("http://en.wikipedia.org"), "server_not_https"),
         (Some("https://evil.test"), "server_not_allowed"),
-        (Some("https://en.wikipedia.org.evil.test"), "server_not_allowed"),
-        (Some("https://en.wikipedia.org@evil.test"), "server_malformed"),
+        (
+            Some("https://en.wikipedia.org.evil.test"),
+            "server_not_allowed",
+        ),
+        (
+            Some("https://en.wikipedia.org@evil.test"),
+            "server_malformed",
+        ),
         (Some("https://en.wikipedia.org:8443"), "server_not_allowed"),
         (Some("https://127.0.0.1"), "server_not_allowed"),
         (Some("https://en.wikipedia.org/evil"), "server_malformed"),
-        (Some("https://en.wikipedia.org%2eevil.test"), "server_malformed"),
+        (
+            Some("https://en.wikipedia.org%2eevil.test"),
+            "server_malformed",
+        ),
         (None, "server_missing"),
     ];
     let mut want_skipped: HashMap<&str, f64> = HashMap::new();
@@ -277,7 +287,11 @@ async fn feed_events_from_servers_off_the_wiki_allow_list_are_counted_and_skippe
         .map(|(_, item)| item["id"].as_str().expect("id").to_owned())
         .collect();
     made.sort();
-    assert_eq!(made, ["enwiki-6001", "enwiki-6002"], "items only from the wiki's own server");
+    assert_eq!(
+        made,
+        ["enwiki-6001", "enwiki-6002"],
+        "items only from the wiki's own server"
+    );
     for (reason, count) in &want_skipped {
         assert_eq!(
             router.metric(&format!(

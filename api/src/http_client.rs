@@ -295,7 +295,10 @@ mod tests {
             format!("http://127.0.0.1:{port}/w/api.php"),
             format!("https://localhost:{port}/w/api.php"),
             format!("https://127.0.0.1:{port}@127.0.0.1:{port}/w/api.php"),
-            format!("https://127.0.0.1:{}/w/api.php", port.wrapping_add(1).max(1)),
+            format!(
+                "https://127.0.0.1:{}/w/api.php",
+                port.wrapping_add(1).max(1)
+            ),
         ] {
             let e = client
                 .post_form(&url, Some("secret"), &[("a", "b")])

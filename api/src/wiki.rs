@@ -57,9 +57,7 @@ pub async fn patrol(
             ("format", "json")
         ])
     );
-    let (status, body) = http
-        .get(&url, Some(grant))
-        .await?;
+    let (status, body) = http.get(&url, Some(grant)).await?;
     let v: Value = serde_json::from_slice(&body).map_err(|_| {
         ApiError::WikiUnavailable(format!("token request: HTTP {status}, not JSON"))
     })?;

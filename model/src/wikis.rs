@@ -492,7 +492,9 @@ mod tests {
         let u = d.check("https://en.wikipedia.org?x=1").expect("allowed");
         assert_eq!(u.path_and_query(), "/?x=1");
         let h = hosts("127.0.0.1:8443");
-        let u = h.check("https://127.0.0.1:8443/w/api.php").expect("allowed");
+        let u = h
+            .check("https://127.0.0.1:8443/w/api.php")
+            .expect("allowed");
         assert_eq!(u.authority(), "127.0.0.1:8443");
         assert_eq!(u.to_string(), "https://127.0.0.1:8443/w/api.php");
     }
@@ -517,7 +519,10 @@ mod tests {
             ("https://evil.test?en.wikipedia.org", "not_allowed"),
             ("https://evil.test", "not_allowed"),
             ("https://en.wikipedia.org.evil.test", "not_allowed"),
-            ("https://en.wikipedia.org.evil.test/w/api.php", "not_allowed"),
+            (
+                "https://en.wikipedia.org.evil.test/w/api.php",
+                "not_allowed",
+            ),
             ("https://evilwikipedia.org", "not_allowed"),
             ("https://a.b.wikipedia.org", "not_allowed"),
             ("https://wikipedia.org.", "malformed"),

@@ -64,6 +64,5 @@ impl RouterConfig {
 /// # Errors
 /// The reason, naming the setting.
 pub fn parse_wiki_hosts(s: &str) -> Result<WikiHosts, String> {
-    s.parse()
-        .map_err(|e| format!("PATROLCHAT_WIKI_HOSTS: {e}"))
+    s.parse().map_err(|e| format!("PATROLCHAT_WIKI_HOSTS: {e}"))
 }

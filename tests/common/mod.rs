@@ -599,7 +599,9 @@ impl Recorder {
         let task = tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let index = {
-                    let mut all = record.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut all = record
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     all.push(Vec::new());
                     all.len() - 1
                 };
@@ -610,10 +612,18 @@ impl Recorder {
                     // An HTTP request head ends with an empty line; a TLS
                     // client waits for the server, so stop after a pause.
                     while !got.windows(4).any(|w| w == b"\r\n\r\n") && got.len() < 64 * 1024 {
-                        match tokio::time::timeout(Duration::from_millis(300), socket.read(&mut buf)).await {
+                        match tokio::time::timeout(
+                            Duration::from_millis(300),
+                            socket.read(&mut buf),
+                        )
+                        .await
+                        {
                             Ok(Ok(n)) if n > 0 => {
                                 got.extend_from_slice(&buf[..n]);
-                                record.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[index] = got.clone();
+                                record
+                                    .lock()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner)[index] =
+                                    got.clone();
                             }
                             _ => break,
                         }

@@ -61,13 +61,14 @@ fn tls_config() -> Arc<tokio_rustls::rustls::ServerConfig> {
         .collect::<Result<Vec<_>, _>>()
         .expect("the test certificate");
     let key = PrivateKeyDer::from_pem_slice(WIKI_KEY_PEM).expect("the test key");
-    let config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .expect("certificate and key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .expect("certificate and key");
     Arc::new(config)
 }
 
