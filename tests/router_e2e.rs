@@ -276,8 +276,23 @@ async fn feed_events_from_servers_off_the_wiki_allow_list_are_counted_and_skippe
     let _ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
     let router = Router::start(&nats.url(), &redis.url(), &[]);
     let n = events.len() as f64;
-    wait_until_async(LONG, "router read every event", || async {
-        router.metric("patrolchat_router_events_total") >= n
+    let skipped_total: f64 = want_skipped.values().sum();
+    // Read, skipped, and the two good edits made into items (they wait for
+    // their twin first): everything this feed causes has happened.
+    wait_until_async(LONG, "router handled every event", || async {
+        let text = common::scrape(router.metrics_port);
+        let skipped: f64 = want_skipped
+            .keys()
+            .map(|r| {
+                common::metric(
+                    &text,
+                    &format!("patrolchat_router_events_skipped_total{{reason=\"{r}\"}}"),
+                )
+            })
+            .sum();
+        common::metric(&text, "patrolchat_router_events_total") >= n
+            && skipped >= skipped_total
+            && common::metric(&text, "patrolchat_router_items_total") >= 2.0
     })
     .await;
 
