@@ -144,6 +144,11 @@ pub(crate) struct ApiArgs {
     /// the HTTP address).
     #[arg(long, env = "PATROLCHAT_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
+    /// The hosts of the wikis a person's credentials may go to, a comma
+    /// list of `wiki.example.org`, `*.example.org` (one label deep) and
+    /// `host:port`; unset, the Wikimedia farm.
+    #[arg(long, env = "PATROLCHAT_WIKI_HOSTS", value_parser = patrolchat_router::config::parse_wiki_hosts)]
+    wiki_hosts: Option<patrolchat_model::wikis::WikiHosts>,
     #[command(flatten)]
     api: ApiConfig,
 }
@@ -264,6 +269,7 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 workflows: router.workflows.clone(),
                 replicas: router.replicas,
                 retention: router.retention,
+                wiki_hosts: router.wiki_hosts(),
             };
             let nats_url = ingest.nats_url.clone();
             let ingest_task = patrolchat_ingest::run(ingest, ingest_metrics, shutdown.clone());
@@ -339,6 +345,7 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 workflows: args.workflows,
                 replicas: args.replicas,
                 retention: std::time::Duration::from_secs(args.retention_s),
+                wiki_hosts: args.wiki_hosts.unwrap_or_default(),
             };
             let result =
                 patrolchat_api::run(args.api, endpoints, listener, metrics, shutdown.clone()).await;

@@ -8,17 +8,19 @@
 mod common;
 
 use common::wiki_standin::{self, CLIENT_ID, CLIENT_SECRET, Profile, WikiStandin, s256};
-use common::{Api, Person, seed_item};
+use common::{Api, Person, Recorder, seed_item};
 use patrolchat_testkit::{NatsServer, RedisServer};
 use reqwest::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 /// A client that follows no redirects and keeps no cookies: every step
-/// of a flow is taken by hand.
+/// of a flow is taken by hand. It trusts the test CA of the stand-in.
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(wiki_standin::test_ca())
         .build()
         .expect("client")
 }
@@ -1403,5 +1405,210 @@ fn a_malformed_trusted_proxy_list_refuses_to_start() {
             stderr.contains("PATROLCHAT_TRUSTED_PROXIES") || stderr.contains("trusted-proxies"),
             "{bad:?}: the setting is named: {stderr}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_grant_goes_to_no_server_off_the_wiki_allow_list() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let elsewhere = Recorder::start().await;
+    // The item's own server decides where the action API is called (the
+    // default template), as for items from the feed.
+    let api = start_api(
+        &nats,
+        &redis,
+        &wiki,
+        &[("PATROLCHAT_WIKI_API", "{server}/w/api.php")],
+    );
+    let (alice, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+    let grant = wiki.access_token_of("Alice").expect("a grant");
+    let token_requests = wiki.token_requests();
+    let (rec, on) = (elsewhere.port, wiki.port);
+    let hostile = [
+        // Plain http, to a listener that would read the bearer token.
+        format!("http://127.0.0.1:{rec}"),
+        // The wiki's address on another port.
+        format!("https://127.0.0.1:{rec}"),
+        // A host off the list.
+        format!("https://localhost:{rec}"),
+        // The wiki's host and port as user info in front of another host.
+        format!("https://127.0.0.1:{on}@127.0.0.1:{rec}"),
+        // Upper case scheme, still http.
+        format!("HTTP://127.0.0.1:{rec}"),
+        // The example of a crafted feed event.
+        "http://evil.test".to_owned(),
+    ];
+    for (i, server) in hostile.iter().enumerate() {
+        let id = format!("enwiki-{}", 700 + i);
+        common::seed_item_from(
+            &redis.url(),
+            &id,
+            &["patrol"],
+            Some(false),
+            server,
+            10.0,
+            1_700_000_000_000,
+        )
+        .await;
+        let (s, lease) = api
+            .post(&alice, &format!("/api/v1/items/{id}/claim"), json!({}))
+            .await;
+        assert_eq!(s, 200, "{lease}");
+        let (s, b) = api
+            .post(
+                &alice,
+                &format!("/api/v1/items/{id}/resolve"),
+                json!({"token": lease["token"], "outcome": "ok"}),
+            )
+            .await;
+        assert_eq!(
+            elsewhere.connections(),
+            Vec::<String>::new(),
+            "nothing may reach a server off the list ({server})"
+        );
+        assert_error(s, &b, 403, "wiki_not_allowed");
+        let (_, item) = api.get(&alice, &format!("/api/v1/items/{id}")).await;
+        assert_eq!(item["state"], "open", "{server}: {item}");
+        assert_eq!(item["claim"]["holder"], "Alice", "{server}: {item}");
+    }
+    assert_eq!(wiki.patrol_calls(), [], "no patrol call at all");
+    assert_eq!(
+        wiki.token_requests(),
+        token_requests,
+        "the grant was not even renewed for a refused call"
+    );
+
+    // The wiki itself, named by the item: the call is made.
+    common::seed_item_from(
+        &redis.url(),
+        "enwiki-720",
+        &["patrol"],
+        Some(false),
+        &wiki.url(),
+        10.0,
+        1_700_000_000_000,
+    )
+    .await;
+    let (_, lease) = api
+        .post(&alice, "/api/v1/items/enwiki-720/claim", json!({}))
+        .await;
+    let (s, b) = api
+        .post(
+            &alice,
+            "/api/v1/items/enwiki-720/resolve",
+            json!({"token": lease["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        wiki.patrol_calls(),
+        [wiki_standin::PatrolCall {
+            rcid: 720,
+            bearer: grant,
+            refused: false
+        }]
+    );
+
+    // A wiki on the list that redirects elsewhere: the redirect is not
+    // followed; the wiki did not answer.
+    wiki.set_redirect_api(Some(format!("https://127.0.0.1:{rec}/w/api.php")));
+    common::seed_item_from(
+        &redis.url(),
+        "enwiki-721",
+        &["patrol"],
+        Some(false),
+        &wiki.url(),
+        10.0,
+        1_700_000_000_000,
+    )
+    .await;
+    let (_, lease) = api
+        .post(&alice, "/api/v1/items/enwiki-721/claim", json!({}))
+        .await;
+    let (s, b) = api
+        .post(
+            &alice,
+            "/api/v1/items/enwiki-721/resolve",
+            json!({"token": lease["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_error(s, &b, 502, "wiki_unavailable");
+    assert_eq!(elsewhere.connections(), Vec::<String>::new());
+    let (_, item) = api.get(&alice, "/api/v1/items/enwiki-721").await;
+    assert_eq!(item["state"], "open", "{item}");
+}
+
+/// Runs `patrolchat api` with the stand-in's settings and `extra` on top;
+/// its exit status (`None` when it is still running after 20 s) and its
+/// log.
+fn start_refused(
+    nats: &NatsServer,
+    redis: &RedisServer,
+    wiki: &WikiStandin,
+    extra: &[(&str, String)],
+) -> (Option<i32>, String) {
+    let port = patrolchat_testkit::free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("api.log");
+    let mut cmd = std::process::Command::new(common::bin());
+    cmd.arg("api")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PATROLCHAT_NATS_URL", nats.url())
+        .env("PATROLCHAT_REDIS_URL", redis.url())
+        .env(
+            "PATROLCHAT_WORKFLOWS",
+            patrolchat_testkit::repo_root().join("deploy/workflows.toml"),
+        )
+        .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .envs(wiki.api_env())
+        .envs(extra.iter().map(|(k, v)| (*k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"));
+    let mut guard = patrolchat_testkit::ChildGuard::spawn("api", &mut cmd).expect("spawn");
+    let status = guard.wait_timeout(std::time::Duration::from_secs(20));
+    (
+        status.and_then(|s| s.code()),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_refuses_to_start_with_a_sign_in_wiki_or_action_api_off_the_allow_list() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let on = wiki.port;
+    let refused = [
+        ("PATROLCHAT_OAUTH_WIKI", format!("http://127.0.0.1:{on}")),
+        ("PATROLCHAT_OAUTH_WIKI", "https://evil.test".to_owned()),
+        (
+            "PATROLCHAT_OAUTH_WIKI",
+            format!("https://127.0.0.1:{on}@evil.test"),
+        ),
+        (
+            "PATROLCHAT_WIKI_API",
+            format!("http://127.0.0.1:{on}/w/api.php"),
+        ),
+        (
+            "PATROLCHAT_WIKI_API",
+            "https://evil.test/w/api.php".to_owned(),
+        ),
+        (
+            "PATROLCHAT_WIKI_API",
+            "{server}.evil.test/w/api.php".to_owned(),
+        ),
+        ("PATROLCHAT_WIKI_HOSTS", "http://127.0.0.1".to_owned()),
+    ];
+    for (setting, value) in refused {
+        let (code, log) = start_refused(&nats, &redis, &wiki, &[(setting, value.clone())]);
+        assert_eq!(
+            code,
+            Some(2),
+            "{setting}={value} must be refused at start with exit code 2; log: {log}"
+        );
+        assert!(log.contains(setting), "the reason names {setting}: {log}");
     }
 }

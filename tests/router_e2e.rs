@@ -187,3 +187,158 @@ async fn the_corpus_becomes_exactly_the_items_the_default_rules_give() {
         "resolutions by the corpus's own log entries"
     );
 }
+
+#[test]
+fn every_server_in_the_corpus_is_on_the_default_wiki_allow_list() {
+    let hosts = patrolchat_model::wikis::WikiHosts::default();
+    let events = corpus_events();
+    assert!(events.len() > 6000, "the whole corpus: {}", events.len());
+    for e in &events {
+        let server = e["server_url"].as_str().expect("server_url");
+        assert!(
+            hosts.check_server(server).is_ok(),
+            "{server} ({}) is refused: {:?}",
+            e["meta"]["id"],
+            hosts.check_server(server)
+        );
+    }
+}
+
+/// A patrol log entry for revision `curid` of `title`, shaped like the
+/// corpus's log entries (derived from its first enwiki edit).
+fn patrol_log(n: u64, title: &str, curid: u64) -> Value {
+    let mut e = common::derived_edit(900_000 + n, 2, title, "Patroller");
+    for k in ["length", "revision", "minor", "notify_url"] {
+        e.as_object_mut().expect("object").remove(k);
+    }
+    e["meta"]["id"] = format!("log-{n}").into();
+    e["type"] = "log".into();
+    e["log_id"] = n.into();
+    e["log_type"] = "patrol".into();
+    e["log_action"] = "patrol".into();
+    e["log_params"] = serde_json::json!({"curid": curid, "previd": curid - 1, "auto": false});
+    e
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_events_from_servers_off_the_wiki_allow_list_are_counted_and_skipped() {
+    // Events derived from the corpus's first enwiki IP edit: the first two
+    // keep its server; the others have `server_url` changed to servers off
+    // the default allow-list (or removed), and a patrol entry from such a
+    // server names the first good edit's revision.
+    let edit =
+        |n: u64| common::derived_edit(6000 + n, 16_000 + n, &format!("Page {n}"), "192.0.2.5");
+    let mut events = vec![edit(1), edit(2)];
+    let hostile: [(Option<&str>, &str); 9] = [
+        (Some("http://en.wikipedia.org"), "server_not_https"),
+        (Some("https://evil.test"), "server_not_allowed"),
+        (
+            Some("https://en.wikipedia.org.evil.test"),
+            "server_not_allowed",
+        ),
+        (
+            Some("https://en.wikipedia.org@evil.test"),
+            "server_malformed",
+        ),
+        (Some("https://en.wikipedia.org:8443"), "server_not_allowed"),
+        (Some("https://127.0.0.1"), "server_not_allowed"),
+        (Some("https://en.wikipedia.org/evil"), "server_malformed"),
+        (
+            Some("https://en.wikipedia.org%2eevil.test"),
+            "server_malformed",
+        ),
+        (None, "server_missing"),
+    ];
+    let mut want_skipped: HashMap<&str, f64> = HashMap::new();
+    for (i, (server, reason)) in hostile.iter().enumerate() {
+        let mut e = edit(10 + i as u64);
+        match server {
+            Some(s) => e["server_url"] = (*s).into(),
+            None => {
+                e.as_object_mut().expect("object").remove("server_url");
+            }
+        }
+        events.push(e);
+        *want_skipped.entry(reason).or_default() += 1.0;
+    }
+    let mut signal = patrol_log(1, "Page 1", 16_001);
+    signal["server_url"] = "https://evil.test".into();
+    events.push(signal);
+    *want_skipped.entry("server_not_allowed").or_default() += 1.0;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("servers.jsonl");
+    let lines: Vec<String> = events.iter().map(Value::to_string).collect();
+    std::fs::write(&file, lines.join("\n")).expect("write");
+
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let replay = Replay::start(&[file], &[]);
+    let _ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+    let router = Router::start(&nats.url(), &redis.url(), &[]);
+    let n = events.len() as f64;
+    let skipped_total: f64 = want_skipped.values().sum();
+    // Read, skipped, and the two good edits made into items (they wait for
+    // their twin first): everything this feed causes has happened.
+    wait_until_async(LONG, "router handled every event", || async {
+        let text = common::scrape(router.metrics_port);
+        let skipped: f64 = want_skipped
+            .keys()
+            .map(|r| {
+                common::metric(
+                    &text,
+                    &format!("patrolchat_router_events_skipped_total{{reason=\"{r}\"}}"),
+                )
+            })
+            .sum();
+        common::metric(&text, "patrolchat_router_events_total") >= n
+            && skipped >= skipped_total
+            && common::metric(&text, "patrolchat_router_items_total") >= 2.0
+    })
+    .await;
+
+    let work = stream_messages(&nats.url(), "WORK").await;
+    let mut made: Vec<String> = work
+        .iter()
+        .map(|(_, item)| item["id"].as_str().expect("id").to_owned())
+        .collect();
+    made.sort();
+    assert_eq!(
+        made,
+        ["enwiki-6001", "enwiki-6002"],
+        "items only from the wiki's own server"
+    );
+    for (reason, count) in &want_skipped {
+        assert_eq!(
+            router.metric(&format!(
+                "patrolchat_router_events_skipped_total{{reason=\"{reason}\"}}"
+            )),
+            *count,
+            "skipped as {reason}"
+        );
+    }
+    assert_eq!(router.metric("patrolchat_router_items_total"), 2.0);
+    assert_eq!(
+        router.metric("patrolchat_router_resolutions_total{kind=\"patrolled\"}"),
+        0.0,
+        "a patrol entry from another server resolves nothing"
+    );
+    let mut r = common::redis_conn(&redis.url()).await;
+    let state: Option<String> = redis::cmd("HGET")
+        .arg(patrolchat_model::keys::item(
+            &patrolchat_model::ItemId::parse("enwiki-6001").expect("id"),
+        ))
+        .arg("state")
+        .query_async(&mut r)
+        .await
+        .expect("hget");
+    assert_eq!(state.as_deref(), Some("open"));
+    for i in 0..hostile.len() {
+        let id = patrolchat_model::ItemId::parse(&format!("enwiki-{}", 6010 + i)).expect("id");
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(patrolchat_model::keys::item(&id))
+            .query_async(&mut r)
+            .await
+            .expect("exists");
+        assert!(!exists, "no item {id} in Redis");
+    }
+}

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use http_body_util::BodyExt;
 use patrolchat_model::subjects;
+use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_router::WorkflowSet;
 use patrolchat_router::project::Projection;
 use tokio::net::TcpListener;
@@ -131,6 +132,7 @@ pub async fn connect(
             cfg.public_url
         )));
     }
+    let http = wiki_client(&cfg, &ep.wiki_hosts)?;
     let nats = patrolchat_router::pipeline::nats_options(&ep.nats_url)
         .name("patrolchat-api")
         .max_reconnects(None)
@@ -169,7 +171,7 @@ pub async fn connect(
         caps: crate::caps::Caps::new(redis.clone()),
         credentials: crate::auth::cache::CredentialCache::default(),
         claims: crate::claims::ClaimStore::new(redis.clone()),
-        http: HttpClient::new(Duration::from_secs(10)),
+        http,
         cfg,
         redis,
         projection,
@@ -181,6 +183,70 @@ pub async fn connect(
         shutdown,
     }))
 }
+
+/// The client for the wikis, after checking the settings that name them
+/// against the allow-list: the sign-in wiki (when sign-in is configured)
+/// and the action API template.
+///
+/// # Errors
+/// [`StartError::Config`] naming the setting.
+pub fn wiki_client(cfg: &ApiConfig, hosts: &WikiHosts) -> Result<HttpClient, StartError> {
+    let on_list = |setting: &str, value: &str, e: NotAllowed| {
+        let hint = match e {
+            NotAllowed::Host(_) => " (add it to PATROLCHAT_WIKI_HOSTS)",
+            _ => "",
+        };
+        StartError::Config(format!("{setting} {value:?}: {e}{hint}"))
+    };
+    if !cfg.oauth.oauth_client_id.is_empty() {
+        let wiki = &cfg.oauth.oauth_wiki;
+        hosts
+            .check(&crate::auth::oauth::oauth_url(wiki, "access_token"))
+            .map_err(|e| on_list("PATROLCHAT_OAUTH_WIKI", wiki, e))?;
+    }
+    let template = &cfg.wiki_api;
+    if let Some(rest) = template.strip_prefix("{server}") {
+        // The item's server, which the router took from the allow-list;
+        // the client checks the whole URL again at each call.
+        if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
+            return Err(StartError::Config(format!(
+                "PATROLCHAT_WIKI_API {template:?}: {{server}} must be followed by a path (/…), not more host"
+            )));
+        }
+    } else {
+        let scheme_ok = template
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        if !scheme_ok {
+            return Err(StartError::Config(format!(
+                "PATROLCHAT_WIKI_API {template:?}: must start with {{server}}/ or https://"
+            )));
+        }
+        let rest = &template[8..];
+        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+        // A host with a placeholder is checked at each call; a fixed one now.
+        if !authority.contains('{') {
+            let sample = template
+                .replace("{server}", "https://en.wikipedia.org")
+                .replace("{wiki}", "enwiki");
+            hosts
+                .check(&sample)
+                .map_err(|e| on_list("PATROLCHAT_WIKI_API", template, e))?;
+        }
+    }
+    let roots = match &cfg.wiki_ca_file {
+        Some(path) => crate::http_client::load_roots(path)
+            .map_err(|e| StartError::Config(format!("PATROLCHAT_WIKI_CA_FILE {e}")))?,
+        None => Vec::new(),
+    };
+    let client = HttpClient::new(WIKI_TIMEOUT, hosts.clone(), roots)
+        .map_err(|e| StartError::Config(format!("PATROLCHAT_WIKI_CA_FILE: {e}")))?;
+    tracing::info!(wiki_hosts = %hosts, "wiki allow-list");
+    Ok(client)
+}
+
+/// How long a wiki call may take.
+const WIKI_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The routes and middleware.
 pub fn app(state: AppState) -> Router {

@@ -42,13 +42,20 @@ pub struct ApiConfig {
     #[command(flatten)]
     pub caps: crate::caps::CapConfig,
     /// The wiki's action API for a wiki; `{server}` is the item's server
-    /// URL and `{wiki}` its database name.
+    /// URL and `{wiki}` its database name. It must start with `{server}/`
+    /// or `https://`; every URL it gives is called only when it is https
+    /// on a host of the wiki allow-list (`PATROLCHAT_WIKI_HOSTS`).
     #[arg(
         long,
         env = "PATROLCHAT_WIKI_API",
         default_value = "{server}/w/api.php"
     )]
     pub wiki_api: String,
+    /// More trust anchors for the wikis' TLS certificates (a PEM file of
+    /// CA certificates, for a wiki farm with a private CA), on top of the
+    /// webpki roots.
+    #[arg(long, env = "PATROLCHAT_WIKI_CA_FILE")]
+    pub wiki_ca_file: Option<PathBuf>,
     /// Seconds a session lasts.
     #[arg(long, env = "PATROLCHAT_SESSION_TTL", default_value_t = 30 * 24 * 3600)]
     pub session_ttl_s: u64,
@@ -71,8 +78,8 @@ pub struct ApiConfig {
     pub dashboard_dir: PathBuf,
 }
 
-/// Where the api finds NATS, Redis and the workflows; `patrolchat all`
-/// shares them with the router.
+/// Where the api finds NATS, Redis and the workflows, and the wiki
+/// allow-list; `patrolchat all` shares them with the router.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     /// NATS server with JetStream (2.10 or newer).
@@ -85,13 +92,17 @@ pub struct Endpoints {
     pub replicas: usize,
     /// Seconds items without discussion are kept.
     pub retention: std::time::Duration,
+    /// The wikis the api may call with a person's credentials (the
+    /// router's `PATROLCHAT_WIKI_HOSTS`).
+    pub wiki_hosts: patrolchat_model::wikis::WikiHosts,
 }
 
 /// MediaWiki OAuth 2.0 client settings.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OAuthConfig {
     /// The wiki people sign in with; its endpoints are under
-    /// `/w/rest.php/oauth2/`.
+    /// `/w/rest.php/oauth2/`. An https URL of a host on the wiki
+    /// allow-list (checked at start when a client id is set).
     #[arg(
         long,
         env = "PATROLCHAT_OAUTH_WIKI",

@@ -82,6 +82,12 @@ pub enum ApiError {
     /// The wiki could not be reached.
     #[error("the wiki did not answer: {0}")]
     WikiUnavailable(String),
+    /// The wiki is not one this deployment may call with a person's
+    /// credentials (not https, or not on the wiki allow-list); nothing
+    /// was sent. 403: a refusal by policy, which neither a retry nor
+    /// another role overcomes.
+    #[error("patrolchat does not call this wiki with your credentials: {0}")]
+    WikiNotAllowed(String),
     /// NATS or Redis is not available; retry.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
@@ -96,7 +102,9 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Csrf | Self::Forbidden(_) | Self::Muted { .. } => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::Forbidden(_) | Self::Muted { .. } | Self::WikiNotAllowed(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Claimed { .. }
             | Self::Conflict(_)
@@ -129,6 +137,7 @@ impl ApiError {
             Self::LimitReached { .. } => "limit_reached",
             Self::WikiRefused(_) => "wiki_refused",
             Self::WikiUnavailable(_) => "wiki_unavailable",
+            Self::WikiNotAllowed(_) => "wiki_not_allowed",
             Self::Unavailable(_) => "unavailable",
             Self::Timeout => "timeout",
         }
@@ -203,6 +212,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::http_client::HttpError> for ApiError {
+    fn from(e: crate::http_client::HttpError) -> Self {
+        match e {
+            crate::http_client::HttpError::NotAllowed(why) => Self::WikiNotAllowed(why.to_string()),
+            other => Self::WikiUnavailable(other.to_string()),
+        }
+    }
+}
+
 impl From<redis::RedisError> for ApiError {
     fn from(e: redis::RedisError) -> Self {
         Self::Unavailable(format!("redis: {e}"))
@@ -252,6 +270,25 @@ mod tests {
         };
         assert_eq!(full.status(), StatusCode::CONFLICT);
         assert_eq!(full.body()["error"]["max"], 1000);
+    }
+
+    #[test]
+    fn a_wiki_off_the_allow_list_is_a_403_of_its_own() {
+        let refused = patrolchat_model::wikis::WikiHosts::default()
+            .check("http://evil.test/w/api.php")
+            .expect_err("refused");
+        let e = ApiError::from(crate::http_client::HttpError::NotAllowed(refused));
+        assert_eq!(e.status(), StatusCode::FORBIDDEN);
+        let b = e.body();
+        assert_eq!(b["error"]["code"], "wiki_not_allowed");
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("https only")),
+            "{b}"
+        );
+        let e = ApiError::from(crate::http_client::HttpError::TimedOut);
+        assert_eq!(e.code(), "wiki_unavailable");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use crate::error::ApiError;
 use crate::http_client::{HttpClient, form_encode};
 
 /// The action API URL of an item's wiki from the template
-/// (`{server}/w/api.php` by default).
+/// (`{server}/w/api.php` by default). The HTTP client checks it against
+/// the wiki allow-list before any call.
 pub fn api_url(template: &str, item: &Item) -> String {
     template
         .replace("{server}", item.server_url.trim_end_matches('/'))
@@ -38,7 +39,9 @@ fn refused(v: &Value) -> Option<String> {
 ///
 /// # Errors
 /// [`ApiError::WikiRefused`] when the wiki says no,
-/// [`ApiError::WikiUnavailable`] when it does not answer sensibly.
+/// [`ApiError::WikiUnavailable`] when it does not answer sensibly,
+/// [`ApiError::WikiNotAllowed`] when `api` is not https on a wiki of the
+/// allow-list (nothing is sent).
 pub async fn patrol(
     http: &HttpClient,
     api: &str,
@@ -54,10 +57,7 @@ pub async fn patrol(
             ("format", "json")
         ])
     );
-    let (status, body) = http
-        .get(&url, Some(grant))
-        .await
-        .map_err(|e| ApiError::WikiUnavailable(e.to_string()))?;
+    let (status, body) = http.get(&url, Some(grant)).await?;
     let v: Value = serde_json::from_slice(&body).map_err(|_| {
         ApiError::WikiUnavailable(format!("token request: HTTP {status}, not JSON"))
     })?;
@@ -81,8 +81,7 @@ pub async fn patrol(
                     ("format", "json"),
                 ],
             )
-            .await
-            .map_err(|e| ApiError::WikiUnavailable(e.to_string()))?;
+            .await?;
         let v: Value = serde_json::from_slice(&body)
             .map_err(|_| ApiError::WikiUnavailable(format!("patrol: HTTP {status}, not JSON")))?;
         if let Some(why) = refused(&v) {

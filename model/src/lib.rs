@@ -17,6 +17,8 @@
 //!   [`FeedEvent`] parsed after, and the [`Kind`] that names its subject.
 //! - [`subjects`]: stream names and subject builders, in one place.
 //! - [`timestamp`]: the RFC 3339 forms `meta.dt` takes.
+//! - [`wikis`]: the wiki allow-list, and the check of every URL called
+//!   with a person's credentials.
 
 pub mod feed;
 pub mod ids;
@@ -26,6 +28,7 @@ pub mod recentchange;
 pub mod revision;
 pub mod subjects;
 pub mod timestamp;
+pub mod wikis;
 
 pub use feed::{Envelope, FeedError, FeedEvent, Kind};
 pub use ids::{IdError, ItemId, WikiId};

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use patrolchat_model::timestamp::parse_seconds as secs;
+use patrolchat_model::wikis::WikiHosts;
 
 /// Settings of the router service (the NATS URL is shared with the
 /// other services and given to [`crate::run`]).
@@ -44,4 +45,24 @@ pub struct RouterConfig {
     /// Seconds between checks of the workflows file for changes.
     #[arg(long, env = "PATROLCHAT_WORKFLOWS_POLL", default_value = "2", value_parser = secs)]
     pub workflows_poll: Duration,
+    /// The hosts of the wikis served, a comma list of `wiki.example.org`,
+    /// `*.example.org` (one label deep) and `host:port`; unset, the
+    /// Wikimedia farm. Feed events from any other server are skipped.
+    #[arg(long, env = "PATROLCHAT_WIKI_HOSTS", value_parser = parse_wiki_hosts)]
+    pub wiki_hosts: Option<WikiHosts>,
+}
+
+impl RouterConfig {
+    /// The wiki allow-list: the setting, or the Wikimedia farm.
+    pub fn wiki_hosts(&self) -> WikiHosts {
+        self.wiki_hosts.clone().unwrap_or_default()
+    }
+}
+
+/// Parses `PATROLCHAT_WIKI_HOSTS` (shared by the router and the api).
+///
+/// # Errors
+/// The reason, naming the setting.
+pub fn parse_wiki_hosts(s: &str) -> Result<WikiHosts, String> {
+    s.parse().map_err(|e| format!("PATROLCHAT_WIKI_HOSTS: {e}"))
 }

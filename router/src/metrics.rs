@@ -22,6 +22,13 @@ pub struct KindLabel {
     pub kind: String,
 }
 
+/// A label naming why an event was skipped.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// Why.
+    pub reason: String,
+}
+
 /// The metrics of one router process.
 #[derive(Debug, Default)]
 pub struct RouterMetrics {
@@ -33,6 +40,10 @@ pub struct RouterMetrics {
     pub unmatched: Counter,
     /// Events skipped as unreadable.
     pub malformed: Counter,
+    /// Readable events skipped, by reason (`server_not_allowed`,
+    /// `server_not_https`, `server_malformed`, `server_missing`: the
+    /// event's `server_url` is not a wiki on the allow-list).
+    pub skipped: Family<ReasonLabel, Counter>,
     /// Recent changes joined with their twin.
     pub join_hits: Counter,
     /// Recent changes classified without a twin.
@@ -73,6 +84,11 @@ impl RouterMetrics {
             "malformed",
             "Events skipped as unreadable",
             m.malformed.clone(),
+        );
+        r.register(
+            "events_skipped",
+            "Readable events skipped, by reason",
+            m.skipped.clone(),
         );
         r.register(
             "join_hits",

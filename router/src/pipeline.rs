@@ -7,6 +7,7 @@
 //! JetStream dedupe ids, idempotent Redis writes), so a redelivery makes
 //! nothing twice.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,6 +17,7 @@ use async_nats::jetstream::{self, AckKind, consumer, stream};
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
+use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_model::{
     FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, keys, subjects,
 };
@@ -27,7 +29,7 @@ use crate::classify::classify;
 use crate::config::RouterConfig;
 use crate::enriched::Enriched;
 use crate::join::Joiner;
-use crate::metrics::{KindLabel, RouterMetrics, WorkflowLabel};
+use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
 use crate::project::{Decision, ProjectError, Projection};
 use crate::signals::{Found, Signal, Standing, signals, standing};
 use crate::workflows::{WorkflowSet, WorkflowsError};
@@ -156,7 +158,15 @@ struct Router {
     projection: Projection,
     workflows: Arc<WorkflowSet>,
     metrics: Arc<RouterMetrics>,
+    /// The wikis served: recent changes from other servers are skipped.
+    hosts: WikiHosts,
+    /// Servers off the list already logged as a warning.
+    warned: HashSet<String>,
 }
+
+/// Servers off the list logged as warnings at most; later ones are
+/// logged at debug level (the counter still counts each event).
+const WARN_SERVERS: usize = 1000;
 
 /// Client options for a NATS URL setting, with the credentials its URLs
 /// carry (`nats://user:password@host:4222`), which the client would not
@@ -280,12 +290,16 @@ pub async fn run(
         };
         crate::score::spawn(client, cfg.score.liftwing_concurrency, apply, on_error).0
     });
+    let hosts = cfg.wiki_hosts();
+    info!(wiki_hosts = %hosts, "wiki allow-list");
     let mut router = Router {
         scorer,
         js,
         projection,
         workflows,
         metrics,
+        hosts,
+        warned: HashSet::new(),
     };
     let mut joiner: Joiner<Pending> = Joiner::new(cfg.twin_window);
     let mut reload = Reload::new(
@@ -371,6 +385,18 @@ impl Router {
             return;
         };
         if let FeedEvent::RecentChange(rc) = &event
+            && let Some(reason) = self.off_list(rc)
+        {
+            self.metrics
+                .skipped
+                .get_or_create(&ReasonLabel {
+                    reason: reason.to_owned(),
+                })
+                .inc();
+            let _ = msg.ack().await;
+            return;
+        }
+        if let FeedEvent::RecentChange(rc) = &event
             && let Some(st) = standing(rc)
             && let Err(error) = self
                 .standing(&st, rc.meta.id.as_deref().unwrap_or_default())
@@ -419,6 +445,41 @@ impl Router {
                 }
             }
         }
+    }
+
+    /// Why a recent change's server is not a wiki on the allow-list
+    /// (a metrics reason), `None` when it is one. A recent change from
+    /// elsewhere makes no item and is no signal.
+    fn off_list(&mut self, rc: &RecentChange) -> Option<&'static str> {
+        let (reason, error) = match rc.server_url.as_deref() {
+            None => ("server_missing", "no server_url".to_owned()),
+            Some(server) => match self.hosts.check_server(server) {
+                Ok(_) => return None,
+                Err(e) => (
+                    match e {
+                        NotAllowed::NotHttps(_) => "server_not_https",
+                        NotAllowed::Malformed(_) => "server_malformed",
+                        NotAllowed::Host(_) => "server_not_allowed",
+                    },
+                    e.to_string(),
+                ),
+            },
+        };
+        let server: String = rc
+            .server_url
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .take(100)
+            .collect();
+        let first = self.warned.len() < WARN_SERVERS && self.warned.insert(server.clone());
+        if first {
+            warn!(%server, wiki = %rc.wiki, event = rc.meta.id.as_deref().unwrap_or_default(), reason, %error,
+                "feed event from a server off the wiki allow-list skipped (logged once per server)");
+        } else {
+            debug!(%server, reason, "feed event from a server off the wiki allow-list skipped");
+        }
+        Some(reason)
     }
 
     async fn retry(&self, msg: jetstream::Message, error: &dyn std::fmt::Display) {

@@ -542,6 +542,29 @@ pub async fn seed_ranked_item(
     priority: f64,
     created_at: i64,
 ) -> patrolchat_model::item::Item {
+    seed_item_from(
+        redis,
+        id,
+        workflows,
+        patrolled,
+        "https://en.wikipedia.org",
+        priority,
+        created_at,
+    )
+    .await
+}
+
+/// [`seed_item`] with the wiki's `server_url` given, as an item from a
+/// feed event that named that server would carry.
+pub async fn seed_item_from(
+    redis: &str,
+    id: &str,
+    workflows: &[&str],
+    patrolled: Option<bool>,
+    server_url: &str,
+    priority: f64,
+    created_at: i64,
+) -> patrolchat_model::item::Item {
     let wiki = id.rsplit_once('-').map_or("enwiki", |(w, _)| w);
     let rc_id: u64 = id
         .rsplit_once('-')
@@ -550,7 +573,7 @@ pub async fn seed_ranked_item(
     let item: patrolchat_model::item::Item = serde_json::from_value(serde_json::json!({
         "id": id, "wiki": wiki, "workflows": workflows, "kind": "edit",
         "title": format!("Page {id}"), "namespace": 0,
-        "server_url": "https://en.wikipedia.org", "user": "192.0.2.7", "performer": "ip",
+        "server_url": server_url, "user": "192.0.2.7", "performer": "ip",
         "revisions": [{"rc_id": rc_id, "rev_id": rc_id + 1000, "timestamp": 1_700_000_000,
                         "byte_delta": -120, "comment": "test", "minor": false,
                         "patrolled": patrolled, "event_id": format!("ev-{id}")}],
@@ -574,4 +597,81 @@ pub async fn seed_ranked_item(
         .await
         .expect("state");
     item
+}
+
+/// A TCP listener on a free loopback port that records every connection
+/// and the bytes each one sent (an HTTP request's head, a TLS client
+/// hello), answers a plain `500` and hangs up: a stand-in for a server a
+/// person's credentials must never reach.
+pub struct Recorder {
+    pub port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Recorder {
+    pub async fn start() -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the recorder");
+        let port = listener.local_addr().expect("local address").port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+        let record = seen.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let index = {
+                    let mut all = record
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    all.push(Vec::new());
+                    all.len() - 1
+                };
+                let record = record.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 16 * 1024];
+                    let mut got = Vec::new();
+                    // An HTTP request head ends with an empty line; a TLS
+                    // client waits for the server, so stop after a pause.
+                    while !got.windows(4).any(|w| w == b"\r\n\r\n") && got.len() < 64 * 1024 {
+                        match tokio::time::timeout(
+                            Duration::from_millis(300),
+                            socket.read(&mut buf),
+                        )
+                        .await
+                        {
+                            Ok(Ok(n)) if n > 0 => {
+                                got.extend_from_slice(&buf[..n]);
+                                record
+                                    .lock()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner)[index] =
+                                    got.clone();
+                            }
+                            _ => break,
+                        }
+                    }
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        Self { port, seen, task }
+    }
+
+    /// What each connection sent, in order of arrival.
+    pub fn connections(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    }
 }

@@ -1,8 +1,13 @@
 //! A small local stand-in for a MediaWiki wiki, for tests: the OAuth 2.0
 //! endpoints of `Extension:OAuth` (authorization code with PKCE S256,
 //! token exchange, profile) and the two action API calls patrolchat makes
-//! (`meta=tokens&type=patrol`, `action=patrol`), served on a free
-//! loopback port by an axum server in a tokio task.
+//! (`meta=tokens&type=patrol`, `action=patrol`), served over https on a
+//! free loopback port by an axum app in a tokio task.
+//!
+//! patrolchat calls wikis over https only, so the stand-in speaks TLS
+//! with the test certificate of `tests/fixtures/tls` (for 127.0.0.1 and
+//! localhost, signed by the test CA there); [`WikiStandin::api_env`] has
+//! the api trust that CA and put the stand-in on its wiki allow-list.
 //!
 //! Each test configures its own: who consents at the authorize endpoint
 //! ([`WikiStandin::set_profile`]) and whether patrolling is refused
@@ -30,6 +35,65 @@ use axum::routing::{any, get, post};
 use base64::Engine;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+/// The test certificate authority (PEM), for tests only.
+pub const TEST_CA_PEM: &[u8] = include_bytes!("../fixtures/tls/ca.pem");
+const WIKI_CERT_PEM: &[u8] = include_bytes!("../fixtures/tls/wiki.pem");
+const WIKI_KEY_PEM: &[u8] = include_bytes!("../fixtures/tls/wiki.key");
+
+/// The file of [`TEST_CA_PEM`] (`PATROLCHAT_WIKI_CA_FILE`).
+pub fn test_ca_file() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem")
+}
+
+/// The test CA as a trust anchor for reqwest clients that talk to the
+/// stand-in.
+pub fn test_ca() -> reqwest::Certificate {
+    reqwest::Certificate::from_pem(TEST_CA_PEM).expect("the test CA")
+}
+
+/// The stand-in's TLS settings: its test certificate and key.
+fn tls_config() -> Arc<tokio_rustls::rustls::ServerConfig> {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_slice_iter(WIKI_CERT_PEM)
+        .collect::<Result<Vec<_>, _>>()
+        .expect("the test certificate");
+    let key = PrivateKeyDer::from_pem_slice(WIKI_KEY_PEM).expect("the test key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .expect("certificate and key");
+    Arc::new(config)
+}
+
+/// Serves `app` over TLS on `listener` until the task is aborted (which
+/// also ends its connections).
+async fn serve_tls(listener: tokio::net::TcpListener, app: Router) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls_config());
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((tcp, _)) = accepted else { continue };
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                connections.spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next() => {}
+        }
+    }
+}
 
 /// The OAuth client (consumer) key the stand-in knows.
 pub const CLIENT_ID: &str = "patrolchat-test-client";
@@ -106,6 +170,8 @@ struct Code {
 struct Inner {
     profile: Profile,
     refuse_patrol: bool,
+    /// Where `/w/api.php` sends every request instead of answering.
+    redirect_api: Option<String>,
     codes: HashMap<String, Code>,
     used_codes: HashSet<String>,
     /// access token → (central user id, profile at consent)
@@ -149,6 +215,7 @@ impl WikiStandin {
         let inner = Arc::new(Mutex::new(Inner {
             profile,
             refuse_patrol: false,
+            redirect_api: None,
             codes: HashMap::new(),
             used_codes: HashSet::new(),
             tokens: HashMap::new(),
@@ -171,15 +238,14 @@ impl WikiStandin {
             .await
             .expect("bind the wiki stand-in");
         let port = listener.local_addr().expect("local address").port();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let task = tokio::spawn(serve_tls(listener, app));
         Self { port, inner, task }
     }
 
-    /// The wiki's base URL (`PATROLCHAT_OAUTH_WIKI`).
+    /// The wiki's base URL (`PATROLCHAT_OAUTH_WIKI`), also its server URL
+    /// as the feed would give it.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("https://127.0.0.1:{}", self.port)
     }
 
     /// The action API (`PATROLCHAT_WIKI_API`).
@@ -192,13 +258,20 @@ impl WikiStandin {
         format!("{}/w/rest.php/oauth2/{endpoint}", self.url())
     }
 
-    /// The api settings that point at this wiki.
+    /// The api settings that point at this wiki: sign-in, the action
+    /// API, the stand-in as the only host of the wiki allow-list, and the
+    /// test CA as a trust anchor.
     pub fn api_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("PATROLCHAT_OAUTH_WIKI", self.url()),
             ("PATROLCHAT_OAUTH_CLIENT_ID", CLIENT_ID.to_owned()),
             ("PATROLCHAT_OAUTH_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
             ("PATROLCHAT_WIKI_API", self.api_url()),
+            ("PATROLCHAT_WIKI_HOSTS", format!("127.0.0.1:{}", self.port)),
+            (
+                "PATROLCHAT_WIKI_CA_FILE",
+                test_ca_file().to_string_lossy().into_owned(),
+            ),
         ]
     }
 
@@ -210,6 +283,12 @@ impl WikiStandin {
     /// Whether `action=patrol` answers `permissiondenied`.
     pub fn set_refuse_patrol(&self, refuse: bool) {
         lock(&self.inner).refuse_patrol = refuse;
+    }
+
+    /// Whether `/w/api.php` answers every request with a `307` to
+    /// `location` (as a wiki moved, or one taken over, might).
+    pub fn set_redirect_api(&self, location: Option<String>) {
+        lock(&self.inner).redirect_api = location;
     }
 
     /// Every `action=patrol` call that got past the token check, in order.
@@ -554,6 +633,13 @@ async fn action_api(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
+    if let Some(location) = lock(&s).redirect_api.clone() {
+        return (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, location)],
+        )
+            .into_response();
+    }
     let mut params = parse_form(q.as_deref().unwrap_or(""));
     if method == Method::POST {
         params.extend(parse_form(&String::from_utf8_lossy(&body)));

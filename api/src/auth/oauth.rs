@@ -57,9 +57,14 @@ pub fn challenge(verifier: &str) -> String {
 }
 
 fn endpoint(state: &AppState, path: &str) -> String {
+    oauth_url(&state.cfg.oauth.oauth_wiki, path)
+}
+
+/// An OAuth 2.0 endpoint of the sign-in wiki (`access_token`, …).
+pub fn oauth_url(oauth_wiki: &str, path: &str) -> String {
     format!(
         "{}/w/rest.php/oauth2/{path}",
-        state.cfg.oauth.oauth_wiki.trim_end_matches('/')
+        oauth_wiki.trim_end_matches('/')
     )
 }
 
@@ -171,8 +176,7 @@ pub async fn grant(
                 ("client_secret", &state.cfg.oauth.oauth_client_secret),
             ],
         )
-        .await
-        .map_err(|e| ApiError::WikiUnavailable(e.to_string()))?;
+        .await?;
     if status != 200 {
         return Err(ApiError::WikiRefused(format!(
             "your wiki authorization expired and could not be renewed (HTTP {status}); sign in again"
@@ -277,8 +281,7 @@ async fn finish(state: &AppState, code: &str, verifier: &str) -> Result<String, 
                 ("code_verifier", verifier),
             ],
         )
-        .await
-        .map_err(|e| ApiError::WikiUnavailable(e.to_string()))?;
+        .await?;
     if status != 200 {
         return Err(ApiError::BadRequest(format!(
             "the wiki refused the code (HTTP {status})"
@@ -292,8 +295,7 @@ async fn finish(state: &AppState, code: &str, verifier: &str) -> Result<String, 
             &endpoint(state, "resource/profile"),
             Some(&token.access_token),
         )
-        .await
-        .map_err(|e| ApiError::WikiUnavailable(e.to_string()))?;
+        .await?;
     if status != 200 {
         return Err(ApiError::WikiUnavailable(format!("profile: HTTP {status}")));
     }

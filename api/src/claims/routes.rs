@@ -364,7 +364,7 @@ pub async fn release(
     responses((status = 200, description = "resolved", body = Done),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller (`forbidden`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
               (status = 409, description = "stale token, resolved already, or the wiki refused", body = crate::openapi::ErrorBody),
               (status = 502, description = "the wiki did not answer", body = crate::openapi::ErrorBody)))]
@@ -434,16 +434,22 @@ fn unavailable(e: patrolchat_router::project::ProjectError) -> ApiError {
 
 /// Marks the item's unpatrolled edits as patrolled on the wiki with the
 /// person's grant. People without a grant (dev logins) resolve in
-/// patrolchat only.
+/// patrolchat only. An item whose wiki is not https on the allow-list is
+/// refused ([`ApiError::WikiNotAllowed`]) and stays open.
 async fn mark_patrolled(state: &AppState, caller: &Caller, item: &Item) -> Result<(), ApiError> {
     let rc_ids = crate::wiki::unpatrolled(item);
     if rc_ids.is_empty() {
         return Ok(());
     }
+    if caller.session().and_then(|s| s.grant.as_ref()).is_none() {
+        return Ok(());
+    }
+    // Refused before the grant is used, or even renewed.
+    let api = crate::wiki::api_url(&state.cfg.wiki_api, item);
+    state.http.check(&api)?;
     let Some(grant) = crate::auth::oauth::grant(state, caller, false).await? else {
         return Ok(());
     };
-    let api = crate::wiki::api_url(&state.cfg.wiki_api, item);
     let done = match crate::wiki::patrol(&state.http, &api, &grant, &rc_ids).await {
         Err(ApiError::WikiRefused(why)) if why.starts_with("mwoauth-invalid-authorization") => {
             // The grant ran out before its announced expiry: renew it once.
