@@ -441,7 +441,7 @@ async fn a_person_blocked_on_the_wiki_may_only_read() {
             json!({"text": "hello"}),
         )
         .await;
-    assert_error(s, &b, 403, "forbidden");
+    assert_error(s, &b, 403, "blocked");
     let (s, b) = cookie_post(
         &api,
         &blocked,
@@ -450,11 +450,11 @@ async fn a_person_blocked_on_the_wiki_may_only_read() {
         json!({"text": "hello"}),
     )
     .await;
-    assert_error(s, &b, 403, "forbidden");
+    assert_error(s, &b, 403, "blocked");
     let (s, b) = api
         .post(&blocked, "/api/v1/items/enwiki-801/claim", json!({}))
         .await;
-    assert_error(s, &b, 403, "forbidden");
+    assert_error(s, &b, 403, "blocked");
     let (_, item) = api.get(&blocked, "/api/v1/items/enwiki-801").await;
     assert!(item["claim"].is_null(), "no claim was made: {item}");
     assert_eq!(item["messages"], json!([]), "no message was stored");
