@@ -324,13 +324,7 @@ impl ClaimStore {
         // The keys are named from the item's fields; the script checks
         // that the item still has them.
         for _ in 0..3 {
-            let (state, wiki, title, user, wfs): (
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            ) = redis::cmd("HMGET")
+            let [state, wiki, title, user, wfs]: [Option<String>; 5] = redis::cmd("HMGET")
                 .arg(keys::item(id))
                 .arg("state")
                 .arg("wiki")
