@@ -403,8 +403,8 @@ pub async fn resolve(
     if outcome == Outcome::Ok {
         mark_patrolled(&state, &caller, &item).await?;
     }
-    let undo = close(&state, &item, &caller.name, rule, outcome).await?;
-    announce_resolved(&state, &item, &caller.name, outcome, note, &undo).await?;
+    let closing = close(&state, &item, &caller.name, rule, outcome).await?;
+    announce_resolved(&state, &item, &caller.name, outcome, note, &closing).await?;
     Ok(Json(Done {
         item: id.to_string(),
         state: "resolved".into(),
