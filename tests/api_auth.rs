@@ -625,7 +625,7 @@ async fn a_person_blocked_on_the_wiki_may_only_read() {
             json!({"text": "hello"}),
         )
         .await;
-    assert_error(s, &b, 403, "forbidden");
+    assert_error(s, &b, 403, "blocked");
     let (s, b) = cookie_post(
         &api,
         &blocked,
@@ -634,11 +634,11 @@ async fn a_person_blocked_on_the_wiki_may_only_read() {
         json!({"text": "hello"}),
     )
     .await;
-    assert_error(s, &b, 403, "forbidden");
+    assert_error(s, &b, 403, "blocked");
     let (s, b) = api
         .post(&blocked, "/api/v1/items/enwiki-801/claim", json!({}))
         .await;
-    assert_error(s, &b, 403, "forbidden");
+    assert_error(s, &b, 403, "blocked");
     let (_, item) = api.get(&blocked, "/api/v1/items/enwiki-801").await;
     assert!(item["claim"].is_null(), "no claim was made: {item}");
     assert_eq!(item["messages"], json!([]), "no message was stored");
@@ -1273,6 +1273,179 @@ async fn an_expired_wiki_grant_is_renewed_with_the_refresh_token() {
     let calls = wiki.patrol_calls();
     assert_eq!(calls.last().expect("a call").bearer, third);
     assert!(!calls.last().expect("a call").refused);
+}
+
+/// Every `ACTIVITY` event about one enwiki item, in order.
+async fn activity_of(nats: &NatsServer, item: &str) -> Vec<Value> {
+    let subject = format!("act.enwiki.{item}");
+    common::stream_messages(&nats.url(), "ACTIVITY")
+        .await
+        .into_iter()
+        .filter(|(s, _)| *s == subject)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// Sends a bearer POST in its own task: the answer, when it comes.
+fn post_in_background(
+    api: &Api,
+    who: &Person,
+    path: &str,
+    body: Value,
+) -> tokio::task::JoinHandle<(u16, Value)> {
+    let (url, token) = (api.url(path), who.token.clone());
+    tokio::spawn(async move {
+        let res = client()
+            .post(url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("api answers");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    })
+}
+
+/// Asserts that an item is open, held by `holder`, and was never resolved.
+async fn assert_open_and_held(api: &Api, nats: &NatsServer, who: &Person, id: &str, holder: &str) {
+    let (s, item) = api.get(who, &format!("/api/v1/items/{id}")).await;
+    assert_eq!(s, 200, "{item}");
+    assert_eq!(item["state"], "open", "{id} stays open: {item}");
+    assert_eq!(
+        item["claim"]["holder"], holder,
+        "{id} keeps its new holder: {item}"
+    );
+    let resolved: Vec<Value> = activity_of(nats, id)
+        .await
+        .into_iter()
+        .filter(|a| a["type"] == "item.resolved")
+        .collect();
+    assert!(
+        resolved.is_empty(),
+        "no resolution of {id} recorded: {resolved:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_that_changes_hands_during_the_wiki_call_is_not_resolved() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let wiki = WikiStandin::start(patroller("Alice")).await;
+    let api = start_api(&nats, &redis, &wiki, &[]);
+    let (alice, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+    let (bob, _) = sign_in(&api, &wiki, patroller("Bob")).await;
+    let (ada, _) = sign_in(
+        &api,
+        &wiki,
+        Profile::new("Ada", &["sysop"], &["read", "edit", "patrol"]),
+    )
+    .await;
+    let arrives = |hold: std::sync::Arc<wiki_standin::PatrolHold>| async move {
+        tokio::time::timeout(std::time::Duration::from_secs(20), hold.arrived())
+            .await
+            .expect("the resolve reaches the wiki");
+    };
+
+    // An admin takes the claim over while the wiki marks the edit patrolled.
+    seed_item(&redis.url(), "enwiki-701", &["patrol"], Some(false)).await;
+    let (s, lease) = api
+        .post(&alice, "/api/v1/items/enwiki-701/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    let hold = wiki.hold_patrol();
+    let pending = post_in_background(
+        &api,
+        &alice,
+        "/api/v1/items/enwiki-701/resolve",
+        json!({"token": lease["token"], "outcome": "ok"}),
+    );
+    arrives(hold.clone()).await;
+    let (s, taken) = api
+        .post(
+            &ada,
+            "/api/v1/items/enwiki-701/claim",
+            json!({"take_over": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{taken}");
+    hold.release();
+    let (s, b) = pending.await.expect("the resolve answers");
+    assert_error(s, &b, 409, "conflict");
+    assert_open_and_held(&api, &nats, &ada, "enwiki-701", "Ada").await;
+    // The new holder resolves it with her own token.
+    let (s, b) = api
+        .post(
+            &ada,
+            "/api/v1/items/enwiki-701/resolve",
+            json!({"token": taken["token"], "outcome": "ok"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let resolved: Vec<Value> = activity_of(&nats, "enwiki-701")
+        .await
+        .into_iter()
+        .filter(|a| a["type"] == "item.resolved")
+        .collect();
+    assert_eq!(resolved.len(), 1, "{resolved:?}");
+    assert_eq!(resolved[0]["by"]["name"], "Ada");
+
+    // The lease runs out during the wiki call and someone else claims it.
+    seed_item(&redis.url(), "enwiki-702", &["patrol"], Some(false)).await;
+    let (s, lease) = api
+        .post(
+            &alice,
+            "/api/v1/items/enwiki-702/claim",
+            json!({"ttl_s": 1}),
+        )
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    let hold = wiki.hold_patrol();
+    let pending = post_in_background(
+        &api,
+        &alice,
+        "/api/v1/items/enwiki-702/resolve",
+        json!({"token": lease["token"], "outcome": "ok"}),
+    );
+    arrives(hold.clone()).await;
+    let (api_ref, bob_ref) = (&api, &bob);
+    patrolchat_testkit::wait_until_async(
+        std::time::Duration::from_secs(10),
+        "Alice's lease to run out",
+        move || async move {
+            let (_, item) = api_ref.get(bob_ref, "/api/v1/items/enwiki-702").await;
+            item["claim"].is_null()
+        },
+    )
+    .await;
+    let (s, b) = api
+        .post(&bob, "/api/v1/items/enwiki-702/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    hold.release();
+    let (s, b) = pending.await.expect("the resolve answers");
+    assert_error(s, &b, 409, "conflict");
+    assert_open_and_held(&api, &nats, &bob, "enwiki-702", "Bob").await;
+
+    // An admin resolves without a claim; a patroller claims the item
+    // during the wiki call.
+    seed_item(&redis.url(), "enwiki-703", &["patrol"], Some(false)).await;
+    let hold = wiki.hold_patrol();
+    let pending = post_in_background(
+        &api,
+        &ada,
+        "/api/v1/items/enwiki-703/resolve",
+        json!({"outcome": "ok"}),
+    );
+    arrives(hold.clone()).await;
+    let (s, b) = api
+        .post(&alice, "/api/v1/items/enwiki-703/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    hold.release();
+    let (s, b) = pending.await.expect("the resolve answers");
+    assert_error(s, &b, 409, "conflict");
+    assert_open_and_held(&api, &nats, &alice, "enwiki-703", "Alice").await;
 }
 
 /// `GET /auth/login` with the given `X-Forwarded-For` headers (one

@@ -610,3 +610,141 @@ async fn a_sign_out_on_one_node_is_honoured_by_the_others_at_once() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// Asserts a 429 with a `Retry-After` of at most a minute.
+async fn assert_limited(res: reqwest::Response, what: &str) {
+    assert_eq!(res.status(), 429, "{what}");
+    let retry: u64 = res.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "{what}: Retry-After {retry}");
+    let b: Value = res.json().await.expect("a JSON error");
+    assert_eq!(b["error"]["code"], "rate_limited", "{what}: {b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolves_and_escalations_are_rate_limited_per_person_like_claims() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(
+        &nats.url(),
+        &redis.url(),
+        &[("PATROLCHAT_LIMIT_CLAIMS", "3")],
+    );
+    for n in 0..9 {
+        seed_item(&redis.url(), &format!("enwiki-76{n:02}"), &["patrol"], None).await;
+    }
+    // Admins close items without claiming them first, so that only
+    // resolves and escalations are counted.
+    let ada = api.login("Ada", &["sysop"]).await;
+    let eve = api.login("Eve", &["sysop"]).await;
+    for n in 0..3 {
+        let (s, b) = api
+            .post(
+                &ada,
+                &format!("/api/v1/items/enwiki-76{n:02}/resolve"),
+                json!({"outcome": "reverted"}),
+            )
+            .await;
+        assert_eq!(s, 200, "resolve {n}: {b}");
+    }
+    let res = http()
+        .post(api.url("/api/v1/items/enwiki-7603/resolve"))
+        .bearer_auth(&ada.token)
+        .json(&json!({"outcome": "reverted"}))
+        .send()
+        .await
+        .expect("answer");
+    assert_limited(res, "the fourth resolve in a minute").await;
+    for n in 4..7 {
+        let (s, b) = api
+            .post(
+                &eve,
+                &format!("/api/v1/items/enwiki-76{n:02}/escalate"),
+                json!({"workflow": "admin-block", "reason": "vandalism"}),
+            )
+            .await;
+        assert_eq!(s, 201, "escalation {n}: {b}");
+    }
+    let res = http()
+        .post(api.url("/api/v1/items/enwiki-7607/escalate"))
+        .bearer_auth(&eve.token)
+        .json(&json!({"workflow": "admin-block", "reason": "vandalism"}))
+        .send()
+        .await
+        .expect("answer");
+    assert_limited(res, "the fourth escalation in a minute").await;
+    // The limited item is untouched; claims keep their own count.
+    let (_, item) = api.get(&ada, "/api/v1/items/enwiki-7603").await;
+    assert_eq!(item["state"], "open", "{item}");
+    let (s, b) = api
+        .post(&ada, "/api/v1/items/enwiki-7608/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolve_jetstream_does_not_acknowledge_leaves_the_item_open_and_held() {
+    let mut nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-7701", &["patrol"], None).await;
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let (s, lease) = api
+        .post(
+            &pat,
+            "/api/v1/items/enwiki-7701/claim",
+            json!({"ttl_s": 1800}),
+        )
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    let (_, before) = api.get(&pat, "/api/v1/items/enwiki-7701").await;
+    nats.kill();
+    let (s, body) = api
+        .post(
+            &pat,
+            "/api/v1/items/enwiki-7701/resolve",
+            json!({"token": lease["token"], "outcome": "reverted"}),
+        )
+        .await;
+    assert_eq!(s, 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+    // Redis does not claim a resolution the streams never recorded: the
+    // item is open, queued and held as before.
+    let (_, after) = api.get(&pat, "/api/v1/items/enwiki-7701").await;
+    assert_eq!(after["state"], "open", "{after}");
+    assert_eq!(after["claim"], before["claim"], "{after}");
+    let (_, page) = api
+        .get(&pat, "/api/v1/workflows/patrol/items?state=claimed")
+        .await;
+    assert_eq!(page["items"][0]["item"]["id"], "enwiki-7701", "{page}");
+    nats.restart();
+    // Once NATS is back, the holder resolves with the same token.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (s, b) = api
+            .post(
+                &pat,
+                "/api/v1/items/enwiki-7701/resolve",
+                json!({"token": lease["token"], "outcome": "reverted"}),
+            )
+            .await;
+        if s == 200 {
+            break;
+        }
+        assert_eq!(s, 503, "{b}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "resolving never recovered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let resolved: Vec<Value> = activity_of(&nats.url(), "act.enwiki.enwiki-7701")
+        .await
+        .into_iter()
+        .filter(|a| a["type"] == "item.resolved")
+        .collect();
+    assert_eq!(resolved.len(), 1, "{resolved:?}");
+}

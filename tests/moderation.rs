@@ -493,12 +493,13 @@ async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    assert_eq!(muted["error"]["code"], "muted");
+    assert_eq!(muted["error"]["code"], "blocked");
     assert_eq!(
         muted["error"]["until"],
         Value::Null,
-        "an indefinite block mutes until unblocked"
+        "an indefinite block holds until unblocked"
     );
+    assert_eq!(muted["error"]["reason"], "vandalism", "the wiki's reason");
     assert!(
         muted["error"]["message"]
             .as_str()
@@ -581,6 +582,399 @@ async fn audit_pages_skip_no_entry_when_several_share_a_millisecond() {
     let mut targets: Vec<String> = seen.into_iter().map(|(_, t)| t).collect();
     targets.sort();
     assert_eq!(targets, written, "every entry once");
+}
+
+/// Asserts a refusal for a muted or blocked person (`code`), with the
+/// reason (`null`: unknown) and the end (`null`: until lifted, or unknown).
+fn assert_refused(
+    what: &str,
+    status: u16,
+    body: &Value,
+    code: &str,
+    reason: &Value,
+    until: &Value,
+) {
+    assert_eq!(status, 403, "{what}: {body}");
+    assert_eq!(body["error"]["code"], code, "{what}: {body}");
+    assert_eq!(&body["error"]["reason"], reason, "{what}: {body}");
+    assert_eq!(&body["error"]["until"], until, "{what}: {body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        reason.as_str().is_none_or(|r| message.contains(r)),
+        "{what}: the message gives the reason: {body}"
+    );
+}
+
+fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970");
+    i64::try_from(d.as_millis()).expect("fits")
+}
+
+/// Every message of the `ACTIVITY` and `WORK` streams.
+async fn recorded(nats: &NatsServer) -> Vec<(String, Value)> {
+    let mut all = common::stream_messages(&nats.url(), "ACTIVITY").await;
+    all.extend(common::stream_messages(&nats.url(), "WORK").await);
+    all
+}
+
+/// How many items an admin sees in a workflow's queue.
+async fn queued(api: &Api, admin: &common::Person, workflow: &str) -> usize {
+    let (s, page) = api
+        .get(admin, &format!("/api/v1/workflows/{workflow}/items"))
+        .await;
+    assert_eq!(s, 200, "{page}");
+    page["items"].as_array().expect("items").len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_muted_patroller_can_neither_close_nor_hold_items_nor_report() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9201", &["patrol"], Some(false)).await;
+    seed_item(&redis.url(), "enwiki-9202", &["patrol"], Some(false)).await;
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let moderator = api.login("Mo", &["sysop"]).await;
+    let troll = api.login("Troll", &["user"]).await;
+    let (s, lease) = api
+        .post(&pat, "/api/v1/items/enwiki-9201/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    let (s, m) = api
+        .post(
+            &troll,
+            "/api/v1/items/enwiki-9202/messages",
+            json!({"text": "you are all idiots"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    let mid = m["id"].as_str().expect("id").to_owned();
+    for who in ["Pat", "Mo"] {
+        let (s, b) = api
+            .post(
+                &admin,
+                &format!("/api/v1/users/{who}/mute"),
+                json!({"duration_s": 3600, "reason": "cool down"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let (_, pat_mute) = api.get(&admin, "/api/v1/audit?kind=mute&target=Pat").await;
+    let until = pat_mute["entries"][0]["until"].clone();
+    assert!(until.is_i64(), "{pat_mute}");
+    let (_, mo_mute) = api.get(&admin, "/api/v1/audit?kind=mute&target=Mo").await;
+    let mo_until = mo_mute["entries"][0]["until"].clone();
+    let before = recorded(&nats).await;
+
+    let token = lease["token"].clone();
+    let attempts = [
+        (
+            "escalate",
+            "/api/v1/items/enwiki-9202/escalate".to_owned(),
+            json!({"workflow": "admin-block", "reason": "vandalism after final warning"}),
+        ),
+        (
+            "resolve",
+            "/api/v1/items/enwiki-9201/resolve".to_owned(),
+            json!({"token": token, "outcome": "reverted"}),
+        ),
+        (
+            "renew",
+            "/api/v1/items/enwiki-9201/renew".to_owned(),
+            json!({"token": token, "ttl_s": 1800}),
+        ),
+        (
+            "release",
+            "/api/v1/items/enwiki-9201/release".to_owned(),
+            json!({"token": token}),
+        ),
+        (
+            "report a message",
+            format!("/api/v1/messages/{mid}/report"),
+            json!({"reason": "insults"}),
+        ),
+        (
+            "report a person",
+            "/api/v1/users/Troll/report".to_owned(),
+            json!({"reason": "insults"}),
+        ),
+    ];
+    for (what, path, body) in attempts {
+        let (s, b) = api.post(&pat, &path, body).await;
+        assert_refused(what, s, &b, "muted", &json!("cool down"), &until);
+    }
+    // A muted admin neither keeps notes nor hides messages.
+    let (s, b) = api
+        .post(
+            &moderator,
+            "/api/v1/items/enwiki-9202/notes",
+            json!({"text": "known sock"}),
+        )
+        .await;
+    assert_refused("note", s, &b, "muted", &json!("cool down"), &mo_until);
+    let (s, b) = api
+        .post(
+            &moderator,
+            &format!("/api/v1/messages/{mid}/hide"),
+            json!({"reason": "insults"}),
+        )
+        .await;
+    assert_refused("hide", s, &b, "muted", &json!("cool down"), &mo_until);
+
+    // Nothing reached the streams, the queues or the items.
+    assert_eq!(recorded(&nats).await, before, "nothing was recorded");
+    assert_eq!(queued(&api, &admin, "admin-block").await, 0);
+    assert_eq!(queued(&api, &admin, "reports").await, 0);
+    assert_eq!(queued(&api, &admin, "patrol").await, 2);
+    let (_, item) = api.get(&admin, "/api/v1/items/enwiki-9201").await;
+    assert_eq!(item["state"], "open", "{item}");
+    assert_eq!(item["claim"]["holder"], "Pat", "{item}");
+    assert_eq!(
+        item["claim"]["expires_at"], lease["expires_at"],
+        "not renewed"
+    );
+    let (_, notes) = api.get(&admin, "/api/v1/items/enwiki-9202/notes").await;
+    assert_eq!(notes, json!([]));
+    let (_, msgs) = api.get(&admin, "/api/v1/items/enwiki-9202/messages").await;
+    assert!(msgs[0].get("hidden").is_none(), "not hidden: {msgs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_blocked_on_the_wiki_is_refused_every_write_with_the_block() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9301", &["patrol"], Some(false)).await;
+    seed_item(&redis.url(), "enwiki-9302", &["patrol"], Some(false)).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    // Blocked when signing in: the session says so.
+    let blocky = api
+        .login_with(
+            "Blocky",
+            json!({"username": "Blocky", "groups": ["rollbacker"], "blocked": true}),
+        )
+        .await;
+    // Blocked after signing in: the block in the feed leaves a record, as
+    // the router writes it.
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let (s, lease) = api
+        .post(&pat, "/api/v1/items/enwiki-9301/claim", json!({}))
+        .await;
+    assert_eq!(s, 200, "{lease}");
+    let until = now_ms() + 3_600_000;
+    let projection = patrolchat_router::project::Projection::connect(
+        &redis.url(),
+        std::time::Duration::from_secs(1800),
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .expect("redis");
+    projection
+        .set_mute(
+            "Pat",
+            Some(until),
+            "blocked on the wiki: vandalism",
+            "Blocking Admin",
+            true,
+            now_ms(),
+        )
+        .await
+        .expect("block record");
+    let before = recorded(&nats).await;
+
+    let token = lease["token"].clone();
+    let attempts = [
+        ("claim", "/api/v1/items/enwiki-9302/claim", json!({})),
+        (
+            "post",
+            "/api/v1/items/enwiki-9302/messages",
+            json!({"text": "hello"}),
+        ),
+        (
+            "escalate",
+            "/api/v1/items/enwiki-9302/escalate",
+            json!({"workflow": "admin-block", "reason": "vandalism"}),
+        ),
+        (
+            "resolve",
+            "/api/v1/items/enwiki-9301/resolve",
+            json!({"token": token, "outcome": "reverted"}),
+        ),
+        (
+            "renew",
+            "/api/v1/items/enwiki-9301/renew",
+            json!({"token": token}),
+        ),
+        (
+            "release",
+            "/api/v1/items/enwiki-9301/release",
+            json!({"token": token}),
+        ),
+        (
+            "report a person",
+            "/api/v1/users/Troll/report",
+            json!({"reason": "insults"}),
+        ),
+    ];
+    for (what, path, body) in &attempts {
+        let (s, b) = api.post(&pat, path, body.clone()).await;
+        assert_refused(what, s, &b, "blocked", &json!("vandalism"), &json!(until));
+        if *what != "resolve" && *what != "renew" && *what != "release" {
+            let (s, b) = api.post(&blocky, path, body.clone()).await;
+            assert_refused(what, s, &b, "blocked", &Value::Null, &Value::Null);
+        }
+    }
+    assert_eq!(recorded(&nats).await, before, "nothing was recorded");
+    assert_eq!(queued(&api, &admin, "admin-block").await, 0);
+    assert_eq!(queued(&api, &admin, "reports").await, 0);
+    let (_, item) = api.get(&admin, "/api/v1/items/enwiki-9301").await;
+    assert_eq!(item["state"], "open", "{item}");
+    assert_eq!(item["claim"]["holder"], "Pat", "{item}");
+    let (_, item) = api.get(&admin, "/api/v1/items/enwiki-9302").await;
+    assert!(item["claim"].is_null(), "{item}");
+}
+
+/// Write routes a muted or blocked person may still use: each changes only
+/// what that person sees, or their own session.
+const PERSONAL_WRITES: [(&str, &str); 4] = [
+    // Signing out.
+    ("post", "/auth/logout"),
+    // Signing in: there is no caller yet (and it is off in production).
+    ("post", "/auth/dev-login"),
+    // Collapsing someone's messages for oneself, and undoing it.
+    ("put", "/api/v1/me/ignores/{name}"),
+    ("delete", "/api/v1/me/ignores/{name}"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_route_in_the_openapi_document_refuses_a_muted_or_blocked_person() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9401", &["patrol"], Some(false)).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    // Admins, so that no route is refused for the role alone.
+    let muted = api.login("Mia", &["sysop"]).await;
+    let blocked = api
+        .login_with(
+            "Bo",
+            json!({"username": "Bo", "groups": ["sysop"], "blocked": true}),
+        )
+        .await;
+    let (s, m) = api
+        .post(
+            &admin,
+            "/api/v1/items/enwiki-9401/messages",
+            json!({"text": "hello"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    let message = m["id"].as_str().expect("id").to_owned();
+    let (s, bot) = api
+        .post(
+            &admin,
+            "/api/v1/bots",
+            json!({"name": "Helper", "scopes": ["read"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{bot}");
+    let bot = bot["bot"]["id"].as_str().expect("bot id").to_owned();
+    let (s, b) = api
+        .post(
+            &admin,
+            "/api/v1/users/Mia/mute",
+            json!({"reason": "cool down"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let before = recorded(&nats).await;
+
+    let (s, doc) = api.get(&admin, "/api/v1/openapi.json").await;
+    assert_eq!(s, 200);
+    let fill = |path: &str| -> String {
+        let id = if path.starts_with("/api/v1/messages/") {
+            message.as_str()
+        } else if path.starts_with("/api/v1/bots/") {
+            bot.as_str()
+        } else {
+            "enwiki-9401"
+        };
+        let filled = path
+            .replace("{id}", id)
+            .replace("{name}", "Someone")
+            .replace("{wf}", "patrol");
+        assert!(!filled.contains('{'), "give {path} a path parameter here");
+        filled
+    };
+    let mut walked = Vec::new();
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for method in ["post", "put", "delete"] {
+            if ops.get(method).is_none() {
+                continue;
+            }
+            walked.push((method, path.clone()));
+            if PERSONAL_WRITES.contains(&(method, path.as_str())) {
+                continue;
+            }
+            for (who, code) in [(&muted, "muted"), (&blocked, "blocked")] {
+                let url = api.url(&fill(path));
+                let req = match method {
+                    "post" => common::http().post(url),
+                    "put" => common::http().put(url),
+                    _ => common::http().delete(url),
+                };
+                let res = req
+                    .bearer_auth(&who.token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("api answers");
+                let status = res.status().as_u16();
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                assert_eq!(
+                    (status, body["error"]["code"].as_str()),
+                    (403, Some(code)),
+                    "{method} {path} by {}: {body}",
+                    who.name
+                );
+            }
+        }
+    }
+    for (method, path) in PERSONAL_WRITES {
+        assert!(
+            walked.iter().any(|(m, p)| *m == method && p == path),
+            "{method} {path} is not in the document: drop it from the list"
+        );
+    }
+    for core in [
+        "/api/v1/items/{id}/resolve",
+        "/api/v1/items/{id}/escalate",
+        "/api/v1/users/{name}/mute",
+    ] {
+        assert!(
+            walked.iter().any(|(_, p)| p == core),
+            "the document was read: {core} not among {walked:?}"
+        );
+    }
+    // The personal routes do work for them.
+    for who in [&muted, &blocked] {
+        let res = common::http()
+            .put(api.url("/api/v1/me/ignores/Ada"))
+            .bearer_auth(&who.token)
+            .send()
+            .await
+            .expect("api answers");
+        assert_eq!(res.status(), 204, "{} ignores someone", who.name);
+    }
+    assert_eq!(recorded(&nats).await, before, "nothing was recorded");
+    let (_, bots) = api.get(&admin, "/api/v1/bots").await;
+    assert!(
+        bots.to_string().contains(&bot),
+        "the bot token is still there: {bots}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

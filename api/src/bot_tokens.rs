@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::bots::{self, BotToken, Scope};
-use crate::auth::{Action, Caller};
+use crate::auth::{Action, Caller, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -38,13 +38,12 @@ pub struct CreatedBot {
     responses((status = 201, description = "created; the token is shown only now", body = CreatedBot),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Admin>,
     ApiJson(req): ApiJson<NewBot>,
 ) -> Result<(StatusCode, Json<CreatedBot>), ApiError> {
-    caller.require(Action::Admin)?;
     let (token, bot) = bots::create(&state.redis, &req.name, req.scopes, &caller.name).await?;
     tracing::info!(admin = %caller.name, bot = %bot.name, id = %bot.id, "bot token created");
     Ok((StatusCode::CREATED, Json(CreatedBot { token, bot })))
@@ -68,14 +67,13 @@ pub async fn list(
     params(("id" = String, Path, description = "the token's id")),
     responses((status = 204, description = "revoked"),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such token", body = crate::openapi::ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Action::Admin)?;
     if let Some(hash) = bots::revoke(&state.redis, &id).await? {
         crate::auth::cache::revoke(&state, &hash).await;
         tracing::info!(admin = %caller.name, id = %id, "bot token revoked");

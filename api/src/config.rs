@@ -157,7 +157,8 @@ pub struct LimitConfig {
     /// Messages per minute.
     #[arg(long, env = "PATROLCHAT_LIMIT_MESSAGES", default_value_t = 30)]
     pub messages_per_minute: u32,
-    /// Claims (and renewals) per minute.
+    /// Claims (and renewals) per minute; as many resolves and escalations,
+    /// counted apart.
     #[arg(long, env = "PATROLCHAT_LIMIT_CLAIMS", default_value_t = 120)]
     pub claims_per_minute: u32,
     /// A person with at most this many wiki edits is a new account.

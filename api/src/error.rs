@@ -23,13 +23,22 @@ pub enum ApiError {
     /// A cookie-authenticated write without a matching CSRF token.
     #[error("missing or wrong X-CSRF-Token header")]
     Csrf,
-    /// The person is muted: they may read but not post or claim.
+    /// The person is muted: they may read, but make no write.
     #[error("you are muted{}: {reason}", until_text(*.until))]
     Muted {
         /// End of the mute (Unix ms), `None` until lifted.
         until: Option<i64>,
         /// Why.
         reason: String,
+    },
+    /// The person is blocked on the wiki: they may read, but make no write.
+    #[error("you are blocked on the wiki{} and may only read{}", until_text(*.until),
+        .reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Blocked {
+        /// End of the block (Unix ms), `None` when indefinite or unknown.
+        until: Option<i64>,
+        /// The wiki's reason, when known.
+        reason: Option<String>,
     },
     /// The caller's role does not allow this.
     #[error("{0}")]
@@ -102,9 +111,11 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Csrf | Self::Forbidden(_) | Self::Muted { .. } | Self::WikiNotAllowed(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::Csrf
+            | Self::Forbidden(_)
+            | Self::Muted { .. }
+            | Self::Blocked { .. }
+            | Self::WikiNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Claimed { .. }
             | Self::Conflict(_)
@@ -127,6 +138,7 @@ impl ApiError {
             Self::Csrf => "csrf",
             Self::Forbidden(_) => "forbidden",
             Self::Muted { .. } => "muted",
+            Self::Blocked { .. } => "blocked",
             Self::NotFound(_) => "not_found",
             Self::Claimed { .. } => "claimed",
             Self::Conflict(_) => "conflict",
@@ -166,8 +178,13 @@ impl ApiError {
             Self::LimitReached { max, .. } => {
                 error["max"] = json!(max);
             }
-            Self::Muted { until, .. } => {
+            Self::Muted { until, reason } => {
                 error["until"] = json!(until);
+                error["reason"] = json!(reason);
+            }
+            Self::Blocked { until, reason } => {
+                error["until"] = json!(until);
+                error["reason"] = json!(reason);
             }
             _ => {}
         }
@@ -289,6 +306,44 @@ mod tests {
         );
         let e = ApiError::from(crate::http_client::HttpError::TimedOut);
         assert_eq!(e.code(), "wiki_unavailable");
+    }
+
+    #[test]
+    fn mutes_and_blocks_give_the_reason_and_the_end() {
+        let muted = ApiError::Muted {
+            until: Some(0),
+            reason: "cool down".into(),
+        };
+        assert_eq!(muted.status(), StatusCode::FORBIDDEN);
+        let b = muted.body();
+        assert_eq!(b["error"]["code"], "muted");
+        assert_eq!(b["error"]["reason"], "cool down");
+        assert_eq!(b["error"]["until"], 0);
+        assert_eq!(
+            b["error"]["message"],
+            "you are muted until 1970-01-01T00:00:00Z: cool down"
+        );
+        let blocked = ApiError::Blocked {
+            until: None,
+            reason: None,
+        };
+        assert_eq!(blocked.status(), StatusCode::FORBIDDEN);
+        let b = blocked.body();
+        assert_eq!(b["error"]["code"], "blocked");
+        assert_eq!(b["error"]["reason"], Value::Null);
+        assert_eq!(b["error"]["until"], Value::Null);
+        assert_eq!(
+            b["error"]["message"],
+            "you are blocked on the wiki and may only read"
+        );
+        let blocked = ApiError::Blocked {
+            until: Some(86_400_000),
+            reason: Some("vandalism".into()),
+        };
+        assert_eq!(
+            blocked.to_string(),
+            "you are blocked on the wiki until 1970-01-02T00:00:00Z and may only read: vandalism"
+        );
     }
 
     #[test]

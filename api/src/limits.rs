@@ -16,6 +16,7 @@ pub struct Limits {
     messages: DefaultKeyedRateLimiter<String>,
     new_account_messages: DefaultKeyedRateLimiter<String>,
     claims: DefaultKeyedRateLimiter<String>,
+    closes: DefaultKeyedRateLimiter<String>,
     logins: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
@@ -34,6 +35,7 @@ impl Limits {
                 cfg.new_account_messages_per_minute,
             )),
             claims: RateLimiter::keyed(per_minute(cfg.claims_per_minute)),
+            closes: RateLimiter::keyed(per_minute(cfg.claims_per_minute)),
             logins: RateLimiter::keyed(per_minute(cfg.logins_per_minute)),
             clock: DefaultClock::default(),
         }
@@ -69,6 +71,16 @@ impl Limits {
         self.check(&self.claims, key)
     }
 
+    /// Counts a resolve or an escalation: as many a minute as claims, in
+    /// a bucket of their own, so that a normal claim-then-resolve round
+    /// counts once in each.
+    ///
+    /// # Errors
+    /// [`ApiError::RateLimited`] with the wait.
+    pub fn close(&self, key: &str) -> Result<(), ApiError> {
+        self.check(&self.closes, key)
+    }
+
     /// Counts a sign-in attempt.
     ///
     /// # Errors
@@ -82,6 +94,7 @@ impl Limits {
         self.messages.retain_recent();
         self.new_account_messages.retain_recent();
         self.claims.retain_recent();
+        self.closes.retain_recent();
         self.logins.retain_recent();
     }
 }
@@ -117,5 +130,14 @@ mod tests {
         l.message("user:Quiet")
             .expect("another person is not limited");
         l.claim("user:Noisy").expect("claims have their own bucket");
+        for _ in 0..3 {
+            l.close("user:Noisy").expect("within the burst");
+        }
+        assert!(
+            matches!(l.close("user:Noisy"), Err(ApiError::RateLimited(_))),
+            "the fourth resolve or escalation must be limited"
+        );
+        l.claim("user:Noisy")
+            .expect("closes do not count as claims");
     }
 }

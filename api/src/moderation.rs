@@ -14,11 +14,12 @@ use patrolchat_model::item::{
     Activity, Actor, Item, ItemKind, Message, Note, PerformerKind, Report,
 };
 use patrolchat_model::{ItemId, WikiId, keys, subjects};
+use patrolchat_router::project::BLOCKED_PREFIX;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::auth::{Action, Caller};
+use crate::auth::{Action, Caller, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::items::parse_item_id;
@@ -61,15 +62,24 @@ pub fn is_new_account(state: &AppState, caller: &Caller) -> bool {
         .is_some_and(|n| n <= state.cfg.limits.new_account_edits)
 }
 
-/// The refusal for a muted person, from the stored mute record.
-pub fn muted_error(record: &str) -> ApiError {
+/// The refusal a stored mute record (`mute:<user>`) stands for: a block
+/// when a block on the wiki made it (`on_wiki`; the reason is the wiki's),
+/// else an admin's mute.
+pub fn refusal(record: &str) -> ApiError {
     let v: Value = serde_json::from_str(record).unwrap_or(Value::Null);
+    let until = v["until"].as_i64();
+    let reason = v["reason"].as_str();
+    if v["on_wiki"].as_bool() == Some(true) {
+        return ApiError::Blocked {
+            until,
+            reason: reason
+                .map(|r| r.strip_prefix(BLOCKED_PREFIX).unwrap_or(r).to_owned())
+                .filter(|r| !r.is_empty()),
+        };
+    }
     ApiError::Muted {
-        until: v["until"].as_i64(),
-        reason: v["reason"]
-            .as_str()
-            .unwrap_or("muted by a moderator")
-            .to_owned(),
+        until,
+        reason: reason.unwrap_or("muted by a moderator").to_owned(),
     }
 }
 
@@ -81,10 +91,11 @@ if m then return {'muted', m} end
 return {'ok', tostring(redis.call('INCR', KEYS[1]))}
 ";
 
-/// The next message number of a thread, unless `who` is muted.
+/// The next message number of a thread, unless `who` is muted or blocked.
 ///
 /// # Errors
-/// [`ApiError::Muted`], or [`ApiError::Unavailable`] when Redis fails.
+/// [`ApiError::Muted`], [`ApiError::Blocked`], or
+/// [`ApiError::Unavailable`] when Redis fails.
 pub async fn next_seq_unless_muted(
     state: &AppState,
     who: &str,
@@ -101,7 +112,7 @@ pub async fn next_seq_unless_muted(
             .get(1)
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| ApiError::Unavailable("redis: bad counter".into())),
-        _ => Err(muted_error(r.get(1).map_or("", String::as_str))),
+        _ => Err(refusal(r.get(1).map_or("", String::as_str))),
     }
 }
 
@@ -329,10 +340,12 @@ async fn file_report(
     responses((status = 201, description = "filed; only admins see it, and who filed it", body = ReportView),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such message", body = crate::openapi::ErrorBody)))]
+              (status = 403, description = "a bot, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no such message", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many messages and reports", body = crate::openapi::ErrorBody)))]
 pub async fn report_message(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Post>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<(StatusCode, Json<ReportView>), ApiError> {
@@ -354,10 +367,12 @@ pub async fn report_message(
     params(UserPath), request_body = ReasonBody,
     responses((status = 201, description = "filed", body = ReportView),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 403, description = "a bot, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many messages and reports", body = crate::openapi::ErrorBody)))]
 pub async fn report_user(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Post>,
     Path(UserPath { name }): Path<UserPath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<(StatusCode, Json<ReportView>), ApiError> {
@@ -415,15 +430,14 @@ pub async fn my_reports(
     responses((status = 200, description = "hidden from everyone but admins", body = crate::openapi::HiddenSchema),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such message", body = crate::openapi::ErrorBody)))]
 pub async fn hide(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Admin>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Action::Admin)?;
     let reason = check_reason(&body.reason)?;
     let m = find_message(&state, &id).await?;
     let at = crate::now_ms();
@@ -516,14 +530,13 @@ pub async fn apply_mute(
     responses((status = 200, description = "muted: may read, not post or claim", body = crate::openapi::MuteSchema),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody)))]
 pub async fn mute(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Admin>,
     Path(UserPath { name }): Path<UserPath>,
     ApiJson(body): ApiJson<MuteBody>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Action::Admin)?;
     let user = check_user_name(&name)?;
     let reason = check_reason(&body.reason)?;
     let until = match body.duration_s {
@@ -581,14 +594,13 @@ pub async fn lift_mute(
     responses((status = 200, description = "the mute is lifted", body = crate::openapi::MuteSchema),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody)))]
 pub async fn unmute(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Admin>,
     Path(UserPath { name }): Path<UserPath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(Action::Admin)?;
     let user = check_user_name(&name)?;
     let reason = check_reason(&body.reason)?;
     let by = Actor {
@@ -702,15 +714,14 @@ pub async fn notes(
     responses((status = 201, description = "stored", body = crate::openapi::NoteSchema),
               (status = 400, description = "bad note", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
 pub async fn add_note(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Admin>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(Action::Admin)?;
     let id = parse_item_id(&id)?;
     let text = crate::threads::check_text(&body.text)?;
     let mut c = state.redis.clone();

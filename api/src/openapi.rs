@@ -28,10 +28,18 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code (`bad_request`, `claimed`, …).
+    /// Stable machine-readable code (`bad_request`, `claimed`, `muted`,
+    /// `blocked`, …).
     pub code: String,
     /// For people.
     pub message: String,
+    /// `muted`: why; `blocked`: the wiki's reason, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `muted` and `blocked`: when it ends (Unix ms); `null` until lifted,
+    /// for an indefinite block, or when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
 }
 
 /// A message in a thread.
@@ -473,7 +481,7 @@ fn complete_operation(path: &str, op: &mut Value) {
         add("401", "not signed in");
         add(
             "403",
-            "not allowed: the role, a bot token's scope, a block on the wiki, or a cookie write without `X-CSRF-Token`",
+            "not allowed: the role, a bot token's scope, a mute (`muted`) or a block on the wiki (`blocked`) on a write, or a cookie write without `X-CSRF-Token`",
         );
     }
     if path != "/healthz" {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::auth::{Action, Caller};
+use crate::auth::{Action, Caller, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::items::parse_item_id;
@@ -228,7 +228,6 @@ async fn post(
     place: Place,
     text: &str,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    caller.require(Action::Post)?;
     state.limits.message(&caller.limit_key())?;
     let text = check_text(text)?;
     let mentions = mentions(&text);
@@ -328,16 +327,15 @@ pub async fn item_messages(
     responses((status = 201, description = "stored", body = crate::openapi::MessageSchema),
               (status = 400, description = "bad message", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "may not post", body = crate::openapi::ErrorBody),
+              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many messages", body = crate::openapi::ErrorBody)))]
 pub async fn post_item_message(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Post>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    caller.require(Action::Post)?;
     let place = item_place(&state, &caller, &id).await?;
     post(&state, &caller, place, &body.text).await
 }
@@ -369,16 +367,15 @@ pub async fn room_messages(
     responses((status = 201, description = "stored", body = crate::openapi::MessageSchema),
               (status = 400, description = "bad message", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "may not post", body = crate::openapi::ErrorBody),
+              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many messages", body = crate::openapi::ErrorBody)))]
 pub async fn post_room_message(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Post>,
     Path(wf): Path<String>,
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    caller.require(Action::Post)?;
     crate::visibility::check_workflow(&state, &caller, &wf)?;
     post(&state, &caller, Place::Room(wf), &body.text).await
 }

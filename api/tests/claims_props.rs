@@ -1,9 +1,11 @@
 //! Property tests of claim leases against a real redis-server.
 //!
 //! Random sequences of claim (with and without take-over), renew, release,
-//! check, sweep, mute and waiting, by three people on three items (and one
-//! item that does not exist), with leases of a few milliseconds, are run
-//! through [`ClaimStore`] and compared with a model after every step. Time
+//! check, close (as resolve and escalate do, sometimes undone as when
+//! JetStream does not acknowledge), sweep, mute and waiting, by three
+//! people on three items (and one item that does not exist), with leases
+//! of a few milliseconds, are run through [`ClaimStore`] and compared with
+//! a model after every step. Time
 //! is Redis's own clock: each call is bracketed by `TIME` reads, and where
 //! a lease ends inside that window either outcome is accepted, and what
 //! Redis answered tells the model which one happened.
@@ -14,9 +16,15 @@
 //! token but the holder's current one on a live lease; a release by the
 //! holder frees the item; take-over changes the holder and bumps the token;
 //! every lease ends exactly once (released, taken over, announced lapsed by
-//! the next claimer, or announced by the sweeper), so no expiry is
-//! announced twice; the fence counter, the expiry index and the
-//! `claimed:` sets agree with the model. A second test races many tasks,
+//! the next claimer, announced by the sweeper, or closed with its item),
+//! so no expiry is announced twice; a close succeeds only for the holder's
+//! current token on a live lease, only when no claim was granted since the
+//! fence counter was read, or only when nobody else holds a live lease (by
+//! its rule), never for a muted person, and never twice; a closed item is
+//! neither claimed nor renewed; an undone close puts the item, its queues,
+//! indexes and lease back as they were; the fence counter, the expiry
+//! index, the `claimed:` sets, the queues, the page and user indexes and
+//! the item's state agree with the model. A second test races many tasks,
 //! each on its own connection, to claim one item with short leases: one
 //! winner per lease period, each lease starting no earlier than the last
 //! one ended.
@@ -25,7 +33,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use patrolchat_api::claims::store::{ClaimOutcome, ClaimStore, Lease, Stale};
+use patrolchat_api::claims::store::{
+    ClaimOutcome, ClaimStore, CloseOutcome, CloseRule, Lease, Stale,
+};
 use patrolchat_model::{ItemId, keys};
 use patrolchat_testkit::RedisServer;
 use proptest::prelude::*;
@@ -38,6 +48,17 @@ const ACTORS: [&str; 3] = ["alice", "bob", "carol"];
 const ITEMS: usize = 3;
 const WIKI: &str = "enwiki";
 const WORKFLOWS: &str = "patrol,newpages";
+const TITLE: &str = "Some page";
+const USER: &str = "192.0.2.7";
+
+fn item_wiki() -> patrolchat_model::WikiId {
+    patrolchat_model::WikiId::parse(WIKI).expect("valid wiki")
+}
+
+/// The queue score of item `i`, as seeded.
+fn queue_score(i: usize) -> f64 {
+    -1000.0 * (i as f64 + 1.0)
+}
 
 fn item_id(i: usize) -> ItemId {
     ItemId::parse(&format!("enwiki-{}", 100 + i)).expect("valid item id")
@@ -78,6 +99,18 @@ enum Pick {
     Any(u64),
 }
 
+/// Which rule a close follows.
+#[derive(Debug, Clone)]
+enum Rule {
+    /// A resolve with a token.
+    Token(Pick),
+    /// An admin's resolve or escalation: the fence counter as read now
+    /// (`true`), or one that is out of date.
+    Fence(bool),
+    /// A patroller's escalation.
+    Unheld,
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Claim {
@@ -110,6 +143,13 @@ enum Op {
         who: usize,
         on: bool,
     },
+    Close {
+        who: usize,
+        item: usize,
+        rule: Rule,
+        /// Undo it at once, as when JetStream does not acknowledge.
+        undo: bool,
+    },
 }
 
 fn lease_ms() -> impl Strategy<Value = u64> {
@@ -123,6 +163,14 @@ fn pick() -> impl Strategy<Value = Pick> {
         1 => Just(Pick::Previous),
         1 => Just(Pick::Next),
         1 => (0..6_u64).prop_map(Pick::Any),
+    ]
+}
+
+fn rule() -> impl Strategy<Value = Rule> {
+    prop_oneof![
+        3 => pick().prop_map(Rule::Token),
+        2 => prop::bool::weighted(0.7).prop_map(Rule::Fence),
+        1 => Just(Rule::Unheld),
     ]
 }
 
@@ -142,7 +190,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(who, item, pick)| Op::Check { who, item, pick }),
         2 => Just(Op::Expire),
         2 => (1..50_i64).prop_map(|ms| Op::Wait { ms }),
-        1 => (who, prop::bool::weighted(0.3)).prop_map(|(who, on)| Op::Mute { who, on }),
+        1 => (who.clone(), prop::bool::weighted(0.3)).prop_map(|(who, on)| Op::Mute { who, on }),
+        2 => (who, item, rule(), prop::bool::weighted(0.4))
+            .prop_map(|(who, item, rule, undo)| Op::Close { who, item, rule, undo }),
     ]
 }
 
@@ -164,10 +214,14 @@ enum End {
     Lapsed,
     /// Run out, announced by the sweeper.
     Expired,
+    /// Ended by the close of its item.
+    Closed,
 }
 
 #[derive(Debug, Default)]
 struct ModelItem {
+    /// Closed (resolved or escalated).
+    closed: bool,
     /// The newest token issued.
     fence: u64,
     lease: Option<ModelLease>,
@@ -225,13 +279,33 @@ impl Harness {
             .await
             .expect("FLUSHDB");
         for i in 0..ITEMS {
+            let id = item_id(i);
             let _: () = conn
                 .hset_multiple(
-                    keys::item(&item_id(i)),
-                    &[("state", "open"), ("wiki", WIKI), ("workflows", WORKFLOWS)],
+                    keys::item(&id),
+                    &[
+                        ("state", "open"),
+                        ("wiki", WIKI),
+                        ("workflows", WORKFLOWS),
+                        ("title", TITLE),
+                        ("user", USER),
+                    ],
                 )
                 .await
                 .expect("HSET item");
+            for wf in WORKFLOWS.split(',') {
+                let _: () = conn
+                    .zadd(keys::queue(wf, &item_wiki()), id.as_str(), queue_score(i))
+                    .await
+                    .expect("ZADD queue");
+            }
+            for index in [
+                keys::page_index(&item_wiki(), TITLE),
+                keys::user_index(&item_wiki(), USER),
+            ] {
+                let _: () = conn.sadd(&index, id.as_str()).await.expect("SADD index");
+                let _: () = conn.expire(&index, 3600).await.expect("EXPIRE index");
+            }
         }
         Self {
             store: store.clone(),
@@ -354,8 +428,117 @@ impl Harness {
                 };
                 self.muted[who] = on;
             }
+            Op::Close {
+                who,
+                item,
+                ref rule,
+                undo,
+            } => self.close(who, item, rule, undo, t0).await,
         }
         self.check_redis().await;
+    }
+
+    async fn close(&mut self, who: usize, item: usize, rule: &Rule, undo: bool, t0: i64) {
+        let m = &self.items[item];
+        let store_rule = match rule {
+            Rule::Token(pick) => CloseRule::Token(m.token(who, pick)),
+            Rule::Fence(true) => CloseRule::Fence(m.fence),
+            Rule::Fence(false) => CloseRule::Fence(m.fence + 1),
+            Rule::Unheld => CloseRule::Unheld,
+        };
+        let at = t0;
+        let got = self
+            .store
+            .close(&item_id(item), ACTORS[who], store_rule, "reverted", at)
+            .await
+            .expect("close");
+        let t1 = redis_ms(&mut self.conn).await;
+        if item == ITEMS {
+            assert_eq!(got, CloseOutcome::Missing);
+            return;
+        }
+        if self.muted[who] {
+            assert!(
+                matches!(got, CloseOutcome::Muted(_)),
+                "muted closer got {got:?}"
+            );
+            return;
+        }
+        let m = &mut self.items[item];
+        if m.closed {
+            assert_eq!(got, CloseOutcome::Closed, "closed twice");
+            return;
+        }
+        let lease = m.lease;
+        let live = lease.and_then(|l| live(l.expires_at, t0, t1));
+        // Whether the rule allows the close: `None` when it depends on a
+        // lease that ended inside the window.
+        let allowed = match store_rule {
+            CloseRule::Token(token) => match lease {
+                Some(l) if l.holder == who && l.token == token => live,
+                _ => Some(false),
+            },
+            CloseRule::Fence(f) => Some(f == m.fence),
+            CloseRule::Unheld => match lease {
+                Some(l) if l.holder != who => live.map(|live| !live),
+                _ => Some(true),
+            },
+        };
+        let done = matches!(got, CloseOutcome::Done(_));
+        if let Some(allowed) = allowed {
+            assert_eq!(
+                done, allowed,
+                "close by {} with {store_rule:?} on item {item} (lease {lease:?}, fence {}, \
+                 window [{t0}, {t1}]): {got:?}",
+                ACTORS[who], m.fence
+            );
+        }
+        let holder = |l: Option<ModelLease>| l.map(|l| ACTORS[l.holder].to_owned());
+        match got {
+            CloseOutcome::Done(closing) => {
+                assert_eq!(
+                    closing.lease,
+                    lease.map(|l| (ACTORS[l.holder].to_owned(), l.token, l.expires_at)),
+                    "the close ends the item's lease"
+                );
+                if undo {
+                    let back = self
+                        .store
+                        .reopen(&item_id(item), ACTORS[who], at, &closing)
+                        .await
+                        .expect("reopen");
+                    assert!(back, "a close is undone while nothing else moved");
+                } else {
+                    m.closed = true;
+                    m.lease = None;
+                    if let Some(l) = lease {
+                        m.end(l.token, End::Closed);
+                    }
+                }
+            }
+            CloseOutcome::Stale(stale) => {
+                assert!(matches!(store_rule, CloseRule::Token(_)), "{stale:?}");
+                assert!(!stale.missing);
+                assert_eq!(stale.holder, holder(lease));
+            }
+            CloseOutcome::Fenced(h) => {
+                assert!(matches!(store_rule, CloseRule::Fence(_)), "{h:?}");
+                if live == Some(true) {
+                    assert_eq!(h, holder(lease));
+                } else if live == Some(false) || lease.is_none() {
+                    assert_eq!(h, None);
+                }
+            }
+            CloseOutcome::Held {
+                holder: h,
+                expires_at,
+            } => {
+                assert_eq!(store_rule, CloseRule::Unheld);
+                let l = lease.unwrap_or_else(|| panic!("held with no lease in the model"));
+                assert_eq!((h.as_str(), expires_at), (ACTORS[l.holder], l.expires_at));
+            }
+            other => panic!("close of an open item by an unmuted person: {other:?}"),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -381,6 +564,10 @@ impl Harness {
             return;
         }
         let m = &mut self.items[item];
+        if m.closed {
+            assert_eq!(got, ClaimOutcome::Closed, "a closed item is not claimed");
+            return;
+        }
         let current = m.lease;
         let state = current.and_then(|l| live(l.expires_at, t0, t1));
         match got {
@@ -519,12 +706,43 @@ impl Harness {
         }
     }
 
-    /// The fence counters, the expiry index and the `claimed:` sets agree
-    /// with the model.
+    /// The fence counters, the expiry index, the `claimed:` sets, the
+    /// queues, the indexes and the item's state agree with the model.
     async fn check_redis(&mut self) {
         for i in 0..ITEMS {
             let id = item_id(i);
             let m = &self.items[i];
+            let state: Option<String> = self
+                .conn
+                .hget(keys::item(&id), "state")
+                .await
+                .expect("HGET state");
+            let want = if m.closed { "resolved" } else { "open" };
+            assert_eq!(state.as_deref(), Some(want), "state of item {i}");
+            for wf in WORKFLOWS.split(',') {
+                let score: Option<f64> = self
+                    .conn
+                    .zscore(keys::queue(wf, &item_wiki()), id.as_str())
+                    .await
+                    .expect("ZSCORE queue");
+                let want = (!m.closed).then(|| queue_score(i));
+                assert_eq!(score, want, "item {i} in the {wf} queue");
+            }
+            for index in [
+                keys::page_index(&item_wiki(), TITLE),
+                keys::user_index(&item_wiki(), USER),
+            ] {
+                let member: bool = self
+                    .conn
+                    .sismember(&index, id.as_str())
+                    .await
+                    .expect("SISMEMBER index");
+                assert_eq!(member, !m.closed, "{index} holds item {i}");
+                if member {
+                    let ttl: i64 = self.conn.ttl(&index).await.expect("TTL");
+                    assert!(ttl > 0, "{index} keeps its expiry");
+                }
+            }
             let fence: Option<u64> = self.conn.get(keys::fence(&id)).await.expect("GET fence");
             assert_eq!(fence.unwrap_or(0), m.fence, "fence of item {i}");
             let score: Option<i64> = self

@@ -140,6 +140,13 @@ export function errorText( e ) {
 				t( 'patrolchat-error-muted-until', timeOfDay( err.until ), why ) :
 				t( 'patrolchat-error-muted', why );
 		}
+		case 'blocked':
+			if ( !err.reason ) {
+				return t( 'patrolchat-error-blocked-unknown' );
+			}
+			return err.until ?
+				t( 'patrolchat-error-blocked-until', timeOfDay( err.until ), err.reason ) :
+				t( 'patrolchat-error-blocked', err.reason );
 		case 'unavailable':
 		case 'timeout':
 			return t( 'patrolchat-error-unavailable' );

@@ -106,8 +106,8 @@ pub fn bot_token(token_hash: &str) -> String {
 /// The hashes of every bot token (a set).
 pub const BOT_TOKENS: &str = "bots";
 
-/// A mute: the person's name → JSON `{until, reason, by}`; expires with
-/// the mute.
+/// A mute: the person's name → JSON `{until, reason, by, on_wiki}`
+/// (`on_wiki`: made by a block on the wiki); expires with the mute.
 pub fn mute(user: &str) -> String {
     format!("mute:{user}")
 }

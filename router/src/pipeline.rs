@@ -671,7 +671,7 @@ impl Router {
                 Activity::UserMuted {
                     user: user.clone(),
                     until: *until,
-                    reason: format!("blocked on the wiki: {reason}"),
+                    reason: format!("{}{reason}", crate::project::BLOCKED_PREFIX),
                     by: Actor {
                         name: by.clone(),
                         on_wiki: true,

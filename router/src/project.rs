@@ -69,6 +69,10 @@ redis.call('ZREM', 'claims:expiry', ARGV[1])
 return 1
 ";
 
+/// How the reason of a mute made by a block on the wiki begins; the
+/// rest is the wiki's own reason.
+pub const BLOCKED_PREFIX: &str = "blocked on the wiki: ";
+
 /// How long a Redis command may wait for its answer. The client's own
 /// default (500 ms) is too short for a busy machine: a late answer would
 /// fail a write that is merely slow.
@@ -410,7 +414,9 @@ impl Projection {
 
     /// Mutes a person until `until` (Unix ms; `None`: until lifted) and
     /// records it in the audit log. `by` is an admin, or the blocking
-    /// admin when `on_wiki` (a block in the feed).
+    /// admin when `on_wiki` (a block in the feed); the record keeps
+    /// `on_wiki`, so the api refuses the person as blocked rather than
+    /// muted.
     ///
     /// # Errors
     /// [`ProjectError`] when Redis fails.
@@ -423,7 +429,9 @@ impl Projection {
         on_wiki: bool,
         at: i64,
     ) -> Result<(), ProjectError> {
-        let record = serde_json::json!({"until": until, "reason": reason, "by": by}).to_string();
+        let record = serde_json::json!({"until": until, "reason": reason, "by": by,
+            "on_wiki": on_wiki})
+        .to_string();
         let mut p = redis::pipe();
         match until {
             Some(ms) => p

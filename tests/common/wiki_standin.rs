@@ -188,6 +188,8 @@ struct Inner {
     expires_in: u64,
     /// Access tokens that have expired.
     expired: HashSet<String>,
+    /// While set, `action=patrol` answers wait for its release.
+    patrol_hold: Option<Arc<PatrolHold>>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -227,6 +229,7 @@ impl WikiStandin {
             refresh_tokens: HashMap::new(),
             expires_in: 14_400,
             expired: HashSet::new(),
+            patrol_hold: None,
         }));
         let app = Router::new()
             .route("/w/rest.php/oauth2/authorize", get(authorize))
@@ -327,6 +330,43 @@ impl WikiStandin {
     /// How many requests reached the token endpoint.
     pub fn token_requests(&self) -> usize {
         lock(&self.inner).token_requests
+    }
+
+    /// Holds every `action=patrol` request from now on until the hold is
+    /// released: [`PatrolHold::arrived`] awaits the first one,
+    /// [`PatrolHold::release`] lets them all through (and every later one).
+    pub fn hold_patrol(&self) -> Arc<PatrolHold> {
+        let hold = Arc::new(PatrolHold {
+            arrived: tokio::sync::Notify::new(),
+            gate: tokio::sync::Semaphore::new(0),
+        });
+        lock(&self.inner).patrol_hold = Some(hold.clone());
+        hold
+    }
+}
+
+/// `action=patrol` requests held at the wiki (see
+/// [`WikiStandin::hold_patrol`]).
+pub struct PatrolHold {
+    arrived: tokio::sync::Notify,
+    gate: tokio::sync::Semaphore,
+}
+
+impl PatrolHold {
+    /// Waits until a patrol request is being held.
+    pub async fn arrived(&self) {
+        self.arrived.notified().await;
+    }
+
+    /// Lets the held requests, and every later one, through.
+    pub fn release(&self) {
+        self.gate.close();
+    }
+
+    async fn wait(&self) {
+        self.arrived.notify_one();
+        // Closed by `release`: every waiter, present and future, goes on.
+        let _ = self.gate.acquire().await;
     }
 }
 
@@ -645,6 +685,13 @@ async fn action_api(
         params.extend(parse_form(&String::from_utf8_lossy(&body)));
     }
     let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+    let hold = lock(&s)
+        .patrol_hold
+        .clone()
+        .filter(|_| get("action") == "patrol");
+    if let Some(hold) = hold {
+        hold.wait().await;
+    }
     let mut inner = lock(&s);
     let Some(token) = bearer(&headers) else {
         return api_error(

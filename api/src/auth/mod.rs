@@ -13,9 +13,13 @@ pub mod oauth;
 pub mod roles;
 pub mod session;
 
+use std::marker::PhantomData;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
+use patrolchat_model::keys;
+use redis::AsyncCommands;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -48,7 +52,7 @@ pub struct Caller {
     pub name: String,
     /// What they may do.
     pub role: Role,
-    /// Blocked on the wiki: may read only.
+    /// Blocked on the wiki when they signed in: may read only.
     pub blocked: bool,
     /// How they signed in.
     pub via: Via,
@@ -83,7 +87,10 @@ impl Caller {
         }
     }
 
-    /// Refuses with 403 unless the caller may do `action`.
+    /// Refuses with 403 unless the caller's role (or a bot token's
+    /// scopes) allows `action`. This is the whole check for reads; writes
+    /// go through [`Caller::may_write`], which also refuses people who are
+    /// muted or blocked.
     ///
     /// # Errors
     /// [`ApiError::Forbidden`] naming what is missing.
@@ -105,11 +112,6 @@ impl Caller {
                 )))
             };
         }
-        if self.blocked && action != Action::Read {
-            return Err(ApiError::Forbidden(
-                "you are blocked on the wiki and may only read".into(),
-            ));
-        }
         match action {
             Action::Read | Action::Post => Ok(()),
             Action::Patrol if self.role >= Role::Patroller => Ok(()),
@@ -119,12 +121,107 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may make a write that needs `action`: the role
+    /// or bot scope for it ([`Caller::require`]), and neither a block on
+    /// the wiki (from sign-in, or a block seen in the feed since) nor a
+    /// mute. Every write route checks this, through [`Writer`]; the few
+    /// routes that only change what the caller themself sees (ignoring
+    /// someone, signing out) do not.
+    ///
+    /// Claims and posts check the mute again atomically with the write,
+    /// so a mute that lands meanwhile still stops them.
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`], [`ApiError::Blocked`], [`ApiError::Muted`],
+    /// or [`ApiError::Unavailable`] when Redis fails.
+    pub async fn may_write(&self, state: &AppState, action: Action) -> Result<(), ApiError> {
+        self.require(action)?;
+        let mut c = state.redis.clone();
+        let record: Option<String> = c.get(keys::mute(&self.name)).await?;
+        standing(self.session(), record.as_deref())
+    }
+
     /// The key rate limits count this caller under.
     pub fn limit_key(&self) -> String {
         match &self.via {
             Via::Bot(_) => format!("bot:{}", self.token_hash),
             _ => format!("user:{}", self.name),
         }
+    }
+}
+
+/// The refusal, if any, for a person with this session and this mute
+/// record (`mute:<name>`): a block on the wiki first (a record left by a
+/// block in the feed, else the session's flag from sign-in), then a mute.
+///
+/// # Errors
+/// [`ApiError::Blocked`] or [`ApiError::Muted`].
+pub fn standing(session: Option<&Session>, record: Option<&str>) -> Result<(), ApiError> {
+    let on_record = record.map(crate::moderation::refusal);
+    match (on_record, session.filter(|s| s.blocked)) {
+        (Some(blocked @ ApiError::Blocked { .. }), _) => Err(blocked),
+        (_, Some(s)) => Err(ApiError::Blocked {
+            until: s.block_until,
+            reason: s.block_reason.clone(),
+        }),
+        (Some(muted), None) => Err(muted),
+        (None, None) => Ok(()),
+    }
+}
+
+/// The kinds of write, for [`Writer`].
+pub mod write {
+    use super::Action;
+
+    /// A kind of write: the [`Action`] it needs.
+    pub trait Kind: Send + Sync + 'static {
+        /// What the caller must be allowed to do.
+        const ACTION: Action;
+    }
+
+    /// Posting messages and filing reports.
+    #[derive(Debug)]
+    pub struct Post;
+    /// Claiming, renewing, releasing, resolving and escalating.
+    #[derive(Debug)]
+    pub struct Patrol;
+    /// Moderating and managing bot tokens.
+    #[derive(Debug)]
+    pub struct Admin;
+
+    impl Kind for Post {
+        const ACTION: Action = Action::Post;
+    }
+    impl Kind for Patrol {
+        const ACTION: Action = Action::Patrol;
+    }
+    impl Kind for Admin {
+        const ACTION: Action = Action::Admin;
+    }
+}
+
+/// A caller who may make a write of kind `K` ([`Caller::may_write`]).
+/// Taken before the path and the body, so a refusal does not depend on
+/// what was sent and nothing is read for a caller who may not write.
+#[derive(Debug)]
+pub struct Writer<K> {
+    /// The caller.
+    pub caller: Caller,
+    kind: PhantomData<K>,
+}
+
+impl<K: write::Kind> FromRequestParts<AppState> for Writer<K> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = identify(parts, state)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        caller.may_write(state, K::ACTION).await?;
+        Ok(Self {
+            caller,
+            kind: PhantomData,
+        })
     }
 }
 
@@ -295,6 +392,49 @@ mod tests {
         assert_eq!(
             hash_token("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    fn session(blocked: bool) -> Session {
+        let mut s = Session::new("Pat".into(), Vec::new(), Vec::new());
+        s.blocked = blocked;
+        s
+    }
+
+    #[test]
+    fn a_block_comes_before_a_mute_and_says_what_the_wiki_said() {
+        let free = session(false);
+        assert!(standing(Some(&free), None).is_ok());
+        assert!(standing(None, None).is_ok());
+        let mute = r#"{"until":5,"reason":"cool down","by":"Ada","on_wiki":false}"#;
+        let Err(ApiError::Muted { until, reason }) = standing(Some(&free), Some(mute)) else {
+            panic!("an admin's mute is a mute");
+        };
+        assert_eq!((until, reason.as_str()), (Some(5), "cool down"));
+        let block =
+            r#"{"until":7,"reason":"blocked on the wiki: vandalism","by":"Sam","on_wiki":true}"#;
+        let Err(ApiError::Blocked { until, reason }) = standing(Some(&free), Some(block)) else {
+            panic!("a block seen in the feed is a block");
+        };
+        assert_eq!((until, reason.as_deref()), (Some(7), Some("vandalism")));
+        let mut blocked = session(true);
+        let Err(ApiError::Blocked { until, reason }) = standing(Some(&blocked), Some(mute)) else {
+            panic!("a block at sign-in comes before a mute");
+        };
+        assert_eq!((until, reason), (None, None));
+        blocked.block_reason = Some("spam".into());
+        blocked.block_until = Some(9);
+        let Err(ApiError::Blocked { until, reason }) = standing(Some(&blocked), None) else {
+            panic!("a block at sign-in");
+        };
+        assert_eq!((until, reason.as_deref()), (Some(9), Some("spam")));
+        let Err(ApiError::Blocked { until, .. }) = standing(Some(&blocked), Some(block)) else {
+            panic!("blocked");
+        };
+        assert_eq!(
+            until,
+            Some(7),
+            "the block seen in the feed is the newer word"
         );
     }
 

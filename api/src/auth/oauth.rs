@@ -203,8 +203,23 @@ struct Profile {
     rights: Vec<String>,
     #[serde(default)]
     blocked: bool,
+    /// MediaWiki's profile says only whether the person is blocked; the
+    /// block's reason and end are read when a wiki gives them too, named
+    /// as `meta=userinfo&uiprop=blockinfo` names them.
+    #[serde(default)]
+    blockreason: Option<String>,
+    #[serde(default)]
+    blockexpiry: Option<String>,
     #[serde(default)]
     editcount: Option<u64>,
+}
+
+/// A MediaWiki block expiry (ISO 8601, or `infinite`) in Unix ms; `None`
+/// for an indefinite block or one that cannot be read.
+fn block_until(expiry: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(expiry, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 /// `GET /auth/callback`: checks that this browser started the sign-in,
@@ -303,6 +318,10 @@ async fn finish(state: &AppState, code: &str, verifier: &str) -> Result<String, 
         .map_err(|e| ApiError::WikiUnavailable(format!("profile: {e}")))?;
     let mut s = Session::new(p.username, p.groups, p.rights);
     s.blocked = p.blocked;
+    if p.blocked {
+        s.block_reason = p.blockreason.filter(|r| !r.trim().is_empty());
+        s.block_until = p.blockexpiry.as_deref().and_then(block_until);
+    }
     s.edit_count = p.editcount;
     s.grant = Some(token.access_token);
     s.refresh = token.refresh_token;
@@ -334,6 +353,14 @@ pub async fn logout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_expiries_are_read_as_mediawiki_writes_them() {
+        assert_eq!(block_until("2030-01-01T00:00:00Z"), Some(1_893_456_000_000));
+        assert_eq!(block_until("infinite"), None);
+        assert_eq!(block_until("infinity"), None);
+        assert_eq!(block_until(""), None);
+    }
 
     #[test]
     fn pkce_challenge_is_unpadded_base64url_of_sha256() {

@@ -28,6 +28,12 @@ pub struct Session {
     /// Blocked on the wiki.
     #[serde(default)]
     pub blocked: bool,
+    /// The block's reason, when the wiki told it.
+    #[serde(default)]
+    pub block_reason: Option<String>,
+    /// The block's end (Unix ms), when the wiki told it and it has one.
+    #[serde(default)]
+    pub block_until: Option<i64>,
     /// Wiki edit count.
     #[serde(default)]
     pub edit_count: Option<u64>,
@@ -55,6 +61,8 @@ impl Session {
             groups,
             rights,
             blocked: false,
+            block_reason: None,
+            block_until: None,
             edit_count: None,
             csrf: new_token(""),
             grant: None,
@@ -149,4 +157,19 @@ pub fn cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
         None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     };
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_stored_before_block_details_still_load() {
+        let old = r#"{"name":"Alice","groups":["user"],"rights":[],"blocked":true,
+                      "edit_count":3,"csrf":"x","created_at":1}"#;
+        let s: Session = serde_json::from_str(old).expect("an old session loads");
+        assert!(s.blocked);
+        assert_eq!(s.block_reason, None);
+        assert_eq!(s.block_until, None);
+    }
 }

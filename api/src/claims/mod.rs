@@ -5,7 +5,9 @@
 //! token, and the holder's name must match, so a holder whose lease ran
 //! out (and perhaps went to someone else) is refused with 409. Leases end
 //! on their own: the [`sweep`] on every api node announces each expiry
-//! once.
+//! once. Resolve and escalate close the item in one step with the check
+//! of its holder ([`store::ClaimStore::close`]), after any wiki call, and
+//! undo the close if `ACTIVITY` does not take its announcement.
 //!
 //! - [`store`]: the Redis side.
 //! - [`routes`]: claim, renew, release, resolve, escalate.

@@ -9,8 +9,8 @@ use patrolchat_model::{ItemId, WikiId, subjects};
 use patrolchat_router::WorkflowKind;
 use serde::{Deserialize, Serialize};
 
-use super::store::{ClaimOutcome, Lease, Stale};
-use crate::auth::{Action, Caller, Role};
+use super::store::{ClaimOutcome, CloseOutcome, CloseRule, Lease, Stale};
+use crate::auth::{Action, Caller, Role, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::items::parse_item_id;
@@ -156,17 +156,16 @@ fn wiki_of(lease_wiki: Option<WikiId>, id: &ItemId) -> Result<WikiId, ApiError> 
     responses((status = 200, description = "claimed", body = LeaseBody),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller (or not an admin, to take over), muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
               (status = 409, description = "claimed by someone else, or resolved", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Patrol>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ClaimRequest>,
 ) -> Result<Json<LeaseBody>, ApiError> {
-    caller.require(Action::Patrol)?;
     if req.take_over {
         caller.require(Action::Admin)?;
     }
@@ -185,7 +184,7 @@ pub async fn claim(
             return Err(ApiError::Claimed { holder, expires_at });
         }
         ClaimOutcome::Missing => return Err(ApiError::NotFound(format!("no item {id}"))),
-        ClaimOutcome::Muted(record) => return Err(crate::moderation::muted_error(&record)),
+        ClaimOutcome::Muted(record) => return Err(crate::moderation::refusal(&record)),
         ClaimOutcome::Closed => {
             return Err(ApiError::Conflict(format!("{id} is already resolved")));
         }
@@ -273,17 +272,16 @@ async fn announce_claim(
     responses((status = 200, description = "renewed", body = LeaseBody),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
               (status = 409, description = "stale token", body = crate::openapi::ErrorBody),
               (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
 pub async fn renew(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Patrol>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<LeaseBody>, ApiError> {
-    caller.require(Action::Patrol)?;
     state.limits.claim(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
     crate::visibility::check_item(&state, &caller, &id).await?;
@@ -312,16 +310,15 @@ pub async fn renew(
     responses((status = 200, description = "released", body = Done),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
               (status = 409, description = "stale token", body = crate::openapi::ErrorBody)))]
 pub async fn release(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Patrol>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Done>, ApiError> {
-    caller.require(Action::Patrol)?;
     let id = parse_item_id(&id)?;
     crate::visibility::check_item(&state, &caller, &id).await?;
     let (wiki, workflows) = state
@@ -358,45 +355,56 @@ pub async fn release(
 }
 
 /// `POST /api/v1/items/{id}/resolve`.
+///
+/// The token (or, for an admin without one, the item's fence counter) is
+/// checked first; then `ok` marks the edits patrolled on the wiki; then
+/// one step in Redis checks again and closes the item, so a lease that
+/// ran out or changed hands during the wiki call is 409 and the item
+/// stays with its new holder; then `item.resolved` goes to `ACTIVITY`.
 #[utoipa::path(post, path = "/api/v1/items/{id}/resolve", tag = "claims",
     params(("id" = String, Path, description = "item id")),
     request_body = ResolveRequest,
     responses((status = 200, description = "resolved", body = Done),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller (`forbidden`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller (`forbidden`), muted (`muted`) or blocked on the wiki (`blocked`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "stale token, resolved already, or the wiki refused", body = crate::openapi::ErrorBody),
+              (status = 409, description = "stale token (also when the claim ran out or changed hands during the wiki call), resolved already, or the wiki refused", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many resolves and escalations", body = crate::openapi::ErrorBody),
               (status = 502, description = "the wiki did not answer", body = crate::openapi::ErrorBody)))]
 pub async fn resolve(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Patrol>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ResolveRequest>,
 ) -> Result<Json<Done>, ApiError> {
-    caller.require(Action::Patrol)?;
+    state.limits.close(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
     crate::visibility::check_item(&state, &caller, &id).await?;
     let note = check_note(req.note)?;
     let item = open_item(&state, &id).await?;
-    match req.token {
-        Some(token) => state
-            .claims
-            .check(&id, &caller.name, token)
-            .await?
-            .map_err(stale)?,
-        None if caller.role >= Role::Admin => {}
+    let rule = match req.token {
+        Some(token) => {
+            state
+                .claims
+                .check(&id, &caller.name, token)
+                .await?
+                .map_err(stale)?;
+            CloseRule::Token(token)
+        }
+        None if caller.role >= Role::Admin => CloseRule::Fence(state.claims.fence(&id).await?),
         None => {
             return Err(ApiError::BadRequest(
                 "token is required: claim the item first".into(),
             ));
         }
-    }
+    };
     let outcome = Outcome::from(req.outcome);
     if outcome == Outcome::Ok {
         mark_patrolled(&state, &caller, &item).await?;
     }
-    close(&state, &item, &caller.name, outcome, note).await?;
+    let closing = close(&state, &item, &caller.name, rule, outcome).await?;
+    announce_resolved(&state, &item, &caller.name, outcome, note, &closing).await?;
     Ok(Json(Done {
         item: id.to_string(),
         state: "resolved".into(),
@@ -467,19 +475,85 @@ async fn mark_patrolled(state: &AppState, caller: &Caller, item: &Item) -> Resul
     Ok(())
 }
 
-/// Records a resolution: `ACTIVITY` first, then Redis.
+/// The name of an outcome, as stored and sent.
+fn outcome_name(outcome: Outcome) -> String {
+    serde_json::to_value(outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A close of an item in Redis, to announce or undo.
+struct Closing {
+    undo: super::store::Undo,
+    at: i64,
+}
+
+/// Closes an item in Redis, in one step with the check of `rule`.
 async fn close(
+    state: &AppState,
+    item: &Item,
+    by: &str,
+    rule: CloseRule,
+    outcome: Outcome,
+) -> Result<Closing, ApiError> {
+    let at = crate::now_ms();
+    let id = &item.id;
+    match state
+        .claims
+        .close(id, by, rule, &outcome_name(outcome), at)
+        .await?
+    {
+        CloseOutcome::Done(undo) => Ok(Closing { undo, at }),
+        CloseOutcome::Stale(s) => {
+            state.metrics.claim("stale");
+            Err(stale(s))
+        }
+        CloseOutcome::Fenced(holder) => {
+            state.metrics.claim("stale");
+            Err(ApiError::Conflict(match holder {
+                Some(h) => format!("{h} claimed {id} meanwhile"),
+                None => format!("{id} was claimed meanwhile"),
+            }))
+        }
+        CloseOutcome::Held { holder, expires_at } => {
+            state.metrics.claim("conflict");
+            Err(ApiError::Claimed { holder, expires_at })
+        }
+        CloseOutcome::Missing => Err(ApiError::NotFound(format!("no item {id}"))),
+        CloseOutcome::Closed => Err(ApiError::Conflict(format!("{id} is already resolved"))),
+        CloseOutcome::Muted(record) => Err(crate::moderation::refusal(&record)),
+        CloseOutcome::Changed => Err(ApiError::Conflict(format!(
+            "{id} changed meanwhile; try again"
+        ))),
+    }
+}
+
+/// Puts back an item closed in Redis whose announcement failed, so that
+/// Redis does not show a resolution `ACTIVITY` never recorded.
+async fn undo_close(state: &AppState, item: &Item, by: &str, closing: &Closing) {
+    match state
+        .claims
+        .reopen(&item.id, by, closing.at, &closing.undo)
+        .await
+    {
+        Ok(true) => tracing::info!(item = %item.id, "close undone: it was not recorded"),
+        Ok(false) => tracing::warn!(item = %item.id, "close not undone: the item moved on"),
+        Err(error) => tracing::warn!(%error, item = %item.id, "could not undo a close"),
+    }
+}
+
+/// Publishes `item.resolved` for an item closed in Redis, and answers
+/// only after JetStream acknowledged it; if it did not, the close is
+/// undone.
+async fn announce_resolved(
     state: &AppState,
     item: &Item,
     by: &str,
     outcome: Outcome,
     note: Option<String>,
+    closing: &Closing,
 ) -> Result<(), ApiError> {
-    let at = crate::now_ms();
-    let outcome_name = serde_json::to_value(outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     let activity = Activity::Resolved {
         item: item.id.clone(),
         wiki: item.wiki.clone(),
@@ -490,40 +564,45 @@ async fn close(
         },
         outcome,
         note,
-        at,
+        at: closing.at,
     };
-    state
+    if let Err(e) = state
         .publish_activity(
             subjects::activity(&item.wiki, &item.id),
             &format!("{}:resolved", item.id),
             &activity,
         )
-        .await?;
-    state
-        .projection
-        .resolve(&item.id, by, &outcome_name, at)
         .await
-        .map_err(unavailable)?;
+    {
+        undo_close(state, item, by, closing).await;
+        return Err(e);
+    }
     Ok(())
 }
 
 /// `POST /api/v1/items/{id}/escalate`.
+///
+/// The original closes in one step with the check that nobody else holds
+/// it (for an admin: that nobody claimed it since the first look); then
+/// the new item goes to `WORK` and the close to `ACTIVITY`. If either is
+/// not acknowledged, the original is open again.
 #[utoipa::path(post, path = "/api/v1/items/{id}/escalate", tag = "claims",
     params(("id" = String, Path, description = "item id")),
     request_body = EscalateRequest,
     responses((status = 201, description = "escalated: the new item is `linked`", body = Done),
               (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
               (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller", body = crate::openapi::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
               (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "resolved already, or claimed by someone else", body = crate::openapi::ErrorBody)))]
+              (status = 409, description = "resolved already, or claimed by someone else", body = crate::openapi::ErrorBody),
+              (status = 429, description = "too many resolves and escalations", body = crate::openapi::ErrorBody)))]
 pub async fn escalate(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer { caller, .. }: Writer<write::Patrol>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<EscalateRequest>,
 ) -> Result<(StatusCode, Json<Done>), ApiError> {
-    caller.require(Action::Patrol)?;
+    state.limits.close(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
     crate::visibility::check_item(&state, &caller, &id).await?;
     let reason = crate::moderation::check_reason(&req.reason)?;
@@ -543,42 +622,25 @@ pub async fn escalate(
         }
     }
     let item = open_item(&state, &id).await?;
-    if let Some((holder, _, expires_at)) = state.claims.current(&id).await?
-        && holder != caller.name
-        && caller.role < Role::Admin
-    {
-        return Err(ApiError::Claimed { holder, expires_at });
-    }
     let new_id = ItemId::parse(&format!("{id}-esc-{}", req.workflow))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let mut esc = item.clone();
-    esc.id = new_id.clone();
-    esc.kind = ItemKind::Escalation;
-    esc.workflows = vec![req.workflow.clone()];
-    esc.linked = Some(id.clone());
-    esc.created_at = crate::now_ms();
-    let payload = serde_json::to_vec(&esc).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    state
-        .publish(
-            subjects::work(&req.workflow, &esc.wiki),
-            &format!("{new_id}:{}", req.workflow),
-            Bytes::from(payload),
-        )
-        .await?;
-    state.projection.create(&esc).await.map_err(unavailable)?;
-    let mut c = state.redis.clone();
-    redis::cmd("HSETNX")
-        .arg(patrolchat_model::keys::item(&new_id))
-        .arg("state")
-        .arg("open")
-        .query_async::<()>(&mut c)
-        .await?;
-    close(
+    let rule = if caller.role >= Role::Admin {
+        CloseRule::Fence(state.claims.fence(&id).await?)
+    } else {
+        CloseRule::Unheld
+    };
+    let closing = close(&state, &item, &caller.name, rule, Outcome::Escalated).await?;
+    if let Err(e) = open_escalation(&state, &item, &new_id, &req.workflow).await {
+        undo_close(&state, &item, &caller.name, &closing).await;
+        return Err(e);
+    }
+    announce_resolved(
         &state,
         &item,
         &caller.name,
         Outcome::Escalated,
         Some(format!("{}: {reason}", req.workflow)),
+        &closing,
     )
     .await?;
     Ok((
@@ -589,4 +651,36 @@ pub async fn escalate(
             linked: Some(new_id.to_string()),
         }),
     ))
+}
+
+/// Opens the escalation of `item` in `workflow`: `WORK` first, then Redis.
+async fn open_escalation(
+    state: &AppState,
+    item: &Item,
+    new_id: &ItemId,
+    workflow: &str,
+) -> Result<(), ApiError> {
+    let mut esc = item.clone();
+    esc.id = new_id.clone();
+    esc.kind = ItemKind::Escalation;
+    esc.workflows = vec![workflow.to_owned()];
+    esc.linked = Some(item.id.clone());
+    esc.created_at = crate::now_ms();
+    let payload = serde_json::to_vec(&esc).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    state
+        .publish(
+            subjects::work(workflow, &esc.wiki),
+            &format!("{new_id}:{workflow}"),
+            Bytes::from(payload),
+        )
+        .await?;
+    state.projection.create(&esc).await.map_err(unavailable)?;
+    let mut c = state.redis.clone();
+    redis::cmd("HSETNX")
+        .arg(patrolchat_model::keys::item(new_id))
+        .arg("state")
+        .arg("open")
+        .query_async::<()>(&mut c)
+        .await?;
+    Ok(())
 }

@@ -52,6 +52,53 @@ pub struct Stale {
     pub missing: bool,
 }
 
+/// Who may close an item ([`ClaimStore::close`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseRule {
+    /// The caller, holding a live lease with this fencing token.
+    Token(u64),
+    /// Anyone allowed (an admin), provided no claim was granted since
+    /// the item's fence counter read this ([`ClaimStore::fence`]).
+    Fence(u64),
+    /// The caller, provided nobody else holds a live lease.
+    Unheld,
+}
+
+/// The answer to a close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseOutcome {
+    /// Closed now; [`ClaimStore::reopen`] undoes it.
+    Done(Undo),
+    /// [`CloseRule::Token`]: not the caller's live lease with that token.
+    Stale(Stale),
+    /// [`CloseRule::Fence`]: claimed since; the live holder, if any.
+    Fenced(Option<String>),
+    /// [`CloseRule::Unheld`]: someone else holds a live lease.
+    Held {
+        /// Who.
+        holder: String,
+        /// Until when (Unix ms).
+        expires_at: i64,
+    },
+    /// No such item.
+    Missing,
+    /// The item is no longer open.
+    Closed,
+    /// The caller is muted or blocked (the mute record, JSON).
+    Muted(String),
+    /// The item's wiki, title, user or workflows kept changing.
+    Changed,
+}
+
+/// What a close took away, to put it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undo {
+    keys: Vec<String>,
+    args: Vec<String>,
+    /// The lease the close ended: holder, token, end (Unix ms).
+    pub lease: Option<(String, u64, i64)>,
+}
+
 /// A lease that ran out.
 #[derive(Debug, Clone)]
 pub struct Expired {
@@ -76,6 +123,8 @@ pub struct ClaimStore {
     release: Script,
     check: Script,
     expire: Script,
+    close: Script,
+    reopen: Script,
 }
 
 fn workflows(s: &str) -> Vec<String> {
@@ -102,6 +151,8 @@ impl ClaimStore {
             release: Script::new(scripts::RELEASE),
             check: Script::new(scripts::CHECK),
             expire: Script::new(scripts::EXPIRE),
+            close: Script::new(scripts::CLOSE),
+            reopen: Script::new(scripts::REOPEN),
         }
     }
 
@@ -238,6 +289,149 @@ impl ClaimStore {
         } else {
             Err(stale(&r))
         })
+    }
+
+    /// The item's fence counter: the last fencing token granted on it
+    /// (0 before the first claim).
+    ///
+    /// # Errors
+    /// When Redis fails.
+    pub async fn fence(&self, id: &ItemId) -> Result<u64, redis::RedisError> {
+        let mut c = self.conn.clone();
+        let n: Option<u64> = redis::cmd("GET")
+            .arg(keys::fence(id))
+            .query_async(&mut c)
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Closes an open item as resolved by `who` with `outcome` at `at`
+    /// (Unix ms), in one step with the check of `rule` and of `who`'s
+    /// mute: the item leaves its queues, indexes and `claimed:` sets and
+    /// loses its claim, as the router's resolve does.
+    ///
+    /// # Errors
+    /// When Redis fails.
+    pub async fn close(
+        &self,
+        id: &ItemId,
+        who: &str,
+        rule: CloseRule,
+        outcome: &str,
+        at: i64,
+    ) -> Result<CloseOutcome, redis::RedisError> {
+        let mut c = self.conn.clone();
+        // The keys are named from the item's fields; the script checks
+        // that the item still has them.
+        for _ in 0..3 {
+            let [state, wiki, title, user, wfs]: [Option<String>; 5] = redis::cmd("HMGET")
+                .arg(keys::item(id))
+                .arg("state")
+                .arg("wiki")
+                .arg("title")
+                .arg("user")
+                .arg("workflows")
+                .query_async(&mut c)
+                .await?;
+            if state.is_none() {
+                return Ok(CloseOutcome::Missing);
+            }
+            let Some(wiki_id) = wiki.as_deref().and_then(|w| WikiId::parse(w).ok()) else {
+                return Ok(CloseOutcome::Missing);
+            };
+            let (title, user, wfs) = (
+                title.unwrap_or_default(),
+                user.unwrap_or_default(),
+                wfs.unwrap_or_default(),
+            );
+            let mut names = vec![
+                keys::item(id),
+                keys::claim(id),
+                keys::fence(id),
+                keys::CLAIM_EXPIRY.to_owned(),
+                keys::mute(who),
+                keys::page_index(&wiki_id, &title),
+                keys::user_index(&wiki_id, &user),
+            ];
+            for wf in workflows(&wfs) {
+                names.push(keys::queue(&wf, &wiki_id));
+                names.push(keys::claimed(&wf, &wiki_id));
+            }
+            let (mode, number) = match rule {
+                CloseRule::Token(t) => ("token", t),
+                CloseRule::Fence(f) => ("fence", f),
+                CloseRule::Unheld => ("unheld", 0),
+            };
+            let mut inv = self.close.prepare_invoke();
+            for k in &names {
+                inv.key(k);
+            }
+            inv.arg(id.as_str())
+                .arg(who)
+                .arg(mode)
+                .arg(number)
+                .arg(outcome)
+                .arg(at)
+                .arg(wiki.as_deref().unwrap_or_default())
+                .arg(&title)
+                .arg(&user)
+                .arg(&wfs);
+            let r: Vec<String> = inv.invoke_async(&mut c).await?;
+            let text = |i: usize| r.get(i).cloned().unwrap_or_default();
+            return Ok(match r.first().map(String::as_str) {
+                Some("ok") => {
+                    let lease = Some(text(1)).filter(|h| !h.is_empty()).map(|h| {
+                        (
+                            h,
+                            text(2).parse().unwrap_or(0),
+                            text(3).parse().unwrap_or(0),
+                        )
+                    });
+                    CloseOutcome::Done(Undo {
+                        keys: names,
+                        args: r.into_iter().skip(1).collect(),
+                        lease,
+                    })
+                }
+                Some("changed") => continue,
+                Some("stale") => CloseOutcome::Stale(stale(&r)),
+                Some("fenced") => CloseOutcome::Fenced(Some(text(1)).filter(|h| !h.is_empty())),
+                Some("held") => CloseOutcome::Held {
+                    holder: text(1),
+                    expires_at: text(2).parse().unwrap_or(0),
+                },
+                Some("missing") => CloseOutcome::Missing,
+                Some("muted") => CloseOutcome::Muted(text(1)),
+                _ => CloseOutcome::Closed,
+            });
+        }
+        Ok(CloseOutcome::Changed)
+    }
+
+    /// Undoes a [`ClaimStore::close`] by `who` at `at`: the item is open
+    /// again, queued, indexed and held as before. Returns false when the
+    /// item is no longer closed by it.
+    ///
+    /// # Errors
+    /// When Redis fails.
+    pub async fn reopen(
+        &self,
+        id: &ItemId,
+        who: &str,
+        at: i64,
+        undo: &Undo,
+    ) -> Result<bool, redis::RedisError> {
+        let mut c = self.conn.clone();
+        let mut inv = self.reopen.prepare_invoke();
+        for k in &undo.keys {
+            inv.key(k);
+        }
+        inv.arg(id.as_str()).arg(who).arg(at);
+        for a in &undo.args {
+            inv.arg(a);
+        }
+        let n: i64 = inv.invoke_async(&mut c).await?;
+        Ok(n == 1)
     }
 
     /// The live claim on an item: holder, token, end (Unix ms).
