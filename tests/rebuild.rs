@@ -298,7 +298,7 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     let mut p = redis::pipe();
     p.cmd("SET")
         .arg(keys::mute("Troll"))
-        .arg(json!({"until": until, "reason": "spam", "by": "Ann"}).to_string())
+        .arg(json!({"until": until, "reason": "spam", "by": "Ann", "on_wiki": false}).to_string())
         .arg("PXAT")
         .arg(until)
         .ignore()

@@ -377,9 +377,19 @@ impl Hub {
     /// Sets the standing of every connection opened with `credential`;
     /// connections see the change at once. Returns how many changed.
     pub fn set_standing(&self, credential: &Credential, standing: &Standing) -> usize {
+        self.set_standings(&HashMap::from([(credential.clone(), standing.clone())]))
+    }
+
+    /// Sets the standing of every connection whose credential is in
+    /// `standings`, in one pass over the registry. Returns how many
+    /// changed.
+    pub fn set_standings(&self, standings: &HashMap<Credential, Standing>) -> usize {
         let mut changed = 0;
         for c in write(&self.conns).values_mut() {
-            if c.credential != *credential || *c.standing.borrow() == *standing {
+            let Some(standing) = standings.get(&c.credential) else {
+                continue;
+            };
+            if *c.standing.borrow() == *standing {
                 continue;
             }
             c.viewer = standing.viewer.clone();

@@ -107,7 +107,7 @@ fn standing(
 /// When Redis fails; the standings stay as they were.
 pub async fn check(state: &AppState) -> Result<usize, redis::RedisError> {
     let credentials = state.hub.credentials();
-    let mut changed = 0;
+    let mut seen: HashMap<Credential, Standing> = HashMap::with_capacity(credentials.len());
     let mut c = state.redis.clone();
     for chunk in credentials.chunks(BATCH) {
         let mut p = redis::pipe();
@@ -122,20 +122,16 @@ pub async fn check(state: &AppState) -> Result<usize, redis::RedisError> {
         }
         let answers: Vec<redis::Value> = p.query_async(&mut c).await?;
         let mut it = answers.into_iter();
-        let mut seen: HashMap<&Credential, Standing> = HashMap::new();
         for cr in chunk {
             let (Some(stored), Some(muted)) = (it.next(), it.next()) else {
                 break;
             };
             let stored: Option<String> = redis::from_redis_value(stored).unwrap_or(None);
             let muted: bool = redis::from_redis_value(muted).unwrap_or(false);
-            seen.insert(cr, standing(state, cr, stored.as_deref(), muted));
-        }
-        for (cr, st) in seen {
-            changed += state.hub.set_standing(cr, &st);
+            seen.insert(cr.clone(), standing(state, cr, stored.as_deref(), muted));
         }
     }
-    Ok(changed)
+    Ok(state.hub.set_standings(&seen))
 }
 
 /// Checks every [`EVERY`] and whenever the hub is nudged, until
