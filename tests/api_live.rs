@@ -6,88 +6,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Api, Person, http, metric, seed_item};
+use common::ws::{WAIT, Ws, connect, next_within, ping, request, send, wait_for};
+use common::{Api, http, metric, seed_item};
 use futures::{SinkExt, StreamExt};
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-/// How long a frame may take to arrive.
-const WAIT: Duration = Duration::from_secs(15);
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-fn request(api: &Api, who: &Person) -> tungstenite::handshake::client::Request {
-    let mut req = api.ws_url().into_client_request().expect("request");
-    let h = req.headers_mut();
-    h.insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {}", who.token)).expect("header"),
-    );
-    h.insert(
-        "origin",
-        HeaderValue::from_str(&api.origin()).expect("header"),
-    );
-    req
-}
-
-/// Opens a socket as `who` and waits until the node serves it.
-async fn connect(api: &Api, who: &Person) -> Ws {
-    let (mut ws, res) = tokio_tungstenite::connect_async(request(api, who))
-        .await
-        .expect("websocket opens");
-    assert_eq!(res.status(), 101);
-    ping(&mut ws).await;
-    ws
-}
-
-async fn send(ws: &mut Ws, op: Value) {
-    ws.send(Message::text(op.to_string())).await.expect("send");
-}
-
-/// The next JSON frame within `limit`; `None` on timeout. Panics when the
-/// socket closes.
-async fn next_within(ws: &mut Ws, limit: Duration) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let msg = match tokio::time::timeout_at(deadline, ws.next()).await {
-            Err(_) => return None,
-            Ok(None) => panic!("socket ended"),
-            Ok(Some(Err(e))) => panic!("socket failed: {e}"),
-            Ok(Some(Ok(m))) => m,
-        };
-        match msg {
-            Message::Text(t) => return Some(serde_json::from_str(&t).expect("JSON frame")),
-            Message::Close(c) => panic!("socket closed: {c:?}"),
-            _ => {}
-        }
-    }
-}
-
-/// Reads frames until one satisfies `want`; panics after [`WAIT`].
-async fn wait_for(ws: &mut Ws, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        match next_within(ws, left).await {
-            Some(f) if want(&f) => return f,
-            Some(f) => seen.push(f),
-            None => panic!("no {what} within {WAIT:?}; saw {seen:?}"),
-        }
-    }
-}
-
-/// Round trip: every op sent before has been applied once the pong is back.
-async fn ping(ws: &mut Ws) {
-    send(ws, json!({"op": "ping"})).await;
-    wait_for(ws, "pong", |f| f["type"] == "pong").await;
-}
 
 async fn subscribe(ws: &mut Ws, workflows: &[&str]) {
     send(ws, json!({"op": "subscribe", "workflows": workflows})).await;
