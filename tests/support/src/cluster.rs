@@ -277,12 +277,21 @@ impl NatsCluster {
 }
 
 fn specs(dir: &Path, size: usize, attempt: usize) -> Vec<NodeSpec> {
+    // Every port distinct: two calls of `free_port` may give the same one,
+    // and a route listed twice stops nats-server.
+    let mut taken = std::collections::HashSet::new();
+    let mut port = || loop {
+        let p = free_port();
+        if taken.insert(p) {
+            break p;
+        }
+    };
     (0..size)
         .map(|i| NodeSpec {
             name: format!("n{}", i + 1),
-            port: free_port(),
-            cluster_port: free_port(),
-            monitor_port: free_port(),
+            port: port(),
+            cluster_port: port(),
+            monitor_port: port(),
             config: dir.join(format!("n{}-{attempt}.conf", i + 1)),
             log: dir.join(format!("n{}.log", i + 1)),
         })
