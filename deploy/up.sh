@@ -60,7 +60,7 @@ if [ -z "${PATROLCHAT_REDIS_URL:-}" ]; then
 fi
 
 if [ "$mode" = replay ]; then
-  "$bin" replay-server --file "${PATROLCHAT_CORPUS:-../shared/data/rc}" --loop --rate 26 --addr 127.0.0.1:8092 &
+  "$bin" replay-server --file "${PATROLCHAT_CORPUS:-data/rc}" --loop --rate 26 --addr 127.0.0.1:8092 &
   pids+=($!)
   wait_port 8092
   export PATROLCHAT_FEED_URL=http://127.0.0.1:8092/v2/stream/recentchange

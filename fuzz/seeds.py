@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Writes the fuzz targets' seed corpora (fuzz/corpus/<target>/) and the fixed
 events of the workflows target (fuzz/events.jsonl) from the recorded feed in
-shared/data/rc and deploy/workflows.toml. The output is committed; run this
+data/rc and deploy/workflows.toml. The output is committed; run this
 again only to change the seeds:
 
-    python3 fuzz/seeds.py [path/to/shared/data/rc]
+    python3 fuzz/seeds.py [path/to/data/rc]
 """
 
 import hashlib
@@ -15,7 +15,7 @@ import sys
 
 fuzz = pathlib.Path(__file__).resolve().parent
 repo = fuzz.parent
-rc = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else repo.parent / "shared" / "data" / "rc"
+rc = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else repo / "data" / "rc"
 corpus = fuzz / "corpus"
 
 # Built from the schema example, as the feed's own canary events are.

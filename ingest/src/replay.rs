@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn every_round_of_the_recorded_corpus_has_as_many_distinct_ids_as_the_first() {
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/rc");
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/rc");
         let corpus = Corpus::load(&[dir]).expect("corpus loads");
         let len = corpus.len() as u64;
         let ids = |round: u64| -> std::collections::HashSet<String> {

@@ -1,4 +1,4 @@
-//! Every recorded event of the shared corpus parses, and a parse →
+//! Every recorded event of the corpus (`data/rc`) parses, and a parse →
 //! serialise round trip keeps every value it carried.
 
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use serde_json::Value;
 
 fn corpus_dir() -> PathBuf {
     std::env::var_os("PATROLCHAT_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/rc"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/rc"),
         PathBuf::from,
     )
 }
@@ -18,7 +18,7 @@ fn corpus_dir() -> PathBuf {
 fn corpus() -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut paths: Vec<_> = std::fs::read_dir(corpus_dir())
-        .expect("corpus directory (../shared/data/rc) is readable")
+        .expect("corpus directory (data/rc) is readable")
         .map(|e| e.expect("dir entry").path())
         .collect();
     paths.sort();

@@ -5,7 +5,7 @@
 //! cargo run --release -p patrolchat-router --example classify_bench [-- SECONDS]
 //! ```
 //!
-//! The corpus is `../shared/data/rc/*.jsonl` beside the repository, or the
+//! The corpus is the repository's `data/rc/*.jsonl`, or the
 //! directory in `PATROLCHAT_CORPUS`. Events are parsed once up front; only
 //! classification is timed.
 
@@ -18,7 +18,7 @@ use patrolchat_router::{Enriched, WorkflowSet, classify};
 
 fn corpus_dir() -> PathBuf {
     std::env::var_os("PATROLCHAT_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/rc"),
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/rc"),
         PathBuf::from,
     )
 }

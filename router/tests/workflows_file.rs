@@ -22,7 +22,7 @@ fn corpus_dir() -> (PathBuf, bool) {
     match std::env::var_os("PATROLCHAT_CORPUS") {
         Some(dir) => (PathBuf::from(dir), true),
         None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/rc"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/rc"),
             false,
         ),
     }

@@ -86,13 +86,13 @@ pub fn repo_root() -> PathBuf {
 
 /// The directory of recorded recent-changes feed files (`*.jsonl`).
 ///
-/// `PATROLCHAT_CORPUS` if set, else `shared/data/rc` beside the repository
+/// `PATROLCHAT_CORPUS` if set, else the repository's `data/rc`
 /// (canonicalized when it exists).
 pub fn corpus_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PATROLCHAT_CORPUS") {
         return PathBuf::from(dir);
     }
-    let dir = repo_root().join("../shared/data/rc");
+    let dir = repo_root().join("data/rc");
     dir.canonicalize().unwrap_or(dir)
 }
 
