@@ -180,16 +180,9 @@ async fn find_message(state: &AppState, id: &str) -> Result<Message, ApiError> {
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis fails.
 pub async fn message_readers(state: &AppState, m: &Message) -> Result<Readers, ApiError> {
-    let rule = &state.visibility;
-    let thread = match (&m.item, &m.workflow) {
-        (Some(item), _) => {
-            let workflows = crate::visibility::item_workflows(state, item).await?;
-            rule.item(item.as_str(), &workflows)
-        }
-        (None, Some(wf)) => rule.workflow(wf),
-        (None, None) => Readers::Admins,
-    };
-    Ok(rule.message(thread, &m.author, m.bot))
+    let thread =
+        crate::visibility::thread_readers(state, m.item.as_ref(), m.workflow.as_deref()).await?;
+    Ok(state.visibility.message(thread, &m.author, m.bot))
 }
 
 /// Appends to the audit log.

@@ -232,26 +232,55 @@ pub fn split_workflows(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `viewer` may see an item, by the workflows the projection
+/// holds for it.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn may_see_item(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &ItemId,
+) -> Result<bool, ApiError> {
+    // Every [`Readers`] admits admins: no lookup needed.
+    if viewer.is_admin() {
+        return Ok(true);
+    }
+    let workflows = item_workflows(state, id).await?;
+    Ok(state
+        .visibility
+        .item(id.as_str(), &workflows)
+        .admits(viewer))
+}
+
 /// Refuses an item the caller may not see as if it did not exist (404).
 ///
 /// # Errors
 /// [`ApiError::NotFound`], or [`ApiError::Unavailable`] when Redis fails.
 pub async fn check_item(state: &AppState, caller: &Caller, id: &ItemId) -> Result<(), ApiError> {
-    let viewer = Viewer::of(caller);
-    // Every [`Readers`] admits admins: no lookup needed.
-    if viewer.is_admin() {
-        return Ok(());
-    }
-    let workflows = item_workflows(state, id).await?;
-    if state
-        .visibility
-        .item(id.as_str(), &workflows)
-        .admits(&viewer)
-    {
+    if may_see_item(state, &Viewer::of(caller), id).await? {
         Ok(())
     } else {
         Err(ApiError::NotFound(format!("no item {id}")))
     }
+}
+
+/// Who may read a thread: an item's (by the workflows the projection
+/// holds for it) or a workflow's room; a thread of neither is for admins.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn thread_readers(
+    state: &AppState,
+    item: Option<&ItemId>,
+    workflow: Option<&str>,
+) -> Result<Readers, ApiError> {
+    let rule = &state.visibility;
+    Ok(match (item, workflow) {
+        (Some(item), _) => rule.item(item.as_str(), &item_workflows(state, item).await?),
+        (None, Some(wf)) => rule.workflow(wf),
+        (None, None) => Readers::Admins,
+    })
 }
 
 /// Refuses a workflow the caller may not see, and unknown ones, as if it

@@ -206,12 +206,7 @@ async fn item_meta(state: &AppState, item: &str) -> crate::live::hub::ItemMeta {
     let Ok(Ok((wiki, workflows))) = got else {
         return (None, Vec::new());
     };
-    let workflows: Vec<String> = workflows
-        .unwrap_or_default()
-        .split(',')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let workflows = crate::visibility::split_workflows(workflows.as_deref().unwrap_or_default());
     state.hub.remember(item, wiki.as_deref(), &workflows);
     (wiki, workflows)
 }
