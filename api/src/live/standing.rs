@@ -50,29 +50,31 @@ pub async fn of_caller(
         bot: caller.is_bot(),
         name: caller.name.clone(),
     };
-    let muted = if caller.is_bot() {
-        false
+    let mut c = state.redis.clone();
+    let record: Option<String> = if caller.is_bot() {
+        None
     } else {
-        let mut c = state.redis.clone();
-        redis::cmd("EXISTS")
+        redis::cmd("GET")
             .arg(keys::mute(&caller.name))
-            .query_async::<bool>(&mut c)
+            .query_async(&mut c)
             .await?
     };
     let standing = Standing {
         viewer: Viewer::of(caller),
-        may_write: !caller.blocked && !muted,
+        may_write: crate::auth::standing(caller.session(), record.as_deref()).is_ok(),
         ended: false,
     };
     Ok((credential, standing))
 }
 
-/// The standing a stored credential gives, `None` read as ended.
+/// The standing a stored credential and the person's mute record give
+/// (whether they may write is [`crate::auth::standing`], the rule every
+/// write route asks); no credential reads as ended.
 fn standing(
     state: &AppState,
     credential: &Credential,
     stored: Option<&str>,
-    muted: bool,
+    mute: Option<&str>,
 ) -> Standing {
     let ended = Standing {
         viewer: Viewer::public(),
@@ -93,7 +95,7 @@ fn standing(
         match serde_json::from_str::<Session>(json) {
             Ok(s) => Standing {
                 viewer: Viewer::named(&s.name, false, state.roles.role(&s.groups, &s.rights)),
-                may_write: !s.blocked && !muted,
+                may_write: crate::auth::standing(Some(&s), mute).is_ok(),
                 ended: false,
             },
             Err(_) => ended,
@@ -118,17 +120,20 @@ pub async fn check(state: &AppState) -> Result<usize, redis::RedisError> {
                 keys::session(&cr.hash)
             };
             p.cmd("GET").arg(key);
-            p.cmd("EXISTS").arg(keys::mute(&cr.name));
+            p.cmd("GET").arg(keys::mute(&cr.name));
         }
         let answers: Vec<redis::Value> = p.query_async(&mut c).await?;
         let mut it = answers.into_iter();
         for cr in chunk {
-            let (Some(stored), Some(muted)) = (it.next(), it.next()) else {
+            let (Some(stored), Some(mute)) = (it.next(), it.next()) else {
                 break;
             };
             let stored: Option<String> = redis::from_redis_value(stored).unwrap_or(None);
-            let muted: bool = redis::from_redis_value(muted).unwrap_or(false);
-            seen.insert(cr.clone(), standing(state, cr, stored.as_deref(), muted));
+            let mute: Option<String> = redis::from_redis_value(mute).unwrap_or(None);
+            seen.insert(
+                cr.clone(),
+                standing(state, cr, stored.as_deref(), mute.as_deref()),
+            );
         }
     }
     Ok(state.hub.set_standings(&seen))
