@@ -73,22 +73,7 @@ return 1
 /// rest is the wiki's own reason.
 pub const BLOCKED_PREFIX: &str = "blocked on the wiki: ";
 
-/// How long a Redis command may wait for its answer. The client's own
-/// default (500 ms) is too short for a busy machine: a late answer would
-/// fail a write that is merely slow.
-pub const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A reconnecting Redis connection with the project's timeouts.
-///
-/// # Errors
-/// When the URL is invalid or Redis cannot be reached.
-pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_response_timeout(Some(REDIS_RESPONSE_TIMEOUT))
-        .set_connection_timeout(Some(REDIS_RESPONSE_TIMEOUT));
-    ConnectionManager::new_with_config(client, config).await
-}
+pub use patrolchat_projection::connect::{REDIS_RESPONSE_TIMEOUT, connect};
 
 /// Sort key of a queue: priority first (highest first), then age (oldest
 /// first), in one ascending score.

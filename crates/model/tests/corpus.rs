@@ -8,7 +8,7 @@ use serde_json::Value;
 
 fn corpus_dir() -> PathBuf {
     std::env::var_os("PATROLCHAT_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/rc"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/rc"),
         PathBuf::from,
     )
 }

@@ -1,0 +1,1 @@
+//! Archives of every discussion in open formats.

@@ -1,0 +1,3 @@
+//! The Redis projection of the streams.
+
+pub mod connect;

@@ -1,0 +1,1 @@
+//! The workflows file and the pure classifier.
