@@ -17,7 +17,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct NewBot {
     /// The bot's name.
-    #[schema(schema_with = crate::openapi::name_schema)]
+    #[schema(schema_with = <crate::input::Name as utoipa::PartialSchema>::schema)]
     pub name: String,
     /// `read` (streams, items, threads) and/or `post` (messages).
     #[schema(min_items = 1)]

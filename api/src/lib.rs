@@ -40,6 +40,7 @@ pub mod export;
 pub mod extract;
 pub mod health;
 pub mod http_client;
+pub mod input;
 pub mod items;
 pub mod limits;
 pub mod live;

@@ -29,10 +29,10 @@ use crate::visibility::{Readers, Viewer};
 pub use crate::visibility::REPORT_PREFIX;
 /// The private workflow reports open items in.
 pub const REPORTS_WORKFLOW: &str = "reports";
-/// Longest reason, in characters.
-pub const MAX_REASON: usize = 500;
 /// Longest user name, in characters (MediaWiki's limit).
-pub const MAX_NAME: usize = 85;
+pub use crate::input::MAX_NAME;
+/// Longest reason, in characters.
+pub use crate::input::MAX_REASON;
 /// Longest mute: ten years.
 const MAX_MUTE_S: u64 = 10 * 365 * 24 * 3600;
 /// Most people one person may ignore.
@@ -122,16 +122,9 @@ pub async fn next_seq_unless_muted(
 /// # Errors
 /// [`ApiError::BadRequest`].
 pub fn check_reason(reason: &str) -> Result<String, ApiError> {
-    let r = reason.trim();
-    if r.is_empty()
-        || reason.chars().count() > MAX_REASON
-        || reason.chars().any(|c| c.is_control() && c != '\n')
-    {
-        return Err(ApiError::BadRequest(format!(
-            "reason must be 1 to {MAX_REASON} characters without control characters"
-        )));
-    }
-    Ok(r.to_owned())
+    crate::input::Reason::parse(reason)
+        .map(crate::input::Reason::into_inner)
+        .map_err(ApiError::BadRequest)
 }
 
 /// Checks a wiki user name as sent (1 to [`MAX_NAME`] characters, no
@@ -142,16 +135,9 @@ pub fn check_reason(reason: &str) -> Result<String, ApiError> {
 /// # Errors
 /// [`ApiError::BadRequest`].
 pub fn check_user_name(name: &str) -> Result<String, ApiError> {
-    let n = name.replace('_', " ").trim().to_owned();
-    if n.is_empty()
-        || name.chars().count() > MAX_NAME
-        || name
-            .chars()
-            .any(|c| c.is_control() || "#<>[]|{}".contains(c))
-    {
-        return Err(ApiError::BadRequest(format!("{name:?} is not a user name")));
-    }
-    Ok(n)
+    crate::input::UserName::parse(name)
+        .map(crate::input::UserName::into_inner)
+        .map_err(|_| ApiError::BadRequest(format!("{name:?} is not a user name")))
 }
 
 /// A wiki user name in a path.
@@ -159,7 +145,7 @@ pub fn check_user_name(name: &str) -> Result<String, ApiError> {
 #[into_params(parameter_in = Path)]
 pub struct UserPath {
     /// The person.
-    #[param(schema_with = crate::openapi::user_name_schema, required = true)]
+    #[param(schema_with = <crate::input::UserName as utoipa::PartialSchema>::schema, required = true)]
     pub name: String,
 }
 
@@ -195,7 +181,7 @@ fn audit(p: &mut redis::Pipeline, entry: Value, at: i64) {
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     /// Why (1 to 500 characters).
-    #[schema(schema_with = crate::openapi::reason_schema)]
+    #[schema(schema_with = <crate::input::Reason as utoipa::PartialSchema>::schema)]
     pub reason: String,
 }
 
@@ -480,7 +466,7 @@ pub struct MuteBody {
     #[schema(minimum = 1, maximum = 315_360_000)]
     pub duration_s: Option<u64>,
     /// Why (shown to the person).
-    #[schema(schema_with = crate::openapi::reason_schema)]
+    #[schema(schema_with = <crate::input::Reason as utoipa::PartialSchema>::schema)]
     pub reason: String,
 }
 
@@ -674,7 +660,7 @@ pub async fn unignore(
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// Plain text, 1 to 4,000 characters.
-    #[schema(schema_with = crate::openapi::text_schema)]
+    #[schema(schema_with = <crate::input::MessageText as utoipa::PartialSchema>::schema)]
     pub text: String,
 }
 

@@ -13,7 +13,7 @@ use axum::extract::State;
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 
 use crate::state::AppState;
@@ -106,98 +106,6 @@ pub struct MuteSchema {
     pub muted: bool,
     /// After a mute: its end (Unix ms), `null` until lifted.
     pub until: Option<i64>,
-}
-
-/// Whitespace outside the C0 and C1 controls, as `char::is_whitespace`
-/// knows it (inside a regular expression's character class).
-const SPACES: &str = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
-
-/// A text rule: 1 to `max` characters, no control characters but
-/// `allowed` (a character class body, e.g. `\n`), none of `forbidden`,
-/// and at least one character that is neither whitespace nor `blank`.
-fn text_pattern(allowed: &str, forbidden: &str, blank: &str) -> String {
-    // The control characters that are not allowed.
-    let controls = match allowed {
-        r"\t\n\r" => r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f",
-        r"\n" => r"\x00-\x09\x0b-\x1f\x7f-\x9f",
-        _ => r"\x00-\x1f\x7f-\x9f",
-    };
-    format!(
-        r"^[{allowed}{SPACES}{blank}]*[^\x00-\x20\x7f-\x9f{SPACES}{blank}{forbidden}][^{controls}{forbidden}]*$"
-    )
-}
-
-fn string_rule(description: &str, max: usize, pattern: String, nullable: bool) -> RefOr<Schema> {
-    let ty = if nullable {
-        SchemaType::from_iter([Type::String, Type::Null])
-    } else {
-        SchemaType::new(Type::String)
-    };
-    ObjectBuilder::new()
-        .schema_type(ty)
-        .description(Some(description))
-        .min_length(Some(1))
-        .max_length(Some(max))
-        .pattern(Some(pattern))
-        .into()
-}
-
-/// A message or note text: 1 to 4,000 characters, not blank, no control
-/// characters but tab and line breaks.
-pub fn text_schema() -> RefOr<Schema> {
-    string_rule(
-        "Plain text: 1 to 4,000 characters, not only whitespace, no control \
-         characters but tab and line breaks.",
-        crate::threads::MAX_TEXT,
-        text_pattern(r"\t\n\r", "", ""),
-        false,
-    )
-}
-
-/// A reason: 1 to 500 characters, not blank, no control characters but
-/// line feeds.
-pub fn reason_schema() -> RefOr<Schema> {
-    string_rule(
-        "Why: 1 to 500 characters, not only whitespace, no control characters \
-         but line feeds.",
-        crate::moderation::MAX_REASON,
-        text_pattern(r"\n", "", ""),
-        false,
-    )
-}
-
-/// A name people give (a dev login's user name, a bot's name): 1 to 85
-/// characters, not blank, no control characters.
-pub fn name_schema() -> RefOr<Schema> {
-    string_rule(
-        "1 to 85 characters, not only whitespace, no control characters.",
-        crate::moderation::MAX_NAME,
-        text_pattern("", "", ""),
-        false,
-    )
-}
-
-/// A wiki user name in a path: 1 to 85 characters, no control characters
-/// nor any of `#<>[]|{}`, not only spaces and underscores (which read as
-/// spaces).
-pub fn user_name_schema() -> RefOr<Schema> {
-    string_rule(
-        "A wiki user name: 1 to 85 characters, no control characters nor any \
-         of `#<>[]|{}`; underscores read as spaces, and it is not only spaces.",
-        crate::moderation::MAX_NAME,
-        text_pattern("", r"#<>\[\]|{}", "_"),
-        false,
-    )
-}
-
-/// A resolution's note: at most 500 characters, or `null`; a blank note
-/// is no note.
-pub fn note_schema() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .description(Some("At most 500 characters; a blank note counts as none."))
-        .max_length(Some(crate::claims::routes::MAX_NOTE))
-        .into()
 }
 
 /// A `since` of the export: Unix milliseconds (up to 15 digits) or an
@@ -539,73 +447,6 @@ mod tests {
             "{params:?}"
         );
         assert!(doc["paths"].get("/metrics").is_none());
-    }
-
-    #[test]
-    fn the_text_rule_agrees_with_the_handlers() {
-        let p = text_pattern(r"\t\n\r", "", "");
-        for s in [
-            "hi",
-            " hi\n",
-            "\ta\r\nb",
-            "\u{3000}x",
-            "\u{feff}",
-            "é",
-            "   ",
-            "\u{a0}",
-            "a\u{7}",
-            "\u{85}a",
-            "\u{b}a",
-            "\n\u{1680}",
-            "",
-        ] {
-            assert_eq!(
-                matches(&p, s),
-                crate::threads::check_text(s).is_ok(),
-                "{s:?}"
-            );
-        }
-        assert!(crate::threads::check_text(&"é".repeat(crate::threads::MAX_TEXT)).is_ok());
-        assert!(
-            crate::threads::check_text(&format!("{} ", "é".repeat(crate::threads::MAX_TEXT)))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn the_user_name_rule_agrees_with_the_handlers() {
-        let p = text_pattern("", r"#<>\[\]|{}", "_");
-        for s in [
-            "Alice",
-            "_Bob_",
-            "_",
-            " _ ",
-            "a#b",
-            "a[b",
-            "a}b",
-            "a|b",
-            "x\u{1f}",
-            "\u{2000}y",
-            "",
-        ] {
-            assert_eq!(
-                matches(&p, s),
-                crate::moderation::check_user_name(s).is_ok(),
-                "{s:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_reason_rule_agrees_with_the_handlers() {
-        let p = text_pattern(r"\n", "", "");
-        for s in ["r", "\nr\n", "\tr", "r\r", " ", "\u{205f}r", "\u{feff}"] {
-            assert_eq!(
-                matches(&p, s),
-                crate::moderation::check_reason(s).is_ok(),
-                "{s:?}"
-            );
-        }
     }
 
     #[test]

@@ -27,14 +27,14 @@ use crate::state::AppState;
 use crate::visibility::Viewer;
 
 /// Longest message, in characters.
-pub const MAX_TEXT: usize = 4000;
+pub use crate::input::MAX_TEXT;
 
 /// A new message.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
     /// Plain text, 1 to 4,000 characters.
-    #[schema(schema_with = crate::openapi::text_schema)]
+    #[schema(schema_with = <crate::input::MessageText as utoipa::PartialSchema>::schema)]
     pub text: String,
 }
 
@@ -59,24 +59,9 @@ pub struct ThreadQuery {
 /// # Errors
 /// [`ApiError::BadRequest`] saying what is wrong.
 pub fn check_text(text: &str) -> Result<String, ApiError> {
-    if text.chars().count() > MAX_TEXT {
-        return Err(ApiError::BadRequest(format!(
-            "text is over {MAX_TEXT} characters"
-        )));
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-    {
-        return Err(ApiError::BadRequest(
-            "text may not hold control characters".into(),
-        ));
-    }
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ApiError::BadRequest("text is empty".into()));
-    }
-    Ok(text.replace("\r\n", "\n"))
+    crate::input::MessageText::parse(text)
+        .map(crate::input::MessageText::into_inner)
+        .map_err(ApiError::BadRequest)
 }
 
 /// The people a text names as `@Name` (underscores read as spaces, first

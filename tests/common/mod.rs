@@ -5,7 +5,7 @@
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 pub mod wiki_standin;
-pub mod ws;
+pub use patrolchat_testkit::ws;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -154,42 +154,6 @@ pub fn derived_edit(rc: u64, rev: u64, title: &str, user: &str) -> serde_json::V
     e
 }
 
-/// Connects to `nats`: one URL, or a cluster's URLs separated by commas.
-pub async fn nats_connect(nats: &str) -> Result<async_nats::Client, async_nats::ConnectError> {
-    async_nats::connect(patrolchat_model::subjects::nats_servers(nats)).await
-}
-
-/// Every message of a stream, as (subject, payload JSON).
-pub async fn stream_messages(nats: &str, name: &str) -> Vec<(String, serde_json::Value)> {
-    let client = nats_connect(nats).await.expect("connect to NATS");
-    let js = jetstream::new(client);
-    let Ok(mut stream) = js.get_stream(name).await else {
-        return Vec::new();
-    };
-    let total = stream.info().await.expect("stream info").state.messages;
-    if total == 0 {
-        return Vec::new();
-    }
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
-        .await
-        .expect("ordered consumer");
-    let mut messages = consumer.messages().await.expect("messages");
-    let mut out = Vec::new();
-    while (out.len() as u64) < total {
-        let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
-            .await
-            .expect("message within 10 s")
-            .expect("stream open")
-            .expect("message");
-        out.push((
-            msg.subject.to_string(),
-            serde_json::from_slice(&msg.payload).expect("JSON"),
-        ));
-    }
-    out
-}
-
 /// The corpus's unique events in the order the replay server serves them
 /// (files sorted by name, first occurrence of each `meta.id`).
 pub fn corpus_events() -> Vec<serde_json::Value> {
@@ -264,16 +228,6 @@ pub fn scrape(port: u16) -> String {
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out
-}
-
-/// The value of the sample named exactly `sample` (name plus labels).
-pub fn metric(text: &str, sample: &str) -> f64 {
-    text.lines()
-        .filter_map(|l| l.strip_prefix(sample))
-        .filter_map(|rest| rest.strip_prefix(' '))
-        .filter_map(|v| v.trim().parse().ok())
-        .next()
-        .unwrap_or(0.0)
 }
 
 /// Every message in `RC`, as (subject, meta.id).
@@ -356,21 +310,27 @@ pub fn assert_exactly_once(messages: &[(String, String)], expected: &HashMap<Str
     assert_eq!(messages.len(), expected.len());
 }
 
-/// A running `patrolchat api` with dev login on.
+/// A running `patrolchat api` with dev login on; what a person can do
+/// there comes from the test kit's [`Site`].
 pub struct Api {
     pub guard: ChildGuard,
     pub port: u16,
+    site: Site,
     /// Where it serves `/metrics` (`PATROLCHAT_METRICS_ADDR`).
     pub metrics_port: u16,
 }
 
-/// A signed-in person: the session token (used as a bearer token) and
-/// the CSRF token (for cookie writes).
-#[derive(Debug, Clone)]
-pub struct Person {
-    pub name: String,
-    pub token: String,
-    pub csrf: String,
+pub use patrolchat_testkit::metrics::metric;
+pub use patrolchat_testkit::seed::{seed_item, seed_item_from, seed_ranked_item};
+pub use patrolchat_testkit::site::{Person, Site, http};
+pub use patrolchat_testkit::stores::{nats_connect, redis_conn, stream_messages};
+
+impl std::ops::Deref for Api {
+    type Target = Site;
+
+    fn deref(&self) -> &Site {
+        &self.site
+    }
 }
 
 impl Api {
@@ -409,6 +369,7 @@ impl Api {
         Self {
             guard,
             port,
+            site: Site::on_port(port),
             metrics_port,
         }
     }
@@ -427,176 +388,6 @@ impl Api {
     pub fn metric(&self, sample: &str) -> f64 {
         metric(&self.scrape(), sample)
     }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    pub fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/api/v1/live", self.port)
-    }
-
-    pub fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Signs in through dev login.
-    pub async fn login(&self, name: &str, groups: &[&str]) -> Person {
-        self.login_with(
-            name,
-            serde_json::json!({"username": name, "groups": groups}),
-        )
-        .await
-    }
-
-    /// Signs in through dev login with a full body (blocked, rights, ...).
-    pub async fn login_with(&self, name: &str, body: serde_json::Value) -> Person {
-        let res = http()
-            .post(self.url("/auth/dev-login"))
-            .json(&body)
-            .send()
-            .await
-            .expect("dev login answers");
-        assert_eq!(res.status(), 200, "dev login for {name}");
-        let v: serde_json::Value = res.json().await.expect("json");
-        Person {
-            name: name.to_owned(),
-            token: v["token"].as_str().expect("token").to_owned(),
-            csrf: v["csrf"].as_str().expect("csrf").to_owned(),
-        }
-    }
-
-    /// A bearer-authenticated POST with a JSON body; status and body.
-    pub async fn post(
-        &self,
-        who: &Person,
-        path: &str,
-        body: serde_json::Value,
-    ) -> (u16, serde_json::Value) {
-        let res = http()
-            .post(self.url(path))
-            .bearer_auth(&who.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("api answers");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(serde_json::Value::Null))
-    }
-
-    /// A bearer-authenticated GET; status and body.
-    pub async fn get(&self, who: &Person, path: &str) -> (u16, serde_json::Value) {
-        let res = http()
-            .get(self.url(path))
-            .bearer_auth(&who.token)
-            .send()
-            .await
-            .expect("api answers");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(serde_json::Value::Null))
-    }
-}
-
-/// A connection to a test's Redis.
-pub async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url)
-        .expect("redis url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis")
-}
-
-/// A shared HTTP client for tests.
-pub fn http() -> reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()
-                .expect("client")
-        })
-        .clone()
-}
-
-/// Puts an open item into Redis the way the router does (same projection
-/// code), for api tests that need items without running the feed. The
-/// item copies the shape of a recorded enwiki edit; `patrolled` is the
-/// wiki's flag on its one revision.
-pub async fn seed_item(
-    redis: &str,
-    id: &str,
-    workflows: &[&str],
-    patrolled: Option<bool>,
-) -> patrolchat_model::item::Item {
-    seed_ranked_item(redis, id, workflows, patrolled, 10.0, 1_700_000_000_000).await
-}
-
-/// [`seed_item`] with the priority and creation time (Unix ms) that place
-/// it in its queues.
-pub async fn seed_ranked_item(
-    redis: &str,
-    id: &str,
-    workflows: &[&str],
-    patrolled: Option<bool>,
-    priority: f64,
-    created_at: i64,
-) -> patrolchat_model::item::Item {
-    seed_item_from(
-        redis,
-        id,
-        workflows,
-        patrolled,
-        "https://en.wikipedia.org",
-        priority,
-        created_at,
-    )
-    .await
-}
-
-/// [`seed_item`] with the wiki's `server_url` given, as an item from a
-/// feed event that named that server would carry.
-pub async fn seed_item_from(
-    redis: &str,
-    id: &str,
-    workflows: &[&str],
-    patrolled: Option<bool>,
-    server_url: &str,
-    priority: f64,
-    created_at: i64,
-) -> patrolchat_model::item::Item {
-    let wiki = id.rsplit_once('-').map_or("enwiki", |(w, _)| w);
-    let rc_id: u64 = id
-        .rsplit_once('-')
-        .and_then(|(_, n)| n.parse().ok())
-        .unwrap_or(1);
-    let item: patrolchat_model::item::Item = serde_json::from_value(serde_json::json!({
-        "id": id, "wiki": wiki, "workflows": workflows, "kind": "edit",
-        "title": format!("Page {id}"), "namespace": 0,
-        "server_url": server_url, "user": "192.0.2.7", "performer": "ip",
-        "revisions": [{"rc_id": rc_id, "rev_id": rc_id + 1000, "timestamp": 1_700_000_000,
-                        "byte_delta": -120, "comment": "test", "minor": false,
-                        "patrolled": patrolled, "event_id": format!("ev-{id}")}],
-        "priority": priority, "created_at": created_at
-    }))
-    .expect("item");
-    let p = patrolchat_router::project::Projection::connect(
-        redis,
-        Duration::from_secs(1800),
-        Duration::from_secs(3600),
-    )
-    .await
-    .expect("redis");
-    p.create(&item).await.expect("create");
-    let mut c = redis_conn(redis).await;
-    redis::cmd("HSETNX")
-        .arg(patrolchat_model::keys::item(&item.id))
-        .arg("state")
-        .arg("open")
-        .query_async::<()>(&mut c)
-        .await
-        .expect("state");
-    item
 }
 
 /// A TCP listener on a free loopback port that records every connection

@@ -60,13 +60,8 @@ pub async fn create(
 ) -> Result<(String, BotToken), ApiError> {
     let raw = name;
     let name = name.trim();
-    if name.is_empty()
-        || raw.chars().count() > crate::moderation::MAX_NAME
-        || raw.chars().any(char::is_control)
-    {
-        return Err(ApiError::BadRequest(
-            "name must be 1 to 85 characters without control characters".into(),
-        ));
+    if let Err(e) = crate::input::Name::parse(raw) {
+        return Err(ApiError::BadRequest(format!("name: {e}")));
     }
     if scopes.is_empty() {
         return Err(ApiError::BadRequest("give at least one scope".into()));

@@ -16,7 +16,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct DevLogin {
     /// Wiki user name.
-    #[schema(schema_with = crate::openapi::name_schema)]
+    #[schema(schema_with = <crate::input::Name as utoipa::PartialSchema>::schema)]
     pub username: String,
     /// Wiki groups (roles come from them).
     #[serde(default)]
@@ -61,13 +61,8 @@ pub async fn dev_login(
     state.limits.login(&client.limit_key())?;
     let d = body?.0;
     let name = d.username.trim();
-    if name.is_empty()
-        || d.username.chars().count() > crate::moderation::MAX_NAME
-        || d.username.chars().any(char::is_control)
-    {
-        return Err(ApiError::BadRequest(
-            "username must be 1 to 85 characters without control characters".into(),
-        ));
+    if let Err(e) = crate::input::Name::parse(&d.username) {
+        return Err(ApiError::BadRequest(format!("username: {e}")));
     }
     let mut s = Session::new(name.to_owned(), d.groups, d.rights);
     s.blocked = d.blocked;

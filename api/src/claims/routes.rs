@@ -94,7 +94,7 @@ pub struct ResolveRequest {
     pub outcome: PersonOutcome,
     /// At most 500 characters.
     #[serde(default)]
-    #[schema(schema_with = crate::openapi::note_schema)]
+    #[schema(schema_with = <crate::input::Note as utoipa::PartialSchema>::schema)]
     pub note: Option<String>,
 }
 
@@ -105,7 +105,7 @@ pub struct EscalateRequest {
     /// An escalation workflow (`admin-block`, …).
     pub workflow: String,
     /// Why, for the admins (1 to 500 characters).
-    #[schema(schema_with = crate::openapi::reason_schema)]
+    #[schema(schema_with = <crate::input::Reason as utoipa::PartialSchema>::schema)]
     pub reason: String,
 }
 
@@ -122,7 +122,7 @@ pub struct Done {
 }
 
 /// Longest resolution note, in characters.
-pub const MAX_NOTE: usize = 500;
+pub use crate::input::MAX_NOTE;
 
 fn lease_ms(state: &AppState, ttl_s: Option<u64>) -> Result<u64, ApiError> {
     let max = state.cfg.limits.claim_max_ttl_s;
@@ -413,12 +413,9 @@ pub async fn resolve(
 }
 
 fn check_note(note: Option<String>) -> Result<Option<String>, ApiError> {
-    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
-        return Err(ApiError::BadRequest(format!(
-            "note is over {MAX_NOTE} characters"
-        )));
-    }
-    Ok(note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()))
+    crate::input::Note::parse(note.as_deref())
+        .map(crate::input::Note::into_inner)
+        .map_err(ApiError::BadRequest)
 }
 
 async fn open_item(state: &AppState, id: &ItemId) -> Result<Item, ApiError> {

@@ -8,8 +8,8 @@
 //! exercise crash recovery, and nothing is shared between tests that run in
 //! parallel.
 //!
-//! Everything here blocks (std only); starting a server takes well under a
-//! second, so async tests simply call it directly.
+//! Starting a server blocks (it takes well under a second, so async tests
+//! simply call it directly); talking to the api and the servers is async.
 //!
 //! ```
 //! use patrolchat_testkit::{NatsServer, RedisServer};
@@ -31,6 +31,11 @@
 //! - `nats`: [`NatsServer`] and the discovery of a recent enough
 //!   `nats-server` binary ([`nats_server_binary`], [`nats_version`]).
 //! - `redis`: [`RedisServer`] with an fsync-always append-only file.
+//! - [`stores`], [`seed`], [`metrics`]: what tests read from and put into
+//!   the servers, and Prometheus text.
+//! - [`ws`]: live-socket clients that await frames with timeouts.
+//! - [`site`]: the api over HTTP as a person meets it: sign in, claim,
+//!   resolve, post.
 //! - `proc`: memory figures of a process from `/proc` ([`rss_kib`],
 //!   [`rss_peak_kib`]).
 //! - the crate root: free ports, workspace paths, the recorded feed corpus
@@ -38,9 +43,14 @@
 
 mod child;
 mod cluster;
+pub mod metrics;
 mod nats;
 mod proc;
 mod redis;
+pub mod seed;
+pub mod site;
+pub mod stores;
+pub mod ws;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener};

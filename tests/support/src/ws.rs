@@ -12,14 +12,16 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::{Api, Person};
+use crate::site::{Person, Site};
 
 /// How long a frame may take to arrive.
 pub const WAIT: Duration = Duration::from_secs(15);
 
+/// A client socket.
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-pub fn request(api: &Api, who: &Person) -> tungstenite::handshake::client::Request {
+/// The upgrade request of `who` (bearer token, the api's origin).
+pub fn request(api: &Site, who: &Person) -> tungstenite::handshake::client::Request {
     let mut req = api.ws_url().into_client_request().expect("request");
     let h = req.headers_mut();
     h.insert(
@@ -34,7 +36,7 @@ pub fn request(api: &Api, who: &Person) -> tungstenite::handshake::client::Reque
 }
 
 /// Opens a socket as `who` and waits until the node serves it.
-pub async fn connect(api: &Api, who: &Person) -> Ws {
+pub async fn connect(api: &Site, who: &Person) -> Ws {
     let (mut ws, res) = tokio_tungstenite::connect_async(request(api, who))
         .await
         .expect("websocket opens");
@@ -43,6 +45,7 @@ pub async fn connect(api: &Api, who: &Person) -> Ws {
     ws
 }
 
+/// Sends one op as a JSON text frame.
 pub async fn send(ws: &mut Ws, op: Value) {
     ws.send(Message::text(op.to_string())).await.expect("send");
 }

@@ -1,18 +1,18 @@
 //! Claims, threads and escalation over HTTP against a real api process,
 //! NATS and Redis. Items are seeded with the router's own projection code.
 
-mod common;
+mod support;
 
 use std::collections::HashMap;
 
-use common::{Api, http, seed_item, seed_ranked_item};
 use futures::StreamExt;
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
+use support::{Api, http, seed_item, seed_ranked_item};
 
 /// Every `ACTIVITY` message of one item, in order.
 async fn activity_of(nats: &str, subject: &str) -> Vec<Value> {
-    common::stream_messages(nats, "ACTIVITY")
+    support::stream_messages(nats, "ACTIVITY")
         .await
         .into_iter()
         .filter(|(s, _)| s == subject)
@@ -296,7 +296,7 @@ async fn leases_are_bounded_and_claims_are_counted_per_workflow() {
 
 /// Walks every page of a list and returns the ids in the order given,
 /// checking that `next` is there exactly when a page is not the last.
-async fn walk_pages(api: &Api, who: &common::Person, query: &str, limit: usize) -> Vec<String> {
+async fn walk_pages(api: &Api, who: &support::Person, query: &str, limit: usize) -> Vec<String> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -463,7 +463,7 @@ async fn messages_are_stored_after_the_ack_with_increasing_ids_and_keep_the_item
         3
     );
     // The item with a discussion is kept: no expiry on its record.
-    let mut c = common::redis_conn(&redis.url()).await;
+    let mut c = support::redis_conn(&redis.url()).await;
     let ttl: i64 = redis::cmd("TTL")
         .arg("item:{enwiki-7006}")
         .query_async(&mut c)
@@ -577,7 +577,7 @@ async fn escalation_opens_a_linked_admin_item_and_closes_the_original() {
     assert_eq!(orig["outcome"], "escalated");
     let (_, q) = api.get(&admin, "/api/v1/workflows/admin-block/items").await;
     assert_eq!(q["items"][0]["item"]["id"], linked.as_str());
-    let work = common::stream_messages(&nats.url(), "WORK").await;
+    let work = support::stream_messages(&nats.url(), "WORK").await;
     assert!(
         work.iter()
             .any(|(s, v)| s == "wf.admin-block.enwiki" && v["id"] == linked.as_str()),

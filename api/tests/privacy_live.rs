@@ -4,12 +4,12 @@
 //! and why. Real `patrolchat api` processes on a real NATS and Redis; a
 //! public sentinel message marks the end of what a socket was given.
 
-mod common;
+mod support;
 
-use common::ws::{self, Ws};
-use common::{Api, Person, seed_item};
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
+use support::ws::{self, Ws};
+use support::{Api, Person, seed_item};
 
 const SECRETS: [&str; 5] = [
     "room secret",
