@@ -329,18 +329,24 @@ mod tests {
 
     #[test]
     fn each_type_checks_and_normalises_by_its_rule() {
-        assert_eq!(MessageText::parse(" a\r\nb ").unwrap().as_str(), "a\nb");
+        assert_eq!(
+            MessageText::parse(" a\r\nb ").expect("valid").as_str(),
+            "a\nb"
+        );
         assert!(MessageText::parse("a\u{7}").is_err());
         assert!(MessageText::parse(" \t\n").is_err());
         assert!(MessageText::parse(&"x".repeat(4001)).is_err());
         assert!(MessageText::parse(&"x".repeat(4000)).is_ok());
         assert!(Reason::parse("a\tb").is_err());
-        assert_eq!(Reason::parse(" why\n").unwrap().as_str(), "why");
-        assert_eq!(UserName::parse("Foo_bar_").unwrap().as_str(), "Foo bar");
+        assert_eq!(Reason::parse(" why\n").expect("valid").as_str(), "why");
+        assert_eq!(
+            UserName::parse("Foo_bar_").expect("valid").as_str(),
+            "Foo bar"
+        );
         assert!(UserName::parse("___").is_err());
         assert!(UserName::parse("a|b").is_err());
         assert!(Name::parse("bot\n").is_err());
-        assert_eq!(Note::parse(Some("  ")).unwrap().into_inner(), None);
+        assert_eq!(Note::parse(Some("  ")).expect("valid").into_inner(), None);
         assert!(Note::parse(Some(&"n".repeat(501))).is_err());
     }
 

@@ -2,7 +2,7 @@
 //! real processes against real servers, metrics scraped over HTTP, and the
 //! `RC` stream read back.
 
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unused_imports, unreachable_pub, missing_docs)]
 
 pub mod wiki_standin;
 pub use patrolchat_testkit::ws;
@@ -15,7 +15,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use async_nats::jetstream;
-use futures::StreamExt;
 use patrolchat_testkit::{ChildGuard, corpus_dir, free_port, wait_until};
 
 /// The binary under test.
