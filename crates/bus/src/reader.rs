@@ -218,3 +218,95 @@ pub async fn read(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use async_nats::jetstream::stream;
+    use patrolchat_testkit::NatsServer;
+
+    use super::*;
+
+    async fn publish(js: &jetstream::Context, subject: &str, payload: &str) {
+        js.publish(subject.to_owned(), payload.to_owned().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    }
+
+    async fn all(
+        js: &jetstream::Context,
+        stream: &str,
+        range: Range,
+        until: Option<u64>,
+    ) -> Vec<(u64, String, String)> {
+        let mut cursor = Cursor::open(js, stream, range, until).await.expect("open");
+        let mut out = Vec::new();
+        while let Some(s) = cursor.next().await.expect("next") {
+            let text = String::from_utf8(s.payload.to_vec()).expect("utf-8");
+            out.push((s.seq, s.subject, text));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_pass_reads_up_to_the_end_the_stream_had_when_it_opened() {
+        let nats = NatsServer::start();
+        let client = async_nats::connect(nats.url()).await.expect("connect");
+        let js = jetstream::new(client);
+        assert_eq!(last_sequence(&js, "T").await.expect("missing"), 0);
+        assert!(all(&js, "T", Range::default(), None).await.is_empty());
+        js.create_stream(stream::Config {
+            name: "T".into(),
+            subjects: vec!["t.>".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("stream");
+        assert!(all(&js, "T", Range::default(), None).await.is_empty());
+        for (subject, payload) in [("t.a", "1"), ("t.b", "2"), ("t.a", "3"), ("t.b", "4")] {
+            publish(&js, subject, payload).await;
+        }
+        assert_eq!(last_sequence(&js, "T").await.expect("last"), 4);
+
+        let mut cursor = Cursor::open(&js, "T", Range::default(), None)
+            .await
+            .expect("open");
+        publish(&js, "t.a", "late").await;
+        let mut seen = Vec::new();
+        while let Some(s) = cursor.next().await.expect("next") {
+            seen.push(s.seq);
+        }
+        assert_eq!(seen, [1, 2, 3, 4], "what came after the start is left out");
+
+        let a = Range {
+            filters: vec!["t.a".into()],
+            since: None,
+        };
+        let texts: Vec<String> = all(&js, "T", a, None)
+            .await
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .collect();
+        assert_eq!(texts, ["1", "3", "late"]);
+        assert_eq!(all(&js, "T", Range::default(), Some(2)).await.len(), 2);
+        let later = Range {
+            filters: Vec::new(),
+            since: Some(SystemTime::now() + Duration::from_secs(3600)),
+        };
+        assert!(all(&js, "T", later, None).await.is_empty());
+
+        let mut visited = Vec::new();
+        read(&js, "T", Range::default(), |s| {
+            visited.push(s.seq);
+            if s.seq == 3 {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        })
+        .await
+        .expect("read");
+        assert_eq!(visited, [1, 2, 3]);
+    }
+}
