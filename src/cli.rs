@@ -96,7 +96,7 @@ pub(crate) enum Command {
     /// Rebuilds every Redis projection from the streams.
     Rebuild(RebuildArgs),
     /// Archive of threads and moderation log.
-    Export(patrolchat_api::export::ExportArgs),
+    Export(patrolchat_export::ExportArgs),
 }
 
 /// Where NATS and Redis are, for the commands that use both.
@@ -361,8 +361,13 @@ pub(crate) async fn run(command: Command) -> ExitCode {
         } => bot_token(&redis_url, &nats_url, action).await,
         Command::Export(args) => exit_code(
             "export",
-            patrolchat_api::export::run_cli(args).await,
-            patrolchat_api::export::ExportError::is_config,
+            patrolchat_export::run_cli(args, |path| {
+                patrolchat_router::WorkflowSet::load(path)
+                    .map(|set| patrolchat_api::visibility::rule_of(&set))
+                    .map_err(|e| e.to_string())
+            })
+            .await,
+            patrolchat_export::ExportError::is_config,
         ),
         Command::Rebuild(args) => rebuild(args, shutdown).await,
     }

@@ -165,7 +165,7 @@ pub async fn connect(
         .map_err(|e| StartError::Redis(e.to_string()))?;
     let hub = crate::live::Hub::new();
     Ok(AppState::new(Inner {
-        visibility: crate::visibility::Rule::of(&workflows),
+        visibility: crate::visibility::rule_of(&workflows),
         roles: RoleMap::new(cfg.roles.clone()),
         limits: Limits::new(&cfg.limits),
         caps: crate::caps::Caps::new(redis.clone()),

@@ -238,6 +238,17 @@ impl From<crate::http_client::HttpError> for ApiError {
     }
 }
 
+impl From<patrolchat_export::ExportError> for ApiError {
+    fn from(e: patrolchat_export::ExportError) -> Self {
+        use patrolchat_export::ExportError;
+        match e {
+            ExportError::Invalid(m) => Self::BadRequest(m),
+            ExportError::Nats(m) | ExportError::Output(m) => Self::Unavailable(m),
+            ExportError::Redis(m) => Self::Unavailable(format!("redis: {m}")),
+        }
+    }
+}
+
 impl From<redis::RedisError> for ApiError {
     fn from(e: redis::RedisError) -> Self {
         Self::Unavailable(format!("redis: {e}"))

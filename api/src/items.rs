@@ -267,7 +267,7 @@ pub async fn list(
         .into_iter()
         .filter_map(|p| ItemId::parse(&p.id).ok())
         .collect();
-    let viewer = crate::visibility::Viewer::of(&caller);
+    let viewer = crate::visibility::Viewer::from(&caller);
     let mut items = views(&state, &page).await?;
     items.retain(|v| {
         let workflows: Vec<&str> = v.item["workflows"]

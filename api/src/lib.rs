@@ -13,11 +13,11 @@
 //! - [`threads`]: item threads and workflow rooms.
 //! - [`moderation`]: reports, hidden messages, mutes, personal filters,
 //!   private notes, trust levels, the audit log.
-//! - [`export`]: the archive of threads and moderation (JSON lines, wikitext).
+//! - [`export`]: the HTTP routes of the archive ([`patrolchat_export`]).
 //! - [`rebuild`]: every Redis projection recreated from the streams.
 //! - [`live`]: the WebSocket hub, presence, feed status.
 //! - [`streams`]: bot SSE in EventStreams framing.
-//! - [`visibility`]: who may see what, the one rule of every channel.
+//! - [`visibility`]: the one rule of who may see what, as the api asks it.
 //! - [`wiki`], [`http_client`]: acting on the wiki for a person.
 //! - [`caps`]: what one caller may hold open at once (bot streams,
 //!   sockets, exports), counted across nodes.

@@ -333,7 +333,7 @@ pub async fn report_message(
     // A message the caller may not see does not exist for them.
     if !message_readers(&state, &message)
         .await?
-        .admits(&Viewer::of(&caller))
+        .admits(&Viewer::from(&caller))
     {
         return Err(ApiError::NotFound(format!("no message {id:?}")));
     }

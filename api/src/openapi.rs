@@ -211,7 +211,7 @@ pub fn item_or_empty_schema() -> RefOr<Schema> {
         NoteSchema,
         HiddenSchema,
         MuteSchema,
-        crate::export::Format,
+        patrolchat_export::Format,
         crate::items::ListState
     ))
 )]
@@ -466,7 +466,7 @@ mod tests {
         ] {
             assert!(matches(&pattern, s), "{s:?}");
             assert!(
-                s.is_empty() || crate::export::clock::parse_since(s).is_ok(),
+                s.is_empty() || patrolchat_export::clock::parse_since(s).is_ok(),
                 "{s:?}"
             );
         }

@@ -103,7 +103,7 @@ fn redact(
     hidden: &HashMap<String, String>,
 ) -> Vec<Value> {
     let rule = &state.visibility;
-    let viewer = Viewer::of(caller);
+    let viewer = Viewer::from(caller);
     raw.iter()
         .filter_map(|m| serde_json::from_str::<Value>(m).ok())
         .map(|mut m| {

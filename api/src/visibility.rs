@@ -1,235 +1,41 @@
-//! Who may see what: the one rule every channel asks.
-//!
-//! HTTP routes, the live socket (every frame, and the `subscribe`,
-//! `watch` and `composing` ops), bot streams, exports and anything added
-//! later decide what a caller may see here and nowhere else. The rule is
-//! pure: [`Rule`] answers, for one thing, the [`Readers`] who may see it;
-//! [`Readers::admits`] says whether one [`Viewer`] is among them. A
-//! channel computes the readers of a thing once and checks each viewer
-//! against them.
-//!
-//! The rule:
-//! - a workflow (its queue, its room, its bot stream) is for everyone
-//!   signed in unless it is private; a workflow the configuration does not
-//!   know counts as private;
-//! - an item (its thread, claims, resolutions, presence) is for everyone
-//!   signed in when every workflow it is in is public; a report, or an
-//!   item whose workflows are unknown, is for admins only, so a gap in
-//!   what is known never leaks;
-//! - a message is for the readers of its thread, and always for its
-//!   author; a hidden message's text is for admins and its author; who
-//!   hid it and why is for admins;
-//! - a report is for admins and its reporter; a note for admins and its
-//!   author; a mute for admins and the person muted; the audit log for
-//!   admins.
-//!
-//! Roles are one per person today; the rule takes the viewer whole so
-//! that a role per wiki changes [`Viewer`], not the channels.
-
-use std::collections::HashSet;
+//! The visibility rule ([`patrolchat_projection::visibility`]) as the api
+//! asks it: the viewer a caller is, the rule of the workflows
+//! configuration, and refusals as [`ApiError`]s.
 
 use patrolchat_model::ItemId;
-use patrolchat_model::keys;
+pub use patrolchat_projection::visibility::{
+    REPORT_PREFIX, Readers, Rule, Viewer, split_workflows,
+};
 use patrolchat_router::{WorkflowKind, WorkflowSet};
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Prefix of report item ids (`report-<n>`).
-pub const REPORT_PREFIX: &str = "report-";
-
-/// Who is looking.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Viewer {
-    /// The person's or bot's name; `None` for a public export.
-    name: Option<String>,
-    /// A bot token (a bot is never the author of a person's words).
-    bot: bool,
-    /// An admin.
-    admin: bool,
-}
-
-impl Viewer {
-    /// A signed-in caller.
-    pub fn of(caller: &Caller) -> Self {
-        Self::named(&caller.name, caller.is_bot(), caller.role)
-    }
-
-    /// A person or bot by name and role.
-    pub fn named(name: &str, bot: bool, role: Role) -> Self {
-        Self {
-            name: Some(name.to_owned()),
-            bot,
-            admin: !bot && role >= Role::Admin,
-        }
-    }
-
-    /// Nobody in particular: what a public export may show.
-    pub fn public() -> Self {
-        Self {
-            name: None,
-            bot: false,
-            admin: false,
-        }
-    }
-
-    /// The operator at the command line (a full export).
-    pub fn operator() -> Self {
-        Self {
-            name: None,
-            bot: false,
-            admin: true,
-        }
-    }
-
-    /// Whether the viewer is an admin.
-    pub fn is_admin(&self) -> bool {
-        self.admin
-    }
-
-    fn is(&self, name: &str, bot: bool) -> bool {
-        self.bot == bot && self.name.as_deref() == Some(name)
+impl From<&Caller> for Viewer {
+    fn from(caller: &Caller) -> Self {
+        viewer(&caller.name, caller.is_bot(), caller.role)
     }
 }
 
-/// Who may see one thing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Readers {
-    /// Everyone signed in.
-    Everyone,
-    /// Admins only.
-    Admins,
-    /// Admins and one person (or bot): their own words, report or mute.
-    AdminsAnd {
-        /// The person.
-        name: String,
-        /// Whether it is a bot.
-        bot: bool,
-    },
-}
-
-impl Readers {
-    /// Whether `viewer` is among them.
-    pub fn admits(&self, viewer: &Viewer) -> bool {
-        match self {
-            Self::Everyone => true,
-            Self::Admins => viewer.admin,
-            Self::AdminsAnd { name, bot } => viewer.admin || viewer.is(name, *bot),
-        }
-    }
-
-    /// These readers and one person more.
-    fn and(self, name: &str, bot: bool) -> Self {
-        match self {
-            Self::Everyone => Self::Everyone,
-            Self::Admins | Self::AdminsAnd { .. } => Self::AdminsAnd {
-                name: name.to_owned(),
-                bot,
-            },
-        }
+/// A person or bot by name and role; a bot is never an admin.
+pub fn viewer(name: &str, bot: bool, role: Role) -> Viewer {
+    if bot {
+        Viewer::bot(name)
+    } else {
+        Viewer::person(name, role >= Role::Admin)
     }
 }
 
-/// The rule, with the workflows it knows.
-#[derive(Debug, Clone, Default)]
-pub struct Rule {
-    public: HashSet<String>,
-}
-
-impl Rule {
-    /// From the workflows configuration: every workflow not private is
-    /// public.
-    pub fn of(set: &WorkflowSet) -> Self {
-        Self {
-            public: set
-                .workflows()
-                .iter()
-                .filter(|w| w.kind() != WorkflowKind::Private)
-                .map(|w| w.name().to_owned())
-                .collect(),
-        }
-    }
-
-    /// A workflow: its queue, its room, its bot stream.
-    pub fn workflow(&self, workflow: &str) -> Readers {
-        if self.public.contains(workflow) {
-            Readers::Everyone
-        } else {
-            Readers::Admins
-        }
-    }
-
-    /// An item in `workflows`: the item, its thread, its claims and
-    /// resolutions, who is looking at it.
-    pub fn item<S: AsRef<str>>(&self, id: &str, workflows: &[S]) -> Readers {
-        if id.starts_with(REPORT_PREFIX)
-            || workflows.is_empty()
-            || workflows.iter().any(|w| !self.public.contains(w.as_ref()))
-        {
-            Readers::Admins
-        } else {
-            Readers::Everyone
-        }
-    }
-
-    /// A message in a thread whose readers are `thread`.
-    pub fn message(&self, thread: Readers, author: &str, bot: bool) -> Readers {
-        thread.and(author, bot)
-    }
-
-    /// The text of a hidden message.
-    pub fn hidden_text(&self, author: &str, bot: bool) -> Readers {
-        Readers::Admins.and(author, bot)
-    }
-
-    /// Who hid a message, and why.
-    pub fn hiding(&self) -> Readers {
-        Readers::Admins
-    }
-
-    /// A report.
-    pub fn report(&self, reporter: &str) -> Readers {
-        Readers::Admins.and(reporter, false)
-    }
-
-    /// A private note on an item.
-    pub fn note(&self, author: &str) -> Readers {
-        Readers::Admins.and(author, false)
-    }
-
-    /// A mute or its lifting.
-    pub fn mute(&self, user: &str) -> Readers {
-        Readers::Admins.and(user, false)
-    }
-
-    /// The audit log.
-    pub fn audit(&self) -> Readers {
-        Readers::Admins
-    }
-}
-
-/// The workflows of an item as the projection holds them; empty when the
-/// item is unknown.
-///
-/// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
-pub async fn item_workflows(state: &AppState, id: &ItemId) -> Result<Vec<String>, ApiError> {
-    let mut c = state.redis.clone();
-    let workflows: Option<String> = redis::cmd("HGET")
-        .arg(keys::item(id))
-        .arg("workflows")
-        .query_async(&mut c)
-        .await?;
-    Ok(split_workflows(workflows.as_deref().unwrap_or_default()))
-}
-
-/// The projection's comma-separated workflow list.
-pub fn split_workflows(s: &str) -> Vec<String> {
-    s.split(',')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// The rule of a workflows configuration: every workflow not private is
+/// public.
+pub fn rule_of(set: &WorkflowSet) -> Rule {
+    Rule::with_public(
+        set.workflows()
+            .iter()
+            .filter(|w| w.kind() != WorkflowKind::Private)
+            .map(|w| w.name()),
+    )
 }
 
 /// Whether `viewer` may see an item, by the workflows the projection
@@ -242,15 +48,9 @@ pub async fn may_see_item(
     viewer: &Viewer,
     id: &ItemId,
 ) -> Result<bool, ApiError> {
-    // Every [`Readers`] admits admins: no lookup needed.
-    if viewer.is_admin() {
-        return Ok(true);
-    }
-    let workflows = item_workflows(state, id).await?;
-    Ok(state
-        .visibility
-        .item(id.as_str(), &workflows)
-        .admits(viewer))
+    let mut c = state.redis.clone();
+    let rule = &state.visibility;
+    Ok(patrolchat_projection::visibility::may_see_item(&mut c, rule, viewer, id).await?)
 }
 
 /// Refuses an item the caller may not see as if it did not exist (404).
@@ -258,7 +58,7 @@ pub async fn may_see_item(
 /// # Errors
 /// [`ApiError::NotFound`], or [`ApiError::Unavailable`] when Redis fails.
 pub async fn check_item(state: &AppState, caller: &Caller, id: &ItemId) -> Result<(), ApiError> {
-    if may_see_item(state, &Viewer::of(caller), id).await? {
+    if may_see_item(state, &Viewer::from(caller), id).await? {
         Ok(())
     } else {
         Err(ApiError::NotFound(format!("no item {id}")))
@@ -275,12 +75,9 @@ pub async fn thread_readers(
     item: Option<&ItemId>,
     workflow: Option<&str>,
 ) -> Result<Readers, ApiError> {
+    let mut c = state.redis.clone();
     let rule = &state.visibility;
-    Ok(match (item, workflow) {
-        (Some(item), _) => rule.item(item.as_str(), &item_workflows(state, item).await?),
-        (None, Some(wf)) => rule.workflow(wf),
-        (None, None) => Readers::Admins,
-    })
+    Ok(patrolchat_projection::visibility::thread_readers(&mut c, rule, item, workflow).await?)
 }
 
 /// Refuses a workflow the caller may not see, and unknown ones, as if it
@@ -293,7 +90,7 @@ pub fn check_workflow(state: &AppState, caller: &Caller, workflow: &str) -> Resu
         && state
             .visibility
             .workflow(workflow)
-            .admits(&Viewer::of(caller))
+            .admits(&Viewer::from(caller))
     {
         Ok(())
     } else {
@@ -305,71 +102,11 @@ pub fn check_workflow(state: &AppState, caller: &Caller, workflow: &str) -> Resu
 mod tests {
     use super::*;
 
-    fn rule() -> Rule {
-        Rule {
-            public: ["patrol", "newpages", "admin-block"]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-        }
-    }
-
-    fn reader(name: &str) -> Viewer {
-        Viewer::named(name, false, Role::Reader)
-    }
-
-    fn admin(name: &str) -> Viewer {
-        Viewer::named(name, false, Role::Admin)
-    }
-
     #[test]
-    fn private_and_unknown_workflows_are_for_admins() {
-        let r = rule();
-        assert!(r.workflow("patrol").admits(&reader("A")));
-        for wf in ["reports", "nonesuch"] {
-            assert!(!r.workflow(wf).admits(&reader("A")), "{wf}");
-            assert!(r.workflow(wf).admits(&admin("B")), "{wf}");
-            assert!(!r.workflow(wf).admits(&Viewer::public()), "{wf}");
-        }
-    }
-
-    #[test]
-    fn an_item_is_public_only_when_every_workflow_is() {
-        let r = rule();
-        let a = reader("A");
-        assert!(r.item("enwiki-1", &["patrol"]).admits(&a));
-        assert!(r.item("enwiki-1", &["patrol", "newpages"]).admits(&a));
-        assert!(!r.item("enwiki-1", &["patrol", "reports"]).admits(&a));
-        assert!(!r.item("enwiki-1", &[] as &[&str]).admits(&a));
-        assert!(!r.item("report-1", &["patrol"]).admits(&a));
-        assert!(r.item("report-1", &["reports"]).admits(&admin("B")));
-    }
-
-    #[test]
-    fn authors_see_their_own_words_and_bots_are_not_people() {
-        let r = rule();
-        let private = r.item("report-1", &["reports"]);
-        let m = r.message(private.clone(), "Ada", false);
-        assert!(m.admits(&reader("Ada")));
-        assert!(!m.admits(&reader("Rita")));
-        assert!(!m.admits(&Viewer::named("Ada", true, Role::Reader)));
-        let public = r.message(r.workflow("patrol"), "Bob", false);
-        assert!(public.admits(&reader("Rita")));
-        let hidden = r.hidden_text("Bob", false);
-        assert!(hidden.admits(&reader("Bob")) && hidden.admits(&admin("Ada")));
-        assert!(!hidden.admits(&reader("Rita")) && !hidden.admits(&Viewer::public()));
-        assert!(!r.hiding().admits(&reader("Bob")));
-        assert!(r.report("Rep").admits(&reader("Rep")));
-        assert!(!r.report("Rep").admits(&reader("Troll")));
-        assert!(r.mute("Troll").admits(&reader("Troll")));
-        assert!(!r.audit().admits(&reader("Troll")));
-        assert!(r.audit().admits(&Viewer::operator()));
-    }
-
-    #[test]
-    fn bots_are_never_admins() {
-        let bot = Viewer::named("Ada", true, Role::Admin);
-        assert!(!bot.is_admin());
-        assert!(!rule().workflow("reports").admits(&bot));
+    fn only_admin_people_are_admins() {
+        assert!(viewer("Ada", false, Role::Admin).is_admin());
+        assert!(!viewer("Ada", false, Role::Patroller).is_admin());
+        assert!(!viewer("Ada", true, Role::Admin).is_admin());
+        assert_eq!(viewer("Bot", true, Role::Reader), Viewer::bot("Bot"));
     }
 }

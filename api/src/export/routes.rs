@@ -3,18 +3,20 @@
 
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use patrolchat_export::{ExportError, Format, Options, Personal};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::personal::Personal;
-use super::{Format, Options};
 use crate::auth::{Action, Caller};
 use crate::caps::Kind;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::visibility::Viewer;
 
 /// The query of `GET /api/v1/export`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -58,7 +60,7 @@ pub async fn export(
         q.since.as_deref(),
         q.public.unwrap_or(false),
     )?;
-    let body = super::export(&state.js, &opts, &state.visibility).await?;
+    let body = patrolchat_export::export(&state.js, &opts, &state.visibility).await?;
     let content_type = match opts.format {
         Format::Jsonl => "application/x-ndjson",
         Format::Wikitext => "text/plain; charset=utf-8",
@@ -76,7 +78,7 @@ pub async fn export(
 }
 
 /// Everything one person wrote: the body of `GET /api/v1/me/export`,
-/// streamed as it is read ([`super::personal`]).
+/// streamed as it is read ([`patrolchat_export::personal`]).
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct PersonalExport {
     /// The person.
@@ -128,15 +130,23 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Respons
         state.redis.clone(),
         &caller.name,
         caller.is_bot(),
-        (
-            state.visibility.clone(),
-            crate::visibility::Viewer::of(&caller),
-        ),
-        slot,
+        (state.visibility.clone(), Viewer::from(&caller)),
     )
     .await?;
     tracing::info!(user = %caller.name, bot = caller.is_bot(), "personal export");
-    let mut res = Response::new(export.into_body());
+    let user = caller.name.clone();
+    let chunks = export
+        .into_stream()
+        .inspect_err(move |error: &ExportError| {
+            tracing::warn!(%error, user, "personal export cut short");
+        })
+        // The caller's export slot lives as long as the body, and is
+        // freed when it ends.
+        .map_ok(move |chunk| {
+            let _slot = &slot;
+            chunk
+        });
+    let mut res = Response::new(Body::from_stream(chunks));
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

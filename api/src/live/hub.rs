@@ -618,7 +618,7 @@ mod tests {
             name: name.to_owned(),
         };
         let standing = Standing {
-            viewer: Viewer::named(name, false, role),
+            viewer: crate::visibility::viewer(name, false, role),
             may_write: true,
             ended: false,
         };
@@ -752,7 +752,7 @@ mod tests {
             name: "Ada".into(),
         };
         let demoted = Standing {
-            viewer: Viewer::named("Ada", false, Role::Reader),
+            viewer: Viewer::person("Ada", false),
             may_write: true,
             ended: false,
         };

@@ -60,7 +60,7 @@ pub async fn of_caller(
             .await?
     };
     let standing = Standing {
-        viewer: Viewer::of(caller),
+        viewer: Viewer::from(caller),
         may_write: crate::auth::standing(caller.session(), record.as_deref()).is_ok(),
         ended: false,
     };
@@ -85,7 +85,7 @@ fn standing(
     if credential.bot {
         match serde_json::from_str::<BotToken>(json) {
             Ok(t) => Standing {
-                viewer: Viewer::named(&t.name, true, crate::auth::Role::Reader),
+                viewer: Viewer::bot(&t.name),
                 may_write: true,
                 ended: false,
             },
@@ -94,7 +94,11 @@ fn standing(
     } else {
         match serde_json::from_str::<Session>(json) {
             Ok(s) => Standing {
-                viewer: Viewer::named(&s.name, false, state.roles.role(&s.groups, &s.rights)),
+                viewer: crate::visibility::viewer(
+                    &s.name,
+                    false,
+                    state.roles.role(&s.groups, &s.rights),
+                ),
                 may_write: crate::auth::standing(Some(&s), mute).is_ok(),
                 ended: false,
             },

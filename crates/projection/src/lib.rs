@@ -1,3 +1,4 @@
 //! The Redis projection of the streams.
 
 pub mod connect;
+pub mod visibility;

@@ -1,14 +1,14 @@
 //! `patrolchat export`: writes an export to a file or stdout.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_nats::ConnectErrorKind;
-use patrolchat_router::WorkflowSet;
+use patrolchat_model::subjects;
+use patrolchat_projection::visibility::Rule;
 
-use super::{ExportError, Format, Options};
-use crate::visibility::Rule;
+use crate::{ExportError, Format, Options};
 
 /// Settings of `patrolchat export`.
 #[derive(Debug, Clone, clap::Args)]
@@ -53,12 +53,27 @@ pub struct ExportArgs {
 /// How long connecting to NATS may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Runs `patrolchat export`.
+/// NATS connect options for `urls`, with the credentials they carry.
+fn nats_options(urls: &str) -> async_nats::ConnectOptions {
+    match subjects::nats_credentials(urls) {
+        Some((user, password)) => {
+            async_nats::ConnectOptions::with_user_and_password(user, password)
+        }
+        None => async_nats::ConnectOptions::new(),
+    }
+}
+
+/// Runs `patrolchat export`. `load_rule` reads the workflows file into
+/// the visibility rule (only a public or wikitext export asks it), or says
+/// why it cannot.
 ///
 /// # Errors
 /// [`ExportError::Invalid`] for a bad option or workflows file (exit
 /// code 2), [`ExportError::Nats`] or [`ExportError::Output`] otherwise.
-pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
+pub async fn run(
+    args: ExportArgs,
+    load_rule: impl FnOnce(&Path) -> Result<Rule, String>,
+) -> Result<(), ExportError> {
     let opts = Options::parse(
         args.format,
         args.wiki.as_deref(),
@@ -67,9 +82,7 @@ pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
         args.public,
     )?;
     let vis = if opts.public || opts.format == Format::Wikitext {
-        let set = WorkflowSet::load(&args.workflows)
-            .map_err(|e| ExportError::Invalid(format!("workflows: {e}")))?;
-        Rule::of(&set)
+        load_rule(&args.workflows).map_err(|e| ExportError::Invalid(format!("workflows: {e}")))?
     } else {
         Rule::default()
     };
@@ -82,20 +95,20 @@ pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
             )));
         }
     }
-    let client = patrolchat_router::pipeline::nats_options(&args.nats_url)
+    let client = nats_options(&args.nats_url)
         .name("patrolchat-export")
         .connection_timeout(CONNECT_TIMEOUT)
-        .connect(patrolchat_model::subjects::nats_servers(&args.nats_url))
+        .connect(subjects::nats_servers(&args.nats_url))
         .await
         .map_err(|e| match e.kind() {
             ConnectErrorKind::ServerParse => ExportError::Invalid(format!(
                 "--nats-url {}: {e}",
-                patrolchat_model::subjects::nats_urls_redacted(&args.nats_url)
+                subjects::nats_urls_redacted(&args.nats_url)
             )),
             _ => ExportError::Nats(format!("{}: {e}", args.nats_url)),
         })?;
     let js = async_nats::jetstream::new(client);
-    let body = super::export(&js, &opts, &vis).await?;
+    let body = crate::export(&js, &opts, &vis).await?;
     let written = match &args.out {
         Some(path) => std::fs::write(path, &body),
         None => {

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::clock;
-use super::select::Shown;
+use crate::clock;
+use crate::select::Shown;
 
 /// One line.
 #[derive(Serialize)]

@@ -2,8 +2,8 @@
 //! `ACTIVITY` is read, so that an export holds little in memory however
 //! long the stream and the person's history are.
 //!
-//! The body is the JSON object `{"user","messages","reports","notes"}`
-//! ([`super::routes::PersonalExport`]), written a piece at a time from
+//! The body is the JSON object `{"user","messages","reports","notes"}`,
+//! written a piece at a time from
 //! three passes over one snapshot of `ACTIVITY` (up to its last sequence
 //! when the export began):
 //!
@@ -27,20 +27,18 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use async_nats::jetstream;
-use axum::body::Body;
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::Stream;
+use patrolchat_bus::reader::{self, Cursor, Range, Stored};
 use patrolchat_model::item::{Activity, Message};
 use patrolchat_model::{keys, subjects};
+use patrolchat_projection::visibility::{Readers, Rule, Viewer};
 use redis::aio::ConnectionManager;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::ExportError;
-use super::reader::{self, Cursor, Range, Stored};
-use crate::caps::Slot;
-use crate::visibility::{Readers, Rule, Viewer};
+use crate::ExportError;
 
 /// The caller's messages decoded before their hidden marks are asked for
 /// and they are written.
@@ -97,8 +95,6 @@ pub struct Personal {
     /// What the caller may see.
     rule: Rule,
     viewer: Viewer,
-    /// The caller's export slot, freed when the export ends.
-    _slot: Slot,
 }
 
 impl Personal {
@@ -113,7 +109,6 @@ impl Personal {
         user: &str,
         bot: bool,
         (rule, viewer): (Rule, Viewer),
-        slot: Slot,
     ) -> Result<Self, ExportError> {
         let until = reader::last_sequence(&js, subjects::ACTIVITY_STREAM).await?;
         let cursor = Cursor::open(
@@ -135,20 +130,14 @@ impl Personal {
             last_sent: Instant::now(),
             rule,
             viewer,
-            _slot: slot,
         })
     }
 
-    /// The response body.
-    pub fn into_body(self) -> Body {
-        let user = self.user.clone();
-        let chunks = futures::stream::try_unfold(self, |mut export| async move {
+    /// The body, a piece at a time; after an error it ends, cut short.
+    pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, ExportError>> + Send {
+        futures::stream::try_unfold(self, |mut export| async move {
             Ok(export.next_chunk().await?.map(|chunk| (chunk, export)))
         })
-        .inspect_err(move |error: &ExportError| {
-            tracing::warn!(%error, user, "personal export cut short");
-        });
-        Body::from_stream(chunks)
     }
 
     /// The next piece of the body; `None` after the last.

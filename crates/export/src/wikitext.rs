@@ -25,8 +25,8 @@ use std::fmt::Write as _;
 
 use patrolchat_model::item::{Activity, Actor, Message, Outcome};
 
-use super::clock;
-use super::select::{Catalog, Shown};
+use crate::clock;
+use crate::select::{Catalog, Shown};
 
 /// `&`, `<`, `>` and `~` as entities; control characters (the parser's
 /// strip markers start with one) as spaces.

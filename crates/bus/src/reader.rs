@@ -1,11 +1,12 @@
 //! Reading a stream once, from a start to the end it had when asked.
 //!
-//! An export is a snapshot: it reads with an ordered consumer (ephemeral,
-//! no acknowledgements, recreated by the client on a gap) and stops at the
+//! A pass is a snapshot: it reads with an ordered consumer (ephemeral, no
+//! acknowledgements, recreated by the client on a gap) and stops at the
 //! stream's last sequence as of the call (or an earlier one given), so
 //! messages published meanwhile are left out rather than waited for.
+//! Exports and rebuilds read the streams this way.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_nats::jetstream::consumer::DeliverPolicy;
 use async_nats::jetstream::consumer::pull::{Ordered, OrderedConfig};
@@ -13,9 +14,6 @@ use async_nats::jetstream::context::GetStreamErrorKind;
 use async_nats::jetstream::{self, ErrorCode};
 use bytes::Bytes;
 use futures::StreamExt;
-
-use super::ExportError;
-use super::clock::unix_nanos;
 
 /// How long one message may take to arrive before the read is given up.
 pub const MESSAGE_WAIT: Duration = Duration::from_secs(30);
@@ -51,16 +49,44 @@ pub enum Flow {
     Stop,
 }
 
-fn nats(e: impl std::fmt::Display) -> ExportError {
-    ExportError::Nats(e.to_string())
+/// Why a pass failed; a retry may help.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// JetStream answered with an error.
+    #[error("{0}")]
+    Nats(String),
+    /// No message arrived in [`MESSAGE_WAIT`].
+    #[error("{stream}: no message in {MESSAGE_WAIT:?}")]
+    Stalled {
+        /// The stream read.
+        stream: String,
+    },
+    /// The consumer ended before the pass did.
+    #[error("{stream}: the consumer ended")]
+    Ended {
+        /// The stream read.
+        stream: String,
+    },
+}
+
+fn nats(e: impl std::fmt::Display) -> ReadError {
+    ReadError::Nats(e.to_string())
+}
+
+/// Nanoseconds since the Unix epoch (negative before it).
+fn unix_nanos(t: SystemTime) -> i128 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    }
 }
 
 /// The last sequence of `stream` now; 0 when it is empty or does not
 /// exist. A snapshot of several passes reads each up to it.
 ///
 /// # Errors
-/// [`ExportError::Nats`] when JetStream fails.
-pub async fn last_sequence(js: &jetstream::Context, stream: &str) -> Result<u64, ExportError> {
+/// [`ReadError::Nats`] when JetStream fails.
+pub async fn last_sequence(js: &jetstream::Context, stream: &str) -> Result<u64, ReadError> {
     let mut handle = match js.get_stream(stream).await {
         Ok(s) => s,
         Err(e) => return if not_found(&e) { Ok(0) } else { Err(nats(e)) },
@@ -88,13 +114,13 @@ impl Cursor {
     /// does not exist reads as empty.
     ///
     /// # Errors
-    /// [`ExportError::Nats`] when JetStream fails.
+    /// [`ReadError::Nats`] when JetStream fails.
     pub async fn open(
         js: &jetstream::Context,
         stream: &str,
         range: Range,
         until: Option<u64>,
-    ) -> Result<Self, ExportError> {
+    ) -> Result<Self, ReadError> {
         let mut cursor = Self {
             stream: stream.to_owned(),
             messages: None,
@@ -137,16 +163,20 @@ impl Cursor {
     /// The next message, oldest first; `None` at the end of the pass.
     ///
     /// # Errors
-    /// [`ExportError::Nats`] when JetStream fails or stalls.
-    pub async fn next(&mut self) -> Result<Option<Stored>, ExportError> {
+    /// A [`ReadError`] when JetStream fails or stalls.
+    pub async fn next(&mut self) -> Result<Option<Stored>, ReadError> {
         let stream = &self.stream;
         let Some(messages) = self.messages.as_mut() else {
             return Ok(None);
         };
         let msg = tokio::time::timeout(MESSAGE_WAIT, messages.next())
             .await
-            .map_err(|_| ExportError::Nats(format!("{stream}: no message in {MESSAGE_WAIT:?}")))?
-            .ok_or_else(|| ExportError::Nats(format!("{stream}: the consumer ended")))?
+            .map_err(|_| ReadError::Stalled {
+                stream: stream.clone(),
+            })?
+            .ok_or_else(|| ReadError::Ended {
+                stream: stream.clone(),
+            })?
             .map_err(nats)?;
         let info = msg.info().map_err(nats)?;
         let seq = info.stream_sequence;
@@ -173,13 +203,13 @@ impl Cursor {
 /// does not exist reads as empty.
 ///
 /// # Errors
-/// [`ExportError::Nats`] when JetStream fails or stalls.
+/// A [`ReadError`] when JetStream fails or stalls.
 pub async fn read(
     js: &jetstream::Context,
     stream: &str,
     range: Range,
     mut visit: impl FnMut(Stored) -> Flow,
-) -> Result<(), ExportError> {
+) -> Result<(), ReadError> {
     let mut cursor = Cursor::open(js, stream, range, None).await?;
     while let Some(stored) = cursor.next().await? {
         if visit(stored) == Flow::Stop {
@@ -187,4 +217,96 @@ pub async fn read(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use async_nats::jetstream::stream;
+    use patrolchat_testkit::NatsServer;
+
+    use super::*;
+
+    async fn publish(js: &jetstream::Context, subject: &str, payload: &str) {
+        js.publish(subject.to_owned(), payload.to_owned().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    }
+
+    async fn all(
+        js: &jetstream::Context,
+        stream: &str,
+        range: Range,
+        until: Option<u64>,
+    ) -> Vec<(u64, String, String)> {
+        let mut cursor = Cursor::open(js, stream, range, until).await.expect("open");
+        let mut out = Vec::new();
+        while let Some(s) = cursor.next().await.expect("next") {
+            let text = String::from_utf8(s.payload.to_vec()).expect("utf-8");
+            out.push((s.seq, s.subject, text));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_pass_reads_up_to_the_end_the_stream_had_when_it_opened() {
+        let nats = NatsServer::start();
+        let client = async_nats::connect(nats.url()).await.expect("connect");
+        let js = jetstream::new(client);
+        assert_eq!(last_sequence(&js, "T").await.expect("missing"), 0);
+        assert!(all(&js, "T", Range::default(), None).await.is_empty());
+        js.create_stream(stream::Config {
+            name: "T".into(),
+            subjects: vec!["t.>".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("stream");
+        assert!(all(&js, "T", Range::default(), None).await.is_empty());
+        for (subject, payload) in [("t.a", "1"), ("t.b", "2"), ("t.a", "3"), ("t.b", "4")] {
+            publish(&js, subject, payload).await;
+        }
+        assert_eq!(last_sequence(&js, "T").await.expect("last"), 4);
+
+        let mut cursor = Cursor::open(&js, "T", Range::default(), None)
+            .await
+            .expect("open");
+        publish(&js, "t.a", "late").await;
+        let mut seen = Vec::new();
+        while let Some(s) = cursor.next().await.expect("next") {
+            seen.push(s.seq);
+        }
+        assert_eq!(seen, [1, 2, 3, 4], "what came after the start is left out");
+
+        let a = Range {
+            filters: vec!["t.a".into()],
+            since: None,
+        };
+        let texts: Vec<String> = all(&js, "T", a, None)
+            .await
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .collect();
+        assert_eq!(texts, ["1", "3", "late"]);
+        assert_eq!(all(&js, "T", Range::default(), Some(2)).await.len(), 2);
+        let later = Range {
+            filters: Vec::new(),
+            since: Some(SystemTime::now() + Duration::from_secs(3600)),
+        };
+        assert!(all(&js, "T", later, None).await.is_empty());
+
+        let mut visited = Vec::new();
+        read(&js, "T", Range::default(), |s| {
+            visited.push(s.seq);
+            if s.seq == 3 {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        })
+        .await
+        .expect("read");
+        assert_eq!(visited, [1, 2, 3]);
+    }
 }

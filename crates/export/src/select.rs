@@ -15,9 +15,10 @@ use patrolchat_model::item::{Activity, Item};
 use patrolchat_model::{ItemId, WikiId, subjects};
 use serde_json::Value;
 
-use super::reader::{self, Flow, Range, Stored};
-use super::{ExportError, Options};
-use crate::visibility::{Readers, Rule, Viewer};
+use patrolchat_bus::reader::{self, Flow, Range, Stored};
+use patrolchat_projection::visibility::{Readers, Rule, Viewer};
+
+use crate::{ExportError, Options};
 
 /// An `ACTIVITY` message and the event it holds, when it parses.
 #[derive(Debug, Clone)]
@@ -303,11 +304,8 @@ fn thread_readers(
     catalog: &Catalog,
     rule: &Rule,
 ) -> Readers {
-    match (item, workflow) {
-        (Some(item), _) => catalog.item_readers(item.as_str(), rule),
-        (None, Some(wf)) => rule.workflow(wf),
-        (None, None) => Readers::Admins,
-    }
+    let item = item.map(|item| catalog.item_readers(item.as_str(), rule));
+    rule.thread(item, workflow)
 }
 
 fn shown<'a>(
@@ -532,13 +530,8 @@ mod tests {
         for r in &records {
             catalog.learn(r.activity.as_ref());
         }
-        let rule = Rule::of(
-            &patrolchat_router::WorkflowSet::parse(
-                "[[workflow]]\nname = \"patrol\"\ntitle = \"P\"\ndescription = \"d\"\nkind = \"escalation\"\n",
-                "test",
-            )
-            .expect("workflows"),
-        );
+        // `patrol` is the one public workflow.
+        let rule = Rule::with_public(["patrol"]);
         let hidden = hidden(&records);
         assert_eq!(hidden, ["enwiki-1.1".to_owned()].into());
         let shown = view(&records, &catalog, &rule, &Viewer::public(), &hidden);
