@@ -31,6 +31,8 @@
 //! - `nats`: [`NatsServer`] and the discovery of a recent enough
 //!   `nats-server` binary ([`nats_server_binary`], [`nats_version`]).
 //! - `redis`: [`RedisServer`] with an fsync-always append-only file.
+//! - `sentinel`: [`SentinelGroup`], a primary, a replica and three
+//!   sentinels, whose primary can be killed to see the replica promoted.
 //! - `proc`: memory figures of a process from `/proc` ([`rss_kib`],
 //!   [`rss_peak_kib`]).
 //! - the crate root: free ports, workspace paths, the recorded feed corpus
@@ -41,6 +43,7 @@ mod cluster;
 mod nats;
 mod proc;
 mod redis;
+mod sentinel;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener};
@@ -52,6 +55,7 @@ pub use cluster::NatsCluster;
 pub use nats::{NatsServer, nats_server_binary, nats_version};
 pub use proc::{rss_kib, rss_peak_kib};
 pub use redis::{RedisServer, redis_server_binary};
+pub use sentinel::SentinelGroup;
 
 /// How often [`wait_until`] and [`wait_until_async`] poll their condition.
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
