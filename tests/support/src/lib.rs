@@ -55,7 +55,7 @@ pub use cluster::NatsCluster;
 pub use nats::{NatsServer, nats_server_binary, nats_version};
 pub use proc::{rss_kib, rss_peak_kib};
 pub use redis::{RedisServer, redis_server_binary};
-pub use sentinel::SentinelGroup;
+pub use sentinel::{DOWN_AFTER, SERVICE, SentinelGroup};
 
 /// How often [`wait_until`] and [`wait_until_async`] poll their condition.
 const POLL_INTERVAL: Duration = Duration::from_millis(10);

@@ -6,7 +6,7 @@
 //! answer and agree with a quorum of two, so a killed primary is replaced
 //! by its replica within a few seconds.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
