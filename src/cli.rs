@@ -417,7 +417,12 @@ async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: Ca
 }
 
 /// `patrolchat bot-token …`.
-async fn bot_token(redis_url: &str, nats_url: &str, replicas: usize, action: BotAction) -> ExitCode {
+async fn bot_token(
+    redis_url: &str,
+    nats_url: &str,
+    replicas: usize,
+    action: BotAction,
+) -> ExitCode {
     use patrolchat_api::auth::bots;
     let servers = patrolchat_model::subjects::nats_servers(nats_url);
     let client = match patrolchat_router::pipeline::nats_options(nats_url)
@@ -453,16 +458,13 @@ async fn bot_token(redis_url: &str, nats_url: &str, replicas: usize, action: Bot
                     }
                 }
             }
-            store
-                .create(&name, scopes, &by)
-                .await
-                .map(|(token, bot)| {
-                    println!("{token}");
-                    eprintln!(
-                        "created bot token {} for {:?}; it is shown only once",
-                        bot.id, bot.name
-                    );
-                })
+            store.create(&name, scopes, &by).await.map(|(token, bot)| {
+                println!("{token}");
+                eprintln!(
+                    "created bot token {} for {:?}; it is shown only once",
+                    bot.id, bot.name
+                );
+            })
         }
         BotAction::List => store.list().await.map(|all| {
             for b in all {
@@ -523,7 +525,9 @@ async fn announce_revoked(client: &async_nats::Client, hash: &str) {
     };
     let told = tokio::time::timeout(std::time::Duration::from_secs(3), told).await;
     if !matches!(told, Ok(Some(()))) {
-        tracing::warn!("could not tell NATS; running api nodes stop accepting the token within 5 s");
+        tracing::warn!(
+            "could not tell NATS; running api nodes stop accepting the token within 5 s"
+        );
     }
 }
 

@@ -188,9 +188,9 @@ async fn sessions_and_bot_tokens_kept_in_redis_by_earlier_versions_move_to_nats(
         .await
         .expect("keys");
     assert!(
-        !left.iter().any(|k| k.starts_with("session:")
-            || k.starts_with("bot:")
-            || k == keys::BOT_TOKENS),
+        !left
+            .iter()
+            .any(|k| k.starts_with("session:") || k.starts_with("bot:") || k == keys::BOT_TOKENS),
         "{left:?}"
     );
 }

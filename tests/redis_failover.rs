@@ -183,7 +183,8 @@ async fn services_follow_the_promoted_replica_and_keep_every_acknowledged_write(
     assert!(before > 0, "writes before the kill");
     let killed = Instant::now();
     group.kill_primary();
-    let promoted = tokio::task::block_in_place(|| group.wait_for_promotion(Duration::from_secs(20)));
+    let promoted =
+        tokio::task::block_in_place(|| group.wait_for_promotion(Duration::from_secs(20)));
     eprintln!("replica promoted {promoted:?} after the kill");
     tokio::time::sleep(WRITE_AFTER).await;
     stop.store(true, Ordering::Relaxed);

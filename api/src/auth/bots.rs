@@ -156,12 +156,7 @@ impl BotStore {
         if id.len() < 12 {
             return Ok(None);
         }
-        let Some(hash) = self
-            .hashes()
-            .await?
-            .into_iter()
-            .find(|h| h.starts_with(id))
-        else {
+        let Some(hash) = self.hashes().await?.into_iter().find(|h| h.starts_with(id)) else {
             return Ok(None);
         };
         self.kv.purge(&hash).await.map_err(unavailable)?;

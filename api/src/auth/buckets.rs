@@ -90,14 +90,12 @@ pub async fn open_or_create(
     if let Ok(store) = js.get_key_value(&config.bucket).await {
         return Ok(store);
     }
-    patrolchat_router::pipeline::setup(bucket, timed_out, || {
-        js.create_key_value(config.clone())
-    })
-    .await
-    .map_err(|e| BucketError {
-        bucket,
-        message: e.to_string(),
-    })
+    patrolchat_router::pipeline::setup(bucket, timed_out, || js.create_key_value(config.clone()))
+        .await
+        .map_err(|e| BucketError {
+            bucket,
+            message: e.to_string(),
+        })
 }
 
 fn bucket_name(name: &str) -> &'static str {

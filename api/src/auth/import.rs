@@ -24,10 +24,7 @@ const SESSIONS_DONE: &str = "imported.sessions";
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis or the bucket fails (the move is
 /// tried again at the next start).
-pub async fn bot_tokens(
-    bots: &BotStore,
-    redis: &ConnectionManager,
-) -> Result<usize, ApiError> {
+pub async fn bot_tokens(bots: &BotStore, redis: &ConnectionManager) -> Result<usize, ApiError> {
     let markers = &bots.kv;
     if done(markers, BOTS_DONE).await? {
         return Ok(0);

@@ -113,7 +113,12 @@ impl SessionStore {
     ///
     /// # Errors
     /// [`ApiError::Unavailable`] when the bucket cannot be written.
-    pub async fn put(&self, hash: &str, session: &Session, expires_at: i64) -> Result<(), ApiError> {
+    pub async fn put(
+        &self,
+        hash: &str,
+        session: &Session,
+        expires_at: i64,
+    ) -> Result<(), ApiError> {
         let json = serde_json::to_vec(&Stored {
             expires_at,
             session: session.clone(),

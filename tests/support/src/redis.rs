@@ -157,7 +157,11 @@ fn spawn(port: u16, dir: &Path) -> Result<ChildGuard, StartFailure> {
 }
 
 /// As [`spawn`], with more arguments (`--replicaof host port`, …).
-pub(crate) fn spawn_with(port: u16, dir: &Path, extra: &[String]) -> Result<ChildGuard, StartFailure> {
+pub(crate) fn spawn_with(
+    port: u16,
+    dir: &Path,
+    extra: &[String],
+) -> Result<ChildGuard, StartFailure> {
     let log = log_path(dir);
     // Redis writes its own log to --logfile, but reports bad arguments on
     // stderr before it opens it; both go to the same file (append mode).

@@ -71,26 +71,30 @@ impl SentinelGroup {
             replica,
             sentinels,
         };
-        crate::wait_until(SETTLE, "the sentinels to know the replica and each other", || {
-            group.sentinels.iter().all(|s| {
-                let Some(Reply::Array(fields)) =
-                    command(s.port, &["SENTINEL", "MASTER", SERVICE])
-                else {
-                    return false;
-                };
-                let field = |name: &str| {
-                    fields
-                        .chunks(2)
-                        .find(|kv| kv.first() == Some(&Reply::Text(name.to_owned())))
-                        .and_then(|kv| match kv.get(1) {
-                            Some(Reply::Text(v)) => Some(v.clone()),
-                            _ => None,
-                        })
-                };
-                field("num-slaves").as_deref() == Some("1")
-                    && field("num-other-sentinels").as_deref() == Some("2")
-            })
-        });
+        crate::wait_until(
+            SETTLE,
+            "the sentinels to know the replica and each other",
+            || {
+                group.sentinels.iter().all(|s| {
+                    let Some(Reply::Array(fields)) =
+                        command(s.port, &["SENTINEL", "MASTER", SERVICE])
+                    else {
+                        return false;
+                    };
+                    let field = |name: &str| {
+                        fields
+                            .chunks(2)
+                            .find(|kv| kv.first() == Some(&Reply::Text(name.to_owned())))
+                            .and_then(|kv| match kv.get(1) {
+                                Some(Reply::Text(v)) => Some(v.clone()),
+                                _ => None,
+                            })
+                    };
+                    field("num-slaves").as_deref() == Some("1")
+                        && field("num-other-sentinels").as_deref() == Some("2")
+                })
+            },
+        );
         group
     }
 

@@ -48,7 +48,11 @@ pub struct SentinelUrl {
 }
 
 fn invalid(detail: String) -> redis::RedisError {
-    redis::RedisError::from((ErrorKind::InvalidClientConfig, "invalid Sentinel URL", detail))
+    redis::RedisError::from((
+        ErrorKind::InvalidClientConfig,
+        "invalid Sentinel URL",
+        detail,
+    ))
 }
 
 impl SentinelUrl {
