@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::ws::{self, Next};
-use common::{Api, Person, http, redis_conn, seed_item};
+use common::{Api, Person, http, seed_item};
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

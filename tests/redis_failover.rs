@@ -94,7 +94,7 @@ async fn write(
             .await;
         let acked = (200..300)
             .contains(&s)
-            .then(|| Acked::Message { item, text });
+            .then_some(Acked::Message { item, text });
         log.lock().expect("log").push(Outcome {
             at: Instant::now(),
             status: s,
