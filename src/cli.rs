@@ -73,21 +73,26 @@ pub(crate) enum Command {
     Api(ApiArgs),
     /// Creates, lists and revokes bot tokens (admins).
     BotToken {
-        /// Redis holding the tokens.
+        /// Redis, where versions before the NATS bucket kept the tokens
+        /// (moved to the bucket on first use).
         #[arg(
             long,
             env = "PATROLCHAT_REDIS_URL",
             default_value = "redis://127.0.0.1:6379"
         )]
         redis_url: String,
-        /// NATS, to tell running api nodes at once that a token was revoked
-        /// (otherwise they stop accepting it within 5 s).
+        /// NATS holding the tokens (the `patrolchat_bots` bucket); it also
+        /// tells running api nodes at once that a token was revoked.
         #[arg(
             long,
             env = "PATROLCHAT_NATS_URL",
             default_value = "nats://127.0.0.1:4222"
         )]
         nats_url: String,
+        /// Replicas of the bucket if this command creates it (3 in a
+        /// cluster); an existing bucket is left as it is.
+        #[arg(long, env = "PATROLCHAT_STREAM_REPLICAS", default_value_t = 1)]
+        replicas: usize,
         #[command(subcommand)]
         action: BotAction,
     },
@@ -357,8 +362,9 @@ pub(crate) async fn run(command: Command) -> ExitCode {
         Command::BotToken {
             redis_url,
             nats_url,
+            replicas,
             action,
-        } => bot_token(&redis_url, &nats_url, action).await,
+        } => bot_token(&redis_url, &nats_url, replicas, action).await,
         Command::Export(args) => exit_code(
             "export",
             patrolchat_export::run_cli(args, |path| {
@@ -416,16 +422,34 @@ async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: Ca
 }
 
 /// `patrolchat bot-token …`.
-async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCode {
+async fn bot_token(
+    redis_url: &str,
+    nats_url: &str,
+    replicas: usize,
+    action: BotAction,
+) -> ExitCode {
     use patrolchat_api::auth::bots;
-    let conn = patrolchat_router::project::connect(redis_url).await;
-    let conn = match conn {
+    let servers = patrolchat_model::subjects::nats_servers(nats_url);
+    let client = match patrolchat_router::pipeline::nats_options(nats_url)
+        .connect(servers)
+        .await
+    {
         Ok(c) => c,
         Err(error) => {
-            tracing::error!(%error, "cannot reach Redis");
+            tracing::error!(%error, "cannot reach NATS");
             return ExitCode::FAILURE;
         }
     };
+    let js = async_nats::jetstream::new(client.clone());
+    let config = patrolchat_api::auth::buckets::bots_config(replicas);
+    let store = match patrolchat_api::auth::buckets::open_or_create(&js, config).await {
+        Ok(kv) => bots::BotStore::new(kv),
+        Err(error) => {
+            tracing::error!(%error, "cannot open the bot tokens");
+            return ExitCode::FAILURE;
+        }
+    };
+    import_bot_tokens(redis_url, &store).await;
     let result = match action {
         BotAction::Create { name, scope, by } => {
             let mut scopes = Vec::new();
@@ -439,17 +463,15 @@ async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCo
                     }
                 }
             }
-            bots::create(&conn, &name, scopes, &by)
-                .await
-                .map(|(token, bot)| {
-                    println!("{token}");
-                    eprintln!(
-                        "created bot token {} for {:?}; it is shown only once",
-                        bot.id, bot.name
-                    );
-                })
+            store.create(&name, scopes, &by).await.map(|(token, bot)| {
+                println!("{token}");
+                eprintln!(
+                    "created bot token {} for {:?}; it is shown only once",
+                    bot.id, bot.name
+                );
+            })
         }
-        BotAction::List => bots::list(&conn).await.map(|all| {
+        BotAction::List => store.list().await.map(|all| {
             for b in all {
                 let scopes: Vec<&str> = b.scopes.iter().map(|s| s.as_str()).collect();
                 println!(
@@ -461,9 +483,9 @@ async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCo
                 );
             }
         }),
-        BotAction::Revoke { id } => match bots::revoke(&conn, &id).await {
+        BotAction::Revoke { id } => match store.revoke(&id).await {
             Ok(Some(hash)) => {
-                announce_revoked(nats_url, &hash).await;
+                announce_revoked(&client, &hash).await;
                 Ok(())
             }
             Ok(None) => Err(patrolchat_api::ApiError::NotFound(format!(
@@ -481,14 +503,22 @@ async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCo
     }
 }
 
+/// Moves tokens an earlier version kept in Redis into the bucket, once
+/// (the api does the same at start); without Redis, says so and goes on.
+async fn import_bot_tokens(redis_url: &str, store: &patrolchat_api::auth::bots::BotStore) {
+    let moved = async {
+        let conn = patrolchat_router::project::connect(redis_url).await?;
+        patrolchat_api::auth::import::bot_tokens(store, &conn).await
+    };
+    let moved: Result<usize, patrolchat_api::ApiError> = moved.await;
+    if let Err(error) = moved {
+        tracing::warn!(%error, "bot tokens an earlier version kept in Redis were not moved");
+    }
+}
+
 /// Tells running api nodes that a credential was revoked (best effort).
-async fn announce_revoked(nats_url: &str, hash: &str) {
+async fn announce_revoked(client: &async_nats::Client, hash: &str) {
     let told = async {
-        let servers = patrolchat_model::subjects::nats_servers(nats_url);
-        let client = patrolchat_router::pipeline::nats_options(nats_url)
-            .connect(servers)
-            .await
-            .ok()?;
         client
             .publish(
                 patrolchat_api::auth::cache::REVOKED_SUBJECT,
@@ -501,8 +531,7 @@ async fn announce_revoked(nats_url: &str, hash: &str) {
     let told = tokio::time::timeout(std::time::Duration::from_secs(3), told).await;
     if !matches!(told, Ok(Some(()))) {
         tracing::warn!(
-            nats_url,
-            "could not reach NATS; running api nodes stop accepting the token within 5 s"
+            "could not tell NATS; running api nodes stop accepting the token within 5 s"
         );
     }
 }
@@ -538,7 +567,7 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
         }
         eprint!(
             "This drops every projection in Redis at {} and rebuilds it from the streams at {}.\n\
-             Sessions and bot tokens stay. Type yes to go on: ",
+             Sessions and bot tokens (in NATS) stay. Type yes to go on: ",
             args.stores.redis_url, args.stores.nats_url
         );
         let answer = tokio::task::spawn_blocking(|| {

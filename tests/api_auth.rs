@@ -840,6 +840,25 @@ async fn cli(redis: &str, nats: &str, args: &[&str]) -> (bool, String) {
     )
 }
 
+/// Every key and value of the bot tokens bucket, as one string.
+async fn bots_bucket_dump(nats: &str) -> String {
+    use futures::StreamExt;
+    let client = async_nats::connect(nats).await.expect("nats");
+    let kv = async_nats::jetstream::new(client)
+        .get_key_value(patrolchat_api::auth::buckets::BOTS_BUCKET)
+        .await
+        .expect("bots bucket");
+    let mut keys = kv.keys().await.expect("keys");
+    let mut out = String::new();
+    while let Some(key) = keys.next().await {
+        let key = key.expect("key");
+        let value = kv.get(&key).await.expect("get").unwrap_or_default();
+        out.push_str(&key);
+        out.push_str(&String::from_utf8_lossy(&value));
+    }
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bot_tokens_are_scoped_hashed_and_revocable() {
     let nats = NatsServer::start();
@@ -909,6 +928,7 @@ async fn bot_tokens_are_scoped_hashed_and_revocable() {
         assert!(b.get("token").is_none(), "{b}");
     }
     let dump = redis_dump(&redis.url()).await;
+    let stored = bots_bucket_dump(&nats.url()).await;
     for t in [&read_token, &post_token] {
         assert!(!dump.contains(t.as_str()), "Redis holds a bot token");
         assert!(
@@ -916,8 +936,12 @@ async fn bot_tokens_are_scoped_hashed_and_revocable() {
             "Redis holds a bot token"
         );
         assert!(
-            dump.contains(&hex_sha256(t)),
-            "Redis holds the token's SHA-256"
+            !stored.contains(&t["pcb_".len()..]),
+            "NATS holds a bot token"
+        );
+        assert!(
+            stored.contains(&hex_sha256(t)),
+            "NATS holds the token's SHA-256"
         );
     }
 

@@ -245,9 +245,47 @@ fn compose_file_parses_and_points_at_real_files() {
     let compose = &docs["deploy/compose.yaml"][0];
     let services = compose["services"].as_object().expect("services");
     for name in [
-        "nats-1", "nats-2", "nats-3", "redis", "ingest", "router", "api",
+        "nats-1",
+        "nats-2",
+        "nats-3",
+        "redis",
+        "redis-replica",
+        "sentinel-1",
+        "sentinel-2",
+        "sentinel-3",
+        "ingest",
+        "router",
+        "api",
     ] {
         assert!(services.contains_key(name), "compose has no {name}");
+    }
+    // Redis under Sentinel: the replica follows `redis`, each sentinel
+    // starts from deploy/sentinel.conf, and the services ask the three.
+    let replica: Vec<&str> = services["redis-replica"]["command"]
+        .as_array()
+        .expect("command")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert!(
+        replica
+            .windows(3)
+            .any(|w| w == ["--replicaof", "redis", "6379"]),
+        "{replica:?}"
+    );
+    let sentinel_conf =
+        std::fs::read_to_string(deploy.join("sentinel.conf")).expect("deploy/sentinel.conf");
+    assert!(sentinel_conf.contains("sentinel monitor patrolchat redis 6379 2"));
+    for n in 1..=3 {
+        let s = &services[&format!("sentinel-{n}")];
+        let script = s["command"][2].as_str().expect("sh -c script");
+        assert!(script.contains("--sentinel"), "sentinel-{n}: {script}");
+        assert!(
+            s["volumes"][0]
+                .as_str()
+                .is_some_and(|v| v.starts_with("./sentinel.conf:")),
+            "sentinel-{n}"
+        );
     }
     for n in 1..=3 {
         let nats = &services[&format!("nats-{n}")];
@@ -272,6 +310,15 @@ fn compose_file_parses_and_points_at_real_files() {
             "{name}"
         );
         assert_eq!(service["command"][0], name);
+        let redis_url = service["environment"]["PATROLCHAT_REDIS_URL"]
+            .as_str()
+            .expect("PATROLCHAT_REDIS_URL");
+        assert!(
+            redis_url.starts_with("redis+sentinel://")
+                && redis_url
+                    .ends_with("@sentinel-1:26379,sentinel-2:26379,sentinel-3:26379/patrolchat"),
+            "{name}: {redis_url}"
+        );
     }
     assert_eq!(services["ingest"]["deploy"]["replicas"], 2);
     assert_eq!(services["router"]["deploy"]["replicas"], 2);

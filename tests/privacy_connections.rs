@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::ws::{self, Next};
-use common::{Api, Person, http, redis_conn, seed_item};
+use common::{Api, Person, http, seed_item};
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -127,21 +127,17 @@ async fn a_revoked_bot_token_ends_its_streams_and_sockets() {
 
 /// Rewrites a stored session's groups, as a refresh of the person's
 /// standing from the wiki writes it.
-async fn set_groups(redis: &str, who: &Person, groups: &[&str]) {
-    let mut c = redis_conn(redis).await;
-    let key = format!("session:{}", hex_sha256(&who.token));
-    let json: String = redis::cmd("GET")
-        .arg(&key)
-        .query_async(&mut c)
+async fn set_groups(nats: &str, who: &Person, groups: &[&str]) {
+    let client = async_nats::connect(nats).await.expect("nats");
+    let kv = async_nats::jetstream::new(client)
+        .get_key_value(patrolchat_api::auth::buckets::SESSIONS_BUCKET)
         .await
-        .expect("session");
-    let mut s: Value = serde_json::from_str(&json).expect("session JSON");
+        .expect("sessions bucket");
+    let key = hex_sha256(&who.token);
+    let entry = kv.entry(&key).await.expect("read").expect("session");
+    let mut s: Value = serde_json::from_slice(&entry.value).expect("session JSON");
     s["groups"] = json!(groups);
-    redis::cmd("SET")
-        .arg(&key)
-        .arg(s.to_string())
-        .arg("KEEPTTL")
-        .query_async::<()>(&mut c)
+    kv.update(&key, s.to_string().into(), entry.revision)
         .await
         .expect("set session");
 }
@@ -186,7 +182,7 @@ async fn an_admin_who_loses_the_role_stops_getting_private_frames_and_streams() 
     assert_eq!(both["item"], rid.as_str());
     let sse = stream(&api, &ada.token, "reports").await;
 
-    set_groups(&redis.url(), &ada, &["user"]).await;
+    set_groups(&nats.url(), &ada, &["user"]).await;
     let started = Instant::now();
     // Bea sees Ada leave the report's presence.
     ws::wait_for(&mut bea_ws, "Ada leaving the report", |f| {

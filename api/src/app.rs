@@ -23,7 +23,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::bots::BotStore;
 use crate::auth::roles::RoleMap;
+use crate::auth::session::SessionStore;
 use crate::config::{ApiConfig, Endpoints};
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
@@ -163,6 +165,7 @@ pub async fn connect(
     let projection = Projection::connect(&ep.redis_url, Duration::from_secs(1800), ep.retention)
         .await
         .map_err(|e| StartError::Redis(e.to_string()))?;
+    let (sessions, bots) = credential_stores(&js, &cfg, ep.replicas, &redis).await?;
     let hub = crate::live::Hub::new();
     Ok(AppState::new(Inner {
         visibility: crate::visibility::rule_of(&workflows),
@@ -170,6 +173,8 @@ pub async fn connect(
         limits: Limits::new(&cfg.limits),
         caps: crate::caps::Caps::new(redis.clone()),
         credentials: crate::auth::cache::CredentialCache::default(),
+        sessions,
+        bots,
         claims: crate::claims::ClaimStore::new(redis.clone()),
         http,
         cfg,
@@ -182,6 +187,38 @@ pub async fn connect(
         metrics,
         shutdown,
     }))
+}
+
+/// Opens the buckets of sessions and bot tokens (replicated like the
+/// streams) and moves in what earlier versions kept in Redis.
+///
+/// # Errors
+/// [`StartError::Nats`] when a bucket cannot be opened or written.
+async fn credential_stores(
+    js: &jetstream::Context,
+    cfg: &ApiConfig,
+    replicas: usize,
+    redis: &redis::aio::ConnectionManager,
+) -> Result<(SessionStore, BotStore), StartError> {
+    use crate::auth::buckets;
+    let nats = |e: buckets::BucketError| StartError::Nats(e.to_string());
+    let ttl = Duration::from_secs(cfg.session_ttl_s.max(1));
+    let sessions = buckets::create_or_update(js, buckets::sessions_config(replicas, ttl))
+        .await
+        .map_err(nats)?;
+    let bots = buckets::create_or_update(js, buckets::bots_config(replicas))
+        .await
+        .map_err(nats)?;
+    let sessions = SessionStore::new(sessions, ttl);
+    let bots = BotStore::new(bots);
+    let moved = async {
+        crate::auth::import::bot_tokens(&bots, redis).await?;
+        crate::auth::import::sessions(&bots, &sessions, redis).await
+    };
+    moved
+        .await
+        .map_err(|e| StartError::Nats(format!("moving credentials out of Redis: {e}")))?;
+    Ok((sessions, bots))
 }
 
 /// The client for the wikis, after checking the settings that name them

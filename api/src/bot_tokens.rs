@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::bots::{self, BotToken, Scope};
+use crate::auth::bots::{BotToken, Scope};
 use crate::auth::{Action, Caller, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -44,7 +44,10 @@ pub async fn create(
     Writer { caller, .. }: Writer<write::Admin>,
     ApiJson(req): ApiJson<NewBot>,
 ) -> Result<(StatusCode, Json<CreatedBot>), ApiError> {
-    let (token, bot) = bots::create(&state.redis, &req.name, req.scopes, &caller.name).await?;
+    let (token, bot) = state
+        .bots
+        .create(&req.name, req.scopes, &caller.name)
+        .await?;
     tracing::info!(admin = %caller.name, bot = %bot.name, id = %bot.id, "bot token created");
     Ok((StatusCode::CREATED, Json(CreatedBot { token, bot })))
 }
@@ -59,7 +62,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<Vec<BotToken>>, ApiError> {
     caller.require(Action::Admin)?;
-    Ok(Json(bots::list(&state.redis).await?))
+    Ok(Json(state.bots.list().await?))
 }
 
 /// `DELETE /api/v1/bots/{id}`.
@@ -74,7 +77,7 @@ pub async fn revoke(
     Writer { caller, .. }: Writer<write::Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if let Some(hash) = bots::revoke(&state.redis, &id).await? {
+    if let Some(hash) = state.bots.revoke(&id).await? {
         crate::auth::cache::revoke(&state, &hash).await;
         tracing::info!(admin = %caller.name, id = %id, "bot token revoked");
         Ok(StatusCode::NO_CONTENT)

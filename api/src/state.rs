@@ -56,6 +56,10 @@ pub struct Inner {
     pub limits: Limits,
     /// What one caller may hold open at once, across nodes.
     pub caps: crate::caps::Caps,
+    /// Sessions (NATS key-value).
+    pub sessions: crate::auth::session::SessionStore,
+    /// Bot tokens (NATS key-value).
+    pub bots: crate::auth::bots::BotStore,
     /// Credentials seen in the last seconds.
     pub credentials: crate::auth::cache::CredentialCache,
     /// The live hub of this node.

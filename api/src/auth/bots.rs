@@ -1,11 +1,14 @@
-//! Bot tokens: created by an admin, stored only as a hash, scoped,
-//! revocable. A token is `pcb_` followed by 43 random URL-safe characters.
+//! Bot tokens: created by an admin, stored only as a hash (in the NATS
+//! bucket [`super::buckets::BOTS_BUCKET`]), scoped, revocable. A token is
+//! `pcb_` followed by 43 random URL-safe characters.
 
-use patrolchat_model::keys;
-use redis::AsyncCommands;
+use async_nats::jetstream::kv;
+use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
+use super::buckets::unavailable;
 use super::cache::Cached;
+use super::session::valid_key;
 use super::{Caller, Role, Via, hash_token, new_token};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -48,106 +51,123 @@ pub struct BotToken {
     pub created_at: i64,
 }
 
-/// Creates a token; returns it (shown once) and its record.
-///
-/// # Errors
-/// [`ApiError`] when the name is invalid or Redis fails.
-pub async fn create(
-    redis: &redis::aio::ConnectionManager,
-    name: &str,
-    scopes: Vec<Scope>,
-    created_by: &str,
-) -> Result<(String, BotToken), ApiError> {
-    let raw = name;
-    let name = name.trim();
-    if let Err(e) = crate::input::Name::parse(raw) {
-        return Err(ApiError::BadRequest(format!("name: {e}")));
-    }
-    if scopes.is_empty() {
-        return Err(ApiError::BadRequest("give at least one scope".into()));
-    }
-    let token = new_token(PREFIX);
-    let hash = hash_token(&token);
-    let record = BotToken {
-        id: hash[..12].to_owned(),
-        name: name.to_owned(),
-        scopes,
-        created_by: created_by.to_owned(),
-        created_at: crate::now_ms(),
-    };
-    let json = serde_json::to_string(&record)
-        .map_err(|e| ApiError::BadRequest(format!("bot token: {e}")))?;
-    let mut c = redis.clone();
-    redis::pipe()
-        .atomic()
-        .set(keys::bot_token(&hash), json)
-        .ignore()
-        .sadd(keys::BOT_TOKENS, &hash)
-        .ignore()
-        .query_async::<()>(&mut c)
-        .await?;
-    Ok((token, record))
+/// The bot tokens bucket ([`super::buckets::BOTS_BUCKET`]).
+#[derive(Clone)]
+pub struct BotStore {
+    /// The bucket (it also keeps the markers of [`super::import`]).
+    pub(super) kv: kv::Store,
 }
 
-/// Every bot token's record.
-///
-/// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
-pub async fn list(redis: &redis::aio::ConnectionManager) -> Result<Vec<BotToken>, ApiError> {
-    let mut c = redis.clone();
-    let hashes: Vec<String> = c.smembers(keys::BOT_TOKENS).await?;
-    let mut out = Vec::with_capacity(hashes.len());
-    for h in hashes {
-        let json: Option<String> = c.get(keys::bot_token(&h)).await?;
-        if let Some(t) = json.and_then(|j| serde_json::from_str::<BotToken>(&j).ok()) {
-            out.push(t);
+impl BotStore {
+    /// Bot tokens kept in `kv`.
+    pub fn new(kv: kv::Store) -> Self {
+        Self { kv }
+    }
+
+    /// Creates a token; returns it (shown once) and its record.
+    ///
+    /// # Errors
+    /// [`ApiError`] when the name is invalid or the bucket fails.
+    pub async fn create(
+        &self,
+        name: &str,
+        scopes: Vec<Scope>,
+        created_by: &str,
+    ) -> Result<(String, BotToken), ApiError> {
+        let raw = name;
+        let name = name.trim();
+        if let Err(e) = crate::input::Name::parse(raw) {
+            return Err(ApiError::BadRequest(format!("name: {e}")));
         }
+        if scopes.is_empty() {
+            return Err(ApiError::BadRequest("give at least one scope".into()));
+        }
+        let token = new_token(PREFIX);
+        let hash = hash_token(&token);
+        let record = BotToken {
+            id: hash[..12].to_owned(),
+            name: name.to_owned(),
+            scopes,
+            created_by: created_by.to_owned(),
+            created_at: crate::now_ms(),
+        };
+        self.put(&hash, &record).await?;
+        Ok((token, record))
     }
-    out.sort_by_key(|t| t.created_at);
-    Ok(out)
-}
 
-/// Revokes the token with this id; returns the hash of the token found.
-/// The api also forgets it at once on every node
-/// ([`super::cache::revoke`]); revoked here alone, it stops working within
-/// [`super::cache::TTL`].
-///
-/// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
-pub async fn revoke(
-    redis: &redis::aio::ConnectionManager,
-    id: &str,
-) -> Result<Option<String>, ApiError> {
-    let mut c = redis.clone();
-    let hashes: Vec<String> = c.smembers(keys::BOT_TOKENS).await?;
-    let Some(hash) = hashes
-        .into_iter()
-        .find(|h| h.starts_with(id) && id.len() >= 12)
-    else {
-        return Ok(None);
-    };
-    redis::pipe()
-        .atomic()
-        .del(keys::bot_token(&hash))
-        .ignore()
-        .srem(keys::BOT_TOKENS, &hash)
-        .ignore()
-        .query_async::<()>(&mut c)
-        .await?;
-    Ok(Some(hash))
+    /// Stores a record under a token hash.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket cannot be written.
+    pub async fn put(&self, hash: &str, record: &BotToken) -> Result<(), ApiError> {
+        let json = serde_json::to_vec(record)
+            .map_err(|e| ApiError::BadRequest(format!("bot token: {e}")))?;
+        self.kv.put(hash, json.into()).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// The record of the token with this hash, unless revoked.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket cannot be read.
+    pub async fn get(&self, hash: &str) -> Result<Option<BotToken>, ApiError> {
+        if !valid_key(hash) {
+            return Ok(None);
+        }
+        let json = self.kv.get(hash).await.map_err(unavailable)?;
+        Ok(json.and_then(|j| serde_json::from_slice::<BotToken>(&j).ok()))
+    }
+
+    /// The hashes of every token not revoked.
+    async fn hashes(&self) -> Result<Vec<String>, ApiError> {
+        let keys = self.kv.keys().await.map_err(unavailable)?;
+        let all: Vec<String> = keys.try_collect().await.map_err(unavailable)?;
+        Ok(all.into_iter().filter(|k| valid_key(k)).collect())
+    }
+
+    /// Every bot token's record.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket cannot be read.
+    pub async fn list(&self) -> Result<Vec<BotToken>, ApiError> {
+        let mut out = Vec::new();
+        for h in self.hashes().await? {
+            if let Some(t) = self.get(&h).await? {
+                out.push(t);
+            }
+        }
+        out.sort_by_key(|t| t.created_at);
+        Ok(out)
+    }
+
+    /// Revokes the token with this id; returns the hash of the token found.
+    /// The api also forgets it at once on every node
+    /// ([`super::cache::revoke`]); revoked here alone, it stops working
+    /// within [`super::cache::TTL`].
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket fails.
+    pub async fn revoke(&self, id: &str) -> Result<Option<String>, ApiError> {
+        if id.len() < 12 {
+            return Ok(None);
+        }
+        let Some(hash) = self.hashes().await?.into_iter().find(|h| h.starts_with(id)) else {
+            return Ok(None);
+        };
+        self.kv.purge(&hash).await.map_err(unavailable)?;
+        Ok(Some(hash))
+    }
 }
 
 /// The caller a bot token stands for.
 ///
 /// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
+/// [`ApiError::Unavailable`] when the bucket cannot be read.
 pub async fn lookup(state: &AppState, hash: &str) -> Result<Option<Caller>, ApiError> {
     let token = if let Some(Cached::Bot(t)) = state.credentials.get(hash) {
         Some(t)
     } else {
-        let mut c = state.redis.clone();
-        let json: Option<String> = c.get(keys::bot_token(hash)).await?;
-        let token = json.and_then(|j| serde_json::from_str::<BotToken>(&j).ok());
+        let token = state.bots.get(hash).await?;
         if let Some(t) = &token {
             state.credentials.put(hash, Cached::Bot(t.clone()));
         }

@@ -1,14 +1,18 @@
 //! Who is calling: sessions (cookie or bearer), bot tokens, and roles.
 //!
-//! - [`session`]: sessions in Redis, cookies and CSRF.
+//! - [`session`]: sessions, cookies and CSRF.
 //! - [`roles`]: wiki groups and rights → [`Role`].
 //! - [`bots`]: scoped, hashed, revocable bot tokens.
+//! - [`buckets`]: the NATS buckets keeping sessions and bot tokens.
+//! - [`import`]: the one-time move of both out of Redis.
 //! - [`oauth`]: MediaWiki OAuth 2.0 sign-in (authorization code + PKCE).
 //! - [`dev`]: `POST /auth/dev-login`, only when enabled.
 
 pub mod bots;
+pub mod buckets;
 pub mod cache;
 pub mod dev;
+pub mod import;
 pub mod oauth;
 pub mod roles;
 pub mod session;

@@ -1,11 +1,14 @@
-//! Sessions in Redis, keyed by the hash of their token; the token lives
-//! only in the person's cookie (or their bearer header).
+//! Sessions in the NATS bucket [`super::buckets::SESSIONS_BUCKET`], keyed
+//! by the hash of their token; the token lives only in the person's cookie
+//! (or their bearer header).
 
+use std::time::Duration;
+
+use async_nats::jetstream::kv;
 use axum::http::HeaderValue;
-use patrolchat_model::keys;
-use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
+use super::buckets::unavailable;
 use super::cache::Cached;
 use super::{SESSION_COOKIE, hash_token, new_token};
 use crate::error::ApiError;
@@ -73,40 +76,141 @@ impl Session {
     }
 }
 
+/// A session as kept in the bucket: the session and when it ends.
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    /// Unix milliseconds after which the session no longer counts.
+    expires_at: i64,
+    #[serde(flatten)]
+    session: Session,
+}
+
+/// The sessions bucket ([`super::buckets::SESSIONS_BUCKET`]).
+#[derive(Clone)]
+pub struct SessionStore {
+    kv: kv::Store,
+    ttl: Duration,
+}
+
+impl SessionStore {
+    /// Sessions kept in `kv`, each for `ttl` from its creation.
+    pub fn new(kv: kv::Store, ttl: Duration) -> Self {
+        Self { kv, ttl }
+    }
+
+    /// Stores a session and returns its token.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket cannot be written.
+    pub async fn create(&self, session: &Session) -> Result<String, ApiError> {
+        let token = new_token(PREFIX);
+        let expires_at = crate::now_ms().saturating_add(ttl_ms(self.ttl));
+        self.put(&hash_token(&token), session, expires_at).await?;
+        Ok(token)
+    }
+
+    /// Stores a session under a token hash until `expires_at` (Unix ms).
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket cannot be written.
+    pub async fn put(
+        &self,
+        hash: &str,
+        session: &Session,
+        expires_at: i64,
+    ) -> Result<(), ApiError> {
+        let json = serde_json::to_vec(&Stored {
+            expires_at,
+            session: session.clone(),
+        })
+        .map_err(|e| ApiError::BadRequest(format!("session: {e}")))?;
+        self.kv.put(hash, json.into()).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Rewrites a session in place, keeping its expiry; a session that
+    /// ended meanwhile stays ended.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket fails.
+    pub async fn update(&self, hash: &str, session: &Session) -> Result<(), ApiError> {
+        let Some((revision, stored)) = self.entry(hash).await? else {
+            return Ok(());
+        };
+        let json = serde_json::to_vec(&Stored {
+            expires_at: stored.expires_at,
+            session: session.clone(),
+        })
+        .map_err(|e| ApiError::BadRequest(format!("session: {e}")))?;
+        // Against the revision read: a sign-out in between wins.
+        if let Err(error) = self.kv.update(hash, json.into(), revision).await {
+            if error.kind() == kv::UpdateErrorKind::WrongLastRevision {
+                return Ok(());
+            }
+            return Err(unavailable(error));
+        }
+        Ok(())
+    }
+
+    /// The session with this token hash, unless it ended.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket cannot be read.
+    pub async fn load(&self, hash: &str) -> Result<Option<Session>, ApiError> {
+        Ok(self.entry(hash).await?.map(|(_, s)| s.session))
+    }
+
+    async fn entry(&self, hash: &str) -> Result<Option<(u64, Stored)>, ApiError> {
+        if !valid_key(hash) {
+            return Ok(None);
+        }
+        let Some(entry) = self.kv.entry(hash).await.map_err(unavailable)? else {
+            return Ok(None);
+        };
+        if entry.operation != kv::Operation::Put {
+            return Ok(None);
+        }
+        Ok(serde_json::from_slice::<Stored>(&entry.value)
+            .ok()
+            .filter(|s| s.expires_at > crate::now_ms())
+            .map(|s| (entry.revision, s)))
+    }
+
+    /// Ends a session.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when the bucket cannot be written.
+    pub async fn delete(&self, hash: &str) -> Result<(), ApiError> {
+        if valid_key(hash) {
+            self.kv.purge(hash).await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a token hash can be a key (64 hex digits).
+pub(crate) fn valid_key(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn ttl_ms(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Stores a session and returns its token.
 ///
 /// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
+/// [`ApiError::Unavailable`] when the bucket cannot be written.
 pub async fn create(state: &AppState, session: &Session) -> Result<String, ApiError> {
-    let token = new_token(PREFIX);
-    let json = serde_json::to_string(session)
-        .map_err(|e| ApiError::BadRequest(format!("session: {e}")))?;
-    let mut c = state.redis.clone();
-    let () = c
-        .set_ex(
-            keys::session(&hash_token(&token)),
-            json,
-            state.cfg.session_ttl_s,
-        )
-        .await?;
-    Ok(token)
+    state.sessions.create(session).await
 }
 
 /// Rewrites a session in place, keeping its expiry.
 ///
 /// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
+/// [`ApiError::Unavailable`] when the bucket fails.
 pub async fn update(state: &AppState, hash: &str, session: &Session) -> Result<(), ApiError> {
-    let json = serde_json::to_string(session)
-        .map_err(|e| ApiError::BadRequest(format!("session: {e}")))?;
-    let mut c = state.redis.clone();
-    redis::cmd("SET")
-        .arg(keys::session(hash))
-        .arg(json)
-        .arg("XX")
-        .arg("KEEPTTL")
-        .query_async::<()>(&mut c)
-        .await?;
+    state.sessions.update(hash, session).await?;
     super::cache::revoke(state, hash).await;
     Ok(())
 }
@@ -115,14 +219,12 @@ pub async fn update(state: &AppState, hash: &str, session: &Session) -> Result<(
 /// [`super::cache`]).
 ///
 /// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
+/// [`ApiError::Unavailable`] when the bucket cannot be read.
 pub async fn load(state: &AppState, hash: &str) -> Result<Option<Session>, ApiError> {
     if let Some(Cached::Session(s)) = state.credentials.get(hash) {
         return Ok(Some(*s));
     }
-    let mut c = state.redis.clone();
-    let json: Option<String> = c.get(keys::session(hash)).await?;
-    let session: Option<Session> = json.and_then(|j| serde_json::from_str(&j).ok());
+    let session = state.sessions.load(hash).await?;
     if let Some(s) = &session {
         state
             .credentials
@@ -134,10 +236,9 @@ pub async fn load(state: &AppState, hash: &str) -> Result<Option<Session>, ApiEr
 /// Ends a session.
 ///
 /// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
+/// [`ApiError::Unavailable`] when the bucket cannot be written.
 pub async fn delete(state: &AppState, hash: &str) -> Result<(), ApiError> {
-    let mut c = state.redis.clone();
-    let () = c.del(keys::session(hash)).await?;
+    state.sessions.delete(hash).await?;
     super::cache::revoke(state, hash).await;
     Ok(())
 }

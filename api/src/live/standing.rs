@@ -4,8 +4,8 @@
 //! the credential it was opened with (the hash of a session or bot token)
 //! and its [`Standing`]: what the visibility rule sees of the caller, and
 //! whether they may write. This task reads the credentials of every open
-//! connection from Redis (never from the credential cache) and the
-//! people's mutes, and sets each connection's standing:
+//! connection from their buckets (never from the credential cache) and
+//! the people's mutes from Redis, and sets each connection's standing:
 //! - a session that ended (signed out) or a bot token revoked (by an
 //!   admin or at the command line) ends the connection: a socket is closed
 //!   with 4401, a stream ends;
@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use futures::{StreamExt, TryStreamExt};
 use patrolchat_model::keys;
 use tokio_util::sync::CancellationToken;
 
@@ -34,8 +35,11 @@ use crate::visibility::Viewer;
 /// Longest time between two checks of every open connection.
 pub const EVERY: Duration = Duration::from_secs(2);
 
-/// Credentials read per Redis round trip.
+/// Mutes read per Redis round trip.
 const BATCH: usize = 500;
+
+/// Credentials read from their buckets at once.
+const READS_AT_ONCE: usize = 64;
 
 /// The credential and standing of a caller opening a connection.
 ///
@@ -67,77 +71,78 @@ pub async fn of_caller(
     Ok((credential, standing))
 }
 
+/// A credential as stored, or `None` once it ended.
+enum Stored {
+    /// A bot token's record.
+    Bot(BotToken),
+    /// A person's session.
+    Session(Box<Session>),
+}
+
 /// The standing a stored credential and the person's mute record give
 /// (whether they may write is [`crate::auth::standing`], the rule every
 /// write route asks); no credential reads as ended.
-fn standing(
-    state: &AppState,
-    credential: &Credential,
-    stored: Option<&str>,
-    mute: Option<&str>,
-) -> Standing {
-    let ended = Standing {
-        viewer: Viewer::public(),
-        may_write: false,
-        ended: true,
-    };
-    let Some(json) = stored else { return ended };
-    if credential.bot {
-        match serde_json::from_str::<BotToken>(json) {
-            Ok(t) => Standing {
-                viewer: Viewer::bot(&t.name),
-                may_write: true,
-                ended: false,
-            },
-            Err(_) => ended,
-        }
-    } else {
-        match serde_json::from_str::<Session>(json) {
-            Ok(s) => Standing {
-                viewer: crate::visibility::viewer(
-                    &s.name,
-                    false,
-                    state.roles.role(&s.groups, &s.rights),
-                ),
-                may_write: crate::auth::standing(Some(&s), mute).is_ok(),
-                ended: false,
-            },
-            Err(_) => ended,
-        }
+fn standing(state: &AppState, stored: Option<Stored>, mute: Option<&str>) -> Standing {
+    match stored {
+        None => Standing {
+            viewer: Viewer::public(),
+            may_write: false,
+            ended: true,
+        },
+        Some(Stored::Bot(t)) => Standing {
+            viewer: Viewer::bot(&t.name),
+            may_write: true,
+            ended: false,
+        },
+        Some(Stored::Session(s)) => Standing {
+            viewer: crate::visibility::viewer(
+                &s.name,
+                false,
+                state.roles.role(&s.groups, &s.rights),
+            ),
+            may_write: crate::auth::standing(Some(&s), mute).is_ok(),
+            ended: false,
+        },
     }
+}
+
+/// The stored credential, read from its bucket (never from the cache).
+async fn stored(state: &AppState, cr: &Credential) -> Result<Option<Stored>, crate::ApiError> {
+    Ok(if cr.bot {
+        state.bots.get(&cr.hash).await?.map(Stored::Bot)
+    } else {
+        state
+            .sessions
+            .load(&cr.hash)
+            .await?
+            .map(|s| Stored::Session(Box::new(s)))
+    })
 }
 
 /// Checks the standing of every open connection of this node once.
 ///
 /// # Errors
-/// When Redis fails; the standings stay as they were.
-pub async fn check(state: &AppState) -> Result<usize, redis::RedisError> {
+/// When Redis or a bucket fails; the standings stay as they were.
+pub async fn check(state: &AppState) -> Result<usize, crate::ApiError> {
     let credentials = state.hub.credentials();
     let mut seen: HashMap<Credential, Standing> = HashMap::with_capacity(credentials.len());
     let mut c = state.redis.clone();
     for chunk in credentials.chunks(BATCH) {
         let mut p = redis::pipe();
         for cr in chunk {
-            let key = if cr.bot {
-                keys::bot_token(&cr.hash)
-            } else {
-                keys::session(&cr.hash)
-            };
-            p.cmd("GET").arg(key);
             p.cmd("GET").arg(keys::mute(&cr.name));
         }
-        let answers: Vec<redis::Value> = p.query_async(&mut c).await?;
-        let mut it = answers.into_iter();
-        for cr in chunk {
-            let (Some(stored), Some(mute)) = (it.next(), it.next()) else {
-                break;
-            };
-            let stored: Option<String> = redis::from_redis_value(stored).unwrap_or(None);
-            let mute: Option<String> = redis::from_redis_value(mute).unwrap_or(None);
-            seen.insert(
-                cr.clone(),
-                standing(state, cr, stored.as_deref(), mute.as_deref()),
-            );
+        let mutes: Vec<Option<String>> = p.query_async(&mut c).await?;
+        let records: Vec<Option<Stored>> = futures::stream::iter(chunk.to_vec())
+            .map(|cr| {
+                let state = state.clone();
+                async move { stored(&state, &cr).await }
+            })
+            .buffered(READS_AT_ONCE)
+            .try_collect()
+            .await?;
+        for ((cr, record), mute) in chunk.iter().zip(records).zip(mutes) {
+            seen.insert(cr.clone(), standing(state, record, mute.as_deref()));
         }
     }
     Ok(state.hub.set_standings(&seen))

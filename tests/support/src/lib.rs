@@ -36,6 +36,8 @@
 //! - [`ws`]: live-socket clients that await frames with timeouts.
 //! - [`site`]: the api over HTTP as a person meets it: sign in, claim,
 //!   resolve, post.
+//! - `sentinel`: [`SentinelGroup`], a primary, a replica and three
+//!   sentinels, whose primary can be killed to see the replica promoted.
 //! - `proc`: memory figures of a process from `/proc` ([`rss_kib`],
 //!   [`rss_peak_kib`]).
 //! - the crate root: free ports, workspace paths, the recorded feed corpus
@@ -51,6 +53,7 @@ pub mod seed;
 pub mod site;
 pub mod stores;
 pub mod ws;
+mod sentinel;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener};
@@ -62,6 +65,7 @@ pub use cluster::NatsCluster;
 pub use nats::{NatsServer, nats_server_binary, nats_version};
 pub use proc::{rss_kib, rss_peak_kib};
 pub use redis::{RedisServer, redis_server_binary};
+pub use sentinel::{DOWN_AFTER, SERVICE, SentinelGroup};
 
 /// How often [`wait_until`] and [`wait_until_async`] poll their condition.
 const POLL_INTERVAL: Duration = Duration::from_millis(10);

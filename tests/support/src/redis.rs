@@ -112,14 +112,56 @@ impl RedisServer {
             Err(failure) => panic!("restarting: {}", failure.message),
         }
     }
+
+    /// Kills the server (SIGKILL), deletes its data and starts it again,
+    /// empty, on the same port: Redis lost with everything in it.
+    ///
+    /// # Panics
+    ///
+    /// If the data cannot be deleted or the server does not come back
+    /// within 20 s.
+    pub fn restart_empty(&mut self) {
+        self.child.kill();
+        wipe_data(self.dir.path());
+        match spawn(self.port, self.dir.path()) {
+            Ok(child) => self.child = child,
+            Err(failure) => panic!("restarting empty: {}", failure.message),
+        }
+    }
 }
 
-fn log_path(dir: &Path) -> PathBuf {
+/// Deletes everything in a data directory but the log.
+fn wipe_data(dir: &Path) {
+    let entries = std::fs::read_dir(dir).expect("read the redis data directory");
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path == log_path(dir) {
+            continue;
+        }
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.unwrap_or_else(|e| panic!("delete {}: {e}", path.display()));
+    }
+}
+
+pub(crate) fn log_path(dir: &Path) -> PathBuf {
     dir.join("redis.log")
 }
 
 /// Spawns redis-server on `port` with its data in `dir` and waits for PONG.
 fn spawn(port: u16, dir: &Path) -> Result<ChildGuard, StartFailure> {
+    spawn_with(port, dir, &[])
+}
+
+/// As [`spawn`], with more arguments (`--replicaof host port`, …).
+pub(crate) fn spawn_with(
+    port: u16,
+    dir: &Path,
+    extra: &[String],
+) -> Result<ChildGuard, StartFailure> {
     let log = log_path(dir);
     // Redis writes its own log to --logfile, but reports bad arguments on
     // stderr before it opens it; both go to the same file (append mode).
@@ -138,6 +180,7 @@ fn spawn(port: u16, dir: &Path) -> Result<ChildGuard, StartFailure> {
         ])
         .args(["--daemonize", "no", "--logfile"])
         .arg(&log)
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr);
@@ -146,7 +189,7 @@ fn spawn(port: u16, dir: &Path) -> Result<ChildGuard, StartFailure> {
 
 /// Whether the server answers an inline `PING` with `+PONG` (while it is
 /// still loading the append-only file it answers `-LOADING` instead).
-fn ping(port: u16) -> bool {
+pub(crate) fn ping(port: u16) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
         return false;
