@@ -34,7 +34,7 @@ use tracing::{info, warn};
 use crate::apply::{Event, Projection, Settings};
 use crate::keys;
 use crate::positions::Recorded;
-use crate::source::{Delivered, Source};
+use crate::source::Source;
 use crate::ProjectionError;
 
 /// Settings of a rebuild: they must agree with the router's and the api's.
@@ -302,8 +302,9 @@ struct Rebuilder {
 impl Rebuilder {
     async fn replay_work(&mut self, work: Source) -> Result<(), RebuildError> {
         let mut batch: Vec<(Item, i64)> = Vec::new();
-        let count = work
-            .replay(async |d: Delivered| {
+        let mut reading = work.read().await?;
+        while let Some(d) = reading.next().await? {
+            {
                 match serde_json::from_slice::<Item>(&d.payload) {
                     Ok(mut item) => {
                         // `wf.<workflow>.<wiki>`: the subject names one of its workflows.
@@ -322,11 +323,10 @@ impl Rebuilder {
                 if batch.len() >= WORK_BATCH {
                     self.create(std::mem::take(&mut batch)).await?;
                 }
-                Ok(())
-            })
-            .await?;
+            }
+        }
         self.create(batch).await?;
-        self.summary.work_messages = count;
+        self.summary.work_messages = reading.count;
         Ok(())
     }
 
@@ -363,19 +363,17 @@ impl Rebuilder {
     }
 
     async fn replay_activity(&mut self, activity: Source) -> Result<(), RebuildError> {
-        let count = activity
-            .replay(
-                async |d: Delivered| match serde_json::from_slice::<Activity>(&d.payload) {
-                    Ok(a) => self.activity(&a, d.published_ms).await,
-                    Err(error) => {
-                        self.summary.unreadable += 1;
-                        warn!(subject = %d.subject, %error, "unreadable ACTIVITY message skipped");
-                        Ok(())
-                    }
-                },
-            )
-            .await?;
-        self.summary.activity_messages = count;
+        let mut reading = activity.read().await?;
+        while let Some(d) = reading.next().await? {
+            match serde_json::from_slice::<Activity>(&d.payload) {
+                Ok(a) => self.activity(&a, d.published_ms).await?,
+                Err(error) => {
+                    self.summary.unreadable += 1;
+                    warn!(subject = %d.subject, %error, "unreadable ACTIVITY message skipped");
+                }
+            }
+        }
+        self.summary.activity_messages = reading.count;
         Ok(())
     }
 

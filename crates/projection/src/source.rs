@@ -68,12 +68,8 @@ impl Source {
         }))
     }
 
-    /// Calls `each` on every message in order, up to the last sequence
-    /// seen at the start; returns how many there were.
-    pub(crate) async fn replay<F>(&self, mut each: F) -> Result<u64, RebuildError>
-    where
-        F: AsyncFnMut(Delivered) -> Result<(), RebuildError>,
-    {
+    /// Starts reading.
+    pub(crate) async fn read(self) -> Result<Reading, RebuildError> {
         let deliver_policy = if self.first <= 1 {
             consumer::DeliverPolicy::All
         } else {
@@ -90,16 +86,45 @@ impl Source {
             })
             .await
             .map_err(nats)?;
-        let mut messages = consumer.messages().await.map_err(nats)?;
-        let (mut count, mut at) = (0_u64, 0_u64);
-        let mut shown = Instant::now();
+        let messages = consumer.messages().await.map_err(nats)?;
+        Ok(Reading {
+            name: self.name,
+            last: self.last,
+            messages,
+            count: 0,
+            at: 0,
+            done: false,
+            shown: Instant::now(),
+        })
+    }
+}
+
+/// A [`Source`] being read.
+pub(crate) struct Reading {
+    name: &'static str,
+    last: u64,
+    messages: consumer::pull::Ordered,
+    /// Messages delivered so far.
+    pub(crate) count: u64,
+    at: u64,
+    done: bool,
+    shown: Instant,
+}
+
+impl Reading {
+    /// The next message in order, up to the last sequence seen at the
+    /// start; `None` after it.
+    pub(crate) async fn next(&mut self) -> Result<Option<Delivered>, RebuildError> {
+        if self.done {
+            return Ok(None);
+        }
         loop {
-            let next = tokio::time::timeout(STALL, messages.next()).await;
+            let next = tokio::time::timeout(STALL, self.messages.next()).await;
             let msg = match next {
                 Err(_) => {
                     return Err(RebuildError::Stalled {
                         stream: self.name,
-                        at,
+                        at: self.at,
                         last: self.last,
                         secs: STALL.as_secs(),
                     });
@@ -121,21 +146,16 @@ impl Source {
                 )
             };
             if seq > self.last {
-                break;
+                self.finish();
+                return Ok(None);
             }
-            at = seq;
-            count += 1;
-            each(Delivered {
-                subject: msg.subject.to_string(),
-                payload: msg.payload.clone(),
-                published_ms,
-            })
-            .await?;
-            if shown.elapsed() >= PROGRESS_EVERY {
-                shown = Instant::now();
+            self.at = seq;
+            self.count += 1;
+            if self.shown.elapsed() >= PROGRESS_EVERY {
+                self.shown = Instant::now();
                 info!(
                     stream = self.name,
-                    replayed = count,
+                    replayed = self.count,
                     sequence = seq,
                     last = self.last,
                     "replaying"
@@ -144,10 +164,20 @@ impl Source {
             // `pending` 0: what lay between here and `last` is gone (aged
             // out or deleted meanwhile).
             if seq == self.last || pending == 0 {
-                break;
+                self.finish();
             }
+            return Ok(Some(Delivered {
+                subject: msg.subject.to_string(),
+                payload: msg.payload.clone(),
+                published_ms,
+            }));
         }
-        info!(stream = self.name, replayed = count, "replayed");
-        Ok(count)
+    }
+
+    fn finish(&mut self) {
+        if !self.done {
+            self.done = true;
+            info!(stream = self.name, replayed = self.count, "replayed");
+        }
     }
 }
