@@ -413,7 +413,7 @@ async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: Ca
 /// `patrolchat bot-token …`.
 async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCode {
     use patrolchat_api::auth::bots;
-    let conn = patrolchat_router::project::connect(redis_url).await;
+    let conn = patrolchat_projection::connect::connect(redis_url).await;
     let conn = match conn {
         Ok(c) => c,
         Err(error) => {
@@ -546,14 +546,14 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let opts = patrolchat_api::rebuild::Options {
+    let opts = patrolchat_projection::rebuild::Options {
         episode_window: args.episode_window,
         retention: args.retention,
         report_retention: args.report_retention,
     };
     let started = std::time::Instant::now();
     let result = tokio::select! {
-        r = patrolchat_api::rebuild::rebuild_with(&args.stores.nats_url, &args.stores.redis_url, &opts) => r,
+        r = patrolchat_projection::rebuild::rebuild_with(&args.stores.nats_url, &args.stores.redis_url, &opts) => r,
         () = shutdown.cancelled() => {
             tracing::error!("interrupted: Redis may be partly rebuilt; run patrolchat rebuild again");
             return ExitCode::FAILURE;

@@ -349,7 +349,7 @@ async fn item_lists_merge_wikis_in_queue_order_on_every_page_and_filter() {
                 created_at,
             )
             .await;
-            let score = patrolchat_router::project::queue_score(priority, created_at);
+            let score = patrolchat_projection::items::queue_score(priority, created_at);
             expected.push((score, id, wiki.to_owned()));
         }
     }

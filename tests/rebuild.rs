@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use common::{Api, Ingest, Person, Replay, Router, bin, corpus_events};
 use patrolchat_model::item::{Activity, Actor};
-use patrolchat_model::{ItemId, WikiId, keys, subjects};
+use patrolchat_model::{ItemId, WikiId, subjects};
+use patrolchat_projection::keys;
 use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
 use redis::AsyncCommands;
 use serde_json::json;

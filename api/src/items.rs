@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use patrolchat_model::{ItemId, WikiId, keys};
+use patrolchat_model::{ItemId, WikiId};
+use patrolchat_projection::keys;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Action, Caller};

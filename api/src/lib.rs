@@ -14,7 +14,6 @@
 //! - [`moderation`]: reports, hidden messages, mutes, personal filters,
 //!   private notes, trust levels, the audit log.
 //! - [`export`]: the archive of threads and moderation (JSON lines, wikitext).
-//! - [`rebuild`]: every Redis projection recreated from the streams.
 //! - [`live`]: the WebSocket hub, presence, feed status.
 //! - [`streams`]: bot SSE in EventStreams framing.
 //! - [`visibility`]: who may see what, the one rule of every channel.
@@ -46,7 +45,6 @@ pub mod live;
 pub mod metrics;
 pub mod moderation;
 pub mod openapi;
-pub mod rebuild;
 pub mod state;
 pub mod streams;
 pub mod threads;

@@ -29,7 +29,7 @@
 use std::collections::HashSet;
 
 use patrolchat_model::ItemId;
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use patrolchat_router::{WorkflowKind, WorkflowSet};
 
 use crate::auth::{Caller, Role};

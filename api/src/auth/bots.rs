@@ -1,7 +1,7 @@
 //! Bot tokens: created by an admin, stored only as a hash, scoped,
 //! revocable. A token is `pcb_` followed by 43 random URL-safe characters.
 
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 

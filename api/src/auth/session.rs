@@ -2,7 +2,7 @@
 //! only in the person's cookie (or their bearer header).
 
 use axum::http::HeaderValue;
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use futures::StreamExt;
-use patrolchat_model::{ItemId, keys, subjects};
+use patrolchat_model::{ItemId, subjects};
+use patrolchat_projection::keys;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;

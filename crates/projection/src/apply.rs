@@ -121,6 +121,11 @@ impl Projection {
         Ok(Self::new(crate::connect::connect(url).await?, settings))
     }
 
+    /// Whether Redis answers.
+    pub async fn ping(&self) -> bool {
+        self.items.ping().await
+    }
+
     /// The connection.
     pub fn conn(&self) -> ConnectionManager {
         self.conn.clone()
