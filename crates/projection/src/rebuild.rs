@@ -46,6 +46,9 @@ const WORK_BATCH: usize = 256;
 /// How long a rebuild holds [`keys::REBUILD_LOCK`] at most.
 const LOCK_FOR: Duration = Duration::from_secs(600);
 
+/// How long `patrolchat rebuild` waits for a catch-up that is rebuilding.
+const LOCK_WAIT: Duration = Duration::from_secs(60);
+
 /// What a rebuild did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -185,14 +188,34 @@ pub async fn rebuild_with(
     let js = jetstream::new(client);
     let projection = Projection::connect(redis_url, opts.clone()).await?;
     let mut conn = projection.conn();
-    // The services' catch-up leaves the projection alone meanwhile.
-    redis::cmd("SET")
-        .arg(keys::REBUILD_LOCK)
-        .arg("patrolchat rebuild")
-        .arg("PX")
-        .arg(LOCK_FOR.as_millis() as u64)
-        .query_async::<()>(&mut conn)
-        .await?;
+    // The services' catch-up leaves the projection alone meanwhile; one
+    // that is rebuilding already (Redis came back empty) ends first.
+    let waited = std::time::Instant::now();
+    loop {
+        let took: Option<String> = redis::cmd("SET")
+            .arg(keys::REBUILD_LOCK)
+            .arg("patrolchat rebuild")
+            .arg("NX")
+            .arg("PX")
+            .arg(LOCK_FOR.as_millis() as u64)
+            .query_async(&mut conn)
+            .await?;
+        if took.is_some() {
+            break;
+        }
+        if waited.elapsed() >= LOCK_WAIT {
+            warn!("a catch-up holds the rebuild lock still; rebuilding anyway");
+            redis::cmd("SET")
+                .arg(keys::REBUILD_LOCK)
+                .arg("patrolchat rebuild")
+                .arg("PX")
+                .arg(LOCK_FOR.as_millis() as u64)
+                .query_async::<()>(&mut conn)
+                .await?;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let result = replay(&js, &projection, Start::Drop).await;
     let _: Result<(), _> = conn.del(keys::REBUILD_LOCK).await;
     result
