@@ -176,6 +176,7 @@ impl Projection {
         let stored: Vec<(Option<String>, Option<String>)> = p.query_async(&mut c).await?;
         let mut new = Vec::new();
         let mut p = redis::pipe();
+        let mut merged = false;
         for (item, (json, state)) in items.into_iter().zip(stored) {
             let Some(mut known) = json.and_then(|j| serde_json::from_str::<Item>(&j).ok()) else {
                 new.push(item);
@@ -186,6 +187,7 @@ impl Projection {
             if known.workflows.len() == before {
                 continue;
             }
+            merged = true;
             let ik = keys::item(&known.id);
             p.hset(&ik, fields::JSON, serde_json::to_string(&known).unwrap_or_default())
                 .ignore()
@@ -201,7 +203,9 @@ impl Projection {
                 }
             }
         }
-        p.query_async::<()>(&mut c).await?;
+        if merged {
+            p.query_async::<()>(&mut c).await?;
+        }
         self.items.create_many(&new).await?;
         if !new.is_empty() {
             let mut p = redis::pipe();
