@@ -507,14 +507,21 @@ async fn a_message_is_refused_when_jetstream_cannot_acknowledge_it() {
     // the client sends what it buffered: the stream, not this answer,
     // says what a later rebuild shows.)
     let c = common::redis_conn(&redis.url()).await;
-    patrolchat_testkit::wait_until_async(std::time::Duration::from_secs(20), "positions recorded", || {
-        let mut c = c.clone();
-        async move {
-            redis::AsyncCommands::exists::<_, bool>(&mut c, patrolchat_projection::keys::POSITIONS)
+    patrolchat_testkit::wait_until_async(
+        std::time::Duration::from_secs(20),
+        "positions recorded",
+        || {
+            let mut c = c.clone();
+            async move {
+                redis::AsyncCommands::exists::<_, bool>(
+                    &mut c,
+                    patrolchat_projection::keys::POSITIONS,
+                )
                 .await
                 .unwrap_or(false)
-        }
-    })
+            }
+        },
+    )
     .await;
     nats.kill();
     let (s, body) = api

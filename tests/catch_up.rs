@@ -25,7 +25,10 @@ const LONG: Duration = Duration::from_secs(90);
 async fn snapshot(url: &str) -> BTreeMap<String, String> {
     let mut c = common::redis_conn(url).await;
     let mut names = Vec::new();
-    for pattern in keys::PROJECTION_PATTERNS.iter().chain(keys::PROJECTION_KEYS) {
+    for pattern in keys::PROJECTION_PATTERNS
+        .iter()
+        .chain(keys::PROJECTION_KEYS)
+    {
         let mut cursor = 0_u64;
         loop {
             let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
@@ -181,7 +184,11 @@ async fn redis_lost_under_a_running_system_comes_back_by_itself() {
     for (who, path, text) in [
         (&pat, format!("{}/messages", item(&a)), "looking at it"),
         (&ann, format!("{}/messages", item(&a)), "@Pat thanks"),
-        (&pat, "/api/v1/workflows/patrol/messages".to_owned(), "hi all"),
+        (
+            &pat,
+            "/api/v1/workflows/patrol/messages".to_owned(),
+            "hi all",
+        ),
     ] {
         let (s, m) = api.post(who, &path, json!({"text": text})).await;
         assert_eq!(s, 201, "{m}");
@@ -226,18 +233,29 @@ async fn redis_lost_under_a_running_system_comes_back_by_itself() {
     assert_eq!(thread.as_array().map(Vec::len), Some(2), "{thread}");
     let troll = api.login("Troll", &["user"]).await;
     let (s, body) = api
-        .post(&troll, &format!("{}/messages", item(&a)), json!({"text": "hi"}))
+        .post(
+            &troll,
+            &format!("{}/messages", item(&a)),
+            json!({"text": "hi"}),
+        )
         .await;
     assert_eq!(s, 403, "Troll is still muted: {body}");
     // A's lease keeps its token; a new message gets the next number.
     let kept: u64 = common::redis_conn(&redis.url())
         .await
-        .hget(keys::claim(&ItemId::parse(&a).expect("id")), keys::fields::TOKEN)
+        .hget(
+            keys::claim(&ItemId::parse(&a).expect("id")),
+            keys::fields::TOKEN,
+        )
         .await
         .expect("token");
     assert_eq!(kept, token);
     let (s, m) = api
-        .post(&pat, &format!("{}/messages", item(&a)), json!({"text": "back"}))
+        .post(
+            &pat,
+            &format!("{}/messages", item(&a)),
+            json!({"text": "back"}),
+        )
         .await;
     assert_eq!((s, &m["seq"]), (201, &json!(3)), "{m}");
 
@@ -250,7 +268,11 @@ async fn redis_lost_under_a_running_system_comes_back_by_itself() {
     })
     .await;
     let (s, m) = api
-        .post(&pat, &format!("{}/messages", item(&a)), json!({"text": "still here"}))
+        .post(
+            &pat,
+            &format!("{}/messages", item(&a)),
+            json!({"text": "still here"}),
+        )
         .await;
     assert_eq!((s, &m["seq"]), (201, &json!(4)), "{m}");
 }

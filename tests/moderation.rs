@@ -765,10 +765,9 @@ async fn a_person_blocked_on_the_wiki_is_refused_every_write_with_the_block() {
         .await;
     assert_eq!(s, 200, "{lease}");
     let until = now_ms() + 3_600_000;
-    let projection =
-        patrolchat_projection::Projection::connect(&redis.url(), Default::default())
-            .await
-            .expect("redis");
+    let projection = patrolchat_projection::Projection::connect(&redis.url(), Default::default())
+        .await
+        .expect("redis");
     projection
         .moderation
         .set_mute(

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use common::{Api, Ingest, Person, Replay, Router, bin, corpus_events};
 use patrolchat_model::item::{Activity, Actor};
-use patrolchat_projection::Event;
 use patrolchat_model::{ItemId, WikiId, subjects};
+use patrolchat_projection::Event;
 use patrolchat_projection::keys;
 use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
 use redis::AsyncCommands;
@@ -257,28 +257,28 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     let until = at + 3_600_000;
     let mut moderation = Vec::new();
     let muted = Activity::UserMuted {
-            user: "Troll".into(),
-            until: Some(until),
-            reason: "spam".into(),
-            by: Actor {
-                name: "Ann".into(),
-                on_wiki: false,
-            },
-            at,
+        user: "Troll".into(),
+        until: Some(until),
+        reason: "spam".into(),
+        by: Actor {
+            name: "Ann".into(),
+            on_wiki: false,
+        },
+        at,
     };
     publish(&js, subjects::moderation("mute"), &muted).await;
     moderation.push(muted);
     let first = posted[0]["id"].as_str().expect("id").to_owned();
     let hidden = Activity::MessageHidden {
-            message: first.clone(),
-            thread: a.clone(),
-            item: Some(id_a.clone()),
-            wiki: Some(wiki_a.clone()),
-            workflow: None,
-            author: "Pat".into(),
-            by: "Ann".into(),
-            reason: "rude".into(),
-            at,
+        message: first.clone(),
+        thread: a.clone(),
+        item: Some(id_a.clone()),
+        wiki: Some(wiki_a.clone()),
+        workflow: None,
+        author: "Pat".into(),
+        by: "Ann".into(),
+        reason: "rude".into(),
+        at,
     };
     publish(&js, subjects::activity(&wiki_a, &id_a), &hidden).await;
     moderation.push(hidden);

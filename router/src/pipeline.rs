@@ -18,9 +18,7 @@ use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
-use patrolchat_model::{
-    FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, subjects,
-};
+use patrolchat_model::{FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, subjects};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -30,10 +28,10 @@ use crate::config::RouterConfig;
 use crate::enriched::Enriched;
 use crate::join::Joiner;
 use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
-use patrolchat_projection::items::{BLOCKED_PREFIX, Decision};
-use patrolchat_projection::{Event, Projection, ProjectionError, Settings};
 use crate::signals::{Found, Signal, Standing, signals, standing};
 use crate::workflows::{WorkflowSet, WorkflowsError};
+use patrolchat_projection::items::{BLOCKED_PREFIX, Decision};
+use patrolchat_projection::{Event, Projection, ProjectionError, Settings};
 
 /// Why the router stopped.
 #[derive(Debug, thiserror::Error)]
@@ -758,9 +756,7 @@ impl Router {
             Signal::PageDeleted { title } | Signal::PageProtected { title } => {
                 self.projection.items.of_page(wiki, title).await?
             }
-            Signal::UserBlocked { user } => {
-                self.projection.items.of_user(wiki, user).await?
-            }
+            Signal::UserBlocked { user } => self.projection.items.of_user(wiki, user).await?,
         };
         for id in ids {
             let Some((state, workflows)) = self.projection.items.state(&id).await? else {

@@ -189,10 +189,14 @@ impl Projection {
             }
             merged = true;
             let ik = keys::item(&known.id);
-            p.hset(&ik, fields::JSON, serde_json::to_string(&known).unwrap_or_default())
-                .ignore()
-                .hset(&ik, fields::WORKFLOWS, known.workflows.join(","))
-                .ignore();
+            p.hset(
+                &ik,
+                fields::JSON,
+                serde_json::to_string(&known).unwrap_or_default(),
+            )
+            .ignore()
+            .hset(&ik, fields::WORKFLOWS, known.workflows.join(","))
+            .ignore();
             if state.as_deref() == Some(fields::OPEN) {
                 let score = queue_score(known.priority, known.created_at);
                 for wf in &known.workflows[before..] {

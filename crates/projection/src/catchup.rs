@@ -62,7 +62,11 @@ pub async fn run(projection: Projection, js: jetstream::Context, shutdown: Cance
         match result {
             Ok(CaughtUp::Current | CaughtUp::Waiting) => {}
             Ok(CaughtUp::Replayed(from)) => {
-                info!(work = from.work, activity = from.activity, "caught up from the recorded positions");
+                info!(
+                    work = from.work,
+                    activity = from.activity,
+                    "caught up from the recorded positions"
+                );
             }
             Ok(CaughtUp::Rebuilt) => info!("Redis came back empty: rebuilt from the streams"),
             Err(error) => warn!(%error, "catch-up failed; trying again"),

@@ -51,7 +51,12 @@ pub(crate) fn split_workflows(s: &str) -> Vec<String> {
 }
 
 /// An item's identifying fields as stored: wiki, title, user, workflows.
-pub(crate) type Fields = (Option<String>, Option<String>, Option<String>, Option<String>);
+pub(crate) type Fields = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// Items in Redis.
 #[derive(Clone)]
@@ -178,10 +183,8 @@ impl ItemStore {
             .map(|(episode, candidate, _)| Self::episode_keys(*episode, candidate))
             .collect();
         let mut c = self.conn.clone();
-        let current: Vec<Option<String>> = redis::cmd("MGET")
-            .arg(&ep_keys)
-            .query_async(&mut c)
-            .await?;
+        let current: Vec<Option<String>> =
+            redis::cmd("MGET").arg(&ep_keys).query_async(&mut c).await?;
         let mut p = redis::pipe();
         p.load_script(&self.episode).ignore();
         for (((_, candidate, matched), ep_key), cur) in requests.iter().zip(&ep_keys).zip(&current)
@@ -335,7 +338,10 @@ impl ItemStore {
         p.atomic().hset_multiple(
             &ik,
             &[
-                (fields::JSON, serde_json::to_string(&stored).unwrap_or_default()),
+                (
+                    fields::JSON,
+                    serde_json::to_string(&stored).unwrap_or_default(),
+                ),
                 (fields::PRIORITY, item.priority.to_string()),
                 (fields::SCORE, item.score.unwrap_or_default().to_string()),
             ],
@@ -372,7 +378,11 @@ impl ItemStore {
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
-    pub async fn of_page(&self, wiki: &WikiId, title: &str) -> Result<Vec<ItemId>, ProjectionError> {
+    pub async fn of_page(
+        &self,
+        wiki: &WikiId,
+        title: &str,
+    ) -> Result<Vec<ItemId>, ProjectionError> {
         self.members(&keys::page_index(wiki, title)).await
     }
 

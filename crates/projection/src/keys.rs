@@ -272,7 +272,14 @@ mod tests {
     #[test]
     fn an_item_s_keys_share_its_hash_tag() {
         let id = ItemId::parse("enwiki-1").expect("valid");
-        for k in [item(&id), claim(&id), fence(&id), revisions(&id), notes(&id), note_seq(&id)] {
+        for k in [
+            item(&id),
+            claim(&id),
+            fence(&id),
+            revisions(&id),
+            notes(&id),
+            note_seq(&id),
+        ] {
             assert!(k.contains("{enwiki-1}"), "{k}");
         }
     }

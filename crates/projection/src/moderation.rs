@@ -386,8 +386,13 @@ impl ModerationStore {
             .persist(keys::item(&note.item))
             .ignore();
         p.load_script(&self.raise).ignore();
-        p.invoke_script(self.raise.prepare_invoke().key(keys::note_seq(&note.item)).arg(n))
-            .ignore();
+        p.invoke_script(
+            self.raise
+                .prepare_invoke()
+                .key(keys::note_seq(&note.item))
+                .arg(n),
+        )
+        .ignore();
         let mut c = self.conn.clone();
         p.query_async::<()>(&mut c).await?;
         Ok(true)
@@ -416,7 +421,12 @@ impl ModerationStore {
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
-    pub async fn ignore(&self, user: &str, name: &str, max: usize) -> Result<bool, ProjectionError> {
+    pub async fn ignore(
+        &self,
+        user: &str,
+        name: &str,
+        max: usize,
+    ) -> Result<bool, ProjectionError> {
         let mut c = self.conn.clone();
         let added: i64 = self
             .ignore

@@ -115,7 +115,10 @@ impl Positions {
                 keys::POSITIONS,
                 &[
                     (Stream::Work.name(), now.work.max(to.work).to_string()),
-                    (Stream::Activity.name(), now.activity.max(to.activity).to_string()),
+                    (
+                        Stream::Activity.name(),
+                        now.activity.max(to.activity).to_string(),
+                    ),
                     (fields::APPLIED_AT, crate::clock::now_ms().to_string()),
                 ],
             )

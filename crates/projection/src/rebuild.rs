@@ -31,11 +31,11 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use tracing::{info, warn};
 
+use crate::ProjectionError;
 use crate::apply::{Event, Projection, Settings};
 use crate::keys;
 use crate::positions::Recorded;
 use crate::source::Source;
-use crate::ProjectionError;
 
 /// Settings of a rebuild: they must agree with the router's and the api's.
 pub type Options = Settings;

@@ -33,10 +33,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use patrolchat_model::ItemId;
 use patrolchat_projection::claims::{
     ClaimOutcome, ClaimStore, CloseOutcome, CloseRule, Lease, Stale,
 };
-use patrolchat_model::ItemId;
 use patrolchat_projection::keys::{self, fields};
 use patrolchat_testkit::RedisServer;
 use proptest::prelude::*;
@@ -850,7 +850,11 @@ fn racing_claims_have_one_winner_per_lease_period() {
         let _: () = conn
             .hset_multiple(
                 keys::item(&id),
-                &[(fields::STATE, fields::OPEN), (fields::WIKI, WIKI), (fields::WORKFLOWS, WORKFLOWS)],
+                &[
+                    (fields::STATE, fields::OPEN),
+                    (fields::WIKI, WIKI),
+                    (fields::WORKFLOWS, WORKFLOWS),
+                ],
             )
             .await
             .expect("HSET item");
