@@ -507,7 +507,7 @@ async fn bot_token(
 /// (the api does the same at start); without Redis, says so and goes on.
 async fn import_bot_tokens(redis_url: &str, store: &patrolchat_api::auth::bots::BotStore) {
     let moved = async {
-        let conn = patrolchat_router::project::connect(redis_url).await?;
+        let conn = patrolchat_projection::connect::connect(redis_url).await?;
         patrolchat_api::auth::import::bot_tokens(store, &conn).await
     };
     let moved: Result<usize, patrolchat_api::ApiError> = moved.await;
@@ -580,14 +580,14 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let opts = patrolchat_api::rebuild::Options {
+    let opts = patrolchat_projection::rebuild::Options {
         episode_window: args.episode_window,
         retention: args.retention,
         report_retention: args.report_retention,
     };
     let started = std::time::Instant::now();
     let result = tokio::select! {
-        r = patrolchat_api::rebuild::rebuild_with(&args.stores.nats_url, &args.stores.redis_url, &opts) => r,
+        r = patrolchat_projection::rebuild::rebuild_with(&args.stores.nats_url, &args.stores.redis_url, &opts) => r,
         () = shutdown.cancelled() => {
             tracing::error!("interrupted: Redis may be partly rebuilt; run patrolchat rebuild again");
             return ExitCode::FAILURE;

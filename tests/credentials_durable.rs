@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Api, Person, http, redis_conn};
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

@@ -549,7 +549,7 @@ async fn audit_pages_skip_no_entry_when_several_share_a_millisecond() {
         let entry = json!({"kind": "mute", "actor": "Ada", "target": format!("User{n}"),
                            "reason": "test", "at": at});
         redis::cmd("ZADD")
-            .arg(patrolchat_model::keys::AUDIT)
+            .arg(patrolchat_projection::keys::AUDIT)
             .arg(at)
             .arg(entry.to_string())
             .query_async::<()>(&mut c)
@@ -765,14 +765,11 @@ async fn a_person_blocked_on_the_wiki_is_refused_every_write_with_the_block() {
         .await;
     assert_eq!(s, 200, "{lease}");
     let until = now_ms() + 3_600_000;
-    let projection = patrolchat_router::project::Projection::connect(
-        &redis.url(),
-        std::time::Duration::from_secs(1800),
-        std::time::Duration::from_secs(3600),
-    )
-    .await
-    .expect("redis");
+    let projection = patrolchat_projection::Projection::connect(&redis.url(), Default::default())
+        .await
+        .expect("redis");
     projection
+        .moderation
         .set_mute(
             "Pat",
             Some(until),

@@ -5,8 +5,8 @@
 //!
 //! The system is real: replay server with the recorded corpus → ingest →
 //! router → api, on a NATS and a Redis of this test's own. Moderation
-//! events are published straight to JetStream and projected the way
-//! `api::moderation` does, so the rebuild is checked against that layout.
+//! events are published straight to JetStream and applied by the
+//! projection's apply step, as the api applies what it publishes.
 
 mod common;
 
@@ -16,30 +16,22 @@ use std::time::Duration;
 
 use common::{Api, Ingest, Person, Replay, Router, bin, corpus_events};
 use patrolchat_model::item::{Activity, Actor};
-use patrolchat_model::{ItemId, WikiId, keys, subjects};
+use patrolchat_model::{ItemId, WikiId, subjects};
+use patrolchat_projection::Event;
+use patrolchat_projection::keys;
 use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
 use redis::AsyncCommands;
 use serde_json::json;
 
 const LONG: Duration = Duration::from_secs(90);
 
-/// Every projection layout (model/src/keys.rs), as SCAN patterns.
-const PATTERNS: &[&str] = &[
-    "item:*",
-    "queue:*",
-    "queue-wikis:*",
-    "rev:*",
-    "page:*",
-    "user:*",
-    "episode:*",
-    "claimed:*",
-    "claims:expiry",
-    "thread:*",
-    "mute:*",
-    "reports-by:*",
-    "reports:seq",
-    "audit",
-];
+/// Every projection layout, as SCAN patterns: the projection's own.
+fn patterns() -> impl Iterator<Item = &'static str> {
+    keys::PROJECTION_PATTERNS
+        .iter()
+        .chain(keys::PROJECTION_KEYS)
+        .copied()
+}
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -52,7 +44,7 @@ fn now_ms() -> i64 {
 async fn snapshot(url: &str) -> BTreeMap<String, String> {
     let mut c = common::redis_conn(url).await;
     let mut names = Vec::new();
-    for pattern in PATTERNS {
+    for pattern in patterns() {
         let mut cursor = 0_u64;
         loop {
             let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
@@ -263,60 +255,42 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     // api::moderation does: a mute and a hidden message.
     let at = now_ms();
     let until = at + 3_600_000;
-    publish(
-        &js,
-        subjects::moderation("mute"),
-        &Activity::UserMuted {
-            user: "Troll".into(),
-            until: Some(until),
-            reason: "spam".into(),
-            by: Actor {
-                name: "Ann".into(),
-                on_wiki: false,
-            },
-            at,
+    let mut moderation = Vec::new();
+    let muted = Activity::UserMuted {
+        user: "Troll".into(),
+        until: Some(until),
+        reason: "spam".into(),
+        by: Actor {
+            name: "Ann".into(),
+            on_wiki: false,
         },
-    )
-    .await;
+        at,
+    };
+    publish(&js, subjects::moderation("mute"), &muted).await;
+    moderation.push(muted);
     let first = posted[0]["id"].as_str().expect("id").to_owned();
-    publish(
-        &js,
-        subjects::activity(&wiki_a, &id_a),
-        &Activity::MessageHidden {
-            message: first.clone(),
-            thread: a.clone(),
-            item: Some(id_a.clone()),
-            wiki: Some(wiki_a.clone()),
-            workflow: None,
-            author: "Pat".into(),
-            by: "Ann".into(),
-            reason: "rude".into(),
-            at,
-        },
-    )
-    .await;
-    let mut p = redis::pipe();
-    p.cmd("SET")
-        .arg(keys::mute("Troll"))
-        .arg(json!({"until": until, "reason": "spam", "by": "Ann", "on_wiki": false}).to_string())
-        .arg("PXAT")
-        .arg(until)
-        .ignore()
-        .hset(
-            keys::hidden(&a),
-            &first,
-            json!({"by": "Ann", "reason": "rude", "at": at}).to_string(),
-        )
-        .ignore();
-    for entry in [
-        json!({"kind": "mute", "actor": "Ann", "on_wiki": false, "target": "Troll",
-               "reason": "spam", "until": until, "at": at}),
-        json!({"kind": "hide", "actor": "Ann", "target": "Pat", "reason": "rude",
-               "message": first, "item": a, "at": at}),
-    ] {
-        p.zadd(keys::AUDIT, entry.to_string(), at).ignore();
+    let hidden = Activity::MessageHidden {
+        message: first.clone(),
+        thread: a.clone(),
+        item: Some(id_a.clone()),
+        wiki: Some(wiki_a.clone()),
+        workflow: None,
+        author: "Pat".into(),
+        by: "Ann".into(),
+        reason: "rude".into(),
+        at,
+    };
+    publish(&js, subjects::activity(&wiki_a, &id_a), &hidden).await;
+    moderation.push(hidden);
+    let projection = patrolchat_projection::Projection::connect(&redis.url(), Default::default())
+        .await
+        .expect("redis");
+    for event in &moderation {
+        projection
+            .apply(Event::Activity(event), None)
+            .await
+            .expect("moderation applied");
     }
-    p.query_async::<()>(&mut c).await.expect("moderation keys");
 
     // And through the api's own moderation routes: a report on Ann's
     // message, a private note, a mute, and a mute that is lifted.
@@ -410,7 +384,7 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     assert_eq!(s, 200, "{view}");
     assert_eq!(view["claim"]["holder"], "Pat", "{view}");
     let kept: u64 = c
-        .hget(keys::claim(&id_a), "token")
+        .hget(keys::claim(&id_a), keys::fields::TOKEN)
         .await
         .expect("claim token");
     assert_eq!(kept, token_a, "A's lease keeps its token");

@@ -324,7 +324,7 @@ async fn feed_events_from_servers_off_the_wiki_allow_list_are_counted_and_skippe
     );
     let mut r = common::redis_conn(&redis.url()).await;
     let state: Option<String> = redis::cmd("HGET")
-        .arg(patrolchat_model::keys::item(
+        .arg(patrolchat_projection::keys::item(
             &patrolchat_model::ItemId::parse("enwiki-6001").expect("id"),
         ))
         .arg("state")
@@ -335,7 +335,7 @@ async fn feed_events_from_servers_off_the_wiki_allow_list_are_counted_and_skippe
     for i in 0..hostile.len() {
         let id = patrolchat_model::ItemId::parse(&format!("enwiki-{}", 6010 + i)).expect("id");
         let exists: bool = redis::cmd("EXISTS")
-            .arg(patrolchat_model::keys::item(&id))
+            .arg(patrolchat_projection::keys::item(&id))
             .query_async(&mut r)
             .await
             .expect("exists");

@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use common::{Ingest, Replay, Router, stream_messages};
 use patrolchat_model::item::{Item, ItemKind, PerformerKind};
-use patrolchat_model::{ItemId, WikiId, keys};
-use patrolchat_router::project::Projection;
+use patrolchat_model::{ItemId, WikiId};
+use patrolchat_projection::items::ItemStore;
+use patrolchat_projection::keys;
 use patrolchat_testkit::{NatsServer, RedisServer, corpus_dir, wait_until_async};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
@@ -179,7 +180,7 @@ async fn each_wiki_signal_resolves_its_items_with_credit_and_frees_claims() {
             .await
             .expect("hset");
     }
-    let projection = Projection::connect(
+    let projection = ItemStore::connect(
         &redis_server.url(),
         Duration::from_secs(60),
         Duration::from_secs(3600),

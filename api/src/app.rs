@@ -17,8 +17,8 @@ use axum::routing::{delete, get, post};
 use http_body_util::BodyExt;
 use patrolchat_model::subjects;
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
+use patrolchat_projection::{Projection, Settings};
 use patrolchat_router::WorkflowSet;
-use patrolchat_router::project::Projection;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -87,6 +87,13 @@ pub async fn run(
     let tracker = TaskTracker::new();
     tracker.spawn(crate::live::run(state.clone(), shutdown.clone()));
     tracker.spawn(crate::claims::sweep(state.clone(), shutdown.clone()));
+    // After a Redis restart, failover or loss the projection catches up
+    // from the streams by itself.
+    tracker.spawn(patrolchat_projection::catchup::run(
+        state.projection.clone(),
+        state.js.clone(),
+        shutdown.clone(),
+    ));
     tracker.spawn(prune_limits(state.clone(), shutdown.clone()));
     tracker.spawn(crate::caps::run(state.caps.clone(), shutdown.clone()));
     tracker.spawn(crate::auth::cache::listen(state.clone(), shutdown.clone()));
@@ -159,13 +166,18 @@ pub async fn connect(
     })
     .await
     .map_err(|e| StartError::Nats(e.to_string()))?;
-    let redis = patrolchat_router::project::connect(&ep.redis_url)
-        .await
-        .map_err(|e| StartError::Redis(e.to_string()))?;
-    let projection = Projection::connect(&ep.redis_url, Duration::from_secs(1800), ep.retention)
+    let redis = patrolchat_projection::connect::connect(&ep.redis_url)
         .await
         .map_err(|e| StartError::Redis(e.to_string()))?;
     let (sessions, bots) = credential_stores(&js, &cfg, ep.replicas, &redis).await?;
+    let projection = Projection::new(
+        redis.clone(),
+        Settings {
+            episode_window: Duration::from_secs(1800),
+            retention: ep.retention,
+            report_retention: Duration::from_secs(cfg.limits.report_retention_s),
+        },
+    );
     let hub = crate::live::Hub::new();
     Ok(AppState::new(Inner {
         visibility: crate::visibility::rule_of(&workflows),
@@ -175,7 +187,7 @@ pub async fn connect(
         credentials: crate::auth::cache::CredentialCache::default(),
         sessions,
         bots,
-        claims: crate::claims::ClaimStore::new(redis.clone()),
+        claims: projection.claims.clone(),
         http,
         cfg,
         redis,

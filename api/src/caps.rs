@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use redis::Script;
 use redis::aio::ConnectionManager;
 use tokio::sync::Notify;
@@ -407,7 +407,7 @@ mod tests {
     use patrolchat_testkit::{RedisServer, wait_until_async};
 
     async fn caps(redis: &RedisServer, lease: Duration) -> Caps {
-        let c = patrolchat_router::project::connect(&redis.url())
+        let c = patrolchat_projection::connect::connect(&redis.url())
             .await
             .expect("redis");
         Caps::with_lease(c, lease)

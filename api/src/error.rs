@@ -249,6 +249,12 @@ impl From<patrolchat_export::ExportError> for ApiError {
     }
 }
 
+impl From<patrolchat_projection::ProjectionError> for ApiError {
+    fn from(e: patrolchat_projection::ProjectionError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
 impl From<redis::RedisError> for ApiError {
     fn from(e: redis::RedisError) -> Self {
         Self::Unavailable(format!("redis: {e}"))

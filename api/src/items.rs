@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use patrolchat_model::{ItemId, WikiId, keys};
+use patrolchat_model::{ItemId, WikiId};
+use patrolchat_projection::keys::{self, fields};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Action, Caller};
@@ -78,14 +79,14 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
     for id in ids {
         p.cmd("HMGET")
             .arg(keys::item(id))
-            .arg("json")
-            .arg("state")
-            .arg("resolved_by")
-            .arg("outcome");
+            .arg(fields::JSON)
+            .arg(fields::STATE)
+            .arg(fields::RESOLVED_BY)
+            .arg(fields::OUTCOME);
         p.cmd("HMGET")
             .arg(keys::claim(id))
-            .arg("holder")
-            .arg("expires_at");
+            .arg(fields::HOLDER)
+            .arg(fields::EXPIRES_AT);
         p.cmd("ZREVRANGE").arg(keys::revisions(id)).arg(0).arg(-1);
     }
     type Row = (
@@ -163,9 +164,7 @@ pub async fn get_item(
         .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
     let messages = threads::latest(&state, &caller, id.as_str(), 50).await?;
     let report = if crate::moderation::is_report(&id) {
-        let mut c = state.redis.clone();
-        let json: Option<String> =
-            redis::AsyncCommands::hget(&mut c, keys::item(&id), "report").await?;
+        let json = state.projection.moderation.report_of(&id).await?;
         json.and_then(|j| serde_json::from_str(&j).ok())
     } else {
         None

@@ -14,7 +14,6 @@
 //! - [`moderation`]: reports, hidden messages, mutes, personal filters,
 //!   private notes, trust levels, the audit log.
 //! - [`export`]: the HTTP routes of the archive ([`patrolchat_export`]).
-//! - [`rebuild`]: every Redis projection recreated from the streams.
 //! - [`live`]: the WebSocket hub, presence, feed status.
 //! - [`streams`]: bot SSE in EventStreams framing.
 //! - [`visibility`]: the one rule of who may see what, as the api asks it.
@@ -47,7 +46,6 @@ pub mod live;
 pub mod metrics;
 pub mod moderation;
 pub mod openapi;
-pub mod rebuild;
 pub mod state;
 pub mod streams;
 pub mod threads;

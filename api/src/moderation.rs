@@ -2,20 +2,18 @@
 //! filters, private notes, trust levels and the audit log.
 //!
 //! Every moderation action is an `ACTIVITY` event, acknowledged by
-//! JetStream before it is answered, and then projected into Redis (see
-//! `model::keys`): `mute:<user>`, `thread:{<thread>}:hidden`, the report
-//! items of the private `reports` workflow, `reports-by:<user>`,
-//! `item:{<id>}:notes`, `ignores:<user>` and the `audit` log.
+//! JetStream before it is answered, and then applied to Redis by the
+//! projection's apply step (the layouts are the projection crate's
+//! moderation store's).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use patrolchat_model::item::{
-    Activity, Actor, Item, ItemKind, Message, Note, PerformerKind, Report,
-};
-use patrolchat_model::{ItemId, WikiId, keys, subjects};
-use patrolchat_router::project::BLOCKED_PREFIX;
-use redis::AsyncCommands;
+use patrolchat_model::item::{Activity, Actor, Message, Note, Report};
+use patrolchat_model::{ItemId, subjects};
+use patrolchat_projection::Event;
+use patrolchat_projection::items::BLOCKED_PREFIX;
+use patrolchat_projection::threads::NextSeq;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -27,8 +25,7 @@ use crate::state::AppState;
 use crate::visibility::{Readers, Viewer};
 
 pub use crate::visibility::REPORT_PREFIX;
-/// The private workflow reports open items in.
-pub const REPORTS_WORKFLOW: &str = "reports";
+pub use patrolchat_projection::moderation::{REPORTS_WORKFLOW, report_item};
 /// Longest user name, in characters (MediaWiki's limit).
 pub use crate::input::MAX_NAME;
 /// Longest reason, in characters.
@@ -37,16 +34,6 @@ pub use crate::input::MAX_REASON;
 const MAX_MUTE_S: u64 = 10 * 365 * 24 * 3600;
 /// Most people one person may ignore.
 pub const MAX_IGNORES: usize = 1000;
-
-/// `KEYS[1]` the ignore set; `ARGV`: name, most names → 1 when the name
-/// is in the set (added now or before), 0 when the set is full. Checked
-/// and added at once, so requests racing each other cannot overfill it.
-const IGNORE_SCRIPT: &str = r"
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('SADD', KEYS[1], ARGV[1])
-return 1
-";
 
 /// Whether an item is a report (visible to admins only).
 pub fn is_report(id: &ItemId) -> bool {
@@ -83,14 +70,6 @@ pub fn refusal(record: &str) -> ApiError {
     }
 }
 
-/// `KEYS[1]` the thread counter, `KEYS[2]` the author's mute: the next
-/// sequence number, or the mute record.
-const NEXT_SEQ: &str = r"
-local m = redis.call('GET', KEYS[2])
-if m then return {'muted', m} end
-return {'ok', tostring(redis.call('INCR', KEYS[1]))}
-";
-
 /// The next message number of a thread, unless `who` is muted or blocked.
 ///
 /// # Errors
@@ -101,18 +80,15 @@ pub async fn next_seq_unless_muted(
     who: &str,
     thread: &str,
 ) -> Result<u64, ApiError> {
-    let mut c = state.redis.clone();
-    let r: Vec<String> = redis::Script::new(NEXT_SEQ)
-        .key(keys::thread_seq(thread))
-        .key(keys::mute(who))
-        .invoke_async(&mut c)
-        .await?;
-    match r.first().map(String::as_str) {
-        Some("ok") => r
-            .get(1)
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| ApiError::Unavailable("redis: bad counter".into())),
-        _ => Err(refusal(r.get(1).map_or("", String::as_str))),
+    match state
+        .projection
+        .threads
+        .next_seq_unless_muted(who, thread)
+        .await?
+    {
+        NextSeq::Seq(n) if n > 0 => Ok(n),
+        NextSeq::Seq(_) => Err(ApiError::Unavailable("redis: bad counter".into())),
+        NextSeq::Muted(record) => Err(refusal(&record)),
     }
 }
 
@@ -151,14 +127,12 @@ pub struct UserPath {
 
 /// A message found by its id, with its thread.
 async fn find_message(state: &AppState, id: &str) -> Result<Message, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no message {id:?}"));
-    let (thread, seq) = id.rsplit_once('.').ok_or_else(not_found)?;
-    let seq: u64 = seq.parse().map_err(|_| not_found())?;
-    let mut c = state.redis.clone();
-    let raw: Vec<String> = c.zrangebyscore(keys::thread(thread), seq, seq).await?;
-    raw.first()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .ok_or_else(not_found)
+    state
+        .projection
+        .threads
+        .find(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no message {id:?}")))
 }
 
 /// Who may read a message: the readers of its thread, and its author.
@@ -169,11 +143,6 @@ pub async fn message_readers(state: &AppState, m: &Message) -> Result<Readers, A
     let thread =
         crate::visibility::thread_readers(state, m.item.as_ref(), m.workflow.as_deref()).await?;
     Ok(state.visibility.message(thread, &m.author, m.bot))
-}
-
-/// Appends to the audit log.
-fn audit(p: &mut redis::Pipeline, entry: Value, at: i64) {
-    p.zadd(keys::AUDIT, entry.to_string(), at).ignore();
 }
 
 /// A reason.
@@ -206,32 +175,6 @@ pub struct ReportView {
     pub at: i64,
 }
 
-/// The item a report opens in the `reports` workflow.
-pub fn report_item(report: &Report, wiki: &WikiId) -> Item {
-    Item {
-        id: report.id.clone(),
-        wiki: wiki.clone(),
-        workflows: vec![REPORTS_WORKFLOW.to_owned()],
-        kind: ItemKind::Report,
-        title: match &report.message {
-            Some(m) => format!("Report on message {m}"),
-            None => format!("Report on {}", report.user),
-        },
-        namespace: 0,
-        server_url: String::new(),
-        user: report.user.clone(),
-        performer: PerformerKind::of(&report.user),
-        edit_count: None,
-        groups: Vec::new(),
-        revisions: Vec::new(),
-        log: None,
-        priority: 0.0,
-        score: None,
-        linked: None,
-        created_at: report.at,
-    }
-}
-
 async fn file_report(
     state: &AppState,
     caller: &Caller,
@@ -243,15 +186,10 @@ async fn file_report(
         return Err(ApiError::Forbidden("bots may not report".into()));
     }
     state.limits.message(&caller.limit_key())?;
-    let mut c = state.redis.clone();
-    let n: u64 = c.incr("reports:seq", 1).await?;
+    let n = state.projection.moderation.next_report().await?;
     let id = ItemId::parse(&format!("{REPORT_PREFIX}{n}"))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let at = crate::now_ms();
-    let wiki = match message.as_ref().and_then(|m| m.wiki.clone()) {
-        Some(w) => w,
-        None => WikiId::parse("metawiki").map_err(|e| ApiError::BadRequest(e.to_string()))?,
-    };
     let report = Report {
         id: id.clone(),
         message: message.as_ref().map(|m| m.id.clone()),
@@ -260,44 +198,16 @@ async fn file_report(
         reason,
         at,
     };
-    state
-        .publish_activity(
-            subjects::moderation("report"),
-            id.as_str(),
-            &Activity::ReportNew {
-                report: Box::new(report.clone()),
-            },
-        )
+    let activity = Activity::ReportNew {
+        report: Box::new(report.clone()),
+    };
+    let seq = state
+        .publish_activity(subjects::moderation("report"), id.as_str(), &activity)
         .await?;
-    let item = report_item(&report, &wiki);
     state
         .projection
-        .create(&item)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let retention = state.cfg.limits.report_retention_s;
-    let mut p = redis::pipe();
-    p.cmd("HSETNX")
-        .arg(keys::item(&id))
-        .arg("state")
-        .arg("open")
-        .ignore();
-    p.hset(
-        keys::item(&id),
-        "report",
-        serde_json::to_string(&report).map_err(|e| ApiError::BadRequest(e.to_string()))?,
-    )
-    .ignore();
-    p.expire(keys::item(&id), retention as i64).ignore();
-    p.zadd(keys::reports_by(&caller.name), id.as_str(), at)
-        .ignore();
-    audit(
-        &mut p,
-        json!({"kind": "report", "actor": caller.name, "target": report.user,
-               "reason": report.reason, "item": id, "message": report.message, "at": at}),
-        at,
-    );
-    p.query_async::<()>(&mut c).await?;
+        .apply(Event::Activity(&activity), Some(seq))
+        .await?;
     tracing::info!(report = %id, "report filed");
     Ok((
         StatusCode::CREATED,
@@ -368,38 +278,19 @@ pub async fn my_reports(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ReportView>>, ApiError> {
-    let mut c = state.redis.clone();
-    let ids: Vec<String> = c.zrevrange(keys::reports_by(&caller.name), 0, 199).await?;
-    let mut out = Vec::new();
-    for id in ids {
-        let Ok(id) = ItemId::parse(&id) else { continue };
-        let (json, st, outcome, report): (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ) = redis::cmd("HMGET")
-            .arg(keys::item(&id))
-            .arg("json")
-            .arg("state")
-            .arg("outcome")
-            .arg("report")
-            .query_async(&mut c)
-            .await?;
-        let Some(item) = json.and_then(|j| serde_json::from_str::<Item>(&j).ok()) else {
-            continue;
-        };
-        let report = report.and_then(|j| serde_json::from_str::<Report>(&j).ok());
-        out.push(ReportView {
-            id: id.to_string(),
-            message: report.as_ref().and_then(|r| r.message.clone()),
-            user: item.user,
-            reason: report.map(|r| r.reason).unwrap_or_default(),
-            state: st.unwrap_or_else(|| "open".into()),
-            outcome,
-            at: item.created_at,
-        });
-    }
+    let filed = state.projection.moderation.reports_by(&caller.name).await?;
+    let out = filed
+        .into_iter()
+        .map(|f| ReportView {
+            id: f.item.id.to_string(),
+            message: f.report.as_ref().and_then(|r| r.message.clone()),
+            user: f.item.user,
+            reason: f.report.map(|r| r.reason).unwrap_or_default(),
+            state: f.state.unwrap_or_else(|| "open".into()),
+            outcome: f.outcome,
+            at: f.item.created_at,
+        })
+        .collect();
     Ok(Json(out))
 }
 
@@ -436,24 +327,13 @@ pub async fn hide(
         reason: reason.clone(),
         at,
     };
-    state
+    let seq = state
         .publish_activity(subject, &format!("{}:hidden", m.id), &activity)
         .await?;
-    let mut p = redis::pipe();
-    p.hset(
-        keys::hidden(&m.thread),
-        &m.id,
-        json!({"by": caller.name, "reason": reason, "at": at}).to_string(),
-    )
-    .ignore();
-    audit(
-        &mut p,
-        json!({"kind": "hide", "actor": caller.name, "target": m.author, "reason": reason,
-               "message": m.id, "item": m.item, "at": at}),
-        at,
-    );
-    let mut c = state.redis.clone();
-    p.query_async::<()>(&mut c).await?;
+    state
+        .projection
+        .apply(Event::Activity(&activity), Some(seq))
+        .await?;
     Ok(Json(json!({"message": m.id, "hidden": true})))
 }
 
@@ -489,7 +369,7 @@ pub async fn apply_mute(
         by: by.clone(),
         at,
     };
-    state
+    let seq = state
         .publish_activity(
             subjects::moderation("mute"),
             &format!("mute:{user}:{at}"),
@@ -498,9 +378,9 @@ pub async fn apply_mute(
         .await?;
     state
         .projection
-        .set_mute(user, until, reason, &by.name, by.on_wiki, at)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))
+        .apply(Event::Activity(&activity), Some(seq))
+        .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/users/{name}/mute`.
@@ -553,7 +433,7 @@ pub async fn lift_mute(
         by: by.clone(),
         at,
     };
-    state
+    let seq = state
         .publish_activity(
             subjects::moderation("mute"),
             &format!("unmute:{user}:{at}"),
@@ -562,9 +442,9 @@ pub async fn lift_mute(
         .await?;
     state
         .projection
-        .lift_mute(user, reason, &by.name, by.on_wiki, at)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))
+        .apply(Event::Activity(&activity), Some(seq))
+        .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/users/{name}/unmute`.
@@ -599,8 +479,7 @@ pub async fn ignores(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<String>>, ApiError> {
-    let mut c = state.redis.clone();
-    let mut names: Vec<String> = c.smembers(keys::ignores(&caller.name)).await?;
+    let mut names = state.projection.moderation.ignores(&caller.name).await?;
     names.sort();
     Ok(Json(names))
 }
@@ -619,17 +498,13 @@ pub async fn ignore(
     caller: Caller,
     Path(UserPath { name }): Path<UserPath>,
 ) -> Result<StatusCode, ApiError> {
-    static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
     let name = check_user_name(&name)?;
-    let mut c = state.redis.clone();
-    let added: i64 = SCRIPT
-        .get_or_init(|| redis::Script::new(IGNORE_SCRIPT))
-        .key(keys::ignores(&caller.name))
-        .arg(name)
-        .arg(MAX_IGNORES)
-        .invoke_async(&mut c)
+    let added = state
+        .projection
+        .moderation
+        .ignore(&caller.name, &name, MAX_IGNORES)
         .await?;
-    if added == 0 {
+    if !added {
         return Err(ApiError::LimitReached {
             what: "ignored people",
             max: MAX_IGNORES,
@@ -650,8 +525,11 @@ pub async fn unignore(
     Path(UserPath { name }): Path<UserPath>,
 ) -> Result<StatusCode, ApiError> {
     let name = check_user_name(&name)?;
-    let mut c = state.redis.clone();
-    let () = c.srem(keys::ignores(&caller.name), name).await?;
+    state
+        .projection
+        .moderation
+        .unignore(&caller.name, &name)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -678,8 +556,7 @@ pub async fn notes(
 ) -> Result<Json<Vec<Value>>, ApiError> {
     caller.require(Action::Admin)?;
     let id = parse_item_id(&id)?;
-    let mut c = state.redis.clone();
-    let raw: Vec<String> = c.zrange(keys::notes(&id), 0, -1).await?;
+    let raw = state.projection.moderation.notes(&id).await?;
     Ok(Json(
         raw.iter()
             .filter_map(|n| serde_json::from_str(n).ok())
@@ -703,12 +580,10 @@ pub async fn add_note(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = parse_item_id(&id)?;
     let text = crate::threads::check_text(&body.text)?;
-    let mut c = state.redis.clone();
-    let exists: bool = c.exists(keys::item(&id)).await?;
-    if !exists {
+    if !state.projection.items.exists(&id).await? {
         return Err(ApiError::NotFound(format!("no item {id}")));
     }
-    let n: u64 = c.incr(format!("{}:noteseq", keys::notes(&id)), 1).await?;
+    let n = state.projection.moderation.next_note(&id).await?;
     let note = Note {
         id: format!("{id}.n{n}"),
         item: id.clone(),
@@ -716,20 +591,16 @@ pub async fn add_note(
         text,
         at: crate::now_ms(),
     };
-    state
-        .publish_activity(
-            subjects::moderation("note"),
-            &note.id,
-            &Activity::NoteNew {
-                note: Box::new(note.clone()),
-            },
-        )
+    let activity = Activity::NoteNew {
+        note: Box::new(note.clone()),
+    };
+    let seq = state
+        .publish_activity(subjects::moderation("note"), &note.id, &activity)
         .await?;
-    let json = serde_json::to_string(&note).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let mut p = redis::pipe();
-    p.zadd(keys::notes(&id), json, n).ignore();
-    p.persist(keys::item(&id)).ignore();
-    p.query_async::<()>(&mut c).await?;
+    state
+        .projection
+        .apply(Event::Activity(&activity), Some(seq))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::to_value(&note).unwrap_or(Value::Null)),
@@ -784,7 +655,6 @@ pub async fn audit_log(
             "limit must be between 1 and 500".into(),
         ));
     }
-    let mut c = state.redis.clone();
     let mut max = q
         .before
         .map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
@@ -799,17 +669,10 @@ pub async fn audit_log(
     let mut next = None;
     let mut skip = 0;
     'read: loop {
-        let raw: Vec<(String, f64)> = redis::cmd("ZRANGE")
-            .arg(keys::AUDIT)
-            .arg(&max)
-            .arg("-inf")
-            .arg("BYSCORE")
-            .arg("REV")
-            .arg("LIMIT")
-            .arg(skip)
-            .arg(batch)
-            .arg("WITHSCORES")
-            .query_async(&mut c)
+        let raw = state
+            .projection
+            .moderation
+            .audit_page(&max, skip, batch)
             .await?;
         let done = raw.len() < batch;
         // Later batches count from the same top, whatever is logged meanwhile.
@@ -857,26 +720,4 @@ fn page_end(entries: &mut Vec<Value>, following: i64) -> i64 {
         Some(_) => entries.last().and_then(at).unwrap_or(following + 1),
         None => following,
     }
-}
-
-/// Records an admin's take-over of a claim in the audit log.
-///
-/// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
-pub async fn audit_take_over(
-    state: &AppState,
-    admin: &str,
-    from: &str,
-    item: &ItemId,
-) -> Result<(), ApiError> {
-    let at = crate::now_ms();
-    let mut p = redis::pipe();
-    audit(
-        &mut p,
-        json!({"kind": "take_over", "actor": admin, "target": from, "item": item, "at": at}),
-        at,
-    );
-    let mut c = state.redis.clone();
-    p.query_async::<()>(&mut c).await?;
-    Ok(())
 }

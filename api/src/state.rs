@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_nats::jetstream;
 use async_nats::jetstream::context::PublishErrorKind;
 use bytes::Bytes;
+use patrolchat_projection::Projection;
 use patrolchat_router::WorkflowSet;
-use patrolchat_router::project::Projection;
 use redis::aio::ConnectionManager;
 
 use crate::auth::roles::RoleMap;
@@ -38,7 +38,7 @@ pub struct Inner {
     pub cfg: ApiConfig,
     /// Redis.
     pub redis: ConnectionManager,
-    /// The item projection (shared with the router).
+    /// The projection: its stores and the apply step.
     pub projection: Projection,
     /// Claims.
     pub claims: crate::claims::ClaimStore,

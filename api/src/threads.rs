@@ -3,16 +3,16 @@
 //! A message is plain text (links and `@mentions`, never HTML), at most
 //! 4,000 characters. Its sequence number comes from a per-thread counter,
 //! so ids increase within a thread. It is answered 201 only after
-//! JetStream acknowledged it on `ACTIVITY`; then it is stored in Redis,
-//! and the item's keys lose their expiry (items with a discussion are
-//! kept).
+//! JetStream acknowledged it on `ACTIVITY`; then the projection applies
+//! it (the thread store keeps it, and the item's keys lose their expiry:
+//! items with a discussion are kept).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use patrolchat_model::item::{Activity, Message};
-use patrolchat_model::{ItemId, WikiId, keys, subjects};
-use redis::AsyncCommands;
+use patrolchat_model::{ItemId, WikiId, subjects};
+use patrolchat_projection::Event;
 use serde::Deserialize;
 
 use std::collections::HashMap;
@@ -145,12 +145,7 @@ pub async fn latest(
     thread: &str,
     n: isize,
 ) -> Result<Vec<Value>, ApiError> {
-    let mut c = state.redis.clone();
-    let (raw, hidden): (Vec<String>, HashMap<String, String>) = redis::pipe()
-        .zrange(keys::thread(thread), -n, -1)
-        .hgetall(keys::hidden(thread))
-        .query_async(&mut c)
-        .await?;
+    let (raw, hidden) = state.projection.threads.latest(thread, n).await?;
     Ok(redact(state, caller, &raw, &hidden))
 }
 
@@ -166,18 +161,11 @@ async fn page(
             "limit must be between 1 and 500".into(),
         ));
     }
-    let mut c = state.redis.clone();
-    let mut p = redis::pipe();
-    p.cmd("ZRANGE")
-        .arg(keys::thread(thread))
-        .arg(format!("({}", q.after.unwrap_or(0)))
-        .arg("+inf")
-        .arg("BYSCORE")
-        .arg("LIMIT")
-        .arg(0)
-        .arg(limit);
-    p.hgetall(keys::hidden(thread));
-    let (raw, hidden): (Vec<String>, HashMap<String, String>) = p.query_async(&mut c).await?;
+    let (raw, hidden) = state
+        .projection
+        .threads
+        .page(thread, q.after.unwrap_or(0), limit)
+        .await?;
     Ok(redact(state, caller, &raw, &hidden))
 }
 
@@ -199,10 +187,11 @@ impl Place {
 async fn item_place(state: &AppState, caller: &Caller, id: &str) -> Result<Place, ApiError> {
     let id = parse_item_id(id)?;
     crate::visibility::check_item(state, caller, &id).await?;
-    let mut c = state.redis.clone();
-    let wiki: Option<String> = c.hget(keys::item(&id), "wiki").await?;
-    let wiki = wiki
-        .and_then(|w| WikiId::parse(&w).ok())
+    let wiki = state
+        .projection
+        .items
+        .wiki(&id)
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
     Ok(Place::Item(id, wiki))
 }
@@ -259,32 +248,15 @@ async fn post(
     let activity = Activity::Message {
         message: Box::new(message.clone()),
     };
-    state
+    let seq = state
         .publish_activity(subject, &message.id, &activity)
         .await?;
-    store(state, &message).await?;
+    state
+        .projection
+        .apply(Event::Activity(&activity), Some(seq))
+        .await?;
     state.metrics.messages.inc();
     Ok((StatusCode::CREATED, Json(message)))
-}
-
-/// Stores a message in its thread and keeps its item for good.
-///
-/// # Errors
-/// [`ApiError::Unavailable`] when Redis fails.
-pub async fn store(state: &AppState, message: &Message) -> Result<(), ApiError> {
-    let json = serde_json::to_string(message).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let mut p = redis::pipe();
-    p.zadd(keys::thread(&message.thread), json, message.seq)
-        .ignore();
-    if let Some(id) = &message.item {
-        p.persist(keys::item(id))
-            .ignore()
-            .persist(keys::revisions(id))
-            .ignore();
-    }
-    let mut c = state.redis.clone();
-    p.query_async::<()>(&mut c).await?;
-    Ok(())
 }
 
 /// `GET /api/v1/items/{id}/messages`.

@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use patrolchat_model::{WikiId, keys};
+use patrolchat_model::WikiId;
+use patrolchat_projection::keys;
 use serde::Serialize;
 
 use crate::auth::Caller;

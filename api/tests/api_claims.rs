@@ -349,7 +349,7 @@ async fn item_lists_merge_wikis_in_queue_order_on_every_page_and_filter() {
                 created_at,
             )
             .await;
-            let score = patrolchat_router::project::queue_score(priority, created_at);
+            let score = patrolchat_projection::items::queue_score(priority, created_at);
             expected.push((score, id, wiki.to_owned()));
         }
     }
@@ -502,6 +502,27 @@ async fn a_message_is_refused_when_jetstream_cannot_acknowledge_it() {
     let api = Api::start(&nats.url(), &redis.url(), &[]);
     seed_item(&redis.url(), "enwiki-7007", &["patrol"], None).await;
     let reader = api.login("Reader", &["user"]).await;
+    // The projection has caught up with the streams at start. (A publish
+    // that was refused may still reach JetStream once NATS is back, as
+    // the client sends what it buffered: the stream, not this answer,
+    // says what a later rebuild shows.)
+    let c = support::redis_conn(&redis.url()).await;
+    patrolchat_testkit::wait_until_async(
+        std::time::Duration::from_secs(20),
+        "positions recorded",
+        || {
+            let mut c = c.clone();
+            async move {
+                redis::AsyncCommands::exists::<_, bool>(
+                    &mut c,
+                    patrolchat_projection::keys::POSITIONS,
+                )
+                .await
+                .unwrap_or(false)
+            }
+        },
+    )
+    .await;
     nats.kill();
     let (s, body) = api
         .post(

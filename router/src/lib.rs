@@ -10,13 +10,13 @@
 //! - [`classify`](mod@classify): the pure step from an enriched event to its routes.
 //! - [`join`]: the twin join window.
 //! - [`signals`]: resolution signals from the wiki (patrol, revert, delete, block, protect).
-//! - [`project`]: the item projection in Redis.
 //! - [`score`]: optional revert-risk scores from Lift Wing.
-//! - [`pipeline`]: `RC` → `WORK`, `ACTIVITY` and Redis, with replicas and reload.
+//! - [`pipeline`]: `RC` → `WORK`, `ACTIVITY` and Redis (through the
+//!   projection crate's apply step), with replicas and reload.
 //! - [`config`], [`metrics`]: settings and Prometheus metrics.
 //!
 //! The `service` feature (on by default) builds the service: [`join`],
-//! [`project`], [`score`], [`pipeline`], [`config`] and [`metrics`].
+//! [`score`], [`pipeline`], [`config`] and [`metrics`].
 //! Without it only the pure parts are built: the workflows file,
 //! classification and signals.
 
@@ -30,8 +30,6 @@ pub mod join;
 pub mod metrics;
 #[cfg(feature = "service")]
 pub mod pipeline;
-#[cfg(feature = "service")]
-pub mod project;
 #[cfg(feature = "service")]
 pub mod score;
 pub mod signals;

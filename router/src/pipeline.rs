@@ -18,9 +18,7 @@ use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
-use patrolchat_model::{
-    FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, keys, subjects,
-};
+use patrolchat_model::{FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, subjects};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -30,9 +28,10 @@ use crate::config::RouterConfig;
 use crate::enriched::Enriched;
 use crate::join::Joiner;
 use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
-use crate::project::{Decision, ProjectError, Projection};
 use crate::signals::{Found, Signal, Standing, signals, standing};
 use crate::workflows::{WorkflowSet, WorkflowsError};
+use patrolchat_projection::items::{BLOCKED_PREFIX, Decision};
+use patrolchat_projection::{Event, Projection, ProjectionError, Settings};
 
 /// Why the router stopped.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +50,7 @@ pub enum RouterError {
     },
     /// Redis cannot be reached.
     #[error(transparent)]
-    Redis(#[from] ProjectError),
+    Redis(#[from] ProjectionError),
 }
 
 impl RouterError {
@@ -65,7 +64,7 @@ impl RouterError {
 #[derive(Debug, thiserror::Error)]
 enum StepError {
     #[error(transparent)]
-    Redis(#[from] ProjectError),
+    Redis(#[from] ProjectionError),
     #[error("publish: {0}")]
     Publish(String),
 }
@@ -246,7 +245,22 @@ pub async fn run(
     )
     .await
     .map_err(|e| nats(&e))?;
-    let projection = Projection::connect(&cfg.redis_url, cfg.episode_window, cfg.retention).await?;
+    let projection = Projection::connect(
+        &cfg.redis_url,
+        Settings {
+            episode_window: cfg.episode_window,
+            retention: cfg.retention,
+            ..Settings::default()
+        },
+    )
+    .await?;
+    // After a Redis restart, failover or loss the projection catches up
+    // from the streams by itself.
+    tokio::spawn(patrolchat_projection::catchup::run(
+        projection.clone(),
+        js.clone(),
+        shutdown.clone(),
+    ));
     info!(workflows = workflows.len(), file = %cfg.workflows.display(), "router starting");
 
     let scorer = cfg.score.liftwing_url.clone().map(|url| {
@@ -562,7 +576,7 @@ impl Router {
                 (episode, &a.candidate, a.class.is_matched())
             })
             .collect();
-        let decisions = self.projection.decide_many(&requests).await?;
+        let decisions = self.projection.items.decide_many(&requests).await?;
         let mut items = Vec::new();
         let mut joins = Vec::new();
         let mut acks = Vec::new();
@@ -598,10 +612,12 @@ impl Router {
                 Decision::Join(id) => joins.push((a, id)),
             }
         }
+        let mut last = None;
         for ack in acks {
-            ack.await.map_err(|e| StepError::Publish(e.to_string()))?;
+            let ack = ack.await.map_err(|e| StepError::Publish(e.to_string()))?;
+            last = last.max(Some(ack.sequence));
         }
-        self.projection.create_many(&items).await?;
+        self.projection.apply(Event::Work(&items), last).await?;
         self.metrics.items.inc_by(items.len() as u64);
         for item in &items {
             if let (Some(scorer), Some(rev_id)) =
@@ -626,7 +642,7 @@ impl Router {
         for (a, id) in joins {
             let rev = revision(a.rc, a.twin);
             let rev_id = rev.rev_id.unwrap_or_default();
-            if let Some(item) = self.projection.join(&id, &a.wiki, &rev).await? {
+            if let Some(item) = self.projection.items.join(&id, &a.wiki, &rev).await? {
                 let activity = Activity::Updated {
                     item: Box::new(item),
                 };
@@ -644,16 +660,17 @@ impl Router {
         id: &ItemId,
         activity: &Activity,
         dedupe: String,
-    ) -> Result<(), StepError> {
+    ) -> Result<u64, StepError> {
         let payload = Bytes::from(serde_json::to_vec(activity).unwrap_or_default());
         let publish = PublishMessage::build().payload(payload).message_id(dedupe);
-        self.js
+        let ack = self
+            .js
             .send_publish(subjects::activity(wiki, id), publish)
             .await
             .map_err(|e| StepError::Publish(e.to_string()))?
             .await
             .map_err(|e| StepError::Publish(e.to_string()))?;
-        Ok(())
+        Ok(ack.sequence)
     }
 
     /// Mirrors a block on the wiki: the person is muted in patrolchat for
@@ -671,7 +688,7 @@ impl Router {
                 Activity::UserMuted {
                     user: user.clone(),
                     until: *until,
-                    reason: format!("{}{reason}", crate::project::BLOCKED_PREFIX),
+                    reason: format!("{}{reason}", BLOCKED_PREFIX),
                     by: Actor {
                         name: by.clone(),
                         on_wiki: true,
@@ -697,26 +714,19 @@ impl Router {
         let publish = PublishMessage::build()
             .payload(payload)
             .message_id(format!("{event_id}:standing"));
-        self.js
+        let ack = self
+            .js
             .send_publish(subjects::moderation("mute"), publish)
             .await
             .map_err(|e| StepError::Publish(e.to_string()))?
             .await
             .map_err(|e| StepError::Publish(e.to_string()))?;
-        match &activity {
-            Activity::UserMuted {
-                until, reason, by, ..
-            } if until.is_none_or(|u| u > at) => {
-                self.projection
-                    .set_mute(user, *until, reason, &by.name, true, at)
-                    .await?;
-            }
-            Activity::UserUnmuted { reason, by, .. } => {
-                self.projection
-                    .lift_mute(user, reason, &by.name, true, at)
-                    .await?;
-            }
-            _ => {}
+        // A block that has run out already mutes nobody.
+        let lapsed = matches!(&activity, Activity::UserMuted { until: Some(u), .. } if *u <= at);
+        if !lapsed {
+            self.projection
+                .apply(Event::Activity(&activity), Some(ack.sequence))
+                .await?;
         }
         info!(user = %user, "standing on the wiki mirrored");
         Ok(())
@@ -727,6 +737,7 @@ impl Router {
         let ids: Vec<ItemId> = match &found.signal {
             Signal::Patrolled { rev_id } => self
                 .projection
+                .items
                 .item_of_revision(wiki, *rev_id)
                 .await?
                 .into_iter()
@@ -734,7 +745,7 @@ impl Router {
             Signal::Reverted { rev_ids } => {
                 let mut ids = Vec::new();
                 for r in rev_ids {
-                    if let Some(id) = self.projection.item_of_revision(wiki, *r).await?
+                    if let Some(id) = self.projection.items.item_of_revision(wiki, *r).await?
                         && !ids.contains(&id)
                     {
                         ids.push(id);
@@ -743,18 +754,12 @@ impl Router {
                 ids
             }
             Signal::PageDeleted { title } | Signal::PageProtected { title } => {
-                self.projection
-                    .members(&keys::page_index(wiki, title))
-                    .await?
+                self.projection.items.of_page(wiki, title).await?
             }
-            Signal::UserBlocked { user } => {
-                self.projection
-                    .members(&keys::user_index(wiki, user))
-                    .await?
-            }
+            Signal::UserBlocked { user } => self.projection.items.of_user(wiki, user).await?,
         };
         for id in ids {
-            let Some((state, workflows)) = self.projection.state(&id).await? else {
+            let Some((state, workflows)) = self.projection.items.state(&id).await? else {
                 continue;
             };
             if state != "open"
@@ -779,16 +784,14 @@ impl Router {
                 note: found.note.clone(),
                 at,
             };
-            self.activity(wiki, &id, &activity, format!("{id}:resolved"))
+            let seq = self
+                .activity(wiki, &id, &activity, format!("{id}:resolved"))
                 .await?;
-            let outcome = serde_json::to_value(outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
             if self
                 .projection
-                .resolve(&id, &found.by, &outcome, at)
+                .apply(Event::Activity(&activity), Some(seq))
                 .await?
+                .resolved
             {
                 self.metrics
                     .resolutions
@@ -811,7 +814,7 @@ async fn apply_score(
     p: f64,
     weight: f64,
 ) -> Result<(), StepError> {
-    let Some(mut item) = projection.item(&job.item).await? else {
+    let Some(mut item) = projection.items.item(&job.item).await? else {
         return Ok(());
     };
     if item.score.is_some() {
@@ -826,12 +829,15 @@ async fn apply_score(
     let publish = PublishMessage::build()
         .payload(payload)
         .message_id(format!("{}:score", item.id));
-    js.send_publish(subjects::activity(&item.wiki, &item.id), publish)
+    let ack = js
+        .send_publish(subjects::activity(&item.wiki, &item.id), publish)
         .await
         .map_err(|e| StepError::Publish(e.to_string()))?
         .await
         .map_err(|e| StepError::Publish(e.to_string()))?;
-    projection.set_score(&item).await?;
+    projection
+        .apply(Event::Activity(&activity), Some(ack.sequence))
+        .await?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! session or a revoked token.
 
 use async_nats::jetstream::kv;
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 

@@ -22,7 +22,7 @@ use std::marker::PhantomData;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use redis::AsyncCommands;
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use redis::AsyncCommands;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};

@@ -9,12 +9,11 @@
 //! of its holder ([`store::ClaimStore::close`]), after any wiki call, and
 //! undo the close if `ACTIVITY` does not take its announcement.
 //!
-//! - [`store`]: the Redis side.
+//! - [`store`]: the Redis side (the projection crate's claim store).
 //! - [`routes`]: claim, renew, release, resolve, escalate.
 
 pub mod routes;
-mod scripts;
-pub mod store;
+pub use patrolchat_projection::claims as store;
 
 pub use store::{ClaimStore, Expired};
 
@@ -71,8 +70,12 @@ pub async fn announce_expiry(state: &AppState, e: Expired) -> Result<(), crate::
         reason: ReleaseReason::Expired,
         at: crate::now_ms(),
     };
-    state
+    let seq = state
         .publish_activity(subjects::activity(&e.wiki, &e.item), &id, &activity)
-        .await
-        .map(drop)
+        .await?;
+    state
+        .projection
+        .apply(patrolchat_projection::Event::Activity(&activity), Some(seq))
+        .await?;
+    Ok(())
 }

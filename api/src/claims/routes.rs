@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, Outcome, ReleaseReason};
 use patrolchat_model::{ItemId, WikiId, subjects};
+use patrolchat_projection::Event;
+use patrolchat_projection::keys::fields;
 use patrolchat_router::WorkflowKind;
 use serde::{Deserialize, Serialize};
 
@@ -229,7 +231,6 @@ pub async fn claim(
     }
     if let Some(from) = &lease.taken_from {
         tracing::info!(item = %id, admin = %caller.name, from = %from, "claim taken over");
-        crate::moderation::audit_take_over(&state, &caller.name, from, &id).await?;
         state.metrics.claim("taken_over");
     } else {
         state.metrics.claim("granted");
@@ -259,10 +260,16 @@ async fn announce_claim(
         at: crate::now_ms(),
     };
     let msg_id = format!("{id}:claim:{}:{}", lease.token, lease.expires_at);
-    state
+    let seq = state
         .publish_activity(subjects::activity(&wiki, id), &msg_id, &activity)
-        .await
-        .map(drop)
+        .await?;
+    // The lease is stored already; applying records the take-over and
+    // the stream position.
+    state
+        .projection
+        .apply(Event::Activity(&activity), Some(seq))
+        .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/items/{id}/renew`.
@@ -339,12 +346,16 @@ pub async fn release(
         reason: ReleaseReason::Released,
         at: crate::now_ms(),
     };
-    state
+    let seq = state
         .publish_activity(
             subjects::activity(&wiki, &id),
             &format!("{id}:release:{}", req.token),
             &activity,
         )
+        .await?;
+    state
+        .projection
+        .apply(Event::Activity(&activity), Some(seq))
         .await?;
     state.metrics.claim("released");
     Ok(Json(Done {
@@ -419,22 +430,18 @@ fn check_note(note: Option<String>) -> Result<Option<String>, ApiError> {
 }
 
 async fn open_item(state: &AppState, id: &ItemId) -> Result<Item, ApiError> {
-    let Some((item_state, _)) = state.projection.state(id).await.map_err(unavailable)? else {
+    let Some((item_state, _)) = state.projection.items.state(id).await? else {
         return Err(ApiError::NotFound(format!("no item {id}")));
     };
-    if item_state != "open" {
+    if item_state != fields::OPEN {
         return Err(ApiError::Conflict(format!("{id} is already resolved")));
     }
     state
         .projection
+        .items
         .item(id)
-        .await
-        .map_err(unavailable)?
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))
-}
-
-fn unavailable(e: patrolchat_router::project::ProjectError) -> ApiError {
-    ApiError::Unavailable(e.to_string())
 }
 
 /// Marks the item's unpatrolled edits as patrolled on the wiki with the
@@ -563,7 +570,7 @@ async fn announce_resolved(
         note,
         at: closing.at,
     };
-    if let Err(e) = state
+    let seq = match state
         .publish_activity(
             subjects::activity(&item.wiki, &item.id),
             &format!("{}:resolved", item.id),
@@ -571,9 +578,17 @@ async fn announce_resolved(
         )
         .await
     {
-        undo_close(state, item, by, closing).await;
-        return Err(e);
-    }
+        Ok(seq) => seq,
+        Err(e) => {
+            undo_close(state, item, by, closing).await;
+            return Err(e);
+        }
+    };
+    // The item is closed already; applying records the stream position.
+    state
+        .projection
+        .apply(Event::Activity(&activity), Some(seq))
+        .await?;
     Ok(())
 }
 
@@ -664,20 +679,16 @@ async fn open_escalation(
     esc.linked = Some(item.id.clone());
     esc.created_at = crate::now_ms();
     let payload = serde_json::to_vec(&esc).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    state
+    let seq = state
         .publish(
             subjects::work(workflow, &esc.wiki),
             &format!("{new_id}:{workflow}"),
             Bytes::from(payload),
         )
         .await?;
-    state.projection.create(&esc).await.map_err(unavailable)?;
-    let mut c = state.redis.clone();
-    redis::cmd("HSETNX")
-        .arg(patrolchat_model::keys::item(new_id))
-        .arg("state")
-        .arg("open")
-        .query_async::<()>(&mut c)
+    state
+        .projection
+        .apply(Event::Work(std::slice::from_ref(&esc)), Some(seq))
         .await?;
     Ok(())
 }

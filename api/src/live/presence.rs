@@ -20,7 +20,8 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
-use patrolchat_model::{ItemId, keys, subjects};
+use patrolchat_model::{ItemId, subjects};
+use patrolchat_projection::keys;
 use redis::Script;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use futures::StreamExt;
-use patrolchat_model::{ItemId, keys, subjects};
+use patrolchat_model::{ItemId, subjects};
+use patrolchat_projection::keys::{self, fields};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -168,7 +169,7 @@ async fn seed_holders(state: &AppState) {
     for chunk in ids.chunks(500) {
         let mut p = redis::pipe();
         for id in chunk {
-            p.hget(keys::claim(id), "holder");
+            p.hget(keys::claim(id), fields::HOLDER);
         }
         let holders: Vec<Option<String>> = match p.query_async(&mut c).await {
             Ok(h) => h,
@@ -198,8 +199,8 @@ async fn item_meta(state: &AppState, item: &str) -> crate::live::hub::ItemMeta {
         LOOKUP_TIMEOUT,
         redis::cmd("HMGET")
             .arg(keys::item(&id))
-            .arg("wiki")
-            .arg("workflows")
+            .arg(fields::WIKI)
+            .arg(fields::WORKFLOWS)
             .query_async(&mut c),
     )
     .await;

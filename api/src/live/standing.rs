@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use patrolchat_model::keys;
+use patrolchat_projection::keys;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::bots::BotToken;

@@ -10,7 +10,7 @@
 //! Layout:
 //! - [`ids`]: validated newtypes ([`WikiId`], [`ItemId`]).
 //! - [`item`]: items, episodes' revisions, and [`item::Activity`].
-//! - [`keys`]: Redis key names.
+//! - [`audit`]: the typed entry of the moderation log.
 //! - [`recentchange`]: `mediawiki/recentchange/1.0.0` events.
 //! - [`revision`]: `mediawiki/revision/create` events.
 //! - [`feed`]: what arrives on the wire: the envelope read first, the
@@ -20,10 +20,10 @@
 //! - [`wikis`]: the wiki allow-list, and the check of every URL called
 //!   with a person's credentials.
 
+pub mod audit;
 pub mod feed;
 pub mod ids;
 pub mod item;
-pub mod keys;
 pub mod recentchange;
 pub mod revision;
 pub mod subjects;

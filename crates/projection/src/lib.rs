@@ -1,4 +1,35 @@
-//! The Redis projection of the streams.
+//! The Redis projection of patrolchat's streams, with one owner.
+//!
+//! JetStream is the system of record; Redis holds what the services read.
+//! This crate names every key and hash field ([`keys`]), holds every Lua
+//! script ([`scripts`], keys passed in, never built inside), the stores
+//! of items, claims, threads and moderation, and the one step that applies
+//! a `WORK` or `ACTIVITY` event ([`Projection::apply`]), used by the
+//! router, the api and [`rebuild`] alike. It records how far into each
+//! stream it has applied ([`positions`]) and catches up by itself after
+//! Redis restarts, fails over or is lost ([`catchup`]).
+//!
+//! - [`connect`]: the connection.
+//! - [`keys`]: key and field names.
+//! - [`items`], [`claims`], [`threads`], [`moderation`]: the stores.
+//! - [`apply`]: [`Projection`], the stores together, and the apply step.
+//! - [`positions`], [`catchup`], [`rebuild`]: keeping up with the streams.
 
+pub mod apply;
+pub mod catchup;
+pub mod claims;
+mod clock;
 pub mod connect;
+mod error;
+pub mod items;
+pub mod keys;
+pub mod moderation;
+pub mod positions;
+pub mod rebuild;
+mod scripts;
+mod source;
+pub mod threads;
 pub mod visibility;
+
+pub use apply::{Applied, Event, Projection, Settings};
+pub use error::ProjectionError;

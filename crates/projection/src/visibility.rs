@@ -30,7 +30,7 @@
 use std::collections::HashSet;
 
 use patrolchat_model::ItemId;
-use patrolchat_model::keys;
+use crate::keys;
 use redis::aio::ConnectionLike;
 
 /// Prefix of report item ids (`report-<n>`).

@@ -29,9 +29,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use patrolchat_model::ItemId;
 use patrolchat_model::item::Item;
-use patrolchat_model::{ItemId, keys};
-use patrolchat_router::project::Projection;
+use patrolchat_projection::items::ItemStore as Projection;
+use patrolchat_projection::keys;
 use patrolchat_testkit::{ChildGuard, NatsServer, RedisServer, free_port, rss_kib, rss_peak_kib};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;

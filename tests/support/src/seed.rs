@@ -66,7 +66,7 @@ pub async fn seed_item_from(
         "priority": priority, "created_at": created_at
     }))
     .expect("item");
-    let p = patrolchat_router::project::Projection::connect(
+    let p = patrolchat_projection::items::ItemStore::connect(
         redis,
         Duration::from_secs(1800),
         Duration::from_secs(3600),
@@ -76,9 +76,9 @@ pub async fn seed_item_from(
     p.create(&item).await.expect("create");
     let mut c = redis_conn(redis).await;
     redis::cmd("HSETNX")
-        .arg(patrolchat_model::keys::item(&item.id))
-        .arg("state")
-        .arg("open")
+        .arg(patrolchat_projection::keys::item(&item.id))
+        .arg(patrolchat_projection::keys::fields::STATE)
+        .arg(patrolchat_projection::keys::fields::OPEN)
         .query_async::<()>(&mut c)
         .await
         .expect("state");

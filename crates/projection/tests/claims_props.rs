@@ -33,10 +33,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use patrolchat_api::claims::store::{
+use patrolchat_model::ItemId;
+use patrolchat_projection::claims::{
     ClaimOutcome, ClaimStore, CloseOutcome, CloseRule, Lease, Stale,
 };
-use patrolchat_model::{ItemId, keys};
+use patrolchat_projection::keys::{self, fields};
 use patrolchat_testkit::RedisServer;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -284,11 +285,11 @@ impl Harness {
                 .hset_multiple(
                     keys::item(&id),
                     &[
-                        ("state", "open"),
-                        ("wiki", WIKI),
-                        ("workflows", WORKFLOWS),
-                        ("title", TITLE),
-                        ("user", USER),
+                        (fields::STATE, fields::OPEN),
+                        (fields::WIKI, WIKI),
+                        (fields::WORKFLOWS, WORKFLOWS),
+                        (fields::TITLE, TITLE),
+                        (fields::USER, USER),
                     ],
                 )
                 .await
@@ -672,7 +673,7 @@ impl Harness {
         assert_eq!(lease.workflows.join(","), WORKFLOWS);
     }
 
-    fn expired(&mut self, got: Vec<patrolchat_api::claims::Expired>, t0: i64, t1: i64) {
+    fn expired(&mut self, got: Vec<patrolchat_projection::claims::Expired>, t0: i64, t1: i64) {
         let mut announced = vec![None; ITEMS];
         for e in got {
             let i = (0..ITEMS)
@@ -714,7 +715,7 @@ impl Harness {
             let m = &self.items[i];
             let state: Option<String> = self
                 .conn
-                .hget(keys::item(&id), "state")
+                .hget(keys::item(&id), fields::STATE)
                 .await
                 .expect("HGET state");
             let want = if m.closed { "resolved" } else { "open" };
@@ -849,7 +850,11 @@ fn racing_claims_have_one_winner_per_lease_period() {
         let _: () = conn
             .hset_multiple(
                 keys::item(&id),
-                &[("state", "open"), ("wiki", WIKI), ("workflows", WORKFLOWS)],
+                &[
+                    (fields::STATE, fields::OPEN),
+                    (fields::WIKI, WIKI),
+                    (fields::WORKFLOWS, WORKFLOWS),
+                ],
             )
             .await
             .expect("HSET item");

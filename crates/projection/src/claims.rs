@@ -1,10 +1,13 @@
-//! Claims in Redis.
+//! Claims in Redis: leases with fencing tokens, decided by Lua scripts
+//! ([`crate::scripts`]) on Redis's own clock.
 
-use patrolchat_model::{ItemId, WikiId, keys};
+use patrolchat_model::{ItemId, WikiId};
 use redis::Script;
 use redis::aio::ConnectionManager;
 
-use super::scripts;
+use crate::items::split_workflows as workflows;
+use crate::keys::{self, fields};
+use crate::scripts;
 
 /// The answer to a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,16 +125,10 @@ pub struct ClaimStore {
     renew: Script,
     release: Script,
     check: Script,
+    due: Script,
     expire: Script,
     close: Script,
     reopen: Script,
-}
-
-fn workflows(s: &str) -> Vec<String> {
-    s.split(',')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn stale(parts: &[String]) -> Stale {
@@ -150,6 +147,7 @@ impl ClaimStore {
             renew: Script::new(scripts::RENEW),
             release: Script::new(scripts::RELEASE),
             check: Script::new(scripts::CHECK),
+            due: Script::new(scripts::DUE),
             expire: Script::new(scripts::EXPIRE),
             close: Script::new(scripts::CLOSE),
             reopen: Script::new(scripts::REOPEN),
@@ -162,6 +160,30 @@ impl ClaimStore {
             .key(keys::fence(id))
             .key(keys::CLAIM_EXPIRY);
         inv
+    }
+
+    /// The item's wiki and workflows as stored, to name its `claimed:`
+    /// sets from.
+    async fn wiki_and_workflows(
+        &self,
+        id: &ItemId,
+    ) -> Result<(Option<String>, Option<String>), redis::RedisError> {
+        let mut c = self.conn.clone();
+        redis::cmd("HMGET")
+            .arg(keys::item(id))
+            .arg(fields::WIKI)
+            .arg(fields::WORKFLOWS)
+            .query_async(&mut c)
+            .await
+    }
+
+    /// Adds the `claimed:` sets of an item's workflows on its wiki.
+    fn claimed_keys(inv: &mut redis::ScriptInvocation<'_>, wiki: Option<&str>, wfs: Option<&str>) {
+        if let Some(w) = wiki.and_then(|w| WikiId::parse(w).ok()) {
+            for wf in workflows(wfs.unwrap_or_default()) {
+                inv.key(keys::claimed(&wf, &w));
+            }
+        }
     }
 
     /// Claims `id` for `who` for `lease_ms`; an admin may `take_over` a
@@ -177,14 +199,24 @@ impl ClaimStore {
         take_over: bool,
     ) -> Result<ClaimOutcome, redis::RedisError> {
         let mut c = self.conn.clone();
-        let r: Vec<String> = Self::keyed(&self.claim, id)
-            .key(keys::mute(who))
-            .arg(id.as_str())
-            .arg(who)
-            .arg(lease_ms)
-            .arg(u8::from(take_over))
-            .invoke_async(&mut c)
-            .await?;
+        let r = loop {
+            let (wiki, wfs) = self.wiki_and_workflows(id).await?;
+            let mut inv = Self::keyed(&self.claim, id);
+            inv.key(keys::mute(who));
+            Self::claimed_keys(&mut inv, wiki.as_deref(), wfs.as_deref());
+            let r: Vec<String> = inv
+                .arg(id.as_str())
+                .arg(who)
+                .arg(lease_ms)
+                .arg(u8::from(take_over))
+                .arg(wiki.unwrap_or_default())
+                .arg(wfs.unwrap_or_default())
+                .invoke_async(&mut c)
+                .await?;
+            if r.first().map(String::as_str) != Some("changed") {
+                break r;
+            }
+        };
         let num = |i: usize| r.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
         Ok(match r.first().map(String::as_str) {
             Some("ok") => ClaimOutcome::Granted(Lease {
@@ -253,12 +285,22 @@ impl ClaimStore {
         token: u64,
     ) -> Result<Result<(Option<WikiId>, Vec<String>), Stale>, redis::RedisError> {
         let mut c = self.conn.clone();
-        let r: Vec<String> = Self::keyed(&self.release, id)
-            .arg(id.as_str())
-            .arg(who)
-            .arg(token)
-            .invoke_async(&mut c)
-            .await?;
+        let r = loop {
+            let (wiki, wfs) = self.wiki_and_workflows(id).await?;
+            let mut inv = Self::keyed(&self.release, id);
+            Self::claimed_keys(&mut inv, wiki.as_deref(), wfs.as_deref());
+            let r: Vec<String> = inv
+                .arg(id.as_str())
+                .arg(who)
+                .arg(token)
+                .arg(wiki.unwrap_or_default())
+                .arg(wfs.unwrap_or_default())
+                .invoke_async(&mut c)
+                .await?;
+            if r.first().map(String::as_str) != Some("changed") {
+                break r;
+            }
+        };
         if r.first().map(String::as_str) != Some("ok") {
             return Ok(Err(stale(&r)));
         }
@@ -326,11 +368,11 @@ impl ClaimStore {
         for _ in 0..3 {
             let [state, wiki, title, user, wfs]: [Option<String>; 5] = redis::cmd("HMGET")
                 .arg(keys::item(id))
-                .arg("state")
-                .arg("wiki")
-                .arg("title")
-                .arg("user")
-                .arg("workflows")
+                .arg(fields::STATE)
+                .arg(fields::WIKI)
+                .arg(fields::TITLE)
+                .arg(fields::USER)
+                .arg(fields::WORKFLOWS)
                 .query_async(&mut c)
                 .await?;
             if state.is_none() {
@@ -445,13 +487,13 @@ impl ClaimStore {
         let mut c = self.conn.clone();
         let (holder, token, exp): (Option<String>, Option<u64>, Option<i64>) = redis::cmd("HMGET")
             .arg(keys::claim(id))
-            .arg("holder")
-            .arg("token")
-            .arg("expires_at")
+            .arg(fields::HOLDER)
+            .arg(fields::TOKEN)
+            .arg(fields::EXPIRES_AT)
             .query_async(&mut c)
             .await?;
         Ok(match (holder, token, exp) {
-            (Some(h), Some(t), Some(e)) if e > crate::now_ms() => Some((h, t, e)),
+            (Some(h), Some(t), Some(e)) if e > crate::clock::now_ms() => Some((h, t, e)),
             _ => None,
         })
     }
@@ -463,23 +505,42 @@ impl ClaimStore {
     /// When Redis fails.
     pub async fn expire(&self, limit: usize) -> Result<Vec<Expired>, redis::RedisError> {
         let mut c = self.conn.clone();
-        let rows: Vec<Vec<String>> = self
-            .expire
+        let due: Vec<String> = self
+            .due
             .key(keys::CLAIM_EXPIRY)
             .arg(limit)
             .invoke_async(&mut c)
             .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
+        let mut out = Vec::new();
+        for id in due.iter().filter_map(|i| ItemId::parse(i).ok()) {
+            let r = loop {
+                let (wiki, wfs) = self.wiki_and_workflows(&id).await?;
+                let mut inv = Self::keyed(&self.expire, &id);
+                Self::claimed_keys(&mut inv, wiki.as_deref(), wfs.as_deref());
+                let r: Vec<String> = inv
+                    .arg(id.as_str())
+                    .arg(wiki.unwrap_or_default())
+                    .arg(wfs.unwrap_or_default())
+                    .invoke_async(&mut c)
+                    .await?;
+                if r.first().map(String::as_str) != Some("changed") {
+                    break r;
+                }
+            };
+            if r.first().map(String::as_str) != Some("ok") {
+                continue;
+            }
+            let expired = (|| {
                 Some(Expired {
-                    item: ItemId::parse(r.first()?).ok()?,
+                    item: id.clone(),
                     holder: r.get(1)?.clone(),
                     token: r.get(2)?.parse().ok()?,
                     wiki: WikiId::parse(r.get(3)?).ok()?,
                     workflows: workflows(r.get(4)?),
                 })
-            })
-            .collect())
+            })();
+            out.extend(expired);
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,286 @@
+//! Redis key names, built in one place.
+//!
+//! Redis holds projections of the streams; every key here can be rebuilt
+//! from `WORK` and `ACTIVITY`. Keys of one item share the hash tag
+//! `{<item id>}` so a script that touches an item stays in one slot.
+
+use patrolchat_model::{ItemId, WikiId};
+
+/// The item record (a hash: `json`, `state`, `priority`, `score`, ...).
+pub fn item(id: &ItemId) -> String {
+    format!("item:{{{id}}}")
+}
+
+/// The revisions of an episode, newest first (a list of JSON).
+pub fn revisions(id: &ItemId) -> String {
+    format!("item:{{{id}}}:revs")
+}
+
+/// The claim on an item (a hash: holder, token, expiry).
+pub fn claim(id: &ItemId) -> String {
+    format!("item:{{{id}}}:claim")
+}
+
+/// The open items of a workflow on a wiki (a sorted set).
+pub fn queue(workflow: &str, wiki: &WikiId) -> String {
+    format!("queue:{workflow}:{wiki}")
+}
+
+/// The wikis that have a queue in a workflow (a set).
+pub fn queue_wikis(workflow: &str) -> String {
+    format!("queue-wikis:{workflow}")
+}
+
+/// Which item holds a revision (a string).
+pub fn revision_index(wiki: &WikiId, rev_id: u64) -> String {
+    format!("rev:{wiki}:{rev_id}")
+}
+
+/// The open items of a page (a set).
+pub fn page_index(wiki: &WikiId, title: &str) -> String {
+    format!("page:{wiki}:{title}")
+}
+
+/// The open items of a user (a set).
+pub fn user_index(wiki: &WikiId, user: &str) -> String {
+    format!("user:{wiki}:{user}")
+}
+
+/// The open episode of a user on a page (a string: the item id).
+pub fn episode(wiki: &WikiId, title: &str, user: &str) -> String {
+    format!("episode:{wiki}:{title}\u{1f}{user}")
+}
+
+/// A revision-create twin waiting for its recent change (a string of JSON).
+pub fn twin(wiki: &WikiId, rev_id: u64) -> String {
+    format!("twin:{wiki}:{rev_id}")
+}
+
+/// The fencing counter of an item's claims.
+pub fn fence(id: &ItemId) -> String {
+    format!("item:{{{id}}}:fence")
+}
+
+/// Items claimed in a workflow on a wiki (a set).
+pub fn claimed(workflow: &str, wiki: &WikiId) -> String {
+    format!("claimed:{workflow}:{wiki}")
+}
+
+/// Every live claim, scored by when its lease ends (Unix ms).
+pub const CLAIM_EXPIRY: &str = "claims:expiry";
+
+/// A thread's messages, scored by sequence number. `thread` is an item id
+/// or a room's thread id.
+pub fn thread(thread: &str) -> String {
+    format!("thread:{{{thread}}}")
+}
+
+/// The message counter of a thread.
+pub fn thread_seq(thread: &str) -> String {
+    format!("thread:{{{thread}}}:seq")
+}
+
+/// Who is looking at an item: a hash of name → `<until ms>:<composing 0/1>`.
+pub fn presence(id: &ItemId) -> String {
+    format!("presence:{{{id}}}")
+}
+
+/// Items with presence, scored by their earliest expiry (Unix ms).
+pub const PRESENCE_EXPIRY: &str = "presence:expiry";
+
+/// A signed-in session, by the SHA-256 of its token.
+pub fn session(token_hash: &str) -> String {
+    format!("session:{token_hash}")
+}
+
+/// A pending OAuth sign-in, by its `state`.
+pub fn oauth_state(state: &str) -> String {
+    format!("oauth:{state}")
+}
+
+/// A bot token, by the SHA-256 of the token.
+pub fn bot_token(token_hash: &str) -> String {
+    format!("bot:{token_hash}")
+}
+
+/// The hashes of every bot token (a set).
+pub const BOT_TOKENS: &str = "bots";
+
+/// A mute: the person's name → JSON `{until, reason, by, on_wiki}`
+/// (`on_wiki`: made by a block on the wiki); expires with the mute.
+pub fn mute(user: &str) -> String {
+    format!("mute:{user}")
+}
+
+/// Hidden messages of a thread: message id → JSON `{by, reason, at}`.
+pub fn hidden(thread: &str) -> String {
+    format!("thread:{{{thread}}}:hidden")
+}
+
+/// The moderation log, scored by time (Unix ms), members JSON.
+pub const AUDIT: &str = "audit";
+
+/// A person's reports (ids), newest last.
+pub fn reports_by(user: &str) -> String {
+    format!("reports-by:{user}")
+}
+
+/// An item's private notes, scored by sequence.
+pub fn notes(id: &ItemId) -> String {
+    format!("item:{{{id}}}:notes")
+}
+
+/// The counter an item's private notes are numbered from.
+pub fn note_seq(id: &ItemId) -> String {
+    format!("item:{{{id}}}:notes:noteseq")
+}
+
+/// The counter report ids are numbered from (`report-<n>`).
+pub const REPORT_SEQ: &str = "reports:seq";
+
+/// The people a person ignores (a set).
+pub fn ignores(user: &str) -> String {
+    format!("ignores:{user}")
+}
+
+/// What one caller holds open of a kind (`streams`, `sockets`, `exports`)
+/// or started lately (`export-starts`), across api nodes: a sorted set of
+/// lease ids scored by when each lease ends (Unix ms, Redis's clock).
+/// `owner` is `user:<name>` or `bot:<token hash>`. Like sessions and rate
+/// limits, this is live state rather than a projection; the leases lapse
+/// on their own.
+pub fn slots(kind: &str, owner: &str) -> String {
+    format!("slots:{kind}:{owner}")
+}
+
+/// How far the projection has applied each stream: a hash of stream name
+/// (`WORK`, `ACTIVITY`) → the last stream sequence applied, and
+/// [`fields::APPLIED_AT`], when it was last raised (Unix ms). Written at
+/// the end of a rebuild and raised by every write after it; absent when
+/// Redis started empty.
+pub const POSITIONS: &str = "projection:positions";
+
+/// Held (with an expiry) by the one service that rebuilds the projection
+/// after Redis came back empty.
+pub const REBUILD_LOCK: &str = "projection:rebuilding";
+
+/// Every projection layout as `SCAN` patterns: items with their
+/// revisions, claims, fences and notes; queues and the indexes the router
+/// resolves by; claimed sets; threads with their counters and hidden
+/// markers; mutes and reports. Single keys are in [`PROJECTION_KEYS`].
+pub const PROJECTION_PATTERNS: &[&str] = &[
+    "item:*",
+    "queue:*",
+    "queue-wikis:*",
+    "rev:*",
+    "page:*",
+    "user:*",
+    "episode:*",
+    "twin:*",
+    "claimed:*",
+    "thread:*",
+    "mute:*",
+    "reports-by:*",
+];
+
+/// The single projection keys.
+pub const PROJECTION_KEYS: &[&str] = &[CLAIM_EXPIRY, AUDIT, REPORT_SEQ];
+
+/// Whether a key is a counter that hands out numbers (message sequences,
+/// fencing tokens, report and note numbers). A rebuild keeps counters and
+/// only raises them: dropping one would let an api node that is still
+/// running hand out a number a second time.
+pub fn is_counter(key: &str) -> bool {
+    key == REPORT_SEQ
+        || (key.starts_with("thread:{") && key.ends_with("}:seq"))
+        || (key.starts_with("item:{") && (key.ends_with("}:fence") || key.ends_with(":noteseq")))
+}
+
+/// Field names of the projection's hashes, each named once.
+pub mod fields {
+    /// Item hash ([`super::item`]): the item as JSON, without revisions.
+    pub const JSON: &str = "json";
+    /// Item hash: `open` or `resolved`.
+    pub const STATE: &str = "state";
+    /// Item hash: its workflows, comma-separated.
+    pub const WORKFLOWS: &str = "workflows";
+    /// Item hash: its wiki.
+    pub const WIKI: &str = "wiki";
+    /// Item hash: its page title.
+    pub const TITLE: &str = "title";
+    /// Item hash: its performer.
+    pub const USER: &str = "user";
+    /// Item hash: its priority.
+    pub const PRIORITY: &str = "priority";
+    /// Item hash: its revert-risk score.
+    pub const SCORE: &str = "score";
+    /// Item hash: when it was made (Unix ms).
+    pub const CREATED_AT: &str = "created_at";
+    /// Item hash: who resolved it.
+    pub const RESOLVED_BY: &str = "resolved_by";
+    /// Item hash: how it was resolved.
+    pub const OUTCOME: &str = "outcome";
+    /// Item hash: when it was resolved (Unix ms).
+    pub const RESOLVED_AT: &str = "resolved_at";
+    /// Item hash of a report: the report as JSON.
+    pub const REPORT: &str = "report";
+    /// The value of [`STATE`] of an open item.
+    pub const OPEN: &str = "open";
+    /// The value of [`STATE`] of a resolved item.
+    pub const RESOLVED: &str = "resolved";
+
+    /// Claim hash ([`super::claim`]): who holds it.
+    pub const HOLDER: &str = "holder";
+    /// Claim hash: its fencing token.
+    pub const TOKEN: &str = "token";
+    /// Claim hash: when the lease ends (Unix ms).
+    pub const EXPIRES_AT: &str = "expires_at";
+
+    /// Positions hash ([`super::POSITIONS`]): when it was last raised.
+    pub const APPLIED_AT: &str = "at";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_told_apart_from_the_rest() {
+        let id = ItemId::parse("enwiki-1").expect("valid");
+        for counter in [
+            thread_seq("enwiki-1"),
+            thread_seq("room-patrol"),
+            fence(&id),
+            note_seq(&id),
+            REPORT_SEQ.to_owned(),
+        ] {
+            assert!(is_counter(&counter), "{counter}");
+        }
+        for other in [
+            item(&id),
+            claim(&id),
+            notes(&id),
+            revisions(&id),
+            thread("enwiki-1"),
+            hidden("enwiki-1"),
+            CLAIM_EXPIRY.to_owned(),
+        ] {
+            assert!(!is_counter(&other), "{other}");
+        }
+    }
+
+    #[test]
+    fn an_item_s_keys_share_its_hash_tag() {
+        let id = ItemId::parse("enwiki-1").expect("valid");
+        for k in [
+            item(&id),
+            claim(&id),
+            fence(&id),
+            revisions(&id),
+            notes(&id),
+            note_seq(&id),
+        ] {
+            assert!(k.contains("{enwiki-1}"), "{k}");
+        }
+    }
+}
