@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_nats::jetstream;
 use async_nats::jetstream::context::PublishErrorKind;
 use bytes::Bytes;
-use patrolchat_router::WorkflowSet;
 use patrolchat_router::project::Projection;
+use patrolchat_workflows::WorkflowSet;
 use redis::aio::ConnectionManager;
 
 use crate::auth::roles::RoleMap;

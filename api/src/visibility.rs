@@ -30,7 +30,7 @@ use std::collections::HashSet;
 
 use patrolchat_model::ItemId;
 use patrolchat_model::keys;
-use patrolchat_router::{WorkflowKind, WorkflowSet};
+use patrolchat_workflows::{WorkflowKind, WorkflowSet};
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;

@@ -21,18 +21,16 @@ use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_model::{
     FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, keys, subjects,
 };
+use patrolchat_workflows::{Classification, Enriched, WorkflowSet, WorkflowsError, classify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::classify::classify;
 use crate::config::RouterConfig;
-use crate::enriched::Enriched;
 use crate::join::Joiner;
 use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
 use crate::project::{Decision, ProjectError, Projection};
 use crate::signals::{Found, Signal, Standing, signals, standing};
-use crate::workflows::{WorkflowSet, WorkflowsError};
 
 /// Why the router stopped.
 #[derive(Debug, thiserror::Error)]
@@ -517,7 +515,7 @@ impl Router {
             wiki: WikiId,
             candidate: ItemId,
             episode: bool,
-            class: crate::Classification,
+            class: Classification,
         }
         let mut asked = Vec::new();
         for (p, twin) in batch {
@@ -856,7 +854,7 @@ fn build_item(
     wiki: WikiId,
     rc: &RecentChange,
     twin: Option<&RevisionCreate>,
-    class: &crate::Classification,
+    class: &Classification,
 ) -> Item {
     let user = rc.user.clone().unwrap_or_default();
     let performer = twin.and_then(|t| t.performer.as_ref());

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, Outcome, ReleaseReason};
 use patrolchat_model::{ItemId, WikiId, subjects};
-use patrolchat_router::WorkflowKind;
+use patrolchat_workflows::WorkflowKind;
 use serde::{Deserialize, Serialize};
 
 use super::store::{ClaimOutcome, CloseOutcome, CloseRule, Lease, Stale};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::ConnectErrorKind;
-use patrolchat_router::WorkflowSet;
+use patrolchat_workflows::WorkflowSet;
 
 use super::{ExportError, Format, Options};
 use crate::visibility::Rule;

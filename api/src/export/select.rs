@@ -533,7 +533,7 @@ mod tests {
             catalog.learn(r.activity.as_ref());
         }
         let rule = Rule::of(
-            &patrolchat_router::WorkflowSet::parse(
+            &patrolchat_workflows::WorkflowSet::parse(
                 "[[workflow]]\nname = \"patrol\"\ntitle = \"P\"\ndescription = \"d\"\nkind = \"escalation\"\n",
                 "test",
             )

@@ -117,7 +117,7 @@ fn report(
     let notes = vec![
         format!(
             "router workflows: deploy/workflows.toml plus the {EXTRA_RULES} extra rules of \
-             router/examples/extra_rules.toml, {feed_workflows} feed workflows in all; \
+             crates/workflows/examples/extra_rules.toml, {feed_workflows} feed workflows in all; \
              PATROLCHAT_TWIN_WINDOW=0 (the corpus has no revision-create twins); Redis is the \
              testkit's with appendfsync everysec as in deploy/redis.conf (data in {})",
             std::env::temp_dir().display()
@@ -214,10 +214,10 @@ fn lost_text(lost: usize) -> String {
     }
 }
 
-/// The 50 extra feed rules of `router/examples/classify_bench.rs`, copied:
+/// The 50 extra feed rules of `crates/workflows/examples/classify_bench.rs`, copied:
 /// per-wiki queues, title and comment watch lists, log queues, size ranges.
 fn extra_rules() -> String {
-    include_str!("../../../router/examples/extra_rules.toml").to_owned()
+    include_str!("../../../crates/workflows/examples/extra_rules.toml").to_owned()
 }
 
 /// Writes `deploy/workflows.toml` + the extra rules into the log directory;
