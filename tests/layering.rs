@@ -116,9 +116,5 @@ fn no_crate_depends_across_the_layering() {
         }
     }
     assert_eq!(checked, allowed.len(), "every layer has its crate");
-    assert!(
-        wrong.is_empty(),
-        "across the layering:\n{}",
-        wrong.join("\n")
-    );
+    assert!(wrong.is_empty(), "across the layering:\n{}", wrong.join("\n"));
 }

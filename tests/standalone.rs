@@ -45,33 +45,18 @@ async fn a_clone_refers_to_nothing_outside_it_and_replays_its_own_corpus() {
     // of the machine it was written on.
     let grep = Command::new("git")
         .current_dir(&clone)
-        .args([
-            "grep",
-            "-n",
-            "-I",
-            "-E",
-            r#"\.\./shared|(^|[[:space:]'"(])/work/"#,
-        ])
+        .args(["grep", "-n", "-I", "-E", r#"\.\./shared|(^|[[:space:]'"(])/work/"#])
         .output()
         .expect("git grep runs");
     // git grep exits 1 when nothing matches.
     assert_eq!(grep.status.code(), Some(1), "git grep: {grep:?}");
     let outside = String::from_utf8_lossy(&grep.stdout);
-    assert!(
-        outside.is_empty(),
-        "paths outside the repository:\n{outside}"
-    );
+    assert!(outside.is_empty(), "paths outside the repository:\n{outside}");
     let corpus = clone.join("data/rc");
-    assert!(
-        corpus.join("README.md").is_file(),
-        "the corpus has its README"
-    );
+    assert!(corpus.join("README.md").is_file(), "the corpus has its README");
     assert!(clone.join("docs/ARCHITECTURE.md").is_file());
     let readme = std::fs::read_to_string(clone.join("README.md")).expect("README");
-    assert!(
-        readme.contains("docs/ARCHITECTURE.md"),
-        "README links the architecture"
-    );
+    assert!(readme.contains("docs/ARCHITECTURE.md"), "README links the architecture");
 
     // The replay server's default corpus is the clone's own `data/rc`.
     let port = free_port();

@@ -24,12 +24,7 @@ use super::{Corpus, ReplayError, parse_event_id, write_frame};
 pub struct ReplayConfig {
     /// Corpus to serve: JSON-lines files (`*.jsonl`), raw SSE recordings
     /// (`*.sse`), or directories of them. May be repeated.
-    #[arg(
-        long = "file",
-        env = "PATROLCHAT_CORPUS",
-        value_delimiter = ',',
-        default_value = "data/rc"
-    )]
+    #[arg(long = "file", env = "PATROLCHAT_CORPUS", value_delimiter = ',', default_value = "data/rc")]
     pub files: Vec<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8092")]
