@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::config::{ConfigError, IngestConfig};
-use crate::jetstream::{NatsError, RcStream, ResumeStore};
+use crate::jetstream::{NatsError, ResumeStore, ensure_rc};
+use patrolchat_bus::streams::RcStream;
 use crate::metrics::IngestMetrics;
 use crate::publish::{Outgoing, Publisher, Work};
 use crate::sse::{self, FeedItem, FeedSettings, OpenError};
@@ -45,8 +46,7 @@ impl IngestError {
             self,
             Self::Config(_)
                 | Self::Feed(_)
-                | Self::Nats(NatsError::ServerTooOld { .. } | NatsError::NoJetStream(_))
-        )
+        ) || matches!(self, Self::Nats(e) if e.is_config())
     }
 }
 
@@ -62,7 +62,9 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), IngestError> {
     cfg.validate()?;
-    let client = crate::jetstream::connect(&cfg.nats_url, "patrolchat-ingest").await?;
+    let client = patrolchat_bus::connect(&cfg.nats_url, "patrolchat-ingest")
+        .await
+        .map_err(NatsError::from)?;
     let js = jetstream::ContextBuilder::new()
         .timeout(Duration::from_secs(10))
         .max_ack_inflight(cfg.in_flight.saturating_mul(2))
@@ -73,7 +75,7 @@ pub async fn run(
         duplicate_window: cfg.rc_duplicate_window,
         replicas: cfg.rc_replicas,
     };
-    rc.ensure(&js).await?;
+    ensure_rc(&js, &rc).await?;
     let resume = ResumeStore::open(&js, &cfg.feed_url, cfg.rc_replicas).await?;
     let start = resume.load().await?;
     info!(feed = %cfg.feed_url, resume_from = ?start, "ingest starting");

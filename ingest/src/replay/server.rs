@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use patrolchat_bus::clock::now_ms;
 
 use axum::Router;
 use axum::body::Body;
@@ -57,11 +59,6 @@ fn error(status: StatusCode, message: String) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
 
 async fn stream(
     State(shared): State<Arc<Shared>>,
