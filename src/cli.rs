@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use axum::Router;
 use clap::{Parser, Subcommand};
 use patrolchat_api::{ApiConfig, ApiMetrics, Endpoints, StartError};
 use patrolchat_ingest::replay::{self, ReplayConfig};
@@ -393,21 +392,13 @@ async fn serve_metrics(
     let Some(listener) = bind(addr, "PATROLCHAT_METRICS_ADDR").await else {
         return false;
     };
-    let app = patrolchat_ingest::metrics::router(Arc::new(registry));
-    tracker.spawn(serve_http(listener, app, shutdown.clone()));
+    let served = patrolchat_bus::metrics::serve_on(listener, Arc::new(registry), shutdown.clone());
+    tracker.spawn(async move {
+        if let Err(error) = served.await {
+            tracing::error!(%error, "metrics listener failed");
+        }
+    });
     true
-}
-
-async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: CancellationToken) {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "serving HTTP");
-    }
-    if let Err(error) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-    {
-        tracing::error!(%error, "HTTP server failed");
-    }
 }
 
 /// `patrolchat bot-token …`.
@@ -480,7 +471,7 @@ async fn bot_token(redis_url: &str, nats_url: &str, action: BotAction) -> ExitCo
 async fn announce_revoked(nats_url: &str, hash: &str) {
     let told = async {
         let servers = patrolchat_model::subjects::nats_servers(nats_url);
-        let client = patrolchat_router::pipeline::nats_options(nats_url)
+        let client = patrolchat_bus::connect::options(nats_url)
             .connect(servers)
             .await
             .ok()?;

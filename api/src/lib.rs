@@ -18,7 +18,7 @@
 //! - [`live`]: the WebSocket hub, presence, feed status.
 //! - [`streams`]: bot SSE in EventStreams framing.
 //! - [`visibility`]: who may see what, the one rule of every channel.
-//! - [`wiki`], [`http_client`]: acting on the wiki for a person.
+//! - [`wiki`]: acting on the wiki for a person (over `patrolchat_bus::http`).
 //! - [`caps`]: what one caller may hold open at once (bot streams,
 //!   sockets, exports), counted across nodes.
 //! - [`client_addr`]: the address limits count a request under (trusted
@@ -39,7 +39,6 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod health;
-pub mod http_client;
 pub mod items;
 pub mod limits;
 pub mod live;
@@ -59,9 +58,4 @@ pub use config::{ApiConfig, Endpoints};
 pub use error::ApiError;
 pub use metrics::ApiMetrics;
 
-/// Unix milliseconds now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use patrolchat_bus::clock::now_ms;

@@ -240,7 +240,7 @@ pub async fn rebuild_with(
     opts: &Options,
 ) -> Result<Summary, RebuildError> {
     // NATS first: nothing is dropped unless the streams can be read.
-    let client = patrolchat_router::pipeline::nats_options(nats_url)
+    let client = patrolchat_bus::connect::options(nats_url)
         .name("patrolchat-rebuild")
         .connect(subjects::nats_servers(nats_url))
         .await

@@ -20,10 +20,10 @@ use tracing::{debug, info, warn};
 
 use crate::config::{ConfigError, IngestConfig};
 use crate::jetstream::{NatsError, ResumeStore, ensure_rc};
-use patrolchat_bus::streams::RcStream;
 use crate::metrics::IngestMetrics;
 use crate::publish::{Outgoing, Publisher, Work};
 use crate::sse::{self, FeedItem, FeedSettings, OpenError};
+use patrolchat_bus::streams::RcStream;
 
 /// Why ingest stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -42,11 +42,8 @@ pub enum IngestError {
 impl IngestError {
     /// Whether the error is a configuration problem (exit code 2).
     pub fn is_config(&self) -> bool {
-        matches!(
-            self,
-            Self::Config(_)
-                | Self::Feed(_)
-        ) || matches!(self, Self::Nats(e) if e.is_config())
+        matches!(self, Self::Config(_) | Self::Feed(_))
+            || matches!(self, Self::Nats(e) if e.is_config())
     }
 }
 

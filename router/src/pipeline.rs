@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream::{self, AckKind, consumer};
+use bytes::Bytes;
+use futures::{FutureExt, StreamExt};
+use patrolchat_bus::ConnectError;
 use patrolchat_bus::clock::now_ms;
 use patrolchat_bus::publish::{self, PublishError};
 use patrolchat_bus::setup::{self, SetupError};
 use patrolchat_bus::streams::{activity_stream, work_stream};
-use patrolchat_bus::ConnectError;
-use bytes::Bytes;
-use futures::{FutureExt, StreamExt};
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_model::{

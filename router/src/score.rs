@@ -115,14 +115,14 @@ impl LiftWing {
     /// [`ScoreError`] when no usable answer comes in time.
     pub async fn score(&self, lang: &str, rev_id: u64) -> Result<f64, ScoreError> {
         let body = serde_json::json!({ "rev_id": rev_id, "lang": lang });
-        let (status, bytes) = self
-            .client
-            .post_json(&self.url, &body)
-            .await
-            .map_err(|e| match e {
-                HttpError::TimedOut => ScoreError::TimedOut,
-                e => ScoreError::Request(e.to_string()),
-            })?;
+        let (status, bytes) =
+            self.client
+                .post_json(&self.url, &body)
+                .await
+                .map_err(|e| match e {
+                    HttpError::TimedOut => ScoreError::TimedOut,
+                    e => ScoreError::Request(e.to_string()),
+                })?;
         let v: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
         v.as_ref()
             .filter(|_| status == 200)

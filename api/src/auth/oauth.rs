@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use super::{Session, constant_time_eq, hash_token, new_token, session};
 use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
-use crate::http_client::form_encode;
 use crate::state::AppState;
+use patrolchat_bus::http::form_encode;
 
 /// Seconds a sign-in may take between `/auth/login` and the callback.
 const PENDING_TTL_S: u64 = 600;

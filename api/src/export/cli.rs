@@ -82,7 +82,7 @@ pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
             )));
         }
     }
-    let client = patrolchat_router::pipeline::nats_options(&args.nats_url)
+    let client = patrolchat_bus::connect::options(&args.nats_url)
         .name("patrolchat-export")
         .connection_timeout(CONNECT_TIMEOUT)
         .connect(patrolchat_model::subjects::nats_servers(&args.nats_url))

@@ -395,7 +395,12 @@ mod tests {
                 .expect_err("refused");
             assert!(matches!(e, HttpError::NotAllowed(_)), "{url}: {e}");
             let e = client
-                .execute(reqwest::Method::POST, &url, HeaderMap::new(), b"a=b".to_vec())
+                .execute(
+                    reqwest::Method::POST,
+                    &url,
+                    HeaderMap::new(),
+                    b"a=b".to_vec(),
+                )
                 .await
                 .expect_err("refused");
             assert!(matches!(e, HttpError::NotAllowed(_)), "{url}: {e}");

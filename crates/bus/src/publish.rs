@@ -97,8 +97,7 @@ pub async fn publish(
     let deadline = Instant::now() + within;
     let mut pause = RETRY_FIRST;
     loop {
-        let error = match send_and_ack(js, subject.clone(), msg_id, payload.clone(), deadline)
-            .await
+        let error = match send_and_ack(js, subject.clone(), msg_id, payload.clone(), deadline).await
         {
             Ok(ack) => return Ok(ack),
             Err(e @ (PublishError::TooLarge(_) | PublishError::TimedOut)) => return Err(e),

@@ -6,14 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use patrolchat_bus::clock::now_ms;
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
+use patrolchat_bus::clock::now_ms;
 use patrolchat_model::timestamp::parse_rfc3339_millis;
 use serde::Deserialize;
 use tokio::time::Instant;
@@ -58,7 +57,6 @@ fn error(status: StatusCode, message: String) -> Response {
         serde_json::json!({ "error": { "code": status.as_u16().to_string(), "message": message } });
     (status, axum::Json(body)).into_response()
 }
-
 
 async fn stream(
     State(shared): State<Arc<Shared>>,

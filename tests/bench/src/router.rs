@@ -475,7 +475,7 @@ async fn throughput(ctx: &Ctx, workflows: &Path, corpus: &Templates) -> Result<T
         .max_ack_inflight(CEILING_IN_FLIGHT * 2)
         .backpressure_on_inflight(true)
         .build(client);
-    rc_stream().ensure(&js).await?;
+    patrolchat_bus::setup::stream(&js, rc_stream().config()).await?;
     let n = ctx.opts.router_events;
     let start = Instant::now();
     publish_all(&js, n, |i| corpus.fresh(i)).await?;
@@ -591,7 +591,7 @@ async fn latency(
     let redis = RedisServer::start();
     as_deployed(redis.port()).await?;
     let js = jetstream::new(connect(&nats.url()).await?);
-    rc_stream().ensure(&js).await?;
+    patrolchat_bus::setup::stream(&js, rc_stream().config()).await?;
     let mut router = Router::start(ctx, &nats, &redis, workflows).await?;
 
     let (tx, rx) = mpsc::unbounded_channel();
