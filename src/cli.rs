@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use axum::Router;
 use clap::{Parser, Subcommand};
 use patrolchat_api::{ApiConfig, ApiMetrics, Endpoints, StartError};
 use patrolchat_ingest::replay::{self, ReplayConfig};
@@ -367,12 +366,7 @@ pub(crate) async fn run(command: Command) -> ExitCode {
         } => bot_token(&redis_url, &nats_url, replicas, action).await,
         Command::Export(args) => exit_code(
             "export",
-            patrolchat_export::run_cli(args, |path| {
-                patrolchat_router::WorkflowSet::load(path)
-                    .map(|set| patrolchat_api::visibility::rule_of(&set))
-                    .map_err(|e| e.to_string())
-            })
-            .await,
+            patrolchat_export::run_cli(args).await,
             patrolchat_export::ExportError::is_config,
         ),
         Command::Rebuild(args) => rebuild(args, shutdown).await,
@@ -404,21 +398,13 @@ async fn serve_metrics(
     let Some(listener) = bind(addr, "PATROLCHAT_METRICS_ADDR").await else {
         return false;
     };
-    let app = patrolchat_ingest::metrics::router(Arc::new(registry));
-    tracker.spawn(serve_http(listener, app, shutdown.clone()));
+    let served = patrolchat_bus::metrics::serve_on(listener, Arc::new(registry), shutdown.clone());
+    tracker.spawn(async move {
+        if let Err(error) = served.await {
+            tracing::error!(%error, "metrics listener failed");
+        }
+    });
     true
-}
-
-async fn serve_http(listener: tokio::net::TcpListener, app: Router, shutdown: CancellationToken) {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "serving HTTP");
-    }
-    if let Err(error) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-    {
-        tracing::error!(%error, "HTTP server failed");
-    }
 }
 
 /// `patrolchat bot-token …`.
@@ -430,7 +416,7 @@ async fn bot_token(
 ) -> ExitCode {
     use patrolchat_api::auth::bots;
     let servers = patrolchat_model::subjects::nats_servers(nats_url);
-    let client = match patrolchat_router::pipeline::nats_options(nats_url)
+    let client = match patrolchat_bus::connect::options(nats_url)
         .connect(servers)
         .await
     {

@@ -225,12 +225,7 @@ fn parse_event(block: &str) -> Event {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64
-}
+use patrolchat_bus::clock::now_ms;
 
 /// The repo's Python, or `None` when the test may be skipped (no `.venv`
 /// and not in CI, where deploy/install-deps.sh has made one).

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use async_nats::{ConnectOptions, Event, ServerError};
 use futures::{FutureExt, StreamExt};
-use patrolchat_ingest::jetstream::RcStream;
+use patrolchat_bus::setup;
+use patrolchat_bus::streams::RcStream;
 use patrolchat_testkit::{ChildGuard, free_port, nats_server_binary, repo_root, wait_until_async};
 use tokio::sync::mpsc;
 
@@ -178,14 +179,16 @@ async fn service_user_has_the_account_and_bot_user_only_reads_workflows() {
     // publishes to each.
     let (service, _) = connect_as(&url, "service", SERVICE_PASSWORD).await;
     let js = jetstream::new(service.clone());
-    rc_stream(1).ensure(&js).await.expect("service creates RC");
-    js.create_stream(patrolchat_router::pipeline::work_stream(
+    setup::stream(&js, rc_stream(1).config())
+        .await
+        .expect("service creates RC");
+    js.create_stream(patrolchat_bus::streams::work_stream(
         Duration::from_secs(3600),
         1,
     ))
     .await
     .expect("service creates WORK");
-    js.create_stream(patrolchat_router::pipeline::activity_stream(1))
+    js.create_stream(patrolchat_bus::streams::activity_stream(1))
         .await
         .expect("service creates ACTIVITY");
     for subject in ["rc.enwiki.edit", "wf.patrol.enwiki", "act.enwiki.enwiki-1"] {
@@ -258,14 +261,13 @@ async fn service_user_has_the_account_and_bot_user_only_reads_workflows() {
     // URL: ingest's own connect and RC setup work with them, the router's
     // and api's client options carry them, and without them (or with a
     // wrong password) the server refuses the connection.
-    let ingest = patrolchat_ingest::jetstream::connect(&node.service_url(), "patrolchat-ingest")
+    let ingest = patrolchat_bus::connect(&node.service_url(), "patrolchat-ingest")
         .await
         .expect("ingest connects with the URL's credentials");
-    rc_stream(1)
-        .ensure(&jetstream::new(ingest))
+    setup::stream(&jetstream::new(ingest), rc_stream(1).config())
         .await
         .expect("ingest updates RC as the service user");
-    let router = patrolchat_router::pipeline::nats_options(&node.service_url())
+    let router = patrolchat_bus::connect::options(&node.service_url())
         .connect(node.service_url())
         .await
         .expect("the router's options carry the URL's credentials");
@@ -275,7 +277,7 @@ async fn service_user_has_the_account_and_bot_user_only_reads_workflows() {
     let wrong = format!("nats://service:pcWrong@127.0.0.1:{}", node.port);
     let refused = tokio::time::timeout(
         WAIT,
-        patrolchat_router::pipeline::nats_options(&wrong).connect(wrong.as_str()),
+        patrolchat_bus::connect::options(&wrong).connect(wrong.as_str()),
     )
     .await
     .expect("a refusal in time");
@@ -312,8 +314,7 @@ async fn accounts_alone_refuse_connections_without_credentials() {
     let anonymous = ConnectOptions::new().connect(node.url()).await;
     assert!(anonymous.is_err(), "connected without credentials");
     let (service, _) = connect_as(&node.url(), "service", SERVICE_PASSWORD).await;
-    rc_stream(1)
-        .ensure(&jetstream::new(service))
+    setup::stream(&jetstream::new(service), rc_stream(1).config())
         .await
         .expect("the service user has JetStream");
 }
@@ -430,12 +431,13 @@ async fn three_node_cluster_keeps_a_three_replica_stream_through_a_lost_node() {
     }
 
     // Ingest's own connect and RC with three replicas, as PATROLCHAT_RC_REPLICAS=3 asks.
-    let client =
-        patrolchat_ingest::jetstream::connect(&nodes[0].service_url(), "patrolchat-ingest")
-            .await
-            .expect("ingest connects to the cluster");
+    let client = patrolchat_bus::connect(&nodes[0].service_url(), "patrolchat-ingest")
+        .await
+        .expect("ingest connects to the cluster");
     let js = jetstream::new(client);
-    let info = rc_stream(3).ensure(&js).await.expect("RC with 3 replicas");
+    let info = setup::stream(&js, rc_stream(3).config())
+        .await
+        .expect("RC with 3 replicas");
     assert_eq!(info.config.num_replicas, 3);
     let ack = js
         .publish("rc.enwiki.edit", "kept".into())
@@ -472,7 +474,7 @@ async fn three_node_cluster_keeps_a_three_replica_stream_through_a_lost_node() {
         .chain((0..3).filter(|&n| n != index))
         .map(|n| nodes[n].service_url())
         .collect();
-    let client = patrolchat_ingest::jetstream::connect(&all.join(","), "patrolchat-router")
+    let client = patrolchat_bus::connect(&all.join(","), "patrolchat-router")
         .await
         .expect("connect to a surviving node");
     let js = jetstream::new(client);

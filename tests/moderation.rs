@@ -605,12 +605,7 @@ fn assert_refused(
     );
 }
 
-fn now_ms() -> i64 {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970");
-    i64::try_from(d.as_millis()).expect("fits")
-}
+use patrolchat_bus::clock::now_ms;
 
 /// Every message of the `ACTIVITY` and `WORK` streams.
 async fn recorded(nats: &NatsServer) -> Vec<(String, Value)> {

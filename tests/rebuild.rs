@@ -33,12 +33,7 @@ fn patterns() -> impl Iterator<Item = &'static str> {
         .copied()
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64
-}
+use patrolchat_bus::clock::now_ms;
 
 /// Every projection key with its value (not its expiry), by type.
 async fn snapshot(url: &str) -> BTreeMap<String, String> {

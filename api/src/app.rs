@@ -15,10 +15,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use http_body_util::BodyExt;
-use patrolchat_model::subjects;
+use patrolchat_bus::http::WikiClient;
+use patrolchat_bus::setup;
+use patrolchat_bus::streams::{activity_stream, work_stream};
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_projection::{Projection, Settings};
-use patrolchat_router::WorkflowSet;
+use patrolchat_workflows::WorkflowSet;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -29,7 +31,6 @@ use crate::auth::session::SessionStore;
 use crate::config::{ApiConfig, Endpoints};
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
-use crate::http_client::HttpClient;
 use crate::limits::Limits;
 use crate::metrics::{ApiMetrics, StatusLabel};
 use crate::state::{AppState, Inner};
@@ -142,30 +143,22 @@ pub async fn connect(
         )));
     }
     let http = wiki_client(&cfg, &ep.wiki_hosts)?;
-    let nats = patrolchat_router::pipeline::nats_options(&ep.nats_url)
-        .name("patrolchat-api")
-        .max_reconnects(None)
-        .connect(subjects::nats_servers(&ep.nats_url))
+    let nats = patrolchat_bus::connect::connect_now(&ep.nats_url, "patrolchat-api")
+        .await
+        .map_err(|e| {
+            if e.is_config() {
+                StartError::Config(e.to_string())
+            } else {
+                StartError::Nats(e.to_string())
+            }
+        })?;
+    let js = jetstream::new(nats.clone());
+    setup::stream_if_missing(&js, activity_stream(ep.replicas))
         .await
         .map_err(|e| StartError::Nats(e.to_string()))?;
-    let version = nats.server_info().version;
-    if !subjects::server_supported(&version) {
-        return Err(StartError::Config(format!(
-            "nats-server {version} is too old: JetStream KV needs 2.10 or newer"
-        )));
-    }
-    let js = jetstream::new(nats.clone());
-    use patrolchat_router::pipeline::{activity_stream, setup, stream_timed_out, work_stream};
-    setup(subjects::ACTIVITY_STREAM, stream_timed_out, || {
-        js.get_or_create_stream(activity_stream(ep.replicas))
-    })
-    .await
-    .map_err(|e| StartError::Nats(e.to_string()))?;
-    setup(subjects::WORK_STREAM, stream_timed_out, || {
-        js.get_or_create_stream(work_stream(ep.retention, ep.replicas))
-    })
-    .await
-    .map_err(|e| StartError::Nats(e.to_string()))?;
+    setup::stream_if_missing(&js, work_stream(ep.retention, ep.replicas))
+        .await
+        .map_err(|e| StartError::Nats(e.to_string()))?;
     let redis = patrolchat_projection::connect::connect(&ep.redis_url)
         .await
         .map_err(|e| StartError::Redis(e.to_string()))?;
@@ -239,7 +232,7 @@ async fn credential_stores(
 ///
 /// # Errors
 /// [`StartError::Config`] naming the setting.
-pub fn wiki_client(cfg: &ApiConfig, hosts: &WikiHosts) -> Result<HttpClient, StartError> {
+pub fn wiki_client(cfg: &ApiConfig, hosts: &WikiHosts) -> Result<WikiClient, StartError> {
     let on_list = |setting: &str, value: &str, e: NotAllowed| {
         let hint = match e {
             NotAllowed::Host(_) => " (add it to PATROLCHAT_WIKI_HOSTS)",
@@ -284,11 +277,11 @@ pub fn wiki_client(cfg: &ApiConfig, hosts: &WikiHosts) -> Result<HttpClient, Sta
         }
     }
     let roots = match &cfg.wiki_ca_file {
-        Some(path) => crate::http_client::load_roots(path)
+        Some(path) => patrolchat_bus::http::load_roots(path)
             .map_err(|e| StartError::Config(format!("PATROLCHAT_WIKI_CA_FILE {e}")))?,
         None => Vec::new(),
     };
-    let client = HttpClient::new(WIKI_TIMEOUT, hosts.clone(), roots)
+    let client = WikiClient::new(WIKI_TIMEOUT, hosts.clone(), roots)
         .map_err(|e| StartError::Config(format!("PATROLCHAT_WIKI_CA_FILE: {e}")))?;
     tracing::info!(wiki_hosts = %hosts, "wiki allow-list");
     Ok(client)

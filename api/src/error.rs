@@ -229,10 +229,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::http_client::HttpError> for ApiError {
-    fn from(e: crate::http_client::HttpError) -> Self {
+impl From<patrolchat_bus::http::HttpError> for ApiError {
+    fn from(e: patrolchat_bus::http::HttpError) -> Self {
         match e {
-            crate::http_client::HttpError::NotAllowed(why) => Self::WikiNotAllowed(why.to_string()),
+            patrolchat_bus::http::HttpError::NotAllowed(why) => {
+                Self::WikiNotAllowed(why.to_string())
+            }
             other => Self::WikiUnavailable(other.to_string()),
         }
     }
@@ -311,7 +313,7 @@ mod tests {
         let refused = patrolchat_model::wikis::WikiHosts::default()
             .check("http://evil.test/w/api.php")
             .expect_err("refused");
-        let e = ApiError::from(crate::http_client::HttpError::NotAllowed(refused));
+        let e = ApiError::from(patrolchat_bus::http::HttpError::NotAllowed(refused));
         assert_eq!(e.status(), StatusCode::FORBIDDEN);
         let b = e.body();
         assert_eq!(b["error"]["code"], "wiki_not_allowed");
@@ -321,7 +323,7 @@ mod tests {
                 .is_some_and(|m| m.contains("https only")),
             "{b}"
         );
-        let e = ApiError::from(crate::http_client::HttpError::TimedOut);
+        let e = ApiError::from(patrolchat_bus::http::HttpError::TimedOut);
         assert_eq!(e.code(), "wiki_unavailable");
     }
 

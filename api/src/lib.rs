@@ -17,7 +17,7 @@
 //! - [`live`]: the WebSocket hub, presence, feed status.
 //! - [`streams`]: bot SSE in EventStreams framing.
 //! - [`visibility`]: the one rule of who may see what, as the api asks it.
-//! - [`wiki`], [`http_client`]: acting on the wiki for a person.
+//! - [`wiki`]: acting on the wiki for a person (over `patrolchat_bus::http`).
 //! - [`caps`]: what one caller may hold open at once (bot streams,
 //!   sockets, exports), counted across nodes.
 //! - [`client_addr`]: the address limits count a request under (trusted
@@ -38,7 +38,6 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod health;
-pub mod http_client;
 pub mod input;
 pub mod items;
 pub mod limits;
@@ -58,9 +57,4 @@ pub use config::{ApiConfig, Endpoints};
 pub use error::ApiError;
 pub use metrics::ApiMetrics;
 
-/// Unix milliseconds now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use patrolchat_bus::clock::now_ms;

@@ -24,12 +24,12 @@ use crate::items::parse_item_id;
 use crate::state::AppState;
 use crate::visibility::{Readers, Viewer};
 
-pub use crate::visibility::REPORT_PREFIX;
-pub use patrolchat_projection::moderation::{REPORTS_WORKFLOW, report_item};
 /// Longest user name, in characters (MediaWiki's limit).
 pub use crate::input::MAX_NAME;
 /// Longest reason, in characters.
 pub use crate::input::MAX_REASON;
+pub use crate::visibility::REPORT_PREFIX;
+pub use patrolchat_projection::moderation::{REPORTS_WORKFLOW, report_item};
 /// Longest mute: ten years.
 const MAX_MUTE_S: u64 = 10 * 365 * 24 * 3600;
 /// Most people one person may ignore.

@@ -419,7 +419,7 @@ pub async fn document(State(state): State<AppState>) -> Json<Value> {
         .workflows
         .workflows()
         .iter()
-        .filter(|w| w.kind() == patrolchat_router::WorkflowKind::Escalation)
+        .filter(|w| w.kind() == patrolchat_workflows::WorkflowKind::Escalation)
         .map(|w| w.name().to_owned())
         .collect();
     complete(&mut doc, state.cfg.limits.claim_max_ttl_s, &escalations);

@@ -5,16 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
-use async_nats::jetstream::context::PublishErrorKind;
 use bytes::Bytes;
 use patrolchat_projection::Projection;
-use patrolchat_router::WorkflowSet;
+use patrolchat_workflows::WorkflowSet;
 use redis::aio::ConnectionManager;
 
 use crate::auth::roles::RoleMap;
 use crate::config::ApiConfig;
 use crate::error::ApiError;
-use crate::http_client::HttpClient;
 use crate::limits::Limits;
 use crate::live::Hub;
 use crate::metrics::ApiMetrics;
@@ -23,10 +21,6 @@ use crate::metrics::ApiMetrics;
 /// long enough to ride out a stream leader election in a NATS cluster (a
 /// few seconds), short of the request timeout.
 pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(12);
-
-/// The first pause before a failed publish is sent again; it doubles up to
-/// a second.
-const PUBLISH_RETRY: Duration = Duration::from_millis(50);
 
 /// Shared state; cheap to clone.
 #[derive(Clone)]
@@ -67,7 +61,7 @@ pub struct Inner {
     /// Metrics.
     pub metrics: Arc<ApiMetrics>,
     /// HTTP client for the wiki.
-    pub http: HttpClient,
+    pub http: patrolchat_bus::http::WikiClient,
     /// Cancelled when the node shuts down: long-lived responses (streams,
     /// sockets) end on it so the graceful shutdown completes.
     pub shutdown: tokio_util::sync::CancellationToken,
@@ -100,36 +94,10 @@ impl AppState {
         msg_id: &str,
         payload: Bytes,
     ) -> Result<u64, ApiError> {
-        let deadline = tokio::time::Instant::now() + PUBLISH_TIMEOUT;
-        let mut pause = PUBLISH_RETRY;
-        loop {
-            let mut headers = async_nats::HeaderMap::new();
-            headers.insert("Nats-Msg-Id", msg_id);
-            let attempt = async {
-                self.js
-                    .publish_with_headers(subject.clone(), headers, payload.clone())
-                    .await?
-                    .await
-            };
-            let error = match tokio::time::timeout_at(deadline, attempt).await {
-                Ok(Ok(ack)) => return Ok(ack.sequence),
-                Ok(Err(e)) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
-                    return Err(ApiError::Unavailable(format!("nats: {e}")));
-                }
-                Ok(Err(e)) => e,
-                Err(_) => {
-                    return Err(ApiError::Unavailable(
-                        "nats: no acknowledgement in time".into(),
-                    ));
-                }
-            };
-            if tokio::time::Instant::now() + pause >= deadline {
-                return Err(ApiError::Unavailable(format!("nats: {error}")));
-            }
-            tracing::debug!(%error, %subject, "publish not acknowledged; sending it again");
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(1));
-        }
+        patrolchat_bus::publish(&self.js, subject, msg_id, payload, PUBLISH_TIMEOUT)
+            .await
+            .map(|ack| ack.sequence)
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
     }
 
     /// Publishes an activity event (see [`AppState::publish`]).

@@ -6,7 +6,7 @@ use patrolchat_model::ItemId;
 pub use patrolchat_projection::visibility::{
     REPORT_PREFIX, Readers, Rule, Viewer, split_workflows,
 };
-use patrolchat_router::{WorkflowKind, WorkflowSet};
+use patrolchat_workflows::WorkflowSet;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
@@ -30,12 +30,7 @@ pub fn viewer(name: &str, bot: bool, role: Role) -> Viewer {
 /// The rule of a workflows configuration: every workflow not private is
 /// public.
 pub fn rule_of(set: &WorkflowSet) -> Rule {
-    Rule::with_public(
-        set.workflows()
-            .iter()
-            .filter(|w| w.kind() != WorkflowKind::Private)
-            .map(|w| w.name()),
-    )
+    Rule::with_public(set.public_names())
 }
 
 /// Whether `viewer` may see an item, by the workflows the projection

@@ -5,7 +5,7 @@ use patrolchat_model::item::Item;
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::http_client::{HttpClient, form_encode};
+use patrolchat_bus::http::{WikiClient, form_encode};
 
 /// The action API URL of an item's wiki from the template
 /// (`{server}/w/api.php` by default). The HTTP client checks it against
@@ -43,7 +43,7 @@ fn refused(v: &Value) -> Option<String> {
 /// [`ApiError::WikiNotAllowed`] when `api` is not https on a wiki of the
 /// allow-list (nothing is sent).
 pub async fn patrol(
-    http: &HttpClient,
+    http: &WikiClient,
     api: &str,
     grant: &str,
     rc_ids: &[u64],

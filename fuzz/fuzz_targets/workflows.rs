@@ -15,8 +15,8 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use patrolchat_model::{FeedEvent, RecentChange, RevisionCreate};
-use patrolchat_router::workflows::is_valid_name;
-use patrolchat_router::{Enriched, WorkflowKind, WorkflowSet, classify};
+use patrolchat_workflows::workflows::is_valid_name;
+use patrolchat_workflows::{Enriched, WorkflowKind, WorkflowSet, classify};
 
 static EVENTS: LazyLock<Vec<RecentChange>> = LazyLock::new(|| {
     include_str!("../events.jsonl")

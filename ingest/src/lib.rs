@@ -10,11 +10,11 @@
 //! Layout:
 //! - [`config`]: the typed settings of `patrolchat ingest`.
 //! - [`sse`]: the EventStreams client (eventsource-client) and what it yields.
-//! - [`jetstream`]: NATS connection, server version check, the `RC` stream,
-//!   the resume-position bucket.
+//! - [`jetstream`]: the `RC` stream and the resume-position bucket (the
+//!   connection, its server check and setup are `patrolchat_bus`'s).
 //! - [`publish`]: the pipelined, in-order-acknowledged publisher.
 //! - [`pipeline`]: feed → parse → publish, with shutdown and metrics.
-//! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint.
+//! - [`metrics`]: Prometheus metrics (served by `patrolchat_bus::metrics`).
 //! - [`replay`]: the replay server for recorded feeds.
 //!
 //! The `service` feature (on by default) builds the service, the HTTPS

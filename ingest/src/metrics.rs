@@ -1,23 +1,17 @@
-//! Prometheus metrics of ingest and the endpoint that serves them.
+//! Prometheus metrics of ingest (served by `patrolchat_bus::metrics`).
 //!
 //! Every runtime event that matters is counted here and logged by its
 //! caller in the same place, so metrics and logs never disagree.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::http::header::CONTENT_TYPE;
-use axum::routing::get;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use tokio_util::sync::CancellationToken;
 
 /// Label of a counter split by reason.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -45,10 +39,7 @@ impl Lag {
         if last == 0 {
             return 0.0;
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        (now - last) as f64 / 1000.0
+        (patrolchat_bus::clock::now_ms() - last) as f64 / 1000.0
     }
 }
 
@@ -181,47 +172,4 @@ impl EncodeMetric for LagView {
     fn metric_type(&self) -> MetricType {
         MetricType::Gauge
     }
-}
-
-/// Renders a registry in the Prometheus text format.
-pub fn render(registry: &Registry) -> String {
-    let mut out = String::new();
-    // Writing into a String cannot fail.
-    let _ = prometheus_client::encoding::text::encode(&mut out, registry);
-    out
-}
-
-/// The `/metrics` route over a registry.
-pub fn router(registry: Arc<Registry>) -> Router {
-    Router::new().route(
-        "/metrics",
-        get(move || {
-            let registry = Arc::clone(&registry);
-            async move {
-                (
-                    [(
-                        CONTENT_TYPE,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )],
-                    render(&registry),
-                )
-            }
-        }),
-    )
-}
-
-/// Serves `/metrics` on `addr` until `shutdown` is cancelled.
-///
-/// # Errors
-/// When the address cannot be bound.
-pub async fn serve(
-    addr: SocketAddr,
-    registry: Arc<Registry>,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "serving metrics");
-    axum::serve(listener, router(registry))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
 }

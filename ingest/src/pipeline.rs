@@ -19,10 +19,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::config::{ConfigError, IngestConfig};
-use crate::jetstream::{NatsError, RcStream, ResumeStore};
+use crate::jetstream::{NatsError, ResumeStore, ensure_rc};
 use crate::metrics::IngestMetrics;
 use crate::publish::{Outgoing, Publisher, Work};
 use crate::sse::{self, FeedItem, FeedSettings, OpenError};
+use patrolchat_bus::streams::RcStream;
 
 /// Why ingest stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -41,12 +42,8 @@ pub enum IngestError {
 impl IngestError {
     /// Whether the error is a configuration problem (exit code 2).
     pub fn is_config(&self) -> bool {
-        matches!(
-            self,
-            Self::Config(_)
-                | Self::Feed(_)
-                | Self::Nats(NatsError::ServerTooOld { .. } | NatsError::NoJetStream(_))
-        )
+        matches!(self, Self::Config(_) | Self::Feed(_))
+            || matches!(self, Self::Nats(e) if e.is_config())
     }
 }
 
@@ -62,7 +59,9 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), IngestError> {
     cfg.validate()?;
-    let client = crate::jetstream::connect(&cfg.nats_url, "patrolchat-ingest").await?;
+    let client = patrolchat_bus::connect(&cfg.nats_url, "patrolchat-ingest")
+        .await
+        .map_err(NatsError::from)?;
     let js = jetstream::ContextBuilder::new()
         .timeout(Duration::from_secs(10))
         .max_ack_inflight(cfg.in_flight.saturating_mul(2))
@@ -73,7 +72,7 @@ pub async fn run(
         duplicate_window: cfg.rc_duplicate_window,
         replicas: cfg.rc_replicas,
     };
-    rc.ensure(&js).await?;
+    ensure_rc(&js, &rc).await?;
     let resume = ResumeStore::open(&js, &cfg.feed_url, cfg.rc_replicas).await?;
     let start = resume.load().await?;
     info!(feed = %cfg.feed_url, resume_from = ?start, "ingest starting");

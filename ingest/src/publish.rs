@@ -12,10 +12,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::context::{PublishError, PublishErrorKind};
-use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, publish::PublishAck};
 use bytes::Bytes;
+use patrolchat_bus::publish::{self, PublishError};
 use tokio::time::Instant;
 
 use crate::metrics::IngestMetrics;
@@ -111,22 +110,26 @@ impl Publisher {
     }
 
     async fn send(&self, out: &Outgoing) -> State {
-        let publish = PublishMessage::build()
-            .payload(out.payload.clone())
-            .message_id(out.msg_id.as_str());
-        match self.js.send_publish(out.subject.clone(), publish).await {
+        let sent = publish::send(
+            &self.js,
+            out.subject.clone(),
+            &out.msg_id,
+            out.payload.clone(),
+        )
+        .await;
+        match sent {
             Ok(ack) => {
                 let deadline = Instant::now() + self.ack_timeout;
                 let timeout = self.ack_timeout;
                 let fut = async move {
                     match tokio::time::timeout_at(deadline, ack.into_future()).await {
-                        Ok(r) => r.map_err(AckError::from),
+                        Ok(r) => r.map_err(|e| AckError::Publish(e.into())),
                         Err(_) => Err(AckError::TimedOut(timeout)),
                     }
                 };
                 State::Sent(Box::pin(fut))
             }
-            Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
+            Err(error @ PublishError::TooLarge(_)) => {
                 // No retry can help: the server's max_payload is below the
                 // event's size. Skip it like any oversized event.
                 tracing::warn!(%error, msg_id = %out.msg_id, bytes = out.payload.len(), "event larger than the NATS max_payload skipped");

@@ -10,26 +10,28 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::{self, AckKind, consumer, stream};
+use async_nats::jetstream::{self, AckKind, consumer};
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
+use patrolchat_bus::ConnectError;
+use patrolchat_bus::clock::now_ms;
+use patrolchat_bus::publish::{self, PublishError};
+use patrolchat_bus::setup::{self, SetupError};
+use patrolchat_bus::streams::{activity_stream, work_stream};
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_model::{FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, subjects};
+use patrolchat_workflows::{Classification, Enriched, WorkflowSet, WorkflowsError, classify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::classify::classify;
 use crate::config::RouterConfig;
-use crate::enriched::Enriched;
 use crate::join::Joiner;
 use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
 use crate::signals::{Found, Signal, Standing, signals, standing};
-use crate::workflows::{WorkflowSet, WorkflowsError};
 use patrolchat_projection::items::{BLOCKED_PREFIX, Decision};
 use patrolchat_projection::{Event, Projection, ProjectionError, Settings};
 
@@ -39,24 +41,29 @@ pub enum RouterError {
     /// The workflows file is refused at start.
     #[error(transparent)]
     Workflows(#[from] WorkflowsError),
-    /// NATS cannot be used.
+    /// NATS cannot be reached, or the server is too old or without
+    /// JetStream.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// A stream or the consumer cannot be set up.
     #[error("NATS: {0}")]
-    Nats(String),
-    /// The server is too old.
-    #[error("nats-server {found} is too old: patrolchat needs 2.10 or newer with JetStream")]
-    ServerTooOld {
-        /// Its version.
-        found: String,
-    },
+    Nats(#[from] SetupError),
     /// Redis cannot be reached.
     #[error(transparent)]
     Redis(#[from] ProjectionError),
+    /// The Lift Wing client cannot be built.
+    #[error("Lift Wing client: {0}")]
+    LiftWing(#[from] patrolchat_bus::http::TlsError),
 }
 
 impl RouterError {
     /// Whether it is a configuration problem (exit code 2).
     pub fn is_config(&self) -> bool {
-        matches!(self, Self::Workflows(_) | Self::ServerTooOld { .. })
+        match self {
+            Self::Workflows(_) => true,
+            Self::Connect(e) => e.is_config(),
+            Self::Nats(_) | Self::Redis(_) | Self::LiftWing(_) => false,
+        }
     }
 }
 
@@ -66,84 +73,11 @@ enum StepError {
     #[error(transparent)]
     Redis(#[from] ProjectionError),
     #[error("publish: {0}")]
-    Publish(String),
+    Publish(#[from] PublishError),
 }
 
 /// Messages handled together at most.
 const BATCH: usize = 256;
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// The `WORK` stream: items entering workflows, kept as long as items are.
-pub fn work_stream(retention: Duration, replicas: usize) -> stream::Config {
-    stream::Config {
-        name: subjects::WORK_STREAM.to_owned(),
-        description: Some("Items entering workflows, on wf.<workflow>.<wiki>".to_owned()),
-        subjects: vec![subjects::WORK_ALL.to_owned()],
-        max_age: retention,
-        duplicate_window: Duration::from_secs(300),
-        num_replicas: replicas,
-        storage: stream::StorageType::File,
-        ..Default::default()
-    }
-}
-
-/// The `ACTIVITY` stream: the record of what happens to items, kept for good.
-pub fn activity_stream(replicas: usize) -> stream::Config {
-    stream::Config {
-        name: subjects::ACTIVITY_STREAM.to_owned(),
-        description: Some("What happens to items, on act.<wiki>.<item>".to_owned()),
-        subjects: vec![subjects::ACTIVITY_ALL.to_owned()],
-        duplicate_window: Duration::from_secs(300),
-        num_replicas: replicas,
-        storage: stream::StorageType::File,
-        ..Default::default()
-    }
-}
-
-/// How many times a JetStream setup request (a stream, a consumer) is sent
-/// while it times out.
-const SETUP_ATTEMPTS: u32 = 6;
-
-/// Whether a stream request timed out.
-pub fn stream_timed_out(e: &jetstream::context::CreateStreamError) -> bool {
-    e.kind() == jetstream::context::CreateStreamErrorKind::TimedOut
-}
-
-/// Runs a JetStream setup request, sending it again while it times out: in
-/// a cluster, replicas that create the same stream at the same moment can
-/// be left without an answer although the stream was made, and asking
-/// again finds it.
-///
-/// # Errors
-/// The last error, once it is not a timeout or the attempts are spent.
-pub async fn setup<T, E, Fut>(
-    what: &str,
-    timed_out: impl Fn(&E) -> bool,
-    mut request: impl FnMut() -> Fut,
-) -> Result<T, E>
-where
-    Fut: std::future::Future<Output = Result<T, E>>,
-    E: std::fmt::Display,
-{
-    let mut pause = Duration::from_millis(200);
-    let mut attempt = 1;
-    loop {
-        match request().await {
-            Err(error) if attempt < SETUP_ATTEMPTS && timed_out(&error) => {
-                warn!(%error, what, attempt, "JetStream setup timed out; asking again");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(2));
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
 
 /// A recent change waiting to be handled, with its message.
 struct Pending {
@@ -167,18 +101,6 @@ struct Router {
 /// logged at debug level (the counter still counts each event).
 const WARN_SERVERS: usize = 1000;
 
-/// Client options for a NATS URL setting, with the credentials its URLs
-/// carry (`nats://user:password@host:4222`), which the client would not
-/// send on its own.
-pub fn nats_options(urls: &str) -> async_nats::ConnectOptions {
-    match subjects::nats_credentials(urls) {
-        Some((user, password)) => {
-            async_nats::ConnectOptions::with_user_and_password(user, password)
-        }
-        None => async_nats::ConnectOptions::new(),
-    }
-}
-
 /// Runs the router until `shutdown` is cancelled.
 ///
 /// # Errors
@@ -190,30 +112,10 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), RouterError> {
     let workflows = Arc::new(WorkflowSet::load(&cfg.workflows)?);
-    let client = nats_options(nats_url)
-        .name("patrolchat-router")
-        .retry_on_initial_connect()
-        .max_reconnects(None)
-        .connect(subjects::nats_servers(nats_url))
-        .await
-        .map_err(|e| RouterError::Nats(e.to_string()))?;
-    let _ = tokio::time::timeout(Duration::from_secs(30), client.flush()).await;
-    let version = client.server_info().version;
-    if !subjects::server_supported(&version) {
-        return Err(RouterError::ServerTooOld { found: version });
-    }
+    let client = patrolchat_bus::connect(nats_url, "patrolchat-router").await?;
     let js = jetstream::new(client);
-    let nats = |e: &dyn std::fmt::Display| RouterError::Nats(e.to_string());
-    setup(subjects::WORK_STREAM, stream_timed_out, || {
-        js.create_or_update_stream(work_stream(cfg.retention, cfg.replicas))
-    })
-    .await
-    .map_err(|e| nats(&e))?;
-    setup(subjects::ACTIVITY_STREAM, stream_timed_out, || {
-        js.create_or_update_stream(activity_stream(cfg.replicas))
-    })
-    .await
-    .map_err(|e| nats(&e))?;
+    setup::stream(&js, work_stream(cfg.retention, cfg.replicas)).await?;
+    setup::stream(&js, activity_stream(cfg.replicas)).await?;
     // Ingest creates RC; a router started first waits for it.
     let rc = loop {
         match js.get_stream(subjects::RC_STREAM).await {
@@ -236,15 +138,7 @@ pub async fn run(
         filter_subject: subjects::RC_ALL.to_owned(),
         ..Default::default()
     };
-    let consumer: consumer::PullConsumer = setup(
-        "router consumer",
-        |e: &jetstream::stream::ConsumerError| {
-            e.kind() == jetstream::stream::ConsumerErrorKind::TimedOut
-        },
-        || rc.get_or_create_consumer(&cfg.consumer, consumer_config.clone()),
-    )
-    .await
-    .map_err(|e| nats(&e))?;
+    let consumer = setup::pull_consumer(&rc, &cfg.consumer, consumer_config).await?;
     let projection = Projection::connect(
         &cfg.redis_url,
         Settings {
@@ -263,11 +157,14 @@ pub async fn run(
     ));
     info!(workflows = workflows.len(), file = %cfg.workflows.display(), "router starting");
 
-    let scorer = cfg.score.liftwing_url.clone().map(|url| {
-        let client = crate::score::LiftWing::new(
+    let liftwing = match cfg.score.liftwing_url.clone() {
+        Some(url) => Some(crate::score::LiftWing::new(
             url,
             Duration::from_secs_f64(cfg.score.liftwing_timeout.max(0.001)),
-        );
+        )?),
+        None => None,
+    };
+    let scorer = liftwing.map(|client| {
         let (js, projection, m, m2) = (
             js.clone(),
             projection.clone(),
@@ -531,7 +428,7 @@ impl Router {
             wiki: WikiId,
             candidate: ItemId,
             episode: bool,
-            class: crate::Classification,
+            class: Classification,
         }
         let mut asked = Vec::new();
         for (p, twin) in batch {
@@ -597,14 +494,13 @@ impl Router {
                     }
                     let payload = Bytes::from(serde_json::to_vec(&item).unwrap_or_default());
                     for wf in &item.workflows {
-                        let publish = PublishMessage::build()
-                            .payload(payload.clone())
-                            .message_id(format!("{}:{wf}", item.id));
-                        let ack = self
-                            .js
-                            .send_publish(subjects::work(wf, &item.wiki), publish)
-                            .await
-                            .map_err(|e| StepError::Publish(e.to_string()))?;
+                        let ack = publish::send(
+                            &self.js,
+                            subjects::work(wf, &item.wiki),
+                            &format!("{}:{wf}", item.id),
+                            payload.clone(),
+                        )
+                        .await?;
                         acks.push(ack);
                     }
                     items.push(item);
@@ -614,7 +510,7 @@ impl Router {
         }
         let mut last = None;
         for ack in acks {
-            let ack = ack.await.map_err(|e| StepError::Publish(e.to_string()))?;
+            let ack = ack.await.map_err(PublishError::from)?;
             last = last.max(Some(ack.sequence));
         }
         self.projection.apply(Event::Work(&items), last).await?;
@@ -661,16 +557,7 @@ impl Router {
         activity: &Activity,
         dedupe: String,
     ) -> Result<u64, StepError> {
-        let payload = Bytes::from(serde_json::to_vec(activity).unwrap_or_default());
-        let publish = PublishMessage::build().payload(payload).message_id(dedupe);
-        let ack = self
-            .js
-            .send_publish(subjects::activity(wiki, id), publish)
-            .await
-            .map_err(|e| StepError::Publish(e.to_string()))?
-            .await
-            .map_err(|e| StepError::Publish(e.to_string()))?;
-        Ok(ack.sequence)
+        publish_once(&self.js, subjects::activity(wiki, id), &dedupe, activity).await
     }
 
     /// Mirrors a block on the wiki: the person is muted in patrolchat for
@@ -710,22 +597,18 @@ impl Router {
                 user,
             ),
         };
-        let payload = Bytes::from(serde_json::to_vec(&activity).unwrap_or_default());
-        let publish = PublishMessage::build()
-            .payload(payload)
-            .message_id(format!("{event_id}:standing"));
-        let ack = self
-            .js
-            .send_publish(subjects::moderation("mute"), publish)
-            .await
-            .map_err(|e| StepError::Publish(e.to_string()))?
-            .await
-            .map_err(|e| StepError::Publish(e.to_string()))?;
+        let seq = publish_once(
+            &self.js,
+            subjects::moderation("mute"),
+            &format!("{event_id}:standing"),
+            &activity,
+        )
+        .await?;
         // A block that has run out already mutes nobody.
         let lapsed = matches!(&activity, Activity::UserMuted { until: Some(u), .. } if *u <= at);
         if !lapsed {
             self.projection
-                .apply(Event::Activity(&activity), Some(ack.sequence))
+                .apply(Event::Activity(&activity), Some(seq))
                 .await?;
         }
         info!(user = %user, "standing on the wiki mirrored");
@@ -806,6 +689,23 @@ impl Router {
     }
 }
 
+/// Publishes an activity event once and waits for its acknowledgement; a
+/// failure leaves the message being handled unacknowledged, and its
+/// redelivery publishes again under the same id.
+async fn publish_once(
+    js: &jetstream::Context,
+    subject: String,
+    msg_id: &str,
+    activity: &Activity,
+) -> Result<u64, StepError> {
+    let payload = Bytes::from(serde_json::to_vec(activity).unwrap_or_default());
+    let ack = publish::send(js, subject, msg_id, payload)
+        .await?
+        .await
+        .map_err(PublishError::from)?;
+    Ok(ack.sequence)
+}
+
 /// Records a score: `ACTIVITY` first, then Redis.
 async fn apply_score(
     js: &jetstream::Context,
@@ -825,18 +725,15 @@ async fn apply_score(
     let activity = Activity::Updated {
         item: Box::new(item.clone()),
     };
-    let payload = Bytes::from(serde_json::to_vec(&activity).unwrap_or_default());
-    let publish = PublishMessage::build()
-        .payload(payload)
-        .message_id(format!("{}:score", item.id));
-    let ack = js
-        .send_publish(subjects::activity(&item.wiki, &item.id), publish)
-        .await
-        .map_err(|e| StepError::Publish(e.to_string()))?
-        .await
-        .map_err(|e| StepError::Publish(e.to_string()))?;
+    let seq = publish_once(
+        js,
+        subjects::activity(&item.wiki, &item.id),
+        &format!("{}:score", item.id),
+        &activity,
+    )
+    .await?;
     projection
-        .apply(Event::Activity(&activity), Some(ack.sequence))
+        .apply(Event::Activity(&activity), Some(seq))
         .await?;
     Ok(())
 }
@@ -862,7 +759,7 @@ fn build_item(
     wiki: WikiId,
     rc: &RecentChange,
     twin: Option<&RevisionCreate>,
-    class: &crate::Classification,
+    class: &Classification,
 ) -> Item {
     let user = rc.user.clone().unwrap_or_default();
     let performer = twin.and_then(|t| t.performer.as_ref());

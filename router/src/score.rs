@@ -12,11 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use patrolchat_bus::http::{Client, HttpError, TlsError};
 use patrolchat_model::{ItemId, WikiId};
 use tokio::sync::{Mutex, Semaphore, mpsc};
 
@@ -97,24 +93,20 @@ pub fn language(wiki: &str) -> Option<String> {
 /// A Lift Wing client.
 #[derive(Clone)]
 pub struct LiftWing {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client,
     url: String,
-    timeout: Duration,
 }
 
 impl LiftWing {
-    /// A client for `url`.
-    pub fn new(url: String, timeout: Duration) -> Self {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Self {
-            client: Client::builder(TokioExecutor::new()).build(https),
+    /// A client for `url`, giving up on a score after `timeout`.
+    ///
+    /// # Errors
+    /// [`TlsError`] when the HTTPS client cannot be built.
+    pub fn new(url: String, timeout: Duration) -> Result<Self, TlsError> {
+        Ok(Self {
+            client: Client::new(timeout)?,
             url,
-            timeout,
-        }
+        })
     }
 
     /// P(revert) of a revision.
@@ -122,45 +114,24 @@ impl LiftWing {
     /// # Errors
     /// [`ScoreError`] when no usable answer comes in time.
     pub async fn score(&self, lang: &str, rev_id: u64) -> Result<f64, ScoreError> {
-        let body = serde_json::json!({ "rev_id": rev_id, "lang": lang }).to_string();
-        let request = hyper::Request::post(&self.url)
-            .header("content-type", "application/json")
-            .header(
-                "user-agent",
-                concat!(
-                    "patrolchat/",
-                    env!("CARGO_PKG_VERSION"),
-                    " (https://github.com/patrolchat/patrolchat)"
-                ),
-            )
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| ScoreError::Request(e.to_string()))?;
-        let call = async {
-            let response = self
-                .client
-                .request(request)
+        let body = serde_json::json!({ "rev_id": rev_id, "lang": lang });
+        let (status, bytes) =
+            self.client
+                .post_json(&self.url, &body)
                 .await
-                .map_err(|e| ScoreError::Request(e.to_string()))?;
-            let status = response.status().as_u16();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| ScoreError::Request(e.to_string()))?
-                .to_bytes();
-            let v: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-            v.as_ref()
-                .filter(|_| status == 200)
-                .and_then(|v| v["output"]["probabilities"]["true"].as_f64())
-                .filter(|p| (0.0..=1.0).contains(p))
-                .ok_or_else(|| ScoreError::Answer {
-                    status,
-                    body: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
-                })
-        };
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| ScoreError::TimedOut)?
+                .map_err(|e| match e {
+                    HttpError::TimedOut => ScoreError::TimedOut,
+                    e => ScoreError::Request(e.to_string()),
+                })?;
+        let v: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+        v.as_ref()
+            .filter(|_| status == 200)
+            .and_then(|v| v["output"]["probabilities"]["true"].as_f64())
+            .filter(|p| (0.0..=1.0).contains(p))
+            .ok_or_else(|| ScoreError::Answer {
+                status,
+                body: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+            })
     }
 }
 

@@ -5,6 +5,7 @@
 //! reverted revisions, from the `revision-create` twin), a deletion, a
 //! block, a protection. The pipeline finds the items each signal closes.
 
+use patrolchat_bus::clock::now_ms;
 use patrolchat_model::item::Outcome;
 use patrolchat_model::{FeedEvent, RcType, RecentChange};
 
@@ -193,12 +194,6 @@ pub fn standing(rc: &RecentChange) -> Option<Standing> {
         "unblock" => Some(Standing::Unblocked { user, by, reason }),
         _ => None,
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// When a block made at `at` (Unix ms) ends: from `expiry` (a timestamp)

@@ -67,14 +67,12 @@ pub async fn create_or_update(
     config: kv::Config,
 ) -> Result<kv::Store, BucketError> {
     let bucket = bucket_name(&config.bucket);
-    patrolchat_router::pipeline::setup(bucket, timed_out, || {
-        js.create_or_update_key_value(config.clone())
-    })
-    .await
-    .map_err(|e| BucketError {
-        bucket,
-        message: e.to_string(),
-    })
+    patrolchat_bus::setup::bucket(js, config)
+        .await
+        .map_err(|e| BucketError {
+            bucket,
+            message: e.to_string(),
+        })
 }
 
 /// Opens the bucket as it is, creating it with `config` only when it is
@@ -90,7 +88,7 @@ pub async fn open_or_create(
     if let Ok(store) = js.get_key_value(&config.bucket).await {
         return Ok(store);
     }
-    patrolchat_router::pipeline::setup(bucket, timed_out, || js.create_key_value(config.clone()))
+    patrolchat_bus::setup::retry(bucket, timed_out, || js.create_key_value(config.clone()))
         .await
         .map_err(|e| BucketError {
             bucket,

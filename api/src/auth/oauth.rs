@@ -1,5 +1,7 @@
 //! MediaWiki OAuth 2.0 sign-in: authorization code with PKCE against
-//! `<wiki>/w/rest.php/oauth2/{authorize,access_token,resource/profile}`.
+//! `<wiki>/w/rest.php/oauth2/{authorize,access_token,resource/profile}`,
+//! with the `oauth2` crate over the wiki client of `patrolchat_bus::http`
+//! (so the token and profile calls go only to the wiki allow-list).
 //!
 //! A sign-in belongs to the browser that started it: `/auth/login` gives
 //! that browser a random value in a short-lived cookie, and the callback
@@ -7,19 +9,27 @@
 //! of their own unfinished sign-in (their code and state) thus cannot
 //! sign that person in as themselves.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU16, Ordering};
+
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+};
+use patrolchat_bus::http::{HttpError, WikiClient};
 use patrolchat_projection::keys;
 use redis::AsyncCommands;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::{Session, constant_time_eq, hash_token, new_token, session};
 use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
-use crate::http_client::form_encode;
 use crate::state::AppState;
 
 /// Seconds a sign-in may take between `/auth/login` and the callback.
@@ -53,7 +63,100 @@ fn pending(browser_hash: &str, verifier: &str) -> String {
 
 /// The PKCE S256 challenge of a verifier.
 pub fn challenge(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.to_owned()))
+        .as_str()
+        .to_owned()
+}
+
+/// The OAuth 2.0 client of the sign-in wiki: its authorization and token
+/// endpoints, and the client credentials sent in the request body.
+type OAuthClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+fn oauth_client(state: &AppState) -> Result<OAuthClient, ApiError> {
+    let url = |path: &str| endpoint(state, path);
+    let bad = |e: oauth2::url::ParseError| {
+        ApiError::WikiUnavailable(format!("PATROLCHAT_OAUTH_WIKI is not a URL: {e}"))
+    };
+    let redirect = RedirectUrl::new(state.cfg.redirect_uri())
+        .map_err(|e| ApiError::WikiUnavailable(format!("redirect URI: {e}")))?;
+    Ok(
+        BasicClient::new(ClientId::new(state.cfg.oauth.oauth_client_id.clone()))
+            .set_client_secret(ClientSecret::new(
+                state.cfg.oauth.oauth_client_secret.clone(),
+            ))
+            .set_auth_type(AuthType::RequestBody)
+            .set_auth_uri(AuthUrl::new(url("authorize")).map_err(bad)?)
+            .set_token_uri(TokenUrl::new(url("access_token")).map_err(bad)?)
+            .set_redirect_uri(redirect),
+    )
+}
+
+/// The HTTP client `oauth2` calls the token endpoint with: the wiki
+/// client, so the URL is checked against the allow-list before anything
+/// is sent; it notes the status of the answer.
+struct TokenHttp<'a> {
+    wiki: &'a WikiClient,
+    status: AtomicU16,
+}
+
+impl<'a> TokenHttp<'a> {
+    fn new(wiki: &'a WikiClient) -> Self {
+        Self {
+            wiki,
+            status: AtomicU16::new(0),
+        }
+    }
+
+    /// The status of the last answer (0 before any).
+    fn status(&self) -> u16 {
+        self.status.load(Ordering::Relaxed)
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for TokenHttp<'_> {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let answer = self
+                .wiki
+                .execute(parts.method, &parts.uri.to_string(), parts.headers, body)
+                .await?;
+            self.status.store(answer.status, Ordering::Relaxed);
+            let mut response = HttpResponse::new(answer.body.to_vec());
+            *response.status_mut() = oauth2::http::StatusCode::from_u16(answer.status)
+                .map_err(|e| HttpError::Request(e.to_string()))?;
+            *response.headers_mut() = answer.headers;
+            Ok(response)
+        })
+    }
+}
+
+/// What a token request's failure means: the wiki refused (an answer
+/// other than 200: `refused` with its status) or did not answer usably.
+fn token_error(
+    e: RequestTokenError<HttpError, BasicErrorResponse>,
+    status: u16,
+    refused: impl FnOnce(u16) -> ApiError,
+) -> ApiError {
+    match e {
+        RequestTokenError::Request(e) => e.into(),
+        _ if status != 0 && status != 200 => refused(status),
+        e => ApiError::WikiUnavailable(format!("token answer: {e}")),
+    }
+}
+
+/// The grant, refresh token and expiry (Unix ms) of a token answer.
+fn issued(t: &BasicTokenResponse) -> (String, Option<String>, Option<i64>) {
+    (
+        t.access_token().secret().clone(),
+        t.refresh_token().map(|r| r.secret().clone()),
+        t.expires_in()
+            .map(|e| crate::now_ms() + i64::try_from(e.as_millis()).unwrap_or(i64::MAX / 2)),
+    )
 }
 
 fn endpoint(state: &AppState, path: &str) -> String {
@@ -95,23 +198,15 @@ pub async fn login(
             PENDING_TTL_S,
         )
         .await?;
-    let redirect = state.cfg.redirect_uri();
-    let url = format!(
-        "{}?{}",
-        endpoint(&state, "authorize"),
-        form_encode(&[
-            ("response_type", "code"),
-            ("client_id", &state.cfg.oauth.oauth_client_id),
-            ("redirect_uri", &redirect),
-            ("state", &st),
-            ("code_challenge", &challenge(&verifier)),
-            ("code_challenge_method", "S256"),
-        ])
-    );
+    let pkce = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier));
+    let (url, _) = oauth_client(&state)?
+        .authorize_url(|| CsrfToken::new(st))
+        .set_pkce_challenge(pkce)
+        .url();
     Ok((
         StatusCode::FOUND,
         [(header::SET_COOKIE, sign_in_cookie(&state, Some(&browser)))],
-        [(header::LOCATION, url)],
+        [(header::LOCATION, url.to_string())],
     )
         .into_response())
 }
@@ -126,15 +221,6 @@ pub struct Callback {
     state: Option<String>,
     /// Set when the person declined.
     error: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<i64>,
 }
 
 /// How long before its expiry a grant is renewed.
@@ -164,33 +250,26 @@ pub async fn grant(
     let Some(refresh) = s.refresh.clone().filter(|_| expiring || force) else {
         return Ok(Some(current));
     };
-    let (status, body) = state
-        .http
-        .post_form(
-            &endpoint(state, "access_token"),
-            None,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &refresh),
-                ("client_id", &state.cfg.oauth.oauth_client_id),
-                ("client_secret", &state.cfg.oauth.oauth_client_secret),
-            ],
-        )
-        .await?;
-    if status != 200 {
-        return Err(ApiError::WikiRefused(format!(
-            "your wiki authorization expired and could not be renewed (HTTP {status}); sign in again"
-        )));
-    }
-    let t: TokenAnswer = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::WikiUnavailable(format!("token answer: {e}")))?;
+    let http = TokenHttp::new(&state.http);
+    let answer = oauth_client(state)?
+        .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
+        .request_async(&http)
+        .await
+        .map_err(|e| {
+            token_error(e, http.status(), |status| {
+                ApiError::WikiRefused(format!(
+                    "your wiki authorization expired and could not be renewed (HTTP {status}); sign in again"
+                ))
+            })
+        })?;
+    let (grant, new_refresh, expires_at) = issued(&answer);
     let mut renewed = s.clone();
-    renewed.grant = Some(t.access_token.clone());
-    renewed.refresh = t.refresh_token.or(Some(refresh));
-    renewed.grant_expires_at = t.expires_in.map(|e| crate::now_ms() + e * 1000);
+    renewed.grant = Some(grant.clone());
+    renewed.refresh = new_refresh.or(Some(refresh));
+    renewed.grant_expires_at = expires_at;
     session::update(state, &caller.token_hash, &renewed).await?;
     tracing::info!(user = %caller.name, "wiki authorization renewed");
-    Ok(Some(t.access_token))
+    Ok(Some(grant))
 }
 
 /// The profile `resource/profile` answers.
@@ -281,35 +360,21 @@ pub async fn callback(
 
 /// Exchanges the code, reads the profile and starts a session: its token.
 async fn finish(state: &AppState, code: &str, verifier: &str) -> Result<String, ApiError> {
-    let redirect = state.cfg.redirect_uri();
+    let http = TokenHttp::new(&state.http);
+    let answer = oauth_client(state)?
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
+        .request_async(&http)
+        .await
+        .map_err(|e| {
+            token_error(e, http.status(), |status| {
+                ApiError::BadRequest(format!("the wiki refused the code (HTTP {status})"))
+            })
+        })?;
+    let (grant, refresh, expires_at) = issued(&answer);
     let (status, body) = state
         .http
-        .post_form(
-            &endpoint(state, "access_token"),
-            None,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", &redirect),
-                ("client_id", &state.cfg.oauth.oauth_client_id),
-                ("client_secret", &state.cfg.oauth.oauth_client_secret),
-                ("code_verifier", verifier),
-            ],
-        )
-        .await?;
-    if status != 200 {
-        return Err(ApiError::BadRequest(format!(
-            "the wiki refused the code (HTTP {status})"
-        )));
-    }
-    let token: TokenAnswer = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::WikiUnavailable(format!("token answer: {e}")))?;
-    let (status, body) = state
-        .http
-        .get(
-            &endpoint(state, "resource/profile"),
-            Some(&token.access_token),
-        )
+        .get(&endpoint(state, "resource/profile"), Some(&grant))
         .await?;
     if status != 200 {
         return Err(ApiError::WikiUnavailable(format!("profile: HTTP {status}")));
@@ -323,9 +388,9 @@ async fn finish(state: &AppState, code: &str, verifier: &str) -> Result<String, 
         s.block_until = p.blockexpiry.as_deref().and_then(block_until);
     }
     s.edit_count = p.editcount;
-    s.grant = Some(token.access_token);
-    s.refresh = token.refresh_token;
-    s.grant_expires_at = token.expires_in.map(|e| crate::now_ms() + e * 1000);
+    s.grant = Some(grant);
+    s.refresh = refresh;
+    s.grant_expires_at = expires_at;
     let token = session::create(state, &s).await?;
     tracing::info!(user = %s.name, "signed in");
     Ok(token)

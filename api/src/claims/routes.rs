@@ -8,7 +8,7 @@ use patrolchat_model::item::{Activity, Actor, Item, ItemKind, Outcome, ReleaseRe
 use patrolchat_model::{ItemId, WikiId, subjects};
 use patrolchat_projection::Event;
 use patrolchat_projection::keys::fields;
-use patrolchat_router::WorkflowKind;
+use patrolchat_workflows::WorkflowKind;
 use serde::{Deserialize, Serialize};
 
 use super::store::{ClaimOutcome, CloseOutcome, CloseRule, Lease, Stale};

@@ -1,7 +1,7 @@
 //! `patrolchat export`: writes an export to a file or stdout.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::ConnectErrorKind;
@@ -53,27 +53,13 @@ pub struct ExportArgs {
 /// How long connecting to NATS may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// NATS connect options for `urls`, with the credentials they carry.
-fn nats_options(urls: &str) -> async_nats::ConnectOptions {
-    match subjects::nats_credentials(urls) {
-        Some((user, password)) => {
-            async_nats::ConnectOptions::with_user_and_password(user, password)
-        }
-        None => async_nats::ConnectOptions::new(),
-    }
-}
-
-/// Runs `patrolchat export`. `load_rule` reads the workflows file into
-/// the visibility rule (only a public or wikitext export asks it), or says
-/// why it cannot.
+/// Runs `patrolchat export`. The workflows file is read (for the
+/// visibility rule) only when a public or wikitext export asks it.
 ///
 /// # Errors
 /// [`ExportError::Invalid`] for a bad option or workflows file (exit
 /// code 2), [`ExportError::Nats`] or [`ExportError::Output`] otherwise.
-pub async fn run(
-    args: ExportArgs,
-    load_rule: impl FnOnce(&Path) -> Result<Rule, String>,
-) -> Result<(), ExportError> {
+pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
     let opts = Options::parse(
         args.format,
         args.wiki.as_deref(),
@@ -82,7 +68,9 @@ pub async fn run(
         args.public,
     )?;
     let vis = if opts.public || opts.format == Format::Wikitext {
-        load_rule(&args.workflows).map_err(|e| ExportError::Invalid(format!("workflows: {e}")))?
+        let set = patrolchat_workflows::WorkflowSet::load(&args.workflows)
+            .map_err(|e| ExportError::Invalid(format!("workflows: {e}")))?;
+        Rule::with_public(set.public_names())
     } else {
         Rule::default()
     };
@@ -95,7 +83,7 @@ pub async fn run(
             )));
         }
     }
-    let client = nats_options(&args.nats_url)
+    let client = patrolchat_bus::connect::options(&args.nats_url)
         .name("patrolchat-export")
         .connection_timeout(CONNECT_TIMEOUT)
         .connect(subjects::nats_servers(&args.nats_url))

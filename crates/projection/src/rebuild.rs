@@ -152,16 +152,6 @@ pub enum Start {
     From(Recorded),
 }
 
-/// The connect options of a NATS URL with credentials.
-pub(crate) fn nats_options(urls: &str) -> async_nats::ConnectOptions {
-    match subjects::nats_credentials(urls) {
-        Some((user, password)) => {
-            async_nats::ConnectOptions::with_user_and_password(user, password)
-        }
-        None => async_nats::ConnectOptions::new(),
-    }
-}
-
 /// Rebuilds every projection with the default [`Options`].
 ///
 /// # Errors
@@ -180,7 +170,7 @@ pub async fn rebuild_with(
     redis_url: &str,
     opts: &Options,
 ) -> Result<Summary, RebuildError> {
-    let client = nats_options(nats_url)
+    let client = patrolchat_bus::connect::options(nats_url)
         .name("patrolchat-rebuild")
         .connect(subjects::nats_servers(nats_url))
         .await

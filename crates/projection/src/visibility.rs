@@ -29,8 +29,8 @@
 
 use std::collections::HashSet;
 
-use patrolchat_model::ItemId;
 use crate::keys;
+use patrolchat_model::ItemId;
 use redis::aio::ConnectionLike;
 
 /// Prefix of report item ids (`report-<n>`).

@@ -1,1 +1,19 @@
 //! The workflows file and the pure classifier.
+//!
+//! A recent change (joined with its `revision-create` twin) is checked
+//! against the declarative workflows file to decide which workflow queues
+//! it enters, and at what priority. Nothing here does I/O but reading the
+//! file; the classifier is a pure function, fuzzed and property-tested.
+//!
+//! Layout:
+//! - [`workflows`]: the workflows file: loading, checking, compiled rules.
+//! - [`enriched`]: a recent change with its twin, and the facts conditions read.
+//! - [`classify`](mod@classify): the pure step from an enriched event to its routes.
+
+pub mod classify;
+pub mod enriched;
+pub mod workflows;
+
+pub use classify::{Classification, Route, classify};
+pub use enriched::{Enriched, PerformerKind};
+pub use workflows::{Workflow, WorkflowKind, WorkflowSet, WorkflowsError};

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -12,6 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
+use patrolchat_bus::clock::now_ms;
 use patrolchat_model::timestamp::parse_rfc3339_millis;
 use serde::Deserialize;
 use tokio::time::Instant;
@@ -60,12 +61,6 @@ fn error(status: StatusCode, message: String) -> Response {
     let body =
         serde_json::json!({ "error": { "code": status.as_u16().to_string(), "message": message } });
     (status, axum::Json(body)).into_response()
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 async fn stream(

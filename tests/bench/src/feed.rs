@@ -43,7 +43,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -255,11 +255,7 @@ fn stream(shared: Arc<Inner>, headers: &HeaderMap) -> Response {
 }
 
 /// Wall-clock milliseconds since the epoch.
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub(crate) use patrolchat_bus::clock::now_ms;
 
 /// Fresh events derived from the corpus; see the module docs.
 pub(crate) struct Derive {

@@ -26,7 +26,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use bytes::Bytes;
 use futures::StreamExt;
-use patrolchat_ingest::jetstream::RcStream;
+use patrolchat_bus::streams::RcStream;
 use patrolchat_ingest::sse::{self, FeedItem, FeedSettings};
 use patrolchat_model::{FeedEvent, subjects};
 use patrolchat_testkit::{ChildGuard, NatsServer, corpus_files, free_port, rss_peak_kib};
@@ -396,7 +396,7 @@ async fn ceiling(ctx: &Ctx, corpus: &Corpus) -> Result<Measured, Error> {
         .max_ack_inflight(CEILING_IN_FLIGHT * 2)
         .backpressure_on_inflight(true)
         .build(client);
-    rc_stream().ensure(&js).await?;
+    patrolchat_bus::setup::stream(&js, rc_stream().config()).await?;
     // Stream info on a connection of its own, so that it does not queue
     // behind the publishes.
     let monitor = jetstream::new(connect(&nats.url()).await?);

@@ -117,7 +117,7 @@ fn report(
     let notes = vec![
         format!(
             "router workflows: deploy/workflows.toml plus the {EXTRA_RULES} extra rules of \
-             router/examples/extra_rules.toml, {feed_workflows} feed workflows in all; \
+             crates/workflows/examples/extra_rules.toml, {feed_workflows} feed workflows in all; \
              PATROLCHAT_TWIN_WINDOW=0 (the corpus has no revision-create twins); Redis is the \
              testkit's with appendfsync everysec as in deploy/redis.conf (data in {})",
             std::env::temp_dir().display()
@@ -214,10 +214,10 @@ fn lost_text(lost: usize) -> String {
     }
 }
 
-/// The 50 extra feed rules of `router/examples/classify_bench.rs`, copied:
+/// The 50 extra feed rules of `crates/workflows/examples/classify_bench.rs`, copied:
 /// per-wiki queues, title and comment watch lists, log queues, size ranges.
 fn extra_rules() -> String {
-    include_str!("../../../router/examples/extra_rules.toml").to_owned()
+    include_str!("../../../crates/workflows/examples/extra_rules.toml").to_owned()
 }
 
 /// Writes `deploy/workflows.toml` + the extra rules into the log directory;
@@ -475,7 +475,7 @@ async fn throughput(ctx: &Ctx, workflows: &Path, corpus: &Templates) -> Result<T
         .max_ack_inflight(CEILING_IN_FLIGHT * 2)
         .backpressure_on_inflight(true)
         .build(client);
-    rc_stream().ensure(&js).await?;
+    patrolchat_bus::setup::stream(&js, rc_stream().config()).await?;
     let n = ctx.opts.router_events;
     let start = Instant::now();
     publish_all(&js, n, |i| corpus.fresh(i)).await?;
@@ -591,7 +591,7 @@ async fn latency(
     let redis = RedisServer::start();
     as_deployed(redis.port()).await?;
     let js = jetstream::new(connect(&nats.url()).await?);
-    rc_stream().ensure(&js).await?;
+    patrolchat_bus::setup::stream(&js, rc_stream().config()).await?;
     let mut router = Router::start(ctx, &nats, &redis, workflows).await?;
 
     let (tx, rx) = mpsc::unbounded_channel();

@@ -50,10 +50,10 @@ mod nats;
 mod proc;
 mod redis;
 pub mod seed;
+mod sentinel;
 pub mod site;
 pub mod stores;
 pub mod ws;
-mod sentinel;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener};

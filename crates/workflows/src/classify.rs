@@ -82,7 +82,7 @@ mod tests {
 
     use super::*;
 
-    const DEFAULTS: &str = include_str!("../../deploy/workflows.toml");
+    const DEFAULTS: &str = include_str!("../../../deploy/workflows.toml");
 
     fn defaults() -> WorkflowSet {
         WorkflowSet::parse(DEFAULTS, "deploy/workflows.toml").expect("valid")

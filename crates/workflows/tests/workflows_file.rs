@@ -7,11 +7,11 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use patrolchat_model::{FeedEvent, RecentChange, RevisionCreate};
-use patrolchat_router::{Enriched, WorkflowKind, WorkflowSet, WorkflowsError, classify};
+use patrolchat_workflows::{Enriched, WorkflowKind, WorkflowSet, WorkflowsError, classify};
 use serde_json::Value;
 
 fn shipped_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/workflows.toml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/workflows.toml")
 }
 
 fn shipped() -> WorkflowSet {
@@ -22,7 +22,7 @@ fn corpus_dir() -> (PathBuf, bool) {
     match std::env::var_os("PATROLCHAT_CORPUS") {
         Some(dir) => (PathBuf::from(dir), true),
         None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/rc"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/rc"),
             false,
         ),
     }

@@ -55,7 +55,7 @@ const HEAD: &str = "[[workflow]]\nname = \"w\"\ntitle = \"W\"\ndescription = \"d
 
 #[test]
 fn the_shipped_file_parses() {
-    let text = include_str!("../../../deploy/workflows.toml");
+    let text = include_str!("../../../../deploy/workflows.toml");
     let set = WorkflowSet::parse(text, "deploy/workflows.toml").expect("valid");
     let names: Vec<_> = set.workflows().iter().map(Workflow::name).collect();
     assert_eq!(

@@ -1,30 +1,40 @@
-//! The one HTTPS client of the api for the wikis: OAuth token exchange,
-//! profile, and actions taken for a person.
+//! The one HTTPS client of patrolchat, over `reqwest` (rustls, HTTP/1.1):
 //!
-//! Every request's URL is checked against the wiki allow-list before any
-//! connection is made ([`WikiHosts::check`]): `https` only, host and port
-//! on the list. The client then sends exactly the checked, normalised
-//! URL. It speaks nothing but https, and it follows no redirect: a `3xx`
-//! comes back to the caller as an answer like any other, so a wiki on the
-//! list cannot send a person's grant elsewhere.
+//! - [`WikiClient`] for the wikis: OAuth token exchange, profile, and
+//!   actions taken for a person. Every request's URL is checked against
+//!   the wiki allow-list before any connection is made
+//!   ([`WikiHosts::check`]): `https` only, host and port on the list. The
+//!   client then sends exactly the checked, normalised URL. It speaks
+//!   nothing but https, and it follows no redirect: a `3xx` comes back to
+//!   the caller as an answer like any other, so a wiki on the list cannot
+//!   send a person's grant elsewhere.
+//! - [`Client`] for services called without a person's credentials (Lift
+//!   Wing), at the URL an operator configured.
+//!
+//! Both trust the webpki roots, send patrolchat's `User-Agent` and give up
+//! after their timeout.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::header;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use patrolchat_model::wikis::{NotAllowed, WikiHosts, WikiUrl};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
+use reqwest::header::{self, HeaderMap};
+use reqwest::redirect::Policy;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 
-type Https = hyper_rustls::HttpsConnector<HttpConnector>;
+pub use reqwest::Certificate;
 
-/// Why a request to the wiki failed.
+/// The `User-Agent` of every call.
+pub const USER_AGENT: &str = concat!(
+    "patrolchat/",
+    env!("CARGO_PKG_VERSION"),
+    " (https://github.com/patrolchat/patrolchat)"
+);
+
+/// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// The URL may not be called with a person's credentials; nothing was
@@ -42,7 +52,17 @@ pub enum HttpError {
     Request(String),
 }
 
-/// Why the client cannot be built.
+impl From<reqwest::Error> for HttpError {
+    fn from(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            Self::TimedOut
+        } else {
+            Self::Request(error_chain(&e))
+        }
+    }
+}
+
+/// Why a client cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// The extra trust anchors cannot be read.
@@ -53,58 +73,82 @@ pub enum TlsError {
         /// What is wrong with it.
         why: String,
     },
-    /// rustls refused the configuration.
+    /// The TLS configuration is refused.
     #[error("TLS: {0}")]
     Config(String),
 }
 
-/// The client, shared by every request.
-#[derive(Clone)]
-pub struct HttpClient {
-    client: Client<Https, Full<Bytes>>,
-    hosts: Arc<WikiHosts>,
-    timeout: Duration,
-    user_agent: String,
+/// An answer: status, headers and body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
 }
 
-impl HttpClient {
+/// What every client shares: rustls with the webpki roots and
+/// `extra_roots`, HTTP/1.1, no redirects, no proxy, the timeout.
+fn builder(timeout: Duration, extra_roots: Vec<Certificate>) -> reqwest::ClientBuilder {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
+        .http1_only()
+        .redirect(Policy::none())
+        .no_proxy()
+        .timeout(timeout)
+        .user_agent(USER_AGENT);
+    for root in extra_roots {
+        b = b.add_root_certificate(root);
+    }
+    b
+}
+
+async fn answer(res: reqwest::Response) -> Result<Answer, HttpError> {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.bytes().await?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The client for the wikis, shared by every request.
+#[derive(Clone)]
+pub struct WikiClient {
+    client: reqwest::Client,
+    hosts: Arc<WikiHosts>,
+}
+
+impl std::fmt::Debug for WikiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WikiClient")
+            .field("hosts", &self.hosts.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WikiClient {
     /// A client for the wikis on `hosts`, trusting the webpki roots and
     /// `extra_roots`.
     ///
     /// # Errors
-    /// [`TlsError`] when a trust anchor is refused.
+    /// [`TlsError`] when the TLS configuration is refused.
     pub fn new(
         timeout: Duration,
         hosts: WikiHosts,
-        extra_roots: Vec<CertificateDer<'static>>,
+        extra_roots: Vec<Certificate>,
     ) -> Result<Self, TlsError> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for cert in extra_roots {
-            roots
-                .add(cert)
-                .map_err(|e| TlsError::Config(format!("a trust anchor is refused: {e}")))?;
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Config(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_only()
-            .enable_http1()
-            .build();
+        let client = builder(timeout, extra_roots)
+            .https_only(true)
+            .build()
+            .map_err(|e| TlsError::Config(error_chain(&e)))?;
         Ok(Self {
-            client: Client::builder(TokioExecutor::new()).build(https),
+            client,
             hosts: Arc::new(hosts),
-            timeout,
-            user_agent: format!(
-                "patrolchat/{} (https://github.com/patrolchat/patrolchat)",
-                env!("CARGO_PKG_VERSION")
-            ),
         })
     }
 
@@ -130,7 +174,10 @@ impl HttpClient {
     /// # Errors
     /// [`HttpError`] when the URL is refused or there is no answer.
     pub async fn get(&self, url: &str, bearer: Option<&str>) -> Result<(u16, Bytes), HttpError> {
-        self.send("GET", url, bearer, None).await
+        let a = self
+            .send(reqwest::Method::GET, url, bearer, HeaderMap::new(), None)
+            .await?;
+        Ok((a.status, a.body))
     }
 
     /// A form POST; returns the status and body.
@@ -143,60 +190,99 @@ impl HttpClient {
         bearer: Option<&str>,
         form: &[(&str, &str)],
     ) -> Result<(u16, Bytes), HttpError> {
-        self.send("POST", url, bearer, Some(form_encode(form)))
-            .await
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let a = self
+            .send(
+                reqwest::Method::POST,
+                url,
+                bearer,
+                headers,
+                Some(form_encode(form).into_bytes()),
+            )
+            .await?;
+        Ok((a.status, a.body))
+    }
+
+    /// Any request (for an OAuth library's HTTP client): the URL is checked
+    /// as for [`WikiClient::get`], and `headers` are sent as given.
+    ///
+    /// # Errors
+    /// [`HttpError`] when the URL is refused or there is no answer.
+    pub async fn execute(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Answer, HttpError> {
+        let body = (!body.is_empty()).then_some(body);
+        self.send(method, url, None, headers, body).await
     }
 
     async fn send(
         &self,
-        method: &str,
+        method: reqwest::Method,
         url: &str,
         bearer: Option<&str>,
-        form: Option<String>,
-    ) -> Result<(u16, Bytes), HttpError> {
+        mut headers: HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<Answer, HttpError> {
         let target = self.check(url)?;
-        let uri = hyper::Uri::builder()
-            .scheme(hyper::http::uri::Scheme::HTTPS)
-            .authority(target.authority())
-            .path_and_query(target.path_and_query())
-            .build()
+        let url = reqwest::Url::parse(&target.to_string())
             .map_err(|_| HttpError::Url(target.to_string()))?;
-        let mut req = hyper::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::USER_AGENT, &self.user_agent)
-            .header(header::ACCEPT, "application/json");
+        headers
+            .entry(header::ACCEPT)
+            .or_insert(header::HeaderValue::from_static("application/json"));
+        let mut req = self.client.request(method, url).headers(headers);
         if let Some(b) = bearer {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
+            req = req.bearer_auth(b);
         }
-        let body = match form {
-            Some(f) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Full::new(Bytes::from(f))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let req = req
-            .body(body)
-            .map_err(|e| HttpError::Request(e.to_string()))?;
-        let fut = async {
-            let res = self
-                .client
-                .request(req)
-                .await
-                .map_err(|e| HttpError::Request(error_chain(&e)))?;
-            let status = res.status().as_u16();
-            let body = res
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| HttpError::Request(e.to_string()))?
-                .to_bytes();
-            Ok((status, body))
-        };
-        tokio::time::timeout(self.timeout, fut)
-            .await
-            .map_err(|_| HttpError::TimedOut)?
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        answer(req.send().await?).await
+    }
+}
+
+/// The client for services called without a person's credentials, at an
+/// operator's URL (`http` or `https`).
+#[derive(Debug, Clone)]
+pub struct Client {
+    client: reqwest::Client,
+}
+
+impl Client {
+    /// A client giving up after `timeout`.
+    ///
+    /// # Errors
+    /// [`TlsError`] when the TLS configuration is refused.
+    pub fn new(timeout: Duration) -> Result<Self, TlsError> {
+        let client = builder(timeout, Vec::new())
+            .build()
+            .map_err(|e| TlsError::Config(error_chain(&e)))?;
+        Ok(Self { client })
+    }
+
+    /// A JSON POST; returns the status and body.
+    ///
+    /// # Errors
+    /// [`HttpError`] when there is no answer in time.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, Bytes), HttpError> {
+        let req = self
+            .client
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        let a = answer(req.send().await?).await?;
+        Ok((a.status, a.body))
     }
 }
 
@@ -219,7 +305,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// # Errors
 /// [`TlsError::Roots`] when the file cannot be read or holds no
 /// certificate.
-pub fn load_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub fn load_roots(path: &Path) -> Result<Vec<Certificate>, TlsError> {
     let bad = |why: String| TlsError::Roots {
         path: path.display().to_string(),
         why,
@@ -231,7 +317,10 @@ pub fn load_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError>
     if certs.is_empty() {
         return Err(bad("no certificate in the file".into()));
     }
-    Ok(certs)
+    certs
+        .iter()
+        .map(|c| Certificate::from_der(c).map_err(|e| bad(error_chain(&e))))
+        .collect()
 }
 
 /// `application/x-www-form-urlencoded` (also right for query strings).
@@ -290,7 +379,7 @@ mod tests {
     async fn a_url_off_the_list_is_refused_without_a_connection() {
         let (port, count) = counting_listener().await;
         let hosts: WikiHosts = format!("127.0.0.1:{port}").parse().expect("hosts");
-        let client = HttpClient::new(Duration::from_secs(2), hosts, Vec::new()).expect("client");
+        let client = WikiClient::new(Duration::from_secs(2), hosts, Vec::new()).expect("client");
         for url in [
             format!("http://127.0.0.1:{port}/w/api.php"),
             format!("https://localhost:{port}/w/api.php"),
@@ -302,6 +391,16 @@ mod tests {
         ] {
             let e = client
                 .post_form(&url, Some("secret"), &[("a", "b")])
+                .await
+                .expect_err("refused");
+            assert!(matches!(e, HttpError::NotAllowed(_)), "{url}: {e}");
+            let e = client
+                .execute(
+                    reqwest::Method::POST,
+                    &url,
+                    HeaderMap::new(),
+                    b"a=b".to_vec(),
+                )
                 .await
                 .expect_err("refused");
             assert!(matches!(e, HttpError::NotAllowed(_)), "{url}: {e}");
@@ -325,5 +424,11 @@ mod tests {
         assert!(load_roots(&empty).is_err());
         assert!(load_roots(&dir.join("missing.pem")).is_err());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_test_ca_is_read() {
+        let ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tls/ca.pem");
+        assert_eq!(load_roots(&ca).expect("roots").len(), 1);
     }
 }

@@ -298,6 +298,15 @@ impl WorkflowSet {
         &self.workflows
     }
 
+    /// The names of the workflows anyone signed in may read (all but the
+    /// private ones).
+    pub fn public_names(&self) -> impl Iterator<Item = &str> {
+        self.workflows
+            .iter()
+            .filter(|w| w.kind() != WorkflowKind::Private)
+            .map(Workflow::name)
+    }
+
     /// The workflow of this name.
     pub fn get(&self, name: &str) -> Option<&Workflow> {
         self.by_name.get(name).map(|&i| &self.workflows[i])

@@ -2,7 +2,7 @@
 //! shipped workflows plus 50 extra rules.
 //!
 //! ```text
-//! cargo run --release -p patrolchat-router --example classify_bench [-- SECONDS]
+//! cargo run --release -p patrolchat-workflows --example classify_bench [-- SECONDS]
 //! ```
 //!
 //! The corpus is the repository's `data/rc/*.jsonl`, or the
@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use patrolchat_model::{FeedEvent, RecentChange};
-use patrolchat_router::{Enriched, WorkflowSet, classify};
+use patrolchat_workflows::{Enriched, WorkflowSet, classify};
 
 fn corpus_dir() -> PathBuf {
     std::env::var_os("PATROLCHAT_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/rc"),
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/rc"),
         PathBuf::from,
     )
 }
@@ -55,7 +55,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
-    let shipped_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/workflows.toml");
+    let shipped_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/workflows.toml");
     let shipped = std::fs::read_to_string(&shipped_path).unwrap_or_else(|e| panic!("{e}"));
     let events = corpus();
     assert!(

@@ -9,11 +9,13 @@ use patrolchat_model::feed::Meta;
 use patrolchat_model::recentchange::OldNew;
 use patrolchat_model::revision::Performer;
 use patrolchat_model::{RcType, RecentChange, RevisionCreate};
-use patrolchat_router::{Classification, Enriched, PerformerKind, Workflow, WorkflowSet, classify};
+use patrolchat_workflows::{
+    Classification, Enriched, PerformerKind, Workflow, WorkflowSet, classify,
+};
 use proptest::prelude::*;
 
 fn shipped() -> WorkflowSet {
-    WorkflowSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/workflows.toml"))
+    WorkflowSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/workflows.toml"))
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
