@@ -38,6 +38,9 @@ pub struct Range {
     pub filters: Vec<String>,
     /// Start at the first message stored at or after this time.
     pub since: Option<SystemTime>,
+    /// Start at this stream sequence (a resumed pass); ignored with
+    /// `since`.
+    pub from_sequence: Option<u64>,
 }
 
 /// Whether to go on reading.
@@ -140,7 +143,12 @@ impl Cursor {
             Some(t) => DeliverPolicy::ByStartTime {
                 start_time: async_nats::datetime::from_nanos(unix_nanos(t)).map_err(nats)?,
             },
-            None => DeliverPolicy::All,
+            None => match range.from_sequence {
+                Some(start_sequence) if start_sequence > 1 => {
+                    DeliverPolicy::ByStartSequence { start_sequence }
+                }
+                _ => DeliverPolicy::All,
+            },
         };
         let mut config = OrderedConfig {
             deliver_policy,
@@ -160,6 +168,11 @@ impl Cursor {
         Ok(cursor)
     }
 
+    /// The last sequence this pass reads to (0 for an empty pass).
+    pub fn last(&self) -> u64 {
+        self.last
+    }
+
     /// The next message, oldest first; `None` at the end of the pass.
     ///
     /// # Errors
@@ -169,15 +182,21 @@ impl Cursor {
         let Some(messages) = self.messages.as_mut() else {
             return Ok(None);
         };
-        let msg = tokio::time::timeout(MESSAGE_WAIT, messages.next())
-            .await
-            .map_err(|_| ReadError::Stalled {
-                stream: stream.clone(),
-            })?
-            .ok_or_else(|| ReadError::Ended {
-                stream: stream.clone(),
-            })?
-            .map_err(nats)?;
+        let msg = loop {
+            let next = tokio::time::timeout(MESSAGE_WAIT, messages.next())
+                .await
+                .map_err(|_| ReadError::Stalled {
+                    stream: stream.clone(),
+                })?
+                .ok_or_else(|| ReadError::Ended {
+                    stream: stream.clone(),
+                })?;
+            match next {
+                Ok(msg) => break msg,
+                // The ordered consumer starts over where it was.
+                Err(error) => tracing::warn!(%stream, %error, "consumer hiccup"),
+            }
+        };
         let info = msg.info().map_err(nats)?;
         let seq = info.stream_sequence;
         if seq > self.last {
@@ -281,7 +300,7 @@ mod tests {
 
         let a = Range {
             filters: vec!["t.a".into()],
-            since: None,
+            ..Range::default()
         };
         let texts: Vec<String> = all(&js, "T", a, None)
             .await
@@ -291,10 +310,21 @@ mod tests {
         assert_eq!(texts, ["1", "3", "late"]);
         assert_eq!(all(&js, "T", Range::default(), Some(2)).await.len(), 2);
         let later = Range {
-            filters: Vec::new(),
             since: Some(SystemTime::now() + Duration::from_secs(3600)),
+            ..Range::default()
         };
         assert!(all(&js, "T", later, None).await.is_empty());
+        // A resumed pass starts at its sequence.
+        let resumed = Range {
+            from_sequence: Some(3),
+            ..Range::default()
+        };
+        let seqs: Vec<u64> = all(&js, "T", resumed, None)
+            .await
+            .into_iter()
+            .map(|(seq, _, _)| seq)
+            .collect();
+        assert_eq!(seqs, [3, 4, 5]);
 
         let mut visited = Vec::new();
         read(&js, "T", Range::default(), |s| {

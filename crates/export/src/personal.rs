@@ -264,6 +264,7 @@ impl Personal {
             let range = Range {
                 filters: vec![subjects::moderation(kind)],
                 since: None,
+                from_sequence: None,
             };
             let cursor =
                 Cursor::open(&self.js, subjects::ACTIVITY_STREAM, range, Some(self.until)).await?;

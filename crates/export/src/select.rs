@@ -103,6 +103,7 @@ pub async fn records(js: &jetstream::Context, opts: &Options) -> Result<Vec<Reco
     let range = Range {
         filters: filters(opts.wiki.as_ref(), opts.item.as_ref()),
         since: opts.since,
+        from_sequence: None,
     };
     let mut out = Vec::new();
     reader::read(js, subjects::ACTIVITY_STREAM, range, |stored| {
@@ -183,6 +184,7 @@ impl Catalog {
             Range {
                 filters,
                 since: None,
+                from_sequence: None,
             },
             |stored| {
                 let Ok(item) = serde_json::from_slice::<Item>(&stored.payload) else {

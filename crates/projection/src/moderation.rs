@@ -24,8 +24,7 @@ use crate::scripts;
 /// The private workflow reports open items in.
 pub const REPORTS_WORKFLOW: &str = "reports";
 
-/// How report ids begin (`report-<n>`).
-pub const REPORT_PREFIX: &str = "report-";
+pub use crate::visibility::REPORT_PREFIX;
 
 /// The wiki of reports that name no item's message.
 pub const NO_WIKI: &str = "metawiki";

@@ -239,7 +239,7 @@ pub async fn item_workflows<C: ConnectionLike + Send>(
 ) -> Result<Vec<String>, redis::RedisError> {
     let workflows: Option<String> = redis::cmd("HGET")
         .arg(keys::item(id))
-        .arg("workflows")
+        .arg(keys::fields::WORKFLOWS)
         .query_async(redis)
         .await?;
     Ok(split_workflows(workflows.as_deref().unwrap_or_default()))
