@@ -1077,18 +1077,11 @@ async fn resolving_ok_marks_the_edit_patrolled_with_the_persons_own_grant() {
 
     // An unpatrolled edit: one patrol call with Alice's token.
     seed_item(&redis.url(), "enwiki-555", &["patrol"], Some(false)).await;
-    let (s, lease) = api
-        .post(&alice, "/api/v1/items/enwiki-555/claim", json!({}))
-        .await;
+    let (s, lease) = api.try_claim(&alice, "enwiki-555").await;
     assert_eq!(s, 200, "{lease}");
     assert!(lease["expires_at"].is_i64());
-    let (s, b) = api
-        .post(
-            &alice,
-            "/api/v1/items/enwiki-555/resolve",
-            json!({"token": lease["token"], "outcome": "ok"}),
-        )
-        .await;
+    let token = lease["token"].as_str().expect("token");
+    let (s, b) = api.resolve(&alice, "enwiki-555", token, "ok").await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["state"], "resolved");
     assert_eq!(
@@ -1106,17 +1099,8 @@ async fn resolving_ok_marks_the_edit_patrolled_with_the_persons_own_grant() {
     // The wiki refuses: 409, and the item stays open and claimed.
     wiki.set_refuse_patrol(true);
     seed_item(&redis.url(), "enwiki-556", &["patrol"], Some(false)).await;
-    let (s, lease) = api
-        .post(&bob, "/api/v1/items/enwiki-556/claim", json!({}))
-        .await;
-    assert_eq!(s, 200, "{lease}");
-    let (s, b) = api
-        .post(
-            &bob,
-            "/api/v1/items/enwiki-556/resolve",
-            json!({"token": lease["token"], "outcome": "ok"}),
-        )
-        .await;
+    let token = api.claim(&bob, "enwiki-556").await;
+    let (s, b) = api.resolve(&bob, "enwiki-556", &token, "ok").await;
     assert_error(s, &b, 409, "wiki_refused");
     let calls = wiki.patrol_calls();
     assert_eq!(calls.len(), 2, "{calls:?}");
@@ -1128,42 +1112,19 @@ async fn resolving_ok_marks_the_edit_patrolled_with_the_persons_own_grant() {
     assert_eq!(item["claim"]["holder"], "Bob", "{item}");
     // Once the wiki agrees, the same claim resolves.
     wiki.set_refuse_patrol(false);
-    let (s, b) = api
-        .post(
-            &bob,
-            "/api/v1/items/enwiki-556/resolve",
-            json!({"token": lease["token"], "outcome": "ok"}),
-        )
-        .await;
+    let (s, b) = api.resolve(&bob, "enwiki-556", &token, "ok").await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(wiki.patrol_calls().len(), 3);
 
     // A revision the wiki already marked patrolled: no call.
     seed_item(&redis.url(), "enwiki-557", &["patrol"], Some(true)).await;
-    let (s, lease) = api
-        .post(&alice, "/api/v1/items/enwiki-557/claim", json!({}))
-        .await;
-    assert_eq!(s, 200, "{lease}");
-    let (s, b) = api
-        .post(
-            &alice,
-            "/api/v1/items/enwiki-557/resolve",
-            json!({"token": lease["token"], "outcome": "ok"}),
-        )
-        .await;
+    let token = api.claim(&alice, "enwiki-557").await;
+    let (s, b) = api.resolve(&alice, "enwiki-557", &token, "ok").await;
     assert_eq!(s, 200, "{b}");
     // Nor for outcomes other than ok.
     seed_item(&redis.url(), "enwiki-558", &["patrol"], Some(false)).await;
-    let (_, lease) = api
-        .post(&alice, "/api/v1/items/enwiki-558/claim", json!({}))
-        .await;
-    let (s, b) = api
-        .post(
-            &alice,
-            "/api/v1/items/enwiki-558/resolve",
-            json!({"token": lease["token"], "outcome": "reverted"}),
-        )
-        .await;
+    let token = api.claim(&alice, "enwiki-558").await;
+    let (s, b) = api.resolve(&alice, "enwiki-558", &token, "reverted").await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(wiki.patrol_calls().len(), 3, "no more patrol calls");
 }

@@ -705,7 +705,7 @@ async fn a_cluster_survives_losing_a_nats_node_an_api_node_an_ingest_and_redis()
     }
     let mut rc_conn = common::redis_conn(&redis.url()).await;
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("item:{*}")
+        .arg(patrolchat_projection::keys::item_pattern())
         .query_async(&mut rc_conn)
         .await
         .expect("KEYS");
@@ -714,16 +714,21 @@ async fn a_cluster_survives_losing_a_nats_node_an_api_node_an_ingest_and_redis()
     for key in keys.iter().filter(|k| k.ends_with('}')) {
         let json: Option<String> = redis::cmd("HGET")
             .arg(key)
-            .arg("json")
+            .arg(patrolchat_projection::keys::fields::JSON)
             .query_async(&mut rc_conn)
             .await
             .expect("HGET");
         let Some(json) = json else { continue };
         let item: Value = serde_json::from_str(&json).expect("item JSON");
         let id = item["id"].as_str().expect("id").to_owned();
-        assert_eq!(key, &format!("item:{{{id}}}"), "an item under its own key");
+        let item_id = patrolchat_model::ItemId::parse(&id).expect("id");
+        assert_eq!(
+            key,
+            &patrolchat_projection::keys::item(&item_id),
+            "an item under its own key"
+        );
         let revs: Vec<String> = redis::cmd("ZRANGE")
-            .arg(format!("{key}:revs"))
+            .arg(patrolchat_projection::keys::revisions(&item_id))
             .arg(0)
             .arg(-1)
             .query_async(&mut rc_conn)

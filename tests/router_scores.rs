@@ -136,7 +136,14 @@ async fn scores_arrive_as_updates_and_a_silent_lift_wing_holds_nothing() {
         .expect("hget");
     assert_eq!(score.as_deref(), Some("0.8"));
     let queue: Vec<String> = r
-        .zrange("queue:patrol:enwiki", 0, -1)
+        .zrange(
+            patrolchat_projection::keys::queue(
+                "patrol",
+                &patrolchat_model::WikiId::parse("enwiki").expect("wiki"),
+            ),
+            0,
+            -1,
+        )
         .await
         .expect("zrange");
     assert_eq!(

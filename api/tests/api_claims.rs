@@ -440,7 +440,7 @@ async fn messages_are_stored_after_the_ack_with_increasing_ids_and_keep_the_item
     let path = "/api/v1/items/enwiki-7006/messages";
     let mut ids = Vec::new();
     for text in ["first <b>not html</b>", "second @bob_smith", "third"] {
-        let (s, m) = api.post(&reader, path, json!({"text": text})).await;
+        let (s, m) = api.say(&reader, "enwiki-7006", text).await;
         assert_eq!(s, 201, "{m}");
         assert_eq!(m["author"], "Reader");
         assert_eq!(m["text"], text, "stored as given, as plain text");
@@ -465,7 +465,9 @@ async fn messages_are_stored_after_the_ack_with_increasing_ids_and_keep_the_item
     // The item with a discussion is kept: no expiry on its record.
     let mut c = support::redis_conn(&redis.url()).await;
     let ttl: i64 = redis::cmd("TTL")
-        .arg("item:{enwiki-7006}")
+        .arg(patrolchat_projection::keys::item(
+            &patrolchat_model::ItemId::parse("enwiki-7006").expect("id"),
+        ))
         .query_async(&mut c)
         .await
         .expect("ttl");
@@ -524,26 +526,14 @@ async fn a_message_is_refused_when_jetstream_cannot_acknowledge_it() {
     )
     .await;
     nats.kill();
-    let (s, body) = api
-        .post(
-            &reader,
-            "/api/v1/items/enwiki-7007/messages",
-            json!({"text": "lost?"}),
-        )
-        .await;
+    let (s, body) = api.say(&reader, "enwiki-7007", "lost?").await;
     assert_eq!(s, 503, "{body}");
     assert_eq!(body["error"]["code"], "unavailable");
     nats.restart();
     // Once NATS is back, posting works and the refused message was never stored.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let (s, _) = api
-            .post(
-                &reader,
-                "/api/v1/items/enwiki-7007/messages",
-                json!({"text": "back"}),
-            )
-            .await;
+        let (s, _) = api.say(&reader, "enwiki-7007", "back").await;
         if s == 201 {
             break;
         }

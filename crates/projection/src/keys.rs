@@ -164,6 +164,12 @@ pub const POSITIONS: &str = "projection:positions";
 /// after Redis came back empty.
 pub const REBUILD_LOCK: &str = "projection:rebuilding";
 
+/// Every item's record and its sub-keys, as a `SCAN` or `KEYS` pattern
+/// (records end in `}`).
+pub fn item_pattern() -> &'static str {
+    "item:{*}"
+}
+
 /// Every projection layout as `SCAN` patterns: items with their
 /// revisions, claims, fences and notes; queues and the indexes the router
 /// resolves by; claimed sets; threads with their counters and hidden

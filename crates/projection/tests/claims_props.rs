@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use patrolchat_model::ItemId;
+use patrolchat_model::{ItemId, WikiId};
 use patrolchat_projection::claims::{
     ClaimOutcome, ClaimStore, CloseOutcome, CloseRule, Lease, Stale,
 };
@@ -757,7 +757,7 @@ impl Harness {
                 "expiry index of item {i}"
             );
             for wf in WORKFLOWS.split(',') {
-                let set = format!("claimed:{wf}:{WIKI}");
+                let set = keys::claimed(wf, &WikiId::parse(WIKI).expect("wiki"));
                 let member: bool = self
                     .conn
                     .sismember(&set, id.as_str())
