@@ -36,9 +36,9 @@ pub struct CreatedBot {
 /// `POST /api/v1/bots`.
 #[utoipa::path(post, path = "/api/v1/bots", tag = "bots", operation_id = "create_bot", request_body = NewBot,
     responses((status = 201, description = "created; the token is shown only now", body = CreatedBot),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Admin>,
@@ -55,8 +55,8 @@ pub async fn create(
 /// `GET /api/v1/bots`.
 #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", operation_id = "list_bots",
     responses((status = 200, description = "every bot token (without the tokens)", body = [BotToken]),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::schemas::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -69,9 +69,9 @@ pub async fn list(
 #[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", operation_id = "revoke_bot",
     params(("id" = String, Path, description = "the token's id")),
     responses((status = 204, description = "revoked"),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such token", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such token", body = crate::schemas::ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Admin>,
@@ -89,7 +89,7 @@ pub async fn revoke(
 /// `GET /api/v1/me`.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, description = "who is signed in", body = crate::auth::Me),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody)))]
 pub async fn me(caller: Caller) -> Json<crate::auth::Me> {
     Json(caller.me())
 }

@@ -15,7 +15,7 @@ pub async fn healthz() -> &'static str {
 /// `GET /readyz`: NATS and Redis are reachable.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "ready", body = String),
-              (status = 503, description = "NATS or Redis unreachable", body = crate::openapi::ErrorBody)))]
+              (status = 503, description = "NATS or Redis unreachable", body = crate::schemas::ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     if state.nats.connection_state() != async_nats::connection::State::Connected {
         return Err(ApiError::Unavailable("nats: not connected".into()));

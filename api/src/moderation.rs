@@ -227,11 +227,11 @@ async fn file_report(
 #[utoipa::path(post, path = "/api/v1/messages/{id}/report", tag = "moderation",
     params(("id" = String, Path, description = "message id")), request_body = ReasonBody,
     responses((status = 201, description = "filed; only admins see it, and who filed it", body = ReportView),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "a bot, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such message", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many messages and reports", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such message", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many messages and reports", body = crate::schemas::ErrorBody)))]
 pub async fn report_message(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Post>,
@@ -255,10 +255,10 @@ pub async fn report_message(
 #[utoipa::path(post, path = "/api/v1/users/{name}/report", tag = "moderation",
     params(UserPath), request_body = ReasonBody,
     responses((status = 201, description = "filed", body = ReportView),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "a bot, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many messages and reports", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many messages and reports", body = crate::schemas::ErrorBody)))]
 pub async fn report_user(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Post>,
@@ -273,7 +273,7 @@ pub async fn report_user(
 /// `GET /api/v1/me/reports`: the caller's own reports and their state.
 #[utoipa::path(get, path = "/api/v1/me/reports", tag = "moderation",
     responses((status = 200, description = "your reports, newest first", body = [ReportView]),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody)))]
 pub async fn my_reports(
     State(state): State<AppState>,
     caller: Caller,
@@ -297,11 +297,11 @@ pub async fn my_reports(
 /// `POST /api/v1/messages/{id}/hide`.
 #[utoipa::path(post, path = "/api/v1/messages/{id}/hide", tag = "moderation",
     params(("id" = String, Path, description = "message id")), request_body = ReasonBody,
-    responses((status = 200, description = "hidden from everyone but admins", body = crate::openapi::HiddenSchema),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such message", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "hidden from everyone but admins", body = crate::schemas::HiddenSchema),
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such message", body = crate::schemas::ErrorBody)))]
 pub async fn hide(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Admin>,
@@ -386,10 +386,10 @@ pub async fn apply_mute(
 /// `POST /api/v1/users/{name}/mute`.
 #[utoipa::path(post, path = "/api/v1/users/{name}/mute", tag = "moderation",
     params(UserPath), request_body = MuteBody,
-    responses((status = 200, description = "muted: may read, not post or claim", body = crate::openapi::MuteSchema),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "muted: may read, not post or claim", body = crate::schemas::MuteSchema),
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody)))]
 pub async fn mute(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Admin>,
@@ -450,10 +450,10 @@ pub async fn lift_mute(
 /// `POST /api/v1/users/{name}/unmute`.
 #[utoipa::path(post, path = "/api/v1/users/{name}/unmute", tag = "moderation",
     params(UserPath), request_body = ReasonBody,
-    responses((status = 200, description = "the mute is lifted", body = crate::openapi::MuteSchema),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "the mute is lifted", body = crate::schemas::MuteSchema),
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody)))]
 pub async fn unmute(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Admin>,
@@ -474,7 +474,7 @@ pub async fn unmute(
 /// collapsed.
 #[utoipa::path(get, path = "/api/v1/me/ignores", tag = "moderation",
     responses((status = 200, description = "names", body = [String]),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody)))]
 pub async fn ignores(
     State(state): State<AppState>,
     caller: Caller,
@@ -489,10 +489,10 @@ pub async fn ignores(
 #[utoipa::path(put, path = "/api/v1/me/ignores/{name}", tag = "moderation",
     params(UserPath),
     responses((status = 204, description = "ignored (now or before)"),
-              (status = 400, description = "bad name", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 400, description = "bad name", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
               (status = 409, description = "the caller ignores 1,000 people already, the most one may \
-                (`limit_reached`, with `max`); stop ignoring someone first", body = crate::openapi::ErrorBody)))]
+                (`limit_reached`, with `max`); stop ignoring someone first", body = crate::schemas::ErrorBody)))]
 pub async fn ignore(
     State(state): State<AppState>,
     caller: Caller,
@@ -517,8 +517,8 @@ pub async fn ignore(
 #[utoipa::path(delete, path = "/api/v1/me/ignores/{name}", tag = "moderation",
     params(UserPath),
     responses((status = 204, description = "no longer ignored"),
-              (status = 400, description = "bad name", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad name", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody)))]
 pub async fn unignore(
     State(state): State<AppState>,
     caller: Caller,
@@ -545,10 +545,10 @@ pub struct NoteBody {
 /// `GET /api/v1/items/{id}/notes`: admins' private notes on an item.
 #[utoipa::path(get, path = "/api/v1/items/{id}/notes", tag = "moderation",
     params(("id" = String, Path, description = "item id")),
-    responses((status = 200, description = "notes, oldest first", body = [crate::openapi::NoteSchema]),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "notes, oldest first", body = [crate::schemas::NoteSchema]),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody)))]
 pub async fn notes(
     State(state): State<AppState>,
     caller: Caller,
@@ -567,11 +567,11 @@ pub async fn notes(
 /// `POST /api/v1/items/{id}/notes`.
 #[utoipa::path(post, path = "/api/v1/items/{id}/notes", tag = "moderation",
     params(("id" = String, Path, description = "item id")), request_body = NoteBody,
-    responses((status = 201, description = "stored", body = crate::openapi::NoteSchema),
-              (status = 400, description = "bad note", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+    responses((status = 201, description = "stored", body = crate::schemas::NoteSchema),
+              (status = 400, description = "bad note", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody)))]
 pub async fn add_note(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Admin>,
@@ -640,9 +640,9 @@ pub struct AuditPage {
 /// `GET /api/v1/audit`.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "moderation", params(AuditQuery),
     responses((status = 200, description = "the moderation log, newest first", body = AuditPage),
-              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad query", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::schemas::ErrorBody)))]
 pub async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,

@@ -87,12 +87,12 @@ pub struct StreamQuery {
                 `event: message`, `id: [{\"topic\",\"partition\",\"offset\"}]`, \
                 `data: <item with meta>`; a `:` comment every 15 s of silence",
                content_type = "text/event-stream", body = String),
-              (status = 400, description = "bad wiki, since or Last-Event-ID", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "a bot token without the read scope", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody),
+              (status = 400, description = "bad wiki, since or Last-Event-ID", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot token without the read scope", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::schemas::ErrorBody),
               (status = 429, description = "the token (or person) has `PATROLCHAT_MAX_STREAMS` streams \
-                open already (`too_many_open`)", body = crate::openapi::ErrorBody)))]
+                open already (`too_many_open`)", body = crate::schemas::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,

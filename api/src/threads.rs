@@ -262,10 +262,10 @@ async fn post(
 /// `GET /api/v1/items/{id}/messages`.
 #[utoipa::path(get, path = "/api/v1/items/{id}/messages", tag = "threads",
     params(("id" = String, Path, description = "item id"), ThreadQuery),
-    responses((status = 200, description = "messages, oldest first", body = [crate::openapi::MessageSchema]),
-              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "messages, oldest first", body = [crate::schemas::MessageSchema]),
+              (status = 400, description = "bad query", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody)))]
 pub async fn item_messages(
     State(state): State<AppState>,
     caller: Caller,
@@ -281,12 +281,12 @@ pub async fn item_messages(
 #[utoipa::path(post, path = "/api/v1/items/{id}/messages", tag = "threads",
     params(("id" = String, Path, description = "item id")),
     request_body = PostMessage,
-    responses((status = 201, description = "stored", body = crate::openapi::MessageSchema),
-              (status = 400, description = "bad message", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many messages", body = crate::openapi::ErrorBody)))]
+    responses((status = 201, description = "stored", body = crate::schemas::MessageSchema),
+              (status = 400, description = "bad message", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many messages", body = crate::schemas::ErrorBody)))]
 pub async fn post_item_message(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Post>,
@@ -300,10 +300,10 @@ pub async fn post_item_message(
 /// `GET /api/v1/workflows/{wf}/messages`: the workflow's room.
 #[utoipa::path(get, path = "/api/v1/workflows/{wf}/messages", tag = "threads",
     params(("wf" = String, Path, description = "workflow"), ThreadQuery),
-    responses((status = 200, description = "messages, oldest first", body = [crate::openapi::MessageSchema]),
-              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "messages, oldest first", body = [crate::schemas::MessageSchema]),
+              (status = 400, description = "bad query", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::schemas::ErrorBody)))]
 pub async fn room_messages(
     State(state): State<AppState>,
     caller: Caller,
@@ -321,12 +321,12 @@ pub async fn room_messages(
 #[utoipa::path(post, path = "/api/v1/workflows/{wf}/messages", tag = "threads",
     params(("wf" = String, Path, description = "workflow")),
     request_body = PostMessage,
-    responses((status = 201, description = "stored", body = crate::openapi::MessageSchema),
-              (status = 400, description = "bad message", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many messages", body = crate::openapi::ErrorBody)))]
+    responses((status = 201, description = "stored", body = crate::schemas::MessageSchema),
+              (status = 400, description = "bad message", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many messages", body = crate::schemas::ErrorBody)))]
 pub async fn post_room_message(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Post>,

@@ -57,7 +57,7 @@ pub async fn wikis_of(state: &AppState, wf: &str) -> Result<Vec<WikiId>, ApiErro
 /// `GET /api/v1/workflows`.
 #[utoipa::path(get, path = "/api/v1/workflows", tag = "items", operation_id = "list_workflows",
     responses((status = 200, description = "workflows with counts", body = [WorkflowView]),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

@@ -45,9 +45,9 @@ pub struct DevSession {
 /// `POST /auth/dev-login`.
 #[utoipa::path(post, path = "/auth/dev-login", tag = "auth", request_body = DevLogin,
     responses((status = 200, description = "signed in", body = DevSession),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 404, description = "dev login is off", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many sign-ins from this address", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 404, description = "dev login is off", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many sign-ins from this address", body = crate::schemas::ErrorBody)))]
 pub async fn dev_login(
     State(state): State<AppState>,
     client: crate::client_addr::ClientAddr,

@@ -156,12 +156,12 @@ fn wiki_of(lease_wiki: Option<WikiId>, id: &ItemId) -> Result<WikiId, ApiError> 
     params(("id" = String, Path, description = "item id")),
     request_body(content = ClaimRequest, description = "optional: no body takes the defaults"),
     responses((status = 200, description = "claimed", body = LeaseBody),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller (or not an admin, to take over), muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "claimed by someone else, or resolved", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller (or not an admin, to take over), muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "claimed by someone else, or resolved", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many claims", body = crate::schemas::ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
@@ -277,12 +277,12 @@ async fn announce_claim(
     params(("id" = String, Path, description = "item id")),
     request_body = TokenRequest,
     responses((status = 200, description = "renewed", body = LeaseBody),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "stale token", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "stale token", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many claims", body = crate::schemas::ErrorBody)))]
 pub async fn renew(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
@@ -315,11 +315,11 @@ pub async fn renew(
     params(("id" = String, Path, description = "item id")),
     request_body = TokenRequest,
     responses((status = 200, description = "released", body = Done),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "stale token", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "stale token", body = crate::schemas::ErrorBody)))]
 pub async fn release(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
@@ -376,13 +376,13 @@ pub async fn release(
     params(("id" = String, Path, description = "item id")),
     request_body = ResolveRequest,
     responses((status = 200, description = "resolved", body = Done),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller (`forbidden`), muted (`muted`) or blocked on the wiki (`blocked`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "stale token (also when the claim ran out or changed hands during the wiki call), resolved already, or the wiki refused", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many resolves and escalations", body = crate::openapi::ErrorBody),
-              (status = 502, description = "the wiki did not answer", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller (`forbidden`), muted (`muted`) or blocked on the wiki (`blocked`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "stale token (also when the claim ran out or changed hands during the wiki call), resolved already, or the wiki refused", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many resolves and escalations", body = crate::schemas::ErrorBody),
+              (status = 502, description = "the wiki did not answer", body = crate::schemas::ErrorBody)))]
 pub async fn resolve(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
@@ -602,12 +602,12 @@ async fn announce_resolved(
     params(("id" = String, Path, description = "item id")),
     request_body = EscalateRequest,
     responses((status = 201, description = "escalated: the new item is `linked`", body = Done),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "resolved already, or claimed by someone else", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many resolves and escalations", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "resolved already, or claimed by someone else", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many resolves and escalations", body = crate::schemas::ErrorBody)))]
 pub async fn escalate(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,

@@ -73,7 +73,7 @@
 //!   credential still has.
 
 pub mod feed;
-pub mod hub;
+pub use crate::hub;
 pub mod pace;
 pub mod presence;
 mod pump;
@@ -113,12 +113,12 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 /// `GET /api/v1/live`.
 #[utoipa::path(get, path = "/api/v1/live", tag = "live",
     responses((status = 101, description = "WebSocket"),
-              (status = 400, description = "not a WebSocket handshake", body = crate::openapi::ErrorBody),
-              (status = 426, description = "the connection cannot be upgraded", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "origin not allowed", body = crate::openapi::ErrorBody),
+              (status = 400, description = "not a WebSocket handshake", body = crate::schemas::ErrorBody),
+              (status = 426, description = "the connection cannot be upgraded", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "origin not allowed", body = crate::schemas::ErrorBody),
               (status = 429, description = "the caller has `PATROLCHAT_MAX_SOCKETS` sockets open already \
-                (`too_many_open`)", body = crate::openapi::ErrorBody)))]
+                (`too_many_open`)", body = crate::schemas::ErrorBody)))]
 pub async fn live(
     State(state): State<AppState>,
     caller: Caller,
