@@ -104,11 +104,7 @@ where
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(Self(client_ip(
-            peer,
-            &parts.headers,
-            state.as_ref(),
-        )))
+        Ok(Self(client_ip(peer, &parts.headers, state.as_ref())))
     }
 }
 

@@ -1,9 +1,18 @@
 //! Liveness and readiness.
 
+use axum::Router;
 use axum::extract::State;
+use axum::routing::get;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The routes of liveness and readiness.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
 
 /// `GET /healthz`: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations",

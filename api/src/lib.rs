@@ -28,7 +28,7 @@
 
 pub mod app;
 pub mod auth;
-pub mod bot_tokens;
+pub mod bots;
 pub mod caps;
 pub mod claims;
 pub mod client_addr;

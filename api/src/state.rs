@@ -13,8 +13,8 @@ use redis::aio::ConnectionManager;
 use crate::auth::roles::RoleMap;
 use crate::config::ApiConfig;
 use crate::error::ApiError;
-use crate::limits::Limits;
 use crate::hub::Hub;
+use crate::limits::Limits;
 use crate::metrics::ApiMetrics;
 
 /// How long a JetStream publish may keep trying for its acknowledgement:

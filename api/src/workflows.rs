@@ -1,7 +1,8 @@
 //! `GET /api/v1/workflows`: workflows with live open and claimed counts.
 
-use axum::Json;
 use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use patrolchat_model::WikiId;
 use patrolchat_projection::keys;
 use serde::Serialize;
@@ -9,6 +10,11 @@ use serde::Serialize;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The routes of workflows: the queues with their counts.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/workflows", get(list))
+}
 
 /// Counts of one wiki in a workflow.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

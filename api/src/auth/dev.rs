@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub struct DevLogin {
     /// Wiki user name.
     #[schema(schema_with = <crate::input::Name as utoipa::PartialSchema>::schema)]
-    pub username: String,
+    pub username: crate::input::Name,
     /// Wiki groups (roles come from them).
     #[serde(default)]
     pub groups: Vec<String>,
@@ -60,11 +60,7 @@ pub async fn dev_login(
     }
     state.limits.login(&client.limit_key())?;
     let d = body?.0;
-    let name = d.username.trim();
-    if let Err(e) = crate::input::Name::parse(&d.username) {
-        return Err(ApiError::BadRequest(format!("username: {e}")));
-    }
-    let mut s = Session::new(name.to_owned(), d.groups, d.rights);
+    let mut s = Session::new(d.username.into_inner(), d.groups, d.rights);
     s.blocked = d.blocked;
     s.edit_count = d.edit_count;
     let token = session::create(&state, &s).await?;

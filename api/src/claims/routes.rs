@@ -15,8 +15,8 @@ use super::store::{ClaimOutcome, CloseOutcome, CloseRule, Lease, Stale};
 use crate::auth::{Action, Caller, Role, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::items::parse_item_id;
 use crate::state::AppState;
+use crate::visibility::{VisibleItem, parse_item_id};
 
 /// A claim request.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -97,7 +97,7 @@ pub struct ResolveRequest {
     /// At most 500 characters.
     #[serde(default)]
     #[schema(schema_with = <crate::input::Note as utoipa::PartialSchema>::schema)]
-    pub note: Option<String>,
+    pub note: crate::input::Note,
 }
 
 /// An escalation.
@@ -108,7 +108,7 @@ pub struct EscalateRequest {
     pub workflow: String,
     /// Why, for the admins (1 to 500 characters).
     #[schema(schema_with = <crate::input::Reason as utoipa::PartialSchema>::schema)]
-    pub reason: String,
+    pub reason: crate::input::Reason,
 }
 
 /// What a resolve or release did.
@@ -186,7 +186,7 @@ pub async fn claim(
             return Err(ApiError::Claimed { holder, expires_at });
         }
         ClaimOutcome::Missing => return Err(ApiError::NotFound(format!("no item {id}"))),
-        ClaimOutcome::Muted(record) => return Err(crate::moderation::refusal(&record)),
+        ClaimOutcome::Muted(record) => return Err(crate::auth::refusal(&record)),
         ClaimOutcome::Closed => {
             return Err(ApiError::Conflict(format!("{id} is already resolved")));
         }
@@ -286,12 +286,10 @@ async fn announce_claim(
 pub async fn renew(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<LeaseBody>, ApiError> {
     state.limits.claim(&caller.limit_key())?;
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = state
         .claims
@@ -323,11 +321,9 @@ pub async fn renew(
 pub async fn release(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Done>, ApiError> {
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
     let (wiki, workflows) = state
         .claims
         .release(&id, &caller.name, req.token)
@@ -386,13 +382,11 @@ pub async fn release(
 pub async fn resolve(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<ResolveRequest>,
 ) -> Result<Json<Done>, ApiError> {
     state.limits.close(&caller.limit_key())?;
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
-    let note = check_note(req.note)?;
+    let note = req.note.into_inner();
     let item = open_item(&state, &id).await?;
     let rule = match req.token {
         Some(token) => {
@@ -421,12 +415,6 @@ pub async fn resolve(
         state: "resolved".into(),
         linked: None,
     }))
-}
-
-fn check_note(note: Option<String>) -> Result<Option<String>, ApiError> {
-    crate::input::Note::parse(note.as_deref())
-        .map(crate::input::Note::into_inner)
-        .map_err(ApiError::BadRequest)
 }
 
 async fn open_item(state: &AppState, id: &ItemId) -> Result<Item, ApiError> {
@@ -526,7 +514,7 @@ async fn close(
         }
         CloseOutcome::Missing => Err(ApiError::NotFound(format!("no item {id}"))),
         CloseOutcome::Closed => Err(ApiError::Conflict(format!("{id} is already resolved"))),
-        CloseOutcome::Muted(record) => Err(crate::moderation::refusal(&record)),
+        CloseOutcome::Muted(record) => Err(crate::auth::refusal(&record)),
         CloseOutcome::Changed => Err(ApiError::Conflict(format!(
             "{id} changed meanwhile; try again"
         ))),
@@ -611,13 +599,11 @@ async fn announce_resolved(
 pub async fn escalate(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<EscalateRequest>,
 ) -> Result<(StatusCode, Json<Done>), ApiError> {
     state.limits.close(&caller.limit_key())?;
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
-    let reason = crate::moderation::check_reason(&req.reason)?;
+    let reason = req.reason.into_inner();
     match state.workflows.get(&req.workflow) {
         Some(w) if w.kind() == WorkflowKind::Escalation => {}
         Some(_) => {

@@ -82,10 +82,12 @@ pub mod standing;
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
+use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Action, Caller};
@@ -93,6 +95,11 @@ use crate::caps::Kind;
 use crate::error::ApiError;
 use crate::state::AppState;
 pub use hub::Hub;
+
+/// The routes of live updates.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/live", get(live))
+}
 
 /// How long shutdown waits for sockets to send their close frames.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);

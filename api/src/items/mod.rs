@@ -1,7 +1,8 @@
 //! `GET /api/v1/items/{id}` and `GET /api/v1/workflows/{wf}/items`.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
 use patrolchat_model::{ItemId, WikiId};
 use patrolchat_projection::keys::{self, fields};
 use serde::{Deserialize, Serialize};
@@ -10,13 +11,13 @@ use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::threads;
+use crate::visibility::VisibleItem;
 
-/// An item id from a path; an id that cannot exist is an unknown item.
-///
-/// # Errors
-/// [`ApiError::NotFound`].
-pub fn parse_item_id(s: &str) -> Result<ItemId, ApiError> {
-    ItemId::parse(s).map_err(|_| ApiError::NotFound(format!("no item {s:?}")))
+/// The routes of items: a page of a workflow's items, and an item.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/workflows/{wf}/items", get(list))
+        .route("/api/v1/items/{id}", get(get_item))
 }
 
 fn parse_err(e: redis::ParsingError) -> ApiError {
@@ -153,11 +154,9 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
 pub async fn get_item(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
 ) -> Result<Json<ItemDetail>, ApiError> {
     caller.require(Action::Read)?;
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
     let view = views(&state, std::slice::from_ref(&id))
         .await?
         .pop()

@@ -37,10 +37,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull::{Ordered, OrderedConfig};
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use axum::routing::get;
 use bytes::Bytes;
 use futures::StreamExt;
 use patrolchat_model::{WikiId, subjects};
@@ -52,6 +54,11 @@ use crate::error::ApiError;
 use crate::metrics::ApiMetrics;
 use crate::state::AppState;
 pub use position::Start;
+
+/// The routes of streams.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/streams/{workflow}", get(stream))
+}
 
 /// After this long without an event a comment line is sent, so that the
 /// client, and any proxy between, sees the connection is alive.
