@@ -13,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::get;
 use http_body_util::BodyExt;
 use patrolchat_bus::http::WikiClient;
 use patrolchat_bus::setup;
@@ -290,64 +290,24 @@ pub fn wiki_client(cfg: &ApiConfig, hosts: &WikiHosts) -> Result<WikiClient, Sta
 /// How long a wiki call may take.
 const WIKI_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The routes and middleware.
+/// The routes of every resource, and the middleware.
 pub fn app(state: AppState) -> Router {
     use crate::{
-        auth, bot_tokens, claims::routes as claims, health, items, moderation, threads, workflows,
+        auth, bots, claims, export, health, items, live, moderation, streams, threads, workflows,
     };
     Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .merge(health::routes())
         .route("/api/v1/openapi.json", get(crate::openapi::document))
-        .route("/auth/login", get(auth::oauth::login))
-        .route("/auth/callback", get(auth::oauth::callback))
-        .route("/auth/logout", post(auth::oauth::logout))
-        .route("/auth/dev-login", post(auth::dev::dev_login))
-        .route("/api/v1/me", get(bot_tokens::me))
-        .route(
-            "/api/v1/bots",
-            get(bot_tokens::list).post(bot_tokens::create),
-        )
-        .route("/api/v1/bots/{id}", delete(bot_tokens::revoke))
-        .route("/api/v1/workflows", get(workflows::list))
-        .route("/api/v1/workflows/{wf}/items", get(items::list))
-        .route(
-            "/api/v1/workflows/{wf}/messages",
-            get(threads::room_messages).post(threads::post_room_message),
-        )
-        .route("/api/v1/items/{id}", get(items::get_item))
-        .route("/api/v1/items/{id}/claim", post(claims::claim))
-        .route("/api/v1/items/{id}/renew", post(claims::renew))
-        .route("/api/v1/items/{id}/release", post(claims::release))
-        .route("/api/v1/items/{id}/resolve", post(claims::resolve))
-        .route("/api/v1/items/{id}/escalate", post(claims::escalate))
-        .route(
-            "/api/v1/items/{id}/messages",
-            get(threads::item_messages).post(threads::post_item_message),
-        )
-        .route(
-            "/api/v1/messages/{id}/report",
-            post(moderation::report_message),
-        )
-        .route("/api/v1/messages/{id}/hide", post(moderation::hide))
-        .route("/api/v1/users/{name}/report", post(moderation::report_user))
-        .route("/api/v1/users/{name}/mute", post(moderation::mute))
-        .route("/api/v1/users/{name}/unmute", post(moderation::unmute))
-        .route("/api/v1/me/reports", get(moderation::my_reports))
-        .route("/api/v1/me/ignores", get(moderation::ignores))
-        .route(
-            "/api/v1/me/ignores/{name}",
-            axum::routing::put(moderation::ignore).delete(moderation::unignore),
-        )
-        .route(
-            "/api/v1/items/{id}/notes",
-            get(moderation::notes).post(moderation::add_note),
-        )
-        .route("/api/v1/audit", get(moderation::audit_log))
-        .route("/api/v1/export", get(crate::export::routes::export))
-        .route("/api/v1/me/export", get(crate::export::routes::me))
-        .route("/api/v1/live", get(crate::live::live))
-        .route("/api/v1/streams/{workflow}", get(crate::streams::stream))
+        .merge(auth::routes::routes())
+        .merge(bots::routes())
+        .merge(workflows::routes())
+        .merge(items::routes())
+        .merge(claims::routes())
+        .merge(threads::routes())
+        .merge(moderation::routes())
+        .merge(export::routes())
+        .merge(live::routes())
+        .merge(streams::routes())
         .fallback(crate::dashboard::serve)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), guard))

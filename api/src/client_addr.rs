@@ -15,51 +15,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use ipnet::IpNet;
 
-use crate::state::AppState;
+pub use crate::proxies::TrustedProxies;
 
 /// The header reverse proxies append the client's address to.
 pub const X_FORWARDED_FOR: &str = "x-forwarded-for";
-
-/// The reverse proxies whose `X-Forwarded-For` is believed
-/// (`PATROLCHAT_TRUSTED_PROXIES`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
-
-impl TrustedProxies {
-    /// Parses a comma list of CIDR networks (`10.0.0.0/8`, `fd00::/8`)
-    /// or single addresses; empty means none.
-    ///
-    /// # Errors
-    /// A message naming the first entry that is neither.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        s.split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(parse_network)
-            .collect::<Result<_, _>>()
-            .map(Self)
-    }
-
-    /// Whether `ip` is one of them.
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|n| n.contains(&ip))
-    }
-
-    /// The networks, as given (host bits cleared).
-    pub fn networks(&self) -> &[IpNet] {
-        &self.0
-    }
-}
-
-/// One network of the list, or a single address (a network of one).
-fn parse_network(s: &str) -> Result<IpNet, String> {
-    s.parse::<IpNet>()
-        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-        .map(|n| n.trunc())
-        .map_err(|_| format!("{s:?} is not an address or a CIDR network (10.0.0.0/8, fd00::/8)"))
-}
 
 /// One `X-Forwarded-For` entry: an address, optionally with a port
 /// (`192.0.2.1:4711`, `[2001:db8::1]:4711`) or in brackets.
@@ -131,21 +91,20 @@ impl fmt::Display for ClientAddr {
     }
 }
 
-impl FromRequestParts<AppState> for ClientAddr {
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: AsRef<TrustedProxies> + Send + Sync,
+{
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
         // The server always records the peer; without it every request
         // shares one address, which limits rather than frees.
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(Self(client_ip(
-            peer,
-            &parts.headers,
-            &state.cfg.trusted_proxies,
-        )))
+        Ok(Self(client_ip(peer, &parts.headers, state.as_ref())))
     }
 }
 

@@ -23,9 +23,9 @@ pub struct ApiConfig {
         long,
         env = "PATROLCHAT_TRUSTED_PROXIES",
         default_value = "",
-        value_parser = crate::client_addr::TrustedProxies::parse
+        value_parser = crate::proxies::TrustedProxies::parse
     )]
-    pub trusted_proxies: crate::client_addr::TrustedProxies,
+    pub trusted_proxies: crate::proxies::TrustedProxies,
     /// Enables `POST /auth/dev-login` (local use and tests only).
     #[arg(long, env = "PATROLCHAT_DEV_LOGIN", default_value = "0", value_parser = parse_flag)]
     pub dev_login: bool,

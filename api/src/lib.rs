@@ -5,30 +5,45 @@
 //! answered 2xx; every node's live hub is fed from NATS, so any number of
 //! nodes can sit behind a load balancer).
 //!
-//! Layout, one module per resource:
-//! - [`auth`]: sessions, OAuth 2.0 sign-in, dev login, roles, bot tokens.
-//! - [`bot_tokens`]: `/api/v1/me` and the admin routes for bot tokens.
-//! - [`workflows`], [`items`]: queues with counts, pages of items, an item.
+//! Layout. Resources, each a folder (or file) with its `routes()`, merged
+//! in [`app`]:
+//! - [`auth`]: sessions, OAuth 2.0 sign-in, dev login, roles, the
+//!   credential stores; `/auth/*` and `/api/v1/me`.
+//! - [`bots`]: the admin routes for bot tokens.
+//! - [`workflows`]: the queues with their counts.
+//! - [`items`]: pages of a workflow's items, an item.
 //! - [`claims`]: claim, renew, release, resolve, escalate; lease expiry.
 //! - [`threads`]: item threads and workflow rooms.
-//! - [`moderation`]: reports, hidden messages, mutes, personal filters,
-//!   private notes, trust levels, the audit log.
+//! - [`moderation`]: `reports`, `hidden` messages, `mutes`, personal
+//!   filters (`ignores`), private `notes`, `trust` levels, the `audit` log.
 //! - [`export`]: the HTTP routes of the archive ([`patrolchat_export`]).
-//! - [`live`]: the WebSocket hub, presence, feed status.
+//! - [`live`]: the WebSocket, presence, feed status; [`hub`] is its
+//!   registry of sockets.
 //! - [`streams`]: bot SSE in EventStreams framing.
-//! - [`visibility`]: the one rule of who may see what, as the api asks it.
+//! - [`health`], [`dashboard`] (the built web app, with its client-side
+//!   routes), [`openapi`] (the document, assembled from the routes).
+//!
+//! Shared by the resources:
+//! - [`state`]: settings, connections and stores every handler shares.
+//! - [`visibility`]: the one rule of who may see what, as the api asks it,
+//!   and [`visibility::VisibleItem`], the item of a path once its caller
+//!   may see it.
 //! - [`wiki`]: acting on the wiki for a person (over `patrolchat_bus::http`).
 //! - [`caps`]: what one caller may hold open at once (bot streams,
 //!   sockets, exports), counted across nodes.
-//! - [`client_addr`]: the address limits count a request under (trusted
-//!   proxies).
-//! - [`error`], [`extract`], [`limits`], [`metrics`], [`openapi`],
-//!   [`health`], [`config`], [`state`], [`app`].
-//! - [`dashboard`]: the built web app, with its client-side routes.
+//! - [`client_addr`]: the address limits count a request under.
+//!
+//! Leaves, which import nothing of the crate but other leaves:
+//! [`input`] (what people type, checked where it enters), [`schemas`]
+//! (the OpenAPI schemas routes share), [`proxies`], [`config`],
+//! [`limits`], [`metrics`], [`error`], [`extract`].
+//!
+//! No two modules import each other but [`auth`] and [`state`] (a test
+//! reads the imports).
 
 pub mod app;
 pub mod auth;
-pub mod bot_tokens;
+pub mod bots;
 pub mod caps;
 pub mod claims;
 pub mod client_addr;
@@ -38,6 +53,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod health;
+pub mod hub;
 pub mod input;
 pub mod items;
 pub mod limits;
@@ -45,6 +61,8 @@ pub mod live;
 pub mod metrics;
 pub mod moderation;
 pub mod openapi;
+pub mod proxies;
+pub mod schemas;
 pub mod state;
 pub mod streams;
 pub mod threads;

@@ -13,8 +13,8 @@ use redis::aio::ConnectionManager;
 use crate::auth::roles::RoleMap;
 use crate::config::ApiConfig;
 use crate::error::ApiError;
+use crate::hub::Hub;
 use crate::limits::Limits;
-use crate::live::Hub;
 use crate::metrics::ApiMetrics;
 
 /// How long a JetStream publish may keep trying for its acknowledgement:
@@ -35,7 +35,7 @@ pub struct Inner {
     /// The projection: its stores and the apply step.
     pub projection: Projection,
     /// Claims.
-    pub claims: crate::claims::ClaimStore,
+    pub claims: patrolchat_projection::claims::ClaimStore,
     /// NATS.
     pub nats: async_nats::Client,
     /// JetStream.
@@ -43,7 +43,7 @@ pub struct Inner {
     /// Workflows (names, titles, kinds).
     pub workflows: Arc<WorkflowSet>,
     /// Who may see what.
-    pub visibility: crate::visibility::Rule,
+    pub visibility: patrolchat_projection::visibility::Rule,
     /// Roles from groups and rights.
     pub roles: RoleMap,
     /// Rate limits.
@@ -113,5 +113,11 @@ impl AppState {
         let payload = serde_json::to_vec(activity)
             .map_err(|e| ApiError::BadRequest(format!("activity: {e}")))?;
         self.publish(subject, msg_id, Bytes::from(payload)).await
+    }
+}
+
+impl AsRef<crate::proxies::TrustedProxies> for AppState {
+    fn as_ref(&self) -> &crate::proxies::TrustedProxies {
+        &self.cfg.trusted_proxies
     }
 }

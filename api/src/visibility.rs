@@ -2,6 +2,9 @@
 //! asks it: the viewer a caller is, the rule of the workflows
 //! configuration, and refusals as [`ApiError`]s.
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use patrolchat_model::ItemId;
 pub use patrolchat_projection::visibility::{
     REPORT_PREFIX, Readers, Rule, Viewer, split_workflows,
@@ -90,6 +93,44 @@ pub fn check_workflow(state: &AppState, caller: &Caller, workflow: &str) -> Resu
         Ok(())
     } else {
         Err(ApiError::NotFound(format!("no workflow {workflow:?}")))
+    }
+}
+
+/// An item id from a path; an id that cannot exist is an unknown item.
+///
+/// # Errors
+/// [`ApiError::NotFound`].
+pub fn parse_item_id(s: &str) -> Result<ItemId, ApiError> {
+    ItemId::parse(s).map_err(|_| ApiError::NotFound(format!("no item {s:?}")))
+}
+
+/// The item of a route's `{id}`, once its caller may see it: an id that
+/// cannot exist and an item the caller may not see are both 404, as if
+/// the item did not exist. Taken after the caller ([`Caller`] or
+/// [`crate::auth::Writer`]), so a caller who is not signed in or may not
+/// write is refused first.
+#[derive(Debug, Clone)]
+pub struct VisibleItem(pub ItemId);
+
+impl FromRequestParts<AppState> for VisibleItem {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let caller = match parts.extensions.get::<Caller>() {
+            Some(c) => c.clone(),
+            None => Caller::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?,
+        };
+        // A path that cannot be read is axum's rejection, as for `Path`.
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let id = parse_item_id(&raw).map_err(IntoResponse::into_response)?;
+        check_item(state, &caller, &id)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(id))
     }
 }
 

@@ -1,7 +1,8 @@
 //! `GET /api/v1/workflows`: workflows with live open and claimed counts.
 
-use axum::Json;
 use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use patrolchat_model::WikiId;
 use patrolchat_projection::keys;
 use serde::Serialize;
@@ -9,6 +10,11 @@ use serde::Serialize;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The routes of workflows: the queues with their counts.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/workflows", get(list))
+}
 
 /// Counts of one wiki in a workflow.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -57,7 +63,7 @@ pub async fn wikis_of(state: &AppState, wf: &str) -> Result<Vec<WikiId>, ApiErro
 /// `GET /api/v1/workflows`.
 #[utoipa::path(get, path = "/api/v1/workflows", tag = "items", operation_id = "list_workflows",
     responses((status = 200, description = "workflows with counts", body = [WorkflowView]),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

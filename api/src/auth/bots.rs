@@ -74,11 +74,9 @@ impl BotStore {
         scopes: Vec<Scope>,
         created_by: &str,
     ) -> Result<(String, BotToken), ApiError> {
-        let raw = name;
-        let name = name.trim();
-        if let Err(e) = crate::input::Name::parse(raw) {
-            return Err(ApiError::BadRequest(format!("name: {e}")));
-        }
+        let name = crate::input::Name::parse(name)
+            .map_err(|e| ApiError::BadRequest(format!("name: {e}")))?
+            .into_inner();
         if scopes.is_empty() {
             return Err(ApiError::BadRequest("give at least one scope".into()));
         }
@@ -86,7 +84,7 @@ impl BotStore {
         let hash = hash_token(&token);
         let record = BotToken {
             id: hash[..12].to_owned(),
-            name: name.to_owned(),
+            name,
             scopes,
             created_by: created_by.to_owned(),
             created_at: crate::now_ms(),

@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub struct DevLogin {
     /// Wiki user name.
     #[schema(schema_with = <crate::input::Name as utoipa::PartialSchema>::schema)]
-    pub username: String,
+    pub username: crate::input::Name,
     /// Wiki groups (roles come from them).
     #[serde(default)]
     pub groups: Vec<String>,
@@ -45,9 +45,9 @@ pub struct DevSession {
 /// `POST /auth/dev-login`.
 #[utoipa::path(post, path = "/auth/dev-login", tag = "auth", request_body = DevLogin,
     responses((status = 200, description = "signed in", body = DevSession),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 404, description = "dev login is off", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many sign-ins from this address", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 404, description = "dev login is off", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many sign-ins from this address", body = crate::schemas::ErrorBody)))]
 pub async fn dev_login(
     State(state): State<AppState>,
     client: crate::client_addr::ClientAddr,
@@ -60,11 +60,7 @@ pub async fn dev_login(
     }
     state.limits.login(&client.limit_key())?;
     let d = body?.0;
-    let name = d.username.trim();
-    if let Err(e) = crate::input::Name::parse(&d.username) {
-        return Err(ApiError::BadRequest(format!("username: {e}")));
-    }
-    let mut s = Session::new(name.to_owned(), d.groups, d.rights);
+    let mut s = Session::new(d.username.into_inner(), d.groups, d.rights);
     s.blocked = d.blocked;
     s.edit_count = d.edit_count;
     let token = session::create(&state, &s).await?;

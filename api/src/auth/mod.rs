@@ -15,6 +15,7 @@ pub mod dev;
 pub mod import;
 pub mod oauth;
 pub mod roles;
+pub mod routes;
 pub mod session;
 
 use std::marker::PhantomData;
@@ -22,9 +23,11 @@ use std::marker::PhantomData;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
+use patrolchat_projection::items::BLOCKED_PREFIX;
 use patrolchat_projection::keys;
 use redis::AsyncCommands;
 use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -154,6 +157,27 @@ impl Caller {
     }
 }
 
+/// The refusal a stored mute record (`mute:<user>`) stands for: a block
+/// when a block on the wiki made it (`on_wiki`; the reason is the wiki's),
+/// else an admin's mute.
+pub fn refusal(record: &str) -> ApiError {
+    let v: Value = serde_json::from_str(record).unwrap_or(Value::Null);
+    let until = v["until"].as_i64();
+    let reason = v["reason"].as_str();
+    if v["on_wiki"].as_bool() == Some(true) {
+        return ApiError::Blocked {
+            until,
+            reason: reason
+                .map(|r| r.strip_prefix(BLOCKED_PREFIX).unwrap_or(r).to_owned())
+                .filter(|r| !r.is_empty()),
+        };
+    }
+    ApiError::Muted {
+        until,
+        reason: reason.unwrap_or("muted by a moderator").to_owned(),
+    }
+}
+
 /// The refusal, if any, for a person with this session and this mute
 /// record (`mute:<name>`): a block on the wiki first (a record left by a
 /// block in the feed, else the session's flag from sign-in), then a mute.
@@ -161,7 +185,7 @@ impl Caller {
 /// # Errors
 /// [`ApiError::Blocked`] or [`ApiError::Muted`].
 pub fn standing(session: Option<&Session>, record: Option<&str>) -> Result<(), ApiError> {
-    let on_record = record.map(crate::moderation::refusal);
+    let on_record = record.map(refusal);
     match (on_record, session.filter(|s| s.blocked)) {
         (Some(blocked @ ApiError::Blocked { .. }), _) => Err(blocked),
         (_, Some(s)) => Err(ApiError::Blocked {
@@ -222,6 +246,7 @@ impl<K: write::Kind> FromRequestParts<AppState> for Writer<K> {
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         caller.may_write(state, K::ACTION).await?;
+        parts.extensions.insert(caller.clone());
         Ok(Self {
             caller,
             kind: PhantomData,
@@ -366,9 +391,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        identify(parts, state)
+        let caller = identify(parts, state)
             .await?
-            .ok_or(ApiError::Unauthenticated)
+            .ok_or(ApiError::Unauthenticated)?;
+        // Later extractors of the same request (an item the caller may
+        // see) take it from here.
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
     }
 }
 

@@ -175,8 +175,8 @@ pub fn oauth_url(oauth_wiki: &str, path: &str) -> String {
 /// the cookie that ties this sign-in to it.
 #[utoipa::path(get, path = "/auth/login", tag = "auth",
     responses((status = 302, description = "to the wiki's authorization page, with the short-lived `patrolchat_signin` cookie (path `/auth`) that the callback requires"),
-              (status = 404, description = "sign-in with the wiki is not configured", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many sign-ins", body = crate::openapi::ErrorBody)))]
+              (status = 404, description = "sign-in with the wiki is not configured", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many sign-ins", body = crate::schemas::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     client: ClientAddr,
@@ -308,9 +308,9 @@ fn block_until(expiry: &str) -> Option<i64> {
            ("patrolchat_signin" = String, Cookie,
             description = "Set by `/auth/login` in the browser that started this sign-in; without it (or with another sign-in's) the callback is refused")),
     responses((status = 302, description = "signed in; to the dashboard"),
-              (status = 400, description = "bad or expired sign-in, or one this browser did not start", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many sign-ins", body = crate::openapi::ErrorBody),
-              (status = 502, description = "the wiki did not answer", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad or expired sign-in, or one this browser did not start", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many sign-ins", body = crate::schemas::ErrorBody),
+              (status = 502, description = "the wiki did not answer", body = crate::schemas::ErrorBody)))]
 pub async fn callback(
     State(state): State<AppState>,
     client: ClientAddr,

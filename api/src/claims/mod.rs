@@ -19,11 +19,24 @@ pub use store::{ClaimStore, Expired};
 
 use std::time::Duration;
 
+use axum::Router;
+use axum::routing::post;
+
 use patrolchat_model::item::{Activity, ReleaseReason};
 use patrolchat_model::subjects;
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
+
+/// The routes of claims.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/items/{id}/claim", post(routes::claim))
+        .route("/api/v1/items/{id}/renew", post(routes::renew))
+        .route("/api/v1/items/{id}/release", post(routes::release))
+        .route("/api/v1/items/{id}/resolve", post(routes::resolve))
+        .route("/api/v1/items/{id}/escalate", post(routes::escalate))
+}
 
 /// How often a node looks for leases that ran out.
 pub const SWEEP_EVERY: Duration = Duration::from_millis(250);

@@ -15,8 +15,8 @@ use super::store::{ClaimOutcome, CloseOutcome, CloseRule, Lease, Stale};
 use crate::auth::{Action, Caller, Role, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::items::parse_item_id;
 use crate::state::AppState;
+use crate::visibility::{VisibleItem, parse_item_id};
 
 /// A claim request.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -97,7 +97,7 @@ pub struct ResolveRequest {
     /// At most 500 characters.
     #[serde(default)]
     #[schema(schema_with = <crate::input::Note as utoipa::PartialSchema>::schema)]
-    pub note: Option<String>,
+    pub note: crate::input::Note,
 }
 
 /// An escalation.
@@ -108,7 +108,7 @@ pub struct EscalateRequest {
     pub workflow: String,
     /// Why, for the admins (1 to 500 characters).
     #[schema(schema_with = <crate::input::Reason as utoipa::PartialSchema>::schema)]
-    pub reason: String,
+    pub reason: crate::input::Reason,
 }
 
 /// What a resolve or release did.
@@ -156,12 +156,12 @@ fn wiki_of(lease_wiki: Option<WikiId>, id: &ItemId) -> Result<WikiId, ApiError> 
     params(("id" = String, Path, description = "item id")),
     request_body(content = ClaimRequest, description = "optional: no body takes the defaults"),
     responses((status = 200, description = "claimed", body = LeaseBody),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller (or not an admin, to take over), muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "claimed by someone else, or resolved", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller (or not an admin, to take over), muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "claimed by someone else, or resolved", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many claims", body = crate::schemas::ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
@@ -186,7 +186,7 @@ pub async fn claim(
             return Err(ApiError::Claimed { holder, expires_at });
         }
         ClaimOutcome::Missing => return Err(ApiError::NotFound(format!("no item {id}"))),
-        ClaimOutcome::Muted(record) => return Err(crate::moderation::refusal(&record)),
+        ClaimOutcome::Muted(record) => return Err(crate::auth::refusal(&record)),
         ClaimOutcome::Closed => {
             return Err(ApiError::Conflict(format!("{id} is already resolved")));
         }
@@ -277,21 +277,19 @@ async fn announce_claim(
     params(("id" = String, Path, description = "item id")),
     request_body = TokenRequest,
     responses((status = 200, description = "renewed", body = LeaseBody),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "stale token", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many claims", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "stale token", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many claims", body = crate::schemas::ErrorBody)))]
 pub async fn renew(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<LeaseBody>, ApiError> {
     state.limits.claim(&caller.limit_key())?;
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = state
         .claims
@@ -315,19 +313,17 @@ pub async fn renew(
     params(("id" = String, Path, description = "item id")),
     request_body = TokenRequest,
     responses((status = 200, description = "released", body = Done),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "stale token", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "stale token", body = crate::schemas::ErrorBody)))]
 pub async fn release(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Done>, ApiError> {
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
     let (wiki, workflows) = state
         .claims
         .release(&id, &caller.name, req.token)
@@ -376,23 +372,21 @@ pub async fn release(
     params(("id" = String, Path, description = "item id")),
     request_body = ResolveRequest,
     responses((status = 200, description = "resolved", body = Done),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller (`forbidden`), muted (`muted`) or blocked on the wiki (`blocked`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "stale token (also when the claim ran out or changed hands during the wiki call), resolved already, or the wiki refused", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many resolves and escalations", body = crate::openapi::ErrorBody),
-              (status = 502, description = "the wiki did not answer", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller (`forbidden`), muted (`muted`) or blocked on the wiki (`blocked`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "stale token (also when the claim ran out or changed hands during the wiki call), resolved already, or the wiki refused", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many resolves and escalations", body = crate::schemas::ErrorBody),
+              (status = 502, description = "the wiki did not answer", body = crate::schemas::ErrorBody)))]
 pub async fn resolve(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<ResolveRequest>,
 ) -> Result<Json<Done>, ApiError> {
     state.limits.close(&caller.limit_key())?;
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
-    let note = check_note(req.note)?;
+    let note = req.note.into_inner();
     let item = open_item(&state, &id).await?;
     let rule = match req.token {
         Some(token) => {
@@ -421,12 +415,6 @@ pub async fn resolve(
         state: "resolved".into(),
         linked: None,
     }))
-}
-
-fn check_note(note: Option<String>) -> Result<Option<String>, ApiError> {
-    crate::input::Note::parse(note.as_deref())
-        .map(crate::input::Note::into_inner)
-        .map_err(ApiError::BadRequest)
 }
 
 async fn open_item(state: &AppState, id: &ItemId) -> Result<Item, ApiError> {
@@ -526,7 +514,7 @@ async fn close(
         }
         CloseOutcome::Missing => Err(ApiError::NotFound(format!("no item {id}"))),
         CloseOutcome::Closed => Err(ApiError::Conflict(format!("{id} is already resolved"))),
-        CloseOutcome::Muted(record) => Err(crate::moderation::refusal(&record)),
+        CloseOutcome::Muted(record) => Err(crate::auth::refusal(&record)),
         CloseOutcome::Changed => Err(ApiError::Conflict(format!(
             "{id} changed meanwhile; try again"
         ))),
@@ -602,22 +590,20 @@ async fn announce_resolved(
     params(("id" = String, Path, description = "item id")),
     request_body = EscalateRequest,
     responses((status = 201, description = "escalated: the new item is `linked`", body = Done),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 409, description = "resolved already, or claimed by someone else", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many resolves and escalations", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a patroller, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 409, description = "resolved already, or claimed by someone else", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many resolves and escalations", body = crate::schemas::ErrorBody)))]
 pub async fn escalate(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Patrol>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<EscalateRequest>,
 ) -> Result<(StatusCode, Json<Done>), ApiError> {
     state.limits.close(&caller.limit_key())?;
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
-    let reason = crate::moderation::check_reason(&req.reason)?;
+    let reason = req.reason.into_inner();
     match state.workflows.get(&req.workflow) {
         Some(w) if w.kind() == WorkflowKind::Escalation => {}
         Some(_) => {

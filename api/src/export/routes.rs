@@ -26,13 +26,13 @@ pub struct ExportQuery {
     /// `jsonl` (default) or `wikitext`.
     pub format: Option<Format>,
     /// Only this wiki's items (and the moderation log).
-    #[param(schema_with = crate::openapi::wiki_or_empty_schema)]
+    #[param(schema_with = crate::schemas::wiki_or_empty_schema)]
     pub wiki: Option<String>,
     /// Only this item (and the moderation about it).
-    #[param(schema_with = crate::openapi::item_or_empty_schema)]
+    #[param(schema_with = crate::schemas::item_or_empty_schema)]
     pub item: Option<String>,
     /// Only events from this time: Unix milliseconds or RFC 3339.
-    #[param(schema_with = crate::openapi::since_schema)]
+    #[param(schema_with = crate::schemas::since_schema)]
     pub since: Option<String>,
     /// Leave out what only admins may read, as the public export does.
     pub public: Option<bool>,
@@ -43,10 +43,10 @@ pub struct ExportQuery {
     params(ExportQuery),
     responses((status = 200, description = "JSON lines (`jsonl`) or wikitext, as an attachment",
                content((String = "application/x-ndjson"), (String = "text/plain"))),
-              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody),
-              (status = 503, description = "NATS unavailable", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad query", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::schemas::ErrorBody),
+              (status = 503, description = "NATS unavailable", body = crate::schemas::ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,11 +105,11 @@ const HOUR: Duration = Duration::from_secs(3600);
     responses((status = 200, description = "the caller's messages, reports and notes, sent as they are \
                 read (chunked); a body that breaks off means the export failed midway: ask again",
                body = PersonalExport),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
               (status = 429, description = "an export of the caller's is running (`too_many_open`), or \
                 `PATROLCHAT_LIMIT_EXPORTS` started in the last hour (`rate_limited`)",
-               body = crate::openapi::ErrorBody),
-              (status = 503, description = "NATS or Redis unavailable", body = crate::openapi::ErrorBody)))]
+               body = crate::schemas::ErrorBody),
+              (status = 503, description = "NATS or Redis unavailable", body = crate::schemas::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Action::Read)?;
     let owner = caller.limit_key();

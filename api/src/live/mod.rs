@@ -73,7 +73,7 @@
 //!   credential still has.
 
 pub mod feed;
-pub mod hub;
+pub use crate::hub;
 pub mod pace;
 pub mod presence;
 mod pump;
@@ -82,10 +82,12 @@ pub mod standing;
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
+use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Action, Caller};
@@ -93,6 +95,11 @@ use crate::caps::Kind;
 use crate::error::ApiError;
 use crate::state::AppState;
 pub use hub::Hub;
+
+/// The routes of live updates.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/live", get(live))
+}
 
 /// How long shutdown waits for sockets to send their close frames.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
@@ -113,12 +120,12 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 /// `GET /api/v1/live`.
 #[utoipa::path(get, path = "/api/v1/live", tag = "live",
     responses((status = 101, description = "WebSocket"),
-              (status = 400, description = "not a WebSocket handshake", body = crate::openapi::ErrorBody),
-              (status = 426, description = "the connection cannot be upgraded", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "origin not allowed", body = crate::openapi::ErrorBody),
+              (status = 400, description = "not a WebSocket handshake", body = crate::schemas::ErrorBody),
+              (status = 426, description = "the connection cannot be upgraded", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "origin not allowed", body = crate::schemas::ErrorBody),
               (status = 429, description = "the caller has `PATROLCHAT_MAX_SOCKETS` sockets open already \
-                (`too_many_open`)", body = crate::openapi::ErrorBody)))]
+                (`too_many_open`)", body = crate::schemas::ErrorBody)))]
 pub async fn live(
     State(state): State<AppState>,
     caller: Caller,

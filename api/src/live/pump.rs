@@ -24,7 +24,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::live::hub::{Audience, Offer};
 use crate::state::AppState;
-use crate::visibility::Readers;
 
 /// How long the pump waits for Redis to tell an item's workflows.
 const LOOKUP_TIMEOUT: Duration = Duration::from_millis(500);
@@ -237,33 +236,42 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
         let Ok(msg) = serde_json::from_str::<MessageRef>(raw.get()) else {
             return;
         };
-        let (to, thread) = if let Some(item) = msg.item.as_deref() {
-            let (wiki, workflows) = item_meta(state, item).await;
-            let readers = rule.item(item, &workflows);
-            let wiki = msg.wiki.as_deref().or(wiki.as_deref());
-            let to = Audience::Item {
-                id: item,
-                wiki,
-                workflows: &workflows,
-                via: None,
-            };
-            let readers = rule.message(readers, &msg.author, msg.bot);
-            let offer = Offer {
-                readers: &readers,
-                frame: &text,
-            };
-            hub.deliver(m, to, &[offer], None);
-            (true, readers)
-        } else if let Some(wf) = msg.workflow.as_deref() {
-            let readers = rule.message(rule.workflow(wf), &msg.author, msg.bot);
-            let offer = Offer {
-                readers: &readers,
-                frame: &text,
-            };
-            hub.deliver(m, Audience::Room(wf), &[offer], None);
-            (true, readers)
-        } else {
-            (false, Readers::Admins)
+        // The thread's readers by the one rule (an item's, else the
+        // room's, else admins'), and the author.
+        let meta = match msg.item.as_deref() {
+            Some(item) => Some(item_meta(state, item).await),
+            None => None,
+        };
+        let item_readers = msg
+            .item
+            .as_deref()
+            .zip(meta.as_ref())
+            .map(|(item, (_, workflows))| rule.item(item, workflows));
+        let thread = rule.message(
+            rule.thread(item_readers, msg.workflow.as_deref()),
+            &msg.author,
+            msg.bot,
+        );
+        let offer = Offer {
+            readers: &thread,
+            frame: &text,
+        };
+        let to = match (msg.item.as_deref(), &meta, msg.workflow.as_deref()) {
+            (Some(item), Some((wiki, workflows)), _) => {
+                let to = Audience::Item {
+                    id: item,
+                    wiki: msg.wiki.as_deref().or(wiki.as_deref()),
+                    workflows,
+                    via: None,
+                };
+                hub.deliver(m, to, &[offer], None);
+                true
+            }
+            (None, _, Some(wf)) => {
+                hub.deliver(m, Audience::Room(wf), &[offer], None);
+                true
+            }
+            _ => false,
         };
         if to && !msg.mentions.is_empty() {
             let frame = Utf8Bytes::from(format!(r#"{{"type":"mention","message":{}}}"#, raw.get()));

@@ -1,7 +1,8 @@
 //! `GET /api/v1/items/{id}` and `GET /api/v1/workflows/{wf}/items`.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
 use patrolchat_model::{ItemId, WikiId};
 use patrolchat_projection::keys::{self, fields};
 use serde::{Deserialize, Serialize};
@@ -10,13 +11,13 @@ use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::threads;
+use crate::visibility::VisibleItem;
 
-/// An item id from a path; an id that cannot exist is an unknown item.
-///
-/// # Errors
-/// [`ApiError::NotFound`].
-pub fn parse_item_id(s: &str) -> Result<ItemId, ApiError> {
-    ItemId::parse(s).map_err(|_| ApiError::NotFound(format!("no item {s:?}")))
+/// The routes of items: a page of a workflow's items, and an item.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/workflows/{wf}/items", get(list))
+        .route("/api/v1/items/{id}", get(get_item))
 }
 
 fn parse_err(e: redis::ParsingError) -> ApiError {
@@ -58,7 +59,7 @@ pub struct ItemDetail {
     #[serde(flatten)]
     pub view: ItemView,
     /// The latest messages of its thread, oldest first.
-    #[schema(value_type = Vec<crate::openapi::MessageSchema>)]
+    #[schema(value_type = Vec<crate::schemas::MessageSchema>)]
     pub messages: Vec<serde_json::Value>,
     /// For a report (admins only): what was reported, why, and by whom.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,17 +148,15 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
 #[utoipa::path(get, path = "/api/v1/items/{id}", tag = "items",
     params(("id" = String, Path, description = "item id")),
     responses((status = 200, description = "the item, its claim and latest messages", body = ItemDetail),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not allowed", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not allowed", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody)))]
 pub async fn get_item(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
 ) -> Result<Json<ItemDetail>, ApiError> {
     caller.require(Action::Read)?;
-    let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
     let view = views(&state, std::slice::from_ref(&id))
         .await?
         .pop()
@@ -182,7 +181,7 @@ pub async fn get_item(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this wiki.
-    #[param(schema_with = crate::openapi::wiki_schema)]
+    #[param(schema_with = crate::schemas::wiki_schema)]
     pub wiki: Option<String>,
     /// `open` (default: every open item), `claimed` or `unclaimed`.
     #[param(value_type = Option<ListState>)]
@@ -222,9 +221,9 @@ pub struct ItemPage {
 #[utoipa::path(get, path = "/api/v1/workflows/{wf}/items", tag = "items", operation_id = "list_items",
     params(("wf" = String, Path, description = "workflow"), ListQuery),
     responses((status = 200, description = "a page of open items, most urgent first", body = ItemPage),
-              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad query", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::schemas::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

@@ -7,9 +7,10 @@
 //! it (the thread store keeps it, and the item's keys lose their expiry:
 //! items with a discussion are kept).
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
 use patrolchat_model::item::{Activity, Message};
 use patrolchat_model::{ItemId, WikiId, subjects};
 use patrolchat_projection::Event;
@@ -22,20 +23,33 @@ use serde_json::Value;
 use crate::auth::{Action, Caller, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::items::parse_item_id;
+use crate::input::MessageText;
 use crate::state::AppState;
-use crate::visibility::Viewer;
+use crate::visibility::{Viewer, VisibleItem};
 
 /// Longest message, in characters.
 pub use crate::input::MAX_TEXT;
+
+/// The routes of threads.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/items/{id}/messages",
+            get(item_messages).post(post_item_message),
+        )
+        .route(
+            "/api/v1/workflows/{wf}/messages",
+            get(room_messages).post(post_room_message),
+        )
+}
 
 /// A new message.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
     /// Plain text, 1 to 4,000 characters.
-    #[schema(schema_with = <crate::input::MessageText as utoipa::PartialSchema>::schema)]
-    pub text: String,
+    #[schema(schema_with = <MessageText as utoipa::PartialSchema>::schema)]
+    pub text: MessageText,
 }
 
 /// The query of a thread.
@@ -50,18 +64,6 @@ pub struct ThreadQuery {
     /// At most this many (1 to 500, default 100).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
-}
-
-/// Checks and normalises a message text: as sent, 1 to [`MAX_TEXT`]
-/// characters, not only whitespace, no control characters but tab and
-/// line breaks (the rule the OpenAPI document states); then trimmed.
-///
-/// # Errors
-/// [`ApiError::BadRequest`] saying what is wrong.
-pub fn check_text(text: &str) -> Result<String, ApiError> {
-    crate::input::MessageText::parse(text)
-        .map(crate::input::MessageText::into_inner)
-        .map_err(ApiError::BadRequest)
 }
 
 /// The people a text names as `@Name` (underscores read as spaces, first
@@ -184,9 +186,7 @@ impl Place {
     }
 }
 
-async fn item_place(state: &AppState, caller: &Caller, id: &str) -> Result<Place, ApiError> {
-    let id = parse_item_id(id)?;
-    crate::visibility::check_item(state, caller, &id).await?;
+async fn item_place(state: &AppState, id: ItemId) -> Result<Place, ApiError> {
     let wiki = state
         .projection
         .items
@@ -200,10 +200,10 @@ async fn post(
     state: &AppState,
     caller: &Caller,
     place: Place,
-    text: &str,
+    text: MessageText,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     state.limits.message(&caller.limit_key())?;
-    let text = check_text(text)?;
+    let text = text.into_inner();
     let mentions = mentions(&text);
     let limits = &state.cfg.limits;
     if mentions.len() > limits.max_mentions {
@@ -212,7 +212,7 @@ async fn post(
             limits.max_mentions
         )));
     }
-    if crate::moderation::is_new_account(state, caller) {
+    if crate::moderation::trust::is_new_account(state, caller) {
         state.limits.new_account_message(&caller.limit_key())?;
         if links(&text) > limits.new_account_links {
             return Err(ApiError::BadRequest(format!(
@@ -222,7 +222,7 @@ async fn post(
         }
     }
     let thread = place.thread();
-    let seq = crate::moderation::next_seq_unless_muted(state, &caller.name, &thread).await?;
+    let seq = crate::moderation::mutes::next_seq_unless_muted(state, &caller.name, &thread).await?;
     let (item, wiki, workflow, subject) = match &place {
         Place::Item(id, wiki) => (
             Some(id.clone()),
@@ -262,18 +262,18 @@ async fn post(
 /// `GET /api/v1/items/{id}/messages`.
 #[utoipa::path(get, path = "/api/v1/items/{id}/messages", tag = "threads",
     params(("id" = String, Path, description = "item id"), ThreadQuery),
-    responses((status = 200, description = "messages, oldest first", body = [crate::openapi::MessageSchema]),
-              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "messages, oldest first", body = [crate::schemas::MessageSchema]),
+              (status = 400, description = "bad query", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody)))]
 pub async fn item_messages(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     Query(q): Query<ThreadQuery>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     caller.require(Action::Read)?;
-    let place = item_place(&state, &caller, &id).await?;
+    let place = item_place(&state, id).await?;
     Ok(Json(page(&state, &caller, &place.thread(), &q).await?))
 }
 
@@ -281,29 +281,29 @@ pub async fn item_messages(
 #[utoipa::path(post, path = "/api/v1/items/{id}/messages", tag = "threads",
     params(("id" = String, Path, description = "item id")),
     request_body = PostMessage,
-    responses((status = 201, description = "stored", body = crate::openapi::MessageSchema),
-              (status = 400, description = "bad message", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such item", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many messages", body = crate::openapi::ErrorBody)))]
+    responses((status = 201, description = "stored", body = crate::schemas::MessageSchema),
+              (status = 400, description = "bad message", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many messages", body = crate::schemas::ErrorBody)))]
 pub async fn post_item_message(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Post>,
-    Path(id): Path<String>,
+    VisibleItem(id): VisibleItem,
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let place = item_place(&state, &caller, &id).await?;
-    post(&state, &caller, place, &body.text).await
+    let place = item_place(&state, id).await?;
+    post(&state, &caller, place, body.text).await
 }
 
 /// `GET /api/v1/workflows/{wf}/messages`: the workflow's room.
 #[utoipa::path(get, path = "/api/v1/workflows/{wf}/messages", tag = "threads",
     params(("wf" = String, Path, description = "workflow"), ThreadQuery),
-    responses((status = 200, description = "messages, oldest first", body = [crate::openapi::MessageSchema]),
-              (status = 400, description = "bad query", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "messages, oldest first", body = [crate::schemas::MessageSchema]),
+              (status = 400, description = "bad query", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::schemas::ErrorBody)))]
 pub async fn room_messages(
     State(state): State<AppState>,
     caller: Caller,
@@ -321,12 +321,12 @@ pub async fn room_messages(
 #[utoipa::path(post, path = "/api/v1/workflows/{wf}/messages", tag = "threads",
     params(("wf" = String, Path, description = "workflow")),
     request_body = PostMessage,
-    responses((status = 201, description = "stored", body = crate::openapi::MessageSchema),
-              (status = 400, description = "bad message", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody),
-              (status = 429, description = "too many messages", body = crate::openapi::ErrorBody)))]
+    responses((status = 201, description = "stored", body = crate::schemas::MessageSchema),
+              (status = 400, description = "bad message", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many messages", body = crate::schemas::ErrorBody)))]
 pub async fn post_room_message(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Post>,
@@ -334,7 +334,7 @@ pub async fn post_room_message(
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     crate::visibility::check_workflow(&state, &caller, &wf)?;
-    post(&state, &caller, Place::Room(wf), &body.text).await
+    post(&state, &caller, Place::Room(wf), body.text).await
 }
 
 #[cfg(test)]
@@ -353,10 +353,13 @@ mod tests {
 
     #[test]
     fn texts_are_checked() {
-        assert!(check_text("   ").is_err());
-        assert!(check_text(&"x".repeat(MAX_TEXT + 1)).is_err());
-        assert!(check_text(&"é".repeat(MAX_TEXT)).is_ok());
-        assert!(check_text("bell\u{7}").is_err());
-        assert_eq!(check_text(" a\r\nb ").expect("fine"), "a\nb");
+        assert!(MessageText::parse("   ").is_err());
+        assert!(MessageText::parse(&"x".repeat(MAX_TEXT + 1)).is_err());
+        assert!(MessageText::parse(&"é".repeat(MAX_TEXT)).is_ok());
+        assert!(MessageText::parse("bell\u{7}").is_err());
+        assert_eq!(
+            MessageText::parse(" a\r\nb ").expect("fine").as_str(),
+            "a\nb"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The registry of this node's sockets, their filters, and fan-out.
+//! The live hub: the registry of this node's sockets, their filters, and fan-out.
 //!
 //! Every socket is one entry in a map guarded by a `std` read-write lock:
 //! its person and what they may see, its subscription, the items it
@@ -13,7 +13,7 @@
 //!
 //! The registry also holds the bot streams of this node (no frames, only
 //! their standing), so that every live connection's right to exist is
-//! checked in one place (see [`super::standing`]).
+//! checked in one place (see [`crate::live::standing`]).
 //!
 //! The hub also remembers, for this node, who holds which item (to tell a
 //! holder when the wiki resolves the item under them) and the wiki and
@@ -30,7 +30,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::ApiMetrics;
-use crate::visibility::{Readers, Viewer};
+use patrolchat_projection::visibility::{Readers, Viewer};
 
 /// Close code: the server is going away (shutdown).
 pub const CLOSE_GOING_AWAY: u16 = 1001;

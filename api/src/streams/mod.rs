@@ -37,10 +37,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::pull::{Ordered, OrderedConfig};
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use axum::routing::get;
 use bytes::Bytes;
 use futures::StreamExt;
 use patrolchat_model::{WikiId, subjects};
@@ -52,6 +54,11 @@ use crate::error::ApiError;
 use crate::metrics::ApiMetrics;
 use crate::state::AppState;
 pub use position::Start;
+
+/// The routes of streams.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/streams/{workflow}", get(stream))
+}
 
 /// After this long without an event a comment line is sent, so that the
 /// client, and any proxy between, sees the connection is alive.
@@ -87,12 +94,12 @@ pub struct StreamQuery {
                 `event: message`, `id: [{\"topic\",\"partition\",\"offset\"}]`, \
                 `data: <item with meta>`; a `:` comment every 15 s of silence",
                content_type = "text/event-stream", body = String),
-              (status = 400, description = "bad wiki, since or Last-Event-ID", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "a bot token without the read scope", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such workflow", body = crate::openapi::ErrorBody),
+              (status = 400, description = "bad wiki, since or Last-Event-ID", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot token without the read scope", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow", body = crate::schemas::ErrorBody),
               (status = 429, description = "the token (or person) has `PATROLCHAT_MAX_STREAMS` streams \
-                open already (`too_many_open`)", body = crate::openapi::ErrorBody)))]
+                open already (`too_many_open`)", body = crate::schemas::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,

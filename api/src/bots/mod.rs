@@ -1,9 +1,10 @@
 //! `GET/POST /api/v1/bots`, `DELETE /api/v1/bots/{id}`: admins manage
 //! bot tokens.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::bots::{BotToken, Scope};
@@ -12,13 +13,20 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
+/// The routes of bot tokens.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/bots", get(list).post(create))
+        .route("/api/v1/bots/{id}", delete(revoke))
+}
+
 /// A new bot token.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBot {
     /// The bot's name.
     #[schema(schema_with = <crate::input::Name as utoipa::PartialSchema>::schema)]
-    pub name: String,
+    pub name: crate::input::Name,
     /// `read` (streams, items, threads) and/or `post` (messages).
     #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
@@ -36,9 +44,9 @@ pub struct CreatedBot {
 /// `POST /api/v1/bots`.
 #[utoipa::path(post, path = "/api/v1/bots", tag = "bots", operation_id = "create_bot", request_body = NewBot,
     responses((status = 201, description = "created; the token is shown only now", body = CreatedBot),
-              (status = 400, description = "bad request", body = crate::openapi::ErrorBody),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody)))]
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Admin>,
@@ -46,7 +54,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedBot>), ApiError> {
     let (token, bot) = state
         .bots
-        .create(&req.name, req.scopes, &caller.name)
+        .create(req.name.as_str(), req.scopes, &caller.name)
         .await?;
     tracing::info!(admin = %caller.name, bot = %bot.name, id = %bot.id, "bot token created");
     Ok((StatusCode::CREATED, Json(CreatedBot { token, bot })))
@@ -55,8 +63,8 @@ pub async fn create(
 /// `GET /api/v1/bots`.
 #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", operation_id = "list_bots",
     responses((status = 200, description = "every bot token (without the tokens)", body = [BotToken]),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin", body = crate::schemas::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -69,9 +77,9 @@ pub async fn list(
 #[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", operation_id = "revoke_bot",
     params(("id" = String, Path, description = "the token's id")),
     responses((status = 204, description = "revoked"),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody),
-              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::openapi::ErrorBody),
-              (status = 404, description = "no such token", body = crate::openapi::ErrorBody)))]
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such token", body = crate::schemas::ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Writer { caller, .. }: Writer<write::Admin>,
@@ -84,12 +92,4 @@ pub async fn revoke(
     } else {
         Err(ApiError::NotFound(format!("no bot token {id:?}")))
     }
-}
-
-/// `GET /api/v1/me`.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
-    responses((status = 200, description = "who is signed in", body = crate::auth::Me),
-              (status = 401, description = "not signed in", body = crate::openapi::ErrorBody)))]
-pub async fn me(caller: Caller) -> Json<crate::auth::Me> {
-    Json(caller.me())
 }

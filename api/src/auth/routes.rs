@@ -1,0 +1,25 @@
+//! The routes of signing in and out, and of who is signed in.
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::{Caller, Me, dev, oauth};
+use crate::state::AppState;
+
+/// The routes of auth.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", get(oauth::login))
+        .route("/auth/callback", get(oauth::callback))
+        .route("/auth/logout", post(oauth::logout))
+        .route("/auth/dev-login", post(dev::dev_login))
+        .route("/api/v1/me", get(me))
+}
+
+/// `GET /api/v1/me`.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, description = "who is signed in", body = Me),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody)))]
+pub async fn me(caller: Caller) -> Json<Me> {
+    Json(caller.me())
+}
