@@ -165,11 +165,20 @@ pub async fn lookup(state: &AppState, hash: &str) -> Result<Option<Caller>, ApiE
     let token = if let Some(Cached::Bot(t)) = state.credentials.get(hash) {
         Some(t)
     } else {
-        let token = state.bots.get(hash).await?;
-        if let Some(t) = &token {
-            state.credentials.put(hash, Cached::Bot(t.clone()));
+        match state.bots.get(hash).await {
+            Ok(token) => {
+                if let Some(t) = &token {
+                    state.credentials.put(hash, Cached::Bot(t.clone()));
+                }
+                token
+            }
+            // Seen lately: it stands in while the bucket cannot be read,
+            // and is not refreshed by it.
+            Err(e) => match state.credentials.get_stale(hash) {
+                Some(Cached::Bot(t)) => Some(t),
+                _ => return Err(e),
+            },
         }
-        token
     };
     Ok(token.map(|t| Caller {
         name: t.name,

@@ -1,7 +1,12 @@
 //! A short-lived cache of credentials on each node, so a request does not
-//! cost a Redis round trip to learn who is calling.
+//! cost a round trip to the credential buckets in NATS to learn who is
+//! calling.
 //!
-//! Only credentials that exist are cached, for [`TTL`]. Ending one (sign-
+//! Only credentials that exist are cached, for [`TTL`]. While the buckets
+//! cannot be read (NATS down or failing over), an entry seen in the last
+//! [`STALE_MAX`] stands in for them, so people go on reading; nothing can
+//! be written then anyway, since every write waits for JetStream, and
+//! nobody can end a credential either. Ending one (sign-
 //! out, bot token revoked, grant renewed) forgets it on this node at once
 //! and on every other node through the core NATS subject
 //! [`REVOKED_SUBJECT`]; if that message were lost, the entry still lapses
@@ -19,8 +24,12 @@ use super::Session;
 use super::bots::BotToken;
 use crate::state::AppState;
 
-/// How long a credential is trusted without asking Redis.
+/// How long a credential is trusted without asking the bucket.
 pub const TTL: Duration = Duration::from_secs(5);
+
+/// How long a credential seen before stands in while the bucket cannot be
+/// read.
+pub const STALE_MAX: Duration = Duration::from_secs(15 * 60);
 
 /// Most entries kept; beyond it, expired ones are dropped, then all.
 const MAX_ENTRIES: usize = 100_000;
@@ -58,11 +67,20 @@ impl CredentialCache {
             .map(|(_, c)| c.clone())
     }
 
+    /// The credential under `hash` if it was seen in the last
+    /// [`STALE_MAX`]: for when the bucket cannot be read.
+    pub fn get_stale(&self, hash: &str) -> Option<Cached> {
+        let map = self.lock();
+        map.get(hash)
+            .filter(|(at, _)| at.elapsed() < STALE_MAX)
+            .map(|(_, c)| c.clone())
+    }
+
     /// Remembers a credential.
     pub fn put(&self, hash: &str, cached: Cached) {
         let mut map = self.lock();
         if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (at, _)| at.elapsed() < TTL);
+            map.retain(|_, (at, _)| at.elapsed() < STALE_MAX);
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
@@ -118,6 +136,32 @@ pub async fn listen(state: AppState, shutdown: CancellationToken) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lapsed_entry_stands_in_only_when_asked_as_stale_and_not_once_forgotten() {
+        let c = CredentialCache::default();
+        let s = Session::new("Alice".into(), vec![], vec![]);
+        let seen = Instant::now()
+            .checked_sub(TTL + Duration::from_secs(1))
+            .expect("a past instant");
+        c.lock()
+            .insert("h".into(), (seen, Cached::Session(Box::new(s))));
+        assert!(c.get("h").is_none(), "lapsed for ordinary use");
+        assert!(matches!(c.get_stale("h"), Some(Cached::Session(s)) if s.name == "Alice"));
+        let long_ago = Instant::now()
+            .checked_sub(STALE_MAX + Duration::from_secs(1))
+            .expect("a past instant");
+        if let Some(e) = c.lock().get_mut("h") {
+            e.0 = long_ago;
+        }
+        assert!(c.get_stale("h").is_none(), "too old to stand in");
+        c.put(
+            "h",
+            Cached::Session(Box::new(Session::new("Alice".into(), vec![], vec![]))),
+        );
+        c.forget("h");
+        assert!(c.get_stale("h").is_none(), "forgotten means gone");
+    }
 
     #[test]
     fn entries_are_kept_until_forgotten() {
