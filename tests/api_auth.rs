@@ -1080,8 +1080,9 @@ async fn resolving_ok_marks_the_edit_patrolled_with_the_persons_own_grant() {
     let (s, lease) = api.try_claim(&alice, "enwiki-555").await;
     assert_eq!(s, 200, "{lease}");
     assert!(lease["expires_at"].is_i64());
-    let token = lease["token"].as_str().expect("token");
-    let (s, b) = api.resolve(&alice, "enwiki-555", token, "ok").await;
+    let (s, b) = api
+        .resolve(&alice, "enwiki-555", &lease["token"], "ok")
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["state"], "resolved");
     assert_eq!(

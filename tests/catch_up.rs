@@ -267,6 +267,17 @@ async fn redis_lost_under_a_running_system_comes_back_by_itself() {
         recorded(&redis.url()).await
     })
     .await;
+    // The api's connection notices the restart on its next command (a
+    // request in that instant gets a 503); it reports ready once it is
+    // through again.
+    wait_until_async(LONG, "the api ready again", || async {
+        common::http()
+            .get(api.url("/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
     let (s, m) = api
         .post(
             &pat,

@@ -116,6 +116,28 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Records a person's write: publishes `activity` to `ACTIVITY` and,
+    /// once JetStream acknowledged it, applies it to the projection (the
+    /// same step the router and rebuild use). Returns its sequence.
+    ///
+    /// # Errors
+    /// [`ApiError::Unavailable`] when NATS does not acknowledge in time or
+    /// Redis fails.
+    pub async fn record(
+        &self,
+        subject: String,
+        msg_id: &str,
+        activity: &patrolchat_model::item::Activity,
+    ) -> Result<u64, ApiError> {
+        let seq = self.publish_activity(subject, msg_id, activity).await?;
+        self.projection
+            .apply(patrolchat_projection::Event::Activity(activity), Some(seq))
+            .await?;
+        Ok(seq)
+    }
+}
+
 impl AsRef<crate::proxies::TrustedProxies> for AppState {
     fn as_ref(&self) -> &crate::proxies::TrustedProxies {
         &self.cfg.trusted_proxies

@@ -342,16 +342,12 @@ pub async fn release(
         reason: ReleaseReason::Released,
         at: crate::now_ms(),
     };
-    let seq = state
-        .publish_activity(
+    state
+        .record(
             subjects::activity(&wiki, &id),
             &format!("{id}:release:{}", req.token),
             &activity,
         )
-        .await?;
-    state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
         .await?;
     state.metrics.claim("released");
     Ok(Json(Done {

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use patrolchat_model::item::Activity;
 use patrolchat_model::subjects;
-use patrolchat_projection::Event;
 use serde_json::{Value, json};
 
 use super::find_message;
@@ -47,12 +46,8 @@ pub async fn hide(
         reason: reason.clone(),
         at,
     };
-    let seq = state
-        .publish_activity(subject, &format!("{}:hidden", m.id), &activity)
-        .await?;
     state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
+        .record(subject, &format!("{}:hidden", m.id), &activity)
         .await?;
     Ok(Json(json!({"message": m.id, "hidden": true})))
 }

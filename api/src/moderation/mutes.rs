@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use patrolchat_model::item::{Activity, Actor};
 use patrolchat_model::subjects;
-use patrolchat_projection::Event;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -75,16 +74,12 @@ pub async fn apply_mute(
         by: by.clone(),
         at,
     };
-    let seq = state
-        .publish_activity(
+    state
+        .record(
             subjects::moderation("mute"),
             &format!("mute:{user}:{at}"),
             &activity,
         )
-        .await?;
-    state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
         .await?;
     Ok(())
 }
@@ -139,16 +134,12 @@ pub async fn lift_mute(
         by: by.clone(),
         at,
     };
-    let seq = state
-        .publish_activity(
+    state
+        .record(
             subjects::moderation("mute"),
             &format!("unmute:{user}:{at}"),
             &activity,
         )
-        .await?;
-    state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
         .await?;
     Ok(())
 }

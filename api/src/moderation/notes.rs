@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use patrolchat_model::item::{Activity, Note};
 use patrolchat_model::subjects;
-use patrolchat_projection::Event;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -75,12 +74,8 @@ pub async fn add_note(
     let activity = Activity::NoteNew {
         note: Box::new(note.clone()),
     };
-    let seq = state
-        .publish_activity(subjects::moderation("note"), &note.id, &activity)
-        .await?;
     state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
+        .record(subjects::moderation("note"), &note.id, &activity)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use patrolchat_model::item::{Activity, Message, Report};
 use patrolchat_model::{ItemId, subjects};
-use patrolchat_projection::Event;
 use serde::{Deserialize, Serialize};
 
 use super::{UserPath, find_message, message_readers};
@@ -73,12 +72,8 @@ async fn file_report(
     let activity = Activity::ReportNew {
         report: Box::new(report.clone()),
     };
-    let seq = state
-        .publish_activity(subjects::moderation("report"), id.as_str(), &activity)
-        .await?;
     state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
+        .record(subjects::moderation("report"), id.as_str(), &activity)
         .await?;
     tracing::info!(report = %id, "report filed");
     Ok((

@@ -13,7 +13,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use patrolchat_model::item::{Activity, Message};
 use patrolchat_model::{ItemId, WikiId, subjects};
-use patrolchat_projection::Event;
 use serde::Deserialize;
 
 use std::collections::HashMap;
@@ -248,13 +247,7 @@ async fn post(
     let activity = Activity::Message {
         message: Box::new(message.clone()),
     };
-    let seq = state
-        .publish_activity(subject, &message.id, &activity)
-        .await?;
-    state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
-        .await?;
+    state.record(subject, &message.id, &activity).await?;
     state.metrics.messages.inc();
     Ok((StatusCode::CREATED, Json(message)))
 }

@@ -113,11 +113,13 @@ impl Site {
             .await
     }
 
-    /// Claims `item`, which must be free; the lease's fencing token.
-    pub async fn claim(&self, who: &Person, item: &str) -> String {
+    /// Claims `item`, which must be free; the lease's fencing token, as
+    /// the api gave it.
+    pub async fn claim(&self, who: &Person, item: &str) -> Value {
         let (status, body) = self.try_claim(who, item).await;
         assert_eq!(status, 200, "{} claims {item}: {body}", who.name);
-        body["token"].as_str().expect("a claim token").to_owned()
+        assert!(!body["token"].is_null(), "a claim token: {body}");
+        body["token"].clone()
     }
 
     /// `POST /api/v1/items/{item}/resolve` with `token` and `outcome`; the
@@ -126,7 +128,7 @@ impl Site {
         &self,
         who: &Person,
         item: &str,
-        token: &str,
+        token: &Value,
         outcome: &str,
     ) -> (u16, Value) {
         self.post(
