@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Api, Ingest, Person, Replay, Router, corpus_events};
+use common::{Api, Ingest, Person, Replay, Router, corpus_events, projection_snapshot};
 use patrolchat_model::ItemId;
 use patrolchat_projection::keys;
 use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
@@ -20,66 +20,6 @@ use redis::AsyncCommands;
 use serde_json::json;
 
 const LONG: Duration = Duration::from_secs(90);
-
-/// Every projection key with its value (not its expiry).
-async fn snapshot(url: &str) -> BTreeMap<String, String> {
-    let mut c = common::redis_conn(url).await;
-    let mut names = Vec::new();
-    for pattern in keys::PROJECTION_PATTERNS
-        .iter()
-        .chain(keys::PROJECTION_KEYS)
-    {
-        let mut cursor = 0_u64;
-        loop {
-            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut c)
-                .await
-                .expect("scan");
-            names.extend(found);
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
-    }
-    let mut out = BTreeMap::new();
-    for key in names {
-        let kind: String = redis::cmd("TYPE")
-            .arg(&key)
-            .query_async(&mut c)
-            .await
-            .expect("type");
-        let value = match kind.as_str() {
-            "string" => format!("{:?}", c.get::<_, String>(&key).await.expect("get")),
-            "hash" => format!(
-                "{:?}",
-                c.hgetall::<_, BTreeMap<String, String>>(&key)
-                    .await
-                    .expect("hgetall")
-            ),
-            "zset" => format!(
-                "{:?}",
-                c.zrange_withscores::<_, Vec<(String, f64)>>(&key, 0, -1)
-                    .await
-                    .expect("zrange")
-            ),
-            "set" => {
-                let mut s: Vec<String> = c.smembers(&key).await.expect("smembers");
-                s.sort();
-                format!("{s:?}")
-            }
-            "none" => continue,
-            other => format!("a {other}"),
-        };
-        out.insert(key, value);
-    }
-    out
-}
 
 /// The keys of `before` missing or different in `after`.
 fn differences(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
@@ -202,7 +142,7 @@ async fn redis_lost_under_a_running_system_comes_back_by_itself() {
         .await;
     assert_eq!(s, 200, "{body}");
     assert!(recorded(&redis.url()).await, "positions are recorded");
-    let before = snapshot(&redis.url()).await;
+    let before = projection_snapshot(&redis.url()).await;
 
     // Redis is lost and comes back empty; nobody runs a rebuild.
     lose_redis(&mut redis);
@@ -210,7 +150,7 @@ async fn redis_lost_under_a_running_system_comes_back_by_itself() {
         recorded(&redis.url()).await
     })
     .await;
-    let after = snapshot(&redis.url()).await;
+    let after = projection_snapshot(&redis.url()).await;
     let diff = differences(&before, &after);
     assert!(
         diff.is_empty(),

@@ -383,30 +383,6 @@ async fn stream_leader(js: &jetstream::Context, stream: &str) -> Option<String> 
         .leader
 }
 
-/// Every message of a stream (subject, JSON), read with an ordered consumer.
-async fn read_stream(js: &jetstream::Context, name: &str) -> Vec<(String, Value)> {
-    let mut stream = js.get_stream(name).await.expect("stream");
-    let total = stream.info().await.expect("info").state.messages;
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
-        .await
-        .expect("ordered consumer");
-    let mut messages = consumer.messages().await.expect("messages");
-    let mut out = Vec::new();
-    while (out.len() as u64) < total {
-        let msg = tokio::time::timeout(Duration::from_secs(20), messages.next())
-            .await
-            .expect("a message within 20 s")
-            .expect("stream open")
-            .expect("message");
-        out.push((
-            msg.subject.to_string(),
-            serde_json::from_slice(&msg.payload).expect("JSON"),
-        ));
-    }
-    out
-}
-
 /// Waits until `ledger` has `more` writes past `since` (the system takes
 /// writes again).
 async fn writes_after(ledger: &Arc<Mutex<Ledger>>, since: usize, more: usize, what: &str) {
@@ -691,7 +667,7 @@ async fn a_cluster_survives_losing_a_nats_node_an_api_node_an_ingest_and_redis()
 
     // --- Every item once in WORK per workflow, once in Redis, and no
     // revision in two items.
-    let work = read_stream(&js, "WORK").await;
+    let work = common::stream_messages(&urls, "WORK").await;
     let mut entries = HashSet::new();
     let mut work_items = HashSet::new();
     for (subject, item) in &work {
@@ -754,7 +730,7 @@ async fn a_cluster_survives_losing_a_nats_node_an_api_node_an_ingest_and_redis()
     ));
 
     // --- Every 2xx write in ACTIVITY.
-    let activity = read_stream(&js, "ACTIVITY").await;
+    let activity = common::stream_messages(&urls, "ACTIVITY").await;
     let mut message_texts: HashMap<String, Vec<String>> = HashMap::new();
     let mut claimed: HashSet<(String, String, u64)> = HashSet::new();
     let mut released: HashSet<(String, u64)> = HashSet::new();

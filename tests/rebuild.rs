@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Api, Ingest, Person, Replay, Router, bin, corpus_events};
+use common::{Api, Ingest, Person, Replay, Router, bin, corpus_events, projection_snapshot};
 use patrolchat_model::item::{Activity, Actor};
 use patrolchat_model::{ItemId, WikiId, subjects};
 use patrolchat_projection::Event;
@@ -25,75 +25,7 @@ use serde_json::json;
 
 const LONG: Duration = Duration::from_secs(90);
 
-/// Every projection layout, as SCAN patterns: the projection's own.
-fn patterns() -> impl Iterator<Item = &'static str> {
-    keys::PROJECTION_PATTERNS
-        .iter()
-        .chain(keys::PROJECTION_KEYS)
-        .copied()
-}
-
 use patrolchat_bus::clock::now_ms;
-
-/// Every projection key with its value (not its expiry), by type.
-async fn snapshot(url: &str) -> BTreeMap<String, String> {
-    let mut c = common::redis_conn(url).await;
-    let mut names = Vec::new();
-    for pattern in patterns() {
-        let mut cursor = 0_u64;
-        loop {
-            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut c)
-                .await
-                .expect("scan");
-            names.extend(found);
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
-    }
-    let mut out = BTreeMap::new();
-    for key in names {
-        let kind: String = redis::cmd("TYPE")
-            .arg(&key)
-            .query_async(&mut c)
-            .await
-            .expect("type");
-        let value = match kind.as_str() {
-            "string" => format!("{:?}", c.get::<_, String>(&key).await.expect("get")),
-            "hash" => {
-                let h: BTreeMap<String, String> = c.hgetall(&key).await.expect("hgetall");
-                format!("{h:?}")
-            }
-            "zset" => {
-                let z: Vec<(String, f64)> = c.zrange_withscores(&key, 0, -1).await.expect("zrange");
-                format!("{z:?}")
-            }
-            "set" => {
-                let mut s: Vec<String> = c.smembers(&key).await.expect("smembers");
-                s.sort();
-                format!("{s:?}")
-            }
-            "list" => format!(
-                "{:?}",
-                c.lrange::<_, Vec<String>>(&key, 0, -1)
-                    .await
-                    .expect("lrange")
-            ),
-            // Expired between SCAN and TYPE.
-            "none" => continue,
-            other => panic!("{key} is a {other}"),
-        };
-        out.insert(key, value);
-    }
-    out
-}
 
 /// Asserts two snapshots are equal, naming the keys that differ.
 fn assert_same(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>, when: &str) {
@@ -334,7 +266,7 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     })
     .await;
 
-    let before = snapshot(&redis.url()).await;
+    let before = projection_snapshot(&redis.url()).await;
     assert!(
         before.len() > 100,
         "a projection to rebuild: {}",
@@ -359,7 +291,11 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     // Without --yes and without a terminal to ask on, nothing happens.
     let (code, err) = run_rebuild(&nats.url(), &redis.url(), &[]).await;
     assert_eq!(code, Some(2), "{err}");
-    assert_same(&before, &snapshot(&redis.url()).await, "refused rebuild");
+    assert_same(
+        &before,
+        &projection_snapshot(&redis.url()).await,
+        "refused rebuild",
+    );
 
     // Redis is lost while everything runs; the rebuild brings it back.
     redis::cmd("FLUSHALL")
@@ -370,7 +306,11 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("rebuilt in"), "a summary: {err}");
     eprintln!("{}", err.lines().last().unwrap_or_default());
-    assert_same(&before, &snapshot(&redis.url()).await, "after FLUSHALL");
+    assert_same(
+        &before,
+        &projection_snapshot(&redis.url()).await,
+        "after FLUSHALL",
+    );
 
     // The same, seen through the api (sessions were flushed too).
     let pat = api.login("Pat", &["rollbacker"]).await;
@@ -425,10 +365,14 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     assert_eq!((s, &m["seq"]), (201, &json!(2)), "{m}");
 
     // Run again over a live Redis: the same again, sessions kept.
-    let before = snapshot(&redis.url()).await;
+    let before = projection_snapshot(&redis.url()).await;
     let (code, err) = run_rebuild(&nats.url(), &redis.url(), &["--yes"]).await;
     assert_eq!(code, Some(0), "{err}");
-    assert_same(&before, &snapshot(&redis.url()).await, "second rebuild");
+    assert_same(
+        &before,
+        &projection_snapshot(&redis.url()).await,
+        "second rebuild",
+    );
     let (s, me) = api.get(&pat, "/api/v1/me").await;
     assert_eq!(s, 200, "the session survives a rebuild: {me}");
     let (s, view) = api.get(&pat, &item(&b)).await;

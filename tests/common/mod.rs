@@ -322,7 +322,9 @@ pub struct Api {
 pub use patrolchat_testkit::metrics::metric;
 pub use patrolchat_testkit::seed::{seed_item, seed_item_from, seed_ranked_item};
 pub use patrolchat_testkit::site::{Person, Site, http};
-pub use patrolchat_testkit::stores::{nats_connect, redis_conn, stream_messages};
+pub use patrolchat_testkit::stores::{
+    nats_connect, projection_snapshot, redis_conn, stream_messages,
+};
 
 impl std::ops::Deref for Api {
     type Target = Site;

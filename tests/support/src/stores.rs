@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use futures::StreamExt;
+use patrolchat_projection::keys;
+use redis::AsyncCommands;
+use std::collections::BTreeMap;
 
 /// A connection to a test's Redis.
 pub async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
@@ -47,6 +50,75 @@ pub async fn stream_messages(nats: &str, name: &str) -> Vec<(String, serde_json:
             msg.subject.to_string(),
             serde_json::from_slice(&msg.payload).expect("JSON"),
         ));
+    }
+    out
+}
+
+/// Every projection layout, as SCAN patterns: the projection's own.
+fn patterns() -> impl Iterator<Item = &'static str> {
+    keys::PROJECTION_PATTERNS
+        .iter()
+        .chain(keys::PROJECTION_KEYS)
+        .copied()
+}
+
+/// Every projection key with its value (not its expiry), by type: what
+/// a rebuild or a catch-up must bring back exactly.
+pub async fn projection_snapshot(url: &str) -> BTreeMap<String, String> {
+    let mut c = redis_conn(url).await;
+    let mut names = Vec::new();
+    for pattern in patterns() {
+        let mut cursor = 0_u64;
+        loop {
+            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut c)
+                .await
+                .expect("scan");
+            names.extend(found);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+    }
+    let mut out = BTreeMap::new();
+    for key in names {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut c)
+            .await
+            .expect("type");
+        let value = match kind.as_str() {
+            "string" => format!("{:?}", c.get::<_, String>(&key).await.expect("get")),
+            "hash" => {
+                let h: BTreeMap<String, String> = c.hgetall(&key).await.expect("hgetall");
+                format!("{h:?}")
+            }
+            "zset" => {
+                let z: Vec<(String, f64)> = c.zrange_withscores(&key, 0, -1).await.expect("zrange");
+                format!("{z:?}")
+            }
+            "set" => {
+                let mut s: Vec<String> = c.smembers(&key).await.expect("smembers");
+                s.sort();
+                format!("{s:?}")
+            }
+            "list" => format!(
+                "{:?}",
+                c.lrange::<_, Vec<String>>(&key, 0, -1)
+                    .await
+                    .expect("lrange")
+            ),
+            // Expired between SCAN and TYPE.
+            "none" => continue,
+            other => panic!("{key} is a {other}"),
+        };
+        out.insert(key, value);
     }
     out
 }
