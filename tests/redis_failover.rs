@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Api, Person, Router, redis_conn, seed_item};
-use patrolchat_testkit::{NatsServer, SentinelGroup};
+use patrolchat_testkit::{NatsServer, SentinelGroup, wait_until_async};
 use serde_json::json;
 
 /// How soon writes must succeed again after the primary is killed.
@@ -178,9 +178,13 @@ async fn services_follow_the_promoted_replica_and_keep_every_acknowledged_write(
             stop.clone(),
         )));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let before = log.lock().expect("log").len();
-    assert!(before > 0, "writes before the kill");
+    // Writes are flowing before the kill.
+    wait_until_async(
+        Duration::from_secs(30),
+        "writes before the kill",
+        || async { log.lock().expect("log").len() >= 20 },
+    )
+    .await;
     let killed = Instant::now();
     group.kill_primary();
     let promoted =
