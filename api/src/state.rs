@@ -136,6 +136,24 @@ impl AppState {
             .await?;
         Ok(seq)
     }
+
+    /// [`Self::record`] for a write whose own change the handler has made
+    /// already with the store step that decides it (a claim, a renewal, a
+    /// release): applying writes only what the event adds
+    /// ([`patrolchat_projection::Projection::apply_stored`]).
+    ///
+    /// # Errors
+    /// As [`Self::record`].
+    pub async fn record_stored(
+        &self,
+        subject: String,
+        msg_id: &str,
+        activity: &patrolchat_model::item::Activity,
+    ) -> Result<u64, ApiError> {
+        let seq = self.publish_activity(subject, msg_id, activity).await?;
+        self.projection.apply_stored(activity, seq).await?;
+        Ok(seq)
+    }
 }
 
 impl AsRef<crate::proxies::TrustedProxies> for AppState {

@@ -63,6 +63,28 @@ pub async fn check_item(state: &AppState, caller: &Caller, id: &ItemId) -> Resul
     }
 }
 
+/// [`check_item`] for an item whose workflows the caller has read
+/// already (with its [`patrolchat_projection::claims::Placement`]).
+///
+/// # Errors
+/// [`ApiError::NotFound`].
+pub fn check_placed_item(
+    state: &AppState,
+    caller: &Caller,
+    id: &ItemId,
+    workflows: &[String],
+) -> Result<(), ApiError> {
+    if state
+        .visibility
+        .item(id.as_str(), workflows)
+        .admits(&Viewer::from(caller))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!("no item {id}")))
+    }
+}
+
 /// Who may read a thread: an item's (by the workflows the projection
 /// holds for it) or a workflow's room; a thread of neither is for admins.
 ///

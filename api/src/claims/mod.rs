@@ -83,12 +83,9 @@ pub async fn announce_expiry(state: &AppState, e: Expired) -> Result<(), crate::
         reason: ReleaseReason::Expired,
         at: crate::now_ms(),
     };
-    let seq = state
-        .publish_activity(subjects::activity(&e.wiki, &e.item), &id, &activity)
-        .await?;
+    // The sweep has removed the lease already.
     state
-        .projection
-        .apply(patrolchat_projection::Event::Activity(&activity), Some(seq))
+        .record_stored(subjects::activity(&e.wiki, &e.item), &id, &activity)
         .await?;
     Ok(())
 }

@@ -173,11 +173,14 @@ pub async fn claim(
     }
     state.limits.claim(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
-    crate::visibility::check_item(&state, &caller, &id).await?;
+    // One read of the item serves the visibility check and names the
+    // lease's keys; the claim checks in the same step that it still holds.
+    let placement = state.claims.placement(&id).await?;
+    crate::visibility::check_placed_item(&state, &caller, &id, &placement.workflows())?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = match state
         .claims
-        .claim(&id, &caller.name, ms, req.take_over)
+        .claim_placed(&id, &caller.name, ms, req.take_over, placement)
         .await?
     {
         ClaimOutcome::Granted(l) => l,
@@ -260,14 +263,10 @@ async fn announce_claim(
         at: crate::now_ms(),
     };
     let msg_id = format!("{id}:claim:{}:{}", lease.token, lease.expires_at);
-    let seq = state
-        .publish_activity(subjects::activity(&wiki, id), &msg_id, &activity)
-        .await?;
     // The lease is stored already; applying records the take-over and
     // the stream position.
     state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
+        .record_stored(subjects::activity(&wiki, id), &msg_id, &activity)
         .await?;
     Ok(())
 }
@@ -343,7 +342,7 @@ pub async fn release(
         at: crate::now_ms(),
     };
     state
-        .record(
+        .record_stored(
             subjects::activity(&wiki, &id),
             &format!("{id}:release:{}", req.token),
             &activity,
@@ -569,10 +568,7 @@ async fn announce_resolved(
         }
     };
     // The item is closed already; applying records the stream position.
-    state
-        .projection
-        .apply(Event::Activity(&activity), Some(seq))
-        .await?;
+    state.projection.apply_stored(&activity, seq).await?;
     Ok(())
 }
 

@@ -151,6 +151,42 @@ impl Projection {
         Ok(applied)
     }
 
+    /// Applies an `ACTIVITY` event whose own change the caller has made
+    /// already, with the store step that decides it (a claim, a renewal
+    /// or a release with [`ClaimStore`], a close with [`ItemStore`]):
+    /// only what the event adds beyond that is written (a take-over's
+    /// audit entry), and `seq` raises the stream's position. Any other
+    /// event is applied in full, as by [`Self::apply`].
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn apply_stored(&self, a: &Activity, seq: u64) -> Result<(), ProjectionError> {
+        match a {
+            Activity::Claimed {
+                item,
+                holder,
+                taken_from: Some(from),
+                at,
+                ..
+            } => {
+                self.moderation
+                    .audit(&AuditEntry::TakeOver {
+                        actor: holder.clone(),
+                        target: from.clone(),
+                        item: item.clone(),
+                        at: *at,
+                    })
+                    .await?;
+            }
+            Activity::Claimed { .. } | Activity::Released { .. } | Activity::Resolved { .. } => {}
+            _ => {
+                self.apply(Event::Activity(a), Some(seq)).await?;
+                return Ok(());
+            }
+        }
+        self.positions.advance(Stream::Activity, seq).await
+    }
+
     /// Items from `WORK`: new ones are written whole and opened; one known
     /// already only gains the workflows it lacked (its score, revisions
     /// and state are left as they are).
@@ -210,15 +246,7 @@ impl Projection {
         if merged {
             p.query_async::<()>(&mut c).await?;
         }
-        self.items.create_many(&new).await?;
-        if !new.is_empty() {
-            let mut p = redis::pipe();
-            for item in &new {
-                p.hset_nx(keys::item(&item.id), fields::STATE, fields::OPEN)
-                    .ignore();
-            }
-            p.query_async::<()>(&mut c).await?;
-        }
+        self.items.open_many(&new).await?;
         Ok(Applied {
             created: new.len() as u64,
             ..Applied::default()

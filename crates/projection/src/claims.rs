@@ -138,6 +138,23 @@ fn stale(parts: &[String]) -> Stale {
     }
 }
 
+/// An item's wiki and workflows as its hash holds them (see
+/// [`ClaimStore::placement`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Its wiki.
+    pub wiki: Option<String>,
+    /// Its workflows, comma-separated.
+    pub workflows: Option<String>,
+}
+
+impl Placement {
+    /// Its workflows.
+    pub fn workflows(&self) -> Vec<String> {
+        workflows(self.workflows.as_deref().unwrap_or_default())
+    }
+}
+
 impl ClaimStore {
     /// On this connection.
     pub fn new(conn: ConnectionManager) -> Self {
@@ -168,13 +185,25 @@ impl ClaimStore {
         &self,
         id: &ItemId,
     ) -> Result<(Option<String>, Option<String>), redis::RedisError> {
+        let p = self.placement(id).await?;
+        Ok((p.wiki, p.workflows))
+    }
+
+    /// The item's wiki and workflows as its hash holds them now (both
+    /// `None` when it is unknown): what [`Self::claim_placed`] names the
+    /// lease's keys from, and what decides who may see the item.
+    ///
+    /// # Errors
+    /// When Redis fails.
+    pub async fn placement(&self, id: &ItemId) -> Result<Placement, redis::RedisError> {
         let mut c = self.conn.clone();
-        redis::cmd("HMGET")
+        let (wiki, workflows) = redis::cmd("HMGET")
             .arg(keys::item(id))
             .arg(fields::WIKI)
             .arg(fields::WORKFLOWS)
             .query_async(&mut c)
-            .await
+            .await?;
+        Ok(Placement { wiki, workflows })
     }
 
     /// Adds the `claimed:` sets of an item's workflows on its wiki.
@@ -198,9 +227,32 @@ impl ClaimStore {
         lease_ms: u64,
         take_over: bool,
     ) -> Result<ClaimOutcome, redis::RedisError> {
+        let placement = self.placement(id).await?;
+        self.claim_placed(id, who, lease_ms, take_over, placement)
+            .await
+    }
+
+    /// [`Self::claim`] with the item's [`Placement`] read already by the
+    /// caller. The claim checks it in the same step and reads it again
+    /// when it has changed since.
+    ///
+    /// # Errors
+    /// When Redis fails.
+    pub async fn claim_placed(
+        &self,
+        id: &ItemId,
+        who: &str,
+        lease_ms: u64,
+        take_over: bool,
+        placement: Placement,
+    ) -> Result<ClaimOutcome, redis::RedisError> {
         let mut c = self.conn.clone();
+        let mut placement = Some(placement);
         let r = loop {
-            let (wiki, wfs) = self.wiki_and_workflows(id).await?;
+            let (wiki, wfs) = match placement.take() {
+                Some(p) => (p.wiki, p.workflows),
+                None => self.wiki_and_workflows(id).await?,
+            };
             let mut inv = Self::keyed(&self.claim, id);
             inv.key(keys::mute(who));
             Self::claimed_keys(&mut inv, wiki.as_deref(), wfs.as_deref());

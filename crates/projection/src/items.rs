@@ -42,13 +42,7 @@ pub fn queue_score(priority: f64, created_at_ms: i64) -> f64 {
 /// [`ItemStore::decide`].
 pub type Ask<'a> = (Option<(&'a WikiId, &'a str, &'a str)>, &'a ItemId, bool);
 
-/// Splits a stored workflow list.
-pub(crate) fn split_workflows(s: &str) -> Vec<String> {
-    s.split(',')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
+pub(crate) use crate::visibility::split_workflows;
 
 /// An item's identifying fields as stored: wiki, title, user, workflows.
 pub(crate) type Fields = (
@@ -165,9 +159,12 @@ impl ItemStore {
         }
     }
 
-    /// Decides, in two round trips, what [`ItemStore::decide`] would decide
-    /// for each request in turn (the scripts run in order on the server;
-    /// a request whose episode moved meanwhile is asked again after).
+    /// Decides what [`ItemStore::decide`] would decide for each request in
+    /// turn (the scripts run in order on the server), in one round trip
+    /// when none of the requests' episodes exists yet, as for most events.
+    /// The first pass assumes that; a request whose episode exists (or
+    /// moved meanwhile) is asked again after, in a pass that reads the
+    /// episodes first.
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
@@ -175,31 +172,57 @@ impl ItemStore {
         &self,
         requests: &[Ask<'_>],
     ) -> Result<Vec<Decision>, ProjectionError> {
-        if requests.is_empty() {
-            return Ok(Vec::new());
-        }
+        /// Passes in one batch before the rest are asked one by one.
+        const PASSES: usize = 3;
         let ep_keys: Vec<String> = requests
             .iter()
             .map(|(episode, candidate, _)| Self::episode_keys(*episode, candidate))
             .collect();
         let mut c = self.conn.clone();
-        let current: Vec<Option<String>> =
-            redis::cmd("MGET").arg(&ep_keys).query_async(&mut c).await?;
-        let mut p = redis::pipe();
-        p.load_script(&self.episode).ignore();
-        for (((_, candidate, matched), ep_key), cur) in requests.iter().zip(&ep_keys).zip(&current)
-        {
-            p.invoke_script(&self.invocation(ep_key, candidate, *matched, cur.as_deref()));
+        let mut out: Vec<Option<Decision>> = vec![None; requests.len()];
+        let mut pending: Vec<usize> = (0..requests.len()).collect();
+        let mut current: Vec<Option<String>> = vec![None; requests.len()];
+        for pass in 0..PASSES {
+            if pending.is_empty() {
+                break;
+            }
+            if pass > 0 {
+                let keys: Vec<&str> = pending.iter().map(|&i| ep_keys[i].as_str()).collect();
+                let now: Vec<Option<String>> =
+                    redis::cmd("MGET").arg(&keys).query_async(&mut c).await?;
+                for (&i, cur) in pending.iter().zip(now) {
+                    current[i] = cur;
+                }
+            }
+            let mut p = redis::pipe();
+            p.load_script(&self.episode).ignore();
+            for &i in &pending {
+                let (_, candidate, matched) = requests[i];
+                p.invoke_script(&self.invocation(
+                    &ep_keys[i],
+                    candidate,
+                    matched,
+                    current[i].as_deref(),
+                ));
+            }
+            let answers: Vec<(String, String)> = p.query_async(&mut c).await?;
+            let mut again = Vec::new();
+            for (&i, (what, id)) in pending.iter().zip(answers) {
+                match Self::decision(&what, &id, requests[i].1) {
+                    Some(d) => out[i] = Some(d),
+                    None => again.push(i),
+                }
+            }
+            pending = again;
         }
-        let answers: Vec<(String, String)> = p.query_async(&mut c).await?;
-        let mut out = Vec::with_capacity(requests.len());
-        for ((what, id), (episode, candidate, matched)) in answers.into_iter().zip(requests) {
-            out.push(match Self::decision(&what, &id, candidate) {
-                Some(d) => d,
-                None => self.decide(*episode, candidate, *matched).await?,
-            });
+        for i in pending {
+            let (episode, candidate, matched) = requests[i];
+            out[i] = Some(self.decide(episode, candidate, matched).await?);
         }
-        Ok(out)
+        Ok(out
+            .into_iter()
+            .map(|d| d.unwrap_or(Decision::Nothing))
+            .collect())
     }
 
     /// Writes a new item: its record, first revision, indexes and queues.
@@ -215,6 +238,19 @@ impl ItemStore {
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
     pub async fn create_many(&self, items: &[Item]) -> Result<(), ProjectionError> {
+        self.write_many(items, false).await
+    }
+
+    /// Writes new items and opens those with no state yet, in one
+    /// transaction.
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn open_many(&self, items: &[Item]) -> Result<(), ProjectionError> {
+        self.write_many(items, true).await
+    }
+
+    async fn write_many(&self, items: &[Item], open: bool) -> Result<(), ProjectionError> {
         if items.is_empty() {
             return Ok(());
         }
@@ -222,6 +258,10 @@ impl ItemStore {
         p.atomic();
         for item in items {
             self.add_item(&mut p, item);
+            if open {
+                p.hset_nx(keys::item(&item.id), fields::STATE, fields::OPEN)
+                    .ignore();
+            }
         }
         let mut c = self.conn.clone();
         p.query_async::<()>(&mut c).await?;

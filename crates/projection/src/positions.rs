@@ -1,9 +1,20 @@
 //! How far the projection has applied each stream.
 //!
 //! The record ([`keys::POSITIONS`]) is written at the end of a rebuild
-//! and raised by every write after it, by the stream sequence JetStream
+//! and raised by the writes after it, by the stream sequence JetStream
 //! acknowledged the event with. A Redis that started empty has none, and
 //! none appears until a rebuild writes it: writes made meanwhile do not.
+//!
+//! Each process raises a stream's position at most once per
+//! [`ADVANCE_EVERY`]; the writes in between leave it where it is. So the
+//! record may stay a few events behind the last write, never ahead of
+//! what was applied: a catch-up from it replays those events again, which
+//! is harmless, and it starts [`crate::catchup::SLACK`] events earlier
+//! anyway. Under load this saves a Redis script per write.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use patrolchat_model::subjects;
 use redis::Script;
@@ -17,9 +28,9 @@ use crate::scripts;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
     /// `WORK`: items.
-    Work,
+    Work = 0,
     /// `ACTIVITY`: what happens to them.
-    Activity,
+    Activity = 1,
 }
 
 impl Stream {
@@ -51,11 +62,45 @@ impl Recorded {
     }
 }
 
+/// How often one process raises a stream's position at most.
+pub const ADVANCE_EVERY: Duration = Duration::from_millis(25);
+
 /// The record of stream positions.
 #[derive(Clone)]
 pub struct Positions {
     conn: ConnectionManager,
     advance: Script,
+    throttle: Arc<Throttle>,
+}
+
+/// When this process last raised each stream's position.
+struct Throttle {
+    epoch: Instant,
+    /// Milliseconds since `epoch` plus one, per stream; 0: never.
+    last: [AtomicU64; 2],
+}
+
+impl Throttle {
+    /// Whether the caller raises `stream`'s position now: the first time,
+    /// and once [`ADVANCE_EVERY`] has passed since the last.
+    fn take(&self, stream: Stream) -> bool {
+        let now = u64::try_from(self.epoch.elapsed().as_millis())
+            .unwrap_or(u64::MAX - 1)
+            .saturating_add(1);
+        self.take_at(stream, now)
+    }
+
+    /// [`Self::take`] at `now` (milliseconds since `epoch`, plus one).
+    fn take_at(&self, stream: Stream, now: u64) -> bool {
+        let slot = &self.last[stream as usize];
+        let prev = slot.load(Ordering::Relaxed);
+        let every = u64::try_from(ADVANCE_EVERY.as_millis()).unwrap_or(u64::MAX);
+        if prev != 0 && now.saturating_sub(prev) < every {
+            return false;
+        }
+        slot.compare_exchange(prev, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
 }
 
 impl Positions {
@@ -64,6 +109,10 @@ impl Positions {
         Self {
             conn,
             advance: Script::new(scripts::ADVANCE),
+            throttle: Arc::new(Throttle {
+                epoch: Instant::now(),
+                last: [AtomicU64::new(0), AtomicU64::new(0)],
+            }),
         }
     }
 
@@ -85,11 +134,15 @@ impl Positions {
         })
     }
 
-    /// Raises a stream's position to `seq`, where a record exists.
+    /// Raises a stream's position to `seq`, where a record exists, unless
+    /// this process raised it less than [`ADVANCE_EVERY`] ago.
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
     pub async fn advance(&self, stream: Stream, seq: u64) -> Result<(), ProjectionError> {
+        if !self.throttle.take(stream) {
+            return Ok(());
+        }
         let mut c = self.conn.clone();
         let _: i64 = self
             .advance
@@ -126,5 +179,34 @@ impl Positions {
             .query_async::<()>(&mut c)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_is_raised_at_most_once_per_interval_each() {
+        let t = Throttle {
+            epoch: Instant::now(),
+            last: [AtomicU64::new(0), AtomicU64::new(0)],
+        };
+        let every = ADVANCE_EVERY.as_millis() as u64;
+        assert!(t.take_at(Stream::Activity, 1), "the first write raises it");
+        assert!(!t.take_at(Stream::Activity, 1), "one right after does not");
+        assert!(
+            !t.take_at(Stream::Activity, every),
+            "nor one within the interval"
+        );
+        assert!(
+            t.take_at(Stream::Work, 2),
+            "each stream has its own interval"
+        );
+        assert!(
+            t.take_at(Stream::Activity, 1 + every),
+            "one interval later it does"
+        );
+        assert!(!t.take_at(Stream::Activity, 2 + every));
     }
 }
