@@ -162,23 +162,8 @@ impl Projection {
     /// [`ProjectionError`] when Redis fails.
     pub async fn apply_stored(&self, a: &Activity, seq: u64) -> Result<(), ProjectionError> {
         match a {
-            Activity::Claimed {
-                item,
-                holder,
-                taken_from: Some(from),
-                at,
-                ..
-            } => {
-                self.moderation
-                    .audit(&AuditEntry::TakeOver {
-                        actor: holder.clone(),
-                        target: from.clone(),
-                        item: item.clone(),
-                        at: *at,
-                    })
-                    .await?;
-            }
-            Activity::Claimed { .. } | Activity::Released { .. } | Activity::Resolved { .. } => {}
+            Activity::Claimed { .. } => self.audit_take_over(a).await?,
+            Activity::Released { .. } | Activity::Resolved { .. } => {}
             _ => {
                 self.apply(Event::Activity(a), Some(seq)).await?;
                 return Ok(());
@@ -279,8 +264,7 @@ impl Projection {
                 holder,
                 token,
                 expires_at,
-                taken_from,
-                at,
+                ..
             } => {
                 let mut c = self.conn.clone();
                 let mut inv = self.lease_keys(&self.apply_claimed, item, wiki, workflows);
@@ -292,16 +276,7 @@ impl Projection {
                     .invoke_async(&mut c)
                     .await?;
                 out.claimed = n == 1;
-                if let Some(from) = taken_from {
-                    self.moderation
-                        .audit(&AuditEntry::TakeOver {
-                            actor: holder.clone(),
-                            target: from.clone(),
-                            item: item.clone(),
-                            at: *at,
-                        })
-                        .await?;
-                }
+                self.audit_take_over(a).await?;
             }
             Activity::Released {
                 item,
@@ -368,6 +343,29 @@ impl Projection {
             Activity::NoteNew { note } => out.skipped = !self.moderation.add_note(note).await?,
         }
         Ok(out)
+    }
+
+    /// A take-over's audit entry, for a claim that took the item from
+    /// someone.
+    async fn audit_take_over(&self, claimed: &Activity) -> Result<(), ProjectionError> {
+        if let Activity::Claimed {
+            item,
+            holder,
+            taken_from: Some(from),
+            at,
+            ..
+        } = claimed
+        {
+            self.moderation
+                .audit(&AuditEntry::TakeOver {
+                    actor: holder.clone(),
+                    target: from.clone(),
+                    item: item.clone(),
+                    at: *at,
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     fn lease_keys<'s>(
