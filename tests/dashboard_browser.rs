@@ -74,11 +74,11 @@ fn browser() -> Option<Browser> {
             b.chromium.display()
         ));
     }
-    if !b
-        .dir
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-    {
+    if ["playwright-core", "axe-core"].iter().any(|p| {
+        !b.dir
+            .join(format!("node_modules/{p}/package.json"))
+            .is_file()
+    }) {
         missing.push("tests/browser/node_modules (cd tests/browser && npm ci)".to_owned());
     }
     let node = std::process::Command::new("node")
@@ -524,4 +524,17 @@ async fn moderation_report_hide_and_ignore_in_the_thread() {
     let stack = Stack::start(&b, replay, true);
     stack.wait_items("patrol", 3).await;
     run_spec(&b, "moderation.mjs", &stack.base(), no_steps).await;
+}
+
+/// Spec 7: every view (sign-in, queue list, item, thread, room, admin, my
+/// reports) on a desktop and a phone has no serious or critical axe-core
+/// violation, a first-level heading and a skip link that leads somewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_view_passes_axe_on_a_desktop_and_a_phone() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 3).await;
+    run_spec(&b, "accessibility.mjs", &stack.base(), no_steps).await;
 }
