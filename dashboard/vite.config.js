@@ -25,6 +25,11 @@ export default defineConfig( {
 		// but a CSS or font inlined that way would be refused.
 		assetsInlineLimit: 0
 	},
+	// `npm test`: Vitest, in a jsdom document (the sanitiser needs a DOM).
+	test: {
+		environment: 'jsdom',
+		include: [ 'test/**/*.test.js' ]
+	},
 	// `npm run dev` proxies the api (start it with deploy/up.sh).
 	server: {
 		proxy: {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the dashboard into dashboard/dist, which the api serves
 # (PATROLCHAT_DASHBOARD_DIR): `npm ci` when dashboard/node_modules is missing
-# or older than the lock file, then `npm run build` (Vite).
+# or older than the lock file, then `npm run build` (Vite, then the .br and
+# .gz copies of scripts/compress.mjs).
 #
 #   deploy/build-dashboard.sh          build when Node.js 20.19+ is here; else
 #                                      say why and leave the api's JSON 404 at /
@@ -35,4 +36,4 @@ if [ "$mode" = --test ]; then
     npm run --silent test
     npm run --silent size
 fi
-log "built $(ls dist/assets | wc -l) assets in dashboard/dist"
+log "built $(ls dist/assets | grep -cv '\.\(br\|gz\)$') assets in dashboard/dist, with .br and .gz copies"

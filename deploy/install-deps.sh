@@ -11,7 +11,8 @@
 #     (deploy/build-dashboard.sh; Vite needs Node.js 20.19 or newer),
 #   - chromium (Debian package) and tests/browser's npm packages
 #     (playwright-core, which drives that chromium and downloads no browser
-#     of its own) for the dashboard browser tests (tests/dashboard_browser.rs).
+#     of its own, and axe-core, the accessibility checks) for the dashboard
+#     browser tests (tests/dashboard_browser.rs).
 # Idempotent: when everything is present it only checks versions and exits.
 # Run from anywhere.
 set -euo pipefail
@@ -49,17 +50,28 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     apt_install nodejs npm
 fi
 
-# --- chromium and the browser tests' playwright-core --------------------------
+# --- chromium and the browser tests' npm packages -----------------------------
 if [ ! -x /usr/bin/chromium ]; then
     apt_install chromium
 fi
 
-# npm ci only when the installed playwright-core is not the one the lock pins.
+# npm ci only when an installed package (playwright-core, axe-core) is not
+# the version the lock pins.
 browser_tests="$repo/tests/browser"
 locked_pw="$(node -p 'require(process.argv[1]).packages["node_modules/playwright-core"].version' "$browser_tests/package-lock.json")"
-installed_pw="$(node -p 'require(process.argv[1]).version' "$browser_tests/node_modules/playwright-core/package.json" 2>/dev/null || true)"
-if [ "$installed_pw" != "$locked_pw" ]; then
-    log "npm ci in tests/browser (playwright-core $locked_pw)"
+stale="$(node -e '
+  const dir = process.argv[1];
+  const out = [];
+  for (const [path, p] of Object.entries(require(`${dir}/package-lock.json`).packages)) {
+    if (!path) continue;
+    let have = null;
+    try { have = require(`${dir}/${path}/package.json`).version; } catch {}
+    if (have !== p.version) out.push(`${path.replace(/^node_modules\//, "")} ${p.version}`);
+  }
+  console.log(out.join(", "));
+' "$browser_tests")"
+if [ -n "$stale" ]; then
+    log "npm ci in tests/browser ($stale)"
     (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

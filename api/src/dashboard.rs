@@ -5,6 +5,12 @@
 //!   hashed `/assets/*` are cached for a year (`immutable`), everything
 //!   else (`index.html`, the manifest, icons) is revalidated (`no-cache`,
 //!   with an `ETag`).
+//! - The build writes a brotli (`.br`) and a gzip (`.gz`) copy beside each
+//!   file that compresses (`dashboard/scripts/compress.mjs`). A request
+//!   that accepts one gets it (`br` first at equal quality), with
+//!   `Content-Encoding` and the original file's type; a missing copy falls
+//!   back to the next accepted one, then to the file itself. Every file
+//!   answer says `Vary: Accept-Encoding`.
 //! - Any other `GET` or `HEAD` path that is not under `/api`, `/auth` or
 //!   `/metrics` answers `index.html`: the app's own routes
 //!   (`/queue/patrol/item/…`).
@@ -69,7 +75,7 @@ pub async fn respond(dir: &Path, method: &Method, path: &str, headers: &HeaderMa
         wanted.extend(&segments);
         if let Some(file) = existing_file_under(&root, &wanted).await {
             let immutable = segments.len() > 1 && segments[0] == ASSETS;
-            return file_response(&file, immutable, headers).await;
+            return file_response(&root, &file, immutable, headers).await;
         }
         if segments[0] == ASSETS {
             // A hashed file that is not there: an old page asking for the
@@ -77,7 +83,84 @@ pub async fn respond(dir: &Path, method: &Method, path: &str, headers: &HeaderMa
             return ApiError::NotFound("no such file".into()).into_response();
         }
     }
-    file_response(&index, false, headers).await
+    file_response(&root, &index, false, headers).await
+}
+
+/// A content coding of the precompressed copies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+}
+
+impl Encoding {
+    /// Its name in `Accept-Encoding` and `Content-Encoding`.
+    fn token(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gzip",
+        }
+    }
+
+    /// The extension of its copy (`index.html.br`).
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gz",
+        }
+    }
+}
+
+/// The codings the request accepts, best first: by quality, `br` before
+/// `gzip` when equal; none with `q=0`. A `*` stands for each coding the
+/// header does not name.
+fn accepted_encodings(headers: &HeaderMap) -> Vec<Encoding> {
+    let (mut br, mut gzip, mut any) = (None, None, None);
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("q").then(|| v.trim())
+                })
+                .next()
+                .map_or(1.0, |v| v.parse::<f32>().unwrap_or(0.0));
+            match coding.as_str() {
+                "br" => br = Some(q),
+                "gzip" | "x-gzip" => gzip = Some(q),
+                "*" => any = Some(q),
+                _ => {}
+            }
+        }
+    }
+    let mut out: Vec<(Encoding, f32)> = [(Encoding::Brotli, br), (Encoding::Gzip, gzip)]
+        .into_iter()
+        .filter_map(|(e, q)| q.or(any).filter(|q| *q > 0.0).map(|q| (e, q)))
+        .collect();
+    // Stable: br stays first at equal quality.
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out.into_iter().map(|(e, _)| e).collect()
+}
+
+/// The copy of `file` to send for `headers`: the first accepted coding
+/// whose copy exists under `root`, else the file itself.
+async fn pick_encoding(
+    root: &Path,
+    file: &Path,
+    headers: &HeaderMap,
+) -> (PathBuf, Option<Encoding>) {
+    for enc in accepted_encodings(headers) {
+        let mut name = file.as_os_str().to_owned();
+        name.push(".");
+        name.push(enc.suffix());
+        if let Some(copy) = existing_file_under(root, Path::new(&name)).await {
+            return (copy, Some(enc));
+        }
+    }
+    (file.to_owned(), None)
 }
 
 /// Paths of the api's own kind, never the dashboard: unknown ones stay
@@ -179,8 +262,11 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-async fn file_response(path: &Path, immutable: bool, headers: &HeaderMap) -> Response {
-    let Ok(meta) = tokio::fs::metadata(path).await else {
+/// Answers with `path` (or its precompressed copy the request accepts),
+/// typed as `path`.
+async fn file_response(root: &Path, path: &Path, immutable: bool, headers: &HeaderMap) -> Response {
+    let (body_path, encoding) = pick_encoding(root, path, headers).await;
+    let Ok(meta) = tokio::fs::metadata(&body_path).await else {
         return ApiError::NotFound("no such file".into()).into_response();
     };
     let modified = meta
@@ -188,7 +274,10 @@ async fn file_response(path: &Path, immutable: bool, headers: &HeaderMap) -> Res
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
-    let etag = format!("\"{:x}-{:x}\"", meta.len(), modified);
+    let etag = match encoding {
+        Some(enc) => format!("\"{:x}-{:x}-{}\"", meta.len(), modified, enc.suffix()),
+        None => format!("\"{:x}-{:x}\"", meta.len(), modified),
+    };
     let cache = if immutable { IMMUTABLE } else { REVALIDATE };
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -200,7 +289,7 @@ async fn file_response(path: &Path, immutable: bool, headers: &HeaderMap) -> Res
     let mut res = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        match tokio::fs::read(path).await {
+        match tokio::fs::read(&body_path).await {
             Ok(bytes) => (
                 [(header::CONTENT_TYPE, content_type(path))],
                 Body::from(bytes),
@@ -211,6 +300,13 @@ async fn file_response(path: &Path, immutable: bool, headers: &HeaderMap) -> Res
     };
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(enc) = encoding {
+        h.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(enc.token()),
+        );
+    }
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -243,6 +339,18 @@ mod tests {
             std::fs::write(dist.join("assets/index-abc123.js"), "console.log(1)").expect("js");
             std::fs::write(dist.join("assets/index-abc123.css"), "body{}").expect("css");
             std::fs::write(dist.join("manifest.webmanifest"), "{}").expect("manifest");
+            // Precompressed copies as the build writes them (the contents
+            // are markers: the api sends the bytes as they are). The CSS
+            // has a gzip copy only, the manifest none.
+            for (file, body) in [
+                ("assets/index-abc123.js.br", "BR-JS"),
+                ("assets/index-abc123.js.gz", "GZ-JS"),
+                ("assets/index-abc123.css.gz", "GZ-CSS"),
+                ("index.html.br", "BR-INDEX"),
+                ("index.html.gz", "GZ-INDEX"),
+            ] {
+                std::fs::write(dist.join(file), body).expect("compressed copy");
+            }
             std::fs::write(dist.join(".hidden"), "hidden").expect("hidden");
             std::fs::write(base.join("secret.txt"), "SECRET").expect("secret");
             Self { base, dist }
@@ -256,7 +364,23 @@ mod tests {
     }
 
     async fn get(dir: &Path, path: &str) -> (StatusCode, HeaderMap, String) {
-        let res = respond(dir, &Method::GET, path, &HeaderMap::new()).await;
+        get_with(dir, path, None).await
+    }
+
+    /// `GET path` with `Accept-Encoding: accept` when given.
+    async fn get_with(
+        dir: &Path,
+        path: &str,
+        accept: Option<&str>,
+    ) -> (StatusCode, HeaderMap, String) {
+        let mut req = HeaderMap::new();
+        if let Some(a) = accept {
+            req.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(a).expect("header"),
+            );
+        }
+        let res = respond(dir, &Method::GET, path, &req).await;
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.expect("body").to_bytes();
@@ -402,5 +526,160 @@ mod tests {
         );
         let res = respond(&f.dist, &Method::GET, "/", &req).await;
         assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    }
+
+    #[tokio::test]
+    async fn brotli_is_sent_when_accepted_with_the_original_type() {
+        let f = Fixture::new("br");
+        for accept in ["gzip, deflate, br, zstd", "br", "BR;q=1.0, gzip;q=1.0", "*"] {
+            let (s, h, body) = get_with(&f.dist, "/assets/index-abc123.js", Some(accept)).await;
+            assert_eq!(s, StatusCode::OK, "{accept}");
+            assert_eq!(body, "BR-JS", "{accept}");
+            assert_eq!(header_of(&h, header::CONTENT_ENCODING), "br", "{accept}");
+            assert_eq!(
+                header_of(&h, header::CONTENT_TYPE),
+                "text/javascript; charset=utf-8",
+                "{accept}"
+            );
+            assert_eq!(header_of(&h, header::VARY), "Accept-Encoding", "{accept}");
+            assert_eq!(header_of(&h, header::CACHE_CONTROL), IMMUTABLE, "{accept}");
+        }
+    }
+
+    #[tokio::test]
+    async fn gzip_is_sent_when_only_gzip_is_accepted() {
+        let f = Fixture::new("gzip");
+        for accept in [
+            "gzip",
+            "gzip, deflate",
+            "x-gzip",
+            "br;q=0, gzip",
+            "gzip;q=1, br;q=0.5",
+            "br;q=0, *",
+        ] {
+            let (s, h, body) = get_with(&f.dist, "/assets/index-abc123.js", Some(accept)).await;
+            assert_eq!(s, StatusCode::OK, "{accept}");
+            assert_eq!(body, "GZ-JS", "{accept}");
+            assert_eq!(header_of(&h, header::CONTENT_ENCODING), "gzip", "{accept}");
+            assert_eq!(
+                header_of(&h, header::CONTENT_TYPE),
+                "text/javascript; charset=utf-8",
+                "{accept}"
+            );
+            assert_eq!(header_of(&h, header::VARY), "Accept-Encoding", "{accept}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_file_itself_is_sent_otherwise() {
+        let f = Fixture::new("identity");
+        for accept in [
+            None,
+            Some("identity"),
+            Some("deflate"),
+            Some("br;q=0, gzip;q=0"),
+            Some("*;q=0"),
+            Some("gzip;q=abc"),
+        ] {
+            let (s, h, body) = get_with(&f.dist, "/assets/index-abc123.js", accept).await;
+            assert_eq!(s, StatusCode::OK, "{accept:?}");
+            assert_eq!(body, "console.log(1)", "{accept:?}");
+            assert!(h.get(header::CONTENT_ENCODING).is_none(), "{accept:?}");
+            assert_eq!(header_of(&h, header::VARY), "Accept-Encoding", "{accept:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_app_fallback_is_compressed_too() {
+        let f = Fixture::new("fallback");
+        for path in ["/", "/queue/patrol/item/enwiki-1", "/admin"] {
+            let (s, h, body) = get_with(&f.dist, path, Some("gzip, deflate, br")).await;
+            assert_eq!(s, StatusCode::OK, "{path}");
+            assert_eq!(body, "BR-INDEX", "{path}");
+            assert_eq!(header_of(&h, header::CONTENT_ENCODING), "br", "{path}");
+            assert_eq!(
+                header_of(&h, header::CONTENT_TYPE),
+                "text/html; charset=utf-8",
+                "{path}"
+            );
+            assert_eq!(header_of(&h, header::CACHE_CONTROL), "no-cache", "{path}");
+            assert_eq!(header_of(&h, header::VARY), "Accept-Encoding", "{path}");
+            let (_, h, body) = get_with(&f.dist, path, Some("gzip")).await;
+            assert_eq!(body, "GZ-INDEX", "{path}");
+            assert_eq!(header_of(&h, header::CONTENT_ENCODING), "gzip", "{path}");
+        }
+        // Missing assets and api paths stay JSON 404s, whatever is accepted.
+        for path in ["/assets/index-old.js", "/api/v1/nope"] {
+            let (s, h, _) = get_with(&f.dist, path, Some("br, gzip")).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+            assert!(header_of(&h, header::CONTENT_TYPE).starts_with("application/json"));
+            assert!(h.get(header::CONTENT_ENCODING).is_none(), "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_copy_falls_back_to_the_next_coding_then_the_file() {
+        let f = Fixture::new("missing");
+        let (_, h, body) = get_with(&f.dist, "/assets/index-abc123.css", Some("br, gzip")).await;
+        assert_eq!(body, "GZ-CSS");
+        assert_eq!(header_of(&h, header::CONTENT_ENCODING), "gzip");
+        assert_eq!(
+            header_of(&h, header::CONTENT_TYPE),
+            "text/css; charset=utf-8"
+        );
+        let (_, h, body) = get_with(&f.dist, "/assets/index-abc123.css", Some("br")).await;
+        assert_eq!(body, "body{}");
+        assert!(h.get(header::CONTENT_ENCODING).is_none());
+        let (_, h, body) = get_with(&f.dist, "/manifest.webmanifest", Some("br, gzip")).await;
+        assert_eq!(body, "{}");
+        assert!(h.get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(
+            header_of(&h, header::CONTENT_TYPE),
+            "application/manifest+json"
+        );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_copy_linked_out_of_the_folder_is_not_sent() {
+        let f = Fixture::new("copy-symlink");
+        std::fs::write(f.dist.join("manifest.webmanifest.gz"), "GZ-MANIFEST").expect("gz");
+        std::os::unix::fs::symlink(
+            f.base.join("secret.txt"),
+            f.dist.join("manifest.webmanifest.br"),
+        )
+        .expect("symlink");
+        let (_, h, body) = get_with(&f.dist, "/manifest.webmanifest", Some("br, gzip")).await;
+        assert!(!body.contains("SECRET"));
+        assert_eq!(body, "GZ-MANIFEST");
+        assert_eq!(header_of(&h, header::CONTENT_ENCODING), "gzip");
+    }
+
+    #[tokio::test]
+    async fn each_coding_has_its_own_etag() {
+        let f = Fixture::new("etag-coding");
+        let path = "/assets/index-abc123.js";
+        let mut tags = Vec::new();
+        for accept in ["br", "gzip", "identity"] {
+            let (_, h, _) = get_with(&f.dist, path, Some(accept)).await;
+            tags.push(header_of(&h, header::ETAG));
+        }
+        assert!(tags.iter().all(|t| !t.is_empty()));
+        assert_ne!(tags[0], tags[1]);
+        assert_ne!(tags[0], tags[2]);
+        assert_ne!(tags[1], tags[2]);
+        let mut req = HeaderMap::new();
+        req.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br"));
+        req.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_str(&tags[0]).expect("etag"),
+        );
+        let res = respond(&f.dist, &Method::GET, path, &req).await;
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(header_of(res.headers(), header::VARY), "Accept-Encoding");
+        // The brotli tag does not validate the gzip copy.
+        req.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let res = respond(&f.dist, &Method::GET, path, &req).await;
+        assert_eq!(res.status(), StatusCode::OK);
     }
 }

@@ -1,7 +1,9 @@
-// Prints the gzipped size of the JavaScript the page loads (dist/assets/*.js)
-// and fails when it is over the budget (300 KB gzipped).
-import { readdirSync, readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+// Prints what the JavaScript the page loads (dist/assets/*.js) weighs on
+// the wire, as the api sends it: the brotli copy (`.br`) to browsers that
+// accept br, the gzip copy (`.gz`) to those that accept only gzip (both
+// written by scripts/compress.mjs); fails when either is over the budget
+// (300 KB) or a script has no compressed copy.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 
 const BUDGET = 300 * 1024;
 const dir = new URL( '../dist/assets/', import.meta.url );
@@ -12,19 +14,35 @@ try {
 	console.error( 'size: no dist/assets: run `npm run build` first' );
 	process.exit( 1 );
 }
+const kb = ( n ) => ( n / 1024 ).toFixed( 1 );
+const copy = ( f, ext ) => {
+	const u = new URL( `${ f }.${ ext }`, dir );
+	return existsSync( u ) ? statSync( u ).size : null;
+};
 let raw = 0;
+let br = 0;
 let gz = 0;
+const missing = [];
 for ( const f of files ) {
-	const buf = readFileSync( new URL( f, dir ) );
-	const z = gzipSync( buf, { level: 9 } ).length;
-	raw += buf.length;
-	gz += z;
-	console.log( `${ f.padEnd( 40 ) } ${ ( buf.length / 1024 ).toFixed( 1 ).padStart( 8 ) } KB  ${ ( z / 1024 ).toFixed( 1 ).padStart( 7 ) } KB gzip` );
+	const size = readFileSync( new URL( f, dir ) ).length;
+	const b = copy( f, 'br' );
+	const z = copy( f, 'gz' );
+	if ( b === null || z === null ) {
+		missing.push( f );
+	}
+	raw += size;
+	br += b ?? size;
+	gz += z ?? size;
+	console.log( `${ f.padEnd( 40 ) } ${ kb( size ).padStart( 8 ) } KB  ${ kb( b ?? size ).padStart( 7 ) } KB br  ${ kb( z ?? size ).padStart( 7 ) } KB gzip` );
 }
 const css = readdirSync( dir ).filter( ( f ) => f.endsWith( '.css' ) );
-const cssGz = css.reduce( ( s, f ) => s + gzipSync( readFileSync( new URL( f, dir ) ), { level: 9 } ).length, 0 );
-console.log( `total JS: ${ ( raw / 1024 ).toFixed( 1 ) } KB, ${ ( gz / 1024 ).toFixed( 1 ) } KB gzipped (budget ${ BUDGET / 1024 } KB); CSS ${ ( cssGz / 1024 ).toFixed( 1 ) } KB gzipped` );
-if ( gz > BUDGET ) {
+const cssBr = css.reduce( ( s, f ) => s + ( copy( f, 'br' ) ?? statSync( new URL( f, dir ) ).size ), 0 );
+console.log( `total JS: ${ kb( raw ) } KB, sent as ${ kb( br ) } KB br or ${ kb( gz ) } KB gzip (budget ${ BUDGET / 1024 } KB); CSS sent as ${ kb( cssBr ) } KB br` );
+if ( missing.length ) {
+	console.error( `size: no .br or .gz copy of ${ missing.join( ', ' ) }: run \`npm run build\` (it runs scripts/compress.mjs)` );
+	process.exit( 1 );
+}
+if ( br > BUDGET || gz > BUDGET ) {
 	console.error( 'size: over budget' );
 	process.exit( 1 );
 }

@@ -1,27 +1,26 @@
-// The wiki's `parsedcomment` HTML, reduced to text and links.
+// Wiki HTML, made safe with DOMPurify: one allow-list per kind of HTML.
 //
-// The HTML is untrusted (it carries whatever a vandal typed into an edit
-// summary, as the wiki rendered it). It is parsed into an inert document
-// (DOMParser: no scripts run, nothing loads), walked, and turned into plain
-// data: a list of segments `{ text }` and `{ text, href }`. Components render
-// them with Vue text interpolation and `<a :href>` only; nothing is ever
-// assigned to innerHTML. Kept: text, and `<a>` whose href is http(s) or a
-// path on the item's wiki (made absolute with its server URL). Dropped:
-// every other element (its text is kept, except for elements whose content
-// is not text, such as script and style), every attribute, every other URL.
+// The HTML is untrusted (a `parsedcomment` carries whatever a vandal typed
+// into an edit summary, as the wiki rendered it). DOMPurify parses it into
+// an inert document (no scripts run, nothing loads) and keeps only what the
+// kind's configuration in `PROFILES` allows:
+//
+//   summary  text and `<a href>` whose href is http(s) or a path on the
+//            item's wiki (made absolute with its server URL); every kept
+//            link gets rel="noopener noreferrer nofollow" and no target
+//            (links open in a new tab from a click handler, openExternal).
+//   diff     the table of a MediaWiki diff: table, tbody, tr, td, th,
+//            colgroup, col, ins, del, div, span; `class` with MediaWiki
+//            diff classes only; colspan on td and th.
+//
+// A hook on every kind removes any URL attribute (href, src, action,
+// formaction, xlink:href, srcset) that is not http(s) or a wiki path.
+// The result is a DOM fragment of the inert document. For a summary,
+// `sanitizeComment` turns it into plain data (`{ text }` and
+// `{ text, href }` segments) that CommentText.vue renders with text
+// interpolation and `<a :href>`; nothing is ever assigned to innerHTML.
 
-/** Elements whose content is dropped along with them. */
-const DROP = new Set( [
-	'script', 'style', 'template', 'noscript', 'iframe', 'frame', 'frameset',
-	'object', 'embed', 'applet', 'svg', 'math', 'textarea', 'select', 'option',
-	'title', 'head', 'link', 'meta', 'base', 'img', 'picture', 'video', 'audio',
-	'source', 'track', 'canvas', 'input', 'button', 'form', 'x-style'
-] );
-
-/** Nesting deeper than this is read as plain text. */
-const MAX_DEPTH = 64;
-/** Longest input looked at (edit summaries are at most 500 characters). */
-const MAX_HTML = 20000;
+import createDOMPurify from 'dompurify';
 
 /**
  * The origin of a wiki server URL, when it is http(s); otherwise null.
@@ -94,6 +93,147 @@ export function safeHref( raw, serverUrl ) {
 	return u.href;
 }
 
+/** Longest input looked at (edit summaries are at most 500 characters). */
+const MAX_HTML = 20000;
+
+/** Attributes that hold a URL; the hook lets only http(s) ones through. */
+const URL_ATTRS = new Set( [ 'href', 'src', 'action', 'formaction', 'xlink:href', 'srcset' ] );
+
+/** The classes MediaWiki puts on the parts of a diff. */
+const DIFF_CLASSES = new Set( [
+	'diff', 'diff-addedline', 'diff-deletedline', 'diff-context', 'diff-marker',
+	'diff-lineno', 'diffchange', 'diffchange-inline', 'diff-empty', 'diff-multi',
+	'diff-side-added', 'diff-side-deleted', 'diff-title', 'diff-otitle', 'diff-ntitle',
+	'diff-notice', 'diff-content', 'diff-contentalign-left', 'diff-contentalign-right',
+	'diff-editfont-monospace', 'diff-editfont-sans-serif', 'diff-editfont-serif'
+] );
+const MW_DIFF_CLASS = /^mw-diff-[a-z0-9-]+$/;
+
+/**
+ * The DOMPurify configuration of each kind of wiki HTML. What is not named
+ * here is removed; the text of a removed element stays, except inside
+ * elements whose content is not text (script, style, svg, math, form, ...).
+ */
+export const PROFILES = Object.freeze( {
+	summary: Object.freeze( {
+		ALLOWED_TAGS: [ 'a' ],
+		ALLOWED_ATTR: [ 'href' ],
+		ALLOW_DATA_ATTR: false,
+		ALLOW_ARIA_ATTR: false,
+		ADD_FORBID_CONTENTS: [
+			'frame', 'frameset', 'object', 'embed', 'applet', 'textarea', 'select',
+			'option', 'link', 'meta', 'base', 'img', 'picture', 'source', 'track',
+			'canvas', 'input', 'button', 'form', 'x-style'
+		]
+	} ),
+	diff: Object.freeze( {
+		ALLOWED_TAGS: [ 'table', 'tbody', 'tr', 'td', 'th', 'colgroup', 'col', 'ins', 'del', 'div', 'span' ],
+		ALLOWED_ATTR: [ 'class', 'colspan' ],
+		ALLOW_DATA_ATTR: false,
+		ALLOW_ARIA_ATTR: false,
+		// What defuse() renamed <style> to.
+		ADD_FORBID_CONTENTS: [ 'x-style' ]
+	} )
+} );
+
+/** The kind being sanitised and its wiki's server URL, during a call. */
+let active = null;
+let purifier = null;
+
+/**
+ * `srcset` is a list of `url [descriptor]` candidates: all must be safe.
+ *
+ * @param {string} value
+ * @param {string} serverUrl
+ * @return {boolean}
+ */
+function safeSrcset( value, serverUrl ) {
+	const urls = value.split( ',' ).map( ( c ) => c.trim().split( /\s+/ )[ 0 ] );
+	return urls.every( ( u ) => safeHref( u, serverUrl ) !== null );
+}
+
+/** DOMPurify's uponSanitizeAttribute hook, for every kind. */
+function checkAttribute( node, data ) {
+	const name = data.attrName;
+	if ( URL_ATTRS.has( name ) ) {
+		const server = active && active.serverUrl;
+		if ( name === 'srcset' ) {
+			data.keepAttr = safeSrcset( data.attrValue, server );
+			return;
+		}
+		const href = safeHref( data.attrValue, server );
+		if ( href === null ) {
+			data.keepAttr = false;
+		} else {
+			data.attrValue = href;
+		}
+		return;
+	}
+	if ( !active || active.kind !== 'diff' ) {
+		return;
+	}
+	if ( name === 'class' ) {
+		const kept = data.attrValue.split( /\s+/ ).filter( ( c ) => DIFF_CLASSES.has( c ) || MW_DIFF_CLASS.test( c ) );
+		data.keepAttr = kept.length > 0;
+		data.attrValue = kept.join( ' ' );
+	} else if ( name === 'colspan' ) {
+		const tag = ( node.localName || '' ).toLowerCase();
+		data.keepAttr = ( tag === 'td' || tag === 'th' ) && /^[1-9][0-9]{0,2}$/.test( data.attrValue );
+	}
+}
+
+/** DOMPurify's afterSanitizeAttributes hook: what every kept link carries. */
+function markLinks( node ) {
+	if ( node.localName === 'a' && node.hasAttribute( 'href' ) ) {
+		node.setAttribute( 'rel', LINK_REL );
+	}
+}
+
+function getPurifier() {
+	if ( !purifier ) {
+		purifier = createDOMPurify( window );
+		purifier.addHook( 'uponSanitizeAttribute', checkAttribute );
+		purifier.addHook( 'afterSanitizeAttributes', markLinks );
+	}
+	return purifier;
+}
+
+/**
+ * Wiki HTML of one kind, sanitised: a DocumentFragment of an inert
+ * document holding only what `PROFILES[kind]` allows.
+ *
+ * @param {string} html
+ * @param {'summary'|'diff'} kind
+ * @param {string} [serverUrl] the wiki's server URL, for its paths
+ * @return {DocumentFragment}
+ */
+export function sanitizeHtml( html, kind, serverUrl ) {
+	const profile = PROFILES[ kind ];
+	if ( !profile ) {
+		throw new Error( `no sanitiser profile ${ kind }` );
+	}
+	const purify = getPurifier();
+	active = { kind, serverUrl };
+	try {
+		return purify.sanitize( String( html ), { ...profile, RETURN_DOM_FRAGMENT: true } );
+	} finally {
+		active = null;
+	}
+}
+
+/**
+ * A MediaWiki diff (a `<table class="diff">`, or the bare rows the
+ * compare API answers with), sanitised with the `diff` profile.
+ *
+ * @param {string} html
+ * @return {DocumentFragment}
+ */
+export function sanitizeDiff( html ) {
+	const s = typeof html === 'string' ? html.slice( 0, 10 * MAX_HTML ) : '';
+	const table = /^\s*<table[\s>]/i.test( s ) ? s : `<table class="diff">${ s }</table>`;
+	return sanitizeHtml( defuse( table ), 'diff' );
+}
+
 function push( out, text ) {
 	if ( !text ) {
 		return;
@@ -106,68 +246,6 @@ function push( out, text ) {
 	}
 }
 
-/**
- * The visible text of a node, with dropped elements left out. Iterative,
- * so that no nesting depth can exhaust the stack.
- */
-function textOf( node ) {
-	let s = '';
-	const stack = [ node ];
-	while ( stack.length ) {
-		const n = stack.pop();
-		if ( typeof n === 'string' ) {
-			s += n;
-			continue;
-		}
-		const kids = n.childNodes;
-		for ( let i = kids.length - 1; i >= 0; i-- ) {
-			const child = kids[ i ];
-			if ( child.nodeType === 3 ) {
-				stack.push( child.data );
-			} else if ( child.nodeType === 1 ) {
-				const tag = ( child.localName || '' ).toLowerCase();
-				if ( tag === 'br' ) {
-					stack.push( ' ' );
-				} else if ( !DROP.has( tag ) ) {
-					stack.push( child );
-				}
-			}
-		}
-	}
-	return s;
-}
-
-function walk( node, serverUrl, out, depth ) {
-	for ( const child of node.childNodes ) {
-		if ( child.nodeType === 3 ) {
-			push( out, child.data );
-			continue;
-		}
-		if ( child.nodeType !== 1 ) {
-			continue;
-		}
-		const tag = ( child.localName || '' ).toLowerCase();
-		if ( DROP.has( tag ) ) {
-			continue;
-		}
-		if ( tag === 'br' ) {
-			push( out, ' ' );
-		} else if ( tag === 'a' ) {
-			const text = textOf( child );
-			const href = safeHref( child.getAttribute( 'href' ), serverUrl );
-			if ( href && text.trim() ) {
-				out.push( { text, href } );
-			} else {
-				push( out, text );
-			}
-		} else if ( depth >= MAX_DEPTH ) {
-			push( out, textOf( child ) );
-		} else {
-			walk( child, serverUrl, out, depth + 1 );
-		}
-	}
-}
-
 /** A start or end tag, its quoted values allowed to hold `>`. */
 const TAG_RE = /<\/?[a-zA-Z][^\s/>]*(?:"[^"]*"|'[^']*'|[^>"'])*>?/g;
 /** Event handler and style attributes inside a tag. */
@@ -176,7 +254,7 @@ const ATTR_RE = /([\s/"'])(?:on[^\s/>="']*|style)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^
 /**
  * Takes event handler and style attributes out of tags, and renames
  * `<style>` elements, before the browser parses the HTML. This is not what
- * makes the result safe (the walk keeps no attribute but a checked href):
+ * makes the result safe (DOMPurify's allow-lists do):
  * it keeps the page's Content-Security-Policy from reporting violations for
  * handlers and styles that an inert document would never run anyway.
  *
@@ -200,36 +278,32 @@ export function defuse( html ) {
 }
 
 /**
- * Parses untrusted HTML into an inert document's body.
- *
- * @param {string} html
- * @param {Function} [DOMParserImpl] a DOMParser class (tests pass jsdom's)
- * @return {Element}
- */
-function parse( html, DOMParserImpl ) {
-	const Impl = DOMParserImpl || globalThis.DOMParser;
-	const doc = new Impl().parseFromString( html, 'text/html' );
-	return doc.body;
-}
-
-/**
  * Segments of a `parsedcomment`: `{ text }` or `{ text, href }`, where
  * `href` is a safe absolute http(s) URL. Links open in a new tab with
  * `rel="noopener noreferrer nofollow"` (see CommentText.vue).
  *
  * @param {string} html the wiki's parsedcomment
  * @param {string} serverUrl the item's server URL, for wiki paths
- * @param {Function} [DOMParserImpl]
  * @return {Array<{text: string, href?: string}>}
  */
-export function sanitizeComment( html, serverUrl, DOMParserImpl ) {
+export function sanitizeComment( html, serverUrl ) {
 	if ( typeof html !== 'string' || html === '' ) {
 		return [];
 	}
-	const body = parse( defuse( html.slice( 0, MAX_HTML ) ), DOMParserImpl );
+	const clean = sanitizeHtml( defuse( html.slice( 0, MAX_HTML ) ), 'summary', serverUrl );
 	const out = [];
-	if ( body ) {
-		walk( body, serverUrl, out, 0 );
+	for ( const node of clean.childNodes ) {
+		if ( node.nodeType === 3 ) {
+			push( out, node.data );
+		} else if ( node.nodeType === 1 ) {
+			const text = node.textContent;
+			const href = node.localName === 'a' ? node.getAttribute( 'href' ) : null;
+			if ( href && /^https?:\/\//i.test( href ) && text.trim() ) {
+				out.push( { text, href } );
+			} else {
+				push( out, text );
+			}
+		}
 	}
 	// Collapse runs of white space as HTML would; keep the segments.
 	for ( const seg of out ) {

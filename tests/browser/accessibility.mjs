@@ -1,0 +1,95 @@
+// Spec 7: accessibility, checked by axe-core. Every view (sign-in, queue
+// list, item, thread, room, admin, my reports) at 1280×800 and 390×844 is
+// run through axe; the spec fails on any serious or critical violation,
+// and on a page without a first-level heading or with a skip link that
+// leads nowhere (rules axe rates moderate), printing each with the
+// elements it found. Other findings are printed, not failed.
+//
+// axe is evaluated in the page through the DevTools protocol, as
+// page.evaluate does, so the page's CSP stays as the api sends it.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { check, DESKTOP, Failure, log, PHONE, spec, tid, WAIT } from './lib/harness.mjs';
+import * as app from './lib/dashboard.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const FAILING_IMPACTS = new Set(['serious', 'critical']);
+/** Rules that fail the spec whatever axe rates them. */
+const ALWAYS_FAILING = new Set(['page-has-heading-one', 'skip-link']);
+const SIZES = { desktop: DESKTOP, phone: PHONE };
+
+/** Runs axe on the page as it is; returns the violations that fail. */
+async function audit(page, where) {
+  // Let rows finish sliding in: a half-faded row is not what people read.
+  await page.waitForTimeout(400);
+  const result = await page.evaluate(async (source) => {
+    if (!window.axe) (0, eval)(source);
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html.slice(0, 160), summary: n.failureSummary })),
+    }));
+  }, AXE);
+  const failing = result.filter((v) => FAILING_IMPACTS.has(v.impact) || ALWAYS_FAILING.has(v.id));
+  for (const v of result) {
+    const mark = failing.includes(v) ? 'VIOLATION' : 'note';
+    log(`${where}: ${mark} ${v.impact} ${v.id}: ${v.help}`);
+    for (const n of v.nodes.slice(0, 5)) log(`    ${n.target}  ${n.html}`);
+  }
+  log(`${where}: ${result.length} findings, ${failing.length} failing`);
+  return failing.map((v) => `${where}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target).slice(0, 3).join(', ')}`);
+}
+
+/** Goes to `path` and waits for `hook` to show. */
+async function visit(page, path, hook) {
+  await app.open(page, path);
+  await page.locator(tid(hook)).first().waitFor({ timeout: WAIT }).catch(() => {
+    throw new Failure(`${path} shows no [data-testid=${hook}] within ${WAIT} ms`);
+  });
+}
+
+await spec('accessibility', async (t) => {
+  const failures = [];
+  let item = null;
+
+  // A message from someone else, so that the thread shows its actions.
+  const writer = await t.person('Writer');
+  await app.open(writer.page);
+  await app.selectQueue(writer.page, 'patrol');
+  [item] = await app.waitRows(writer.page, 1, 30000);
+  await app.openItem(writer.page, item);
+  await app.postMessage(writer.page, 'Checking this one for accessibility.');
+  log(`item ${item}`);
+
+  for (const [size, viewport] of Object.entries(SIZES)) {
+    const guest = await t.person(`Guest-${size}`, { viewport, login: false });
+    const res = await guest.page.goto(`${t.env.base}/`);
+    check(res && res.ok(), `GET / answered ${res?.status()}`);
+    await guest.page.locator(tid('dev-login-submit')).first().waitFor({ timeout: WAIT });
+    failures.push(...(await audit(guest.page, `${size} sign-in`)));
+    await t.shot(guest.page, `a11y-${size}-sign-in`);
+    await guest.context.close();
+
+    const admin = await t.person(`Admin-${size}`, { viewport, groups: ['sysop'] });
+    const page = admin.page;
+    const views = [
+      ['queue list', '/queue/patrol', 'item-row'],
+      ['item', `/queue/patrol/item/${item}`, 'item-view'],
+      ['thread', `/queue/patrol/item/${item}/thread`, 'message'],
+      ['room', '/queue/patrol/room', 'message-input'],
+      ['admin', '/admin', 'admin-reports'],
+      ['my reports', '/me/reports', 'my-reports'],
+    ];
+    for (const [name, path, hook] of views) {
+      await visit(page, path, hook);
+      failures.push(...(await audit(page, `${size} ${name}`)));
+      if (name === 'item' || name === 'thread') await t.shot(page, `a11y-${size}-${name}`);
+    }
+    await admin.context.close();
+  }
+
+  check(failures.length === 0, () => `${failures.length} accessibility violations:\n  ${failures.join('\n  ')}`);
+});
