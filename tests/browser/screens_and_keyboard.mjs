@@ -148,6 +148,10 @@ async function keyboardWalkthrough(t) {
     throw new Failure(`Enter on the current row did not open ${id}`);
   });
 
+  // A person presses c once they see the item: its details loaded.
+  await page.locator(`${app.viewSel(id)}[aria-busy="false"]`).first().waitFor({ timeout: WAIT }).catch(() => {
+    throw new Failure(`${id} opened but its details did not load`);
+  });
   const claim = app.apiCall(page, id, 'claim');
   await page.keyboard.press('c');
   const claimed = await claim.catch(() => null);
