@@ -1,10 +1,12 @@
 // Starting up: who is signed in, and keeping the loaded data in step with
 // the route.
 import { ref, watch } from 'vue';
-import {
-	state, list, current, visibleRows, filters, checkAuth, probeDevLogin, startSession,
-	loadWorkflows, loadList, openItem, closeItem, openRoom, defaultWorkflow, errorText, workflowOf
-} from './store.js';
+import { useSessionStore } from './stores/session.js';
+import { useQueuesStore } from './stores/queues.js';
+import { useItemStore } from './stores/item.js';
+import { useThreadsStore } from './stores/threads.js';
+import { useLiveStore } from './stores/live.js';
+import { errorText } from './errors.js';
 import { route, go } from './router.js';
 import { backoff } from './text.js';
 
@@ -15,12 +17,13 @@ let attempt = 0;
 
 /** Reads the session, retrying while the api cannot be reached. */
 export async function boot() {
+	const session = useSessionStore();
 	try {
-		const signedIn = await checkAuth();
+		const signedIn = await session.checkAuth();
 		bootError.value = '';
 		attempt = 0;
 		if ( !signedIn ) {
-			await probeDevLogin();
+			await session.probeDevLogin();
 		}
 	} catch ( e ) {
 		bootError.value = errorText( e );
@@ -29,12 +32,16 @@ export async function boot() {
 }
 
 function syncRoute() {
-	if ( !state.me ) {
+	const session = useSessionStore();
+	const queues = useQueuesStore();
+	const item = useItemStore();
+	if ( !session.me || !route.ready ) {
 		return;
 	}
+	const { list, filters } = queues;
 	if ( route.name === 'home' ) {
-		if ( state.workflowsLoaded ) {
-			const wf = defaultWorkflow();
+		if ( queues.workflowsLoaded ) {
+			const wf = queues.defaultWorkflow();
 			if ( wf ) {
 				go( 'queue', wf, null, { replace: true } );
 			}
@@ -42,64 +49,67 @@ function syncRoute() {
 		return;
 	}
 	if ( route.wf && route.wf !== list.wf && route.name !== 'room' && route.name !== 'admin' && route.name !== 'my-reports' ) {
-		if ( list.wf && filters.wiki && state.workflowsLoaded ) {
-			const wf = workflowOf( route.wf );
+		if ( list.wf && filters.wiki && queues.workflowsLoaded ) {
+			const wf = queues.workflowOf( route.wf );
 			if ( wf && !wf.wikis.some( ( w ) => w.wiki === filters.wiki ) ) {
 				filters.wiki = '';
 			}
 		}
-		loadList( route.wf );
+		queues.loadList( route.wf );
 	}
 	if ( route.name === 'item' || route.name === 'thread' ) {
-		openItem( route.id );
-		const i = visibleRows.value.findIndex( ( r ) => r.id === route.id );
+		item.openItem( route.id );
+		const i = queues.visibleRows.findIndex( ( r ) => r.id === route.id );
 		if ( i !== -1 ) {
 			list.cursor = i;
 		}
 	} else {
-		closeItem();
+		item.closeItem();
 	}
 	if ( route.name === 'room' && route.wf ) {
-		openRoom( route.wf );
+		useThreadsStore().openRoom( route.wf );
 	}
 }
 
 /** Wires route and session changes to loads. */
 export function startSync() {
-	watch( () => state.me && state.me.name, ( name, before ) => {
+	const session = useSessionStore();
+	const queues = useQueuesStore();
+	const item = useItemStore();
+	watch( () => session.me && session.me.name, ( name, before ) => {
 		if ( name && name !== before ) {
-			startSession();
-			loadWorkflows().then( syncRoute, ( e ) => {
+			useLiveStore().startSession();
+			queues.loadWorkflows().then( syncRoute, ( e ) => {
 				bootError.value = errorText( e );
 			} );
 			syncRoute();
 		} else if ( !name ) {
-			probeDevLogin();
+			session.probeDevLogin();
 		}
 	} );
-	watch( () => [ route.name, route.wf, route.id ], syncRoute );
+	watch( () => [ route.ready, route.name, route.wf, route.id ], syncRoute );
 	// An item opened by its id alone: put it under its first workflow.
-	watch( () => current.detail && current.detail.item, ( item ) => {
-		if ( item && !route.wf && ( route.name === 'item' || route.name === 'thread' ) && item.workflows && item.workflows[ 0 ] ) {
-			go( route.name, item.workflows[ 0 ], item.id, { replace: true } );
+	watch( () => item.current.detail && item.current.detail.item, ( it ) => {
+		if ( it && !route.wf && ( route.name === 'item' || route.name === 'thread' ) && it.workflows && it.workflows[ 0 ] ) {
+			go( route.name, it.workflows[ 0 ], it.id, { replace: true } );
 		}
 	} );
 	// Keep the keyboard cursor on its row as rows come and go.
 	let cursorId = null;
-	watch( () => list.cursor, ( i ) => {
-		const r = visibleRows.value[ i ];
+	watch( () => queues.list.cursor, ( i ) => {
+		const r = queues.visibleRows[ i ];
 		cursorId = r ? r.id : null;
 	} );
-	watch( visibleRows, ( rowsNow ) => {
+	watch( () => queues.visibleRows, ( rowsNow ) => {
 		const i = cursorId ? rowsNow.findIndex( ( r ) => r.id === cursorId ) : -1;
 		if ( i !== -1 ) {
-			list.cursor = i;
+			queues.list.cursor = i;
 			return;
 		}
-		if ( list.cursor >= rowsNow.length ) {
-			list.cursor = Math.max( 0, rowsNow.length - 1 );
+		if ( queues.list.cursor >= rowsNow.length ) {
+			queues.list.cursor = Math.max( 0, rowsNow.length - 1 );
 		}
-		const r = rowsNow[ list.cursor ];
+		const r = rowsNow[ queues.list.cursor ];
 		cursorId = r ? r.id : null;
 	} );
 }

@@ -66,7 +66,8 @@ export function initialLanguage() {
 
 /**
  * Switches the interface language: messages, `<html lang dir>`, and
- * (when asked) remembers it.
+ * (when asked) remembers it. The header keeps a `?uselang=` in the URL in
+ * step (through the router).
  *
  * @param {string} code
  * @param {boolean} [remember]
@@ -83,11 +84,6 @@ export function setLanguage( code, remember = false ) {
 			localStorage.setItem( STORE_KEY, c );
 		} catch {
 			// private mode: the choice lasts this page
-		}
-		const params = new URLSearchParams( location.search );
-		if ( params.has( 'uselang' ) ) {
-			params.set( 'uselang', c );
-			history.replaceState( history.state, '', location.pathname + '?' + params.toString() );
 		}
 	}
 }

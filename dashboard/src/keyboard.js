@@ -2,7 +2,9 @@
 // resolves, e escalates, / goes to the message box, ? lists the shortcuts,
 // Esc closes what is open (and, on phones, goes back one view).
 
-import { state, list, current, visibleRows, openCursor, claim, openForm, holding } from './store.js';
+import { useSessionStore } from './stores/session.js';
+import { useQueuesStore } from './stores/queues.js';
+import { useItemStore } from './stores/item.js';
 import { route, go } from './router.js';
 import { focusMessageBox, itemList } from './focus.js';
 
@@ -11,7 +13,8 @@ function typingIn( el ) {
 }
 
 function move( d ) {
-	const n = visibleRows.value.length;
+	const { list, visibleRows } = useQueuesStore();
+	const n = visibleRows.length;
 	if ( !n ) {
 		return;
 	}
@@ -36,10 +39,14 @@ function back() {
  * @param {KeyboardEvent} e
  */
 export function onKeydown( e ) {
-	if ( e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || !state.me ) {
+	const session = useSessionStore();
+	if ( e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || !session.me ) {
 		return;
 	}
-	if ( state.shortcutsOpen ) {
+	const queues = useQueuesStore();
+	const item = useItemStore();
+	const current = item.current;
+	if ( session.shortcutsOpen ) {
 		return; // the dialog handles its keys
 	}
 	const target = e.target;
@@ -73,31 +80,31 @@ export function onKeydown( e ) {
 			}
 			if ( route.name === 'queue' || route.name === 'item' || route.name === 'thread' ) {
 				e.preventDefault();
-				openCursor();
+				queues.openCursor();
 			}
 			break;
 		case 'c': {
 			e.preventDefault();
 			if ( current.id ) {
-				if ( !holding.value && current.detail && current.detail.state === 'open' ) {
-					claim( current.id );
+				if ( !item.holding && current.detail && current.detail.state === 'open' ) {
+					item.claim( current.id );
 				}
 			} else {
-				const r = visibleRows.value[ list.cursor ];
+				const r = queues.visibleRows[ queues.list.cursor ];
 				if ( r && route.wf ) {
 					go( 'item', route.wf, r.id );
-					claim( r.id );
+					item.claim( r.id );
 				}
 			}
 			break;
 		}
 		case 'r':
 			e.preventDefault();
-			openForm( 'resolve' );
+			item.openForm( 'resolve' );
 			break;
 		case 'e':
 			e.preventDefault();
-			openForm( 'escalate' );
+			item.openForm( 'escalate' );
 			break;
 		case '/':
 			if ( focusMessageBox() ) {
@@ -111,7 +118,7 @@ export function onKeydown( e ) {
 			break;
 		case '?':
 			e.preventDefault();
-			state.shortcutsOpen = true;
+			session.shortcutsOpen = true;
 			break;
 	}
 }

@@ -1,21 +1,32 @@
 import { createApp, h } from 'vue';
+import { createPinia } from 'pinia';
+import { createWebHistory } from 'vue-router';
 import '@wikimedia/codex-design-tokens/theme-wikimedia-ui.css';
 import '@wikimedia/codex/dist/codex.style-bidi.css';
 import './app.css';
 import App from './App.vue';
+import QueueList from './components/QueueList.vue';
+import ItemList from './components/ItemList.vue';
+import ItemPane from './components/ItemPane.vue';
+import RoomView from './components/RoomView.vue';
+import AdminPane from './components/AdminPane.vue';
+import MyReports from './components/MyReports.vue';
 import { setLanguage, initialLanguage, codexI18n, locale } from './i18n.js';
-import { startRouter } from './router.js';
+import { makeRouter } from './router.js';
 import { boot, startSync } from './boot.js';
 import { onKeydown } from './keyboard.js';
 
 setLanguage( initialLanguage() );
 
+const router = makeRouter( createWebHistory(), { QueueList, ItemList, ItemPane, RoomView, AdminPane, MyReports } );
+
 // Keyed on the language, so that Codex components read the new direction.
 const app = createApp( { render: () => h( App, { key: locale.value } ) } );
 app.provide( 'CdxI18nFunction', codexI18n );
+app.use( createPinia() );
+app.use( router );
 app.mount( '#app' );
 
-startRouter();
 startSync();
 window.addEventListener( 'keydown', onKeydown );
 boot();

@@ -1,4 +1,5 @@
-// A small history router: the path says which workflow, item and pane.
+// The routes, with Vue Router in history mode: the path says which
+// workflow, item and pane.
 //
 //   /                               the first workflow
 //   /queue/{wf}                     its items
@@ -8,11 +9,16 @@
 //   /item/{id}                      an item, workflow not yet known
 //   /admin                          admin tools
 //   /me/reports                     the reports this person filed
-// The query string (`?uselang=`) is kept across navigation.
+//
+// Any other path is read as `parsePath` reads it (`/queue/patrol/` is the
+// queue, `/admin/x` the admin tools, an unknown path home) and replaced by
+// that view's path. The query string (`?uselang=`) is kept across
+// navigation. Every view is a history entry, so on phones, where the list,
+// the item and the thread are views of their own, the browser's Back goes
+// to the previous one.
 
-import { reactive } from 'vue';
-
-export const route = reactive( { name: 'home', wf: null, id: null } );
+import { computed, reactive, shallowRef } from 'vue';
+import { createRouter, START_LOCATION } from 'vue-router';
 
 function dec( s ) {
 	try {
@@ -66,26 +72,97 @@ export function pathOf( name, wf, id ) {
 	}
 }
 
-function apply() {
-	Object.assign( route, parsePath( location.pathname ) );
+/**
+ * The route records, with the components each view shows (`views`: the
+ * queue list, the item list, the item pane, the room, the admin pane, the
+ * person's reports): App.vue has a `<RouterView>` for the queues, one for
+ * the list and one for the rest. `meta.view` is the view's name where the
+ * record's name differs (an item by its id alone is the item view).
+ */
+export function routesOf( views ) {
+	const workspace = { queues: views.QueueList, list: views.ItemList, default: views.ItemPane };
+	return [
+		{ path: '/', name: 'home', components: workspace },
+		{ path: '/queue/:wf', name: 'queue', components: workspace },
+		{ path: '/queue/:wf/item/:id', name: 'item', components: workspace },
+		{ path: '/queue/:wf/item/:id/thread', name: 'thread', components: workspace },
+		{ path: '/queue/:wf/room', name: 'room', components: { queues: views.QueueList, default: views.RoomView } },
+		{ path: '/item/:id', name: 'item-by-id', meta: { view: 'item' }, components: workspace },
+		{ path: '/admin', name: 'admin', components: { default: views.AdminPane } },
+		{ path: '/me/reports', name: 'my-reports', components: { default: views.MyReports } },
+		{
+			path: '/:rest(.*)*',
+			name: 'other',
+			redirect: ( to ) => {
+				const v = parsePath( to.path );
+				return { path: pathOf( v.name, v.wf, v.id ), query: to.query, hash: to.hash };
+			}
+		}
+	];
 }
 
-/** Goes to a path (pushing history unless `replace`). */
-export function navigate( path, { replace = false } = {} ) {
-	const url = path + location.search;
-	if ( url !== location.pathname + location.search ) {
-		history[ replace ? 'replaceState' : 'pushState' ]( null, '', url );
+/**
+ * The view a resolved route shows.
+ *
+ * @param {import('vue-router').RouteLocationNormalizedLoaded|null} r
+ * @return {{name: string, wf: string|null, id: string|null}}
+ */
+export function viewOf( r ) {
+	if ( !r || r === START_LOCATION || !r.name ) {
+		return { name: 'home', wf: null, id: null };
 	}
-	apply();
+	const p = r.params || {};
+	return {
+		name: ( r.meta && r.meta.view ) || r.name,
+		wf: typeof p.wf === 'string' && p.wf ? p.wf : null,
+		id: typeof p.id === 'string' && p.id ? p.id : null
+	};
+}
+
+/** The router the page navigates with (`makeRouter`). */
+const active = shallowRef( null );
+
+/**
+ * Makes the router over `history` (the browser's, or a memory history in
+ * tests) and makes it the one `route` and `go` use. main.js passes the
+ * components, so that this module imports none of them.
+ */
+export function makeRouter( history, views ) {
+	const router = createRouter( { history, routes: routesOf( views ) } );
+	active.value = router;
+	return router;
+}
+
+const view = computed( () => viewOf( active.value && active.value.currentRoute.value ) );
+
+/**
+ * The current view, `{name, wf, id}`, as the app reads it; `ready` is
+ * false until the first navigation (the page's own URL) is done.
+ */
+export const route = reactive( {
+	name: computed( () => view.value.name ),
+	wf: computed( () => view.value.wf ),
+	id: computed( () => view.value.id ),
+	ready: computed( () => !!active.value && active.value.currentRoute.value !== START_LOCATION )
+} );
+
+/** Goes to a path (pushing history unless `replace`), keeping the query. */
+export function navigate( path, { replace = false } = {} ) {
+	const router = active.value;
+	const to = { path, query: router.currentRoute.value.query };
+	return replace ? router.replace( to ) : router.push( to );
 }
 
 /** Goes to a view. */
 export function go( name, wf, id, opts ) {
-	navigate( pathOf( name, wf, id ), opts );
+	return navigate( pathOf( name, wf, id ), opts );
 }
 
-/** Starts listening to back and forward. */
-export function startRouter() {
-	window.addEventListener( 'popstate', apply );
-	apply();
+/** Sets one query parameter of the current URL when it is there already. */
+export function replaceQueryParam( key, value ) {
+	const router = active.value;
+	const q = router.currentRoute.value.query;
+	if ( Object.prototype.hasOwnProperty.call( q, key ) && q[ key ] !== value ) {
+		router.replace( { path: router.currentRoute.value.path, query: { ...q, [ key ]: value } } );
+	}
 }

@@ -1,0 +1,361 @@
+// The open item: its detail, and the person's actions on it (claim,
+// release, resolve, escalate), with the claim's fencing token kept in
+// sessionStorage and renewed while the item is open. Its thread is in the
+// threads store, who else is looking in the presence store.
+
+import { defineStore } from 'pinia';
+import { reactive, computed } from 'vue';
+import { api, ApiError, seg } from '../api.js';
+import { t } from '../i18n.js';
+import { errorText } from '../errors.js';
+import { now } from '../clock.js';
+import { useSessionStore } from './session.js';
+import { useQueuesStore } from './queues.js';
+import { useThreadsStore } from './threads.js';
+import { usePresenceStore } from './presence.js';
+
+/** Renew a held claim when less than this is left. */
+const RENEW_BEFORE_MS = 60000;
+
+function tokenKey( id ) {
+	return `patrolchat.claim.${ id }`;
+}
+
+/** The fencing token of this person's claim on an item, if they hold one. */
+export function heldToken( id ) {
+	try {
+		const raw = sessionStorage.getItem( tokenKey( id ) );
+		if ( !raw ) {
+			return null;
+		}
+		const c = JSON.parse( raw );
+		return c && c.expires_at > Date.now() ? c : null;
+	} catch {
+		return null;
+	}
+}
+
+function keepToken( id, token, expires_at ) {
+	try {
+		sessionStorage.setItem( tokenKey( id ), JSON.stringify( { token, expires_at } ) );
+	} catch {
+		// storage full or off: the claim lasts this page
+	}
+}
+
+function dropToken( id ) {
+	try {
+		sessionStorage.removeItem( tokenKey( id ) );
+	} catch {
+		// nothing to drop
+	}
+}
+
+export const useItemStore = defineStore( 'item', () => {
+	const current = reactive( {
+		id: null,
+		/** `{item, state, resolved_by, outcome, claim}` */
+		detail: null,
+		loading: false,
+		error: null,
+		/** `resolve`, `escalate` or null: the open form. */
+		form: null,
+		busy: false
+	} );
+
+	let itemGen = 0;
+
+	function meName() {
+		const me = useSessionStore().me;
+		return me ? me.name : null;
+	}
+
+	function detailOf( d ) {
+		return { item: d.item, state: d.state, resolved_by: d.resolved_by || null, outcome: d.outcome || null, claim: d.claim || null };
+	}
+
+	/** Opens an item: its detail, thread and presence. */
+	async function openItem( id ) {
+		if ( current.id === id && ( current.detail || current.loading ) ) {
+			return;
+		}
+		closeItem();
+		const threads = useThreadsStore();
+		const gen = ++itemGen;
+		current.id = id;
+		current.loading = true;
+		current.error = null;
+		current.form = null;
+		threads.openItemThread( id );
+		usePresenceStore().watch( id );
+		try {
+			const d = await api( 'GET', `/api/v1/items/${ seg( id ) }` );
+			if ( gen !== itemGen ) {
+				return;
+			}
+			current.detail = detailOf( d );
+			threads.addItemMessages( d.messages || [] );
+			const me = meName();
+			if ( !d.claim || !me || d.claim.holder !== me ) {
+				dropToken( id );
+			}
+		} catch ( e ) {
+			if ( gen === itemGen ) {
+				current.error = e instanceof ApiError && e.status === 404 ? t( 'patrolchat-item-not-found' ) : errorText( e );
+			}
+		} finally {
+			if ( gen === itemGen ) {
+				current.loading = false;
+			}
+		}
+	}
+
+	/** Leaves the open item. */
+	function closeItem() {
+		usePresenceStore().unwatch();
+		itemGen++;
+		current.id = null;
+		current.detail = null;
+		current.loading = false;
+		current.error = null;
+		current.form = null;
+		useThreadsStore().closeItemThread();
+	}
+
+	/** Forgets the open item (sign-out; the socket is closed already). */
+	function forget() {
+		current.id = null;
+		current.detail = null;
+	}
+
+	/** After a reconnect: the item's state, and the messages missed. */
+	async function catchUpItem() {
+		const id = current.id;
+		if ( !id ) {
+			return;
+		}
+		const threads = useThreadsStore();
+		const gen = itemGen;
+		try {
+			const d = await api( 'GET', `/api/v1/items/${ seg( id ) }` );
+			const more = await api( 'GET', `/api/v1/items/${ seg( id ) }/messages?after=${ threads.lastItemSeq() }&limit=500` );
+			if ( gen !== itemGen ) {
+				return;
+			}
+			current.detail = detailOf( d );
+			threads.addItemMessages( d.messages || [] );
+			threads.addItemMessages( more || [] );
+		} catch {
+			// the next reconnect tries again
+		}
+	}
+
+	/** Whether this person holds the open item's claim. */
+	const holding = computed( () => {
+		now.value; // eslint-disable-line no-unused-expressions
+		const d = current.detail;
+		const me = meName();
+		return !!( d && d.claim && me && d.claim.holder === me && d.claim.expires_at > Date.now() );
+	} );
+
+	function claimed( id, holder, expires_at ) {
+		if ( current.id === id && current.detail ) {
+			current.detail.claim = { holder, expires_at };
+		}
+		useQueuesStore().rowClaimed( id, { holder, expires_at } );
+	}
+
+	async function claim( id = current.id ) {
+		if ( !id ) {
+			return false;
+		}
+		const session = useSessionStore();
+		current.busy = true;
+		try {
+			const lease = await api( 'POST', `/api/v1/items/${ seg( id ) }/claim`, {} );
+			keepToken( id, lease.token, lease.expires_at );
+			claimed( id, lease.holder || session.me.name, lease.expires_at );
+			session.clearNotice();
+			return true;
+		} catch ( e ) {
+			if ( e.code === 'claimed' && current.id === id && current.detail ) {
+				const err = e.body.error || {};
+				current.detail.claim = { holder: err.holder || e.body.holder, expires_at: err.expires_at };
+			}
+			session.notify( 'error', errorText( e ) );
+			return false;
+		} finally {
+			current.busy = false;
+		}
+	}
+
+	async function release( id = current.id ) {
+		const session = useSessionStore();
+		const held = heldToken( id );
+		if ( !held ) {
+			session.notify( 'warning', t( 'patrolchat-not-holding' ) );
+			return false;
+		}
+		current.busy = true;
+		try {
+			await api( 'POST', `/api/v1/items/${ seg( id ) }/release`, { token: held.token } );
+			dropToken( id );
+			if ( current.id === id && current.detail ) {
+				current.detail.claim = null;
+			}
+			useQueuesStore().rowClaimed( id, null );
+			session.notify( 'success', t( 'patrolchat-released' ) );
+			return true;
+		} catch ( e ) {
+			session.notify( 'error', errorText( e ) );
+			return false;
+		} finally {
+			current.busy = false;
+		}
+	}
+
+	function resolvedHere( id, by, outcome ) {
+		if ( current.id === id && current.detail ) {
+			current.detail.state = 'resolved';
+			current.detail.resolved_by = by;
+			current.detail.outcome = outcome;
+			current.detail.claim = null;
+		}
+	}
+
+	async function resolve( id, outcome, note ) {
+		const session = useSessionStore();
+		let held = heldToken( id );
+		if ( !held && !session.isAdmin ) {
+			if ( !( await claim( id ) ) ) {
+				return false;
+			}
+			held = heldToken( id );
+		}
+		current.busy = true;
+		try {
+			const body = { outcome };
+			if ( held ) {
+				body.token = held.token;
+			}
+			if ( note && note.trim() ) {
+				body.note = note.trim();
+			}
+			await api( 'POST', `/api/v1/items/${ seg( id ) }/resolve`, body );
+			dropToken( id );
+			resolvedHere( id, session.me.name, outcome );
+			current.form = null;
+			session.notify( 'success', t( 'patrolchat-resolved-notice', t( `patrolchat-outcome-${ outcome }` ) ) );
+			return true;
+		} catch ( e ) {
+			session.notify( 'error', errorText( e ) );
+			return false;
+		} finally {
+			current.busy = false;
+		}
+	}
+
+	async function escalate( id, workflow, reason ) {
+		const session = useSessionStore();
+		current.busy = true;
+		try {
+			const done = await api( 'POST', `/api/v1/items/${ seg( id ) }/escalate`, { workflow, reason } );
+			dropToken( id );
+			resolvedHere( id, session.me.name, 'escalated' );
+			current.form = null;
+			const wf = useQueuesStore().workflowOf( workflow );
+			session.notify( 'success', t( 'patrolchat-escalated-notice', wf ? wf.title : workflow ) );
+			return done;
+		} catch ( e ) {
+			session.notify( 'error', errorText( e ) );
+			return null;
+		} finally {
+			current.busy = false;
+		}
+	}
+
+	/** Opens the resolve or escalate form of the open item. */
+	function openForm( which ) {
+		if ( !current.detail || current.detail.state === 'resolved' ) {
+			return false;
+		}
+		current.form = which;
+		return true;
+	}
+
+	/** Closes the open form. */
+	function closeForm() {
+		current.form = null;
+	}
+
+	/** Keeps a held claim alive while its item is open. */
+	async function renewIfDue() {
+		const id = current.id;
+		if ( !id || !holding.value || current.busy ) {
+			return;
+		}
+		const held = heldToken( id );
+		const d = current.detail;
+		if ( !held || !d || d.state !== 'open' || d.claim.expires_at - Date.now() > RENEW_BEFORE_MS ) {
+			return;
+		}
+		try {
+			const lease = await api( 'POST', `/api/v1/items/${ seg( id ) }/renew`, { token: held.token } );
+			keepToken( id, lease.token, lease.expires_at );
+			claimed( id, lease.holder || meName(), lease.expires_at );
+		} catch ( e ) {
+			if ( e.status === 409 ) {
+				dropToken( id );
+				useSessionStore().notify( 'warning', errorText( e ) );
+			}
+		}
+	}
+	setInterval( renewIfDue, 15000 );
+
+	/** An `item.*` frame: the open item's detail and this person's token. */
+	function applyFrame( f ) {
+		const session = useSessionStore();
+		const me = meName();
+		switch ( f.type ) {
+			case 'item.updated':
+				if ( f.item && current.id === f.item.id && current.detail ) {
+					current.detail.item = f.item;
+				}
+				return;
+			case 'item.claimed':
+				if ( current.id === f.item && current.detail ) {
+					current.detail.claim = { holder: f.holder, expires_at: f.expires_at };
+				}
+				if ( !me || f.holder !== me ) {
+					dropToken( f.item );
+				}
+				return;
+			case 'item.released':
+				if ( current.id === f.item && current.detail && current.detail.claim && current.detail.claim.holder === f.holder ) {
+					current.detail.claim = null;
+				}
+				if ( me && f.holder === me ) {
+					dropToken( f.item );
+					if ( f.reason === 'expired' ) {
+						session.notify( 'warning', t( 'patrolchat-claim-expired', f.item ) );
+					}
+				}
+				return;
+			case 'item.resolved': {
+				const by = f.by && f.by.name ? f.by.name : '?';
+				if ( current.id === f.item && current.detail && current.detail.state !== 'resolved' ) {
+					resolvedHere( f.item, by, f.outcome );
+				}
+				dropToken( f.item );
+				if ( f.was_yours && ( !me || by !== me ) ) {
+					session.notify( 'warning', t( 'patrolchat-yours-resolved', f.item, by, t( `patrolchat-outcome-${ f.outcome }` ) ) );
+				}
+			}
+		}
+	}
+
+	return {
+		current, holding,
+		openItem, closeItem, forget, catchUpItem, claim, release, resolve, escalate, openForm, closeForm, applyFrame
+	};
+} );

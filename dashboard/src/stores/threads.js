@@ -1,0 +1,191 @@
+// The threads on screen: the open item's and the workflow room's
+// messages, loading, catching up and posting, and hidden messages.
+
+import { defineStore } from 'pinia';
+import { reactive } from 'vue';
+import { api, seg } from '../api.js';
+import { t } from '../i18n.js';
+import { errorText } from '../errors.js';
+import { useSessionStore } from './session.js';
+
+function mergeMessages( into, more ) {
+	const seen = new Set( into.map( ( m ) => m.id ) );
+	let added = false;
+	for ( const m of more ) {
+		if ( m && m.id && !seen.has( m.id ) ) {
+			into.push( m );
+			seen.add( m.id );
+			added = true;
+		}
+	}
+	if ( added ) {
+		into.sort( ( a, b ) => a.seq - b.seq );
+	}
+}
+
+function lastSeq( messages ) {
+	return messages.reduce( ( s, m ) => Math.max( s, m.seq || 0 ), 0 );
+}
+
+export const useThreadsStore = defineStore( 'threads', () => {
+	/** The open item's thread. */
+	const item = reactive( { id: null, messages: [] } );
+	/** The room of a workflow. */
+	const room = reactive( { wf: null, messages: [], loading: false, error: null } );
+
+	// -------------------------------------------------------------- item
+
+	function openItemThread( id ) {
+		item.id = id;
+		item.messages = [];
+	}
+
+	function closeItemThread() {
+		item.id = null;
+		item.messages = [];
+	}
+
+	function addItemMessages( msgs ) {
+		mergeMessages( item.messages, msgs );
+	}
+
+	function lastItemSeq() {
+		return lastSeq( item.messages );
+	}
+
+	async function postItemMessage( id, text ) {
+		try {
+			const m = await api( 'POST', `/api/v1/items/${ seg( id ) }/messages`, { text } );
+			if ( item.id === id ) {
+				mergeMessages( item.messages, [ m ] );
+			}
+			return true;
+		} catch ( e ) {
+			useSessionStore().notify( 'error', errorText( e ) );
+			return false;
+		}
+	}
+
+	// -------------------------------------------------------------- room
+
+	async function roomPages( wf, after ) {
+		const out = [];
+		let from = after;
+		for ( let i = 0; i < 20; i++ ) {
+			const page = await api( 'GET', `/api/v1/workflows/${ seg( wf ) }/messages?after=${ from }&limit=500` );
+			if ( !Array.isArray( page ) || page.length === 0 ) {
+				break;
+			}
+			out.push( ...page );
+			from = lastSeq( page );
+			if ( page.length < 500 ) {
+				break;
+			}
+		}
+		return out.slice( -1000 );
+	}
+
+	async function openRoom( wf ) {
+		if ( room.wf === wf && ( room.loading || room.messages.length ) ) {
+			return;
+		}
+		room.wf = wf;
+		room.messages = [];
+		room.loading = true;
+		room.error = null;
+		try {
+			const msgs = await roomPages( wf, 0 );
+			if ( room.wf === wf ) {
+				mergeMessages( room.messages, msgs );
+			}
+		} catch ( e ) {
+			if ( room.wf === wf ) {
+				room.error = errorText( e );
+			}
+		} finally {
+			if ( room.wf === wf ) {
+				room.loading = false;
+			}
+		}
+	}
+
+	/** Forgets which room is open (sign-out). */
+	function leaveRoom() {
+		room.wf = null;
+	}
+
+	async function catchUpRoom() {
+		const wf = room.wf;
+		if ( !wf ) {
+			return;
+		}
+		try {
+			const msgs = await roomPages( wf, lastSeq( room.messages ) );
+			if ( room.wf === wf ) {
+				mergeMessages( room.messages, msgs );
+			}
+		} catch {
+			// the next reconnect tries again
+		}
+	}
+
+	async function postRoomMessage( wf, text ) {
+		try {
+			const m = await api( 'POST', `/api/v1/workflows/${ seg( wf ) }/messages`, { text } );
+			if ( room.wf === wf ) {
+				mergeMessages( room.messages, [ m ] );
+			}
+			return true;
+		} catch ( e ) {
+			useSessionStore().notify( 'error', errorText( e ) );
+			return false;
+		}
+	}
+
+	// ------------------------------------------------------------ frames
+
+	/** A `message.new` frame: into the thread it belongs to, if open. */
+	function messageNew( m ) {
+		if ( m.item && m.item === item.id ) {
+			mergeMessages( item.messages, [ m ] );
+		} else if ( !m.item && m.workflow && m.workflow === room.wf ) {
+			mergeMessages( room.messages, [ m ] );
+		}
+	}
+
+	/** A `mention` frame: a notice, unless the person mentioned themself. */
+	function mention( m ) {
+		const session = useSessionStore();
+		if ( m && session.me && m.author !== session.me.name ) {
+			const where = m.item || ( m.workflow ? t( 'patrolchat-room-of', m.workflow ) : '' );
+			session.notify( 'notice', t( 'patrolchat-mentioned', m.author, where ) );
+		}
+	}
+
+	/** Marks a message hidden in the loaded threads: admins and its author keep the text. */
+	function markHidden( id, info ) {
+		const session = useSessionStore();
+		for ( const arr of [ item.messages, room.messages ] ) {
+			const m = arr.find( ( x ) => x.id === id );
+			if ( !m ) {
+				continue;
+			}
+			if ( session.isAdmin ) {
+				m.hidden = { by: info.by || '?', reason: info.reason || '', at: info.at || Date.now() };
+			} else if ( session.me && m.author === session.me.name && !m.bot ) {
+				// The author keeps their own words, as the api gives them.
+				m.hidden = true;
+			} else {
+				m.hidden = true;
+				m.text = '';
+				delete m.mentions;
+			}
+		}
+	}
+
+	return {
+		item, room,
+		openItemThread, closeItemThread, addItemMessages, lastItemSeq, postItemMessage,
+		openRoom, leaveRoom, catchUpRoom, postRoomMessage, messageNew, mention, markHidden
+	};
+} );
