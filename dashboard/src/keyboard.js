@@ -86,14 +86,12 @@ export function onKeydown( e ) {
 		case 'c': {
 			e.preventDefault();
 			if ( current.id ) {
-				if ( !item.holding && current.detail && current.detail.state === 'open' ) {
-					item.claim( current.id );
-				}
+				item.claimWhenLoaded( current.id );
 			} else {
 				const r = queues.visibleRows[ queues.list.cursor ];
 				if ( r && route.wf ) {
+					item.claimWhenLoaded( r.id );
 					go( 'item', route.wf, r.id );
-					item.claim( r.id );
 				}
 			}
 			break;

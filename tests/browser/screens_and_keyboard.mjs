@@ -143,19 +143,22 @@ async function keyboardWalkthrough(t) {
   await rowFocus('k');
 
   const id = first.id;
+  // The item's details are held back until c has been pressed: c while
+  // the item is still loading claims it once it has loaded.
+  let letLoad;
+  const held = new Promise((resolve) => { letLoad = resolve; });
+  const detail = `**/api/v1/items/${id}`;
+  await page.route(detail, async (r) => { await held; await r.continue(); });
   await page.keyboard.press('Enter');
-  await page.locator(app.viewSel(id)).first().waitFor({ timeout: WAIT }).catch(() => {
+  await page.locator(`${app.viewSel(id)}[aria-busy="true"]`).first().waitFor({ timeout: WAIT }).catch(() => {
     throw new Failure(`Enter on the current row did not open ${id}`);
-  });
-
-  // A person presses c once they see the item: its details loaded.
-  await page.locator(`${app.viewSel(id)}[aria-busy="false"]`).first().waitFor({ timeout: WAIT }).catch(() => {
-    throw new Failure(`${id} opened but its details did not load`);
   });
   const claim = app.apiCall(page, id, 'claim');
   await page.keyboard.press('c');
+  letLoad();
   const claimed = await claim.catch(() => null);
-  check(claimed?.status() === 200, `c did not claim ${id} (${claimed ? claimed.status() : 'no request'})`);
+  await page.unroute(detail);
+  check(claimed?.status() === 200, `c while ${id} was loading did not claim it (${claimed ? claimed.status() : 'no request'})`);
   await app.button(page, id, 'release').waitFor({ timeout: WAIT });
 
   await page.keyboard.press('/');

@@ -74,12 +74,33 @@ export const useItemStore = defineStore( 'item', () => {
 		return { item: d.item, state: d.state, resolved_by: d.resolved_by || null, outcome: d.outcome || null, claim: d.claim || null };
 	}
 
+	/** The item to claim as soon as its detail has loaded (`c` pressed
+	 * while it was loading, or on a row of the list). */
+	let claimOnLoad = null;
+
+	/**
+	 * Claims `id` now when its detail is here and it is open and unclaimed;
+	 * while it is still loading, once it has loaded (so the answer to the
+	 * load cannot overwrite the claim).
+	 */
+	function claimWhenLoaded( id ) {
+		if ( current.id === id && current.detail ) {
+			if ( !holding.value && current.detail.state === 'open' ) {
+				claim( id );
+			}
+		} else if ( current.id !== id || current.loading ) {
+			claimOnLoad = id;
+		}
+	}
+
 	/** Opens an item: its detail, thread and presence. */
 	async function openItem( id ) {
 		if ( current.id === id && ( current.detail || current.loading ) ) {
 			return;
 		}
+		const pending = claimOnLoad === id ? id : null;
 		closeItem();
+		claimOnLoad = pending;
 		const threads = useThreadsStore();
 		const gen = ++itemGen;
 		current.id = id;
@@ -99,6 +120,12 @@ export const useItemStore = defineStore( 'item', () => {
 			if ( !d.claim || !me || d.claim.holder !== me ) {
 				dropToken( id );
 			}
+			if ( claimOnLoad === id ) {
+				claimOnLoad = null;
+				if ( d.state === 'open' && !holding.value ) {
+					claim( id );
+				}
+			}
 		} catch ( e ) {
 			if ( gen === itemGen ) {
 				current.error = e instanceof ApiError && e.status === 404 ? t( 'patrolchat-item-not-found' ) : errorText( e );
@@ -114,6 +141,7 @@ export const useItemStore = defineStore( 'item', () => {
 	function closeItem() {
 		usePresenceStore().unwatch();
 		itemGen++;
+		claimOnLoad = null;
 		current.id = null;
 		current.detail = null;
 		current.loading = false;
@@ -356,6 +384,6 @@ export const useItemStore = defineStore( 'item', () => {
 
 	return {
 		current, holding,
-		openItem, closeItem, forget, catchUpItem, claim, release, resolve, escalate, openForm, closeForm, applyFrame
+		openItem, closeItem, forget, catchUpItem, claim, claimWhenLoaded, release, resolve, escalate, openForm, closeForm, applyFrame
 	};
 } );
