@@ -119,32 +119,16 @@ impl AppState {
 impl AppState {
     /// Records a person's write: publishes `activity` to `ACTIVITY` and,
     /// once JetStream acknowledged it, applies it to the projection (the
-    /// same step the router and rebuild use). Returns its sequence.
+    /// same step the router and rebuild use). A claim, release or close has
+    /// been decided in Redis by its store step already, so applying adds
+    /// only what the event says beyond that
+    /// ([`patrolchat_projection::Projection::apply_stored`]). Returns its
+    /// sequence.
     ///
     /// # Errors
     /// [`ApiError::Unavailable`] when NATS does not acknowledge in time or
     /// Redis fails.
     pub async fn record(
-        &self,
-        subject: String,
-        msg_id: &str,
-        activity: &patrolchat_model::item::Activity,
-    ) -> Result<u64, ApiError> {
-        let seq = self.publish_activity(subject, msg_id, activity).await?;
-        self.projection
-            .apply(patrolchat_projection::Event::Activity(activity), Some(seq))
-            .await?;
-        Ok(seq)
-    }
-
-    /// [`Self::record`] for a write whose own change the handler has made
-    /// already with the store step that decides it (a claim, a renewal, a
-    /// release): applying writes only what the event adds
-    /// ([`patrolchat_projection::Projection::apply_stored`]).
-    ///
-    /// # Errors
-    /// As [`Self::record`].
-    pub async fn record_stored(
         &self,
         subject: String,
         msg_id: &str,

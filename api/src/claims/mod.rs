@@ -85,7 +85,7 @@ pub async fn announce_expiry(state: &AppState, e: Expired) -> Result<(), crate::
     };
     // The sweep has removed the lease already.
     state
-        .record_stored(subjects::activity(&e.wiki, &e.item), &id, &activity)
+        .record(subjects::activity(&e.wiki, &e.item), &id, &activity)
         .await?;
     Ok(())
 }

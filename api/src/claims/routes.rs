@@ -266,7 +266,7 @@ async fn announce_claim(
     // The lease is stored already; applying records the take-over and
     // the stream position.
     state
-        .record_stored(subjects::activity(&wiki, id), &msg_id, &activity)
+        .record(subjects::activity(&wiki, id), &msg_id, &activity)
         .await?;
     Ok(())
 }
@@ -342,7 +342,7 @@ pub async fn release(
         at: crate::now_ms(),
     };
     state
-        .record_stored(
+        .record(
             subjects::activity(&wiki, &id),
             &format!("{id}:release:{}", req.token),
             &activity,
