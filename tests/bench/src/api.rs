@@ -562,6 +562,15 @@ async fn seed(url: &str, n: u64) -> Result<(), Error> {
                         "patrolled": false, "event_id": "ev-bench"}],
         "priority": 10.0, "created_at": 1_700_000_000_000_i64
     }))?;
+    seed_with(url, n, &|i| seed_item(&template, i)).await
+}
+
+/// Writes the items `make(0..n)` as [`seed`] does.
+pub(crate) async fn seed_with(
+    url: &str,
+    n: u64,
+    make: &(dyn Fn(u64) -> Result<Item, Error> + Sync),
+) -> Result<(), Error> {
     let projection =
         Projection::connect(url, Duration::from_secs(1800), Duration::from_secs(3600)).await?;
     let client = redis::Client::open(url)?;
@@ -572,13 +581,13 @@ async fn seed(url: &str, n: u64) -> Result<(), Error> {
         )
         .await?;
     let batches = n.div_ceil(SEED_BATCH);
-    let (template, projection) = (&template, &projection);
+    let projection = &projection;
     let results: Vec<Result<(), Error>> = futures::stream::iter(0..batches)
         .map(|b| {
             let mut c = conn.clone();
             async move {
                 let batch: Vec<Item> = (b * SEED_BATCH..n.min((b + 1) * SEED_BATCH))
-                    .map(|i| seed_item(template, i))
+                    .map(make)
                     .collect::<Result<_, _>>()?;
                 let mut p = redis::pipe();
                 for item in &batch {

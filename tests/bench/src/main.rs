@@ -14,6 +14,7 @@
 //! target/release/patrolchat-bench api --ws-clients 500   # or: tests/bench/run.sh api
 //! target/release/patrolchat-bench feed-to-client           # or: catch-up
 //! tests/bench/run.sh soak --soak-seconds 600               # not part of `all`
+//! tests/bench/run.sh scroll --dashboard-dir /tmp/other/dist # another build's frame times
 //! ```
 //!
 //! # Adding a benchmark
@@ -35,10 +36,12 @@ mod feed_to_client;
 mod ingest;
 mod report;
 mod router;
+mod scroll;
 mod setup;
 mod soak;
 mod system;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -118,6 +121,15 @@ pub(crate) struct Opts {
     /// soak: mean seconds between two actions of one patroller.
     #[arg(long, global = true, default_value_t = 5.0)]
     pub(crate) soak_think: f64,
+    /// scroll: open items in the scrolled queue.
+    #[arg(long, global = true, default_value_t = 5_000)]
+    pub(crate) scroll_items: u64,
+    /// scroll: pixels the list moves per frame.
+    #[arg(long, global = true, default_value_t = 160)]
+    pub(crate) scroll_px_per_frame: u32,
+    /// scroll: the dashboard build to serve (default `dashboard/dist`).
+    #[arg(long, global = true)]
+    pub(crate) dashboard_dir: Option<PathBuf>,
 }
 
 impl Opts {
@@ -152,6 +164,9 @@ enum Command {
     /// Api: claims/s with 100 clients, message post → delivery latency to
     /// 1,000 WebSockets, and the api's RSS holding 10,000 idle WebSockets.
     Api,
+    /// Scroll: frame times of the dashboard's list scrolled through 5,000
+    /// items in headless Chromium, at desktop and (CPU slowed 4×) phone size.
+    Scroll,
     /// Every benchmark, one table.
     All,
 }
@@ -164,6 +179,7 @@ enum Bench {
     FeedToClient,
     Api,
     CatchUp,
+    Scroll,
     Soak,
 }
 
@@ -176,6 +192,7 @@ impl Bench {
         Bench::FeedToClient,
         Bench::Api,
         Bench::CatchUp,
+        Bench::Scroll,
     ];
 
     async fn run(self, ctx: &Ctx) -> Result<Report, Error> {
@@ -185,6 +202,7 @@ impl Bench {
             Self::FeedToClient => feed_to_client::run(ctx).await,
             Self::Api => api::run(ctx).await,
             Self::CatchUp => catch_up::run(ctx).await,
+            Self::Scroll => scroll::run(ctx).await,
             Self::Soak => soak::run(ctx).await,
         }
     }
@@ -198,6 +216,7 @@ impl Command {
             Self::FeedToClient => &[Bench::FeedToClient],
             Self::Api => &[Bench::Api],
             Self::CatchUp => &[Bench::CatchUp],
+            Self::Scroll => &[Bench::Scroll],
             Self::Soak => &[Bench::Soak],
             Self::All => Bench::ALL,
         }
@@ -230,12 +249,14 @@ fn main() -> ExitCode {
         && o.soak_seconds > 0.0
         && o.soak_patrollers > 0
         && o.soak_rate > 0.0
-        && o.soak_think > 0.0)
+        && o.soak_think > 0.0
+        && o.scroll_items > 0
+        && o.scroll_px_per_frame > 0)
     {
         eprintln!(
             "patrolchat-bench: --seconds, --router-events, --claim-clients, --ws-clients, \
              --ws-messages, --ws-interval-ms, --idle-connections, --connect-concurrency, \
-             --live-rate, --e2e-seconds, --outage-seconds and the --soak-* settings must be \
+             --live-rate, --e2e-seconds, --outage-seconds and the --soak-* and --scroll-* settings must be \
              positive, --claim-items at least --claim-clients, and --warmup not negative"
         );
         return ExitCode::from(2);
