@@ -2,12 +2,20 @@
 // page's language and direction.
 //
 // The language comes from `?uselang=`, then the last choice (localStorage),
-// then the browser's languages, then English.
+// then the browser's languages, then English. English is in the page's
+// script; every other language's messages are a chunk of their own,
+// fetched when that language is first chosen, so the page does not grow
+// with each translation.
 
 import { ref } from 'vue';
 import Banana from 'banana-i18n';
 import en from '../i18n/en.json';
-import he from '../i18n/he.json';
+
+/** Each translation's loader: language code → () => Promise<module>. */
+const TRANSLATIONS = Object.fromEntries(
+	Object.entries( import.meta.glob( [ '../i18n/*.json', '!../i18n/en.json', '!../i18n/qqq.json' ] ) )
+		.map( ( [ path, load ] ) => [ path.replace( /^.*\/|\.json$/g, '' ), load ] )
+);
 
 /** Languages with a complete translation: code → [autonym, direction]. */
 export const LANGUAGES = {
@@ -19,7 +27,19 @@ const STORE_KEY = 'patrolchat.lang';
 
 const banana = new Banana( 'en', { finalFallback: 'en' } );
 banana.load( strip( en ), 'en' );
-banana.load( strip( he ), 'he' );
+/** Languages whose messages are loaded (or being loaded): code → Promise. */
+const loaded = new Map( [ [ 'en', Promise.resolve() ] ] );
+
+function load( code ) {
+	let p = loaded.get( code );
+	if ( !p ) {
+		p = TRANSLATIONS[ code ]().then( ( m ) => banana.load( strip( m.default || m ), code ) );
+		// A failed fetch may be tried again on the next choice.
+		p.catch( () => loaded.delete( code ) );
+		loaded.set( code, p );
+	}
+	return p;
+}
 
 function strip( messages ) {
 	const out = {};
@@ -65,15 +85,18 @@ export function initialLanguage() {
 }
 
 /**
- * Switches the interface language: messages, `<html lang dir>`, and
- * (when asked) remembers it. The header keeps a `?uselang=` in the URL in
- * step (through the router).
+ * Switches the interface language once its messages are loaded: messages,
+ * `<html lang dir>`, and (when asked) remembers it. The header keeps a
+ * `?uselang=` in the URL in step (through the router). When the messages
+ * cannot be fetched, the language stays as it was and the promise rejects.
  *
  * @param {string} code
  * @param {boolean} [remember]
+ * @return {Promise<void>}
  */
-export function setLanguage( code, remember = false ) {
+export async function setLanguage( code, remember = false ) {
 	const c = pick( code ) || 'en';
+	await load( c );
 	banana.setLocale( c );
 	locale.value = c;
 	const html = document.documentElement;

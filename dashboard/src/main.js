@@ -9,14 +9,11 @@ import QueueList from './components/QueueList.vue';
 import ItemList from './components/ItemList.vue';
 import ItemPane from './components/ItemPane.vue';
 import RoomView from './components/RoomView.vue';
-import AdminPane from './components/AdminPane.vue';
-import MyReports from './components/MyReports.vue';
+import { AdminPane, MyReports } from './lazy.js';
 import { setLanguage, initialLanguage, codexI18n, locale } from './i18n.js';
 import { makeRouter } from './router.js';
 import { boot, startSync } from './boot.js';
 import { onKeydown } from './keyboard.js';
-
-setLanguage( initialLanguage() );
 
 const router = makeRouter( createWebHistory(), { QueueList, ItemList, ItemPane, RoomView, AdminPane, MyReports } );
 
@@ -25,8 +22,12 @@ const app = createApp( { render: () => h( App, { key: locale.value } ) } );
 app.provide( 'CdxI18nFunction', codexI18n );
 app.use( createPinia() );
 app.use( router );
-app.mount( '#app' );
 
-startSync();
-window.addEventListener( 'keydown', onKeydown );
-boot();
+// The page starts in its language: a language other than English has its
+// messages fetched first (English stands in if they cannot be).
+setLanguage( initialLanguage() ).finally( () => {
+	app.mount( '#app' );
+	startSync();
+	window.addEventListener( 'keydown', onKeydown );
+	boot();
+} );

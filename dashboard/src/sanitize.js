@@ -21,6 +21,7 @@
 // interpolation and `<a :href>`; nothing is ever assigned to innerHTML.
 
 import createDOMPurify from 'dompurify';
+import { LINK_REL } from './links.js';
 
 /**
  * The origin of a wiki server URL, when it is http(s); otherwise null.
@@ -310,27 +311,4 @@ export function sanitizeComment( html, serverUrl ) {
 		seg.text = seg.text.replace( /\s+/g, ' ' );
 	}
 	return out.filter( ( seg ) => seg.text !== '' );
-}
-
-/** What every link out of the page carries. */
-export const LINK_REL = 'noopener noreferrer nofollow';
-
-/**
- * Opens an external link in a new tab, without the page keeping a handle
- * on it (noopener, noreferrer). Used as the click handler of links to the
- * wiki and to URLs from people, so that those links carry only `href` and
- * `rel`; modified clicks (new window, download) keep the browser's ways.
- *
- * @param {MouseEvent} e
- */
-export function openExternal( e ) {
-	if ( e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey ) {
-		return;
-	}
-	const a = e.currentTarget;
-	if ( !a || !a.href ) {
-		return;
-	}
-	e.preventDefault();
-	window.open( a.href, '_blank', 'noopener,noreferrer' );
 }

@@ -4,8 +4,9 @@
 import { describe, expect, test } from 'vitest';
 import { createApp, nextTick } from 'vue';
 import {
-	sanitizeComment, sanitizeHtml, sanitizeDiff, safeHref, defuse, PROFILES, LINK_REL
+	sanitizeComment, sanitizeHtml, sanitizeDiff, safeHref, defuse, PROFILES
 } from '../src/sanitize.js';
+import { LINK_REL } from '../src/links.js';
 import CommentText from '../src/components/CommentText.vue';
 import { sources } from './sources.js';
 

@@ -1,0 +1,51 @@
+// Views loaded when they are first shown, each a chunk of its own: the
+// item view (with the sanitiser, DOMPurify), the admin tools and a
+// person's reports. The page's first script holds only what the list
+// needs; `warm` fetches the item view once the browser is idle, so that
+// opening the first item does not wait for it.
+
+import { defineAsyncComponent, h } from 'vue';
+import { CdxMessage } from '@wikimedia/codex';
+import { t } from './i18n.js';
+
+/** What shows when a view's chunk cannot be fetched (offline, or a new deployment). */
+const Failed = {
+	name: 'ViewFailed',
+	render: () => h( CdxMessage, { type: 'error', 'data-testid': 'view-failed' }, () => t( 'patrolchat-view-failed' ) )
+};
+
+/**
+ * A component loaded on first use; a failed fetch is tried twice more
+ * before the error shows.
+ *
+ * @param {() => Promise<any>} loader
+ */
+export function lazy( loader ) {
+	return defineAsyncComponent( {
+		loader,
+		errorComponent: Failed,
+		onError( error, retry, fail, attempts ) {
+			if ( attempts <= 2 ) {
+				setTimeout( retry, 500 * attempts );
+			} else {
+				fail();
+			}
+		}
+	} );
+}
+
+const loadItemView = () => import( './components/ItemView.vue' );
+
+export const ItemView = lazy( loadItemView );
+export const AdminPane = () => import( './components/AdminPane.vue' );
+export const MyReports = () => import( './components/MyReports.vue' );
+
+/** Fetches the item view's chunk when the browser is idle. */
+export function warm() {
+	const idle = window.requestIdleCallback || ( ( f ) => setTimeout( f, 200 ) );
+	idle( () => {
+		loadItemView().catch( () => {
+			// Fetched again, with retries, when an item is opened.
+		} );
+	} );
+}

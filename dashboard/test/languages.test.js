@@ -1,0 +1,21 @@
+// Languages other than English are fetched when first chosen (i18n.js):
+// the page switches once the messages are there, with <html lang dir>.
+import { expect, test } from 'vitest';
+import { setLanguage, t, locale } from '../src/i18n.js';
+import he from '../i18n/he.json';
+
+test( 'choosing Hebrew loads its messages, then switches language and direction', async () => {
+	expect( locale.value ).toBe( 'en' );
+	expect( t( 'patrolchat-language' ) ).toBe( 'Language' );
+	const switching = setLanguage( 'he' );
+	// Not switched before the messages are there.
+	expect( locale.value ).toBe( 'en' );
+	await switching;
+	expect( locale.value ).toBe( 'he' );
+	expect( t( 'patrolchat-language' ) ).toBe( he[ 'patrolchat-language' ] );
+	expect( document.documentElement.dir ).toBe( 'rtl' );
+	expect( document.documentElement.lang ).toBe( 'he' );
+	await setLanguage( 'en' );
+	expect( t( 'patrolchat-language' ) ).toBe( 'Language' );
+	expect( document.documentElement.dir ).toBe( 'ltr' );
+} );
