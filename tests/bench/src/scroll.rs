@@ -44,6 +44,10 @@ struct Profile {
     long_frames: u64,
     long_frame_ms: f64,
     blank_frames: u64,
+    script_ms_per_frame: f64,
+    style_ms_per_frame: f64,
+    layout_ms_per_frame: f64,
+    task_ms_per_frame: f64,
 }
 
 pub(crate) async fn run(ctx: &Ctx) -> Result<Report, Error> {
@@ -163,6 +167,21 @@ fn report(n: u64, dist: &std::path::Path, profiles: &[Profile]) -> Report {
                 thousands(p.frames as f64),
                 p.long_frames
             ),
+        ));
+        rows.push(Row::new(
+            format!(
+                "scroll, {}: main-thread work per frame: all / script / style / layout (ms)",
+                p.profile
+            ),
+            format!(
+                "{:.2} / {:.2} / {:.2} / {:.2}",
+                p.task_ms_per_frame,
+                p.script_ms_per_frame,
+                p.style_ms_per_frame,
+                p.layout_ms_per_frame
+            ),
+            "—",
+            format!("CPU {}× slower", p.cpu_slowdown),
         ));
         notes.push(format!(
             "scroll ({}): {} px of list moved {} px per requestAnimationFrame, first row to \
