@@ -524,6 +524,14 @@ async fn twins_tell_new_accounts_apart_whichever_arrives_first() {
     );
 }
 
+/// The events of [`early_signals`], the items they resolve (id, by,
+/// outcome) and the items that stay open.
+type Early = (
+    Vec<Value>,
+    Vec<(String, &'static str, &'static str)>,
+    Vec<String>,
+);
+
 /// Signals that come before their items, derived from the recorded edit as
 /// above: a patrol, a rollback and a deletion that arrive while their edits
 /// wait for revision-create twins that never come (the router holds an
