@@ -538,13 +538,7 @@ type Early = (
 /// edit for its twin window), a patrol that comes before its edit, and a
 /// page deleted and made again later (its `timestamp` moved an hour on),
 /// which is new work. `n` makes the ids of one run.
-fn early_signals(
-    n: u64,
-) -> (
-    Vec<Value>,
-    Vec<(String, &'static str, &'static str)>,
-    Vec<String>,
-) {
+fn early_signals(n: u64) -> Early {
     let id = |k: u64| n * 100 + k;
     let rev = |k: u64| (n * 100 + k) * 10;
     let mut recreated = edit(id(5), rev(5), &format!("Recreated page {n}"), "192.0.2.65");
