@@ -523,3 +523,202 @@ async fn twins_tell_new_accounts_apart_whichever_arrives_first() {
         ]
     );
 }
+
+/// The events of [`early_signals`], the items they resolve (id, by,
+/// outcome) and the items that stay open.
+type Early = (
+    Vec<Value>,
+    Vec<(String, &'static str, &'static str)>,
+    Vec<String>,
+);
+
+/// Signals that come before their items, derived from the recorded edit as
+/// above: a patrol, a rollback and a deletion that arrive while their edits
+/// wait for revision-create twins that never come (the router holds an
+/// edit for its twin window), a patrol that comes before its edit, and a
+/// page deleted and made again later (its `timestamp` moved an hour on),
+/// which is new work. `n` makes the ids of one run.
+fn early_signals(n: u64) -> Early {
+    let id = |k: u64| n * 100 + k;
+    let rev = |k: u64| (n * 100 + k) * 10;
+    let mut recreated = edit(id(5), rev(5), &format!("Recreated page {n}"), "192.0.2.65");
+    recreated["timestamp"] = (recreated["timestamp"].as_i64().expect("timestamp") + 3600).into();
+    let events = vec![
+        edit(
+            id(1),
+            rev(1),
+            &format!("Held patrol page {n}"),
+            "192.0.2.61",
+        ),
+        log(
+            id(1),
+            "patrol",
+            "patrol",
+            &format!("Held patrol page {n}"),
+            json!({"curid": rev(1), "previd": rev(1) - 1, "auto": false}),
+            "Patroller",
+        ),
+        edit(
+            id(2),
+            rev(2),
+            &format!("Held revert page {n}"),
+            "192.0.2.62",
+        ),
+        rollback(
+            rev(2) + 1,
+            &format!("Held_revert_page_{n}"),
+            &[rev(2)],
+            "Rollbacker",
+        ),
+        edit(
+            id(3),
+            rev(3),
+            &format!("Held deleted page {n}"),
+            "192.0.2.63",
+        ),
+        log(
+            id(3),
+            "delete",
+            "delete",
+            &format!("Held deleted page {n}"),
+            json!([]),
+            "Deleter",
+        ),
+        // The patrol before its edit.
+        log(
+            id(4),
+            "patrol",
+            "patrol",
+            &format!("Early patrol page {n}"),
+            json!({"curid": rev(4), "previd": rev(4) - 1, "auto": false}),
+            "Early patroller",
+        ),
+        edit(
+            id(4),
+            rev(4),
+            &format!("Early patrol page {n}"),
+            "192.0.2.64",
+        ),
+        // Deleted, then made again an hour later.
+        log(
+            id(5),
+            "delete",
+            "delete",
+            &format!("Recreated page {n}"),
+            json!([]),
+            "Deleter",
+        ),
+        recreated,
+        edit(
+            id(6),
+            rev(6),
+            &format!("Untouched held page {n}"),
+            "192.0.2.66",
+        ),
+    ];
+    let resolved = vec![
+        (format!("enwiki-{}", id(1)), "Patroller", "ok"),
+        (format!("enwiki-{}", id(2)), "Rollbacker", "reverted"),
+        (format!("enwiki-{}", id(3)), "Deleter", "deleted"),
+        (format!("enwiki-{}", id(4)), "Early patroller", "ok"),
+    ];
+    let open = vec![format!("enwiki-{}", id(5)), format!("enwiki-{}", id(6))];
+    (events, resolved, open)
+}
+
+/// Runs [`early_signals`] through `replicas` routers and checks that every
+/// signal closed its item with credit once the item was made.
+async fn signals_before_their_items(replicas: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (events, want, open) = early_signals(60 + replicas as u64);
+    let file = write(&dir, "early.jsonl", &events);
+    let nats = NatsServer::start();
+    let redis_server = RedisServer::start();
+    let replay = Replay::start(&[file], &[]);
+    let _ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+    // Each edit waits up to 3 s for a twin that never comes; the signals
+    // arrive meanwhile.
+    let routers: Vec<Router> = (0..replicas)
+        .map(|_| {
+            Router::start(
+                &nats.url(),
+                &redis_server.url(),
+                &[
+                    ("PATROLCHAT_TWIN_WINDOW", "3"),
+                    ("PATROLCHAT_SIGNAL_HOLD", "600"),
+                ],
+            )
+        })
+        .collect();
+    let sum = |name: &str| routers.iter().map(|r| r.metric(name)).sum::<f64>();
+    wait_until_async(LONG, "six items made", || async {
+        sum("patrolchat_router_items_total") >= 6.0
+    })
+    .await;
+    let mut r = common::redis_conn(&redis_server.url()).await;
+    for (id, _, _) in &want {
+        let id = id.clone();
+        wait_until_async(LONG, &format!("{id} resolved"), || {
+            let mut r = r.clone();
+            let id = id.clone();
+            async move { state(&mut r, &id).await.as_deref() == Some("resolved") }
+        })
+        .await;
+    }
+    let activity = stream_messages(&nats.url(), "ACTIVITY").await;
+    let mut got: Vec<(String, String, String)> = activity
+        .iter()
+        .filter(|(_, a)| a["type"] == "item.resolved")
+        .map(|(_, a)| {
+            (
+                a["item"].as_str().unwrap_or_default().to_owned(),
+                a["by"]["name"].as_str().unwrap_or_default().to_owned(),
+                a["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String, String)> = want
+        .into_iter()
+        .map(|(i, b, o)| (i, b.to_owned(), o.to_owned()))
+        .collect();
+    want.sort();
+    assert_eq!(
+        got, want,
+        "each early signal closed its item once, with credit"
+    );
+    for id in &open {
+        assert_eq!(
+            state(&mut r, id).await.as_deref(),
+            Some("open"),
+            "{id}: a page made again after its deletion, or untouched, stays open"
+        );
+    }
+    assert!(
+        sum("patrolchat_router_held_signals_total{kind=\"patrolled\"}") >= 1.0,
+        "the early patrols were held"
+    );
+    // The patrol that came before its edit is held for PATROLCHAT_SIGNAL_HOLD.
+    let rev = (60 + replicas as u64) * 1000 + 40;
+    let ttl: i64 = r
+        .ttl(keys::held_revision(
+            &WikiId::parse("enwiki").expect("wiki"),
+            rev,
+        ))
+        .await
+        .expect("ttl");
+    assert!(
+        (1..=600).contains(&ttl),
+        "held for at most 600 s, got TTL {ttl}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_before_their_items_resolve_them_with_credit() {
+    signals_before_their_items(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_before_their_items_resolve_them_with_two_router_replicas() {
+    signals_before_their_items(2).await;
+}

@@ -33,6 +33,13 @@ pub struct RouterConfig {
     /// Seconds items without discussion are kept (the wiki's recent-changes window).
     #[arg(long, env = "PATROLCHAT_ITEM_RETENTION", default_value = "2592000", value_parser = secs)]
     pub retention: Duration,
+    /// Seconds a resolution signal that found no item is held for the item
+    /// to appear (an edit waiting for its twin, with the other replica, or
+    /// later in the feed). Shorter than the item retention: most such
+    /// signals (patrols and reverts of edits that are nobody's work) never
+    /// meet an item, and each is a key until it lapses.
+    #[arg(long, env = "PATROLCHAT_SIGNAL_HOLD", default_value = "86400", value_parser = secs)]
+    pub signal_hold: Duration,
     /// Durable consumer shared by router replicas.
     #[arg(long, env = "PATROLCHAT_ROUTER_CONSUMER", default_value = "router")]
     pub consumer: String,

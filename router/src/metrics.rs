@@ -54,6 +54,8 @@ pub struct RouterMetrics {
     pub episode_joins: Counter,
     /// Items resolved by a signal from the wiki, per signal.
     pub resolutions: Family<KindLabel, Counter>,
+    /// Signals held for items not made yet, per signal.
+    pub held: Family<KindLabel, Counter>,
     /// Processing failures that will be retried (Redis or NATS away).
     pub retries: Counter,
     /// Lift Wing scores, by result (`ok`, `error`, `dropped`).
@@ -110,6 +112,11 @@ impl RouterMetrics {
             "resolutions",
             "Items resolved by the wiki, by signal",
             m.resolutions.clone(),
+        );
+        r.register(
+            "held_signals",
+            "Resolution signals held for items not made yet (the edit waits for its twin, or comes later)",
+            m.held.clone(),
         );
         r.register(
             "retries",

@@ -33,7 +33,7 @@ use crate::join::Joiner;
 use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
 use crate::signals::{Found, Signal, Standing, signals, standing};
 use patrolchat_projection::items::{BLOCKED_PREFIX, Decision};
-use patrolchat_projection::{Event, Projection, ProjectionError, Settings};
+use patrolchat_projection::{Event, Projection, ProjectionError, Settings, keys};
 
 /// Why the router stopped.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +95,8 @@ struct Router {
     hosts: WikiHosts,
     /// Servers off the list already logged as a warning.
     warned: HashSet<String>,
+    /// How long a signal that found no item is held.
+    signal_hold: Duration,
 }
 
 /// Servers off the list logged as warnings at most; later ones are
@@ -211,6 +213,7 @@ pub async fn run(
         metrics,
         hosts,
         warned: HashSet::new(),
+        signal_hold: cfg.signal_hold,
     };
     let mut joiner: Joiner<Pending> = Joiner::new(cfg.twin_window);
     let mut reload = Reload::new(
@@ -534,6 +537,22 @@ impl Router {
                 }
             }
         }
+        // Signals that came before their items: for each new item, its
+        // revisions and its page.
+        let mut made: Vec<_> = items
+            .iter()
+            .map(|item| {
+                let mut held: Vec<String> = item
+                    .revisions
+                    .iter()
+                    .filter_map(|r| r.rev_id)
+                    .map(|r| keys::held_revision(&item.wiki, r))
+                    .collect();
+                held.push(keys::held_page(&item.wiki, &item.title));
+                let first_at = item.revisions.first().map(|r| r.timestamp);
+                (item.id.clone(), item.wiki.clone(), first_at, held)
+            })
+            .collect();
         // After the creations: an edit may join an item made in this batch.
         for (a, id) in joins {
             let rev = revision(a.rc, a.twin);
@@ -546,8 +565,16 @@ impl Router {
                     .await?;
             }
             self.metrics.episode_joins.inc();
+            if let Some(r) = rev.rev_id {
+                made.push((
+                    id,
+                    a.wiki.clone(),
+                    None,
+                    vec![keys::held_revision(&a.wiki, r)],
+                ));
+            }
         }
-        Ok(())
+        self.close_held(&made).await
     }
 
     async fn activity(
@@ -616,73 +643,141 @@ impl Router {
     }
 
     /// Resolves the items a signal closes: `ACTIVITY` first, then Redis.
+    /// What it names that has no item yet (a revision whose edit waits
+    /// for its twin, sits with another replica or comes later; a deleted
+    /// page's next items) is held for the retention window, and closed by
+    /// [`Self::close_held`] when its item is made (for `PATROLCHAT_SIGNAL_HOLD`).
     async fn apply(&self, wiki: &WikiId, found: &Found) -> Result<(), StepError> {
-        let ids: Vec<ItemId> = match &found.signal {
-            Signal::Patrolled { rev_id } => self
-                .projection
-                .items
-                .item_of_revision(wiki, *rev_id)
-                .await?
-                .into_iter()
-                .collect(),
+        let (ids, hold) = self.closed_by(wiki, found).await?;
+        for id in &ids {
+            self.close(wiki, id, found).await?;
+        }
+        if hold.is_empty() {
+            return Ok(());
+        }
+        let held = serde_json::to_string(found).unwrap_or_default();
+        self.projection
+            .items
+            .hold(&hold, &held, self.signal_hold)
+            .await?;
+        self.metrics
+            .held
+            .get_or_create(&KindLabel {
+                kind: found.signal.label().to_owned(),
+            })
+            .inc();
+        // An item another replica made between the lookup and the hold did
+        // not see the hold: look again (one of the two sees the other).
+        let (again, _) = self.closed_by(wiki, found).await?;
+        for id in again.iter().filter(|id| !ids.contains(id)) {
+            self.close(wiki, id, found).await?;
+        }
+        Ok(())
+    }
+
+    /// The items a signal closes now, and the keys to hold it under for
+    /// items still to come.
+    async fn closed_by(
+        &self,
+        wiki: &WikiId,
+        found: &Found,
+    ) -> Result<(Vec<ItemId>, Vec<String>), StepError> {
+        let items = &self.projection.items;
+        let mut ids = Vec::new();
+        let mut hold = Vec::new();
+        match &found.signal {
+            Signal::Patrolled { rev_id } => match items.item_of_revision(wiki, *rev_id).await? {
+                Some(id) => ids.push(id),
+                None => hold.push(keys::held_revision(wiki, *rev_id)),
+            },
             Signal::Reverted { rev_ids } => {
-                let mut ids = Vec::new();
                 for r in rev_ids {
-                    if let Some(id) = self.projection.items.item_of_revision(wiki, *r).await?
-                        && !ids.contains(&id)
-                    {
-                        ids.push(id);
+                    match items.item_of_revision(wiki, *r).await? {
+                        Some(id) if !ids.contains(&id) => ids.push(id),
+                        Some(_) => {}
+                        None => hold.push(keys::held_revision(wiki, *r)),
                     }
                 }
-                ids
             }
-            Signal::PageDeleted { title } | Signal::PageProtected { title } => {
-                self.projection.items.of_page(wiki, title).await?
+            Signal::PageDeleted { title } => {
+                ids = items.of_page(wiki, title).await?;
+                hold.push(keys::held_page(wiki, title));
             }
-            Signal::UserBlocked { user } => self.projection.items.of_user(wiki, user).await?,
+            Signal::PageProtected { title } => ids = items.of_page(wiki, title).await?,
+            Signal::UserBlocked { user } => ids = items.of_user(wiki, user).await?,
+        }
+        Ok((ids, hold))
+    }
+
+    /// Resolves one item by a signal, if it is open and the signal's kind
+    /// closes it: `ACTIVITY` first, then Redis.
+    async fn close(&self, wiki: &WikiId, id: &ItemId, found: &Found) -> Result<(), StepError> {
+        let Some((state, workflows)) = self.projection.items.state(id).await? else {
+            return Ok(());
         };
-        for id in ids {
-            let Some((state, workflows)) = self.projection.items.state(&id).await? else {
-                continue;
-            };
-            if state != "open"
-                || found
-                    .signal
-                    .only_workflow()
-                    .is_some_and(|w| !workflows.iter().any(|x| x == w))
-            {
-                continue;
+        if state != "open"
+            || found
+                .signal
+                .only_workflow()
+                .is_some_and(|w| !workflows.iter().any(|x| x == w))
+        {
+            return Ok(());
+        }
+        let at = now_ms();
+        let activity = Activity::Resolved {
+            item: id.clone(),
+            wiki: wiki.clone(),
+            workflows,
+            by: Actor {
+                name: found.by.clone(),
+                on_wiki: true,
+            },
+            outcome: found.signal.outcome(),
+            note: found.note.clone(),
+            at,
+        };
+        let seq = self
+            .activity(wiki, id, &activity, format!("{id}:resolved"))
+            .await?;
+        if self
+            .projection
+            .apply(Event::Activity(&activity), Some(seq))
+            .await?
+            .resolved
+        {
+            self.metrics
+                .resolutions
+                .get_or_create(&KindLabel {
+                    kind: found.signal.label().to_owned(),
+                })
+                .inc();
+            info!(item = %id, by = %found.by, signal = found.signal.label(), "resolved by the wiki");
+        }
+        Ok(())
+    }
+
+    /// Closes the items just made or extended by the signals held for
+    /// them: each `(item, wiki, first revision's time, held keys)`.
+    async fn close_held(
+        &self,
+        made: &[(ItemId, WikiId, Option<i64>, Vec<String>)],
+    ) -> Result<(), StepError> {
+        let all: Vec<String> = made.iter().flat_map(|m| m.3.iter().cloned()).collect();
+        let values = self.projection.items.held(&all).await?;
+        let mut values = values.into_iter();
+        for (id, wiki, first_at, keys) in made {
+            let mut closing = None;
+            for _ in keys {
+                if let Some(Some(v)) = values.next()
+                    && closing.is_none()
+                    && let Ok(found) = serde_json::from_str::<Found>(&v)
+                    && found.closes_later(*first_at)
+                {
+                    closing = Some(found);
+                }
             }
-            let at = now_ms();
-            let outcome = found.signal.outcome();
-            let activity = Activity::Resolved {
-                item: id.clone(),
-                wiki: wiki.clone(),
-                workflows,
-                by: Actor {
-                    name: found.by.clone(),
-                    on_wiki: true,
-                },
-                outcome,
-                note: found.note.clone(),
-                at,
-            };
-            let seq = self
-                .activity(wiki, &id, &activity, format!("{id}:resolved"))
-                .await?;
-            if self
-                .projection
-                .apply(Event::Activity(&activity), Some(seq))
-                .await?
-                .resolved
-            {
-                self.metrics
-                    .resolutions
-                    .get_or_create(&KindLabel {
-                        kind: found.signal.label().to_owned(),
-                    })
-                    .inc();
-                info!(item = %id, by = %found.by, signal = found.signal.label(), "resolved by the wiki");
+            if let Some(found) = closing {
+                self.close(wiki, id, &found).await?;
             }
         }
         Ok(())

@@ -10,7 +10,8 @@ use patrolchat_model::item::Outcome;
 use patrolchat_model::{FeedEvent, RcType, RecentChange};
 
 /// Something the wiki did that closes items.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Signal {
     /// A revision was marked as patrolled.
     Patrolled {
@@ -72,8 +73,9 @@ impl Signal {
     }
 }
 
-/// A signal with who gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A signal with who gave it. Serialised when it is held for an item
+/// that does not exist yet.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Found {
     /// The signal.
     pub signal: Signal,
@@ -81,6 +83,25 @@ pub struct Found {
     pub by: String,
     /// The log comment or edit summary.
     pub note: Option<String>,
+    /// When the wiki acted (Unix seconds), when the event says.
+    #[serde(default)]
+    pub at: Option<i64>,
+}
+
+impl Found {
+    /// Whether a held signal closes `item`, which appeared after it: a
+    /// signal for a revision closes the item holding it; a deletion closes
+    /// the page's items whose first revision is not younger than the
+    /// deletion (a page made again after it is new work).
+    pub fn closes_later(&self, first_revision_at: Option<i64>) -> bool {
+        match &self.signal {
+            Signal::Patrolled { .. } | Signal::Reverted { .. } => true,
+            Signal::PageDeleted { .. } => {
+                matches!((first_revision_at, self.at), (Some(r), Some(d)) if r <= d)
+            }
+            Signal::UserBlocked { .. } | Signal::PageProtected { .. } => false,
+        }
+    }
 }
 
 /// The signals an event carries (usually none).
@@ -108,6 +129,7 @@ pub fn signals(event: &FeedEvent) -> Vec<Found> {
                     .map(|p| p.user_text.clone())
                     .unwrap_or_default(),
                 note: rev.comment.clone(),
+                at: None,
             }]
         }
     }
@@ -133,6 +155,7 @@ fn log_signal(rc: &RecentChange) -> Option<Found> {
         signal,
         by: rc.user.clone().unwrap_or_default(),
         note: rc.comment.clone().filter(|c| !c.is_empty()),
+        at: rc.timestamp,
     })
 }
 
@@ -317,6 +340,51 @@ mod tests {
             r#"{{"meta":{{"id":"x","domain":"en.wikipedia.org","dt":"2026-01-01T00:00:00Z"}},"type":"log","namespace":0,"title":"{title}","user":"Admin","wiki":"enwiki","log_type":"{log_type}","log_action":"{action}","log_params":{params},"comment":"because"}}"#
         );
         FeedEvent::parse(json.as_bytes()).expect("valid event")
+    }
+
+    #[test]
+    fn a_held_signal_closes_later_items_it_names_and_no_page_made_after_a_deletion() {
+        let found = |signal, at| Found {
+            signal,
+            by: "Someone".into(),
+            note: None,
+            at,
+        };
+        let patrol = found(Signal::Patrolled { rev_id: 7 }, None);
+        assert!(patrol.closes_later(None));
+        let revert = found(Signal::Reverted { rev_ids: vec![7] }, None);
+        assert!(revert.closes_later(Some(1)));
+        let deletion = found(
+            Signal::PageDeleted {
+                title: "Page".into(),
+            },
+            Some(1_000),
+        );
+        assert!(
+            deletion.closes_later(Some(999)),
+            "an edit before the deletion"
+        );
+        assert!(deletion.closes_later(Some(1_000)), "in the same second");
+        assert!(!deletion.closes_later(Some(1_001)), "the page made again");
+        assert!(
+            !deletion.closes_later(None),
+            "no revision time: not assumed"
+        );
+        let undated = found(
+            Signal::PageDeleted {
+                title: "Page".into(),
+            },
+            None,
+        );
+        assert!(!undated.closes_later(Some(1)));
+        let block = found(Signal::UserBlocked { user: "X".into() }, Some(1));
+        assert!(!block.closes_later(Some(0)), "blocks are not held");
+        // Held as JSON and read back.
+        let text = serde_json::to_string(&deletion).expect("serialise");
+        assert_eq!(
+            serde_json::from_str::<Found>(&text).expect("parse"),
+            deletion
+        );
     }
 
     #[test]

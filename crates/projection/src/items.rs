@@ -414,6 +414,48 @@ impl ItemStore {
         Ok(id.and_then(|i| ItemId::parse(&i).ok()))
     }
 
+    /// Keeps a resolution signal (`value`, opaque here) under each of
+    /// `keys` (`keys::held_revision`, `keys::held_page`) for `ttl`, for
+    /// items that appear after it.
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn hold(
+        &self,
+        keys: &[String],
+        value: &str,
+        ttl: Duration,
+    ) -> Result<(), ProjectionError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut p = redis::pipe();
+        for k in keys {
+            p.cmd("SET")
+                .arg(k)
+                .arg(value)
+                .arg("EX")
+                .arg(ttl.as_secs().max(1))
+                .ignore();
+        }
+        let mut c = self.conn.clone();
+        p.query_async::<()>(&mut c).await?;
+        Ok(())
+    }
+
+    /// The signals held for `keys`, in their order (`None` where nothing is
+    /// held).
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn held(&self, keys: &[String]) -> Result<Vec<Option<String>>, ProjectionError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut c = self.conn.clone();
+        Ok(redis::cmd("MGET").arg(keys).query_async(&mut c).await?)
+    }
+
     /// The open items of a page.
     ///
     /// # Errors

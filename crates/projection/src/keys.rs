@@ -51,6 +51,20 @@ pub fn episode(wiki: &WikiId, title: &str, user: &str) -> String {
     format!("episode:{wiki}:{title}\u{1f}{user}")
 }
 
+/// A resolution signal for a revision that had no item when it came (a
+/// string of JSON, kept for the retention window). Held signals come from
+/// `RC`, which a rebuild does not replay, so they are not a projection
+/// layout: a rebuild keeps them.
+pub fn held_revision(wiki: &WikiId, rev_id: u64) -> String {
+    format!("held-rev:{wiki}:{rev_id}")
+}
+
+/// A resolution signal for a page (a deletion), kept for the retention
+/// window for the page's items that appear after it (a string of JSON).
+pub fn held_page(wiki: &WikiId, title: &str) -> String {
+    format!("held-page:{wiki}:{title}")
+}
+
 /// A revision-create twin waiting for its recent change (a string of JSON).
 pub fn twin(wiki: &WikiId, rev_id: u64) -> String {
     format!("twin:{wiki}:{rev_id}")
