@@ -81,6 +81,21 @@ async fn state(r: &mut redis::aio::MultiplexedConnection, id: &str) -> Option<St
         .expect("hget")
 }
 
+/// The `item.resolved` events of `ACTIVITY`: (item, by, outcome).
+fn resolutions(activity: &[(String, Value)]) -> Vec<(String, String, String)> {
+    activity
+        .iter()
+        .filter(|(_, a)| a["type"] == "item.resolved")
+        .map(|(_, a)| {
+            (
+                a["item"].as_str().unwrap_or_default().to_owned(),
+                a["by"]["name"].as_str().unwrap_or_default().to_owned(),
+                a["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// An escalation item, as the api makes one when a patroller escalates.
 fn escalation(id: &str, workflow: &str, title: &str, user: &str) -> Item {
     Item {
@@ -223,17 +238,7 @@ async fn each_wiki_signal_resolves_its_items_with_credit_and_frees_claims() {
     wait_until_async(LONG, "one resolution per signal", || async { resolved() }).await;
 
     let activity = stream_messages(&nats.url(), "ACTIVITY").await;
-    let resolutions: Vec<(String, String, String)> = activity
-        .iter()
-        .filter(|(_, a)| a["type"] == "item.resolved")
-        .map(|(_, a)| {
-            (
-                a["item"].as_str().unwrap_or_default().to_owned(),
-                a["by"]["name"].as_str().unwrap_or_default().to_owned(),
-                a["outcome"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let resolutions = resolutions(&activity);
     let mut want = vec![
         (
             "enwiki-5001".to_owned(),
@@ -666,17 +671,7 @@ async fn signals_before_their_items(replicas: usize) {
         .await;
     }
     let activity = stream_messages(&nats.url(), "ACTIVITY").await;
-    let mut got: Vec<(String, String, String)> = activity
-        .iter()
-        .filter(|(_, a)| a["type"] == "item.resolved")
-        .map(|(_, a)| {
-            (
-                a["item"].as_str().unwrap_or_default().to_owned(),
-                a["by"]["name"].as_str().unwrap_or_default().to_owned(),
-                a["outcome"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let mut got = resolutions(&activity);
     got.sort();
     let mut want: Vec<(String, String, String)> = want
         .into_iter()

@@ -23,20 +23,26 @@ async function pass( ms ) {
 	}
 }
 
+/** A loader that fails `failures` times, then gives the view; counts its calls. */
+function flaky( failures ) {
+	const loader = () => {
+		loader.calls += 1;
+		return loader.calls <= failures ? Promise.reject( new Error( 'offline' ) ) : Promise.resolve( Loaded );
+	};
+	loader.calls = 0;
+	return loader;
+}
+
 afterEach( () => {
 	vi.useRealTimers();
 } );
 
 test( 'a chunk that fails twice is fetched again and the view shows', async () => {
 	vi.useFakeTimers();
-	let calls = 0;
-	const view = lazy( () => {
-		calls += 1;
-		return calls <= 2 ? Promise.reject( new Error( 'offline' ) ) : Promise.resolve( Loaded );
-	} );
-	const m = mount( view );
+	const loader = flaky( 2 );
+	const m = mount( lazy( loader ) );
 	await pass( 3000 );
-	expect( calls ).toBe( 3 );
+	expect( loader.calls ).toBe( 3 );
 	expect( m.el.querySelector( '[data-testid="loaded"]' ) ).not.toBeNull();
 	expect( m.el.querySelector( '[data-testid="view-failed"]' ) ).toBeNull();
 	m.unmount();
@@ -44,14 +50,10 @@ test( 'a chunk that fails twice is fetched again and the view shows', async () =
 
 test( 'a chunk that never arrives ends in an error message, not a blank view', async () => {
 	vi.useFakeTimers();
-	let calls = 0;
-	const view = lazy( () => {
-		calls += 1;
-		return Promise.reject( new Error( 'offline' ) );
-	} );
-	const m = mount( view );
+	const loader = flaky( Infinity );
+	const m = mount( lazy( loader ) );
 	await pass( 5000 );
-	expect( calls ).toBe( 3 );
+	expect( loader.calls ).toBe( 3 );
 	const failed = m.el.querySelector( '[data-testid="view-failed"]' );
 	expect( failed ).not.toBeNull();
 	expect( failed.textContent ).toContain( 'could not be loaded' );
