@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use patrolchat_projection::visibility::WikiSet;
+
 /// Settings of `patrolchat api`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApiConfig {
@@ -35,6 +37,9 @@ pub struct ApiConfig {
     /// Roles from groups and rights.
     #[command(flatten)]
     pub roles: RoleConfig,
+    /// Each wiki's word on a person's standing there.
+    #[command(flatten)]
+    pub rights: RightsConfig,
     /// Rate limits and leases.
     #[command(flatten)]
     pub limits: LimitConfig,
@@ -146,9 +151,110 @@ pub struct RoleConfig {
         long,
         env = "PATROLCHAT_ADMIN_GROUPS",
         value_delimiter = ',',
-        default_value = "sysop,steward,global-sysop"
+        default_value = "sysop"
     )]
     pub admin_groups: Vec<String>,
+}
+
+/// The global groups as a deployment for the Wikimedia farm starts with:
+/// stewards are admins everywhere; global sysops everywhere but the wikis
+/// outside the global-sysop wiki set (those with their own large admin
+/// corps); global rollbackers patrol everywhere.
+pub const DEFAULT_GLOBAL_GROUPS: &str = "steward=admin@*;\
+global-sysop=admin@*!enwiki!dewiki!frwiki!eswiki!itwiki!jawiki!ruwiki!plwiki!ptwiki!zhwiki!nlwiki!svwiki!fawiki!arwiki!hewiki!commonswiki!wikidatawiki!metawiki;\
+global-rollbacker=patroller@*";
+
+/// One global group: the role it gives, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalGroup {
+    /// The group's name.
+    pub group: String,
+    /// Whether it gives the admin role (else the patroller role).
+    pub admin: bool,
+    /// The wikis it gives it on.
+    pub wikis: WikiSet,
+}
+
+/// The global groups and where each applies, from
+/// `PATROLCHAT_GLOBAL_GROUPS`: entries separated by `;`, each
+/// `group=role@wikis`, `wikis` being `*` (every wiki), `*!a!b` (every
+/// wiki but `a` and `b`) or `a,b` (those wikis).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GlobalGroups(pub Vec<GlobalGroup>);
+
+impl GlobalGroups {
+    /// Parses the setting.
+    ///
+    /// # Errors
+    /// What is wrong with which entry.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for entry in s.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+            let bad = |why: &str| format!("global group {entry:?}: {why}");
+            let (group, rest) = entry
+                .split_once('=')
+                .ok_or_else(|| bad("expected group=role@wikis"))?;
+            let (role, wikis) = rest
+                .split_once('@')
+                .ok_or_else(|| bad("expected group=role@wikis"))?;
+            let admin = match role.trim() {
+                "admin" => true,
+                "patroller" => false,
+                other => return Err(bad(&format!("unknown role {other:?}"))),
+            };
+            let wikis = wikis.trim();
+            let set = if let Some(except) = wikis.strip_prefix('*') {
+                if !(except.is_empty() || except.starts_with('!')) {
+                    return Err(bad("expected *, *!a!b or a,b"));
+                }
+                let except: Vec<&str> = except.split('!').filter(|w| !w.is_empty()).collect();
+                if !except.iter().all(|w| valid_wiki(w)) {
+                    return Err(bad("bad wiki name after *!"));
+                }
+                WikiSet::everywhere_but(except)
+            } else {
+                let named: Vec<&str> = wikis.split(',').map(str::trim).collect();
+                if named.is_empty() || !named.iter().all(|w| valid_wiki(w)) {
+                    return Err(bad("expected *, *!a!b or a,b"));
+                }
+                WikiSet::of(named)
+            };
+            let group = group.trim();
+            if group.is_empty() {
+                return Err(bad("empty group"));
+            }
+            out.push(GlobalGroup {
+                group: group.to_owned(),
+                admin,
+                wikis: set,
+            });
+        }
+        Ok(Self(out))
+    }
+}
+
+fn valid_wiki(w: &str) -> bool {
+    !w.is_empty()
+        && w.len() <= 64
+        && w.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// How a person's standing on each wiki is asked and kept.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RightsConfig {
+    /// Seconds a wiki's answer on a person's groups, rights and block is
+    /// used before the wiki is asked again (on the next use, and before
+    /// any privileged action).
+    #[arg(long = "rights-refresh", env = "PATROLCHAT_RIGHTS_REFRESH", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub refresh_s: u64,
+    /// Global groups (from the central wiki) and where each applies:
+    /// `group=role@wikis` separated by `;`, `wikis` being `*`, `*!a!b`
+    /// (every wiki but a and b) or `a,b`; role `admin` or `patroller`.
+    #[arg(long, env = "PATROLCHAT_GLOBAL_GROUPS", default_value = DEFAULT_GLOBAL_GROUPS,
+          value_parser = GlobalGroups::parse)]
+    pub global_groups: GlobalGroups,
 }
 
 /// Rate limits, per person, bot token or (signed out) address.

@@ -43,6 +43,15 @@ pub enum ApiError {
     /// The caller's role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// The caller does not hold the role this needs on the wiki it is
+    /// done on.
+    #[error("you are not {} {needs} on {wiki}", article(needs))]
+    NotOnWiki {
+        /// The role needed: `patroller` or `admin`.
+        needs: &'static str,
+        /// The wiki.
+        wiki: String,
+    },
     /// No such item, message, workflow or route.
     #[error("{0}")]
     NotFound(String),
@@ -113,6 +122,7 @@ impl ApiError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Csrf
             | Self::Forbidden(_)
+            | Self::NotOnWiki { .. }
             | Self::Muted { .. }
             | Self::Blocked { .. }
             | Self::WikiNotAllowed(_) => StatusCode::FORBIDDEN,
@@ -136,7 +146,7 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthenticated => "unauthenticated",
             Self::Csrf => "csrf",
-            Self::Forbidden(_) => "forbidden",
+            Self::Forbidden(_) | Self::NotOnWiki { .. } => "forbidden",
             Self::Muted { .. } => "muted",
             Self::Blocked { .. } => "blocked",
             Self::NotFound(_) => "not_found",
@@ -178,6 +188,10 @@ impl ApiError {
             Self::LimitReached { max, .. } => {
                 error["max"] = json!(max);
             }
+            Self::NotOnWiki { needs, wiki } => {
+                error["needs"] = json!(needs);
+                error["wiki"] = json!(wiki);
+            }
             Self::Muted { until, reason } => {
                 error["until"] = json!(until);
                 error["reason"] = json!(reason);
@@ -193,6 +207,14 @@ impl ApiError {
             body["holder"] = json!(holder);
         }
         body
+    }
+}
+
+fn article(role: &str) -> &'static str {
+    if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }
 

@@ -610,6 +610,7 @@ impl Hub {
 mod tests {
     use super::*;
     use crate::auth::Role;
+    use patrolchat_projection::visibility::{Scope, WikiSet};
 
     fn person(hub: &Hub, name: &str, role: Role, capacity: usize) -> Registered {
         let credential = Credential {
@@ -618,7 +619,14 @@ mod tests {
             name: name.to_owned(),
         };
         let standing = Standing {
-            viewer: crate::visibility::viewer(name, false, role),
+            viewer: Viewer::person(
+                name,
+                if role >= Role::Admin {
+                    WikiSet::everywhere()
+                } else {
+                    WikiSet::nowhere()
+                },
+            ),
             may_write: true,
             ended: false,
         };
@@ -722,7 +730,7 @@ mod tests {
         let bare = Utf8Bytes::from_static("bare");
         let to = Audience::Room("reports");
         let admins_only = [Offer {
-            readers: &Readers::Admins,
+            readers: &Readers::Admins(Scope::Any),
             frame: &full,
         }];
         assert_eq!(hub.deliver(&m, to, &admins_only, None), 1);
@@ -752,7 +760,7 @@ mod tests {
             name: "Ada".into(),
         };
         let demoted = Standing {
-            viewer: Viewer::person("Ada", false),
+            viewer: Viewer::person("Ada", WikiSet::nowhere()),
             may_write: true,
             ended: false,
         };

@@ -7,26 +7,21 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use patrolchat_model::ItemId;
 pub use patrolchat_projection::visibility::{
-    REPORT_PREFIX, Readers, Rule, Viewer, split_workflows,
+    REPORT_PREFIX, Readers, Rule, Viewer, WikiSet, split_workflows, wiki_of_item, wiki_of_message,
 };
 use patrolchat_workflows::WorkflowSet;
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 impl From<&Caller> for Viewer {
     fn from(caller: &Caller) -> Self {
-        viewer(&caller.name, caller.is_bot(), caller.role)
-    }
-}
-
-/// A person or bot by name and role; a bot is never an admin.
-pub fn viewer(name: &str, bot: bool, role: Role) -> Viewer {
-    if bot {
-        Viewer::bot(name)
-    } else {
-        Viewer::person(name, role >= Role::Admin)
+        if caller.is_bot() {
+            Viewer::bot(&caller.name)
+        } else {
+            Viewer::person(&caller.name, caller.admin.clone())
+        }
     }
 }
 
@@ -72,11 +67,12 @@ pub fn check_placed_item(
     state: &AppState,
     caller: &Caller,
     id: &ItemId,
+    wiki: Option<&str>,
     workflows: &[String],
 ) -> Result<(), ApiError> {
     if state
         .visibility
-        .item(id.as_str(), workflows)
+        .item(id.as_str(), wiki, workflows)
         .admits(&Viewer::from(caller))
     {
         Ok(())
@@ -149,6 +145,19 @@ impl FromRequestParts<AppState> for VisibleItem {
             .await
             .map_err(IntoResponse::into_response)?;
         let id = parse_item_id(&raw).map_err(IntoResponse::into_response)?;
+        // The caller's standing on the item's wiki decides what of it
+        // they see: asked of the wiki on first use.
+        let caller = match wiki_of_item(id.as_str()) {
+            Some(wiki) => {
+                let known = caller
+                    .on_wiki(state, wiki, false)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                parts.extensions.insert(known.clone());
+                known
+            }
+            None => caller,
+        };
         check_item(state, &caller, &id)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -156,15 +165,16 @@ impl FromRequestParts<AppState> for VisibleItem {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_admin_people_are_admins() {
-        assert!(viewer("Ada", false, Role::Admin).is_admin());
-        assert!(!viewer("Ada", false, Role::Patroller).is_admin());
-        assert!(!viewer("Ada", true, Role::Admin).is_admin());
-        assert_eq!(viewer("Bot", true, Role::Reader), Viewer::bot("Bot"));
+/// The wiki an item belongs to: the one its id names, else (a report)
+/// the one the projection holds for it, else the central wiki's.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn wiki_of(state: &AppState, id: &ItemId) -> Result<String, ApiError> {
+    if let Some(w) = wiki_of_item(id.as_str()) {
+        return Ok(w.to_owned());
     }
+    let mut c = state.redis.clone();
+    let (wiki, _) = patrolchat_projection::visibility::item_place(&mut c, id).await?;
+    Ok(wiki.unwrap_or_else(|| patrolchat_projection::moderation::NO_WIKI.to_owned()))
 }

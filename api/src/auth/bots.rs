@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::buckets::unavailable;
 use super::cache::Cached;
 use super::session::valid_key;
-use super::{Caller, Role, Via, hash_token, new_token};
+use super::{Caller, Via, hash_token, new_token};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -180,11 +180,13 @@ pub async fn lookup(state: &AppState, hash: &str) -> Result<Option<Caller>, ApiE
             },
         }
     };
-    Ok(token.map(|t| Caller {
-        name: t.name,
-        role: Role::Reader,
-        blocked: false,
-        via: Via::Bot(t.scopes),
-        token_hash: hash.to_owned(),
+    Ok(token.map(|t| {
+        Caller::new(
+            state,
+            t.name,
+            super::rights::Standings::default(),
+            Via::Bot(t.scopes),
+            hash.to_owned(),
+        )
     }))
 }

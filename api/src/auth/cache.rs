@@ -44,6 +44,36 @@ pub enum Cached {
     Session(Box<Session>),
     /// A bot token.
     Bot(BotToken),
+    /// What is known of the standing on each wiki of the person whose
+    /// session it is (kept beside the session, under [`standings_key`]).
+    Standings(Box<super::rights::Standings>),
+}
+
+/// Where a session's standings are cached: beside it, so that forgetting
+/// the session forgets them.
+fn standings_key(hash: &str) -> String {
+    format!("{hash}#rights")
+}
+
+/// The person's standings for the session `hash` (cached for [`TTL`],
+/// else read from Redis; see [`super::rights`]).
+///
+/// # Errors
+/// [`crate::ApiError::Unavailable`] when Redis fails.
+pub async fn standings(
+    state: &AppState,
+    hash: &str,
+    user: &str,
+) -> Result<super::rights::Standings, crate::ApiError> {
+    let key = standings_key(hash);
+    if let Some(Cached::Standings(s)) = state.credentials.get(&key) {
+        return Ok(*s);
+    }
+    let s = super::rights::cached(state, user).await?;
+    state
+        .credentials
+        .put(&key, Cached::Standings(Box::new(s.clone())));
+    Ok(s)
 }
 
 /// The cache, keyed by token hash.
@@ -88,9 +118,11 @@ impl CredentialCache {
         map.insert(hash.to_owned(), (Instant::now(), cached));
     }
 
-    /// Forgets a credential on this node.
+    /// Forgets a credential on this node, and what is cached beside it.
     pub fn forget(&self, hash: &str) {
-        self.lock().remove(hash);
+        let mut map = self.lock();
+        map.remove(hash);
+        map.remove(&standings_key(hash));
     }
 }
 

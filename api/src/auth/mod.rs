@@ -14,6 +14,7 @@ pub mod cache;
 pub mod dev;
 pub mod import;
 pub mod oauth;
+pub mod rights;
 pub mod roles;
 pub mod routes;
 pub mod session;
@@ -25,6 +26,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use patrolchat_projection::items::BLOCKED_PREFIX;
 use patrolchat_projection::keys;
+use patrolchat_projection::visibility::WikiSet;
 use redis::AsyncCommands;
 use serde::Serialize;
 use serde_json::Value;
@@ -57,10 +59,13 @@ pub enum Via {
 pub struct Caller {
     /// Wiki user name, or the bot's name.
     pub name: String,
-    /// What they may do.
-    pub role: Role,
-    /// Blocked on the wiki when they signed in: may read only.
-    pub blocked: bool,
+    /// What is known of the person's standing on each wiki.
+    pub standings: rights::Standings,
+    /// Where the person is an admin, as far as known ([`Caller::standings`]
+    /// and the global groups); nowhere for a bot.
+    pub admin: WikiSet,
+    /// The highest role on any wiki known.
+    pub highest: Role,
     /// How they signed in.
     pub via: Via,
     /// The hash of the session or bot token (rate limits, sign-out).
@@ -80,7 +85,45 @@ pub enum Action {
     Admin,
 }
 
+impl Action {
+    /// The role it needs, for people.
+    fn role(self) -> Role {
+        match self {
+            Self::Read | Self::Post => Role::Reader,
+            Self::Patrol => Role::Patroller,
+            Self::Admin => Role::Admin,
+        }
+    }
+}
+
 impl Caller {
+    /// A caller with these standings.
+    pub fn new(
+        state: &AppState,
+        name: String,
+        standings: rights::Standings,
+        via: Via,
+        token_hash: String,
+    ) -> Self {
+        let (admin, highest) = if matches!(via, Via::Bot(_)) {
+            (WikiSet::nowhere(), Role::Reader)
+        } else {
+            let globals = &state.cfg.rights.global_groups;
+            (
+                standings.admin_of(&state.roles, globals),
+                standings.highest(&state.roles, globals),
+            )
+        };
+        Self {
+            name,
+            standings,
+            admin,
+            highest,
+            via,
+            token_hash,
+        }
+    }
+
     /// Whether this is a bot.
     pub fn is_bot(&self) -> bool {
         matches!(self.via, Via::Bot(_))
@@ -94,10 +137,47 @@ impl Caller {
         }
     }
 
-    /// Refuses with 403 unless the caller's role (or a bot token's
-    /// scopes) allows `action`. This is the whole check for reads; writes
-    /// go through [`Caller::may_write`], which also refuses people who are
-    /// muted or blocked.
+    /// The role on `wiki`, as far as known; a bot's is reader.
+    pub fn role_on(&self, state: &AppState, wiki: &str) -> Role {
+        if self.is_bot() {
+            return Role::Reader;
+        }
+        self.standings
+            .role_on(&state.roles, &state.cfg.rights.global_groups, wiki)
+    }
+
+    /// The caller with a standing on `wiki` that the wiki gave less than
+    /// the refresh interval ago (asked now when needed; see
+    /// [`rights::ensure`]).
+    ///
+    /// # Errors
+    /// When the wiki must be asked and cannot be, or Redis fails.
+    pub async fn on_wiki(
+        &self,
+        state: &AppState,
+        wiki: &str,
+        for_action: bool,
+    ) -> Result<Self, ApiError> {
+        if self.is_bot() {
+            return Ok(self.clone());
+        }
+        let standings = rights::ensure(state, self, wiki, for_action).await?;
+        if standings == self.standings {
+            return Ok(self.clone());
+        }
+        Ok(Self::new(
+            state,
+            self.name.clone(),
+            standings,
+            self.via.clone(),
+            self.token_hash.clone(),
+        ))
+    }
+
+    /// Refuses with 403 unless a bot token's scopes allow `action`, or a
+    /// person holds the role it needs on some wiki. This is the whole
+    /// check for reads that belong to no one wiki; what is done on a
+    /// wiki goes through [`Caller::may_act`].
     ///
     /// # Errors
     /// [`ApiError::Forbidden`] naming what is missing.
@@ -119,33 +199,80 @@ impl Caller {
                 )))
             };
         }
-        match action {
-            Action::Read | Action::Post => Ok(()),
-            Action::Patrol if self.role >= Role::Patroller => Ok(()),
-            Action::Patrol => Err(ApiError::needs("patroller")),
-            Action::Admin if self.role >= Role::Admin => Ok(()),
-            Action::Admin => Err(ApiError::needs("admin")),
+        if self.highest >= action.role() {
+            Ok(())
+        } else {
+            Err(ApiError::needs(action.role().as_str()))
         }
     }
 
-    /// Whether the caller may make a write that needs `action`: the role
-    /// or bot scope for it ([`Caller::require`]), and neither a block on
-    /// the wiki (from sign-in, or a block seen in the feed since) nor a
-    /// mute. Every write route checks this, through [`Writer`]; the few
-    /// routes that only change what the caller themself sees (ignoring
-    /// someone, signing out) do not.
+    /// Whether the caller may do `action` on `wiki` (`None`: on nothing
+    /// of one wiki, such as a room or bot tokens): a bot token's scope;
+    /// for a person, the role it needs on that wiki, from an answer of
+    /// the wiki younger than the refresh interval (on no wiki: on some
+    /// wiki), and for a write, neither blocked from the whole wiki (as
+    /// the wiki says, or as a block seen in the feed), nor locked, nor
+    /// muted. Returns the caller as now known.
     ///
     /// Claims and posts check the mute again atomically with the write,
     /// so a mute that lands meanwhile still stops them.
     ///
     /// # Errors
-    /// [`ApiError::Forbidden`], [`ApiError::Blocked`], [`ApiError::Muted`],
-    /// or [`ApiError::Unavailable`] when Redis fails.
-    pub async fn may_write(&self, state: &AppState, action: Action) -> Result<(), ApiError> {
-        self.require(action)?;
+    /// [`ApiError::NotOnWiki`], [`ApiError::Forbidden`],
+    /// [`ApiError::Blocked`], [`ApiError::Muted`]; the wiki's errors
+    /// when it must be asked and cannot be; [`ApiError::Unavailable`]
+    /// when Redis fails.
+    pub async fn may_act(
+        &self,
+        state: &AppState,
+        action: Action,
+        wiki: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let me = match wiki {
+            Some(w) if !self.is_bot() => self.on_wiki(state, w, action != Action::Read).await?,
+            _ => self.clone(),
+        };
+        match (wiki, &me.via) {
+            (_, Via::Bot(_)) | (None, _) => me.require(action)?,
+            (Some(w), _) => {
+                let needs = action.role();
+                if me.role_on(state, w) < needs {
+                    return Err(ApiError::NotOnWiki {
+                        needs: needs.as_str(),
+                        wiki: w.to_owned(),
+                    });
+                }
+            }
+        }
+        if action == Action::Read {
+            return Ok(me);
+        }
         let mut c = state.redis.clone();
-        let record: Option<String> = c.get(keys::mute(&self.name)).await?;
-        standing(self.session(), record.as_deref())
+        let record: Option<String> = c.get(keys::mute(&me.name)).await?;
+        standing(me.block_on(wiki), record.as_deref())?;
+        Ok(me)
+    }
+
+    /// The block that keeps the person from writing on `wiki` (on no
+    /// wiki: a lock, or a block declared at dev login), as the wikis said.
+    pub fn block_on(&self, wiki: Option<&str>) -> Option<WikiBlock> {
+        if self.is_bot() {
+            return None;
+        }
+        if self.standings.locked() {
+            return Some(WikiBlock {
+                until: None,
+                reason: Some("the account is locked".into()),
+            });
+        }
+        let on = match wiki {
+            Some(w) => self.standings.on(w),
+            None => self.standings.everywhere.as_ref(),
+        }?;
+        on.blocked_at(crate::now_ms()).then(|| WikiBlock {
+            until: on.block_until,
+            reason: on.block_reason.clone(),
+        })
     }
 
     /// The key rate limits count this caller under.
@@ -155,6 +282,15 @@ impl Caller {
             _ => format!("user:{}", self.name),
         }
     }
+}
+
+/// A block as a wiki told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WikiBlock {
+    /// Its end (Unix ms); `None` when indefinite or unknown.
+    pub until: Option<i64>,
+    /// The wiki's reason.
+    pub reason: Option<String>,
 }
 
 /// The refusal a stored mute record (`mute:<user>`) stands for: a block
@@ -178,19 +314,20 @@ pub fn refusal(record: &str) -> ApiError {
     }
 }
 
-/// The refusal, if any, for a person with this session and this mute
-/// record (`mute:<name>`): a block on the wiki first (a record left by a
-/// block in the feed, else the session's flag from sign-in), then a mute.
+/// The refusal, if any, for a person blocked as `block` says (by a
+/// wiki's answer) with this mute record (`mute:<name>`): a block first
+/// (a record left by a block in the feed, else the wiki's answer), then
+/// a mute.
 ///
 /// # Errors
 /// [`ApiError::Blocked`] or [`ApiError::Muted`].
-pub fn standing(session: Option<&Session>, record: Option<&str>) -> Result<(), ApiError> {
+pub fn standing(block: Option<WikiBlock>, record: Option<&str>) -> Result<(), ApiError> {
     let on_record = record.map(refusal);
-    match (on_record, session.filter(|s| s.blocked)) {
+    match (on_record, block) {
         (Some(blocked @ ApiError::Blocked { .. }), _) => Err(blocked),
-        (_, Some(s)) => Err(ApiError::Blocked {
-            until: s.block_until,
-            reason: s.block_reason.clone(),
+        (_, Some(b)) => Err(ApiError::Blocked {
+            until: b.until,
+            reason: b.reason,
         }),
         (Some(muted), None) => Err(muted),
         (None, None) => Ok(()),
@@ -228,14 +365,42 @@ pub mod write {
     }
 }
 
-/// A caller who may make a write of kind `K` ([`Caller::may_write`]).
-/// Taken before the path and the body, so a refusal does not depend on
-/// what was sent and nothing is read for a caller who may not write.
+/// A caller about to make a write of kind `K`. What it may do depends
+/// on the wiki it is done on, so the handler asks with [`Writer::on`]
+/// (or [`Writer::anywhere`] for what belongs to no wiki) before it acts;
+/// the caller is reachable only through those. Taken before the path and
+/// the body: a bot without the scope, and a person whose standing is
+/// wholly known (a dev login) without the role on any wiki, are refused
+/// whatever was sent.
 #[derive(Debug)]
 pub struct Writer<K> {
-    /// The caller.
-    pub caller: Caller,
+    caller: Caller,
     kind: PhantomData<K>,
+}
+
+impl<K: write::Kind> Writer<K> {
+    /// The caller, once they may make this write on `wiki`
+    /// ([`Caller::may_act`]).
+    ///
+    /// # Errors
+    /// As [`Caller::may_act`].
+    pub async fn on(&self, state: &AppState, wiki: &str) -> Result<Caller, ApiError> {
+        self.caller.may_act(state, K::ACTION, Some(wiki)).await
+    }
+
+    /// The caller, once they may make this write on nothing of one wiki
+    /// (a room, bot tokens): the role on some wiki.
+    ///
+    /// # Errors
+    /// As [`Caller::may_act`].
+    pub async fn anywhere(&self, state: &AppState) -> Result<Caller, ApiError> {
+        self.caller.may_act(state, K::ACTION, None).await
+    }
+
+    /// Who is asking, for what needs no right (rate-limit keys, logs).
+    pub fn name(&self) -> &str {
+        &self.caller.name
+    }
 }
 
 impl<K: write::Kind> FromRequestParts<AppState> for Writer<K> {
@@ -245,7 +410,10 @@ impl<K: write::Kind> FromRequestParts<AppState> for Writer<K> {
         let caller = identify(parts, state)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        caller.may_write(state, K::ACTION).await?;
+        let wholly_known = caller.session().is_some_and(|s| s.grant.is_none());
+        if caller.is_bot() || wholly_known {
+            caller.require(K::ACTION)?;
+        }
         parts.extensions.insert(caller.clone());
         Ok(Self {
             caller,
@@ -254,20 +422,38 @@ impl<K: write::Kind> FromRequestParts<AppState> for Writer<K> {
     }
 }
 
+/// A person's standing on one wiki, as `GET /api/v1/me` shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MeWiki {
+    /// `reader`, `patroller` or `admin` on this wiki.
+    pub role: String,
+    /// Groups on the wiki.
+    pub groups: Vec<String>,
+    /// Blocked from the whole wiki.
+    pub blocked: bool,
+    /// When the wiki was asked (Unix ms).
+    pub checked_at: i64,
+}
+
 /// What `GET /api/v1/me` shows.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// Wiki user name or bot name.
     pub name: String,
-    /// Wiki groups.
+    /// Groups on the wiki people sign in with.
     pub groups: Vec<String>,
-    /// `reader`, `patroller`, `admin` or `bot`.
+    /// The highest role on any wiki (`reader`, `patroller`, `admin`), or
+    /// `bot`.
     pub role: String,
-    /// Blocked on the wiki (read only).
+    /// Blocked on the wiki people sign in with, or locked.
     pub blocked: bool,
-    /// Wiki edit count, when known.
+    /// Edit count on the wiki people sign in with, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edit_count: Option<u64>,
+    /// The role on each wiki asked so far (a dev login: each wiki named).
+    pub wikis: std::collections::BTreeMap<String, MeWiki>,
+    /// Global groups, from the central wiki.
+    pub global_groups: Vec<String>,
     /// The CSRF token to send as `X-CSRF-Token` on cookie-authenticated
     /// writes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -276,18 +462,36 @@ pub struct Me {
 
 impl Caller {
     /// What `GET /api/v1/me` shows.
-    pub fn me(&self) -> Me {
+    pub fn me(&self, state: &AppState) -> Me {
         let s = self.session();
+        let wikis = self
+            .standings
+            .wikis
+            .iter()
+            .map(|(w, st)| {
+                (
+                    w.clone(),
+                    MeWiki {
+                        role: self.role_on(state, w).as_str().into(),
+                        groups: st.groups.clone(),
+                        blocked: st.blocked_at(crate::now_ms()),
+                        checked_at: st.checked_at,
+                    },
+                )
+            })
+            .collect();
         Me {
             name: self.name.clone(),
             groups: s.map(|s| s.groups.clone()).unwrap_or_default(),
             role: if self.is_bot() {
                 "bot".into()
             } else {
-                self.role.as_str().into()
+                self.highest.as_str().into()
             },
-            blocked: self.blocked,
+            blocked: s.is_some_and(|s| s.blocked) || self.standings.locked(),
             edit_count: s.and_then(|s| s.edit_count),
+            wikis,
+            global_groups: self.standings.global_groups().to_vec(),
             csrf: s.map(|s| s.csrf.clone()),
         }
     }
@@ -342,9 +546,10 @@ pub async fn identify(parts: &Parts, state: &AppState) -> Result<Option<Caller>,
         if token.starts_with(bots::PREFIX) {
             return bots::lookup(state, &hash).await;
         }
-        return Ok(session::load(state, &hash)
-            .await?
-            .map(|s| caller_of(state, s, hash, false)));
+        return match session::load(state, &hash).await? {
+            Some(s) => Ok(Some(caller_of(state, s, hash, false).await?)),
+            None => Ok(None),
+        };
     }
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(None);
@@ -363,22 +568,27 @@ pub async fn identify(parts: &Parts, state: &AppState) -> Result<Option<Caller>,
             return Err(ApiError::Csrf);
         }
     }
-    Ok(Some(caller_of(state, s, hash, true)))
+    Ok(Some(caller_of(state, s, hash, true).await?))
 }
 
-fn caller_of(state: &AppState, s: Session, hash: String, by_cookie: bool) -> Caller {
-    let role = state.roles.role(&s.groups, &s.rights);
-    Caller {
-        name: s.name.clone(),
-        role,
-        blocked: s.blocked,
-        token_hash: hash,
-        via: if by_cookie {
-            Via::Cookie(Box::new(s))
-        } else {
-            Via::Bearer(Box::new(s))
-        },
-    }
+async fn caller_of(
+    state: &AppState,
+    s: Session,
+    hash: String,
+    by_cookie: bool,
+) -> Result<Caller, ApiError> {
+    let standings = if s.grant.is_none() {
+        rights::declared(&s)
+    } else {
+        cache::standings(state, &hash, &s.name).await?
+    };
+    let name = s.name.clone();
+    let via = if by_cookie {
+        Via::Cookie(Box::new(s))
+    } else {
+        Via::Bearer(Box::new(s))
+    };
+    Ok(Caller::new(state, name, standings, via, hash))
 }
 
 /// Whether two byte strings are equal, in time that does not depend on
@@ -391,6 +601,12 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // An earlier extractor of the same request (an item the caller
+        // may see) identified the caller, and learnt their standing on
+        // the item's wiki.
+        if let Some(known) = parts.extensions.get::<Caller>() {
+            return Ok(known.clone());
+        }
         let caller = identify(parts, state)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
@@ -428,40 +644,40 @@ mod tests {
         );
     }
 
-    fn session(blocked: bool) -> Session {
-        let mut s = Session::new("Pat".into(), Vec::new(), Vec::new());
-        s.blocked = blocked;
-        s
+    fn wiki_block(until: Option<i64>, reason: Option<&str>) -> Option<WikiBlock> {
+        Some(WikiBlock {
+            until,
+            reason: reason.map(str::to_owned),
+        })
     }
 
     #[test]
     fn a_block_comes_before_a_mute_and_says_what_the_wiki_said() {
-        let free = session(false);
-        assert!(standing(Some(&free), None).is_ok());
         assert!(standing(None, None).is_ok());
         let mute = r#"{"until":5,"reason":"cool down","by":"Ada","on_wiki":false}"#;
-        let Err(ApiError::Muted { until, reason }) = standing(Some(&free), Some(mute)) else {
+        let Err(ApiError::Muted { until, reason }) = standing(None, Some(mute)) else {
             panic!("an admin's mute is a mute");
         };
         assert_eq!((until, reason.as_str()), (Some(5), "cool down"));
         let block =
             r#"{"until":7,"reason":"blocked on the wiki: vandalism","by":"Sam","on_wiki":true}"#;
-        let Err(ApiError::Blocked { until, reason }) = standing(Some(&free), Some(block)) else {
+        let Err(ApiError::Blocked { until, reason }) = standing(None, Some(block)) else {
             panic!("a block seen in the feed is a block");
         };
         assert_eq!((until, reason.as_deref()), (Some(7), Some("vandalism")));
-        let mut blocked = session(true);
-        let Err(ApiError::Blocked { until, reason }) = standing(Some(&blocked), Some(mute)) else {
-            panic!("a block at sign-in comes before a mute");
+        let Err(ApiError::Blocked { until, reason }) = standing(wiki_block(None, None), Some(mute))
+        else {
+            panic!("the wiki's block comes before a mute");
         };
         assert_eq!((until, reason), (None, None));
-        blocked.block_reason = Some("spam".into());
-        blocked.block_until = Some(9);
-        let Err(ApiError::Blocked { until, reason }) = standing(Some(&blocked), None) else {
-            panic!("a block at sign-in");
+        let Err(ApiError::Blocked { until, reason }) =
+            standing(wiki_block(Some(9), Some("spam")), None)
+        else {
+            panic!("the wiki's block");
         };
         assert_eq!((until, reason.as_deref()), (Some(9), Some("spam")));
-        let Err(ApiError::Blocked { until, .. }) = standing(Some(&blocked), Some(block)) else {
+        let Err(ApiError::Blocked { until, .. }) = standing(wiki_block(None, None), Some(block))
+        else {
             panic!("blocked");
         };
         assert_eq!(

@@ -295,7 +295,7 @@ struct Profile {
 
 /// A MediaWiki block expiry (ISO 8601, or `infinite`) in Unix ms; `None`
 /// for an indefinite block or one that cannot be read.
-fn block_until(expiry: &str) -> Option<i64> {
+pub(crate) fn block_until(expiry: &str) -> Option<i64> {
     let t =
         time::OffsetDateTime::parse(expiry, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()

@@ -49,9 +49,10 @@ pub struct CreatedBot {
               (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Admin>,
+    writer: Writer<write::Admin>,
     ApiJson(req): ApiJson<NewBot>,
 ) -> Result<(StatusCode, Json<CreatedBot>), ApiError> {
+    let caller = writer.anywhere(&state).await?;
     let (token, bot) = state
         .bots
         .create(req.name.as_str(), req.scopes, &caller.name)
@@ -82,9 +83,10 @@ pub async fn list(
               (status = 404, description = "no such token", body = crate::schemas::ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Admin>,
+    writer: Writer<write::Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let caller = writer.anywhere(&state).await?;
     if let Some(hash) = state.bots.revoke(&id).await? {
         crate::auth::cache::revoke(&state, &hash).await;
         tracing::info!(admin = %caller.name, id = %id, "bot token revoked");

@@ -12,11 +12,11 @@ use patrolchat_workflows::WorkflowKind;
 use serde::{Deserialize, Serialize};
 
 use super::store::{ClaimOutcome, CloseOutcome, CloseRule, Lease, Stale};
-use crate::auth::{Action, Caller, Role, Writer, write};
+use crate::auth::{Caller, Role, Writer, write};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use crate::visibility::{VisibleItem, parse_item_id};
+use crate::visibility::{VisibleItem, parse_item_id, wiki_of_item};
 
 /// A claim request.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -164,19 +164,33 @@ fn wiki_of(lease_wiki: Option<WikiId>, id: &ItemId) -> Result<WikiId, ApiError> 
               (status = 429, description = "too many claims", body = crate::schemas::ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Patrol>,
+    writer: Writer<write::Patrol>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ClaimRequest>,
 ) -> Result<Json<LeaseBody>, ApiError> {
-    if req.take_over {
-        caller.require(Action::Admin)?;
-    }
-    state.limits.claim(&caller.limit_key())?;
     let id = parse_item_id(&id)?;
     // One read of the item serves the visibility check and names the
     // lease's keys; the claim checks in the same step that it still holds.
     let placement = state.claims.placement(&id).await?;
-    crate::visibility::check_placed_item(&state, &caller, &id, &placement.workflows())?;
+    let wiki = match (wiki_of_item(id.as_str()), placement.wiki.as_deref()) {
+        (Some(w), _) | (None, Some(w)) => w.to_owned(),
+        (None, None) => crate::visibility::wiki_of(&state, &id).await?,
+    };
+    let caller = writer.on(&state, &wiki).await?;
+    crate::visibility::check_placed_item(
+        &state,
+        &caller,
+        &id,
+        Some(&wiki),
+        &placement.workflows(),
+    )?;
+    if req.take_over && caller.role_on(&state, &wiki) < Role::Admin {
+        return Err(ApiError::NotOnWiki {
+            needs: "admin",
+            wiki,
+        });
+    }
+    state.limits.claim(&caller.limit_key())?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = match state
         .claims
@@ -284,10 +298,12 @@ async fn announce_claim(
               (status = 429, description = "too many claims", body = crate::schemas::ErrorBody)))]
 pub async fn renew(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Patrol>,
+    writer: Writer<write::Patrol>,
     VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<LeaseBody>, ApiError> {
+    let wiki = crate::visibility::wiki_of(&state, &id).await?;
+    let caller = writer.on(&state, &wiki).await?;
     state.limits.claim(&caller.limit_key())?;
     let ms = lease_ms(&state, req.ttl_s)?;
     let lease = state
@@ -319,10 +335,12 @@ pub async fn renew(
               (status = 409, description = "stale token", body = crate::schemas::ErrorBody)))]
 pub async fn release(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Patrol>,
+    writer: Writer<write::Patrol>,
     VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Done>, ApiError> {
+    let wiki = crate::visibility::wiki_of(&state, &id).await?;
+    let caller = writer.on(&state, &wiki).await?;
     let (wiki, workflows) = state
         .claims
         .release(&id, &caller.name, req.token)
@@ -376,10 +394,12 @@ pub async fn release(
               (status = 502, description = "the wiki did not answer", body = crate::schemas::ErrorBody)))]
 pub async fn resolve(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Patrol>,
+    writer: Writer<write::Patrol>,
     VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<ResolveRequest>,
 ) -> Result<Json<Done>, ApiError> {
+    let wiki = crate::visibility::wiki_of(&state, &id).await?;
+    let caller = writer.on(&state, &wiki).await?;
     state.limits.close(&caller.limit_key())?;
     let note = req.note.into_inner();
     let item = open_item(&state, &id).await?;
@@ -392,7 +412,7 @@ pub async fn resolve(
                 .map_err(stale)?;
             CloseRule::Token(token)
         }
-        None if caller.role >= Role::Admin => CloseRule::Fence(state.claims.fence(&id).await?),
+        None if caller.admin.covers(&wiki) => CloseRule::Fence(state.claims.fence(&id).await?),
         None => {
             return Err(ApiError::BadRequest(
                 "token is required: claim the item first".into(),
@@ -590,10 +610,12 @@ async fn announce_resolved(
               (status = 429, description = "too many resolves and escalations", body = crate::schemas::ErrorBody)))]
 pub async fn escalate(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Patrol>,
+    writer: Writer<write::Patrol>,
     VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<EscalateRequest>,
 ) -> Result<(StatusCode, Json<Done>), ApiError> {
+    let wiki = crate::visibility::wiki_of(&state, &id).await?;
+    let caller = writer.on(&state, &wiki).await?;
     state.limits.close(&caller.limit_key())?;
     let reason = req.reason.into_inner();
     match state.workflows.get(&req.workflow) {
@@ -614,7 +636,7 @@ pub async fn escalate(
     let item = open_item(&state, &id).await?;
     let new_id = ItemId::parse(&format!("{id}-esc-{}", req.workflow))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let rule = if caller.role >= Role::Admin {
+    let rule = if caller.admin.covers(&wiki) {
         CloseRule::Fence(state.claims.fence(&id).await?)
     } else {
         CloseRule::Unheld

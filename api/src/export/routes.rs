@@ -60,7 +60,29 @@ pub async fn export(
         q.since.as_deref(),
         q.public.unwrap_or(false),
     )?;
-    let body = patrolchat_export::export(&state.js, &opts, &state.visibility).await?;
+    // An admin of some wikis exports one of them, and sees of it what the
+    // one rule shows them; a global admin may export everything.
+    let caller = match (&opts.wiki, &opts.item) {
+        (Some(wiki), _) => {
+            caller
+                .may_act(&state, Action::Admin, Some(wiki.as_str()))
+                .await?
+        }
+        (None, Some(item)) => {
+            let wiki = crate::visibility::wiki_of(&state, item).await?;
+            caller.may_act(&state, Action::Admin, Some(&wiki)).await?
+        }
+        (None, None) if caller.admin.is_global() => caller,
+        (None, None) => {
+            return Err(ApiError::BadRequest(
+                "name a wiki you are an admin of (wiki=…); only global admins export every wiki"
+                    .into(),
+            ));
+        }
+    };
+    let body =
+        patrolchat_export::export(&state.js, &opts, &state.visibility, &Viewer::from(&caller))
+            .await?;
     let content_type = match opts.format {
         Format::Jsonl => "application/x-ndjson",
         Format::Wikitext => "text/plain; charset=utf-8",

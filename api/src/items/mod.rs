@@ -65,6 +65,9 @@ pub struct ItemDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub report: Option<serde_json::Value>,
+    /// The caller's role on the item's wiki: `reader`, `patroller` or
+    /// `admin` (what they may do with it), or `bot`.
+    pub viewer_role: String,
 }
 
 /// Reads items with state and claim, in the order given; unknown ones
@@ -153,10 +156,16 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
               (status = 404, description = "no such item", body = crate::schemas::ErrorBody)))]
 pub async fn get_item(
     State(state): State<AppState>,
-    caller: Caller,
     VisibleItem(id): VisibleItem,
+    caller: Caller,
 ) -> Result<Json<ItemDetail>, ApiError> {
     caller.require(Action::Read)?;
+    let wiki = crate::visibility::wiki_of(&state, &id).await?;
+    let viewer_role = if caller.is_bot() {
+        "bot".to_owned()
+    } else {
+        caller.role_on(&state, &wiki).as_str().to_owned()
+    };
     let view = views(&state, std::slice::from_ref(&id))
         .await?
         .pop()
@@ -172,6 +181,7 @@ pub async fn get_item(
         view,
         messages,
         report,
+        viewer_role,
     }))
 }
 
@@ -273,7 +283,8 @@ pub async fn list(
             .map(|w| w.iter().filter_map(serde_json::Value::as_str).collect())
             .unwrap_or_default();
         let id = v.item["id"].as_str().unwrap_or_default();
-        state.visibility.item(id, &workflows).admits(&viewer)
+        let wiki = v.item["wiki"].as_str();
+        state.visibility.item(id, wiki, &workflows).admits(&viewer)
     });
     Ok(Json(ItemPage { items, next }))
 }

@@ -133,8 +133,8 @@ pub(super) async fn run(state: AppState, shutdown: CancellationToken) {
             Source::Work => work_item(&state, msg.subject.as_str(), text),
             Source::Presence => {
                 if let Some(item) = msg.subject.as_str().strip_prefix("live.presence.") {
-                    let (_, workflows) = item_meta(&state, item).await;
-                    let readers = state.visibility.item(item, &workflows);
+                    let (wiki, workflows) = item_meta(&state, item).await;
+                    let readers = state.visibility.item(item, wiki.as_deref(), &workflows);
                     let offer = Offer {
                         readers: &readers,
                         frame: &text,
@@ -242,11 +242,13 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
             Some(item) => Some(item_meta(state, item).await),
             None => None,
         };
-        let item_readers = msg
-            .item
-            .as_deref()
-            .zip(meta.as_ref())
-            .map(|(item, (_, workflows))| rule.item(item, workflows));
+        let item_readers =
+            msg.item
+                .as_deref()
+                .zip(meta.as_ref())
+                .map(|(item, (wiki, workflows))| {
+                    rule.item(item, msg.wiki.as_deref().or(wiki.as_deref()), workflows)
+                });
         let thread = rule.message(
             rule.thread(item_readers, msg.workflow.as_deref()),
             &msg.author,
@@ -306,7 +308,7 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
         hub.remember(&id, wiki.as_deref(), &workflows);
         (wiki, workflows)
     };
-    let readers = rule.item(&id, &workflows);
+    let readers = rule.item(&id, wiki.as_deref(), &workflows);
     let offers = [Offer {
         readers: &readers,
         frame: &text,
@@ -354,12 +356,11 @@ async fn hidden(state: &AppState, env: &Envelope<'_>, text: &Utf8Bytes) {
         }
         Err(_) => return,
     };
-    let full_readers = rule.hiding();
     let (to_item, thread_readers, meta);
     match (&env.item, env.workflow.as_deref()) {
         (Some(ItemField::Id(id)), _) => {
             meta = item_meta(state, id).await;
-            thread_readers = rule.item(id, &meta.1);
+            thread_readers = rule.item(id, env.wiki.as_deref().or(meta.0.as_deref()), &meta.1);
             to_item = Some(id.as_str());
         }
         (None, Some(wf)) => {
@@ -369,6 +370,7 @@ async fn hidden(state: &AppState, env: &Envelope<'_>, text: &Utf8Bytes) {
         }
         _ => return,
     }
+    let full_readers = rule.hiding(env.wiki.as_deref().or(meta.0.as_deref()));
     let offers = [
         Offer {
             readers: &full_readers,
@@ -424,7 +426,9 @@ fn work_item(state: &AppState, subject: &str, text: Utf8Bytes) {
         workflows: &item.workflows,
         via,
     };
-    let readers = state.visibility.item(&item.id, &item.workflows);
+    let readers = state
+        .visibility
+        .item(&item.id, item.wiki.as_deref(), &item.workflows);
     let offer = Offer {
         readers: &readers,
         frame: &frame,

@@ -65,7 +65,7 @@ pub async fn of_caller(
     };
     let standing = Standing {
         viewer: Viewer::from(caller),
-        may_write: crate::auth::standing(caller.session(), record.as_deref()).is_ok(),
+        may_write: crate::auth::standing(caller.block_on(None), record.as_deref()).is_ok(),
         ended: false,
     };
     Ok((credential, standing))
@@ -81,9 +81,15 @@ enum Stored {
 
 /// The standing a stored credential and the person's mute record give
 /// (whether they may write is [`crate::auth::standing`], the rule every
-/// write route asks); no credential reads as ended.
-fn standing(state: &AppState, stored: Option<Stored>, mute: Option<&str>) -> Standing {
-    match stored {
+/// write route asks); no credential reads as ended. A person's roles are
+/// what is known of their standing on each wiki.
+async fn standing(
+    state: &AppState,
+    cr: &Credential,
+    stored: Option<Stored>,
+    mute: Option<&str>,
+) -> Result<Standing, crate::ApiError> {
+    Ok(match stored {
         None => Standing {
             viewer: Viewer::public(),
             may_write: false,
@@ -94,16 +100,26 @@ fn standing(state: &AppState, stored: Option<Stored>, mute: Option<&str>) -> Sta
             may_write: true,
             ended: false,
         },
-        Some(Stored::Session(s)) => Standing {
-            viewer: crate::visibility::viewer(
-                &s.name,
-                false,
-                state.roles.role(&s.groups, &s.rights),
-            ),
-            may_write: crate::auth::standing(Some(&s), mute).is_ok(),
-            ended: false,
-        },
-    }
+        Some(Stored::Session(s)) => {
+            let standings = if s.grant.is_none() {
+                crate::auth::rights::declared(&s)
+            } else {
+                crate::auth::cache::standings(state, &cr.hash, &s.name).await?
+            };
+            let caller = Caller::new(
+                state,
+                s.name.clone(),
+                standings,
+                crate::auth::Via::Bearer(s),
+                cr.hash.clone(),
+            );
+            Standing {
+                viewer: Viewer::from(&caller),
+                may_write: crate::auth::standing(caller.block_on(None), mute).is_ok(),
+                ended: false,
+            }
+        }
+    })
 }
 
 /// The stored credential, read from its bucket (never from the cache).
@@ -142,7 +158,8 @@ pub async fn check(state: &AppState) -> Result<usize, crate::ApiError> {
             .try_collect()
             .await?;
         for ((cr, record), mute) in chunk.iter().zip(records).zip(mutes) {
-            seen.insert(cr.clone(), standing(state, record, mute.as_deref()));
+            let st = standing(state, cr, record, mute.as_deref()).await?;
+            seen.insert(cr.clone(), st);
         }
     }
     Ok(state.hub.set_standings(&seen))

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::visibility::{Viewer, wiki_of_item, wiki_of_message};
 
 /// The query of the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -51,6 +52,7 @@ pub async fn audit_log(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     caller.require(Action::Admin)?;
+    let viewer = Viewer::from(&caller);
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -91,6 +93,10 @@ pub async fn audit_log(
             if keep(&e, "actor", &q.actor)
                 && keep(&e, "target", &q.target)
                 && keep(&e, "kind", &q.kind)
+                && state
+                    .visibility
+                    .audit(entry_wiki(&e).as_deref())
+                    .admits(&viewer)
             {
                 if entries.len() == limit {
                     next = Some(page_end(&mut entries, score as i64));
@@ -104,6 +110,27 @@ pub async fn audit_log(
         }
     }
     Ok(Json(AuditPage { entries, next }))
+}
+
+/// The wiki an audit entry is about, whose admins may read it: the one
+/// it names, else that of the message or item it concerns; none (global
+/// admins only) when it names neither.
+fn entry_wiki(e: &Value) -> Option<String> {
+    if let Some(w) = e["wiki"].as_str() {
+        return Some(w.to_owned());
+    }
+    if let Some(m) = e["message"].as_str() {
+        return Some(
+            wiki_of_message(m)
+                .unwrap_or(patrolchat_projection::moderation::NO_WIKI)
+                .to_owned(),
+        );
+    }
+    if e["kind"].as_str() == Some("report") {
+        // A report of a person, not of a message: the central wiki's.
+        return Some(patrolchat_projection::moderation::NO_WIKI.to_owned());
+    }
+    e["item"].as_str().and_then(wiki_of_item).map(str::to_owned)
 }
 
 /// Ends a full page of the audit log whose next entry is from

@@ -23,12 +23,32 @@ use crate::state::AppState;
               (status = 404, description = "no such message", body = crate::schemas::ErrorBody)))]
 pub async fn hide(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Admin>,
+    writer: Writer<write::Admin>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
     let reason = body.reason.into_inner();
     let m = find_message(&state, &id).await?;
+    // The admins of the wiki it was written on moderate it; a room's,
+    // which belongs to no wiki, global admins.
+    let caller = match &m.wiki {
+        Some(wiki) => writer.on(&state, wiki.as_str()).await?,
+        None => {
+            let caller = writer.anywhere(&state).await?;
+            if !caller.admin.is_global() {
+                return Err(ApiError::Forbidden(
+                    "a room that belongs to no one wiki is moderated by global admins".into(),
+                ));
+            }
+            caller
+        }
+    };
+    if !super::message_readers(&state, &m)
+        .await?
+        .admits(&crate::visibility::Viewer::from(&caller))
+    {
+        return Err(ApiError::NotFound(format!("no message {id:?}")));
+    }
     let at = crate::now_ms();
     let subject = match (&m.item, &m.wiki, &m.workflow) {
         (Some(item), Some(wiki), _) => subjects::activity(wiki, item),

@@ -92,6 +92,25 @@ async fn find_message(state: &AppState, id: &str) -> Result<Message, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no message {id:?}")))
 }
 
+/// The caller of an admin write that belongs to no one wiki, once they
+/// are a global admin.
+///
+/// # Errors
+/// [`ApiError::Forbidden`], or what [`Writer::anywhere`] refuses.
+pub async fn global_admin(
+    writer: &crate::auth::Writer<crate::auth::write::Admin>,
+    state: &AppState,
+) -> Result<crate::auth::Caller, ApiError> {
+    let caller = writer.anywhere(state).await?;
+    if caller.admin.is_global() {
+        Ok(caller)
+    } else {
+        Err(ApiError::Forbidden(
+            "this needs an admin of every wiki (a global group)".into(),
+        ))
+    }
+}
+
 /// Who may read a message: the readers of its thread, and its author.
 ///
 /// # Errors

@@ -93,10 +93,11 @@ pub async fn apply_mute(
               (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody)))]
 pub async fn mute(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Admin>,
+    writer: Writer<write::Admin>,
     Path(path): Path<UserPath>,
     ApiJson(body): ApiJson<MuteBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let caller = super::global_admin(&writer, &state).await?;
     let user = path.user()?;
     let reason = body.reason.into_inner();
     let until = match body.duration_s {
@@ -153,10 +154,11 @@ pub async fn lift_mute(
               (status = 403, description = "not an admin, muted, or blocked on the wiki", body = crate::schemas::ErrorBody)))]
 pub async fn unmute(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Admin>,
+    writer: Writer<write::Admin>,
     Path(path): Path<UserPath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let caller = super::global_admin(&writer, &state).await?;
     let user = path.user()?;
     let reason = body.reason.into_inner();
     let by = Actor {

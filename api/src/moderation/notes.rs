@@ -34,8 +34,9 @@ pub async fn notes(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
-    caller.require(Action::Admin)?;
     let id = crate::visibility::parse_item_id(&id)?;
+    let wiki = crate::visibility::wiki_of(&state, &id).await?;
+    caller.may_act(&state, Action::Admin, Some(&wiki)).await?;
     let raw = state.projection.moderation.notes(&id).await?;
     Ok(Json(
         raw.iter()
@@ -54,11 +55,14 @@ pub async fn notes(
               (status = 404, description = "no such item", body = crate::schemas::ErrorBody)))]
 pub async fn add_note(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Admin>,
+    writer: Writer<write::Admin>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = crate::visibility::parse_item_id(&id)?;
+    let caller = writer
+        .on(&state, &crate::visibility::wiki_of(&state, &id).await?)
+        .await?;
     let text = body.text.into_inner();
     if !state.projection.items.exists(&id).await? {
         return Err(ApiError::NotFound(format!("no item {id}")));

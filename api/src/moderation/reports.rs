@@ -101,12 +101,16 @@ async fn file_report(
               (status = 429, description = "too many messages and reports", body = crate::schemas::ErrorBody)))]
 pub async fn report_message(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Post>,
+    writer: Writer<write::Post>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<(StatusCode, Json<ReportView>), ApiError> {
     let reason = body.reason.into_inner();
     let message = find_message(&state, &id).await?;
+    let caller = match &message.wiki {
+        Some(wiki) => writer.on(&state, wiki.as_str()).await?,
+        None => writer.anywhere(&state).await?,
+    };
     // A message the caller may not see does not exist for them.
     if !message_readers(&state, &message)
         .await?
@@ -128,10 +132,11 @@ pub async fn report_message(
               (status = 429, description = "too many messages and reports", body = crate::schemas::ErrorBody)))]
 pub async fn report_user(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Post>,
+    writer: Writer<write::Post>,
     Path(path): Path<UserPath>,
     ApiJson(body): ApiJson<ReasonBody>,
 ) -> Result<(StatusCode, Json<ReportView>), ApiError> {
+    let caller = writer.anywhere(&state).await?;
     let reason = body.reason.into_inner();
     let user = path.user()?;
     file_report(&state, &caller, None, user, reason).await

@@ -269,6 +269,8 @@ impl Feed {
         struct ItemRef {
             id: String,
             #[serde(default)]
+            wiki: Option<String>,
+            #[serde(default)]
             workflows: Vec<String>,
         }
         let Ok(item) = serde_json::from_slice::<ItemRef>(payload) else {
@@ -279,7 +281,7 @@ impl Feed {
         self.registered
             .state
             .visibility
-            .item(&item.id, &item.workflows)
+            .item(&item.id, item.wiki.as_deref(), &item.workflows)
             .admits(viewer)
     }
 }

@@ -112,8 +112,9 @@ fn redact(
             if let Some(h) = hidden.get(&id) {
                 let author = m["author"].as_str().unwrap_or_default();
                 let bot = m["bot"].as_bool().unwrap_or(false);
-                let text_shown = rule.hidden_text(author, bot).admits(&viewer);
-                m["hidden"] = if rule.hiding().admits(&viewer) {
+                let wiki = m["wiki"].as_str();
+                let text_shown = rule.hidden_text(wiki, author, bot).admits(&viewer);
+                m["hidden"] = if rule.hiding(wiki).admits(&viewer) {
                     serde_json::from_str(h).unwrap_or(Value::Bool(true))
                 } else {
                     Value::Bool(true)
@@ -282,10 +283,13 @@ pub async fn item_messages(
               (status = 429, description = "too many messages", body = crate::schemas::ErrorBody)))]
 pub async fn post_item_message(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Post>,
+    writer: Writer<write::Post>,
     VisibleItem(id): VisibleItem,
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let caller = writer
+        .on(&state, &crate::visibility::wiki_of(&state, &id).await?)
+        .await?;
     let place = item_place(&state, id).await?;
     post(&state, &caller, place, body.text).await
 }
@@ -322,10 +326,11 @@ pub async fn room_messages(
               (status = 429, description = "too many messages", body = crate::schemas::ErrorBody)))]
 pub async fn post_room_message(
     State(state): State<AppState>,
-    Writer { caller, .. }: Writer<write::Post>,
+    writer: Writer<write::Post>,
     Path(wf): Path<String>,
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let caller = writer.anywhere(&state).await?;
     crate::visibility::check_workflow(&state, &caller, &wf)?;
     post(&state, &caller, Place::Room(wf), body.text).await
 }

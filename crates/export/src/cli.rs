@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_nats::ConnectErrorKind;
 use patrolchat_model::subjects;
-use patrolchat_projection::visibility::Rule;
+use patrolchat_projection::visibility::{Rule, Viewer};
 
 use crate::{ExportError, Format, Options};
 
@@ -96,7 +96,7 @@ pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
             _ => ExportError::Nats(format!("{}: {e}", args.nats_url)),
         })?;
     let js = async_nats::jetstream::new(client);
-    let body = crate::export(&js, &opts, &vis).await?;
+    let body = crate::export(&js, &opts, &vis, &Viewer::operator()).await?;
     let written = match &args.out {
         Some(path) => std::fs::write(path, &body),
         None => {

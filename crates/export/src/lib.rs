@@ -163,19 +163,23 @@ pub async fn export(
     js: &jetstream::Context,
     opts: &Options,
     rule: &Rule,
+    viewer: &Viewer,
 ) -> Result<Vec<u8>, ExportError> {
     let records = select::records(js, opts).await?;
     let hidden = select::hidden(&records);
     let public = opts.public || opts.format == Format::Wikitext;
-    let catalog = if public {
-        Catalog::build(js, &records).await?
-    } else {
+    let everything = !public && viewer.admin_of().is_global();
+    let catalog = if everything {
         Catalog::default()
+    } else {
+        Catalog::build(js, &records).await?
     };
     let shown = if public {
         select::view(&records, &catalog, rule, &Viewer::public(), &hidden)
-    } else {
+    } else if everything {
         select::everything(&records)
+    } else {
+        select::view(&records, &catalog, rule, viewer, &hidden)
     };
     Ok(match opts.format {
         Format::Jsonl => jsonl::render(&shown),

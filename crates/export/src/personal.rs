@@ -33,7 +33,10 @@ use patrolchat_bus::reader::{self, Cursor, Range, Stored};
 use patrolchat_model::item::{Activity, Message};
 use patrolchat_model::subjects;
 use patrolchat_projection::keys;
-use patrolchat_projection::visibility::{Readers, Rule, Viewer};
+use patrolchat_projection::moderation::NO_WIKI;
+use patrolchat_projection::visibility::{
+    Readers, Rule, Scope, Viewer, wiki_of_item, wiki_of_message,
+};
 use redis::aio::ConnectionManager;
 use serde::Deserialize;
 use serde_json::Value;
@@ -211,7 +214,7 @@ impl Personal {
             Ok(Activity::Message { message })
                 if self
                     .rule
-                    .message(Readers::Admins, &message.author, message.bot)
+                    .message(Readers::Admins(Scope::Global), &message.author, message.bot)
                     .admits(&self.viewer) =>
             {
                 Some(*message)
@@ -297,13 +300,28 @@ impl Personal {
         match serde_json::from_slice::<Activity>(&stored.payload).ok()? {
             Activity::ReportNew { report }
                 if report.reporter == self.user
-                    && self.rule.report(&report.reporter).admits(&self.viewer) =>
+                    && self
+                        .rule
+                        .report(
+                            Some(
+                                report
+                                    .message
+                                    .as_deref()
+                                    .and_then(wiki_of_message)
+                                    .unwrap_or(NO_WIKI),
+                            ),
+                            &report.reporter,
+                        )
+                        .admits(&self.viewer) =>
             {
                 serde_json::to_value(report).ok()
             }
             Activity::NoteNew { note }
                 if note.author == self.user
-                    && self.rule.note(&note.author).admits(&self.viewer) =>
+                    && self
+                        .rule
+                        .note(wiki_of_item(note.item.as_str()), &note.author)
+                        .admits(&self.viewer) =>
             {
                 serde_json::to_value(note).ok()
             }

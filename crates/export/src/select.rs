@@ -16,7 +16,10 @@ use patrolchat_model::{ItemId, WikiId, subjects};
 use serde_json::Value;
 
 use patrolchat_bus::reader::{self, Flow, Range, Stored};
-use patrolchat_projection::visibility::{Readers, Rule, Viewer};
+use patrolchat_projection::moderation::NO_WIKI;
+use patrolchat_projection::visibility::{
+    Readers, Rule, Scope, Viewer, wiki_of_item, wiki_of_message,
+};
 
 use crate::{ExportError, Options};
 
@@ -144,7 +147,8 @@ struct Known {
 #[derive(Debug, Default)]
 pub struct Catalog {
     items: HashMap<String, Known>,
-    reports: HashSet<String>,
+    /// Report ids and the wiki of what each reports.
+    reports: HashMap<String, String>,
 }
 
 impl Catalog {
@@ -235,7 +239,13 @@ impl Catalog {
                 self.known(item).workflows.extend(workflows.iter().cloned());
             }
             Some(Activity::ReportNew { report }) => {
-                self.reports.insert(report.id.to_string());
+                let wiki = report
+                    .message
+                    .as_deref()
+                    .and_then(wiki_of_message)
+                    .unwrap_or(NO_WIKI)
+                    .to_owned();
+                self.reports.insert(report.id.to_string(), wiki);
             }
             _ => {}
         }
@@ -254,10 +264,11 @@ impl Catalog {
             .get(id)
             .map(|k| k.workflows.iter().map(String::as_str).collect())
             .unwrap_or_default();
-        if self.reports.contains(id) {
-            return Readers::Admins;
+        if let Some(wiki) = self.reports.get(id) {
+            return Readers::Admins(Scope::of(Some(wiki)));
         }
-        rule.item(id, &workflows)
+        let wiki = self.item(id).map(|i| i.wiki.as_str());
+        rule.item(id, wiki, &workflows)
     }
 }
 
@@ -322,7 +333,7 @@ fn shown<'a>(
         Place::Item(_, item) => catalog.item_readers(item, rule),
         Place::Room(wf) => rule.workflow(wf),
         Place::Moderation => Readers::Everyone,
-        Place::Other => Readers::Admins,
+        Place::Other => Readers::Admins(Scope::Global),
     };
     if !place_readers.admits(viewer) {
         return None;
@@ -330,11 +341,19 @@ fn shown<'a>(
     let sees = |readers: Readers| readers.admits(viewer);
     match activity {
         Activity::ReportNew { report } => {
-            sees(rule.report(&report.reporter)).then_some(Shown::Stored(r))
+            let wiki = report.message.as_deref().and_then(wiki_of_message);
+            sees(rule.report(Some(wiki.unwrap_or(NO_WIKI)), &report.reporter))
+                .then_some(Shown::Stored(r))
         }
-        Activity::NoteNew { note } => sees(rule.note(&note.author)).then_some(Shown::Stored(r)),
+        Activity::NoteNew { note } => {
+            sees(rule.note(wiki_of_item(note.item.as_str()), &note.author))
+                .then_some(Shown::Stored(r))
+        }
         Activity::UserMuted { user, .. } | Activity::UserUnmuted { user, .. } => {
-            sees(rule.mute(user)).then_some(Shown::Stored(r))
+            sees(rule.mute(None, user)).then_some(Shown::Stored(r))
+        }
+        Activity::RightsChanged { wiki, .. } => {
+            sees(rule.audit(Some(wiki))).then_some(Shown::Stored(r))
         }
         Activity::New { item } | Activity::Updated { item } => {
             sees(catalog.item_readers(item.id.as_str(), rule)).then_some(Shown::Stored(r))
@@ -354,7 +373,9 @@ fn shown<'a>(
             if !sees(rule.message(thread, &message.author, message.bot)) {
                 return None;
             }
-            if !hidden.contains(&message.id) || sees(rule.hidden_text(&message.author, message.bot))
+            let wiki = message.wiki.as_ref().map(WikiId::as_str);
+            if !hidden.contains(&message.id)
+                || sees(rule.hidden_text(wiki, &message.author, message.bot))
             {
                 return Some(Shown::Stored(r));
             }
@@ -365,7 +386,12 @@ fn shown<'a>(
             m.insert("hidden".into(), Value::Bool(true));
             Some(Shown::Edited(r, v))
         }
-        Activity::MessageHidden { item, workflow, .. } => {
+        Activity::MessageHidden {
+            item,
+            workflow,
+            wiki,
+            ..
+        } => {
             if !sees(thread_readers(
                 item.as_ref(),
                 workflow.as_deref(),
@@ -374,7 +400,7 @@ fn shown<'a>(
             )) {
                 return None;
             }
-            if sees(rule.hiding()) {
+            if sees(rule.hiding(wiki.as_ref().map(WikiId::as_str))) {
                 return Some(Shown::Stored(r));
             }
             // That it was hidden, and when; not who hid it nor why (which

@@ -69,6 +69,21 @@ pub enum AuditEntry {
         /// Unix milliseconds.
         at: i64,
     },
+    /// A wiki's answer changed a person's role there.
+    Rights {
+        /// The wiki, or `*` for the central wiki's global groups.
+        wiki: String,
+        /// The person.
+        target: String,
+        /// The role before.
+        from: String,
+        /// The role now.
+        to: String,
+        /// The groups now.
+        groups: Vec<String>,
+        /// Unix milliseconds.
+        at: i64,
+    },
     /// An admin took over someone's claim.
     TakeOver {
         /// The admin.
@@ -90,6 +105,7 @@ impl AuditEntry {
             | Self::Unmute { at, .. }
             | Self::Hide { at, .. }
             | Self::Report { at, .. }
+            | Self::Rights { at, .. }
             | Self::TakeOver { at, .. } => *at,
         }
     }

@@ -340,6 +340,23 @@ pub enum Activity {
         /// The note.
         note: Box<Note>,
     },
+    /// A wiki's answer changed a person's role there (or the central
+    /// wiki's, their global groups).
+    #[serde(rename = "user.rights")]
+    RightsChanged {
+        /// The person.
+        user: String,
+        /// The wiki (`*`: the central wiki's global groups).
+        wiki: String,
+        /// The role before.
+        from: String,
+        /// The role now.
+        to: String,
+        /// The groups now.
+        groups: Vec<String>,
+        /// Unix milliseconds.
+        at: i64,
+    },
 }
 
 /// What a report is about.

@@ -341,6 +341,25 @@ impl Projection {
                 self.moderation.file_report(report, &wiki).await?;
             }
             Activity::NoteNew { note } => out.skipped = !self.moderation.add_note(note).await?,
+            Activity::RightsChanged {
+                user,
+                wiki,
+                from,
+                to,
+                groups,
+                at,
+            } => {
+                self.moderation
+                    .audit(&AuditEntry::Rights {
+                        wiki: wiki.clone(),
+                        target: user.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                        groups: groups.clone(),
+                        at: *at,
+                    })
+                    .await?;
+            }
         }
         Ok(out)
     }

@@ -302,6 +302,10 @@ impl ItemStore {
             p.zadd(keys::queue(wf, &item.wiki), id, score).ignore();
             p.sadd(keys::queue_wikis(wf), item.wiki.as_str()).ignore();
         }
+        if !item.server_url.is_empty() {
+            p.hset(keys::WIKI_SERVERS, item.wiki.as_str(), &item.server_url)
+                .ignore();
+        }
     }
 
     fn add_revision(p: &mut redis::Pipeline, id: &ItemId, wiki: &WikiId, rev: &Revision, ttl: i64) {

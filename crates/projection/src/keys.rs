@@ -31,6 +31,10 @@ pub fn queue_wikis(workflow: &str) -> String {
     format!("queue-wikis:{workflow}")
 }
 
+/// Each wiki's server URL as its items give it (a hash: wiki → URL): where
+/// the api finds a wiki's action API.
+pub const WIKI_SERVERS: &str = "wiki-servers";
+
 /// Which item holds a revision (a string).
 pub fn revision_index(wiki: &WikiId, rev_id: u64) -> String {
     format!("rev:{wiki}:{rev_id}")
@@ -204,7 +208,7 @@ pub const PROJECTION_PATTERNS: &[&str] = &[
 ];
 
 /// The single projection keys.
-pub const PROJECTION_KEYS: &[&str] = &[CLAIM_EXPIRY, AUDIT, REPORT_SEQ];
+pub const PROJECTION_KEYS: &[&str] = &[CLAIM_EXPIRY, AUDIT, REPORT_SEQ, WIKI_SERVERS];
 
 /// Whether a key is a counter that hands out numbers (message sequences,
 /// fencing tokens, report and note numbers). A rebuild keeps counters and

@@ -402,7 +402,9 @@ impl Rebuilder {
                 s.hidden += 1;
                 s.audit += 1;
             }
-            Activity::UserMuted { .. } | Activity::UserUnmuted { .. } => s.audit += 1,
+            Activity::UserMuted { .. }
+            | Activity::UserUnmuted { .. }
+            | Activity::RightsChanged { .. } => s.audit += 1,
             Activity::ReportNew { .. } => {
                 s.reports += 1;
                 s.audit += 1;
