@@ -272,6 +272,10 @@ pub struct Me {
     /// writes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf: Option<String>,
+    /// The wikis whose current code of conduct the person accepted, with
+    /// when (Unix ms); `*` is every wiki (dev login's `conduct_accepted`).
+    #[serde(default)]
+    pub conduct: std::collections::BTreeMap<String, i64>,
 }
 
 impl Caller {
@@ -289,6 +293,7 @@ impl Caller {
             blocked: self.blocked,
             edit_count: s.and_then(|s| s.edit_count),
             csrf: s.map(|s| s.csrf.clone()),
+            conduct: std::collections::BTreeMap::new(),
         }
     }
 }

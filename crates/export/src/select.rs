@@ -333,7 +333,9 @@ fn shown<'a>(
             sees(rule.report(&report.reporter)).then_some(Shown::Stored(r))
         }
         Activity::NoteNew { note } => sees(rule.note(&note.author)).then_some(Shown::Stored(r)),
-        Activity::UserMuted { user, .. } | Activity::UserUnmuted { user, .. } => {
+        Activity::UserMuted { user, .. }
+        | Activity::UserUnmuted { user, .. }
+        | Activity::ConductAccepted { user, .. } => {
             sees(rule.mute(user)).then_some(Shown::Stored(r))
         }
         Activity::New { item } | Activity::Updated { item } => {

@@ -341,6 +341,16 @@ impl Projection {
                 self.moderation.file_report(report, &wiki).await?;
             }
             Activity::NoteNew { note } => out.skipped = !self.moderation.add_note(note).await?,
+            Activity::ConductAccepted {
+                user,
+                wiki,
+                url,
+                at,
+            } => {
+                self.moderation
+                    .accept_conduct(user, wiki.as_ref(), url.as_deref(), *at)
+                    .await?;
+            }
         }
         Ok(out)
     }

@@ -374,7 +374,7 @@ impl Api {
         let res = self
             .http
             .post(self.url("/auth/dev-login"))
-            .json(&json!({"username": name, "groups": groups}))
+            .json(&json!({"username": name, "groups": groups, "conduct_accepted": true}))
             .send()
             .await?;
         let status = res.status();
