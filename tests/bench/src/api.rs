@@ -296,6 +296,10 @@ impl Api {
                 "PATROLCHAT_WORKFLOWS",
                 ctx.repo.join("deploy/workflows.toml"),
             )
+            .env(
+                "PATROLCHAT_COMMUNITIES",
+                ctx.repo.join("deploy/communities.toml"),
+            )
             .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .env("PATROLCHAT_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .env("PATROLCHAT_DEV_LOGIN", "1")
