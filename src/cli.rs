@@ -135,6 +135,16 @@ pub(crate) struct ApiArgs {
         default_value = "deploy/workflows.toml"
     )]
     workflows: std::path::PathBuf,
+    /// The communities file; reloaded on SIGHUP and when it changes.
+    #[arg(
+        long,
+        env = "PATROLCHAT_COMMUNITIES",
+        default_value = "deploy/communities.toml"
+    )]
+    communities: std::path::PathBuf,
+    /// Seconds between checks of the communities file for changes.
+    #[arg(long, env = "PATROLCHAT_WORKFLOWS_POLL", default_value = "2", value_parser = patrolchat_model::timestamp::parse_seconds)]
+    workflows_poll: std::time::Duration,
     /// Replicas of `WORK` and `ACTIVITY` if the api creates them (3 in a cluster).
     #[arg(long, env = "PATROLCHAT_STREAM_REPLICAS", default_value_t = 1)]
     replicas: usize,
@@ -271,6 +281,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 nats_url: ingest.nats_url.clone(),
                 redis_url: router.redis_url.clone(),
                 workflows: router.workflows.clone(),
+                communities: router.communities.clone(),
+                communities_poll: router.workflows_poll,
                 replicas: router.replicas,
                 retention: router.retention,
                 wiki_hosts: router.wiki_hosts(),
@@ -347,6 +359,8 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 nats_url: args.stores.nats_url,
                 redis_url: args.stores.redis_url,
                 workflows: args.workflows,
+                communities: args.communities,
+                communities_poll: args.workflows_poll,
                 replicas: args.replicas,
                 retention: std::time::Duration::from_secs(args.retention_s),
                 wiki_hosts: args.wiki_hosts.unwrap_or_default(),

@@ -31,6 +31,10 @@ async fn the_feed_reaches_people_through_the_api_and_sigterm_exits_cleanly() {
             "PATROLCHAT_WORKFLOWS",
             repo_root().join("deploy/workflows.toml"),
         )
+        .env(
+            "PATROLCHAT_COMMUNITIES",
+            repo_root().join("deploy/communities.toml"),
+        )
         .env("PATROLCHAT_TWIN_WINDOW", "0")
         .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
         .env(

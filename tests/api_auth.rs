@@ -1721,6 +1721,10 @@ fn start_refused(
             "PATROLCHAT_WORKFLOWS",
             patrolchat_testkit::repo_root().join("deploy/workflows.toml"),
         )
+        .env(
+            "PATROLCHAT_COMMUNITIES",
+            patrolchat_testkit::repo_root().join("deploy/communities.toml"),
+        )
         .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
         .envs(wiki.api_env())
         .envs(extra.iter().map(|(k, v)| (*k, v)))

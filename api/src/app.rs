@@ -73,6 +73,7 @@ pub async fn run(
     metrics: Arc<ApiMetrics>,
     shutdown: CancellationToken,
 ) -> Result<(), StartError> {
+    let (communities, communities_poll) = (ep.communities.clone(), ep.communities_poll);
     let state = connect(cfg, ep, metrics, shutdown.clone()).await?;
     if state.cfg.dev_login {
         tracing::warn!(
@@ -96,6 +97,12 @@ pub async fn run(
         shutdown.clone(),
     ));
     tracker.spawn(prune_limits(state.clone(), shutdown.clone()));
+    tracker.spawn(crate::community::watch(
+        state.clone(),
+        communities,
+        communities_poll,
+        shutdown.clone(),
+    ));
     tracker.spawn(crate::caps::run(state.caps.clone(), shutdown.clone()));
     tracker.spawn(crate::auth::cache::listen(state.clone(), shutdown.clone()));
     let app = app(state);
@@ -136,6 +143,8 @@ pub async fn connect(
 ) -> Result<AppState, StartError> {
     let workflows =
         WorkflowSet::load(&ep.workflows).map_err(|e| StartError::Config(e.to_string()))?;
+    let communities = patrolchat_workflows::CommunitySettings::load(&ep.communities)
+        .map_err(|e| StartError::Config(e.to_string()))?;
     if !cfg.public_url.starts_with("http://") && !cfg.public_url.starts_with("https://") {
         return Err(StartError::Config(format!(
             "PATROLCHAT_PUBLIC_URL must start with http:// or https://, not {:?}",
@@ -188,6 +197,7 @@ pub async fn connect(
         nats,
         js,
         workflows: Arc::new(workflows),
+        communities: std::sync::RwLock::new(Arc::new(communities)),
         hub,
         metrics,
         shutdown,
@@ -293,7 +303,8 @@ const WIKI_TIMEOUT: Duration = Duration::from_secs(10);
 /// The routes of every resource, and the middleware.
 pub fn app(state: AppState) -> Router {
     use crate::{
-        auth, bots, claims, export, health, items, live, moderation, streams, threads, workflows,
+        auth, bots, claims, community, export, health, items, live, moderation, streams, threads,
+        workflows,
     };
     Router::new()
         .merge(health::routes())
@@ -304,6 +315,7 @@ pub fn app(state: AppState) -> Router {
         .merge(items::routes())
         .merge(claims::routes())
         .merge(threads::routes())
+        .merge(community::routes())
         .merge(moderation::routes())
         .merge(export::routes())
         .merge(live::routes())

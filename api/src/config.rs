@@ -93,6 +93,10 @@ pub struct Endpoints {
     pub redis_url: String,
     /// The workflows file.
     pub workflows: PathBuf,
+    /// The communities file; reloaded on SIGHUP and when it changes.
+    pub communities: PathBuf,
+    /// How often the communities file is checked for changes.
+    pub communities_poll: std::time::Duration,
     /// Replicas of `WORK` and `ACTIVITY` when the api creates them.
     pub replicas: usize,
     /// Seconds items without discussion are kept.
@@ -267,15 +271,6 @@ pub struct LimitConfig {
     /// counted apart.
     #[arg(long, env = "PATROLCHAT_LIMIT_CLAIMS", default_value_t = 120)]
     pub claims_per_minute: u32,
-    /// A person with at most this many wiki edits is a new account.
-    #[arg(long, env = "PATROLCHAT_NEW_ACCOUNT_EDITS", default_value_t = 50)]
-    pub new_account_edits: u64,
-    /// Links a new account may put in one message.
-    #[arg(long, env = "PATROLCHAT_NEW_ACCOUNT_LINKS", default_value_t = 1)]
-    pub new_account_links: usize,
-    /// Messages per minute for new accounts.
-    #[arg(long, env = "PATROLCHAT_NEW_ACCOUNT_MESSAGES", default_value_t = 6)]
-    pub new_account_messages_per_minute: u32,
     /// People one message may mention.
     #[arg(long, env = "PATROLCHAT_MAX_MENTIONS", default_value_t = 5)]
     pub max_mentions: usize,

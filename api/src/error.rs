@@ -52,6 +52,16 @@ pub enum ApiError {
         /// The wiki.
         wiki: String,
     },
+    /// The person has not accepted the code of conduct of the thread's
+    /// wiki (or it changed since): `POST /api/v1/wikis/{wiki}/conduct`
+    /// first.
+    #[error("accept the code of conduct of {wiki} first: {conduct_url}")]
+    ConductRequired {
+        /// The wiki whose community's code it is.
+        wiki: String,
+        /// Its code of conduct.
+        conduct_url: String,
+    },
     /// No such item, message, workflow or route.
     #[error("{0}")]
     NotFound(String),
@@ -125,6 +135,7 @@ impl ApiError {
             | Self::NotOnWiki { .. }
             | Self::Muted { .. }
             | Self::Blocked { .. }
+            | Self::ConductRequired { .. }
             | Self::WikiNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Claimed { .. }
@@ -149,6 +160,7 @@ impl ApiError {
             Self::Forbidden(_) | Self::NotOnWiki { .. } => "forbidden",
             Self::Muted { .. } => "muted",
             Self::Blocked { .. } => "blocked",
+            Self::ConductRequired { .. } => "conduct_required",
             Self::NotFound(_) => "not_found",
             Self::Claimed { .. } => "claimed",
             Self::Conflict(_) => "conflict",
@@ -199,6 +211,10 @@ impl ApiError {
             Self::Blocked { until, reason } => {
                 error["until"] = json!(until);
                 error["reason"] = json!(reason);
+            }
+            Self::ConductRequired { wiki, conduct_url } => {
+                error["wiki"] = json!(wiki);
+                error["conduct_url"] = json!(conduct_url);
             }
             _ => {}
         }

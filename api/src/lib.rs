@@ -14,6 +14,8 @@
 //! - [`items`]: pages of a workflow's items, an item.
 //! - [`claims`]: claim, renew, release, resolve, escalate; lease expiry.
 //! - [`threads`]: item threads and workflow rooms.
+//! - [`community`]: each wiki's settings from the communities file (kept
+//!   current), `/api/v1/wikis`, and the codes of conduct people accept.
 //! - [`moderation`]: `reports`, `hidden` messages, `mutes`, personal
 //!   filters (`ignores`), private `notes`, `trust` levels, the `audit` log.
 //! - [`export`]: the HTTP routes of the archive ([`patrolchat_export`]).
@@ -47,6 +49,7 @@ pub mod bots;
 pub mod caps;
 pub mod claims;
 pub mod client_addr;
+pub mod community;
 pub mod config;
 pub mod dashboard;
 pub mod error;

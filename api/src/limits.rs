@@ -2,7 +2,9 @@
 //! address for requests without either. Each key has its own bucket, so
 //! one noisy caller never slows another.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -14,7 +16,9 @@ use crate::error::ApiError;
 /// The limiters of one api node.
 pub struct Limits {
     messages: DefaultKeyedRateLimiter<String>,
-    new_account_messages: DefaultKeyedRateLimiter<String>,
+    /// New accounts' messages, a limiter per rate (the communities file
+    /// sets one per wiki), keyed by wiki and caller.
+    new_account_messages: Mutex<HashMap<u32, Arc<DefaultKeyedRateLimiter<String>>>>,
     claims: DefaultKeyedRateLimiter<String>,
     closes: DefaultKeyedRateLimiter<String>,
     logins: DefaultKeyedRateLimiter<String>,
@@ -31,9 +35,7 @@ impl Limits {
     pub fn new(cfg: &LimitConfig) -> Self {
         Self {
             messages: RateLimiter::keyed(per_minute(cfg.messages_per_minute)),
-            new_account_messages: RateLimiter::keyed(per_minute(
-                cfg.new_account_messages_per_minute,
-            )),
+            new_account_messages: Mutex::new(HashMap::new()),
             claims: RateLimiter::keyed(per_minute(cfg.claims_per_minute)),
             closes: RateLimiter::keyed(per_minute(cfg.claims_per_minute)),
             logins: RateLimiter::keyed(per_minute(cfg.logins_per_minute)),
@@ -55,12 +57,25 @@ impl Limits {
         self.check(&self.messages, key)
     }
 
-    /// Counts a message by a new account (on top of [`Limits::message`]).
+    /// Counts a message by a new account in a wiki's threads, at that
+    /// wiki's `per_minute` (on top of [`Limits::message`]).
     ///
     /// # Errors
     /// [`ApiError::RateLimited`] with the wait.
-    pub fn new_account_message(&self, key: &str) -> Result<(), ApiError> {
-        self.check(&self.new_account_messages, key)
+    pub fn new_account_message(
+        &self,
+        wiki: &str,
+        key: &str,
+        per_minute: u32,
+    ) -> Result<(), ApiError> {
+        let limiter = Arc::clone(
+            self.new_account_messages
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(per_minute.max(1))
+                .or_insert_with(|| Arc::new(RateLimiter::keyed(self::per_minute(per_minute)))),
+        );
+        self.check(&limiter, &format!("{wiki}\u{0}{key}"))
     }
 
     /// Counts a claim or renewal.
@@ -92,7 +107,14 @@ impl Limits {
     /// Forgets keys whose buckets are full again (bounded memory).
     pub fn prune(&self) {
         self.messages.retain_recent();
-        self.new_account_messages.retain_recent();
+        for limiter in self
+            .new_account_messages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
+            limiter.retain_recent();
+        }
         self.claims.retain_recent();
         self.closes.retain_recent();
         self.logins.retain_recent();
@@ -112,9 +134,6 @@ mod tests {
             messages_per_minute: 3,
             claims_per_minute: 3,
             logins_per_minute: 3,
-            new_account_edits: 50,
-            new_account_links: 1,
-            new_account_messages_per_minute: 3,
             max_mentions: 5,
             report_retention_s: 60,
             claim_ttl_s: 300,
@@ -139,5 +158,31 @@ mod tests {
         );
         l.claim("user:Noisy")
             .expect("closes do not count as claims");
+    }
+
+    #[test]
+    fn new_accounts_are_limited_per_wiki_at_its_rate() {
+        let l = Limits::new(&LimitConfig {
+            messages_per_minute: 30,
+            claims_per_minute: 30,
+            logins_per_minute: 3,
+            max_mentions: 5,
+            report_retention_s: 60,
+            claim_ttl_s: 300,
+            claim_max_ttl_s: 1800,
+        });
+        for _ in 0..2 {
+            l.new_account_message("enwiki", "user:New", 2)
+                .expect("within enwiki's rate");
+        }
+        assert!(
+            matches!(
+                l.new_account_message("enwiki", "user:New", 2),
+                Err(ApiError::RateLimited(_))
+            ),
+            "the third message a minute on enwiki is limited"
+        );
+        l.new_account_message("dewiki", "user:New", 5)
+            .expect("another wiki counts apart");
     }
 }

@@ -45,6 +45,8 @@ use crate::state::AppState;
         crate::threads::post_item_message,
         crate::threads::room_messages,
         crate::threads::post_room_message,
+        crate::community::wikis,
+        crate::community::accept_conduct,
         crate::moderation::reports::report_message,
         crate::moderation::reports::report_user,
         crate::moderation::reports::my_reports,

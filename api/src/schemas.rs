@@ -19,7 +19,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code (`bad_request`, `claimed`, `muted`,
-    /// `blocked`, …).
+    /// `blocked`, `conduct_required`, …).
     pub code: String,
     /// For people.
     pub message: String,
@@ -30,6 +30,12 @@ pub struct ErrorDetail {
     /// for an indefinite block, or when unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
+    /// `conduct_required`: the wiki whose code of conduct to accept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wiki: Option<String>,
+    /// `conduct_required`: that wiki's code of conduct.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conduct_url: Option<String>,
 }
 
 /// A message in a thread.

@@ -1,13 +1,13 @@
 //! What every handler shares: settings, connections, the hub, limits.
 
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_nats::jetstream;
 use bytes::Bytes;
 use patrolchat_projection::Projection;
-use patrolchat_workflows::WorkflowSet;
+use patrolchat_workflows::{CommunitySettings, WorkflowSet};
 use redis::aio::ConnectionManager;
 
 use crate::auth::roles::RoleMap;
@@ -42,6 +42,9 @@ pub struct Inner {
     pub js: jetstream::Context,
     /// Workflows (names, titles, kinds).
     pub workflows: Arc<WorkflowSet>,
+    /// The communities file in force: swapped whole when it is reloaded
+    /// (read it with [`AppState::communities`]).
+    pub communities: RwLock<Arc<CommunitySettings>>,
     /// Who may see what.
     pub visibility: patrolchat_projection::visibility::Rule,
     /// Roles from groups and rights.
@@ -78,6 +81,24 @@ impl AppState {
     /// Wraps the parts.
     pub fn new(inner: Inner) -> Self {
         Self(Arc::new(inner))
+    }
+
+    /// The communities file in force.
+    pub fn communities(&self) -> Arc<CommunitySettings> {
+        Arc::clone(
+            &self
+                .communities
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Puts a reloaded communities file in force.
+    pub fn set_communities(&self, settings: Arc<CommunitySettings>) {
+        *self
+            .communities
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = settings;
     }
 
     /// Publishes to JetStream and waits for the acknowledgement: a write

@@ -465,6 +465,13 @@ async fn every_route_answers_each_role_as_the_contract_says() {
             None,
             [401, 200, 200, 200, 200, 200],
         ),
+        ("GET", "/api/v1/wikis", None, [401, 200, 200, 200, 200, 200]),
+        (
+            "POST",
+            "/api/v1/wikis/enwiki/conduct",
+            None,
+            [401, 200, 200, 200, 200, 400],
+        ),
         ("POST", "/auth/logout", None, [204; 6]),
     ];
     let mut n = 9000;

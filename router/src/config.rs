@@ -24,6 +24,14 @@ pub struct RouterConfig {
         default_value = "deploy/workflows.toml"
     )]
     pub workflows: PathBuf,
+    /// The communities file (noticeboards and deletion categories per
+    /// wiki); reloaded on SIGHUP and when it changes.
+    #[arg(
+        long,
+        env = "PATROLCHAT_COMMUNITIES",
+        default_value = "deploy/communities.toml"
+    )]
+    pub communities: PathBuf,
     /// Seconds a recent change waits for its revision-create twin.
     #[arg(long, env = "PATROLCHAT_TWIN_WINDOW", default_value = "1", value_parser = secs)]
     pub twin_window: Duration,
@@ -49,7 +57,8 @@ pub struct RouterConfig {
     /// Revert-risk scores from Lift Wing.
     #[command(flatten)]
     pub score: crate::score::ScoreConfig,
-    /// Seconds between checks of the workflows file for changes.
+    /// Seconds between checks of the workflows and communities files for
+    /// changes.
     #[arg(long, env = "PATROLCHAT_WORKFLOWS_POLL", default_value = "2", value_parser = secs)]
     pub workflows_poll: Duration,
     /// The hosts of the wikis served, a comma list of `wiki.example.org`,

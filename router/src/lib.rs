@@ -7,6 +7,8 @@
 //! Layout:
 //! - [`join`]: the twin join window.
 //! - [`signals`]: resolution signals from the wiki (patrol, revert, delete, block, protect).
+//! - [`requests`]: admin requests the wiki already has (deletion-candidate
+//!   categories, noticeboard reports), which open admin items.
 //! - [`score`]: optional revert-risk scores from Lift Wing.
 //! - [`pipeline`]: `RC` → `WORK`, `ACTIVITY` and Redis (through the
 //!   projection crate's apply step), with replicas and reload.
@@ -24,6 +26,7 @@ pub mod join;
 pub mod metrics;
 #[cfg(feature = "service")]
 pub mod pipeline;
+pub mod requests;
 #[cfg(feature = "service")]
 pub mod score;
 pub mod signals;

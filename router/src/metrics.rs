@@ -62,6 +62,9 @@ pub struct RouterMetrics {
     pub scores: Family<KindLabel, Counter>,
     /// Reloads of the workflows file, by result (`ok`, `refused`).
     pub reloads: Family<KindLabel, Counter>,
+    /// Admin requests from the wiki (deletion categories, noticeboards),
+    /// by kind: `delete`, `block`, `protect`, each `_opened` or `_joined`.
+    pub admin_requests: Family<KindLabel, Counter>,
     /// Milliseconds between `meta.dt` of the last event and its processing.
     pub lag_ms: Gauge,
 }
@@ -127,6 +130,11 @@ impl RouterMetrics {
             "liftwing_scores",
             "Lift Wing scores, by result",
             m.scores.clone(),
+        );
+        r.register(
+            "admin_requests",
+            "Admin requests from the wiki's deletion categories and noticeboards, by kind",
+            m.admin_requests.clone(),
         );
         r.register(
             "workflow_reloads",

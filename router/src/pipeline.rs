@@ -23,7 +23,10 @@ use patrolchat_bus::streams::{activity_stream, work_stream};
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_model::{FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, subjects};
-use patrolchat_workflows::{Classification, Enriched, WorkflowSet, WorkflowsError, classify};
+use patrolchat_workflows::{
+    Classification, CommunityError, CommunitySettings, Enriched, WorkflowSet, WorkflowsError,
+    classify,
+};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -31,6 +34,7 @@ use tracing::{debug, info, warn};
 use crate::config::RouterConfig;
 use crate::join::Joiner;
 use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
+use crate::requests::{Request, admin_request};
 use crate::signals::{Found, Signal, Standing, signals, standing};
 use patrolchat_projection::items::{BLOCKED_PREFIX, Decision};
 use patrolchat_projection::{Event, Projection, ProjectionError, Settings, keys};
@@ -41,6 +45,9 @@ pub enum RouterError {
     /// The workflows file is refused at start.
     #[error(transparent)]
     Workflows(#[from] WorkflowsError),
+    /// The communities file is refused at start.
+    #[error(transparent)]
+    Communities(#[from] CommunityError),
     /// NATS cannot be reached, or the server is too old or without
     /// JetStream.
     #[error(transparent)]
@@ -60,7 +67,7 @@ impl RouterError {
     /// Whether it is a configuration problem (exit code 2).
     pub fn is_config(&self) -> bool {
         match self {
-            Self::Workflows(_) => true,
+            Self::Workflows(_) | Self::Communities(_) => true,
             Self::Connect(e) => e.is_config(),
             Self::Nats(_) | Self::Redis(_) | Self::LiftWing(_) => false,
         }
@@ -90,6 +97,8 @@ struct Router {
     scorer: Option<crate::score::Queue>,
     projection: Projection,
     workflows: Arc<WorkflowSet>,
+    /// Each wiki's noticeboards and deletion categories.
+    communities: Arc<CommunitySettings>,
     metrics: Arc<RouterMetrics>,
     /// The wikis served: recent changes from other servers are skipped.
     hosts: WikiHosts,
@@ -114,6 +123,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), RouterError> {
     let workflows = Arc::new(WorkflowSet::load(&cfg.workflows)?);
+    let communities = Arc::new(CommunitySettings::load(&cfg.communities)?);
     let client = patrolchat_bus::connect(nats_url, "patrolchat-router").await?;
     let js = jetstream::new(client);
     setup::stream(&js, work_stream(cfg.retention, cfg.replicas)).await?;
@@ -210,6 +220,7 @@ pub async fn run(
         js,
         projection,
         workflows,
+        communities,
         metrics,
         hosts,
         warned: HashSet::new(),
@@ -219,8 +230,13 @@ pub async fn run(
     let mut reload = Reload::new(
         cfg.workflows.clone(),
         cfg.workflows_poll,
-        Arc::clone(&router.metrics),
+        Some(Arc::clone(&router.metrics)),
+        |p| WorkflowSet::load(p).map_err(|e| e.to_string()),
     );
+    let mut reload_communities =
+        Reload::new(cfg.communities.clone(), cfg.workflows_poll, None, |p| {
+            CommunitySettings::load(p).map_err(|e| e.to_string())
+        });
     'consume: loop {
         let mut messages = match consumer.messages().await {
             Ok(m) => m,
@@ -240,6 +256,7 @@ pub async fn run(
                 biased;
                 () = shutdown.cancelled() => break 'consume,
                 Some(set) = reload.next() => router.workflows = set,
+                Some(c) = reload_communities.next() => router.communities = c,
                 () = tokio::time::sleep_until(deadline) => {
                     let expired = joiner.expired(Instant::now());
                     router.metrics.join_misses.inc_by(expired.len() as u64);
@@ -329,6 +346,13 @@ impl Router {
                 self.retry(msg, &error).await;
                 return;
             }
+        }
+        if let FeedEvent::RecentChange(rc) = &event
+            && let Some(request) = admin_request(rc, &self.communities.community(&rc.wiki))
+            && let Err(error) = self.admin_request(&wiki, rc, &request).await
+        {
+            self.retry(msg, &error).await;
+            return;
         }
         match event {
             FeedEvent::Revision(rev) => {
@@ -575,6 +599,121 @@ impl Router {
             }
         }
         self.close_held(&made).await
+    }
+
+    /// Opens an admin item for a request the wiki already has (a page
+    /// added to a deletion-candidate category, a noticeboard report), or
+    /// joins the open item of that workflow naming the same page or user.
+    /// `WORK` or `ACTIVITY` first, then Redis. The report is kept as a
+    /// revision without its revision id, so that patrolling or reverting
+    /// the noticeboard edit does not answer the request.
+    async fn admin_request(
+        &self,
+        wiki: &WikiId,
+        rc: &RecentChange,
+        request: &Request,
+    ) -> Result<(), StepError> {
+        let workflow = request.workflow();
+        let Some(rc_id) = rc.id else {
+            return Ok(());
+        };
+        if self.workflows.get(workflow).is_none() {
+            debug!(
+                workflow,
+                "admin request for a workflow the workflows file lacks; skipped"
+            );
+            return Ok(());
+        }
+        let items = &self.projection.items;
+        let title = request.title();
+        let candidates = match request {
+            Request::Block { user } => items.of_user(wiki, user).await?,
+            Request::Delete { .. } | Request::Protect { .. } => items.of_page(wiki, &title).await?,
+        };
+        let mut rev = revision(rc, None);
+        rev.rev_id = None;
+        rev.old_rev_id = None;
+        for id in candidates {
+            let open = items
+                .state(&id)
+                .await?
+                .is_some_and(|(state, wfs)| state == "open" && wfs.iter().any(|w| w == workflow));
+            if !open {
+                continue;
+            }
+            if let Some(item) = items.join(&id, wiki, &rev).await? {
+                let activity = Activity::Updated {
+                    item: Box::new(item),
+                };
+                self.activity(wiki, &id, &activity, format!("{id}:rc:{rc_id}"))
+                    .await?;
+            }
+            self.metrics
+                .admin_requests
+                .get_or_create(&KindLabel {
+                    kind: format!("{}_joined", request.label()),
+                })
+                .inc();
+            return Ok(());
+        }
+        let Ok(id) = ItemId::parse(&format!("{wiki}-{}-{rc_id}", request.label())) else {
+            return Ok(());
+        };
+        let reporter = rc.user.clone().unwrap_or_default();
+        let user = match request {
+            Request::Block { user } => user.clone(),
+            Request::Delete { .. } | Request::Protect { .. } => reporter,
+        };
+        let item = Item {
+            id: id.clone(),
+            wiki: wiki.clone(),
+            workflows: vec![workflow.to_owned()],
+            kind: ItemKind::Escalation,
+            title: title.clone(),
+            namespace: match request {
+                Request::Block { .. } => 2,
+                Request::Delete { .. } | Request::Protect { .. } => 0,
+            },
+            server_url: rc.server_url.clone().unwrap_or_default(),
+            performer: PerformerKind::of(&user),
+            user,
+            edit_count: None,
+            groups: Vec::new(),
+            revisions: vec![rev],
+            log: None,
+            priority: 0.0,
+            score: None,
+            linked: None,
+            created_at: rc.timestamp.map_or_else(now_ms, |t| t * 1000),
+        };
+        let payload = Bytes::from(serde_json::to_vec(&item).unwrap_or_default());
+        let ack = publish::send(
+            &self.js,
+            subjects::work(workflow, wiki),
+            &format!("{id}:{workflow}"),
+            payload,
+        )
+        .await?
+        .await
+        .map_err(PublishError::from)?;
+        self.projection
+            .apply(Event::Work(std::slice::from_ref(&item)), Some(ack.sequence))
+            .await?;
+        self.metrics
+            .admin_requests
+            .get_or_create(&KindLabel {
+                kind: format!("{}_opened", request.label()),
+            })
+            .inc();
+        info!(item = %id, workflow, target = %title, "admin request from the wiki");
+        // A deletion or protection seen before the request closes it.
+        self.close_held(&[(
+            id,
+            wiki.clone(),
+            rc.timestamp,
+            vec![keys::held_page(wiki, &title)],
+        )])
+        .await
     }
 
     async fn activity(
@@ -907,18 +1046,26 @@ fn build_item(
     }
 }
 
-/// Reloads the workflows file on SIGHUP and when its modification time
-/// changes; a bad file keeps the rules in force and says why.
-struct Reload {
+/// Reloads a settings file (workflows, communities) on SIGHUP and when its
+/// modification time changes; a bad file keeps the settings in force and
+/// says why.
+struct Reload<T> {
     path: PathBuf,
-    metrics: Arc<RouterMetrics>,
+    /// Counts the workflows file's reloads.
+    metrics: Option<Arc<RouterMetrics>>,
+    load: fn(&std::path::Path) -> Result<T, String>,
     seen: Option<SystemTime>,
     tick: tokio::time::Interval,
     hup: Option<tokio::signal::unix::Signal>,
 }
 
-impl Reload {
-    fn new(path: PathBuf, poll: Duration, metrics: Arc<RouterMetrics>) -> Self {
+impl<T> Reload<T> {
+    fn new(
+        path: PathBuf,
+        poll: Duration,
+        metrics: Option<Arc<RouterMetrics>>,
+        load: fn(&std::path::Path) -> Result<T, String>,
+    ) -> Self {
         let seen = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut tick = tokio::time::interval(poll.max(Duration::from_millis(50)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -926,14 +1073,23 @@ impl Reload {
         Self {
             path,
             metrics,
+            load,
             seen,
             tick,
             hup,
         }
     }
 
-    /// The next new rule set (pending until there is one).
-    async fn next(&mut self) -> Option<Arc<WorkflowSet>> {
+    fn count(&self, kind: &str) {
+        if let Some(m) = &self.metrics {
+            m.reloads
+                .get_or_create(&KindLabel { kind: kind.into() })
+                .inc();
+        }
+    }
+
+    /// The next new settings (pending until there are).
+    async fn next(&mut self) -> Option<Arc<T>> {
         loop {
             let forced = tokio::select! {
                 _ = self.tick.tick() => false,
@@ -946,23 +1102,15 @@ impl Reload {
                 continue;
             }
             self.seen = modified;
-            match WorkflowSet::load(&self.path) {
+            match (self.load)(&self.path) {
                 Ok(set) => {
-                    self.metrics
-                        .reloads
-                        .get_or_create(&KindLabel { kind: "ok".into() })
-                        .inc();
-                    info!(file = %self.path.display(), workflows = set.len(), "workflows reloaded");
+                    self.count("ok");
+                    info!(file = %self.path.display(), "settings file reloaded");
                     return Some(Arc::new(set));
                 }
                 Err(error) => {
-                    self.metrics
-                        .reloads
-                        .get_or_create(&KindLabel {
-                            kind: "refused".into(),
-                        })
-                        .inc();
-                    warn!(%error, "workflows file refused; the previous rules stay in force")
+                    self.count("refused");
+                    warn!(%error, "settings file refused; the previous settings stay in force")
                 }
             }
         }

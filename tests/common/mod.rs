@@ -122,6 +122,13 @@ impl Router {
                 "PATROLCHAT_WORKFLOWS",
                 workflows.to_string_lossy().into_owned(),
             ),
+            (
+                "PATROLCHAT_COMMUNITIES",
+                patrolchat_testkit::repo_root()
+                    .join("deploy/communities.toml")
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
             ("PATROLCHAT_TWIN_WINDOW", "0".to_owned()),
         ];
         let (guard, metrics_port) = spawn_service("router", nats, &base, env);
@@ -354,6 +361,10 @@ impl Api {
             .env("PATROLCHAT_NATS_URL", nats)
             .env("PATROLCHAT_REDIS_URL", redis)
             .env("PATROLCHAT_WORKFLOWS", workflows)
+            .env(
+                "PATROLCHAT_COMMUNITIES",
+                patrolchat_testkit::repo_root().join("deploy/communities.toml"),
+            )
             .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .env(
                 "PATROLCHAT_METRICS_ADDR",

@@ -31,6 +31,10 @@ pub struct DevLogin {
     #[serde(default, deserialize_with = "crate::extract::int64_opt")]
     #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub edit_count: Option<u64>,
+    /// Accept every wiki's code of conduct, now and as it changes (local
+    /// use and tests).
+    #[serde(default)]
+    pub conduct_accepted: bool,
 }
 
 /// The new session.
@@ -64,6 +68,22 @@ pub async fn dev_login(
     s.blocked = d.blocked;
     s.edit_count = d.edit_count;
     let token = session::create(&state, &s).await?;
+    if d.conduct_accepted {
+        let at = crate::now_ms();
+        let activity = patrolchat_model::item::Activity::ConductAccepted {
+            user: s.name.clone(),
+            wiki: None,
+            url: None,
+            at,
+        };
+        state
+            .record(
+                patrolchat_model::subjects::moderation("conduct"),
+                &format!("conduct:{}:*:{at}", s.name),
+                &activity,
+            )
+            .await?;
+    }
     tracing::warn!(user = %s.name, groups = ?s.groups, "DEV LOGIN: session created without the wiki");
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, session::cookie(&state, Some(&token)));

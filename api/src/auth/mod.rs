@@ -458,6 +458,10 @@ pub struct Me {
     /// writes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf: Option<String>,
+    /// The wikis whose current code of conduct the person accepted, with
+    /// when (Unix ms); `*` is every wiki (dev login's `conduct_accepted`).
+    #[serde(default)]
+    pub conduct: std::collections::BTreeMap<String, i64>,
 }
 
 impl Caller {
@@ -493,6 +497,7 @@ impl Caller {
             wikis,
             global_groups: self.standings.global_groups().to_vec(),
             csrf: s.map(|s| s.csrf.clone()),
+            conduct: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -212,14 +212,32 @@ async fn post(
             limits.max_mentions
         )));
     }
-    if crate::moderation::trust::is_new_account(state, caller) {
-        state.limits.new_account_message(&caller.limit_key())?;
-        if links(&text) > limits.new_account_links {
+    // An item thread is its wiki's community's; a room is of no one
+    // wiki and takes the default settings.
+    let wiki = match &place {
+        Place::Item(_, wiki) => Some(wiki),
+        Place::Room(_) => None,
+    };
+    let communities = state.communities();
+    let community = match wiki {
+        Some(w) => communities.community(w.as_str()),
+        None => communities.default_community(),
+    };
+    if crate::moderation::trust::is_new_account(&community, caller) {
+        state.limits.new_account_message(
+            wiki.map_or("", WikiId::as_str),
+            &caller.limit_key(),
+            community.new_account_messages_per_minute,
+        )?;
+        if links(&text) as u64 > community.new_account_max_links {
             return Err(ApiError::BadRequest(format!(
-                "accounts with at most {} wiki edits may post at most {} link(s) per message",
-                limits.new_account_edits, limits.new_account_links
+                "accounts with at most {} wiki edits may post at most {} link(s) per message here",
+                community.new_account_max_edits, community.new_account_max_links
             )));
         }
+    }
+    if let Some(wiki) = wiki {
+        crate::community::require_conduct(state, caller, wiki).await?;
     }
     let thread = place.thread();
     let seq = crate::moderation::mutes::next_seq_unless_muted(state, &caller.name, &thread).await?;
@@ -278,7 +296,7 @@ pub async fn item_messages(
     responses((status = 201, description = "stored", body = crate::schemas::MessageSchema),
               (status = 400, description = "bad message", body = crate::schemas::ErrorBody),
               (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
-              (status = 403, description = "a bot without the post scope, muted, or blocked on the wiki", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot without the post scope, muted, blocked on the wiki, or the item's wiki's code of conduct not accepted (`conduct_required`, with `wiki` and `conduct_url`)", body = crate::schemas::ErrorBody),
               (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
               (status = 429, description = "too many messages", body = crate::schemas::ErrorBody)))]
 pub async fn post_item_message(

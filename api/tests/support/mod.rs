@@ -50,8 +50,10 @@ impl Drop for Api {
 
 /// The settings the binary keeps outside [`ApiConfig`], with their
 /// variables.
-const ENDPOINT_SETTINGS: [&str; 4] = [
+const ENDPOINT_SETTINGS: [&str; 6] = [
     "PATROLCHAT_WORKFLOWS",
+    "PATROLCHAT_COMMUNITIES",
+    "PATROLCHAT_WORKFLOWS_POLL",
     "PATROLCHAT_STREAM_REPLICAS",
     "PATROLCHAT_ITEM_RETENTION",
     "PATROLCHAT_WIKI_HOSTS",
@@ -92,6 +94,13 @@ fn endpoints(nats: &str, redis: &str, env: &[(String, String)]) -> Endpoints {
         workflows: get("PATROLCHAT_WORKFLOWS").map_or_else(
             || patrolchat_testkit::repo_root().join("deploy/workflows.toml"),
             Into::into,
+        ),
+        communities: get("PATROLCHAT_COMMUNITIES").map_or_else(
+            || patrolchat_testkit::repo_root().join("deploy/communities.toml"),
+            Into::into,
+        ),
+        communities_poll: Duration::from_secs_f64(
+            get("PATROLCHAT_WORKFLOWS_POLL").map_or(2.0, |v| v.parse().expect("poll")),
         ),
         replicas: get("PATROLCHAT_STREAM_REPLICAS").map_or(1, |v| v.parse().expect("replicas")),
         retention: Duration::from_secs(

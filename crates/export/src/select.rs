@@ -355,6 +355,9 @@ fn shown<'a>(
         Activity::RightsChanged { wiki, .. } => {
             sees(rule.audit(Some(wiki))).then_some(Shown::Stored(r))
         }
+        Activity::ConductAccepted { user, wiki, .. } => {
+            sees(rule.mute(wiki.as_ref().map(WikiId::as_str), user)).then_some(Shown::Stored(r))
+        }
         Activity::New { item } | Activity::Updated { item } => {
             sees(catalog.item_readers(item.id.as_str(), rule)).then_some(Shown::Stored(r))
         }

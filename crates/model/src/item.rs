@@ -357,6 +357,23 @@ pub enum Activity {
         /// Unix milliseconds.
         at: i64,
     },
+    /// A person accepted a wiki's code of conduct (`act.mod.conduct`).
+    #[serde(rename = "conduct.accepted")]
+    ConductAccepted {
+        /// The person.
+        user: String,
+        /// The wiki whose community's code it is; `None`: every wiki, now
+        /// and whatever its code becomes (dev login's `conduct_accepted`,
+        /// for local use and tests).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wiki: Option<WikiId>,
+        /// The code of conduct accepted (the wiki's `conduct_url` then);
+        /// `None` with `wiki: None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+        /// Unix milliseconds.
+        at: i64,
+    },
 }
 
 /// What a report is about.

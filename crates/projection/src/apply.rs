@@ -360,6 +360,16 @@ impl Projection {
                     })
                     .await?;
             }
+            Activity::ConductAccepted {
+                user,
+                wiki,
+                url,
+                at,
+            } => {
+                self.moderation
+                    .accept_conduct(user, wiki.as_ref(), url.as_deref(), *at)
+                    .await?;
+            }
         }
         Ok(out)
     }

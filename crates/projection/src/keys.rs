@@ -130,6 +130,15 @@ pub fn mute(user: &str) -> String {
     format!("mute:{user}")
 }
 
+/// The codes of conduct a person accepted: wiki → JSON `{url, at}`; the
+/// field [`CONDUCT_EVERY_WIKI`] holds an acceptance of every wiki's code.
+pub fn conduct(user: &str) -> String {
+    format!("conduct:{user}")
+}
+
+/// The wiki name under which an acceptance of every wiki's code is kept.
+pub const CONDUCT_EVERY_WIKI: &str = "*";
+
 /// Hidden messages of a thread: message id → JSON `{by, reason, at}`.
 pub fn hidden(thread: &str) -> String {
     format!("thread:{{{thread}}}:hidden")
@@ -205,6 +214,7 @@ pub const PROJECTION_PATTERNS: &[&str] = &[
     "thread:*",
     "mute:*",
     "reports-by:*",
+    "conduct:*",
 ];
 
 /// The single projection keys.

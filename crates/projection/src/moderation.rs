@@ -203,6 +203,46 @@ impl ModerationStore {
         Ok(())
     }
 
+    /// Records that `user` accepted a wiki's code of conduct (`url`), or
+    /// with `wiki: None` every wiki's.
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn accept_conduct(
+        &self,
+        user: &str,
+        wiki: Option<&WikiId>,
+        url: Option<&str>,
+        at: i64,
+    ) -> Result<(), ProjectionError> {
+        let field = wiki.map_or(keys::CONDUCT_EVERY_WIKI, WikiId::as_str);
+        let record = serde_json::json!({"url": url, "at": at}).to_string();
+        let mut c = self.conn.clone();
+        let _: () = c.hset(keys::conduct(user), field, record).await?;
+        Ok(())
+    }
+
+    /// The codes of conduct `user` accepted: wiki (or
+    /// [`keys::CONDUCT_EVERY_WIKI`]) → (URL, Unix ms).
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn conducts(
+        &self,
+        user: &str,
+    ) -> Result<std::collections::BTreeMap<String, (Option<String>, i64)>, ProjectionError> {
+        let mut c = self.conn.clone();
+        let all: std::collections::HashMap<String, String> = c.hgetall(keys::conduct(user)).await?;
+        Ok(all
+            .into_iter()
+            .filter_map(|(wiki, v)| {
+                let v: serde_json::Value = serde_json::from_str(&v).ok()?;
+                let url = v["url"].as_str().map(str::to_owned);
+                Some((wiki, (url, v["at"].as_i64()?)))
+            })
+            .collect())
+    }
+
     /// A person's mute record (JSON), if muted.
     ///
     /// # Errors

@@ -9,11 +9,14 @@
 //! - [`workflows`]: the workflows file: loading, checking, compiled rules.
 //! - [`enriched`]: a recent change with its twin, and the facts conditions read.
 //! - [`classify`](mod@classify): the pure step from an enriched event to its routes.
+//! - [`community`]: the communities file: each wiki's own settings.
 
 pub mod classify;
+pub mod community;
 pub mod enriched;
 pub mod workflows;
 
 pub use classify::{Classification, Route, classify};
+pub use community::{Community, CommunityError, CommunitySettings};
 pub use enriched::{Enriched, PerformerKind};
 pub use workflows::{Workflow, WorkflowKind, WorkflowSet, WorkflowsError};

@@ -296,6 +296,10 @@ impl Api {
                 "PATROLCHAT_WORKFLOWS",
                 ctx.repo.join("deploy/workflows.toml"),
             )
+            .env(
+                "PATROLCHAT_COMMUNITIES",
+                ctx.repo.join("deploy/communities.toml"),
+            )
             .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .env("PATROLCHAT_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .env("PATROLCHAT_DEV_LOGIN", "1")
@@ -374,7 +378,7 @@ impl Api {
         let res = self
             .http
             .post(self.url("/auth/dev-login"))
-            .json(&json!({"username": name, "groups": groups}))
+            .json(&json!({"username": name, "groups": groups, "conduct_accepted": true}))
             .send()
             .await?;
         let status = res.status();

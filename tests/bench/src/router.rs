@@ -375,6 +375,10 @@ impl Router {
             .env("PATROLCHAT_REDIS_URL", redis.url())
             .env("PATROLCHAT_WORKFLOWS", workflows)
             .env(
+                "PATROLCHAT_COMMUNITIES",
+                ctx.repo.join("deploy/communities.toml"),
+            )
+            .env(
                 "PATROLCHAT_METRICS_ADDR",
                 format!("127.0.0.1:{metrics_port}"),
             )

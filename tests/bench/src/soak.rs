@@ -517,7 +517,7 @@ impl Patroller {
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
-            let body = json!({"username": name, "groups": ["rollbacker"], "edit_count": 5000});
+            let body = json!({"username": name, "groups": ["rollbacker"], "edit_count": 5000, "conduct_accepted": true});
             let req = http.post(self.url("/auth/dev-login")).json(&body);
             if let Some((200, v)) = self.send("login", req).await
                 && let Some(t) = v["token"].as_str()

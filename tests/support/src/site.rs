@@ -59,14 +59,20 @@ impl Site {
         self.base.clone()
     }
 
-    /// Signs in through dev login with these groups.
+    /// Signs in through dev login with these groups, every wiki's code of
+    /// conduct accepted.
     pub async fn login(&self, name: &str, groups: &[&str]) -> Person {
         self.login_with(name, json!({"username": name, "groups": groups}))
             .await
     }
 
-    /// Signs in through dev login with a full body (blocked, rights, ...).
-    pub async fn login_with(&self, name: &str, body: Value) -> Person {
+    /// Signs in through dev login with a full body (blocked, rights, ...);
+    /// every wiki's code of conduct accepted unless the body says
+    /// `"conduct_accepted": false`.
+    pub async fn login_with(&self, name: &str, mut body: Value) -> Person {
+        if let Some(o) = body.as_object_mut() {
+            o.entry("conduct_accepted").or_insert(Value::Bool(true));
+        }
         let res = http()
             .post(self.url("/auth/dev-login"))
             .json(&body)
