@@ -23,11 +23,7 @@ use std::marker::PhantomData;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use patrolchat_projection::items::BLOCKED_PREFIX;
-use patrolchat_projection::keys;
-use redis::AsyncCommands;
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -143,9 +139,14 @@ impl Caller {
     /// or [`ApiError::Unavailable`] when Redis fails.
     pub async fn may_write(&self, state: &AppState, action: Action) -> Result<(), ApiError> {
         self.require(action)?;
-        let mut c = state.redis.clone();
-        let record: Option<String> = c.get(keys::mute(&self.name)).await?;
-        standing(self.session(), record.as_deref())
+        // No wiki here: the global block and mute. Item threads and claims
+        // check the item's wiki too, atomically with the write.
+        let records = state
+            .projection
+            .moderation
+            .standing_records(patrolchat_model::item::ALL_WIKIS, &self.name)
+            .await?;
+        standing(self.session(), &records)
     }
 
     /// The key rate limits count this caller under.
@@ -157,38 +158,48 @@ impl Caller {
     }
 }
 
-/// The refusal a stored mute record (`mute:<user>`) stands for: a block
-/// when a block on the wiki made it (`on_wiki`; the reason is the wiki's),
-/// else an admin's mute.
-pub fn refusal(record: &str) -> ApiError {
-    let v: Value = serde_json::from_str(record).unwrap_or(Value::Null);
-    let until = v["until"].as_i64();
-    let reason = v["reason"].as_str();
-    if v["on_wiki"].as_bool() == Some(true) {
+/// The refusal the records of a person's standing stand for: a block seen
+/// in the feed first, else an admin's mute, each naming its wiki (`*`:
+/// every wiki). Records that name nothing refuse as a mute on every wiki.
+pub fn refusal(records: &patrolchat_projection::moderation::Standing) -> ApiError {
+    if let Some(b) = &records.block {
         return ApiError::Blocked {
-            until,
-            reason: reason
-                .map(|r| r.strip_prefix(BLOCKED_PREFIX).unwrap_or(r).to_owned())
-                .filter(|r| !r.is_empty()),
+            wiki: b.wiki.clone(),
+            until: b.until,
+            reason: Some(b.reason.clone()).filter(|r| !r.is_empty()),
         };
     }
-    ApiError::Muted {
-        until,
-        reason: reason.unwrap_or("muted by a moderator").to_owned(),
+    match &records.mute {
+        Some(m) => ApiError::Muted {
+            wiki: m.wiki.clone(),
+            until: m.until,
+            reason: Some(m.reason.clone())
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "muted by a moderator".to_owned()),
+        },
+        None => ApiError::Muted {
+            wiki: patrolchat_model::item::ALL_WIKIS.to_owned(),
+            until: None,
+            reason: "muted by a moderator".to_owned(),
+        },
     }
 }
 
-/// The refusal, if any, for a person with this session and this mute
-/// record (`mute:<name>`): a block on the wiki first (a record left by a
-/// block in the feed, else the session's flag from sign-in), then a mute.
+/// The refusal, if any, for a person with this session and these standing
+/// records: a block first (a record left by a block in the feed, else the
+/// session's flag from sign-in), then a mute.
 ///
 /// # Errors
 /// [`ApiError::Blocked`] or [`ApiError::Muted`].
-pub fn standing(session: Option<&Session>, record: Option<&str>) -> Result<(), ApiError> {
-    let on_record = record.map(refusal);
+pub fn standing(
+    session: Option<&Session>,
+    records: &patrolchat_projection::moderation::Standing,
+) -> Result<(), ApiError> {
+    let on_record = (!records.is_clear()).then(|| refusal(records));
     match (on_record, session.filter(|s| s.blocked)) {
         (Some(blocked @ ApiError::Blocked { .. }), _) => Err(blocked),
         (_, Some(s)) => Err(ApiError::Blocked {
+            wiki: patrolchat_model::item::ALL_WIKIS.to_owned(),
             until: s.block_until,
             reason: s.block_reason.clone(),
         }),
@@ -436,32 +447,66 @@ mod tests {
 
     #[test]
     fn a_block_comes_before_a_mute_and_says_what_the_wiki_said() {
+        use patrolchat_projection::moderation::Standing as Records;
+        let rec = |t: &str| Some(t.to_owned());
+        let none = Records::default();
         let free = session(false);
-        assert!(standing(Some(&free), None).is_ok());
-        assert!(standing(None, None).is_ok());
-        let mute = r#"{"until":5,"reason":"cool down","by":"Ada","on_wiki":false}"#;
-        let Err(ApiError::Muted { until, reason }) = standing(Some(&free), Some(mute)) else {
+        assert!(standing(Some(&free), &none).is_ok());
+        assert!(standing(None, &none).is_ok());
+        let mute = Records::from_values(
+            "dewiki",
+            &[
+                None,
+                None,
+                rec(r#"{"until":5,"reason":"cool down","by":"Ada"}"#),
+                None,
+            ],
+        );
+        let Err(ApiError::Muted {
+            wiki,
+            until,
+            reason,
+        }) = standing(Some(&free), &mute)
+        else {
             panic!("an admin's mute is a mute");
         };
-        assert_eq!((until, reason.as_str()), (Some(5), "cool down"));
-        let block =
-            r#"{"until":7,"reason":"blocked on the wiki: vandalism","by":"Sam","on_wiki":true}"#;
-        let Err(ApiError::Blocked { until, reason }) = standing(Some(&free), Some(block)) else {
-            panic!("a block seen in the feed is a block");
+        assert_eq!(
+            (wiki.as_str(), until, reason.as_str()),
+            ("dewiki", Some(5), "cool down")
+        );
+        let block = Records::from_values(
+            "dewiki",
+            &[
+                rec(r#"{"until":7,"reason":"vandalism","by":"Sam","at":1}"#),
+                None,
+                rec(r#"{"until":5,"reason":"cool down","by":"Ada"}"#),
+                None,
+            ],
+        );
+        let Err(ApiError::Blocked {
+            wiki,
+            until,
+            reason,
+        }) = standing(Some(&free), &block)
+        else {
+            panic!("a block seen in the feed is a block, before a mute");
         };
-        assert_eq!((until, reason.as_deref()), (Some(7), Some("vandalism")));
+        assert_eq!(
+            (wiki.as_str(), until, reason.as_deref()),
+            ("dewiki", Some(7), Some("vandalism"))
+        );
         let mut blocked = session(true);
-        let Err(ApiError::Blocked { until, reason }) = standing(Some(&blocked), Some(mute)) else {
+        let Err(ApiError::Blocked { until, reason, .. }) = standing(Some(&blocked), &mute) else {
             panic!("a block at sign-in comes before a mute");
         };
         assert_eq!((until, reason), (None, None));
         blocked.block_reason = Some("spam".into());
         blocked.block_until = Some(9);
-        let Err(ApiError::Blocked { until, reason }) = standing(Some(&blocked), None) else {
+        let Err(ApiError::Blocked { until, reason, .. }) = standing(Some(&blocked), &none) else {
             panic!("a block at sign-in");
         };
         assert_eq!((until, reason.as_deref()), (Some(9), Some("spam")));
-        let Err(ApiError::Blocked { until, .. }) = standing(Some(&blocked), Some(block)) else {
+        let Err(ApiError::Blocked { until, .. }) = standing(Some(&blocked), &block) else {
             panic!("blocked");
         };
         assert_eq!(

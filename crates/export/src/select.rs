@@ -333,9 +333,10 @@ fn shown<'a>(
             sees(rule.report(&report.reporter)).then_some(Shown::Stored(r))
         }
         Activity::NoteNew { note } => sees(rule.note(&note.author)).then_some(Shown::Stored(r)),
-        Activity::UserMuted { user, .. } | Activity::UserUnmuted { user, .. } => {
-            sees(rule.mute(user)).then_some(Shown::Stored(r))
-        }
+        Activity::UserMuted { user, .. }
+        | Activity::UserUnmuted { user, .. }
+        | Activity::UserBlocked { user, .. }
+        | Activity::UserUnblocked { user, .. } => sees(rule.mute(user)).then_some(Shown::Stored(r)),
         Activity::New { item } | Activity::Updated { item } => {
             sees(catalog.item_readers(item.id.as_str(), rule)).then_some(Shown::Stored(r))
         }
