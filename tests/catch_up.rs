@@ -137,7 +137,7 @@ async fn redis_lost_under_a_running_system_comes_back_by_itself() {
         .post(
             &ann,
             "/api/v1/users/Troll/mute",
-            json!({"duration_s": 3600, "reason": "spam"}),
+            json!({"wiki": "*", "duration_s": 3600, "reason": "spam"}),
         )
         .await;
     assert_eq!(s, 200, "{body}");

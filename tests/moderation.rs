@@ -204,7 +204,7 @@ async fn a_muted_person_reads_but_cannot_post_or_claim_until_the_mute_ends() {
         .post(
             &bob,
             "/api/v1/users/Bob/mute",
-            json!({"duration_s": 60, "reason": "x"}),
+            json!({"wiki": "*", "duration_s": 60, "reason": "x"}),
         )
         .await;
     assert_eq!(s, 403, "only admins mute");
@@ -212,7 +212,7 @@ async fn a_muted_person_reads_but_cannot_post_or_claim_until_the_mute_ends() {
         .post(
             &admin,
             "/api/v1/users/Bob/mute",
-            json!({"duration_s": 3600, "reason": "cool down"}),
+            json!({"wiki": "*", "duration_s": 3600, "reason": "cool down"}),
         )
         .await;
     assert_eq!(s, 200, "{b}");
@@ -252,7 +252,7 @@ async fn a_muted_person_reads_but_cannot_post_or_claim_until_the_mute_ends() {
         .post(
             &admin,
             "/api/v1/users/Bob/unmute",
-            json!({"reason": "ok now"}),
+            json!({"wiki": "*", "reason": "ok now"}),
         )
         .await;
     assert_eq!(s, 200);
@@ -273,7 +273,7 @@ async fn a_muted_person_reads_but_cannot_post_or_claim_until_the_mute_ends() {
         .post(
             &admin,
             "/api/v1/users/Bob/mute",
-            json!({"duration_s": 1, "reason": "brief"}),
+            json!({"wiki": "*", "duration_s": 1, "reason": "brief"}),
         )
         .await;
     assert_eq!(s, 200);
@@ -441,7 +441,7 @@ fn write_events(dir: &tempfile::TempDir, name: &str, events: &[Value]) -> std::p
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
+async fn a_block_in_the_feed_alone_refuses_the_person_on_its_wiki_and_an_unblock_lifts_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let blocks = write_events(
         &dir,
@@ -461,12 +461,13 @@ async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
     let nats = NatsServer::start();
     let redis = RedisServer::start();
     let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9201", &["patrol"], None).await;
     let vandal = api.login("Vandal", &["user"]).await;
     let admin = api.login("Ada", &["sysop"]).await;
     let (s, _) = api
         .post(
             &vandal,
-            "/api/v1/workflows/patrol/messages",
+            "/api/v1/items/enwiki-9201/messages",
             json!({"text": "before"}),
         )
         .await;
@@ -479,7 +480,7 @@ async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
         let (s, e) = api
             .post(
                 &vandal,
-                "/api/v1/workflows/patrol/messages",
+                "/api/v1/items/enwiki-9201/messages",
                 json!({"text": "still here"}),
             )
             .await;
@@ -494,6 +495,7 @@ async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     assert_eq!(muted["error"]["code"], "blocked");
+    assert_eq!(muted["error"]["wiki"], "enwiki", "the block's wiki");
     assert_eq!(
         muted["error"]["until"],
         Value::Null,
@@ -504,11 +506,12 @@ async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
         muted["error"]["message"]
             .as_str()
             .expect("message")
-            .contains("blocked on the wiki")
+            .contains("blocked on enwiki")
     );
     let (_, log) = api.get(&admin, "/api/v1/audit?target=Vandal").await;
     assert_eq!(log["entries"][0]["actor"], "Blocking Admin");
-    assert_eq!(log["entries"][0]["on_wiki"], true);
+    assert_eq!(log["entries"][0]["kind"], "block");
+    assert_eq!(log["entries"][0]["wiki"], "enwiki");
     drop(ingest);
     let replay2 = common::Replay::start(&[unblocks], &[]);
     let _ingest2 = common::Ingest::start(&nats.url(), &replay2.url(), &[]);
@@ -517,7 +520,7 @@ async fn a_block_in_the_feed_alone_mutes_the_person_and_an_unblock_lifts_it() {
         let (s, _) = api
             .post(
                 &vandal,
-                "/api/v1/workflows/patrol/messages",
+                "/api/v1/items/enwiki-9201/messages",
                 json!({"text": "back"}),
             )
             .await;
@@ -652,7 +655,7 @@ async fn a_muted_patroller_can_neither_close_nor_hold_items_nor_report() {
             .post(
                 &admin,
                 &format!("/api/v1/users/{who}/mute"),
-                json!({"duration_s": 3600, "reason": "cool down"}),
+                json!({"wiki": "*", "duration_s": 3600, "reason": "cool down"}),
             )
             .await;
         assert_eq!(s, 200, "{b}");
@@ -752,8 +755,8 @@ async fn a_person_blocked_on_the_wiki_is_refused_every_write_with_the_block() {
             json!({"username": "Blocky", "groups": ["rollbacker"], "blocked": true}),
         )
         .await;
-    // Blocked after signing in: the block in the feed leaves a record, as
-    // the router writes it.
+    // Blocked after signing in: a global block (or lock) in the feed
+    // leaves a record, as the router writes it; it holds on every route.
     let pat = api.login("Pat", &["rollbacker"]).await;
     let (s, lease) = api
         .post(&pat, "/api/v1/items/enwiki-9301/claim", json!({}))
@@ -765,12 +768,12 @@ async fn a_person_blocked_on_the_wiki_is_refused_every_write_with_the_block() {
         .expect("redis");
     projection
         .moderation
-        .set_mute(
+        .set_block(
+            "*",
             "Pat",
             Some(until),
-            "blocked on the wiki: vandalism",
+            "vandalism",
             "Blocking Admin",
-            true,
             now_ms(),
         )
         .await
@@ -878,7 +881,7 @@ async fn every_write_route_in_the_openapi_document_refuses_a_muted_or_blocked_pe
         .post(
             &admin,
             "/api/v1/users/Mia/mute",
-            json!({"reason": "cool down"}),
+            json!({"wiki": "*", "reason": "cool down"}),
         )
         .await;
     assert_eq!(s, 200, "{b}");

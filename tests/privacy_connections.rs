@@ -254,7 +254,7 @@ async fn a_mute_stops_a_socket_showing_its_person_writing() {
         .post(
             &ada,
             "/api/v1/users/Pat/mute",
-            json!({"duration_s": 600, "reason": "cool down"}),
+            json!({"wiki": "*", "duration_s": 600, "reason": "cool down"}),
         )
         .await;
     assert_eq!(s, 200, "{body}");

@@ -458,7 +458,7 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
         &api,
         &ada,
         "/api/v1/users/Mu/mute",
-        json!({"reason": "walking muted", "duration_s": 3600}),
+        json!({"wiki": "*", "reason": "walking muted", "duration_s": 3600}),
     )
     .await;
     let bot_token = post(
@@ -572,7 +572,7 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
         &api,
         &ada,
         "/api/v1/users/Troll/mute",
-        json!({"reason": "SECRET-mute-reason", "duration_s": 3600}),
+        json!({"wiki": "*", "reason": "SECRET-mute-reason", "duration_s": 3600}),
     )
     .await;
     post(

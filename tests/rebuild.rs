@@ -185,6 +185,7 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     let mut moderation = Vec::new();
     let muted = Activity::UserMuted {
         user: "Troll".into(),
+        wiki: "dewiki".into(),
         until: Some(until),
         reason: "spam".into(),
         by: Actor {
@@ -195,6 +196,46 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     };
     publish(&js, subjects::moderation("mute"), &muted).await;
     moderation.push(muted);
+    // Blocks as the router records them from the feed: one on a wiki
+    // until a time, a global lock, and one lifted by an unblock.
+    let block = |user: &str, wiki: &str, until: Option<i64>| Activity::UserBlocked {
+        user: user.into(),
+        wiki: wiki.into(),
+        until,
+        reason: "vandalism".into(),
+        by: "Blocking Admin".into(),
+        at,
+    };
+    let unblock = Activity::UserUnblocked {
+        user: "Freed".into(),
+        wiki: "enwiki".into(),
+        reason: "appeal".into(),
+        by: "Blocking Admin".into(),
+        at,
+    };
+    // A block seen in the feed before blocks had records of their own
+    // was a mute `on_wiki` with no wiki: a rebuild leaves it out.
+    let legacy = Activity::UserMuted {
+        user: "Legacy".into(),
+        wiki: "*".into(),
+        until: None,
+        reason: "blocked on the wiki: old".into(),
+        by: Actor {
+            name: "Blocking Admin".into(),
+            on_wiki: true,
+        },
+        at,
+    };
+    for event in [
+        block("Blocky", "dewiki", Some(until)),
+        block("Locked", "*", None),
+        block("Freed", "enwiki", None),
+        unblock,
+        legacy,
+    ] {
+        publish(&js, subjects::moderation("block"), &event).await;
+        moderation.push(event);
+    }
     let first = posted[0]["id"].as_str().expect("id").to_owned();
     let hidden = Activity::MessageHidden {
         message: first.clone(),
@@ -238,19 +279,19 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
         (
             &ann,
             "/api/v1/users/Vandal/mute".to_owned(),
-            json!({"duration_s": 600, "reason": "spam"}),
+            json!({"wiki": "*", "duration_s": 600, "reason": "spam"}),
             200,
         ),
         (
             &ann,
             "/api/v1/users/Sorry/mute".to_owned(),
-            json!({"reason": "heated"}),
+            json!({"wiki": "*", "reason": "heated"}),
             200,
         ),
         (
             &ann,
             "/api/v1/users/Sorry/unmute".to_owned(),
-            json!({"reason": "apologised"}),
+            json!({"wiki": "*", "reason": "apologised"}),
             200,
         ),
     ] {
@@ -275,8 +316,10 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     let report = ItemId::parse("report-1").expect("id");
     for key in [
         keys::claim(&id_a),
-        keys::mute("Troll"),
-        keys::mute("Vandal"),
+        keys::mute("dewiki", "Troll"),
+        keys::mute("*", "Vandal"),
+        keys::block("dewiki", "Blocky"),
+        keys::block("*", "Locked"),
         keys::hidden(&a),
         keys::item(&report),
         keys::notes(&id_a),
@@ -285,7 +328,18 @@ async fn redis_wiped_under_a_running_system_is_rebuilt_from_the_streams() {
     ] {
         assert!(before.contains_key(&key), "{key} in the projection");
     }
-    assert!(!before.contains_key(&keys::mute("Sorry")), "a lifted mute");
+    assert!(
+        !before.contains_key(&keys::mute("*", "Sorry")),
+        "a lifted mute"
+    );
+    assert!(
+        !before.contains_key(&keys::block("enwiki", "Freed")),
+        "a lifted block"
+    );
+    assert!(
+        !before.keys().any(|k| k.ends_with(":Legacy")),
+        "a block recorded as a mute without a wiki"
+    );
     assert!(before.keys().any(|k| k.starts_with("episode:")));
 
     // Without --yes and without a terminal to ask on, nothing happens.

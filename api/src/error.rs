@@ -23,18 +23,25 @@ pub enum ApiError {
     /// A cookie-authenticated write without a matching CSRF token.
     #[error("missing or wrong X-CSRF-Token header")]
     Csrf,
-    /// The person is muted: they may read, but make no write.
-    #[error("you are muted{}: {reason}", until_text(*.until))]
+    /// The person is muted by an admin on `wiki` (`*`: on every wiki): they
+    /// may read, but make no write there.
+    #[error("you are muted{}{}: {reason}", where_text(.wiki), until_text(*.until))]
     Muted {
+        /// The wiki the mute holds on, or `*`.
+        wiki: String,
         /// End of the mute (Unix ms), `None` until lifted.
         until: Option<i64>,
         /// Why.
         reason: String,
     },
-    /// The person is blocked on the wiki: they may read, but make no write.
-    #[error("you are blocked on the wiki{} and may only read{}", until_text(*.until),
+    /// The person is blocked on `wiki` (`*`: a global block or lock, or a
+    /// block the wiki told at sign-in): they may read, but make no write
+    /// there.
+    #[error("you are blocked{}{} and may only read{}", block_where(.wiki), until_text(*.until),
         .reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     Blocked {
+        /// The wiki of the block, or `*`.
+        wiki: String,
         /// End of the block (Unix ms), `None` when indefinite or unknown.
         until: Option<i64>,
         /// The wiki's reason, when known.
@@ -204,11 +211,21 @@ impl ApiError {
                 error["needs"] = json!(needs);
                 error["wiki"] = json!(wiki);
             }
-            Self::Muted { until, reason } => {
+            Self::Muted {
+                wiki,
+                until,
+                reason,
+            } => {
+                error["wiki"] = json!(wiki);
                 error["until"] = json!(until);
                 error["reason"] = json!(reason);
             }
-            Self::Blocked { until, reason } => {
+            Self::Blocked {
+                wiki,
+                until,
+                reason,
+            } => {
+                error["wiki"] = json!(wiki);
                 error["until"] = json!(until);
                 error["reason"] = json!(reason);
             }
@@ -231,6 +248,24 @@ fn article(role: &str) -> &'static str {
         "an"
     } else {
         "a"
+    }
+}
+
+/// ` on dewiki`, or nothing for every wiki.
+fn where_text(wiki: &str) -> String {
+    if wiki == "*" || wiki.is_empty() {
+        String::new()
+    } else {
+        format!(" on {wiki}")
+    }
+}
+
+/// ` on dewiki`, or ` on the wiki` for a global block.
+fn block_where(wiki: &str) -> String {
+    if wiki == "*" || wiki.is_empty() {
+        " on the wiki".to_owned()
+    } else {
+        format!(" on {wiki}")
     }
 }
 
@@ -368,6 +403,7 @@ mod tests {
     #[test]
     fn mutes_and_blocks_give_the_reason_and_the_end() {
         let muted = ApiError::Muted {
+            wiki: "*".into(),
             until: Some(0),
             reason: "cool down".into(),
         };
@@ -376,11 +412,13 @@ mod tests {
         assert_eq!(b["error"]["code"], "muted");
         assert_eq!(b["error"]["reason"], "cool down");
         assert_eq!(b["error"]["until"], 0);
+        assert_eq!(b["error"]["wiki"], "*");
         assert_eq!(
             b["error"]["message"],
             "you are muted until 1970-01-01T00:00:00Z: cool down"
         );
         let blocked = ApiError::Blocked {
+            wiki: "*".into(),
             until: None,
             reason: None,
         };
@@ -394,12 +432,14 @@ mod tests {
             "you are blocked on the wiki and may only read"
         );
         let blocked = ApiError::Blocked {
+            wiki: "dewiki".into(),
             until: Some(86_400_000),
             reason: Some("vandalism".into()),
         };
+        assert_eq!(blocked.body()["error"]["wiki"], "dewiki");
         assert_eq!(
             blocked.to_string(),
-            "you are blocked on the wiki until 1970-01-02T00:00:00Z and may only read: vandalism"
+            "you are blocked on dewiki until 1970-01-02T00:00:00Z and may only read: vandalism"
         );
     }
 

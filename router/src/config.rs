@@ -66,6 +66,11 @@ pub struct RouterConfig {
     /// Wikimedia farm. Feed events from any other server are skipped.
     #[arg(long, env = "PATROLCHAT_WIKI_HOSTS", value_parser = parse_wiki_hosts)]
     pub wiki_hosts: Option<WikiHosts>,
+    /// The central wiki (database name): its global blocks (`gblblock`)
+    /// and account locks (`globalauth`) refuse a person's writes on every
+    /// wiki, where a block on any other wiki holds only there.
+    #[arg(long, env = "PATROLCHAT_CENTRAL_WIKI", default_value = "metawiki")]
+    pub central_wiki: String,
 }
 
 impl RouterConfig {

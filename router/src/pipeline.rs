@@ -36,7 +36,7 @@ use crate::join::Joiner;
 use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
 use crate::requests::{Request, admin_request};
 use crate::signals::{Found, Signal, Standing, signals, standing};
-use patrolchat_projection::items::{BLOCKED_PREFIX, Decision};
+use patrolchat_projection::items::Decision;
 use patrolchat_projection::{Event, Projection, ProjectionError, Settings, keys};
 
 /// Why the router stopped.
@@ -106,6 +106,8 @@ struct Router {
     warned: HashSet<String>,
     /// How long a signal that found no item is held.
     signal_hold: Duration,
+    /// The wiki whose global blocks and account locks hold on every wiki.
+    central_wiki: String,
 }
 
 /// Servers off the list logged as warnings at most; later ones are
@@ -225,6 +227,7 @@ pub async fn run(
         hosts,
         warned: HashSet::new(),
         signal_hold: cfg.signal_hold,
+        central_wiki: cfg.central_wiki.clone(),
     };
     let mut joiner: Joiner<Pending> = Joiner::new(cfg.twin_window);
     let mut reload = Reload::new(
@@ -328,7 +331,7 @@ impl Router {
             return;
         }
         if let FeedEvent::RecentChange(rc) = &event
-            && let Some(st) = standing(rc)
+            && let Some(st) = standing(rc, &self.central_wiki)
             && let Err(error) = self
                 .standing(&st, rc.meta.id.as_deref().unwrap_or_default())
                 .await
@@ -726,58 +729,61 @@ impl Router {
         publish_once(&self.js, subjects::activity(wiki, id), &dedupe, activity).await
     }
 
-    /// Mirrors a block on the wiki: the person is muted in patrolchat for
-    /// the block's duration, and unmuted when unblocked. `ACTIVITY` first,
-    /// then Redis.
+    /// Mirrors a sitewide block on a wiki (or a global block or lock on the
+    /// central wiki) in the person's block record for that wiki (`*`),
+    /// and its end by deleting that record. Admins' mutes are never
+    /// touched. `ACTIVITY` first, then Redis.
     async fn standing(&self, st: &Standing, event_id: &str) -> Result<(), StepError> {
         let at = now_ms();
-        let (activity, user) = match st {
+        let (activity, user, wiki) = match st {
             Standing::Blocked {
+                wiki,
                 user,
                 until,
                 by,
                 reason,
             } => (
-                Activity::UserMuted {
+                Activity::UserBlocked {
                     user: user.clone(),
+                    wiki: wiki.clone(),
                     until: *until,
-                    reason: format!("{}{reason}", BLOCKED_PREFIX),
-                    by: Actor {
-                        name: by.clone(),
-                        on_wiki: true,
-                    },
+                    reason: reason.clone(),
+                    by: by.clone(),
                     at,
                 },
                 user,
+                wiki,
             ),
-            Standing::Unblocked { user, by, reason } => (
-                Activity::UserUnmuted {
+            Standing::Unblocked {
+                wiki,
+                user,
+                by,
+                reason,
+            } => (
+                Activity::UserUnblocked {
                     user: user.clone(),
-                    reason: format!("unblocked on the wiki: {reason}"),
-                    by: Actor {
-                        name: by.clone(),
-                        on_wiki: true,
-                    },
+                    wiki: wiki.clone(),
+                    reason: reason.clone(),
+                    by: by.clone(),
                     at,
                 },
                 user,
+                wiki,
             ),
         };
         let seq = publish_once(
             &self.js,
-            subjects::moderation("mute"),
+            subjects::moderation("block"),
             &format!("{event_id}:standing"),
             &activity,
         )
         .await?;
-        // A block that has run out already mutes nobody.
-        let lapsed = matches!(&activity, Activity::UserMuted { until: Some(u), .. } if *u <= at);
-        if !lapsed {
-            self.projection
-                .apply(Event::Activity(&activity), Some(seq))
-                .await?;
-        }
-        info!(user = %user, "standing on the wiki mirrored");
+        // A block that has run out already leaves no record, and replaces
+        // the wiki's earlier one all the same (the wiki shortened it).
+        self.projection
+            .apply(Event::Activity(&activity), Some(seq))
+            .await?;
+        info!(user = %user, wiki = %wiki, "standing on the wiki mirrored");
         Ok(())
     }
 

@@ -170,12 +170,16 @@ fn patrolled_revision(params: &serde_json::Value) -> Option<u64> {
     v.as_u64().or_else(|| v.as_str()?.parse().ok())
 }
 
-/// A change in a person's standing on the wiki, which patrolchat mirrors:
-/// a blocked person is muted for the block's duration.
+/// A change in a person's standing on a wiki, which patrolchat mirrors in
+/// its own block records (`block:<wiki>:<user>`; admins' mutes are kept
+/// apart and never touched from the feed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Standing {
-    /// Blocked (or re-blocked) until `until` (Unix ms; `None`: indefinitely).
+    /// Blocked sitewide (or re-blocked) on `wiki` until `until` (Unix ms;
+    /// `None`: indefinitely); `wiki` is `*` for a global block or lock.
     Blocked {
+        /// The wiki's database name, or `*`.
+        wiki: String,
         /// The person.
         user: String,
         /// End of the block.
@@ -185,37 +189,156 @@ pub enum Standing {
         /// The block reason.
         reason: String,
     },
-    /// Unblocked.
+    /// No longer blocked sitewide on `wiki` (`*`: globally): unblocked,
+    /// re-blocked as a partial block, globally unblocked or unlocked.
     Unblocked {
+        /// The wiki's database name, or `*`.
+        wiki: String,
         /// The person.
         user: String,
-        /// The admin who unblocked.
+        /// The admin.
         by: String,
         /// Why.
         reason: String,
     },
 }
 
-/// The standing change a block log entry makes, if any.
-pub fn standing(rc: &RecentChange) -> Option<Standing> {
-    if rc.kind != RcType::Log || rc.log_type.as_deref() != Some("block") {
+/// The standing change a log entry makes, if any: a block log entry on
+/// any wiki (for that wiki), or a global block or a global account lock
+/// on `central` (the central wiki, for every wiki).
+pub fn standing(rc: &RecentChange, central: &str) -> Option<Standing> {
+    if rc.kind != RcType::Log {
         return None;
     }
+    let log_type = rc.log_type.as_deref()?;
+    let action = rc.log_action.as_deref()?;
     let user = without_namespace(rc.title.as_deref()?).to_owned();
     let by = rc.user.clone().unwrap_or_default();
     let reason = rc.comment.clone().unwrap_or_default();
-    match rc.log_action.as_deref()? {
-        "block" | "reblock" => {
-            let at = rc.timestamp.map_or_else(now_ms, |t| t * 1000);
-            Some(Standing::Blocked {
+    let at = rc.timestamp.map_or_else(now_ms, |t| t * 1000);
+    let params = rc.log_params.as_ref();
+    let global = rc.wiki == central;
+    let all = patrolchat_model::item::ALL_WIKIS.to_owned();
+    match (log_type, action) {
+        ("block", "block" | "reblock") => {
+            let wiki = rc.wiki.clone();
+            if sitewide(params) {
+                Some(Standing::Blocked {
+                    wiki,
+                    user,
+                    until: block_end(params, at),
+                    by,
+                    reason,
+                })
+            } else if action == "reblock" {
+                // The wiki's block now leaves the person free to write
+                // elsewhere than the pages, namespaces or actions named.
+                Some(Standing::Unblocked {
+                    wiki,
+                    user,
+                    by,
+                    reason,
+                })
+            } else {
+                None
+            }
+        }
+        ("block", "unblock") => Some(Standing::Unblocked {
+            wiki: rc.wiki.clone(),
+            user,
+            by,
+            reason,
+        }),
+        ("gblblock", "gblock" | "gblock2" | "modify") if global => Some(Standing::Blocked {
+            wiki: all,
+            user,
+            until: block_end(params, at),
+            by,
+            reason,
+        }),
+        ("gblblock", "gunblock") if global => Some(Standing::Unblocked {
+            wiki: all,
+            user,
+            by,
+            reason,
+        }),
+        ("globalauth", "setstatus") if global => match lock_change(params?)? {
+            true => Some(Standing::Blocked {
+                wiki: all,
                 user,
-                until: block_end(rc.log_params.as_ref(), at),
+                until: None,
                 by,
                 reason,
-            })
-        }
-        "unblock" => Some(Standing::Unblocked { user, by, reason }),
+            }),
+            false => Some(Standing::Unblocked {
+                wiki: all,
+                user,
+                by,
+                reason,
+            }),
+        },
         _ => None,
+    }
+}
+
+/// Whether a block log entry's parameters describe a sitewide block.
+/// MediaWiki writes `sitewide: false` (and `restrictions`: the pages,
+/// namespaces or actions) for a partial block; entries from before
+/// partial blocks, and any that say nothing, are sitewide.
+pub fn sitewide(params: Option<&serde_json::Value>) -> bool {
+    let Some(serde_json::Value::Object(p)) = params else {
+        return true;
+    };
+    match p.get("sitewide") {
+        Some(serde_json::Value::Bool(b)) => return *b,
+        Some(serde_json::Value::String(s)) => return !matches!(s.as_str(), "" | "0" | "false"),
+        Some(serde_json::Value::Number(n)) => return n.as_i64() != Some(0),
+        _ => {}
+    }
+    // No `sitewide` but restrictions named: partial.
+    match p.get("restrictions") {
+        Some(serde_json::Value::Object(r)) => r.values().all(|v| match v {
+            serde_json::Value::Array(a) => a.is_empty(),
+            serde_json::Value::Null => true,
+            _ => false,
+        }),
+        Some(serde_json::Value::Array(a)) => a.is_empty(),
+        _ => true,
+    }
+}
+
+/// What a CentralAuth `globalauth/setstatus` entry did to the account's
+/// lock: `Some(true)` locked, `Some(false)` unlocked, `None` neither
+/// (hidden or suppressed alone). CentralAuth logs the statuses set and
+/// unset as `{"added": ["locked", ...], "removed": [...]}`; legacy entries
+/// as `4::added` / `5::removed` (or positionally) with comma lists, where
+/// `(none)` stands for nothing.
+pub fn lock_change(params: &serde_json::Value) -> Option<bool> {
+    let field = |modern: &str, legacy: &str, index: usize| -> Vec<String> {
+        let v = match params {
+            serde_json::Value::Object(m) => m.get(modern).or_else(|| m.get(legacy)),
+            serde_json::Value::Array(a) => a.get(index),
+            _ => None,
+        };
+        match v {
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|s| s.as_str())
+                .map(|s| s.trim().to_lowercase())
+                .collect(),
+            Some(serde_json::Value::String(s)) => {
+                s.split(',').map(|s| s.trim().to_lowercase()).collect()
+            }
+            _ => Vec::new(),
+        }
+    };
+    let locked = |list: &[String]| list.iter().any(|s| s == "locked");
+    if locked(&field("added", "4::added", 0)) {
+        Some(true)
+    } else if locked(&field("removed", "5::removed", 1)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -226,10 +349,19 @@ pub fn standing(rc: &RecentChange) -> Option<Standing> {
 fn block_end(params: Option<&serde_json::Value>, at: i64) -> Option<i64> {
     let params = params?;
     let text = |k: &str| params.get(k).and_then(serde_json::Value::as_str);
-    if let Some(ms) = text("expiry").and_then(patrolchat_model::timestamp::parse_rfc3339_millis) {
+    if let Some(ms) = text("expiry").and_then(|t| {
+        patrolchat_model::timestamp::parse_rfc3339_millis(t).or_else(|| mw_timestamp(t))
+    }) {
         return Some(ms);
     }
-    let duration = text("duration").or_else(|| text("5::duration"))?.trim();
+    // Global blocks: `expiry` as above, or the duration text in older
+    // entries (`5::expiry`, or first of the positional parameters).
+    let duration = text("duration")
+        .or_else(|| text("5::duration"))
+        .or_else(|| text("expiry"))
+        .or_else(|| text("5::expiry"))
+        .or_else(|| params.get(0).and_then(serde_json::Value::as_str))?
+        .trim();
     if matches!(
         duration,
         "infinite" | "indefinite" | "infinity" | "never" | ""
@@ -259,6 +391,22 @@ fn block_end(params: Option<&serde_json::Value>, at: i64) -> Option<i64> {
     Some(at + total * 1000)
 }
 
+/// A MediaWiki `TS_MW` timestamp (`20250101123000`, UTC) in Unix ms.
+fn mw_timestamp(t: &str) -> Option<i64> {
+    if t.len() != 14 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    patrolchat_model::timestamp::parse_rfc3339_millis(&format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &t[0..4],
+        &t[4..6],
+        &t[6..8],
+        &t[8..10],
+        &t[10..12],
+        &t[12..14]
+    ))
+}
+
 /// `User:Alice` → `Alice`.
 fn without_namespace(title: &str) -> &str {
     title.split_once(':').map_or(title, |(_, rest)| rest)
@@ -268,49 +416,65 @@ fn without_namespace(title: &str) -> &str {
 mod standing_tests {
     use super::*;
 
-    fn block(action: &str, params: serde_json::Value) -> RecentChange {
+    const CENTRAL: &str = "metawiki";
+
+    fn entry(wiki: &str, log_type: &str, action: &str, params: serde_json::Value) -> RecentChange {
+        let domain = match wiki {
+            "metawiki" => "meta.wikimedia.org",
+            "dewiki" => "de.wikipedia.org",
+            _ => "en.wikipedia.org",
+        };
         serde_json::from_value(serde_json::json!({
-            "meta": {"id": "x", "domain": "en.wikipedia.org"}, "type": "log", "wiki": "enwiki",
+            "meta": {"id": "x", "domain": domain}, "type": "log", "wiki": wiki,
             "title": "User:Vandal", "namespace": 2, "user": "Admin", "timestamp": 1_700_000_000,
-            "log_type": "block", "log_action": action, "log_params": params, "comment": "vandalism"
+            "log_type": log_type, "log_action": action, "log_params": params, "comment": "vandalism"
         }))
         .expect("event")
+    }
+
+    fn block(action: &str, params: serde_json::Value) -> RecentChange {
+        entry("enwiki", "block", action, params)
+    }
+
+    fn st(rc: &RecentChange) -> Option<Standing> {
+        standing(rc, CENTRAL)
     }
 
     #[test]
     fn blocks_mute_for_their_duration_and_unblocks_lift() {
         let at = 1_700_000_000_000;
         assert_eq!(
-            standing(&block("block", serde_json::json!({"duration": "31 hours"}))),
+            st(&block("block", serde_json::json!({"duration": "31 hours"}))),
             Some(Standing::Blocked {
+                wiki: "enwiki".into(),
                 user: "Vandal".into(),
                 until: Some(at + 31 * 3_600_000),
                 by: "Admin".into(),
                 reason: "vandalism".into()
             })
         );
-        let Some(Standing::Blocked { until, .. }) = standing(&block(
+        let Some(Standing::Blocked { until, .. }) = st(&block(
             "reblock",
             serde_json::json!({"duration": "infinite"}),
         )) else {
             panic!("a reblock is a block");
         };
         assert_eq!(until, None);
-        let Some(Standing::Blocked { until, .. }) = standing(&block(
+        let Some(Standing::Blocked { until, .. }) = st(&block(
             "block",
             serde_json::json!({"5::duration": "1 week", "6::flags": "nocreate"}),
         )) else {
             panic!("legacy params");
         };
         assert_eq!(until, Some(at + 7 * 86_400_000));
-        let Some(Standing::Blocked { until, .. }) = standing(&block(
+        let Some(Standing::Blocked { until, .. }) = st(&block(
             "block",
             serde_json::json!({"duration": "2 weeks", "expiry": "2023-12-01T00:00:00Z"}),
         )) else {
             panic!("expiry");
         };
         assert_eq!(until, Some(1_701_388_800_000));
-        let Some(Standing::Blocked { until, .. }) = standing(&block(
+        let Some(Standing::Blocked { until, .. }) = st(&block(
             "block",
             serde_json::json!({"duration": "fortnight-ish"}),
         )) else {
@@ -318,14 +482,168 @@ mod standing_tests {
         };
         assert_eq!(until, None, "an unreadable duration never frees early");
         assert_eq!(
-            standing(&block("unblock", serde_json::json!([]))),
+            st(&block("unblock", serde_json::json!([]))),
             Some(Standing::Unblocked {
+                wiki: "enwiki".into(),
                 user: "Vandal".into(),
                 by: "Admin".into(),
                 reason: "vandalism".into()
             })
         );
-        assert_eq!(standing(&block("other", serde_json::json!([]))), None);
+        assert_eq!(st(&block("other", serde_json::json!([]))), None);
+    }
+
+    #[test]
+    fn only_sitewide_blocks_count_and_a_partial_reblock_lifts() {
+        // MediaWiki's block log parameters since partial blocks.
+        let sitewide =
+            serde_json::json!({"duration": "infinity", "flags": ["nocreate"], "sitewide": true});
+        let partial = serde_json::json!({
+            "duration": "1 week", "flags": [], "sitewide": false,
+            "restrictions": {"pages": [{"page_ns": 0, "page_title": "Foo"}]}
+        });
+        let restricted_only =
+            serde_json::json!({"duration": "1 week", "restrictions": {"namespaces": [4]}});
+        assert!(sitewide_params(&sitewide));
+        assert!(!sitewide_params(&partial));
+        assert!(
+            !sitewide_params(&restricted_only),
+            "restrictions alone: partial"
+        );
+        assert!(
+            sitewide_params(&serde_json::json!({"duration": "1 day"})),
+            "silent: sitewide"
+        );
+        assert!(
+            sitewide_params(&serde_json::json!(["1 day", "nocreate"])),
+            "legacy: sitewide"
+        );
+        assert!(sitewide_params(
+            &serde_json::json!({"sitewide": true, "restrictions": {"pages": []}})
+        ));
+        assert!(!sitewide_params(&serde_json::json!({"sitewide": "0"})));
+        let on_de =
+            |action: &str, p: &serde_json::Value| st(&entry("dewiki", "block", action, p.clone()));
+        assert!(matches!(
+            on_de("block", &sitewide),
+            Some(Standing::Blocked { wiki, .. }) if wiki == "dewiki"
+        ));
+        assert_eq!(
+            on_de("block", &partial),
+            None,
+            "a partial block mutes nobody"
+        );
+        assert!(
+            matches!(
+                on_de("reblock", &partial),
+                Some(Standing::Unblocked { wiki, .. }) if wiki == "dewiki"
+            ),
+            "a reblock as partial lifts the wiki's block record"
+        );
+    }
+
+    fn sitewide_params(p: &serde_json::Value) -> bool {
+        sitewide(Some(p))
+    }
+
+    #[test]
+    fn global_blocks_and_locks_on_the_central_wiki_hold_everywhere() {
+        let all = patrolchat_model::item::ALL_WIKIS;
+        for action in ["gblock", "gblock2", "modify"] {
+            let Some(Standing::Blocked {
+                wiki, user, until, ..
+            }) = st(&entry(
+                CENTRAL,
+                "gblblock",
+                action,
+                serde_json::json!({"expiry": "20231201000000", "flags": ["anon-only"]}),
+            ))
+            else {
+                panic!("{action} is a global block");
+            };
+            assert_eq!((wiki.as_str(), user.as_str()), (all, "Vandal"));
+            assert_eq!(until, Some(1_701_388_800_000), "TS_MW expiry");
+        }
+        let Some(Standing::Blocked { until, .. }) = st(&entry(
+            CENTRAL,
+            "gblblock",
+            "gblock2",
+            serde_json::json!(["31 hours", "anon-only"]),
+        )) else {
+            panic!("legacy positional parameters");
+        };
+        assert_eq!(until, Some(1_700_000_000_000 + 31 * 3_600_000));
+        let Some(Standing::Blocked { until, .. }) = st(&entry(
+            CENTRAL,
+            "gblblock",
+            "gblock",
+            serde_json::json!({"expiry": "infinity"}),
+        )) else {
+            panic!("indefinite global block");
+        };
+        assert_eq!(until, None);
+        assert!(matches!(
+            st(&entry(CENTRAL, "gblblock", "gunblock", serde_json::json!([]))),
+            Some(Standing::Unblocked { wiki, .. }) if wiki == all
+        ));
+        // Only the central wiki's global logs count.
+        assert_eq!(
+            st(&entry(
+                "enwiki",
+                "gblblock",
+                "gblock",
+                serde_json::json!({})
+            )),
+            None
+        );
+        assert_eq!(
+            standing(
+                &entry("dewiki", "gblblock", "gblock", serde_json::json!({})),
+                "dewiki"
+            )
+            .map(|s| matches!(s, Standing::Blocked { .. })),
+            Some(true),
+            "the central wiki is a setting"
+        );
+    }
+
+    #[test]
+    fn account_locks_are_read_from_centralauth_setstatus() {
+        let all = patrolchat_model::item::ALL_WIKIS;
+        let setstatus = |p: serde_json::Value| st(&entry(CENTRAL, "globalauth", "setstatus", p));
+        assert!(matches!(
+            setstatus(serde_json::json!({"added": ["locked"], "removed": []})),
+            Some(Standing::Blocked { wiki, until: None, .. }) if wiki == all
+        ));
+        assert!(matches!(
+            setstatus(serde_json::json!({"added": ["locked", "hidden"], "removed": []})),
+            Some(Standing::Blocked { .. })
+        ));
+        assert!(matches!(
+            setstatus(serde_json::json!({"added": [], "removed": ["locked"]})),
+            Some(Standing::Unblocked { wiki, .. }) if wiki == all
+        ));
+        assert_eq!(
+            setstatus(serde_json::json!({"added": ["hidden"], "removed": []})),
+            None
+        );
+        assert!(matches!(
+            setstatus(serde_json::json!({"4::added": "locked", "5::removed": "(none)"})),
+            Some(Standing::Blocked { .. })
+        ));
+        assert!(matches!(
+            setstatus(serde_json::json!(["(none)", "locked"])),
+            Some(Standing::Unblocked { .. })
+        ));
+        assert_eq!(
+            st(&entry(
+                "enwiki",
+                "globalauth",
+                "setstatus",
+                serde_json::json!({"added": ["locked"]})
+            )),
+            None
+        );
     }
 }
 

@@ -24,12 +24,10 @@ use std::marker::PhantomData;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use patrolchat_projection::items::BLOCKED_PREFIX;
-use patrolchat_projection::keys;
+use patrolchat_model::item::ALL_WIKIS;
+use patrolchat_projection::moderation::Standing as Records;
 use patrolchat_projection::visibility::WikiSet;
-use redis::AsyncCommands;
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -247,9 +245,12 @@ impl Caller {
         if action == Action::Read {
             return Ok(me);
         }
-        let mut c = state.redis.clone();
-        let record: Option<String> = c.get(keys::mute(&me.name)).await?;
-        standing(me.block_on(wiki), record.as_deref())?;
+        let records = state
+            .projection
+            .moderation
+            .standing_records(wiki.unwrap_or(ALL_WIKIS), &me.name)
+            .await?;
+        standing(me.block_on(wiki), &records)?;
         Ok(me)
     }
 
@@ -261,6 +262,7 @@ impl Caller {
         }
         if self.standings.locked() {
             return Some(WikiBlock {
+                wiki: ALL_WIKIS.to_owned(),
                 until: None,
                 reason: Some("the account is locked".into()),
             });
@@ -270,6 +272,7 @@ impl Caller {
             None => self.standings.everywhere.as_ref(),
         }?;
         on.blocked_at(crate::now_ms()).then(|| WikiBlock {
+            wiki: wiki.unwrap_or(ALL_WIKIS).to_owned(),
             until: on.block_until,
             reason: on.block_reason.clone(),
         })
@@ -287,45 +290,53 @@ impl Caller {
 /// A block as a wiki told it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WikiBlock {
+    /// The wiki (`*`: a lock, or a dev login's block, on every wiki).
+    pub wiki: String,
     /// Its end (Unix ms); `None` when indefinite or unknown.
     pub until: Option<i64>,
     /// The wiki's reason.
     pub reason: Option<String>,
 }
 
-/// The refusal a stored mute record (`mute:<user>`) stands for: a block
-/// when a block on the wiki made it (`on_wiki`; the reason is the wiki's),
-/// else an admin's mute.
-pub fn refusal(record: &str) -> ApiError {
-    let v: Value = serde_json::from_str(record).unwrap_or(Value::Null);
-    let until = v["until"].as_i64();
-    let reason = v["reason"].as_str();
-    if v["on_wiki"].as_bool() == Some(true) {
+/// The refusal the records of a person's standing on a wiki stand for
+/// (a block seen in the feed before an admin's mute).
+pub fn refusal(records: &Records) -> ApiError {
+    if let Some(b) = &records.block {
         return ApiError::Blocked {
-            until,
-            reason: reason
-                .map(|r| r.strip_prefix(BLOCKED_PREFIX).unwrap_or(r).to_owned())
-                .filter(|r| !r.is_empty()),
+            wiki: b.wiki.clone(),
+            until: b.until,
+            reason: Some(b.reason.clone()).filter(|r| !r.is_empty()),
         };
     }
-    ApiError::Muted {
-        until,
-        reason: reason.unwrap_or("muted by a moderator").to_owned(),
+    match &records.mute {
+        Some(m) => ApiError::Muted {
+            wiki: m.wiki.clone(),
+            until: m.until,
+            reason: Some(m.reason.clone())
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "muted by a moderator".to_owned()),
+        },
+        None => ApiError::Muted {
+            wiki: ALL_WIKIS.to_owned(),
+            until: None,
+            reason: "muted by a moderator".to_owned(),
+        },
     }
 }
 
-/// The refusal, if any, for a person blocked as `block` says (by a
-/// wiki's answer) with this mute record (`mute:<name>`): a block first
-/// (a record left by a block in the feed, else the wiki's answer), then
-/// a mute.
+/// The refusal, if any, for a person blocked as `block` says (a wiki's
+/// answer) with these records of blocks seen in the feed and admins'
+/// mutes: a block first (the feed's, the newer word, else the wiki's
+/// answer), then a mute.
 ///
 /// # Errors
 /// [`ApiError::Blocked`] or [`ApiError::Muted`].
-pub fn standing(block: Option<WikiBlock>, record: Option<&str>) -> Result<(), ApiError> {
-    let on_record = record.map(refusal);
+pub fn standing(block: Option<WikiBlock>, records: &Records) -> Result<(), ApiError> {
+    let on_record = (!records.is_clear()).then(|| refusal(records));
     match (on_record, block) {
         (Some(blocked @ ApiError::Blocked { .. }), _) => Err(blocked),
         (_, Some(b)) => Err(ApiError::Blocked {
+            wiki: b.wiki,
             until: b.until,
             reason: b.reason,
         }),
@@ -651,6 +662,7 @@ mod tests {
 
     fn wiki_block(until: Option<i64>, reason: Option<&str>) -> Option<WikiBlock> {
         Some(WikiBlock {
+            wiki: "dewiki".into(),
             until,
             reason: reason.map(str::to_owned),
         })
@@ -658,31 +670,59 @@ mod tests {
 
     #[test]
     fn a_block_comes_before_a_mute_and_says_what_the_wiki_said() {
-        assert!(standing(None, None).is_ok());
-        let mute = r#"{"until":5,"reason":"cool down","by":"Ada","on_wiki":false}"#;
-        let Err(ApiError::Muted { until, reason }) = standing(None, Some(mute)) else {
+        let rec = |t: &str| Some(t.to_owned());
+        let none = Records::default();
+        assert!(standing(None, &none).is_ok());
+        let mute = Records::from_values(
+            "dewiki",
+            &[
+                None,
+                None,
+                rec(r#"{"until":5,"reason":"cool down","by":"Ada"}"#),
+                None,
+            ],
+        );
+        let Err(ApiError::Muted {
+            wiki,
+            until,
+            reason,
+        }) = standing(None, &mute)
+        else {
             panic!("an admin's mute is a mute");
         };
-        assert_eq!((until, reason.as_str()), (Some(5), "cool down"));
-        let block =
-            r#"{"until":7,"reason":"blocked on the wiki: vandalism","by":"Sam","on_wiki":true}"#;
-        let Err(ApiError::Blocked { until, reason }) = standing(None, Some(block)) else {
+        assert_eq!(
+            (wiki.as_str(), until, reason.as_str()),
+            ("dewiki", Some(5), "cool down")
+        );
+        let block = Records::from_values(
+            "dewiki",
+            &[
+                rec(r#"{"until":7,"reason":"vandalism","by":"Sam","at":1}"#),
+                None,
+                None,
+                None,
+            ],
+        );
+        let Err(ApiError::Blocked { until, reason, .. }) = standing(None, &block) else {
             panic!("a block seen in the feed is a block");
         };
         assert_eq!((until, reason.as_deref()), (Some(7), Some("vandalism")));
-        let Err(ApiError::Blocked { until, reason }) = standing(wiki_block(None, None), Some(mute))
+        let Err(ApiError::Blocked {
+            wiki,
+            until,
+            reason,
+        }) = standing(wiki_block(None, None), &mute)
         else {
             panic!("the wiki's block comes before a mute");
         };
-        assert_eq!((until, reason), (None, None));
-        let Err(ApiError::Blocked { until, reason }) =
-            standing(wiki_block(Some(9), Some("spam")), None)
+        assert_eq!((wiki.as_str(), until, reason), ("dewiki", None, None));
+        let Err(ApiError::Blocked { until, reason, .. }) =
+            standing(wiki_block(Some(9), Some("spam")), &none)
         else {
             panic!("the wiki's block");
         };
         assert_eq!((until, reason.as_deref()), (Some(9), Some("spam")));
-        let Err(ApiError::Blocked { until, .. }) = standing(wiki_block(None, None), Some(block))
-        else {
+        let Err(ApiError::Blocked { until, .. }) = standing(wiki_block(None, None), &block) else {
             panic!("blocked");
         };
         assert_eq!(

@@ -8,8 +8,9 @@
 //! Every frame is handed to the hub with the readers the visibility rule
 //! gives it (see [`crate::visibility`]); a `message.hidden` frame comes in
 //! two forms, with who hid the message and why for admins and without for
-//! everyone else. Moderation events (`act.mod.*`) are not frames: a mute
-//! or its lifting only asks the hub to check the standing of connections.
+//! everyone else. Moderation events (`act.mod.*`) are not frames: a mute,
+//! a block seen in the feed or their lifting only asks the hub to check
+//! the standing of connections.
 
 use std::time::Duration;
 
@@ -220,7 +221,7 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
     let m = &state.metrics;
     let rule = &state.visibility;
     match env.ty.as_str() {
-        "user.muted" | "user.unmuted" => {
+        "user.muted" | "user.unmuted" | "user.blocked" | "user.unblocked" => {
             hub.nudge();
             return;
         }

@@ -23,7 +23,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
+use patrolchat_model::item::ALL_WIKIS;
 use patrolchat_projection::keys;
+use patrolchat_projection::moderation::Standing as Records;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::bots::BotToken;
@@ -55,17 +57,18 @@ pub async fn of_caller(
         name: caller.name.clone(),
     };
     let mut c = state.redis.clone();
-    let record: Option<String> = if caller.is_bot() {
-        None
+    let records: Vec<Option<String>> = if caller.is_bot() {
+        Vec::new()
     } else {
-        redis::cmd("GET")
-            .arg(keys::mute(&caller.name))
+        redis::cmd("MGET")
+            .arg(&keys::standing(ALL_WIKIS, &caller.name))
             .query_async(&mut c)
             .await?
     };
+    let records = Records::from_values(ALL_WIKIS, &records);
     let standing = Standing {
         viewer: Viewer::from(caller),
-        may_write: crate::auth::standing(caller.block_on(None), record.as_deref()).is_ok(),
+        may_write: crate::auth::standing(caller.block_on(None), &records).is_ok(),
         ended: false,
     };
     Ok((credential, standing))
@@ -87,7 +90,7 @@ async fn standing(
     state: &AppState,
     cr: &Credential,
     stored: Option<Stored>,
-    mute: Option<&str>,
+    mute: &Records,
 ) -> Result<Standing, crate::ApiError> {
     Ok(match stored {
         None => Standing {
@@ -146,9 +149,9 @@ pub async fn check(state: &AppState) -> Result<usize, crate::ApiError> {
     for chunk in credentials.chunks(BATCH) {
         let mut p = redis::pipe();
         for cr in chunk {
-            p.cmd("GET").arg(keys::mute(&cr.name));
+            p.cmd("MGET").arg(&keys::standing(ALL_WIKIS, &cr.name));
         }
-        let mutes: Vec<Option<String>> = p.query_async(&mut c).await?;
+        let mutes: Vec<Vec<Option<String>>> = p.query_async(&mut c).await?;
         let records: Vec<Option<Stored>> = futures::stream::iter(chunk.to_vec())
             .map(|cr| {
                 let state = state.clone();
@@ -158,7 +161,8 @@ pub async fn check(state: &AppState) -> Result<usize, crate::ApiError> {
             .try_collect()
             .await?;
         for ((cr, record), mute) in chunk.iter().zip(records).zip(mutes) {
-            let st = standing(state, cr, record, mute.as_deref()).await?;
+            let mute = Records::from_values(ALL_WIKIS, &mute);
+            let st = standing(state, cr, record, &mute).await?;
             seen.insert(cr.clone(), st);
         }
     }

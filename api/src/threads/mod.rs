@@ -240,7 +240,12 @@ async fn post(
         crate::community::require_conduct(state, caller, wiki).await?;
     }
     let thread = place.thread();
-    let seq = crate::moderation::mutes::next_seq_unless_muted(state, &caller.name, &thread).await?;
+    let on = match &place {
+        Place::Item(_, wiki) => wiki.as_str(),
+        Place::Room(_) => patrolchat_model::item::ALL_WIKIS,
+    };
+    let seq =
+        crate::moderation::mutes::next_seq_unless_muted(state, on, &caller.name, &thread).await?;
     let (item, wiki, workflow, subject) = match &place {
         Place::Item(id, wiki) => (
             Some(id.clone()),

@@ -349,8 +349,11 @@ fn shown<'a>(
             sees(rule.note(wiki_of_item(note.item.as_str()), &note.author))
                 .then_some(Shown::Stored(r))
         }
-        Activity::UserMuted { user, .. } | Activity::UserUnmuted { user, .. } => {
-            sees(rule.mute(None, user)).then_some(Shown::Stored(r))
+        Activity::UserMuted { user, wiki, .. }
+        | Activity::UserUnmuted { user, wiki, .. }
+        | Activity::UserBlocked { user, wiki, .. }
+        | Activity::UserUnblocked { user, wiki, .. } => {
+            sees(rule.mute(Some(wiki), user)).then_some(Shown::Stored(r))
         }
         Activity::RightsChanged { wiki, .. } => {
             sees(rule.audit(Some(wiki))).then_some(Shown::Stored(r))

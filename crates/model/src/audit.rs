@@ -11,12 +11,12 @@ use crate::ids::ItemId;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AuditEntry {
-    /// A person was muted (by an admin, or by a block on the wiki).
+    /// An admin muted a person.
     Mute {
-        /// The admin, or the blocking admin on the wiki.
+        /// The admin.
         actor: String,
-        /// Whether a block on the wiki made it.
-        on_wiki: bool,
+        /// The wiki the mute holds on, or `*` for every wiki.
+        wiki: String,
         /// The muted person.
         target: String,
         /// Why.
@@ -26,12 +26,42 @@ pub enum AuditEntry {
         /// Unix milliseconds.
         at: i64,
     },
-    /// A mute was lifted.
+    /// An admin lifted a mute.
     Unmute {
-        /// The admin, or the unblocking admin on the wiki.
+        /// The admin.
         actor: String,
-        /// Whether an unblock on the wiki lifted it.
-        on_wiki: bool,
+        /// The wiki of the mute lifted, or `*`.
+        wiki: String,
+        /// The person.
+        target: String,
+        /// Why.
+        reason: String,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A sitewide block on a wiki, or a global block or lock (`*`), seen
+    /// in the feed.
+    Block {
+        /// The blocking admin on the wiki.
+        actor: String,
+        /// The wiki, or `*` for a global block or lock.
+        wiki: String,
+        /// The blocked person.
+        target: String,
+        /// The wiki's reason.
+        reason: String,
+        /// End of the block (Unix ms); `null` when indefinite.
+        until: Option<i64>,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A block seen in the feed ended: an unblock, a reblock as partial,
+    /// a global unblock or unlock.
+    Unblock {
+        /// The admin on the wiki.
+        actor: String,
+        /// The wiki, or `*`.
+        wiki: String,
         /// The person.
         target: String,
         /// Why.
@@ -103,6 +133,8 @@ impl AuditEntry {
         match self {
             Self::Mute { at, .. }
             | Self::Unmute { at, .. }
+            | Self::Block { at, .. }
+            | Self::Unblock { at, .. }
             | Self::Hide { at, .. }
             | Self::Report { at, .. }
             | Self::Rights { at, .. }
@@ -127,7 +159,7 @@ mod tests {
     fn entries_are_stored_with_sorted_keys_and_nulls() {
         let e = AuditEntry::Mute {
             actor: "Ann".into(),
-            on_wiki: false,
+            wiki: "*".into(),
             target: "Troll".into(),
             reason: "spam".into(),
             until: None,
@@ -135,7 +167,7 @@ mod tests {
         };
         assert_eq!(
             e.to_json(),
-            r#"{"actor":"Ann","at":5,"kind":"mute","on_wiki":false,"reason":"spam","target":"Troll","until":null}"#
+            r#"{"actor":"Ann","at":5,"kind":"mute","reason":"spam","target":"Troll","until":null,"wiki":"*"}"#
         );
         let t = AuditEntry::TakeOver {
             actor: "Ada".into(),

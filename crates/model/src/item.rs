@@ -192,6 +192,13 @@ pub struct Actor {
     pub on_wiki: bool,
 }
 
+/// The wiki of a mute or block that holds on every wiki.
+pub const ALL_WIKIS: &str = "*";
+
+fn all_wikis() -> String {
+    ALL_WIKIS.to_owned()
+}
+
 /// Something that happened to an item; the `type` tag is the WebSocket
 /// message type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -300,30 +307,76 @@ pub enum Activity {
         /// Unix milliseconds.
         at: i64,
     },
-    /// A person may read but not post or claim until `until`.
+    /// An admin muted a person: they may read but not post or claim on
+    /// `wiki` (every wiki for [`ALL_WIKIS`]) until `until`. Only an admin
+    /// lifts it; nothing in the feed shortens it.
     #[serde(rename = "user.muted")]
     UserMuted {
         /// The person (wiki user name).
         user: String,
+        /// The wiki the mute holds on (a database name), or [`ALL_WIKIS`].
+        /// Events from before mutes had a wiki were global mutes.
+        #[serde(default = "all_wikis")]
+        wiki: String,
         /// End of the mute (Unix ms); `None` until lifted.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<i64>,
         /// Why.
         reason: String,
-        /// An admin, or the wiki (a block in the feed, `on_wiki`).
+        /// The admin. Events from before blocks had their own events may
+        /// carry a block seen in the feed here (`on_wiki`); see
+        /// [`Activity::UserBlocked`].
         by: Actor,
         /// Unix milliseconds.
         at: i64,
     },
-    /// A mute was lifted.
+    /// An admin lifted a mute.
     #[serde(rename = "user.unmuted")]
     UserUnmuted {
         /// The person.
         user: String,
+        /// The wiki of the mute lifted, or [`ALL_WIKIS`].
+        #[serde(default = "all_wikis")]
+        wiki: String,
         /// Why.
         reason: String,
-        /// An admin, or the wiki (an unblock in the feed).
+        /// The admin (older events: or an unblock in the feed, `on_wiki`).
         by: Actor,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A sitewide block (or reblock) seen in the feed: on `wiki`, or a
+    /// global block or lock on the central wiki ([`ALL_WIKIS`]). The
+    /// person may read but not write there until `until`.
+    #[serde(rename = "user.blocked")]
+    UserBlocked {
+        /// The person (wiki user name, or an IP address or range).
+        user: String,
+        /// The wiki's database name, or [`ALL_WIKIS`] for a global block.
+        wiki: String,
+        /// End of the block (Unix ms); `None`: indefinite.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
+        /// The wiki's reason.
+        reason: String,
+        /// The blocking admin on the wiki.
+        by: String,
+        /// When the wiki blocked (Unix ms).
+        at: i64,
+    },
+    /// A block seen in the feed ended early: an unblock on `wiki`, a
+    /// reblock there as a partial block, or a global unblock or unlock
+    /// ([`ALL_WIKIS`]).
+    #[serde(rename = "user.unblocked")]
+    UserUnblocked {
+        /// The person.
+        user: String,
+        /// The wiki's database name, or [`ALL_WIKIS`].
+        wiki: String,
+        /// Why.
+        reason: String,
+        /// The admin on the wiki.
+        by: String,
         /// Unix milliseconds.
         at: i64,
     },
@@ -472,6 +525,41 @@ mod tests {
         );
         assert_eq!(PerformerKind::of("Alice"), PerformerKind::Account);
         assert_eq!(PerformerKind::of("1.2.3"), PerformerKind::Account);
+    }
+
+    #[test]
+    fn mutes_recorded_before_mutes_had_a_wiki_read_as_global() {
+        let old =
+            r#"{"type":"user.muted","user":"Troll","reason":"spam","by":{"name":"Ada"},"at":5}"#;
+        let Activity::UserMuted { wiki, until, .. } =
+            serde_json::from_str::<Activity>(old).expect("parses")
+        else {
+            panic!("a mute");
+        };
+        assert_eq!((wiki.as_str(), until), (ALL_WIKIS, None));
+        let old =
+            r#"{"type":"user.unmuted","user":"Troll","reason":"ok","by":{"name":"Ada"},"at":6}"#;
+        let Activity::UserUnmuted { wiki, .. } =
+            serde_json::from_str::<Activity>(old).expect("parses")
+        else {
+            panic!("an unmute");
+        };
+        assert_eq!(wiki, ALL_WIKIS);
+        let block = Activity::UserBlocked {
+            user: "Vandal".into(),
+            wiki: "dewiki".into(),
+            until: None,
+            reason: "vandalism".into(),
+            by: "Admin".into(),
+            at: 7,
+        };
+        let v = serde_json::to_value(&block).expect("serialises");
+        assert_eq!(v["type"], "user.blocked");
+        assert_eq!(v["wiki"], "dewiki");
+        assert_eq!(
+            serde_json::from_value::<Activity>(v).expect("parses"),
+            block
+        );
     }
 
     #[test]

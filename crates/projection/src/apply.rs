@@ -308,25 +308,60 @@ impl Projection {
                     .hide(thread, message, item.as_ref(), author, by, reason, *at)
                     .await?;
             }
+            // A mute recorded with `on_wiki` was a block seen in the feed,
+            // from before blocks had their own events and records. It
+            // names no wiki: applied as a global block it would block on
+            // every wiki what one wiki's admin decided there, and applied
+            // as an admin's mute no unblock could lift it. So it is left
+            // out (as is its unblock); the wiki's later events, and the
+            // block flag of the person's session at sign-in, stand.
+            Activity::UserMuted { by, .. } | Activity::UserUnmuted { by, .. } if by.on_wiki => {
+                out.skipped = true;
+            }
             Activity::UserMuted {
                 user,
+                wiki,
                 until,
                 reason,
                 by,
                 at,
             } => {
                 self.moderation
-                    .set_mute(user, *until, reason, &by.name, by.on_wiki, *at)
+                    .set_mute(wiki, user, *until, reason, &by.name, *at)
                     .await?;
             }
             Activity::UserUnmuted {
                 user,
+                wiki,
                 reason,
                 by,
                 at,
             } => {
                 self.moderation
-                    .lift_mute(user, reason, &by.name, by.on_wiki, *at)
+                    .lift_mute(wiki, user, reason, &by.name, *at)
+                    .await?;
+            }
+            Activity::UserBlocked {
+                user,
+                wiki,
+                until,
+                reason,
+                by,
+                at,
+            } => {
+                self.moderation
+                    .set_block(wiki, user, *until, reason, by, *at)
+                    .await?;
+            }
+            Activity::UserUnblocked {
+                user,
+                wiki,
+                reason,
+                by,
+                at,
+            } => {
+                self.moderation
+                    .lift_block(wiki, user, reason, by, *at)
                     .await?;
             }
             Activity::ReportNew { report } => {

@@ -5,9 +5,18 @@ use patrolchat_model::{ItemId, WikiId};
 use redis::Script;
 use redis::aio::ConnectionManager;
 
+use patrolchat_model::item::ALL_WIKIS;
+
 use crate::items::split_workflows as workflows;
 use crate::keys::{self, fields};
+use crate::moderation::Standing;
 use crate::scripts;
+
+/// The standing records a script answered after `'muted'`.
+fn standing_of(wiki: &str, answer: &[String]) -> Standing {
+    let values: Vec<Option<String>> = answer.iter().skip(1).map(|v| Some(v.clone())).collect();
+    Standing::from_values(wiki, &values)
+}
 
 /// The answer to a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +34,8 @@ pub enum ClaimOutcome {
     Missing,
     /// The item is no longer open.
     Closed,
-    /// The caller is muted (the mute record, JSON).
-    Muted(String),
+    /// The caller is blocked or muted on the item's wiki.
+    Muted(Standing),
 }
 
 /// A granted lease.
@@ -87,8 +96,8 @@ pub enum CloseOutcome {
     Missing,
     /// The item is no longer open.
     Closed,
-    /// The caller is muted or blocked (the mute record, JSON).
-    Muted(String),
+    /// The caller is blocked or muted on the item's wiki.
+    Muted(Standing),
     /// The item's wiki, title, user or workflows kept changing.
     Changed,
 }
@@ -248,13 +257,18 @@ impl ClaimStore {
     ) -> Result<ClaimOutcome, redis::RedisError> {
         let mut c = self.conn.clone();
         let mut placement = Some(placement);
-        let r = loop {
+        let (r, on) = loop {
             let (wiki, wfs) = match placement.take() {
                 Some(p) => (p.wiki, p.workflows),
                 None => self.wiki_and_workflows(id).await?,
             };
             let mut inv = Self::keyed(&self.claim, id);
-            inv.key(keys::mute(who));
+            // An item without a wiki (gone) is answered `missing`; its
+            // caller's global records are checked meanwhile.
+            let on = wiki.clone().unwrap_or_else(|| ALL_WIKIS.to_owned());
+            for k in keys::standing(&on, who) {
+                inv.key(k);
+            }
             Self::claimed_keys(&mut inv, wiki.as_deref(), wfs.as_deref());
             let r: Vec<String> = inv
                 .arg(id.as_str())
@@ -266,7 +280,7 @@ impl ClaimStore {
                 .invoke_async(&mut c)
                 .await?;
             if r.first().map(String::as_str) != Some("changed") {
-                break r;
+                break (r, on);
             }
         };
         let num = |i: usize| r.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
@@ -288,7 +302,7 @@ impl ClaimStore {
                 expires_at: num(2),
             },
             Some("missing") => ClaimOutcome::Missing,
-            Some("muted") => ClaimOutcome::Muted(r.get(1).cloned().unwrap_or_default()),
+            Some("muted") => ClaimOutcome::Muted(standing_of(&on, &r)),
             _ => ClaimOutcome::Closed,
         })
     }
@@ -443,10 +457,12 @@ impl ClaimStore {
                 keys::claim(id),
                 keys::fence(id),
                 keys::CLAIM_EXPIRY.to_owned(),
-                keys::mute(who),
+            ];
+            names.extend(keys::standing(wiki_id.as_str(), who));
+            names.extend([
                 keys::page_index(&wiki_id, &title),
                 keys::user_index(&wiki_id, &user),
-            ];
+            ]);
             for wf in workflows(&wfs) {
                 names.push(keys::queue(&wf, &wiki_id));
                 names.push(keys::claimed(&wf, &wiki_id));
@@ -495,7 +511,7 @@ impl ClaimStore {
                     expires_at: text(2).parse().unwrap_or(0),
                 },
                 Some("missing") => CloseOutcome::Missing,
-                Some("muted") => CloseOutcome::Muted(text(1)),
+                Some("muted") => CloseOutcome::Muted(standing_of(wiki_id.as_str(), &r)),
                 _ => CloseOutcome::Closed,
             });
         }

@@ -124,10 +124,31 @@ pub fn bot_token(token_hash: &str) -> String {
 /// The hashes of every bot token (a set).
 pub const BOT_TOKENS: &str = "bots";
 
-/// A mute: the person's name → JSON `{until, reason, by, on_wiki}`
-/// (`on_wiki`: made by a block on the wiki); expires with the mute.
-pub fn mute(user: &str) -> String {
-    format!("mute:{user}")
+/// An admin's mute of a person on a wiki (`wiki` a database name, or `*`
+/// for every wiki): JSON `{until, reason, by}`, expiring with the mute.
+/// Only an admin sets or lifts it; the router never touches it.
+pub fn mute(wiki: &str, user: &str) -> String {
+    format!("mute:{wiki}:{user}")
+}
+
+/// A sitewide block of a person on a wiki seen in the feed (`wiki` a
+/// database name, or `*` for a global block or lock on the central wiki):
+/// JSON `{until, reason, by, at}`, expiring with the block.
+pub fn block(wiki: &str, user: &str) -> String {
+    format!("block:{wiki}:{user}")
+}
+
+/// The four records that decide whether a person may write on `wiki`, in
+/// this order: the block on `wiki`, the global block, the mute on `wiki`,
+/// the global mute. (For `wiki` = `*` the first two and the last two are
+/// the same key.)
+pub fn standing(wiki: &str, user: &str) -> [String; 4] {
+    [
+        block(wiki, user),
+        block(patrolchat_model::item::ALL_WIKIS, user),
+        mute(wiki, user),
+        mute(patrolchat_model::item::ALL_WIKIS, user),
+    ]
 }
 
 /// The codes of conduct a person accepted: wiki → JSON `{url, at}`; the
@@ -200,7 +221,7 @@ pub fn item_pattern() -> &'static str {
 /// Every projection layout as `SCAN` patterns: items with their
 /// revisions, claims, fences and notes; queues and the indexes the router
 /// resolves by; claimed sets; threads with their counters and hidden
-/// markers; mutes and reports. Single keys are in [`PROJECTION_KEYS`].
+/// markers; mutes, blocks and reports. Single keys are in [`PROJECTION_KEYS`].
 pub const PROJECTION_PATTERNS: &[&str] = &[
     "item:*",
     "queue:*",
@@ -213,6 +234,7 @@ pub const PROJECTION_PATTERNS: &[&str] = &[
     "claimed:*",
     "thread:*",
     "mute:*",
+    "block:*",
     "reports-by:*",
     "conduct:*",
 ];

@@ -1,8 +1,11 @@
-//! Moderation in Redis: mutes, hidden messages, reports, private notes,
-//! ignore lists and the audit log.
+//! Moderation in Redis: blocks seen in the feed, mutes, hidden messages,
+//! reports, private notes, ignore lists and the audit log.
 //!
-//! Layouts ([`crate::keys`]): `mute:<user>` (JSON `{until, reason, by,
-//! on_wiki}`, expiring with the mute), `thread:{<thread>}:hidden`, the
+//! Layouts ([`crate::keys`]): `block:<wiki>:<user>` (JSON `{until, reason,
+//! by, at}`, written only from the feed, `*` for a global block or lock)
+//! and `mute:<wiki>:<user>` (JSON `{until, reason, by}`, written only by
+//! admins, `*` for every wiki), each expiring with what it records;
+//! `thread:{<thread>}:hidden`, the
 //! report items of the private `reports` workflow with `reports-by:<user>`,
 //! `item:{<id>}:notes`, `ignores:<user>` (not a projection: no event
 //! carries it) and the `audit` log of [`AuditEntry`]s.
@@ -29,18 +32,112 @@ pub use crate::visibility::REPORT_PREFIX;
 /// The wiki of reports that name no item's message.
 pub const NO_WIKI: &str = "metawiki";
 
-/// A stored mute (`mute:<user>`).
+/// A stored mute (`mute:<wiki>:<user>`): an admin's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MuteRecord {
     /// End of the mute (Unix ms); `None` until lifted.
     pub until: Option<i64>,
     /// Why.
     pub reason: String,
-    /// Who muted: an admin, or the blocking admin on the wiki.
+    /// The admin.
     pub by: String,
-    /// Whether a block on the wiki made it.
-    #[serde(default)]
-    pub on_wiki: bool,
+}
+
+/// A stored block (`block:<wiki>:<user>`): a sitewide block on the wiki,
+/// or a global block or lock, seen in the feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockRecord {
+    /// End of the block (Unix ms); `None`: indefinite.
+    pub until: Option<i64>,
+    /// The wiki's reason.
+    pub reason: String,
+    /// The blocking admin on the wiki.
+    pub by: String,
+    /// When the wiki blocked (Unix ms).
+    pub at: i64,
+}
+
+/// A block or a mute as read back, with the wiki it holds on (`*`: every
+/// wiki).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The wiki's database name, or `*`.
+    pub wiki: String,
+    /// End (Unix ms); `None`: indefinite, or until lifted.
+    pub until: Option<i64>,
+    /// Why.
+    pub reason: String,
+    /// Who: the blocking admin on the wiki, or the muting admin.
+    pub by: String,
+}
+
+/// What stands in the way of a person's writes on a wiki: a block seen in
+/// the feed and an admin's mute, each the longer of the wiki's own and the
+/// global one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// A block on the wiki or a global one.
+    pub block: Option<Record>,
+    /// A mute on the wiki or a global one.
+    pub mute: Option<Record>,
+}
+
+impl Standing {
+    /// From the values of [`keys::standing`]`(wiki, user)`, in its order
+    /// (absent or empty: no record). Unreadable records count as
+    /// indefinite, so a damaged record never frees anyone.
+    pub fn from_values(wiki: &str, values: &[Option<String>]) -> Self {
+        let read = |i: usize, on: &str| -> Option<Record> {
+            let text = values.get(i)?.as_deref().filter(|t| !t.is_empty())?;
+            let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+            Some(Record {
+                wiki: on.to_owned(),
+                until: v["until"].as_i64(),
+                reason: v["reason"].as_str().unwrap_or_default().to_owned(),
+                by: v["by"].as_str().unwrap_or_default().to_owned(),
+            })
+        };
+        let all = patrolchat_model::item::ALL_WIKIS;
+        Self {
+            block: longer(read(0, wiki), read(1, all)),
+            mute: longer(read(2, wiki), read(3, all)),
+        }
+    }
+
+    /// Whether nothing stands in the way.
+    pub fn is_clear(&self) -> bool {
+        self.block.is_none() && self.mute.is_none()
+    }
+}
+
+/// The one of two records that ends later (an indefinite one ends last);
+/// the first on a tie.
+fn longer(a: Option<Record>, b: Option<Record>) -> Option<Record> {
+    match (a, b) {
+        (Some(a), Some(b)) => match (a.until, b.until) {
+            (None, _) => Some(a),
+            (Some(_), None) => Some(b),
+            (Some(x), Some(y)) if y > x => Some(b),
+            _ => Some(a),
+        },
+        (a, b) => a.or(b),
+    }
+}
+
+/// `SET key value`, expiring at `until` (Unix ms) when it has one. A
+/// time already past leaves no key (Redis deletes it at once).
+fn set_until(p: &mut redis::Pipeline, key: String, value: String, until: Option<i64>) {
+    match until {
+        // PXAT must be positive.
+        Some(ms) => p
+            .cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("PXAT")
+            .arg(ms.max(1))
+            .ignore(),
+        None => p.set(key, value).ignore(),
+    };
 }
 
 /// A stored hidden marker: who hid a message, why, when.
@@ -120,49 +217,36 @@ impl ModerationStore {
         }
     }
 
-    /// Mutes a person until `until` (Unix ms; `None`: until lifted) and
-    /// records it in the audit log. `by` is an admin, or the blocking
-    /// admin when `on_wiki` (a block in the feed); the record keeps
-    /// `on_wiki`, so the api refuses the person as blocked rather than
-    /// muted. A mute that has run out is set already expired.
+    /// Records a sitewide block of a person on `wiki` (`*`: a global block
+    /// or lock) seen in the feed, until `until` (Unix ms; `None`:
+    /// indefinite), replacing the wiki's earlier block record, and writes
+    /// the audit entry. A block that has run out leaves no record.
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
-    pub async fn set_mute(
+    pub async fn set_block(
         &self,
+        wiki: &str,
         user: &str,
         until: Option<i64>,
         reason: &str,
         by: &str,
-        on_wiki: bool,
         at: i64,
     ) -> Result<(), ProjectionError> {
-        let record = MuteRecord {
+        let record = BlockRecord {
             until,
             reason: reason.to_owned(),
             by: by.to_owned(),
-            on_wiki,
+            at,
         };
-        let record = serde_json::to_value(&record)
-            .map(|v| v.to_string())
-            .unwrap_or_default();
+        let record = serde_json::to_string(&record).unwrap_or_default();
         let mut p = redis::pipe();
-        match until {
-            // PXAT must be positive.
-            Some(ms) => p
-                .cmd("SET")
-                .arg(keys::mute(user))
-                .arg(record)
-                .arg("PXAT")
-                .arg(ms.max(1))
-                .ignore(),
-            None => p.set(keys::mute(user), record).ignore(),
-        };
+        set_until(&mut p, keys::block(wiki, user), record, until);
         audit(
             &mut p,
-            &AuditEntry::Mute {
+            &AuditEntry::Block {
                 actor: by.to_owned(),
-                on_wiki,
+                wiki: wiki.to_owned(),
                 target: user.to_owned(),
                 reason: reason.to_owned(),
                 until,
@@ -174,25 +258,26 @@ impl ModerationStore {
         Ok(())
     }
 
-    /// Lifts a person's mute and records it in the audit log.
+    /// Deletes a person's block record on `wiki` (`*`: the global one) and
+    /// writes the audit entry. Mutes are left as they are.
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
-    pub async fn lift_mute(
+    pub async fn lift_block(
         &self,
+        wiki: &str,
         user: &str,
         reason: &str,
         by: &str,
-        on_wiki: bool,
         at: i64,
     ) -> Result<(), ProjectionError> {
         let mut p = redis::pipe();
-        p.del(keys::mute(user)).ignore();
+        p.del(keys::block(wiki, user)).ignore();
         audit(
             &mut p,
-            &AuditEntry::Unmute {
+            &AuditEntry::Unblock {
                 actor: by.to_owned(),
-                on_wiki,
+                wiki: wiki.to_owned(),
                 target: user.to_owned(),
                 reason: reason.to_owned(),
                 at,
@@ -243,13 +328,92 @@ impl ModerationStore {
             .collect())
     }
 
-    /// A person's mute record (JSON), if muted.
+    /// An admin's mute of a person on `wiki` (`*`: every wiki) until
+    /// `until` (Unix ms; `None`: until lifted), and its audit entry. A
+    /// mute that has run out leaves no record.
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
-    pub async fn mute_record(&self, user: &str) -> Result<Option<String>, ProjectionError> {
+    pub async fn set_mute(
+        &self,
+        wiki: &str,
+        user: &str,
+        until: Option<i64>,
+        reason: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<(), ProjectionError> {
+        let record = MuteRecord {
+            until,
+            reason: reason.to_owned(),
+            by: by.to_owned(),
+        };
+        let record = serde_json::to_string(&record).unwrap_or_default();
+        let mut p = redis::pipe();
+        set_until(&mut p, keys::mute(wiki, user), record, until);
+        audit(
+            &mut p,
+            &AuditEntry::Mute {
+                actor: by.to_owned(),
+                wiki: wiki.to_owned(),
+                target: user.to_owned(),
+                reason: reason.to_owned(),
+                until,
+                at,
+            },
+        );
         let mut c = self.conn.clone();
-        Ok(c.get(keys::mute(user)).await?)
+        p.query_async::<()>(&mut c).await?;
+        Ok(())
+    }
+
+    /// Lifts an admin's mute on `wiki` (`*`: the global one) and writes the
+    /// audit entry. Blocks are left as they are.
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn lift_mute(
+        &self,
+        wiki: &str,
+        user: &str,
+        reason: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<(), ProjectionError> {
+        let mut p = redis::pipe();
+        p.del(keys::mute(wiki, user)).ignore();
+        audit(
+            &mut p,
+            &AuditEntry::Unmute {
+                actor: by.to_owned(),
+                wiki: wiki.to_owned(),
+                target: user.to_owned(),
+                reason: reason.to_owned(),
+                at,
+            },
+        );
+        let mut c = self.conn.clone();
+        p.query_async::<()>(&mut c).await?;
+        Ok(())
+    }
+
+    /// What stands in the way of a person's writes on `wiki` (`*`: only
+    /// the global records): `block:<wiki>:<user>`, `block:*:<user>`,
+    /// `mute:<wiki>:<user>` and `mute:*:<user>`, read in one `MGET`.
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn standing_records(
+        &self,
+        wiki: &str,
+        user: &str,
+    ) -> Result<Standing, ProjectionError> {
+        let mut c = self.conn.clone();
+        let values: Vec<Option<String>> = redis::cmd("MGET")
+            .arg(&keys::standing(wiki, user))
+            .query_async(&mut c)
+            .await?;
+        Ok(Standing::from_values(wiki, &values))
     }
 
     /// Hides a message of a thread and records it in the audit log.
@@ -537,11 +701,20 @@ mod tests {
             until: None,
             reason: "spam".into(),
             by: "Ann".into(),
-            on_wiki: false,
         };
         assert_eq!(
             serde_json::to_value(&m).expect("json").to_string(),
-            r#"{"by":"Ann","on_wiki":false,"reason":"spam","until":null}"#
+            r#"{"by":"Ann","reason":"spam","until":null}"#
+        );
+        let b = BlockRecord {
+            until: Some(9),
+            reason: "vandalism".into(),
+            by: "Sam".into(),
+            at: 4,
+        };
+        assert_eq!(
+            serde_json::to_value(&b).expect("json").to_string(),
+            r#"{"at":4,"by":"Sam","reason":"vandalism","until":9}"#
         );
         let h = HiddenMarker {
             by: "Ann".into(),
@@ -552,5 +725,48 @@ mod tests {
             serde_json::to_value(&h).expect("json").to_string(),
             r#"{"at":3,"by":"Ann","reason":"rude"}"#
         );
+    }
+
+    #[test]
+    fn a_block_wins_over_a_mute_and_the_longer_of_two_counts() {
+        let block = |until: Option<i64>, by: &str| {
+            Some(format!(
+                r#"{{"until":{},"reason":"r","by":"{by}","at":1}}"#,
+                until.map_or("null".to_owned(), |u| u.to_string())
+            ))
+        };
+        let none = Standing::from_values("dewiki", &[None, None, None, None]);
+        assert!(none.is_clear());
+        let s = Standing::from_values(
+            "dewiki",
+            &[block(Some(5), "De"), block(Some(9), "Meta"), None, None],
+        );
+        let b = s.block.expect("blocked");
+        assert_eq!(
+            (b.wiki.as_str(), b.until, b.by.as_str()),
+            ("*", Some(9), "Meta")
+        );
+        let s = Standing::from_values(
+            "dewiki",
+            &[block(None, "De"), block(Some(9), "Meta"), None, None],
+        );
+        let b = s.block.expect("blocked");
+        assert_eq!(
+            (b.wiki.as_str(), b.until),
+            ("dewiki", None),
+            "indefinite is longest"
+        );
+        let s = Standing::from_values(
+            "dewiki",
+            &[None, None, block(Some(3), "Ada"), Some(String::new())],
+        );
+        assert!(s.block.is_none());
+        let m = s.mute.expect("muted");
+        assert_eq!(
+            (m.wiki.as_str(), m.until, m.by.as_str()),
+            ("dewiki", Some(3), "Ada")
+        );
+        let s = Standing::from_values("dewiki", &[Some("garbage".into()), None, None, None]);
+        assert_eq!(s.block.expect("kept").until, None, "unreadable: indefinite");
     }
 }

@@ -70,8 +70,10 @@ pub struct Summary {
     pub messages: u64,
     /// Hidden markers.
     pub hidden: u64,
-    /// Mutes still in force.
+    /// Admins' mutes still in force.
     pub mutes: u64,
+    /// Blocks seen in the feed still in force.
+    pub blocks: u64,
     /// Reports.
     pub reports: u64,
     /// Private notes.
@@ -88,7 +90,7 @@ impl fmt::Display for Summary {
             f,
             "replayed WORK: {} messages, ACTIVITY: {} messages ({} unreadable, skipped); \
              {} projection keys dropped; rebuilt {} items ({} resolved), {} live claims, \
-             {} messages, {} hidden, {} mutes, {} reports, {} notes, {} audit entries, \
+             {} messages, {} hidden, {} mutes, {} blocks, {} reports, {} notes, {} audit entries, \
              {} episode windows",
             self.work_messages,
             self.activity_messages,
@@ -100,6 +102,7 @@ impl fmt::Display for Summary {
             self.messages,
             self.hidden,
             self.mutes,
+            self.blocks,
             self.reports,
             self.notes,
             self.audit,
@@ -402,8 +405,11 @@ impl Rebuilder {
                 s.hidden += 1;
                 s.audit += 1;
             }
+            Activity::UserMuted { .. } | Activity::UserUnmuted { .. } if applied.skipped => {}
             Activity::UserMuted { .. }
             | Activity::UserUnmuted { .. }
+            | Activity::UserBlocked { .. }
+            | Activity::UserUnblocked { .. }
             | Activity::RightsChanged { .. } => s.audit += 1,
             Activity::ReportNew { .. } => {
                 s.reports += 1;
@@ -420,7 +426,7 @@ impl Rebuilder {
     }
 
     /// Writes what only the end of the replay tells (episodes whose window
-    /// is still open); counts the live claims and the mutes in force.
+    /// is still open); counts the live claims, mutes and blocks in force.
     async fn finish(&mut self) -> Result<(), RebuildError> {
         let now = crate::clock::now_ms();
         // Episodes of closed items too, as the router leaves them: its
@@ -447,23 +453,30 @@ impl Rebuilder {
             .query_async(&mut self.conn)
             .await?;
         self.summary.claims = claims;
+        self.summary.mutes = self.count("mute:*").await?;
+        self.summary.blocks = self.count("block:*").await?;
+        Ok(())
+    }
+
+    /// The keys matching a `SCAN` pattern.
+    async fn count(&mut self, pattern: &str) -> Result<u64, RebuildError> {
+        let mut n = 0;
         let mut cursor: u64 = 0;
         loop {
             let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
                 .arg(cursor)
                 .arg("MATCH")
-                .arg(keys::mute("*"))
+                .arg(pattern)
                 .arg("COUNT")
                 .arg(1000)
                 .query_async(&mut self.conn)
                 .await?;
-            self.summary.mutes += found.len() as u64;
+            n += found.len() as u64;
             if next == 0 {
-                break;
+                return Ok(n);
             }
             cursor = next;
         }
-        Ok(())
     }
 }
 

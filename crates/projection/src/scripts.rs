@@ -59,10 +59,11 @@ return 1
 
 /// Claims. Keys: `KEYS[1]` the item hash, `KEYS[2]` its claim hash
 /// (`holder`, `token`, `expires_at`), `KEYS[3]` its fence counter,
-/// `KEYS[4]` the expiry index, `KEYS[5]` the caller's mute, then the
-/// item's `claimed:` sets, one per workflow. `ARGV`: item id, caller,
-/// lease (ms), take over (1/0), then the wiki and workflows the sets were
-/// named from. A muted caller gets `{'muted', record}`.
+/// `KEYS[4]` the expiry index, `KEYS[5..8]` the caller's standing on the
+/// item's wiki (`keys::standing`), then the item's `claimed:` sets, one
+/// per workflow. `ARGV`: item id, caller, lease (ms), take over (1/0),
+/// then the wiki and workflows the sets were named from. A blocked or
+/// muted caller gets `{'muted', the four records ('' for none)}`.
 /// → `{'ok', token, expires_at, previous holder, wiki, workflows, lapsed
 /// holder, lapsed token}` (a lease that ran out but was not yet swept is
 /// announced by the claimer),
@@ -71,8 +72,10 @@ return 1
 pub(crate) const CLAIM: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local muted = redis.call('GET', KEYS[5])
-if muted then return {'muted', muted} end
+local s = redis.call('MGET', KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+if s[1] or s[2] or s[3] or s[4] then
+  return {'muted', s[1] or '', s[2] or '', s[3] or '', s[4] or ''}
+end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'missing'} end
 if state ~= 'open' then return {'closed', state} end
@@ -91,7 +94,7 @@ local exp = now + tonumber(ARGV[3])
 redis.call('HSET', KEYS[2], 'holder', ARGV[2], 'token', token, 'expires_at', exp)
 redis.call('PEXPIREAT', KEYS[2], exp + 86400000)
 redis.call('ZADD', KEYS[4], exp, ARGV[1])
-for i = 6, #KEYS do
+for i = 9, #KEYS do
   redis.call('SADD', KEYS[i], ARGV[1])
 end
 return {'ok', tostring(token), tostring(exp), prev, f[1] or '', f[2] or '', lapsed, lapsed_token}
@@ -158,8 +161,8 @@ return {'ok'}
 /// out or changed hands after the route's first look (during the wiki
 /// call of a resolve) is never closed.
 ///
-/// `KEYS[1..4]` as for [`CLAIM`], `KEYS[5]` the caller's mute, `KEYS[6]`
-/// and `KEYS[7]` the item's page and user indexes, then for each of its
+/// `KEYS[1..8]` as for [`CLAIM`] (`5..8` the caller's standing), `KEYS[9]`
+/// and `KEYS[10]` the item's page and user indexes, then for each of its
 /// workflows its queue and its `claimed:` set. `ARGV`: item id, caller,
 /// rule, the rule's number, outcome, at (ms), then the wiki, title, user
 /// and workflows the keys were named from (`{'changed'}` when the item no
@@ -174,12 +177,14 @@ return {'ok'}
 /// `claimed:` sets and claim. → `{'ok', holder, token, expires_at, expiry
 /// index score, page member, page pttl, user member, user pttl, then per
 /// workflow: queue score, claimed member}` (what [`REOPEN`] puts back),
-/// `{'muted', record}`, `{'missing'}` or `{'closed', state}`.
+/// `{'muted', the four records}`, `{'missing'}` or `{'closed', state}`.
 pub(crate) const CLOSE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local muted = redis.call('GET', KEYS[5])
-if muted then return {'muted', muted} end
+local s = redis.call('MGET', KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+if s[1] or s[2] or s[3] or s[4] then
+  return {'muted', s[1] or '', s[2] or '', s[3] or '', s[4] or ''}
+end
 local f = redis.call('HMGET', KEYS[1], 'state', 'wiki', 'title', 'user', 'workflows')
 if not f[1] then return {'missing'} end
 if f[1] ~= 'open' then return {'closed', f[1]} end
@@ -202,12 +207,12 @@ elseif live and cur[1] ~= ARGV[2] then
 end
 local out = {'ok', cur[1] or '', cur[2] or '', cur[3] or '',
   redis.call('ZSCORE', KEYS[4], ARGV[1]) or ''}
-for i = 6, 7 do
+for i = 9, 10 do
   local pttl = redis.call('PTTL', KEYS[i])
   table.insert(out, tostring(redis.call('SREM', KEYS[i], ARGV[1])))
   table.insert(out, tostring(pttl))
 end
-for i = 8, #KEYS, 2 do
+for i = 11, #KEYS, 2 do
   table.insert(out, redis.call('ZSCORE', KEYS[i], ARGV[1]) or '')
   redis.call('ZREM', KEYS[i], ARGV[1])
   table.insert(out, tostring(redis.call('SREM', KEYS[i + 1], ARGV[1])))
@@ -234,7 +239,7 @@ if ARGV[4] ~= '' then
 end
 if ARGV[7] ~= '' then redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1]) end
 local a = 8
-for i = 6, 7 do
+for i = 9, 10 do
   if ARGV[a] == '1' then
     redis.call('SADD', KEYS[i], ARGV[1])
     if tonumber(ARGV[a + 1]) > 0 and redis.call('PTTL', KEYS[i]) == -1 then
@@ -243,7 +248,7 @@ for i = 6, 7 do
   end
   a = a + 2
 end
-for i = 8, #KEYS, 2 do
+for i = 11, #KEYS, 2 do
   if ARGV[a] ~= '' then redis.call('ZADD', KEYS[i], ARGV[a], ARGV[1]) end
   if ARGV[a + 1] == '1' then redis.call('SADD', KEYS[i + 1], ARGV[1]) end
   a = a + 2
@@ -323,11 +328,14 @@ end
 return 1
 ";
 
-/// `KEYS[1]` the thread counter, `KEYS[2]` the author's mute: the next
-/// sequence number, or the mute record.
+/// `KEYS[1]` the thread counter, `KEYS[2..5]` the author's standing on
+/// the thread's wiki (`keys::standing`): the next sequence number, or
+/// `{'muted', the four records ('' for none)}`.
 pub(crate) const NEXT_SEQ: &str = r"
-local m = redis.call('GET', KEYS[2])
-if m then return {'muted', m} end
+local s = redis.call('MGET', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+if s[1] or s[2] or s[3] or s[4] then
+  return {'muted', s[1] or '', s[2] or '', s[3] or '', s[4] or ''}
+end
 return {'ok', tostring(redis.call('INCR', KEYS[1]))}
 ";
 

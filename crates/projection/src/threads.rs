@@ -12,6 +12,7 @@ use redis::{AsyncCommands, Script};
 
 use crate::ProjectionError;
 use crate::keys;
+use crate::moderation::Standing;
 use crate::scripts;
 
 /// The next number of a thread, or why the author may not post.
@@ -19,8 +20,8 @@ use crate::scripts;
 pub enum NextSeq {
     /// The number to post with.
     Seq(u64),
-    /// The author is muted or blocked: the mute record (JSON).
-    Muted(String),
+    /// The author is blocked or muted on the thread's wiki.
+    Muted(Standing),
 }
 
 /// Messages as stored (JSON) with the thread's hidden markers: message id
@@ -45,26 +46,32 @@ impl ThreadStore {
         }
     }
 
-    /// The next message number of a thread, unless `who` is muted or
-    /// blocked.
+    /// The next message number of a thread on `wiki` (an item thread's
+    /// wiki; `*` for a workflow room), unless `who` is blocked or muted
+    /// there: the four records of [`keys::standing`] are checked in the
+    /// same step that takes the number.
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
     pub async fn next_seq_unless_muted(
         &self,
+        wiki: &str,
         who: &str,
         thread: &str,
     ) -> Result<NextSeq, ProjectionError> {
         let mut c = self.conn.clone();
-        let r: Vec<String> = self
-            .next_seq
-            .key(keys::thread_seq(thread))
-            .key(keys::mute(who))
-            .invoke_async(&mut c)
-            .await?;
+        let mut inv = self.next_seq.key(keys::thread_seq(thread));
+        for k in keys::standing(wiki, who) {
+            inv.key(k);
+        }
+        let r: Vec<String> = inv.invoke_async(&mut c).await?;
         Ok(match r.first().map(String::as_str) {
             Some("ok") => NextSeq::Seq(r.get(1).and_then(|n| n.parse().ok()).unwrap_or(0)),
-            _ => NextSeq::Muted(r.get(1).cloned().unwrap_or_default()),
+            _ => {
+                let values: Vec<Option<String>> =
+                    r.iter().skip(1).map(|v| Some(v.clone())).collect();
+                NextSeq::Muted(Standing::from_values(wiki, &values))
+            }
         })
     }
 

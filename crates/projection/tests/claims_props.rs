@@ -418,7 +418,7 @@ impl Harness {
             }
             Op::Wait { ms } => wait_redis_until(&mut self.conn, t0 + ms).await,
             Op::Mute { who, on } => {
-                let key = keys::mute(ACTORS[who]);
+                let key = keys::mute(patrolchat_model::item::ALL_WIKIS, ACTORS[who]);
                 let _: () = if on {
                     self.conn
                         .set(&key, r#"{"until":null,"reason":"test"}"#)

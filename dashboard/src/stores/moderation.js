@@ -129,7 +129,7 @@ export const useModerationStore = defineStore( 'moderation', () => {
 	}
 
 	async function muteUser( name, hours, reason ) {
-		const body = { reason: reason.trim() };
+		const body = { wiki: '*', reason: reason.trim() };
 		if ( hours ) {
 			body.duration_s = Math.max( 1, Math.round( hours * 3600 ) );
 		}
@@ -145,7 +145,7 @@ export const useModerationStore = defineStore( 'moderation', () => {
 
 	async function unmuteUser( name, reason ) {
 		try {
-			await api( 'POST', `/api/v1/users/${ seg( name.trim() ) }/unmute`, { reason: reason.trim() } );
+			await api( 'POST', `/api/v1/users/${ seg( name.trim() ) }/unmute`, { wiki: '*', reason: reason.trim() } );
 			notify( 'success', t( 'patrolchat-unmuted-notice', name.trim() ) );
 			return true;
 		} catch ( e ) {
