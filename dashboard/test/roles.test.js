@@ -6,6 +6,9 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { fakeApi, reply, person, itemDetail, mountPage, settle, waitFor } from './harness.js';
 import { useItemStore } from '../src/stores/item.js';
 import { onKeydown } from '../src/keyboard.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { here } from './sources.js';
 
 let page = null;
 
@@ -121,8 +124,13 @@ describe( 'refusals say why, in the notice area', () => {
 		await settle();
 		const notice = page.el.querySelector( '[data-testid="notice"]' );
 		expect( notice.textContent ).toContain( 'you are not a patroller on dewiki' );
-		// The notice lies over the page: it is not inside the views it would push.
+		// The notice lies over the page: it is not inside the views it would
+		// push, takes no room, and its message is laid over them.
 		expect( page.el.querySelector( 'main' ).contains( notice ) ).toBe( false );
+		const css = readFileSync( join( here, '../src/app.css' ), 'utf8' );
+		const rule = ( sel ) => ( css.match( new RegExp( `\\n${ sel.replace( /\./g, '\\.' ) } \\{([^}]*)\\}` ) ) || [] )[ 1 ] || '';
+		expect( rule( '.pc-notice' ) ).toMatch( /block-size: 0;/ );
+		expect( rule( '.pc-notice .cdx-message' ) ).toMatch( /position: absolute;/ );
 	} );
 
 	test( 'a refused post names the wiki of a block, or every wiki', async () => {
