@@ -2,6 +2,23 @@
 import { ApiError } from './api.js';
 import { t, timeOfDay } from './i18n.js';
 
+const ROLES = [ 'reader', 'patroller', 'admin' ];
+
+/**
+ * A block's or mute's message, by where it holds: on one wiki (`<base>-on`,
+ * the wiki's name first), everywhere (`wiki` `*`, `<base>-everywhere`), or
+ * where the api did not say (`<base>`); then `suffix`.
+ */
+function placed( base, suffix, err, ...params ) {
+	if ( err.wiki === '*' ) {
+		return t( `${ base }-everywhere${ suffix }`, ...params );
+	}
+	if ( typeof err.wiki === 'string' && err.wiki ) {
+		return t( `${ base }-on${ suffix }`, err.wiki, ...params );
+	}
+	return t( `${ base }${ suffix }`, ...params );
+}
+
 /** A person-readable text for a failed request. */
 export function errorText( e ) {
 	if ( !( e instanceof ApiError ) ) {
@@ -17,26 +34,34 @@ export function errorText( e ) {
 		}
 		case 'network': return t( 'patrolchat-error-network' );
 		case 'rate_limited': return t( 'patrolchat-error-rate-limited', err.retry_after_s || 1 );
-		case 'forbidden': return t( 'patrolchat-error-forbidden', err.message || '' );
 		case 'unauthenticated': return t( 'patrolchat-error-signed-out' );
 		case 'csrf': return t( 'patrolchat-error-csrf' );
 		case 'wiki_refused': return t( 'patrolchat-error-wiki-refused', err.message || '' );
 		case 'wiki_unavailable': return t( 'patrolchat-error-wiki-unavailable' );
+		case 'forbidden':
+			if ( err.message ) {
+				return t( 'patrolchat-error-forbidden', err.message );
+			}
+			return err.needs && err.wiki ?
+				t( 'patrolchat-needs-role-on', t( `patrolchat-role-${ ROLES.includes( err.needs ) ? err.needs : 'patroller' }` ), err.wiki ) :
+				t( 'patrolchat-error-forbidden', e.message );
+		case 'conduct_required':
+			return t( 'patrolchat-error-conduct', err.wiki || '?' );
 		case 'muted': {
 			const msg = String( err.message || '' );
 			const cut = msg.indexOf( ': ' );
 			const why = err.reason || ( cut !== -1 ? msg.slice( cut + 2 ) : msg );
 			return err.until ?
-				t( 'patrolchat-error-muted-until', timeOfDay( err.until ), why ) :
-				t( 'patrolchat-error-muted', why );
+				placed( 'patrolchat-error-muted', '-until', err, timeOfDay( err.until ), why ) :
+				placed( 'patrolchat-error-muted', '', err, why );
 		}
 		case 'blocked':
 			if ( !err.reason ) {
-				return t( 'patrolchat-error-blocked-unknown' );
+				return placed( 'patrolchat-error-blocked', '-unknown', err );
 			}
 			return err.until ?
-				t( 'patrolchat-error-blocked-until', timeOfDay( err.until ), err.reason ) :
-				t( 'patrolchat-error-blocked', err.reason );
+				placed( 'patrolchat-error-blocked', '-until', err, timeOfDay( err.until ), err.reason ) :
+				placed( 'patrolchat-error-blocked', '', err, err.reason );
 		case 'unavailable':
 		case 'timeout':
 			return t( 'patrolchat-error-unavailable' );

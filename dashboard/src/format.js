@@ -32,6 +32,11 @@ export function outcomeName( outcome ) {
 	return OUTCOMES.includes( outcome ) ? t( `patrolchat-outcome-${ outcome }` ) : String( outcome || '' );
 }
 
+/** A role's name: `reader`, `patroller`, `admin`, `bot`. */
+export function roleName( role ) {
+	return [ 'reader', 'patroller', 'admin', 'bot' ].includes( role ) ? t( `patrolchat-role-${ role }` ) : String( role || '' );
+}
+
 /** The byte change of the whole episode, or null when unknown. */
 export function delta( item ) {
 	const revs = Array.isArray( item.revisions ) ? item.revisions : [];

@@ -5,6 +5,8 @@
 import { useSessionStore } from './stores/session.js';
 import { useQueuesStore } from './stores/queues.js';
 import { useItemStore } from './stores/item.js';
+import { useConductStore } from './stores/conduct.js';
+import { useModerationStore } from './stores/moderation.js';
 import { route, go } from './router.js';
 import { focusMessageBox, itemList } from './focus.js';
 
@@ -46,8 +48,8 @@ export function onKeydown( e ) {
 	const queues = useQueuesStore();
 	const item = useItemStore();
 	const current = item.current;
-	if ( session.shortcutsOpen ) {
-		return; // the dialog handles its keys
+	if ( session.shortcutsOpen || useConductStore().prompt || useModerationStore().dialog ) {
+		return; // the dialog handles its keys (Esc closes it, not the view)
 	}
 	const target = e.target;
 	const typing = typingIn( target );

@@ -1,6 +1,6 @@
 // Views loaded when they are first shown, each a chunk of its own: the
-// item view (with the sanitiser, DOMPurify), the admin tools and a
-// person's reports. The page's first script holds only what the list
+// item view (with the sanitiser, DOMPurify), the admin tools, a person's
+// reports and the code-of-conduct prompt. The page's first script holds only what the list
 // needs; `warm` fetches the item view once the browser is idle, so that
 // opening the first item does not wait for it.
 
@@ -39,6 +39,7 @@ const loadItemView = () => import( './components/ItemView.vue' );
 export const ItemView = lazy( loadItemView );
 export const AdminPane = () => import( './components/AdminPane.vue' );
 export const MyReports = () => import( './components/MyReports.vue' );
+export const ConductDialog = lazy( () => import( './components/ConductDialog.vue' ) );
 
 /** Fetches the item view's chunk when the browser is idle. */
 export function warm() {

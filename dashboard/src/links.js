@@ -24,3 +24,24 @@ export function openExternal( e ) {
 	e.preventDefault();
 	window.open( a.href, '_blank', 'noopener,noreferrer' );
 }
+
+/**
+ * An https URL from the server (a community's code of conduct) as a link
+ * target, or null: anything but https, or with a user name or password in
+ * it, is not linked.
+ *
+ * @param {any} url
+ * @return {string|null}
+ */
+export function httpsUrl( url ) {
+	if ( typeof url !== 'string' ) {
+		return null;
+	}
+	let u;
+	try {
+		u = new URL( url.trim() );
+	} catch {
+		return null;
+	}
+	return u.protocol === 'https:' && u.hostname && !u.username && !u.password ? u.href : null;
+}

@@ -14,6 +14,9 @@ import { useQueuesStore } from './queues.js';
 import { useThreadsStore } from './threads.js';
 import { usePresenceStore } from './presence.js';
 
+/** The roles a person may have on a wiki, lowest first. */
+const ROLES = [ 'reader', 'patroller', 'admin' ];
+
 /** Renew a held claim when less than this is left. */
 const RENEW_BEFORE_MS = 60000;
 
@@ -71,7 +74,40 @@ export const useItemStore = defineStore( 'item', () => {
 	}
 
 	function detailOf( d ) {
-		return { item: d.item, state: d.state, resolved_by: d.resolved_by || null, outcome: d.outcome || null, claim: d.claim || null };
+		const role = ROLES.includes( d.viewer_role ) ? d.viewer_role : null;
+		if ( role && d.item && d.item.wiki ) {
+			const session = useSessionStore();
+			session.noteStanding( d.item.wiki, { role } );
+			session.loadStanding( d.item.wiki );
+		}
+		return {
+			item: d.item, state: d.state, resolved_by: d.resolved_by || null, outcome: d.outcome || null,
+			claim: d.claim || null, viewer_role: role
+		};
+	}
+
+	/**
+	 * The person's role on the open item's wiki: what the api said with the
+	 * item (`viewer_role`), else what is known of that wiki, else their
+	 * highest role.
+	 */
+	const viewerRole = computed( () => {
+		const d = current.detail;
+		if ( !d ) {
+			return null;
+		}
+		const session = useSessionStore();
+		return d.viewer_role || session.roleOn( d.item && d.item.wiki ) || ( session.me && session.me.role ) || 'reader';
+	} );
+	/** Claim, resolve and escalate (resolving `ok` marks the edits patrolled). */
+	const canPatrol = computed( () => viewerRole.value === 'patroller' || viewerRole.value === 'admin' );
+	/** Take-over, hiding messages, notes. */
+	const canModerate = computed( () => viewerRole.value === 'admin' );
+
+	/** Says why an action is not offered on the open item (a shortcut pressed anyway). */
+	function explainRefusal( needs ) {
+		const d = current.detail;
+		useSessionStore().notify( 'notice', t( 'patrolchat-needs-role-on', t( `patrolchat-role-${ needs }` ), ( d && d.item && d.item.wiki ) || '?' ) );
 	}
 
 	/** The item to claim as soon as its detail has loaded (`c` pressed
@@ -85,7 +121,9 @@ export const useItemStore = defineStore( 'item', () => {
 	 */
 	function claimWhenLoaded( id ) {
 		if ( current.id === id && current.detail ) {
-			if ( !holding.value && current.detail.state === 'open' ) {
+			if ( !canPatrol.value ) {
+				explainRefusal( 'patroller' );
+			} else if ( !holding.value && current.detail.state === 'open' ) {
 				claim( id );
 			}
 		} else if ( current.id !== id || current.loading ) {
@@ -122,7 +160,9 @@ export const useItemStore = defineStore( 'item', () => {
 			}
 			if ( claimOnLoad === id ) {
 				claimOnLoad = null;
-				if ( d.state === 'open' && !holding.value ) {
+				if ( !canPatrol.value ) {
+					explainRefusal( 'patroller' );
+				} else if ( d.state === 'open' && !holding.value ) {
 					claim( id );
 				}
 			}
@@ -193,14 +233,18 @@ export const useItemStore = defineStore( 'item', () => {
 		useQueuesStore().rowClaimed( id, { holder, expires_at } );
 	}
 
-	async function claim( id = current.id ) {
+	/**
+	 * Claims an item; `takeOver` (admins of its wiki) takes a live claim
+	 * over from its holder.
+	 */
+	async function claim( id = current.id, takeOver = false ) {
 		if ( !id ) {
 			return false;
 		}
 		const session = useSessionStore();
 		current.busy = true;
 		try {
-			const lease = await api( 'POST', `/api/v1/items/${ seg( id ) }/claim`, {} );
+			const lease = await api( 'POST', `/api/v1/items/${ seg( id ) }/claim`, takeOver ? { take_over: true } : {} );
 			keepToken( id, lease.token, lease.expires_at );
 			claimed( id, lease.holder || session.me.name, lease.expires_at );
 			session.clearNotice();
@@ -254,7 +298,7 @@ export const useItemStore = defineStore( 'item', () => {
 	async function resolve( id, outcome, note ) {
 		const session = useSessionStore();
 		let held = heldToken( id );
-		if ( !held && !session.isAdmin ) {
+		if ( !held && !( current.id === id && canModerate.value ) ) {
 			if ( !( await claim( id ) ) ) {
 				return false;
 			}
@@ -305,6 +349,10 @@ export const useItemStore = defineStore( 'item', () => {
 	/** Opens the resolve or escalate form of the open item. */
 	function openForm( which ) {
 		if ( !current.detail || current.detail.state === 'resolved' ) {
+			return false;
+		}
+		if ( !canPatrol.value ) {
+			explainRefusal( 'patroller' );
 			return false;
 		}
 		current.form = which;
@@ -383,7 +431,7 @@ export const useItemStore = defineStore( 'item', () => {
 	}
 
 	return {
-		current, holding,
+		current, holding, viewerRole, canPatrol, canModerate,
 		openItem, closeItem, forget, catchUpItem, claim, claimWhenLoaded, release, resolve, escalate, openForm, closeForm, applyFrame
 	};
 } );

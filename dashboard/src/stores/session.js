@@ -3,7 +3,7 @@
 
 import { defineStore } from 'pinia';
 import { ref, computed } from 'vue';
-import { api, ApiError, setCsrf, setUnauthorizedHandler } from '../api.js';
+import { api, ApiError, seg, setCsrf, setUnauthorizedHandler } from '../api.js';
 import * as live from '../live.js';
 import { t } from '../i18n.js';
 import { useQueuesStore } from './queues.js';
@@ -23,9 +23,71 @@ export const useSessionStore = defineStore( 'session', () => {
 	/** Shortcuts dialog. */
 	const shortcutsOpen = ref( false );
 
-	/** Whether the person is at least a patroller, or an admin. */
+	/**
+	 * Whether the person is at least a patroller, or an admin, on some
+	 * wiki (`role` is their highest role on any wiki); what they may do on
+	 * a given wiki is `roleOn( wiki )`.
+	 */
 	const isPatroller = computed( () => !!me.value && ( me.value.role === 'patroller' || me.value.role === 'admin' ) );
 	const isAdmin = computed( () => !!me.value && me.value.role === 'admin' );
+
+	/** The wikis whose standing has been asked for, by name: `[{wiki, role, groups, blocked}]`. */
+	const wikiRoles = computed( () => {
+		const w = ( me.value && me.value.wikis ) || {};
+		return Object.keys( w ).sort().map( ( wiki ) => ( {
+			wiki,
+			role: w[ wiki ] && w[ wiki ].role,
+			groups: ( w[ wiki ] && Array.isArray( w[ wiki ].groups ) ) ? w[ wiki ].groups : [],
+			blocked: !!( w[ wiki ] && w[ wiki ].blocked )
+		} ) );
+	} );
+	const globalGroups = computed( () => ( me.value && Array.isArray( me.value.global_groups ) ? me.value.global_groups : [] ) );
+
+	/** The person's role on a wiki, when known. */
+	function roleOn( wiki ) {
+		const w = me.value && me.value.wikis && me.value.wikis[ wiki ];
+		return ( w && w.role ) || null;
+	}
+
+	/** Records what the api said of the person's standing on a wiki. */
+	function noteStanding( wiki, standing ) {
+		if ( !me.value || !wiki || !standing ) {
+			return;
+		}
+		const wikis = me.value.wikis || {};
+		me.value.wikis = { ...wikis, [ wiki ]: { ...( wikis[ wiki ] || {} ), ...standing } };
+	}
+
+	const asked = new Set();
+
+	/** Reads the person's standing on a wiki (`/api/v1/me/wikis/{wiki}`), once a page. */
+	async function loadStanding( wiki ) {
+		if ( !me.value || !wiki || asked.has( wiki ) ) {
+			return;
+		}
+		asked.add( wiki );
+		try {
+			const s = await api( 'GET', `/api/v1/me/wikis/${ seg( wiki ) }` );
+			if ( s && typeof s === 'object' ) {
+				const { role, groups, blocked, block_until: until, block_reason: reason, checked_at: at } = s;
+				noteStanding( wiki, { role, groups, blocked, block_until: until, block_reason: reason, checked_at: at } );
+			}
+		} catch {
+			asked.delete( wiki );
+		}
+	}
+
+	/**
+	 * Whether the person accepted a wiki's code of conduct: null when the
+	 * api does not say.
+	 */
+	function acceptedConduct( wiki ) {
+		const c = me.value && me.value.conduct;
+		if ( !c || typeof c !== 'object' ) {
+			return null;
+		}
+		return Object.prototype.hasOwnProperty.call( c, wiki );
+	}
 
 	let noticeTimer = null;
 
@@ -98,6 +160,7 @@ export const useSessionStore = defineStore( 'session', () => {
 	/** The session ended: the socket closes and what was loaded goes. */
 	function signedOut() {
 		live.stopLive();
+		asked.clear();
 		me.value = null;
 		setCsrf( null );
 		useQueuesStore().clearList();
@@ -115,7 +178,8 @@ export const useSessionStore = defineStore( 'session', () => {
 
 	return {
 		me, authChecked, devLogin, notice, shortcutsOpen,
-		isPatroller, isAdmin,
+		isPatroller, isAdmin, wikiRoles, globalGroups,
+		roleOn, noteStanding, loadStanding, acceptedConduct,
 		notify, clearNotice, checkAuth, probeDevLogin, signInDev, signOut, signedOut
 	};
 } );

@@ -7,6 +7,7 @@ import { api, seg } from '../api.js';
 import { t } from '../i18n.js';
 import { errorText } from '../errors.js';
 import { useSessionStore } from './session.js';
+import { useConductStore } from './conduct.js';
 
 function mergeMessages( into, more ) {
 	const seen = new Set( into.map( ( m ) => m.id ) );
@@ -53,17 +54,37 @@ export const useThreadsStore = defineStore( 'threads', () => {
 		return lastSeq( item.messages );
 	}
 
-	async function postItemMessage( id, text ) {
-		try {
-			const m = await api( 'POST', `/api/v1/items/${ seg( id ) }/messages`, { text } );
-			if ( item.id === id ) {
-				mergeMessages( item.messages, [ m ] );
+	/**
+	 * Posts a message. A refusal for want of the community's code of
+	 * conduct asks for it; once accepted, the same text is sent again.
+	 *
+	 * @return {Promise<Object|null>} the message, or null (the text stays with the person)
+	 */
+	async function post( path, text ) {
+		for ( let asked = 0; ; asked++ ) {
+			try {
+				return await api( 'POST', path, { text } );
+			} catch ( e ) {
+				if ( e.code === 'conduct_required' && asked < 2 ) {
+					if ( await useConductStore().ask( e.body && e.body.error ) ) {
+						continue;
+					}
+					if ( e.body && e.body.error && e.body.error.wiki ) {
+						return null;
+					}
+				}
+				useSessionStore().notify( 'error', errorText( e ) );
+				return null;
 			}
-			return true;
-		} catch ( e ) {
-			useSessionStore().notify( 'error', errorText( e ) );
-			return false;
 		}
+	}
+
+	async function postItemMessage( id, text ) {
+		const m = await post( `/api/v1/items/${ seg( id ) }/messages`, text );
+		if ( m && item.id === id ) {
+			mergeMessages( item.messages, [ m ] );
+		}
+		return !!m;
 	}
 
 	// -------------------------------------------------------------- room
@@ -130,16 +151,11 @@ export const useThreadsStore = defineStore( 'threads', () => {
 	}
 
 	async function postRoomMessage( wf, text ) {
-		try {
-			const m = await api( 'POST', `/api/v1/workflows/${ seg( wf ) }/messages`, { text } );
-			if ( room.wf === wf ) {
-				mergeMessages( room.messages, [ m ] );
-			}
-			return true;
-		} catch ( e ) {
-			useSessionStore().notify( 'error', errorText( e ) );
-			return false;
+		const m = await post( `/api/v1/workflows/${ seg( wf ) }/messages`, text );
+		if ( m && room.wf === wf ) {
+			mergeMessages( room.messages, [ m ] );
 		}
+		return !!m;
 	}
 
 	// ------------------------------------------------------------ frames
@@ -171,7 +187,7 @@ export const useThreadsStore = defineStore( 'threads', () => {
 				continue;
 			}
 			if ( session.isAdmin ) {
-				m.hidden = { by: info.by || '?', reason: info.reason || '', at: info.at || Date.now() };
+				m.hidden = { by: info.by || null, reason: info.reason || '', at: info.at || Date.now() };
 			} else if ( session.me && m.author === session.me.name && !m.bot ) {
 				// The author keeps their own words, as the api gives them.
 				m.hidden = true;
