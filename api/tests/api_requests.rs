@@ -432,13 +432,13 @@ async fn every_route_answers_each_role_as_the_contract_says() {
         (
             "POST",
             "/api/v1/users/Someone/mute",
-            Some(json!({"duration_s": 60, "reason": "r"})),
+            Some(json!({"duration_s": 60, "reason": "r", "wiki": "*"})),
             [401, 403, 403, 200, 403, 403],
         ),
         (
             "POST",
             "/api/v1/users/Someone/unmute",
-            Some(json!({"reason": "r"})),
+            Some(json!({"reason": "r", "wiki": "*"})),
             [401, 403, 403, 200, 403, 403],
         ),
         (
@@ -581,7 +581,7 @@ async fn requests_are_judged_by_the_rules_the_openapi_document_states() {
         .post(
             &admin,
             "/api/v1/users/_Mallory_/mute",
-            json!({"reason": "spam"}),
+            json!({"reason": "spam", "wiki": "*"}),
         )
         .await;
     assert_eq!((s, &b["user"]), (200, &json!("Mallory")), "{b}");
