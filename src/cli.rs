@@ -163,6 +163,9 @@ pub(crate) struct ApiArgs {
     /// `host:port`; unset, the Wikimedia farm.
     #[arg(long, env = "PATROLCHAT_WIKI_HOSTS", value_parser = patrolchat_router::config::parse_wiki_hosts)]
     wiki_hosts: Option<patrolchat_model::wikis::WikiHosts>,
+    /// The central wiki (database name): the wiki people sign in with.
+    #[arg(long, env = "PATROLCHAT_CENTRAL_WIKI", default_value = "metawiki")]
+    central_wiki: String,
     #[command(flatten)]
     api: ApiConfig,
 }
@@ -286,6 +289,7 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 replicas: router.replicas,
                 retention: router.retention,
                 wiki_hosts: router.wiki_hosts(),
+                central_wiki: router.central_wiki.clone(),
             };
             let nats_url = ingest.nats_url.clone();
             let ingest_task = patrolchat_ingest::run(ingest, ingest_metrics, shutdown.clone());
@@ -364,6 +368,7 @@ pub(crate) async fn run(command: Command) -> ExitCode {
                 replicas: args.replicas,
                 retention: std::time::Duration::from_secs(args.retention_s),
                 wiki_hosts: args.wiki_hosts.unwrap_or_default(),
+                central_wiki: args.central_wiki,
             };
             let result =
                 patrolchat_api::run(args.api, endpoints, listener, metrics, shutdown.clone()).await;

@@ -203,6 +203,18 @@ async fn sign_in(api: &Api, wiki: &WikiStandin, profile: Profile) -> (Person, St
     let me = me_by_cookie(api, &token).await;
     assert_eq!(me["name"], name.as_str());
     let csrf = me["csrf"].as_str().expect("a CSRF token").to_owned();
+    // The tests' threads are enwiki's: its code of conduct, accepted.
+    let res = client()
+        .post(api.url("/api/v1/wikis/enwiki/conduct"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("api answers");
+    assert!(
+        res.status().is_success(),
+        "conduct accepted: {}",
+        res.status()
+    );
     (Person { name, token, csrf }, set_cookie)
 }
 
@@ -1224,9 +1236,10 @@ async fn an_expired_wiki_grant_is_renewed_with_the_refresh_token() {
     let first = wiki.access_token_of("Alice").expect("a grant");
     wiki.set_expires_in(14_400);
     seed_item(&redis.url(), "enwiki-601", &["patrol"], Some(false)).await;
-    let (_, lease) = api
+    let (s, lease) = api
         .post(&alice, "/api/v1/items/enwiki-601/claim", json!({}))
         .await;
+    assert_eq!(s, 200, "{lease}");
     let (s, b) = api
         .post(
             &alice,
@@ -1582,6 +1595,24 @@ async fn a_persons_grant_goes_to_no_server_off_the_wiki_allow_list() {
         &[("PATROLCHAT_WIKI_API", "{server}/w/api.php")],
     );
     let (alice, _) = sign_in(&api, &wiki, patroller("Alice")).await;
+    // Alice's standing on enwiki, asked of enwiki as its first item names
+    // it; the hostile items below are claimed on that answer.
+    common::seed_item_from(
+        &redis.url(),
+        "enwiki-699",
+        &["patrol"],
+        Some(false),
+        &wiki.url(),
+        10.0,
+        1_700_000_000_000,
+    )
+    .await;
+    let (s, standing) = api.get(&alice, "/api/v1/me/wikis/enwiki").await;
+    assert_eq!(
+        (s, &standing["role"]),
+        (200, &json!("patroller")),
+        "{standing}"
+    );
     let grant = wiki.access_token_of("Alice").expect("a grant");
     let token_requests = wiki.token_requests();
     let (rec, on) = (elsewhere.port, wiki.port);

@@ -152,6 +152,8 @@ pub async fn connect(
         )));
     }
     let http = wiki_client(&cfg, &ep.wiki_hosts)?;
+    let mut cfg = cfg;
+    cfg.rights.central_wiki.clone_from(&ep.central_wiki);
     let nats = patrolchat_bus::connect::connect_now(&ep.nats_url, "patrolchat-api")
         .await
         .map_err(|e| {

@@ -104,6 +104,8 @@ pub struct Endpoints {
     /// The wikis the api may call with a person's credentials (the
     /// router's `PATROLCHAT_WIKI_HOSTS`).
     pub wiki_hosts: patrolchat_model::wikis::WikiHosts,
+    /// The central wiki's database name (`PATROLCHAT_CENTRAL_WIKI`).
+    pub central_wiki: String,
 }
 
 /// MediaWiki OAuth 2.0 client settings.
@@ -259,6 +261,11 @@ pub struct RightsConfig {
     #[arg(long, env = "PATROLCHAT_GLOBAL_GROUPS", default_value = DEFAULT_GLOBAL_GROUPS,
           value_parser = GlobalGroups::parse)]
     pub global_groups: GlobalGroups,
+    /// The central wiki's database name (the router's
+    /// `PATROLCHAT_CENTRAL_WIKI`, from [`Endpoints`]): the wiki people
+    /// sign in with, whose groups the sign-in's profile gives.
+    #[arg(skip = String::from("metawiki"))]
+    pub central_wiki: String,
 }
 
 /// Rate limits, per person, bot token or (signed out) address.

@@ -141,6 +141,48 @@ impl Profile {
     }
 }
 
+/// A person's standing on one wiki of the farm, as `meta=userinfo`
+/// answers it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WikiAccount {
+    pub groups: Vec<String>,
+    pub rights: Vec<String>,
+    pub editcount: u64,
+    /// A block: partial or sitewide, its expiry (`infinite` or ISO 8601)
+    /// and reason.
+    pub block: Option<StandinBlock>,
+}
+
+/// A block as `meta=userinfo&uiprop=blockinfo` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandinBlock {
+    pub partial: bool,
+    pub expiry: String,
+    pub reason: String,
+}
+
+impl WikiAccount {
+    /// An unblocked account with these groups and rights.
+    pub fn new(groups: &[&str], rights: &[&str]) -> Self {
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        Self {
+            groups: owned(groups),
+            rights: owned(rights),
+            editcount: 0,
+            block: None,
+        }
+    }
+
+    /// Blocked as `block` says.
+    pub fn blocked(mut self, block: StandinBlock) -> Self {
+        self.block = Some(block);
+        self
+    }
+}
+
+/// The wiki the stand-in's own `/w/api.php` speaks for: the central wiki.
+pub const CENTRAL_WIKI: &str = "metawiki";
+
 /// One `action=patrol` request that passed the token check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatrolCall {
@@ -190,6 +232,18 @@ struct Inner {
     expired: HashSet<String>,
     /// While set, `action=patrol` answers wait for its release.
     patrol_hold: Option<Arc<PatrolHold>>,
+    /// (wiki, user) → the standing `meta=userinfo` gives there; a pair
+    /// not set answers as the profile at consent says.
+    accounts: HashMap<(String, String), WikiAccount>,
+    /// user → global groups (`meta=globaluserinfo`).
+    global_groups: HashMap<String, Vec<String>>,
+    /// Locked accounts.
+    locked: HashSet<String>,
+    /// Every `meta=userinfo` and `meta=globaluserinfo` asked: (wiki, user).
+    standing_calls: Vec<(String, String)>,
+    /// Serving a farm ([`WikiStandin::farm_env`]): an account not set on
+    /// a wiki is a plain user there, not as the profile says.
+    farm: bool,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -230,12 +284,18 @@ impl WikiStandin {
             expires_in: 14_400,
             expired: HashSet::new(),
             patrol_hold: None,
+            accounts: HashMap::new(),
+            global_groups: HashMap::new(),
+            locked: HashSet::new(),
+            standing_calls: Vec::new(),
+            farm: false,
         }));
         let app = Router::new()
             .route("/w/rest.php/oauth2/authorize", get(authorize))
             .route("/w/rest.php/oauth2/access_token", post(access_token))
             .route("/w/rest.php/oauth2/resource/profile", get(profile_endpoint))
-            .route("/w/api.php", any(action_api))
+            .route("/w/api.php", any(central_api))
+            .route("/{wiki}/w/api.php", any(wiki_api))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -276,6 +336,51 @@ impl WikiStandin {
                 test_ca_file().to_string_lossy().into_owned(),
             ),
         ]
+    }
+
+    /// The api settings for a farm of wikis served here: as
+    /// [`WikiStandin::api_env`], with each wiki's action API at
+    /// `/<wiki>/w/api.php` and the central wiki's at `/w/api.php`.
+    pub fn farm_env(&self) -> Vec<(&'static str, String)> {
+        lock(&self.inner).farm = true;
+        let mut env = self.api_env();
+        for (k, v) in &mut env {
+            if *k == "PATROLCHAT_WIKI_API" {
+                *v = format!("{}/{{wiki}}/w/api.php", self.url());
+            }
+        }
+        env
+    }
+
+    /// What `meta=userinfo` answers on `wiki` for `user` from now on.
+    pub fn set_account(&self, wiki: &str, user: &str, account: WikiAccount) {
+        lock(&self.inner)
+            .accounts
+            .insert((wiki.to_owned(), user.to_owned()), account);
+    }
+
+    /// The global groups `meta=globaluserinfo` answers for `user`.
+    pub fn set_global_groups(&self, user: &str, groups: &[&str]) {
+        lock(&self.inner).global_groups.insert(
+            user.to_owned(),
+            groups.iter().map(|g| (*g).to_owned()).collect(),
+        );
+    }
+
+    /// Whether `user`'s global account is locked.
+    pub fn set_locked(&self, user: &str, locked: bool) {
+        let mut inner = lock(&self.inner);
+        if locked {
+            inner.locked.insert(user.to_owned());
+        } else {
+            inner.locked.remove(user);
+        }
+    }
+
+    /// Every standing asked, in order: (wiki, user); the central wiki's
+    /// global standing as ([`CENTRAL_WIKI`] + `/global`, user).
+    pub fn standing_calls(&self) -> Vec<(String, String)> {
+        lock(&self.inner).standing_calls.clone()
     }
 
     /// Who consents at the next authorization.
@@ -664,13 +769,76 @@ fn api_error(code: &str, info: &str) -> Response {
     .into_response()
 }
 
-/// `/w/api.php`: `action=query&meta=tokens&type=patrol` and
-/// `action=patrol`, for OAuth 2.0 bearer tokens only.
-async fn action_api(
+/// The central wiki's `/w/api.php`.
+async fn central_api(
     State(s): State<Shared>,
     method: Method,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    action_api(s, CENTRAL_WIKI.to_owned(), method, headers, q, body).await
+}
+
+/// A wiki's `/<wiki>/w/api.php`.
+async fn wiki_api(
+    State(s): State<Shared>,
+    axum::extract::Path(wiki): axum::extract::Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    action_api(s, wiki, method, headers, q, body).await
+}
+
+/// The standing `meta=userinfo` gives on `wiki` (`formatversion=2`).
+fn userinfo(inner: &Inner, wiki: &str, p: &Profile) -> Value {
+    let account = inner
+        .accounts
+        .get(&(wiki.to_owned(), p.username.clone()))
+        .cloned()
+        .or_else(|| inner.farm.then(|| WikiAccount::new(&["user"], &["edit"])))
+        .unwrap_or_else(|| WikiAccount {
+            groups: p.groups.clone(),
+            rights: p.rights.clone(),
+            editcount: p.editcount,
+            block: p.blocked.then(|| StandinBlock {
+                partial: false,
+                expiry: "infinite".into(),
+                reason: String::new(),
+            }),
+        });
+    let mut groups = vec!["*".to_owned()];
+    groups.extend(account.groups);
+    let mut ui = json!({
+        "id": 7,
+        "name": p.username,
+        "groups": groups,
+        "rights": account.rights,
+        "editcount": account.editcount,
+    });
+    if let Some(b) = account.block {
+        ui["blockid"] = json!(31);
+        ui["blockedby"] = json!("Admin");
+        ui["blockedbyid"] = json!(2);
+        ui["blockreason"] = json!(b.reason);
+        ui["blockedtimestamp"] = json!("2026-01-01T00:00:00Z");
+        ui["blockexpiry"] = json!(b.expiry);
+        ui["blockpartial"] = json!(b.partial);
+    }
+    ui
+}
+
+/// `/w/api.php` and `/<wiki>/w/api.php`: `action=query` with
+/// `meta=tokens&type=patrol`, `meta=userinfo` or `meta=globaluserinfo`,
+/// and `action=patrol`, for OAuth 2.0 bearer tokens only.
+async fn action_api(
+    s: Shared,
+    wiki: String,
+    method: Method,
+    headers: HeaderMap,
+    q: Option<String>,
     body: Bytes,
 ) -> Response {
     if let Some(location) = lock(&s).redirect_api.clone() {
@@ -712,6 +880,30 @@ async fn action_api(
         );
     };
     match get("action") {
+        "query" if get("meta") == "userinfo" => {
+            inner
+                .standing_calls
+                .push((wiki.clone(), p.username.clone()));
+            let ui = userinfo(&inner, &wiki, &p);
+            axum::Json(json!({"batchcomplete": true, "query": {"userinfo": ui}})).into_response()
+        }
+        "query" if get("meta") == "globaluserinfo" => {
+            inner
+                .standing_calls
+                .push((format!("{CENTRAL_WIKI}/global"), p.username.clone()));
+            let groups = inner
+                .global_groups
+                .get(&p.username)
+                .cloned()
+                .unwrap_or_default();
+            let mut g = json!({"home": "enwiki", "id": 4_100_000, "name": p.username,
+                               "registration": "2019-04-15T12:30:00Z", "groups": groups});
+            if inner.locked.contains(&p.username) {
+                g["locked"] = json!(true);
+            }
+            axum::Json(json!({"batchcomplete": true, "query": {"globaluserinfo": g}}))
+                .into_response()
+        }
         "query" if get("meta") == "tokens" => {
             let mut tokens = serde_json::Map::new();
             for ty in get("type").split('|') {

@@ -163,11 +163,17 @@ impl Caller {
         if standings == self.standings {
             return Ok(self.clone());
         }
+        // Asking the wiki may have renewed the grant: the session as stored.
+        let via = match (&self.via, session::load(state, &self.token_hash).await?) {
+            (Via::Cookie(_), Some(s)) => Via::Cookie(Box::new(s)),
+            (Via::Bearer(_), Some(s)) => Via::Bearer(Box::new(s)),
+            (via, _) => via.clone(),
+        };
         Ok(Self::new(
             state,
             self.name.clone(),
             standings,
-            self.via.clone(),
+            via,
             self.token_hash.clone(),
         ))
     }
@@ -406,6 +412,15 @@ impl<K: write::Kind> Writer<K> {
     /// As [`Caller::may_act`].
     pub async fn anywhere(&self, state: &AppState) -> Result<Caller, ApiError> {
         self.caller.may_act(state, K::ACTION, None).await
+    }
+
+    /// The caller as a reader of `wiki` (what they may see there), before
+    /// anything is asked of what they may do.
+    ///
+    /// # Errors
+    /// As [`Caller::on_wiki`].
+    pub async fn reading(&self, state: &AppState, wiki: &str) -> Result<Caller, ApiError> {
+        self.caller.on_wiki(state, wiki, false).await
     }
 
     /// Who is asking, for what needs no right (rate-limit keys, logs).

@@ -392,6 +392,9 @@ async fn finish(state: &AppState, code: &str, verifier: &str) -> Result<String, 
     s.refresh = refresh;
     s.grant_expires_at = expires_at;
     let token = session::create(state, &s).await?;
+    // The profile is the sign-in wiki's word on the person's standing
+    // there; every other wiki is asked on first use.
+    super::rights::signed_in(state, &s).await?;
     tracing::info!(user = %s.name, "signed in");
     Ok(token)
 }

@@ -242,6 +242,28 @@ pub fn declared(s: &Session) -> Standings {
     }
 }
 
+/// Keeps what the sign-in wiki's profile says of the person as their
+/// standing on the central wiki (`PATROLCHAT_CENTRAL_WIKI`), which the
+/// profile speaks for; a change from what was known is audited.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis or NATS fails.
+pub async fn signed_in(state: &AppState, s: &Session) -> Result<(), ApiError> {
+    let wiki = state.cfg.rights.central_wiki.as_str();
+    let answer = WikiStanding {
+        groups: s.groups.clone(),
+        rights: s.rights.clone(),
+        blocked: s.blocked,
+        partial_block: false,
+        block_reason: s.block_reason.clone(),
+        block_until: s.block_until,
+        edit_count: s.edit_count,
+        checked_at: crate::now_ms(),
+    };
+    let before = cached(state, &s.name).await?;
+    store(state, &s.name, &before, wiki, &answer).await
+}
+
 /// Reads what Redis keeps of a person's standings.
 ///
 /// # Errors
@@ -323,13 +345,18 @@ pub async fn ensure(
         .as_ref()
         .is_some_and(|g| fresh(state, g.checked_at));
     let asked = async {
+        // One grant for both questions: renewing it twice would spend the
+        // refresh token twice.
+        let grant = super::oauth::grant(state, caller, false)
+            .await?
+            .ok_or_else(|| ApiError::WikiRefused("no wiki authorization; sign in again".into()))?;
         if !wiki_fresh {
-            let answer = ask_wiki(state, caller, wiki).await?;
+            let answer = ask_wiki(state, &grant, wiki).await?;
             remember(state, caller, &now, wiki, &answer).await?;
             now.wikis.insert(wiki.to_owned(), answer);
         }
         if !global_fresh {
-            let answer = ask_central(state, caller).await?;
+            let answer = ask_central(state, &grant).await?;
             remember_global(state, caller, &now, &answer).await?;
             now.global = Some(answer);
         }
@@ -360,9 +387,19 @@ async fn remember(
     wiki: &str,
     answer: &WikiStanding,
 ) -> Result<(), ApiError> {
+    store(state, &caller.name, before, wiki, answer).await
+}
+
+async fn store(
+    state: &AppState,
+    user: &str,
+    before: &Standings,
+    wiki: &str,
+    answer: &WikiStanding,
+) -> Result<(), ApiError> {
     let json = serde_json::to_string(answer).unwrap_or_default();
     let mut c = state.redis.clone();
-    let k = key(&caller.name);
+    let k = key(user);
     let () = redis::pipe()
         .hset(&k, wiki, json)
         .ignore()
@@ -377,7 +414,7 @@ async fn remember(
         .get(wiki)
         .is_some_and(|b| sorted(&b.groups) != sorted(&answer.groups));
     if from.is_some() && (from != to || groups_changed) {
-        audit_change(state, &caller.name, wiki, from, to, &answer.groups).await?;
+        audit_change(state, user, wiki, from, to, &answer.groups).await?;
     }
     Ok(())
 }
@@ -477,11 +514,8 @@ fn central_api(state: &AppState) -> String {
     )
 }
 
-async fn ask(state: &AppState, caller: &Caller, url: &str) -> Result<Value, ApiError> {
-    let grant = super::oauth::grant(state, caller, false)
-        .await?
-        .ok_or_else(|| ApiError::WikiRefused("no wiki authorization; sign in again".into()))?;
-    let (status, body) = state.http.get(url, Some(&grant)).await?;
+async fn ask(state: &AppState, grant: &str, url: &str) -> Result<Value, ApiError> {
+    let (status, body) = state.http.get(url, Some(grant)).await?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::WikiUnavailable(format!("standing: HTTP {status}, not JSON")))?;
     if let Some(e) = v.get("error") {
@@ -507,7 +541,7 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// Asks `wiki` for the caller's standing there.
-async fn ask_wiki(state: &AppState, caller: &Caller, wiki: &str) -> Result<WikiStanding, ApiError> {
+async fn ask_wiki(state: &AppState, grant: &str, wiki: &str) -> Result<WikiStanding, ApiError> {
     let api = api_of(state, wiki).await?;
     let url = format!(
         "{api}?{}",
@@ -519,7 +553,7 @@ async fn ask_wiki(state: &AppState, caller: &Caller, wiki: &str) -> Result<WikiS
             ("formatversion", "2"),
         ])
     );
-    let v = ask(state, caller, &url).await?;
+    let v = ask(state, grant, &url).await?;
     let ui = v
         .pointer("/query/userinfo")
         .ok_or_else(|| ApiError::WikiUnavailable("no userinfo in the answer".into()))?;
@@ -555,7 +589,7 @@ pub fn read_userinfo(ui: &Value, now: i64) -> WikiStanding {
 }
 
 /// Asks the central wiki for the caller's global groups and lock.
-async fn ask_central(state: &AppState, caller: &Caller) -> Result<GlobalStanding, ApiError> {
+async fn ask_central(state: &AppState, grant: &str) -> Result<GlobalStanding, ApiError> {
     let url = format!(
         "{}?{}",
         central_api(state),
@@ -567,7 +601,7 @@ async fn ask_central(state: &AppState, caller: &Caller) -> Result<GlobalStanding
             ("formatversion", "2"),
         ])
     );
-    let v = ask(state, caller, &url).await?;
+    let v = ask(state, grant, &url).await?;
     let g = v
         .pointer("/query/globaluserinfo")
         .ok_or_else(|| ApiError::WikiUnavailable("no globaluserinfo in the answer".into()))?;

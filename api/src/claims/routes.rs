@@ -176,14 +176,16 @@ pub async fn claim(
         (Some(w), _) | (None, Some(w)) => w.to_owned(),
         (None, None) => crate::visibility::wiki_of(&state, &id).await?,
     };
-    let caller = writer.on(&state, &wiki).await?;
+    // An item the caller may not see does not exist for them, whatever
+    // they may do.
     crate::visibility::check_placed_item(
         &state,
-        &caller,
+        &writer.reading(&state, &wiki).await?,
         &id,
         Some(&wiki),
         &placement.workflows(),
     )?;
+    let caller = writer.on(&state, &wiki).await?;
     if req.take_over && caller.role_on(&state, &wiki) < Role::Admin {
         return Err(ApiError::NotOnWiki {
             needs: "admin",

@@ -103,6 +103,8 @@ fn endpoints(nats: &str, redis: &str, env: &[(String, String)]) -> Endpoints {
             get("PATROLCHAT_WORKFLOWS_POLL").map_or(2.0, |v| v.parse().expect("poll")),
         ),
         replicas: get("PATROLCHAT_STREAM_REPLICAS").map_or(1, |v| v.parse().expect("replicas")),
+        central_wiki: get("PATROLCHAT_CENTRAL_WIKI")
+            .map_or_else(|| "metawiki".to_owned(), Clone::clone),
         retention: Duration::from_secs(
             get("PATROLCHAT_ITEM_RETENTION").map_or(2_592_000, |v| v.parse().expect("retention")),
         ),
