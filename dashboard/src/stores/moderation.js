@@ -128,8 +128,8 @@ export const useModerationStore = defineStore( 'moderation', () => {
 		return api( 'GET', `/api/v1/audit?${ q }` );
 	}
 
-	async function muteUser( name, hours, reason ) {
-		const body = { wiki: '*', reason: reason.trim() };
+	async function muteUser( name, hours, reason, wiki = '*' ) {
+		const body = { wiki, reason: reason.trim() };
 		if ( hours ) {
 			body.duration_s = Math.max( 1, Math.round( hours * 3600 ) );
 		}
@@ -143,9 +143,9 @@ export const useModerationStore = defineStore( 'moderation', () => {
 		}
 	}
 
-	async function unmuteUser( name, reason ) {
+	async function unmuteUser( name, reason, wiki = '*' ) {
 		try {
-			await api( 'POST', `/api/v1/users/${ seg( name.trim() ) }/unmute`, { wiki: '*', reason: reason.trim() } );
+			await api( 'POST', `/api/v1/users/${ seg( name.trim() ) }/unmute`, { wiki, reason: reason.trim() } );
 			notify( 'success', t( 'patrolchat-unmuted-notice', name.trim() ) );
 			return true;
 		} catch ( e ) {
