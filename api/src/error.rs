@@ -25,7 +25,7 @@ pub enum ApiError {
     Csrf,
     /// The person is muted by an admin on `wiki` (`*`: on every wiki): they
     /// may read, but make no write there.
-    #[error("you are muted{}{}: {reason}", where_text(.wiki), until_text(*.until))]
+    #[error("you are muted{}{}{}: {reason}", where_text(.wiki), by_text(.by.as_deref(), .wiki), until_text(*.until))]
     Muted {
         /// The wiki the mute holds on, or `*`.
         wiki: String,
@@ -33,6 +33,9 @@ pub enum ApiError {
         until: Option<i64>,
         /// Why.
         reason: String,
+        /// The moderator, when the wiki's community shows moderators'
+        /// names to the people they act on (else "a moderator of <wiki>").
+        by: Option<String>,
     },
     /// The person is blocked on `wiki` (`*`: a global block or lock, or a
     /// block the wiki told at sign-in): they may read, but make no write
@@ -215,7 +218,9 @@ impl ApiError {
                 wiki,
                 until,
                 reason,
+                by,
             } => {
+                error["by"] = json!(by);
                 error["wiki"] = json!(wiki);
                 error["until"] = json!(until);
                 error["reason"] = json!(reason);
@@ -240,6 +245,15 @@ impl ApiError {
             body["holder"] = json!(holder);
         }
         body
+    }
+}
+
+/// ` by Ada`, or ` by a moderator of dewiki` when the name is not shown.
+fn by_text(by: Option<&str>, wiki: &str) -> String {
+    match by {
+        Some(name) => format!(" by {name}"),
+        None if wiki == "*" || wiki.is_empty() => " by a moderator".to_owned(),
+        None => format!(" by a moderator of {wiki}"),
     }
 }
 
@@ -406,6 +420,7 @@ mod tests {
             wiki: "*".into(),
             until: Some(0),
             reason: "cool down".into(),
+            by: None,
         };
         assert_eq!(muted.status(), StatusCode::FORBIDDEN);
         let b = muted.body();
@@ -415,7 +430,7 @@ mod tests {
         assert_eq!(b["error"]["wiki"], "*");
         assert_eq!(
             b["error"]["message"],
-            "you are muted until 1970-01-01T00:00:00Z: cool down"
+            "you are muted by a moderator until 1970-01-01T00:00:00Z: cool down"
         );
         let blocked = ApiError::Blocked {
             wiki: "*".into(),

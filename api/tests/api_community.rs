@@ -221,3 +221,61 @@ async fn a_first_message_waits_for_the_wikis_code_of_conduct() {
     let (_, me) = api.get(&pat, "/api/v1/me").await;
     assert!(me["conduct"]["enwiki"].is_i64(), "after a rebuild: {me}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_muted_person_learns_their_moderators_name_only_where_the_community_shows_it() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("communities.toml");
+    std::fs::write(
+        &path,
+        "[default]\nmoderator_name = \"hidden\"\n\n[wiki.dewiki]\nmoderator_name = \"shown\"\n",
+    )
+    .expect("write the communities file");
+    let path_s = path.display().to_string();
+    let api = Api::start(
+        &nats.url(),
+        &redis.url(),
+        &[("PATROLCHAT_COMMUNITIES", &path_s)],
+    );
+    seed_item(&redis.url(), "enwiki-1", &["patrol"], None).await;
+    seed_item(&redis.url(), "dewiki-2", &["patrol"], None).await;
+    let ada = api.login("Ada", &["sysop"]).await;
+    let troll = api.login("Troll", &["rollbacker"]).await;
+    for wiki in ["enwiki", "dewiki"] {
+        let (s, b) = api
+            .post(
+                &ada,
+                "/api/v1/users/Troll/mute",
+                json!({"wiki": wiki, "reason": "insults"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let say = json!({"text": "let me explain"});
+    // enwiki hides its moderators' names (the default): "a moderator of enwiki".
+    let (s, b) = api
+        .post(&troll, "/api/v1/items/enwiki-1/messages", say.clone())
+        .await;
+    assert_eq!((s, &b["error"]["code"]), (403, &json!("muted")), "{b}");
+    assert_eq!(b["error"]["by"], Value::Null, "{b}");
+    assert!(!b.to_string().contains("Ada"), "{b}");
+    assert_eq!(
+        b["error"]["message"],
+        "you are muted on enwiki by a moderator of enwiki: insults"
+    );
+    // dewiki shows them.
+    let (s, b) = api
+        .post(&troll, "/api/v1/items/dewiki-2/messages", say)
+        .await;
+    assert_eq!((s, &b["error"]["code"]), (403, &json!("muted")), "{b}");
+    assert_eq!(b["error"]["by"], "Ada", "{b}");
+    // The same rule holds where the mute is checked with the write itself.
+    let (s, b) = api.try_claim(&troll, "enwiki-1").await;
+    assert_eq!((s, &b["error"]["code"]), (403, &json!("muted")), "{b}");
+    assert!(!b.to_string().contains("Ada"), "{b}");
+    // Admins still see who muted, in the audit log.
+    let (_, audit) = api.get(&ada, "/api/v1/audit?kind=mute").await;
+    assert!(audit.to_string().contains("Ada"), "{audit}");
+}

@@ -16,12 +16,13 @@ afterEach( () => {
 	vi.unstubAllGlobals();
 } );
 
+// As the api answers: the wikis listed, each naming itself.
 const WIKIS = {
-	default: { language: 'en', direction: 'ltr', conduct_url: null, moderator_name: null },
-	wikis: {
-		hewiki: { language: 'he', direction: 'rtl', conduct_url: 'https://he.wikipedia.org/wiki/CoC', moderator_name: null },
-		dewiki: { language: 'de', direction: 'ltr' }
-	}
+	default: { language: 'en', direction: 'ltr', conduct_url: null, moderator_name: 'hidden' },
+	wikis: [
+		{ wiki: 'hewiki', language: 'he', direction: 'rtl', conduct_url: 'https://he.wikipedia.org/wiki/CoC', moderator_name: 'hidden' },
+		{ wiki: 'dewiki', language: 'de', direction: 'ltr' }
+	]
 };
 
 const HE_ITEM = {

@@ -256,7 +256,7 @@ impl Caller {
             .moderation
             .standing_records(wiki.unwrap_or(ALL_WIKIS), &me.name)
             .await?;
-        standing(me.block_on(wiki), &records)?;
+        standing(me.block_on(wiki), &records).map_err(|e| as_shown(state, e))?;
         Ok(me)
     }
 
@@ -317,6 +317,7 @@ pub fn refusal(records: &Records) -> ApiError {
     match &records.mute {
         Some(m) => ApiError::Muted {
             wiki: m.wiki.clone(),
+            by: Some(m.by.clone()).filter(|b| !b.is_empty()),
             until: m.until,
             reason: Some(m.reason.clone())
                 .filter(|r| !r.is_empty())
@@ -324,9 +325,36 @@ pub fn refusal(records: &Records) -> ApiError {
         },
         None => ApiError::Muted {
             wiki: ALL_WIKIS.to_owned(),
+            by: None,
             until: None,
             reason: "muted by a moderator".to_owned(),
         },
+    }
+}
+
+/// A refusal as the person refused may read it: a mute names its
+/// moderator only where the wiki's community shows moderators' names
+/// (`moderator_name` in the communities file; the default's for a mute on
+/// every wiki), else "a moderator of <wiki>".
+pub fn as_shown(state: &AppState, e: ApiError) -> ApiError {
+    match e {
+        ApiError::Muted {
+            wiki,
+            until,
+            reason,
+            by,
+        } => {
+            let communities = state.communities();
+            let shown = communities.community(&wiki).moderator_name
+                == patrolchat_workflows::community::ModeratorName::Shown;
+            ApiError::Muted {
+                by: by.filter(|_| shown),
+                wiki,
+                until,
+                reason,
+            }
+        }
+        other => other,
     }
 }
 
@@ -701,13 +729,14 @@ mod tests {
             wiki,
             until,
             reason,
+            by,
         }) = standing(None, &mute)
         else {
             panic!("an admin's mute is a mute");
         };
         assert_eq!(
-            (wiki.as_str(), until, reason.as_str()),
-            ("dewiki", Some(5), "cool down")
+            (wiki.as_str(), until, reason.as_str(), by.as_deref()),
+            ("dewiki", Some(5), "cool down", Some("Ada"))
         );
         let block = Records::from_values(
             "dewiki",

@@ -205,7 +205,9 @@ pub async fn claim(
             return Err(ApiError::Claimed { holder, expires_at });
         }
         ClaimOutcome::Missing => return Err(ApiError::NotFound(format!("no item {id}"))),
-        ClaimOutcome::Muted(record) => return Err(crate::auth::refusal(&record)),
+        ClaimOutcome::Muted(record) => {
+            return Err(crate::auth::as_shown(&state, crate::auth::refusal(&record)));
+        }
         ClaimOutcome::Closed => {
             return Err(ApiError::Conflict(format!("{id} is already resolved")));
         }
@@ -531,7 +533,9 @@ async fn close(
         }
         CloseOutcome::Missing => Err(ApiError::NotFound(format!("no item {id}"))),
         CloseOutcome::Closed => Err(ApiError::Conflict(format!("{id} is already resolved"))),
-        CloseOutcome::Muted(record) => Err(crate::auth::refusal(&record)),
+        CloseOutcome::Muted(record) => {
+            Err(crate::auth::as_shown(state, crate::auth::refusal(&record)))
+        }
         CloseOutcome::Changed => Err(ApiError::Conflict(format!(
             "{id} changed meanwhile; try again"
         ))),

@@ -35,7 +35,12 @@ export const useWikisStore = defineStore( 'wikis', () => {
 		if ( !loading ) {
 			loading = api( 'GET', '/api/v1/wikis' ).then( ( d ) => {
 				const byWiki = new Map();
-				for ( const [ wiki, raw ] of Object.entries( ( d && d.wikis ) || {} ) ) {
+				// The api lists the wikis, each naming itself (`wiki`).
+				const list = ( d && d.wikis ) || [];
+				const entries = Array.isArray( list ) ?
+					list.filter( ( w ) => w && typeof w.wiki === 'string' ).map( ( w ) => [ w.wiki, w ] ) :
+					Object.entries( list );
+				for ( const [ wiki, raw ] of entries ) {
 					const s = settings( raw );
 					if ( s ) {
 						byWiki.set( wiki, s );
