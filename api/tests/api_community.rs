@@ -279,3 +279,60 @@ async fn a_muted_person_learns_their_moderators_name_only_where_the_community_sh
     let (_, audit) = api.get(&ada, "/api/v1/audit?kind=mute").await;
     assert!(audit.to_string().contains("Ada"), "{audit}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wikis_room_is_its_communitys_and_its_admins_moderate_it() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    let pat = api.login("Pat", &["rollbacker"]).await;
+    let ena = api.login("Ena", &["enwiki:sysop"]).await;
+    let dea = api.login("Dea", &["dewiki:sysop"]).await;
+    let steward = api.login("Stew", &["global:steward"]).await;
+    let room = "/api/v1/workflows/patrol/rooms/dewiki/messages";
+    let (s, m) = api.post(&pat, room, json!({"text": "Hallo"})).await;
+    assert_eq!(s, 201, "{m}");
+    assert_eq!(
+        (&m["wiki"], &m["workflow"]),
+        (&json!("dewiki"), &json!("patrol"))
+    );
+    // Its community's code of conduct holds there.
+    let newcomer = fresh(&api, "Neu").await;
+    let (s, b) = api.post(&newcomer, room, json!({"text": "hi"})).await;
+    assert_eq!((s, &b["error"]["wiki"]), (403, &json!("dewiki")), "{b}");
+    assert_eq!(b["error"]["code"], "conduct_required");
+    // It is a thread of its own, apart from the cross-wiki room.
+    let (_, mine) = api.get(&pat, room).await;
+    assert!(mine.to_string().contains("Hallo"), "{mine}");
+    let (_, cross) = api.get(&pat, "/api/v1/workflows/patrol/messages").await;
+    assert!(!cross.to_string().contains("Hallo"), "{cross}");
+    // dewiki's admins moderate it; enwiki's do not.
+    let hide = format!("/api/v1/messages/{}/hide", m["id"].as_str().expect("id"));
+    let (s, b) = api.post(&ena, &hide, json!({"reason": "r"})).await;
+    assert_eq!((s, &b["error"]["wiki"]), (403, &json!("dewiki")), "{b}");
+    let (s, b) = api.post(&dea, &hide, json!({"reason": "off topic"})).await;
+    assert_eq!(s, 200, "{b}");
+    // The cross-wiki room belongs to no one wiki: global admins moderate it.
+    let (s, c) = api
+        .post(
+            &pat,
+            "/api/v1/workflows/patrol/messages",
+            json!({"text": "hi all"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let hide = format!("/api/v1/messages/{}/hide", c["id"].as_str().expect("id"));
+    let (s, b) = api.post(&dea, &hide, json!({"reason": "r"})).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, b) = api.post(&steward, &hide, json!({"reason": "r"})).await;
+    assert_eq!(s, 200, "{b}");
+    // A room of no wiki is not found.
+    let (s, _) = api
+        .post(
+            &pat,
+            "/api/v1/workflows/patrol/rooms/No%20Wiki/messages",
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(s, 404);
+}

@@ -362,6 +362,24 @@ async fn every_route_answers_each_role_as_the_contract_says() {
             [401, 201, 201, 201, 403, 201],
         ),
         (
+            "GET",
+            "/api/v1/workflows/patrol/rooms/enwiki/messages",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/workflows/patrol/rooms/enwiki/messages",
+            Some(json!({"text": "hi"})),
+            [401, 201, 201, 201, 403, 201],
+        ),
+        (
+            "GET",
+            "/api/v1/me/wikis/enwiki",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
             "POST",
             "/api/v1/items/{id}/claim",
             Some(json!({})),

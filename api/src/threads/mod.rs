@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/workflows/{wf}/messages",
             get(room_messages).post(post_room_message),
         )
+        .route(
+            "/api/v1/workflows/{wf}/rooms/{wiki}/messages",
+            get(wiki_room_messages).post(post_wiki_room_message),
+        )
 }
 
 /// A new message.
@@ -174,14 +178,24 @@ async fn page(
 /// Where a thread lives.
 enum Place {
     Item(ItemId, WikiId),
-    Room(String),
+    /// A workflow's room: of one wiki, or (`None`) the cross-wiki room.
+    Room(String, Option<WikiId>),
 }
 
 impl Place {
     fn thread(&self) -> String {
         match self {
             Self::Item(id, _) => id.to_string(),
-            Self::Room(wf) => Message::room_thread(wf),
+            Self::Room(wf, None) => Message::room_thread(wf),
+            Self::Room(wf, Some(wiki)) => Message::wiki_room_thread(wf, wiki.as_str()),
+        }
+    }
+
+    /// The wiki whose community, blocks and mutes hold here.
+    fn wiki(&self) -> Option<&WikiId> {
+        match self {
+            Self::Item(_, wiki) | Self::Room(_, Some(wiki)) => Some(wiki),
+            Self::Room(_, None) => None,
         }
     }
 }
@@ -212,12 +226,9 @@ async fn post(
             limits.max_mentions
         )));
     }
-    // An item thread is its wiki's community's; a room is of no one
-    // wiki and takes the default settings.
-    let wiki = match &place {
-        Place::Item(_, wiki) => Some(wiki),
-        Place::Room(_) => None,
-    };
+    // An item thread and a wiki's room are the wiki's community's; the
+    // cross-wiki room is of no one wiki and takes the default settings.
+    let wiki = place.wiki();
     let communities = state.communities();
     let community = match wiki {
         Some(w) => communities.community(w.as_str()),
@@ -240,10 +251,9 @@ async fn post(
         crate::community::require_conduct(state, caller, wiki).await?;
     }
     let thread = place.thread();
-    let on = match &place {
-        Place::Item(_, wiki) => wiki.as_str(),
-        Place::Room(_) => patrolchat_model::item::ALL_WIKIS,
-    };
+    let on = place
+        .wiki()
+        .map_or(patrolchat_model::item::ALL_WIKIS, WikiId::as_str);
     let seq =
         crate::moderation::mutes::next_seq_unless_muted(state, on, &caller.name, &thread).await?;
     let (item, wiki, workflow, subject) = match &place {
@@ -253,7 +263,7 @@ async fn post(
             None,
             subjects::activity(wiki, id),
         ),
-        Place::Room(wf) => (None, None, Some(wf.clone()), subjects::room(wf)),
+        Place::Room(wf, wiki) => (None, wiki.clone(), Some(wf.clone()), subjects::room(wf)),
     };
     let message = Message {
         id: format!("{thread}.{seq}"),
@@ -355,7 +365,66 @@ pub async fn post_room_message(
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let caller = writer.anywhere(&state).await?;
     crate::visibility::check_workflow(&state, &caller, &wf)?;
-    post(&state, &caller, Place::Room(wf), body.text).await
+    post(&state, &caller, Place::Room(wf, None), body.text).await
+}
+
+/// A wiki's name from a path; one that cannot be a wiki is unknown.
+fn wiki_path(wiki: &str) -> Result<WikiId, ApiError> {
+    WikiId::parse(wiki).map_err(|_| ApiError::NotFound(format!("no wiki {wiki:?}")))
+}
+
+/// `GET /api/v1/workflows/{wf}/rooms/{wiki}/messages`: the workflow's
+/// room of one wiki.
+#[utoipa::path(get, path = "/api/v1/workflows/{wf}/rooms/{wiki}/messages", tag = "threads",
+    params(("wf" = String, Path, description = "workflow"),
+           ("wiki" = String, Path, description = "wiki database name"), ThreadQuery),
+    responses((status = 200, description = "messages, oldest first", body = [crate::schemas::MessageSchema]),
+              (status = 400, description = "bad query", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow or wiki", body = crate::schemas::ErrorBody)))]
+pub async fn wiki_room_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((wf, wiki)): Path<(String, String)>,
+    Query(q): Query<ThreadQuery>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    caller.require(Action::Read)?;
+    crate::visibility::check_workflow(&state, &caller, &wf)?;
+    let wiki = wiki_path(&wiki)?;
+    Ok(Json(
+        page(
+            &state,
+            &caller,
+            &Message::wiki_room_thread(&wf, wiki.as_str()),
+            &q,
+        )
+        .await?,
+    ))
+}
+
+/// `POST /api/v1/workflows/{wf}/rooms/{wiki}/messages`: a message in the
+/// workflow's room of one wiki, whose community, blocks and mutes hold
+/// there and whose admins moderate it.
+#[utoipa::path(post, path = "/api/v1/workflows/{wf}/rooms/{wiki}/messages", tag = "threads",
+    params(("wf" = String, Path, description = "workflow"),
+           ("wiki" = String, Path, description = "wiki database name")),
+    request_body = PostMessage,
+    responses((status = 201, description = "stored", body = crate::schemas::MessageSchema),
+              (status = 400, description = "bad message", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "a bot without the post scope, muted or blocked on the wiki, or its code of conduct not accepted (`conduct_required`)", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such workflow or wiki", body = crate::schemas::ErrorBody),
+              (status = 429, description = "too many messages", body = crate::schemas::ErrorBody)))]
+pub async fn post_wiki_room_message(
+    State(state): State<AppState>,
+    writer: Writer<write::Post>,
+    Path((wf, wiki)): Path<(String, String)>,
+    ApiJson(body): ApiJson<PostMessage>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let wiki = wiki_path(&wiki)?;
+    let caller = writer.on(&state, wiki.as_str()).await?;
+    crate::visibility::check_workflow(&state, &caller, &wf)?;
+    post(&state, &caller, Place::Room(wf, Some(wiki)), body.text).await
 }
 
 #[cfg(test)]

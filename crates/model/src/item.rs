@@ -509,6 +509,11 @@ impl Message {
     pub fn room_thread(workflow: &str) -> String {
         format!("room-{workflow}")
     }
+
+    /// The thread of a workflow's room of one wiki (`room-<workflow>.<wiki>`).
+    pub fn wiki_room_thread(workflow: &str, wiki: &str) -> String {
+        format!("room-{workflow}.{wiki}")
+    }
 }
 
 #[cfg(test)]

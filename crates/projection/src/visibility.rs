@@ -164,8 +164,9 @@ pub fn wiki_of_item(id: &str) -> Option<&str> {
 /// a room's message names none.
 pub fn wiki_of_message(id: &str) -> Option<&str> {
     let thread = id.rsplit_once('.').map_or(id, |(t, _)| t);
-    if thread.starts_with("room-") {
-        return None;
+    if let Some(room) = thread.strip_prefix("room-") {
+        // A wiki's room (`room-<workflow>.<wiki>`) names it.
+        return room.split_once('.').map(|(_, wiki)| wiki);
     }
     wiki_of_item(thread)
 }
@@ -588,6 +589,7 @@ mod tests {
         assert_eq!(wiki_of_item("nodash"), None);
         assert_eq!(wiki_of_message("dewiki-9.3"), Some("dewiki"));
         assert_eq!(wiki_of_message("room-patrol.3"), None);
+        assert_eq!(wiki_of_message("room-admin-block.dewiki.3"), Some("dewiki"));
     }
 
     #[test]

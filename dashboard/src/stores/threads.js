@@ -164,7 +164,8 @@ export const useThreadsStore = defineStore( 'threads', () => {
 	function messageNew( m ) {
 		if ( m.item && m.item === item.id ) {
 			mergeMessages( item.messages, [ m ] );
-		} else if ( !m.item && m.workflow && m.workflow === room.wf ) {
+		} else if ( !m.item && !m.wiki && m.workflow && m.workflow === room.wf ) {
+			// The cross-wiki room; a wiki's room is a thread of its own.
 			mergeMessages( room.messages, [ m ] );
 		}
 	}
