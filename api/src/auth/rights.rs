@@ -344,6 +344,9 @@ pub async fn ensure(
         .global
         .as_ref()
         .is_some_and(|g| fresh(state, g.checked_at));
+    if wiki_fresh && global_fresh {
+        return Ok(now);
+    }
     let asked = async {
         // One grant for both questions: renewing it twice would spend the
         // refresh token twice.
