@@ -11,12 +11,11 @@
 
 mod common;
 
-use std::time::Duration;
 
 use common::wiki_standin::{self, Profile, StandinBlock, WikiAccount, WikiStandin};
 use common::ws;
 use common::{Api, Person, seed_item};
-use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
+use patrolchat_testkit::{NatsServer, RedisServer};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
@@ -174,16 +173,40 @@ async fn each_wiki_says_who_patrols_and_moderates_there() {
     let (s, b) = api.try_claim(&stella, "dewiki-22").await;
     assert_eq!(s, 200, "{b}");
 
-    // enwiki takes Ena's sysop flag away: within the interval the answer
-    // already given stands; after it, enwiki is asked again, she is a
-    // reader there, and the change is in the audit log.
-    wiki.set_account("enwiki", "Ena", WikiAccount::new(&["user"], &["edit"]));
-    wait_until_async(
-        Duration::from_secs(15),
-        "enwiki's answer is asked again after the interval",
-        || async { role_on_item(&api, &ena, "enwiki-11").await == "reader" },
-    )
+    // A report of a message on enwiki, which Ena and Stella watch live.
+    let rita = api.login("Rita", &["user"]).await;
+    let (s, m) = api.say(&rita, "enwiki-12", "you are all idiots").await;
+    assert_eq!(s, 201, "{m}");
+    let (s, r) = api
+        .post(
+            &rita,
+            &format!("/api/v1/messages/{}/report", m["id"].as_str().expect("id")),
+            json!({"reason": "insults"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let report = r["id"].as_str().expect("report id").to_owned();
+    let mut ena_ws = ws::connect(&api, &ena).await;
+    ws::send(&mut ena_ws, json!({"op": "watch", "item": report})).await;
+    let mut stella_ws = ws::connect(&api, &stella).await;
+    ws::send(&mut stella_ws, json!({"op": "watch", "item": report})).await;
+    ws::wait_for(&mut stella_ws, "Ena and Stella on the report", |f| {
+        f["type"] == "presence" && f.to_string().contains("Ena") && f.to_string().contains("Stella")
+    })
     .await;
+
+    // enwiki takes Ena's sysop flag away. Once the answer she had is older
+    // than the interval, enwiki is asked again, with no request of hers:
+    // her open socket leaves the report, she is a reader there, and the
+    // change is in the audit log.
+    wiki.set_account("enwiki", "Ena", WikiAccount::new(&["user"], &["edit"]));
+    ws::wait_for(&mut stella_ws, "Ena leaving the report", |f| {
+        f["type"] == "presence" && !f.to_string().contains("Ena")
+    })
+    .await;
+    assert_eq!(role_on_item(&api, &ena, "enwiki-11").await, "reader");
+    let (s, _) = api.get(&ena, &format!("/api/v1/items/{report}")).await;
+    assert_eq!(s, 404, "the report is no longer hers to see");
     let (s, b) = api.try_claim(&ena, "dewiki-22").await;
     assert_refused(s, &b, "forbidden", "dewiki");
     let (s, audit) = api

@@ -294,6 +294,44 @@ fn keep_s(state: &AppState) -> i64 {
         .saturating_add(86_400)
 }
 
+/// The caller with every answer that makes them an admin somewhere (a
+/// wiki's, or the central wiki's global groups) asked again when older
+/// than the refresh interval; an answer that cannot be had is left as it
+/// was (and logged).
+pub async fn refresh_admin(state: &AppState, caller: Caller) -> Caller {
+    if caller.session().is_none_or(|s| s.grant.is_none()) {
+        return caller;
+    }
+    let stale: Vec<String> = caller
+        .standings
+        .wikis
+        .iter()
+        .filter(|(_, st)| {
+            !fresh(state, st.checked_at) && state.roles.role(&st.groups, &st.rights) == Role::Admin
+        })
+        .map(|(w, _)| w.clone())
+        .collect();
+    let global_stale = caller
+        .standings
+        .global
+        .as_ref()
+        .is_some_and(|g| !fresh(state, g.checked_at) && !g.groups.is_empty());
+    let mut wikis = stale;
+    if wikis.is_empty() && global_stale {
+        wikis.push(state.cfg.rights.central_wiki.clone());
+    }
+    let mut now = caller;
+    for wiki in wikis {
+        match now.on_wiki(state, &wiki, false).await {
+            Ok(c) => now = c,
+            Err(error) => {
+                tracing::warn!(user = %now.name, wiki, %error, "could not ask a wiki again for a standing")
+            }
+        }
+    }
+    now
+}
+
 fn fresh(state: &AppState, checked_at: i64) -> bool {
     let interval =
         i64::try_from(state.cfg.rights.refresh_s.saturating_mul(1000)).unwrap_or(i64::MAX / 2);

@@ -116,6 +116,11 @@ async fn standing(
                 crate::auth::Via::Bearer(s),
                 cr.hash.clone(),
             );
+            // What an open connection may see rests on the wikis' answers:
+            // those that make the person an admin are asked again once
+            // older than the refresh interval, so a lost group takes effect
+            // on live connections too.
+            let caller = crate::auth::rights::refresh_admin(state, caller).await;
             Standing {
                 viewer: Viewer::from(&caller),
                 may_write: crate::auth::standing(caller.block_on(None), mute).is_ok(),
