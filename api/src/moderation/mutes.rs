@@ -78,7 +78,7 @@ fn mute_wiki(wiki: &str) -> Result<String, ApiError> {
 pub struct MuteBody {
     /// The wiki the mute holds on (a database name such as `dewiki`), or
     /// `*` for every wiki.
-    #[schema(example = "dewiki")]
+    #[schema(example = "dewiki", pattern = r"^(\*|[a-z0-9_]{1,64})$")]
     pub wiki: String,
     /// How long, in seconds (at most ten years); absent: until lifted.
     #[serde(default)]
@@ -191,7 +191,7 @@ pub async fn lift_mute(
 pub struct UnmuteBody {
     /// The wiki of the mute to lift (a database name), or `*` for the mute
     /// on every wiki.
-    #[schema(example = "dewiki")]
+    #[schema(example = "dewiki", pattern = r"^(\*|[a-z0-9_]{1,64})$")]
     pub wiki: String,
     /// Why (1 to 500 characters).
     #[schema(schema_with = <crate::input::Reason as utoipa::PartialSchema>::schema)]
