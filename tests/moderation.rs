@@ -834,7 +834,7 @@ async fn a_person_blocked_on_the_wiki_is_refused_every_write_with_the_block() {
 
 /// Write routes a muted or blocked person may still use: each changes only
 /// what that person sees, or their own session.
-const PERSONAL_WRITES: [(&str, &str); 4] = [
+const PERSONAL_WRITES: [(&str, &str); 5] = [
     // Signing out.
     ("post", "/auth/logout"),
     // Signing in: there is no caller yet (and it is off in production).
@@ -842,6 +842,8 @@ const PERSONAL_WRITES: [(&str, &str); 4] = [
     // Collapsing someone's messages for oneself, and undoing it.
     ("put", "/api/v1/me/ignores/{name}"),
     ("delete", "/api/v1/me/ignores/{name}"),
+    // Accepting a community's code of conduct: one's own word.
+    ("post", "/api/v1/wikis/{wiki}/conduct"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -900,7 +902,8 @@ async fn every_write_route_in_the_openapi_document_refuses_a_muted_or_blocked_pe
         let filled = path
             .replace("{id}", id)
             .replace("{name}", "Someone")
-            .replace("{wf}", "patrol");
+            .replace("{wf}", "patrol")
+            .replace("{wiki}", "enwiki");
         assert!(!filled.contains('{'), "give {path} a path parameter here");
         filled
     };

@@ -45,7 +45,7 @@ const PRIVATE_IDS: [&str; 2] = ["report-1", "room-reports"];
 
 /// Operations that are not walked, and why they cannot show anyone what
 /// others wrote. Every other operation of the OpenAPI document is walked.
-const NOT_WALKED: [(&str, &str, &str); 22] = [
+const NOT_WALKED: [(&str, &str, &str); 25] = [
     (
         "get",
         "/auth/login",
@@ -114,6 +114,21 @@ const NOT_WALKED: [(&str, &str, &str); 22] = [
         "a write: answers the caller's own report",
     ),
     ("post", "/api/v1/users/{name}/mute", "admins only"),
+    (
+        "get",
+        "/api/v1/me/wikis/{wiki}",
+        "the caller's own standing on a wiki",
+    ),
+    (
+        "post",
+        "/api/v1/wikis/{wiki}/conduct",
+        "the caller's own acceptance of a code of conduct",
+    ),
+    (
+        "post",
+        "/api/v1/workflows/{wf}/rooms/{wiki}/messages",
+        "a write: answers the caller's own message",
+    ),
     ("post", "/api/v1/users/{name}/unmute", "admins only"),
     (
         "put",
@@ -165,6 +180,15 @@ fn walks(report_msg: &str, room_msg: &str) -> Vec<(&'static str, &'static str, V
                 "/api/v1/workflows/reports/messages",
             ]),
         ),
+        (
+            "get",
+            "/api/v1/workflows/{wf}/rooms/{wiki}/messages",
+            s(&[
+                "/api/v1/workflows/patrol/rooms/enwiki/messages",
+                "/api/v1/workflows/reports/rooms/enwiki/messages",
+            ]),
+        ),
+        ("get", "/api/v1/wikis", s(&["/api/v1/wikis"])),
         (
             "get",
             "/api/v1/items/{id}",
@@ -550,6 +574,14 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
         .as_str()
         .expect("id")
         .to_owned();
+    // The private workflow's room of one wiki holds the same secret.
+    post(
+        &api,
+        &ada,
+        "/api/v1/workflows/reports/rooms/enwiki/messages",
+        json!({"text": "SECRET-room"}),
+    )
+    .await;
     let lease = post(&api, &ada, "/api/v1/items/report-1/claim", json!({})).await;
     let report_msg = post(
         &api,

@@ -11,7 +11,6 @@
 
 mod common;
 
-
 use common::wiki_standin::{self, Profile, StandinBlock, WikiAccount, WikiStandin};
 use common::ws;
 use common::{Api, Person, seed_item};

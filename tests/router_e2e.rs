@@ -56,11 +56,35 @@ fn expected(events: &[Value]) -> (HashMap<&'static str, usize>, usize) {
     let mut items: HashMap<String, (bool, String, String, Vec<u64>)> = HashMap::new();
     let mut episodes: HashMap<(String, String, String), String> = HashMap::new();
     let mut resolved = 0;
+    // A page added to a deletion-candidate category the communities file
+    // names is a request to the wiki's admins: one `admin-delete` item per
+    // page (a second addition joins it).
+    let communities = patrolchat_workflows::CommunitySettings::load(
+        &patrolchat_testkit::repo_root().join("deploy/communities.toml"),
+    )
+    .expect("the shipped communities file");
+    let mut delete_requests = std::collections::HashSet::new();
     for e in events {
         let wiki = e["wiki"].as_str().unwrap_or_default().to_owned();
         let title = e["title"].as_str().unwrap_or_default().to_owned();
         let user = e["user"].as_str().unwrap_or_default().to_owned();
         let rev = e["revision"]["new"].as_u64();
+        if e["type"] == "categorize" {
+            let community = communities.community(&wiki);
+            let comment = e["comment"].as_str().unwrap_or_default();
+            let page = comment
+                .split("[[")
+                .nth(1)
+                .and_then(|s| s.split(['|', ']']).next());
+            if community.is_deletion_category(&title)
+                && community.says_added(comment)
+                && let Some(page) = page
+                && delete_requests.insert((wiki.clone(), page.to_owned()))
+            {
+                *per_workflow.entry("admin-delete").or_default() += 1;
+            }
+            continue;
+        }
         if e["type"] == "log" {
             let hit: Vec<String> = match (e["log_type"].as_str(), e["log_action"].as_str()) {
                 (Some("patrol"), Some("patrol")) => {

@@ -702,6 +702,7 @@ impl Router {
         self.projection
             .apply(Event::Work(std::slice::from_ref(&item)), Some(ack.sequence))
             .await?;
+        self.metrics.items.inc();
         self.metrics
             .admin_requests
             .get_or_create(&KindLabel {

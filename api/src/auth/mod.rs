@@ -414,9 +414,9 @@ pub mod write {
 /// on the wiki it is done on, so the handler asks with [`Writer::on`]
 /// (or [`Writer::anywhere`] for what belongs to no wiki) before it acts;
 /// the caller is reachable only through those. Taken before the path and
-/// the body: a bot without the scope, and a person whose standing is
-/// wholly known (a dev login) without the role on any wiki, are refused
-/// whatever was sent.
+/// the body: a bot without the scope, a person whose standing is wholly
+/// known (a dev login) without the role on any wiki, and anyone blocked,
+/// locked or muted on every wiki are refused whatever was sent.
 #[derive(Debug)]
 pub struct Writer<K> {
     caller: Caller,
@@ -468,6 +468,14 @@ impl<K: write::Kind> FromRequestParts<AppState> for Writer<K> {
         if caller.is_bot() || wholly_known {
             caller.require(K::ACTION)?;
         }
+        // What holds on every wiki (a global block or lock, a mute on
+        // every wiki) refuses before anything is read.
+        let records = state
+            .projection
+            .moderation
+            .standing_records(ALL_WIKIS, &caller.name)
+            .await?;
+        standing(caller.block_on(None), &records).map_err(|e| as_shown(state, e))?;
         parts.extensions.insert(caller.clone());
         Ok(Self {
             caller,
