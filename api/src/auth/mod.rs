@@ -26,7 +26,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use patrolchat_model::item::ALL_WIKIS;
 use patrolchat_projection::moderation::Standing as Records;
-use patrolchat_projection::visibility::WikiSet;
+use patrolchat_projection::visibility::{WikiSet, wiki_of_item};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -232,6 +232,18 @@ impl Caller {
         action: Action,
         wiki: Option<&str>,
     ) -> Result<Self, ApiError> {
+        self.may_act_with(state, action, wiki, None).await
+    }
+
+    /// [`Caller::may_act`], with the records of the wiki read already
+    /// (`known`: the wiki they were read for, and them).
+    async fn may_act_with(
+        &self,
+        state: &AppState,
+        action: Action,
+        wiki: Option<&str>,
+        known: Option<&(String, Records)>,
+    ) -> Result<Self, ApiError> {
         let me = match wiki {
             Some(w) if !self.is_bot() => self.on_wiki(state, w, action != Action::Read).await?,
             _ => self.clone(),
@@ -251,11 +263,17 @@ impl Caller {
         if action == Action::Read {
             return Ok(me);
         }
-        let records = state
-            .projection
-            .moderation
-            .standing_records(wiki.unwrap_or(ALL_WIKIS), &me.name)
-            .await?;
+        let on = wiki.unwrap_or(ALL_WIKIS);
+        let records = match known {
+            Some((w, records)) if w == on => records.clone(),
+            _ => {
+                state
+                    .projection
+                    .moderation
+                    .standing_records(on, &me.name)
+                    .await?
+            }
+        };
         standing(me.block_on(wiki), &records).map_err(|e| as_shown(state, e))?;
         Ok(me)
     }
@@ -420,7 +438,18 @@ pub mod write {
 #[derive(Debug)]
 pub struct Writer<K> {
     caller: Caller,
+    /// The records of blocks and mutes read before the body, and the wiki
+    /// they were read for.
+    records: (String, Records),
     kind: PhantomData<K>,
+}
+
+/// The wiki of the item a route's path names (`/api/v1/items/<id>/…`),
+/// when its id names one: the records of that wiki are read with those of
+/// every wiki, in one round trip.
+fn wiki_in_path(path: &str) -> Option<&str> {
+    let id = path.strip_prefix("/api/v1/items/")?.split('/').next()?;
+    wiki_of_item(id)
 }
 
 impl<K: write::Kind> Writer<K> {
@@ -430,7 +459,9 @@ impl<K: write::Kind> Writer<K> {
     /// # Errors
     /// As [`Caller::may_act`].
     pub async fn on(&self, state: &AppState, wiki: &str) -> Result<Caller, ApiError> {
-        self.caller.may_act(state, K::ACTION, Some(wiki)).await
+        self.caller
+            .may_act_with(state, K::ACTION, Some(wiki), Some(&self.records))
+            .await
     }
 
     /// The caller, once they may make this write on nothing of one wiki
@@ -439,7 +470,9 @@ impl<K: write::Kind> Writer<K> {
     /// # Errors
     /// As [`Caller::may_act`].
     pub async fn anywhere(&self, state: &AppState) -> Result<Caller, ApiError> {
-        self.caller.may_act(state, K::ACTION, None).await
+        self.caller
+            .may_act_with(state, K::ACTION, None, Some(&self.records))
+            .await
     }
 
     /// The caller as a reader of `wiki` (what they may see there), before
@@ -469,16 +502,22 @@ impl<K: write::Kind> FromRequestParts<AppState> for Writer<K> {
             caller.require(K::ACTION)?;
         }
         // What holds on every wiki (a global block or lock, a mute on
-        // every wiki) refuses before anything is read.
+        // every wiki), and on the wiki of the item the path names, refuses
+        // before anything is read.
+        let wiki = wiki_in_path(parts.uri.path())
+            .unwrap_or(ALL_WIKIS)
+            .to_owned();
         let records = state
             .projection
             .moderation
-            .standing_records(ALL_WIKIS, &caller.name)
+            .standing_records(&wiki, &caller.name)
             .await?;
-        standing(caller.block_on(None), &records).map_err(|e| as_shown(state, e))?;
+        let block = caller.block_on((wiki != ALL_WIKIS).then_some(wiki.as_str()));
+        standing(block, &records).map_err(|e| as_shown(state, e))?;
         parts.extensions.insert(caller.clone());
         Ok(Self {
             caller,
+            records: (wiki, records),
             kind: PhantomData,
         })
     }
