@@ -23,10 +23,7 @@ use patrolchat_bus::streams::{activity_stream, work_stream};
 use patrolchat_model::item::{Activity, Actor, Item, ItemKind, LogEntry, PerformerKind, Revision};
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_model::{FeedEvent, ItemId, RcType, RecentChange, RevisionCreate, WikiId, subjects};
-use patrolchat_workflows::{
-    Classification, CommunityError, CommunitySettings, Enriched, WorkflowSet, WorkflowsError,
-    classify,
-};
+use patrolchat_workflows::{Classification, CommunitySettings, Enriched, WorkflowSet, classify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -38,16 +35,14 @@ use crate::requests::{Request, admin_request};
 use crate::signals::{Found, Signal, Standing, signals, standing};
 use patrolchat_projection::items::Decision;
 use patrolchat_projection::{Event, Projection, ProjectionError, Settings, keys};
+use patrolchat_workflows::file::FileError;
 
 /// Why the router stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RouterError {
-    /// The workflows file is refused at start.
+    /// The workflows or communities file is refused at start.
     #[error(transparent)]
-    Workflows(#[from] WorkflowsError),
-    /// The communities file is refused at start.
-    #[error(transparent)]
-    Communities(#[from] CommunityError),
+    File(#[from] FileError),
     /// NATS cannot be reached, or the server is too old or without
     /// JetStream.
     #[error(transparent)]
@@ -67,7 +62,7 @@ impl RouterError {
     /// Whether it is a configuration problem (exit code 2).
     pub fn is_config(&self) -> bool {
         match self {
-            Self::Workflows(_) | Self::Communities(_) => true,
+            Self::File(_) => true,
             Self::Connect(e) => e.is_config(),
             Self::Nats(_) | Self::Redis(_) | Self::LiftWing(_) => false,
         }

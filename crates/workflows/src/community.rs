@@ -27,6 +27,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::file::Source;
+
 pub use language::{derived_language, direction_of};
 use raw::{RawCommunity, RawFile};
 
@@ -175,69 +177,8 @@ pub fn normalize_title(title: &str) -> String {
         .join(" ")
 }
 
-/// Why a communities file was refused.
-///
-/// Every variant but [`CommunityError::Read`] displays as
-/// `<file>:<line>:<column>: <reason>`, lines and columns counted from 1.
-#[derive(Debug, thiserror::Error)]
-pub enum CommunityError {
-    /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
-    Read {
-        /// The path as given.
-        file: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Not valid TOML, or a key or value of the wrong shape: syntax
-    /// errors, unknown keys, values of the wrong type.
-    #[error("{file}:{line}:{column}: {reason}")]
-    Parse {
-        /// The file's name as given to the loader.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column, in characters.
-        column: usize,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Well-formed, but refused: a conduct URL that is not https, a bad
-    /// database name or language, a zero rate, an empty name.
-    #[error("{file}:{line}:{column}: {reason}")]
-    Invalid {
-        /// The file's name as given to the loader.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column, in characters.
-        column: usize,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-impl CommunityError {
-    /// The 1-based line and column the error points at; `None` for read
-    /// errors.
-    pub fn position(&self) -> Option<(usize, usize)> {
-        match self {
-            Self::Read { .. } => None,
-            Self::Parse { line, column, .. } | Self::Invalid { line, column, .. } => {
-                Some((*line, *column))
-            }
-        }
-    }
-
-    /// The reason without the location.
-    pub fn reason(&self) -> String {
-        match self {
-            Self::Read { source, .. } => source.to_string(),
-            Self::Parse { reason, .. } | Self::Invalid { reason, .. } => reason.clone(),
-        }
-    }
-}
+/// Why a communities file was refused: [`crate::file::FileError`].
+pub type CommunityError = crate::file::FileError;
 
 /// The settings of one file, checked: `[default]` and the wikis it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,11 +225,7 @@ impl CommunitySettings {
     /// [`CommunityError::Read`] when the file cannot be read; otherwise as
     /// [`CommunitySettings::parse`], with the path as the file name.
     pub fn load(path: &Path) -> Result<Self, CommunityError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CommunityError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let (text, file) = crate::file::read(path)?;
         Self::parse(&text, &file)
     }
 
@@ -299,16 +236,8 @@ impl CommunitySettings {
     /// values of the wrong type; [`CommunityError::Invalid`] for refused
     /// values. Both point at the offending line and column.
     pub fn parse(text: &str, origin: &str) -> Result<Self, CommunityError> {
-        let cx = Cx { text, origin };
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let (line, column) = cx.locate(e.span().map_or(0, |s| s.start));
-            CommunityError::Parse {
-                file: origin.to_owned(),
-                line,
-                column,
-                reason: e.message().trim_end().to_owned(),
-            }
-        })?;
+        let cx = Cx(Source { text, origin });
+        let raw: RawFile = cx.0.toml()?;
         let default = match raw.default {
             Some(d) => cx.partial(d.into_inner())?,
             None => Partial::default(),
@@ -444,35 +373,13 @@ pub fn is_https_url(url: &str) -> bool {
     })
 }
 
-struct Cx<'t> {
-    text: &'t str,
-    origin: &'t str,
-}
+struct Cx<'t>(Source<'t>);
 
 type Res<T> = Result<T, CommunityError>;
 
 impl Cx<'_> {
-    /// 1-based line and column (in characters) of a byte offset.
-    fn locate(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
-    }
-
     fn invalid(&self, span: &Span<usize>, reason: String) -> CommunityError {
-        let (line, column) = self.locate(span.start);
-        CommunityError::Invalid {
-            file: self.origin.to_owned(),
-            line,
-            column,
-            reason,
-        }
+        self.0.invalid(span, reason)
     }
 
     fn title(&self, s: Spanned<String>, key: &str) -> Res<String> {

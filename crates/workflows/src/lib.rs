@@ -10,10 +10,12 @@
 //! - [`enriched`]: a recent change with its twin, and the facts conditions read.
 //! - [`classify`](mod@classify): the pure step from an enriched event to its routes.
 //! - [`community`]: the communities file: each wiki's own settings.
+//! - [`file`]: what both files share: reading, and errors at a line and column.
 
 pub mod classify;
 pub mod community;
 pub mod enriched;
+pub mod file;
 pub mod workflows;
 
 pub use classify::{Classification, Route, classify};

@@ -30,6 +30,8 @@ use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::file::Source;
+
 use crate::enriched::Enriched;
 pub(crate) use conditions::Facts;
 use conditions::{Conditions, Glob, Patrolled, Priority, Range, WikiSet};
@@ -74,66 +76,8 @@ impl fmt::Display for WorkflowKind {
     }
 }
 
-/// Why a workflows file was refused.
-///
-/// Every variant but [`WorkflowsError::Read`] displays as
-/// `<file>:<line>:<column>: <reason>`, lines and columns counted from 1.
-#[derive(Debug, thiserror::Error)]
-pub enum WorkflowsError {
-    /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
-    Read {
-        /// The path as given.
-        file: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Not valid TOML, or a key or value of the wrong shape: syntax errors,
-    /// unknown keys, values of the wrong type, missing required keys.
-    #[error("{file}:{line}:{column}: {reason}")]
-    Parse {
-        /// The file's name as given to the loader.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column, in characters.
-        column: usize,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Well-formed, but refused: invalid or duplicate names, bad regexes,
-    /// bad wiki globs, empty lists, contradictory or impossible conditions.
-    #[error("{file}:{line}:{column}: {reason}")]
-    Invalid {
-        /// The file's name as given to the loader.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column, in characters.
-        column: usize,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-impl WorkflowsError {
-    /// The 1-based line the error points at; `None` for read errors.
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            Self::Read { .. } => None,
-            Self::Parse { line, .. } | Self::Invalid { line, .. } => Some(*line),
-        }
-    }
-
-    /// The reason without the location.
-    pub fn reason(&self) -> String {
-        match self {
-            Self::Read { source, .. } => source.to_string(),
-            Self::Parse { reason, .. } | Self::Invalid { reason, .. } => reason.clone(),
-        }
-    }
-}
+/// Why a workflows file was refused: [`crate::file::FileError`].
+pub type WorkflowsError = crate::file::FileError;
 
 /// One workflow: a queue, which events enter it and how they are ordered.
 #[derive(Debug, Clone)]
@@ -230,11 +174,7 @@ impl WorkflowSet {
     /// [`WorkflowsError::Read`] when the file cannot be read; otherwise as
     /// [`WorkflowSet::parse`], with the path as the file name.
     pub fn load(path: &Path) -> Result<Self, WorkflowsError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| WorkflowsError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let (text, file) = crate::file::read(path)?;
         Self::parse(&text, &file)
     }
 
@@ -246,16 +186,8 @@ impl WorkflowSet {
     /// invalid or duplicate names, bad regexes or wiki globs, empty lists and
     /// contradictory conditions. Both point at the offending line.
     pub fn parse(text: &str, origin: &str) -> Result<Self, WorkflowsError> {
-        let cx = Cx { text, origin };
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let (line, column) = cx.locate(e.span().map_or(0, |s| s.start));
-            WorkflowsError::Parse {
-                file: origin.to_owned(),
-                line,
-                column,
-                reason: e.message().trim_end().to_owned(),
-            }
-        })?;
+        let cx = Cx(Source { text, origin });
+        let raw: RawFile = cx.0.toml()?;
         let mut workflows = Vec::with_capacity(raw.workflow.len());
         let mut by_name: HashMap<Arc<str>, usize> = HashMap::new();
         let mut first_line: Vec<usize> = Vec::new();
@@ -340,35 +272,18 @@ pub fn is_valid_name(name: &str) -> bool {
 }
 
 /// Compilation context: the text, to turn byte offsets into lines.
-struct Cx<'t> {
-    text: &'t str,
-    origin: &'t str,
-}
+struct Cx<'t>(Source<'t>);
 
 type Res<T> = Result<T, WorkflowsError>;
 
 impl Cx<'_> {
     /// 1-based line and column (in characters) of a byte offset.
     fn locate(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        self.0.locate(offset)
     }
 
     fn invalid(&self, span: &Span<usize>, reason: String) -> WorkflowsError {
-        let (line, column) = self.locate(span.start);
-        WorkflowsError::Invalid {
-            file: self.origin.to_owned(),
-            line,
-            column,
-            reason,
-        }
+        self.0.invalid(span, reason)
     }
 
     /// Checks and compiles one workflow; also returns the span of its name.
