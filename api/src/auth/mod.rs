@@ -27,6 +27,8 @@ use axum::http::{HeaderMap, Method, header};
 use patrolchat_model::item::ALL_WIKIS;
 use patrolchat_projection::moderation::Standing as Records;
 use patrolchat_projection::visibility::{WikiSet, wiki_of_item};
+use patrolchat_workflows::CommunitySettings;
+use patrolchat_workflows::community::ModeratorName;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -274,7 +276,7 @@ impl Caller {
                     .await?
             }
         };
-        standing(me.block_on(wiki), &records).map_err(|e| as_shown(state, e))?;
+        standing(me.block_on(wiki), &records, &state.communities())?;
         Ok(me)
     }
 
@@ -324,7 +326,7 @@ pub struct WikiBlock {
 
 /// The refusal the records of a person's standing on a wiki stand for
 /// (a block seen in the feed before an admin's mute).
-pub fn refusal(records: &Records) -> ApiError {
+pub fn refusal(records: &Records, communities: &CommunitySettings) -> ApiError {
     if let Some(b) = &records.block {
         return ApiError::Blocked {
             wiki: b.wiki.clone(),
@@ -335,7 +337,13 @@ pub fn refusal(records: &Records) -> ApiError {
     match &records.mute {
         Some(m) => ApiError::Muted {
             wiki: m.wiki.clone(),
-            by: Some(m.by.clone()).filter(|b| !b.is_empty()),
+            // The moderator is named only where the wiki's community shows
+            // moderators' names (the default's for a mute on every wiki);
+            // else the person reads "a moderator of <wiki>".
+            by: Some(m.by.clone()).filter(|b| {
+                !b.is_empty()
+                    && communities.community(&m.wiki).moderator_name == ModeratorName::Shown
+            }),
             until: m.until,
             reason: Some(m.reason.clone())
                 .filter(|r| !r.is_empty())
@@ -350,32 +358,6 @@ pub fn refusal(records: &Records) -> ApiError {
     }
 }
 
-/// A refusal as the person refused may read it: a mute names its
-/// moderator only where the wiki's community shows moderators' names
-/// (`moderator_name` in the communities file; the default's for a mute on
-/// every wiki), else "a moderator of <wiki>".
-pub fn as_shown(state: &AppState, e: ApiError) -> ApiError {
-    match e {
-        ApiError::Muted {
-            wiki,
-            until,
-            reason,
-            by,
-        } => {
-            let communities = state.communities();
-            let shown = communities.community(&wiki).moderator_name
-                == patrolchat_workflows::community::ModeratorName::Shown;
-            ApiError::Muted {
-                by: by.filter(|_| shown),
-                wiki,
-                until,
-                reason,
-            }
-        }
-        other => other,
-    }
-}
-
 /// The refusal, if any, for a person blocked as `block` says (a wiki's
 /// answer) with these records of blocks seen in the feed and admins'
 /// mutes: a block first (the feed's, the newer word, else the wiki's
@@ -383,8 +365,12 @@ pub fn as_shown(state: &AppState, e: ApiError) -> ApiError {
 ///
 /// # Errors
 /// [`ApiError::Blocked`] or [`ApiError::Muted`].
-pub fn standing(block: Option<WikiBlock>, records: &Records) -> Result<(), ApiError> {
-    let on_record = (!records.is_clear()).then(|| refusal(records));
+pub fn standing(
+    block: Option<WikiBlock>,
+    records: &Records,
+    communities: &CommunitySettings,
+) -> Result<(), ApiError> {
+    let on_record = (!records.is_clear()).then(|| refusal(records, communities));
     match (on_record, block) {
         (Some(blocked @ ApiError::Blocked { .. }), _) => Err(blocked),
         (_, Some(b)) => Err(ApiError::Blocked {
@@ -513,7 +499,7 @@ impl<K: write::Kind> FromRequestParts<AppState> for Writer<K> {
             .standing_records(&wiki, &caller.name)
             .await?;
         let block = caller.block_on((wiki != ALL_WIKIS).then_some(wiki.as_str()));
-        standing(block, &records).map_err(|e| as_shown(state, e))?;
+        standing(block, &records, &state.communities())?;
         parts.extensions.insert(caller.clone());
         Ok(Self {
             caller,
@@ -762,7 +748,10 @@ mod tests {
     fn a_block_comes_before_a_mute_and_says_what_the_wiki_said() {
         let rec = |t: &str| Some(t.to_owned());
         let none = Records::default();
-        assert!(standing(None, &none).is_ok());
+        let hidden = CommunitySettings::default();
+        let shown = CommunitySettings::parse("[wiki.dewiki]\nmoderator_name = \"shown\"\n", "t")
+            .expect("settings");
+        assert!(standing(None, &none, &hidden).is_ok());
         let mute = Records::from_values(
             "dewiki",
             &[
@@ -777,7 +766,7 @@ mod tests {
             until,
             reason,
             by,
-        }) = standing(None, &mute)
+        }) = standing(None, &mute, &shown)
         else {
             panic!("an admin's mute is a mute");
         };
@@ -785,6 +774,10 @@ mod tests {
             (wiki.as_str(), until, reason.as_str(), by.as_deref()),
             ("dewiki", Some(5), "cool down", Some("Ada"))
         );
+        let Err(ApiError::Muted { by, .. }) = standing(None, &mute, &hidden) else {
+            panic!("a mute is a mute wherever names are hidden");
+        };
+        assert_eq!(by, None, "the default community hides moderators' names");
         let block = Records::from_values(
             "dewiki",
             &[
@@ -794,7 +787,7 @@ mod tests {
                 None,
             ],
         );
-        let Err(ApiError::Blocked { until, reason, .. }) = standing(None, &block) else {
+        let Err(ApiError::Blocked { until, reason, .. }) = standing(None, &block, &hidden) else {
             panic!("a block seen in the feed is a block");
         };
         assert_eq!((until, reason.as_deref()), (Some(7), Some("vandalism")));
@@ -802,18 +795,20 @@ mod tests {
             wiki,
             until,
             reason,
-        }) = standing(wiki_block(None, None), &mute)
+        }) = standing(wiki_block(None, None), &mute, &hidden)
         else {
             panic!("the wiki's block comes before a mute");
         };
         assert_eq!((wiki.as_str(), until, reason), ("dewiki", None, None));
         let Err(ApiError::Blocked { until, reason, .. }) =
-            standing(wiki_block(Some(9), Some("spam")), &none)
+            standing(wiki_block(Some(9), Some("spam")), &none, &hidden)
         else {
             panic!("the wiki's block");
         };
         assert_eq!((until, reason.as_deref()), (Some(9), Some("spam")));
-        let Err(ApiError::Blocked { until, .. }) = standing(wiki_block(None, None), &block) else {
+        let Err(ApiError::Blocked { until, .. }) =
+            standing(wiki_block(None, None), &block, &hidden)
+        else {
             panic!("blocked");
         };
         assert_eq!(

@@ -70,6 +70,21 @@ pub struct WikiStanding {
 }
 
 impl WikiStanding {
+    /// What a session says (its rights, block and edit count) with these
+    /// groups, as of `checked_at`.
+    fn of_session(s: &Session, groups: Vec<String>, checked_at: i64) -> Self {
+        Self {
+            groups,
+            rights: s.rights.clone(),
+            blocked: s.blocked,
+            partial_block: false,
+            block_reason: s.block_reason.clone(),
+            block_until: s.block_until,
+            edit_count: s.edit_count,
+            checked_at,
+        }
+    }
+
     /// Whether a sitewide block holds at `now`.
     pub fn blocked_at(&self, now: i64) -> bool {
         self.blocked && self.block_until.is_none_or(|t| t > now)
@@ -204,16 +219,7 @@ pub fn declared(s: &Session) -> Standings {
     let mut wikis: BTreeMap<String, WikiStanding> = BTreeMap::new();
     let mut everywhere: Vec<String> = Vec::new();
     let mut global: Vec<String> = Vec::new();
-    let blank = |groups: Vec<String>| WikiStanding {
-        groups,
-        rights: s.rights.clone(),
-        blocked: s.blocked,
-        partial_block: false,
-        block_reason: s.block_reason.clone(),
-        block_until: s.block_until,
-        edit_count: s.edit_count,
-        checked_at: s.created_at,
-    };
+    let blank = |groups: Vec<String>| WikiStanding::of_session(s, groups, s.created_at);
     for g in &s.groups {
         match g.split_once(':') {
             Some((GLOBAL_PREFIX, group)) => global.push(group.to_owned()),
@@ -250,16 +256,7 @@ pub fn declared(s: &Session) -> Standings {
 /// [`ApiError::Unavailable`] when Redis or NATS fails.
 pub async fn signed_in(state: &AppState, s: &Session) -> Result<(), ApiError> {
     let wiki = state.cfg.rights.central_wiki.as_str();
-    let answer = WikiStanding {
-        groups: s.groups.clone(),
-        rights: s.rights.clone(),
-        blocked: s.blocked,
-        partial_block: false,
-        block_reason: s.block_reason.clone(),
-        block_until: s.block_until,
-        edit_count: s.edit_count,
-        checked_at: crate::now_ms(),
-    };
+    let answer = WikiStanding::of_session(s, s.groups.clone(), crate::now_ms());
     let before = cached(state, &s.name).await?;
     store(state, &s.name, &before, wiki, &answer).await
 }
@@ -393,12 +390,12 @@ pub async fn ensure(
             .ok_or_else(|| ApiError::WikiRefused("no wiki authorization; sign in again".into()))?;
         if !wiki_fresh {
             let answer = ask_wiki(state, &grant, wiki).await?;
-            remember(state, caller, &now, wiki, &answer).await?;
+            store(state, &caller.name, &now, wiki, &answer).await?;
             now.wikis.insert(wiki.to_owned(), answer);
         }
         if !global_fresh {
             let answer = ask_central(state, &grant).await?;
-            remember_global(state, caller, &now, &answer).await?;
+            store_global(state, caller, &now, &answer).await?;
             now.global = Some(answer);
         }
         Ok::<(), ApiError>(())
@@ -421,16 +418,27 @@ pub async fn ensure(
     Ok(now)
 }
 
-async fn remember(
+/// Keeps one answer (`field`: a wiki, or [`GLOBAL`]) of a person's.
+async fn put(
     state: &AppState,
-    caller: &Caller,
-    before: &Standings,
-    wiki: &str,
-    answer: &WikiStanding,
+    user: &str,
+    field: &str,
+    answer: &impl Serialize,
 ) -> Result<(), ApiError> {
-    store(state, &caller.name, before, wiki, answer).await
+    let json = serde_json::to_string(answer).unwrap_or_default();
+    let mut c = state.redis.clone();
+    let k = key(user);
+    let () = redis::pipe()
+        .hset(&k, field, json)
+        .ignore()
+        .expire(&k, keep_s(state))
+        .ignore()
+        .query_async(&mut c)
+        .await?;
+    Ok(())
 }
 
+/// Keeps a wiki's answer, and audits a role or groups it changed.
 async fn store(
     state: &AppState,
     user: &str,
@@ -438,16 +446,7 @@ async fn store(
     wiki: &str,
     answer: &WikiStanding,
 ) -> Result<(), ApiError> {
-    let json = serde_json::to_string(answer).unwrap_or_default();
-    let mut c = state.redis.clone();
-    let k = key(user);
-    let () = redis::pipe()
-        .hset(&k, wiki, json)
-        .ignore()
-        .expire(&k, keep_s(state))
-        .ignore()
-        .query_async(&mut c)
-        .await?;
+    put(state, user, wiki, answer).await?;
     let role = |s: Option<&WikiStanding>| s.map(|s| state.roles.role(&s.groups, &s.rights));
     let (from, to) = (role(before.wikis.get(wiki)), role(Some(answer)));
     let groups_changed = before
@@ -460,22 +459,14 @@ async fn store(
     Ok(())
 }
 
-async fn remember_global(
+/// Keeps the central wiki's answer, and audits changed global groups.
+async fn store_global(
     state: &AppState,
     caller: &Caller,
     before: &Standings,
     answer: &GlobalStanding,
 ) -> Result<(), ApiError> {
-    let json = serde_json::to_string(answer).unwrap_or_default();
-    let mut c = state.redis.clone();
-    let k = key(&caller.name);
-    let () = redis::pipe()
-        .hset(&k, GLOBAL, json)
-        .ignore()
-        .expire(&k, keep_s(state))
-        .ignore()
-        .query_async(&mut c)
-        .await?;
+    put(state, &caller.name, GLOBAL, answer).await?;
     if let Some(b) = &before.global
         && sorted(&b.groups) != sorted(&answer.groups)
     {
@@ -678,6 +669,14 @@ mod tests {
         .expect("parses")
     }
 
+    fn global(groups: &[&str]) -> Option<GlobalStanding> {
+        Some(GlobalStanding {
+            groups: v(groups),
+            locked: false,
+            checked_at: 0,
+        })
+    }
+
     fn v(x: &[&str]) -> Vec<String> {
         x.iter().map(|s| (*s).to_owned()).collect()
     }
@@ -723,18 +722,10 @@ mod tests {
         assert_eq!(s.role_on(&r, &g, "dewiki"), Role::Reader);
         assert!(s.admin_of(&r, &g).covers("enwiki"));
         assert!(!s.admin_of(&r, &g).covers("dewiki"));
-        s.global = Some(GlobalStanding {
-            groups: v(&["global-sysop"]),
-            locked: false,
-            checked_at: 0,
-        });
+        s.global = global(&["global-sysop"]);
         assert_eq!(s.role_on(&r, &g, "frwiki"), Role::Admin);
         assert_eq!(s.role_on(&r, &g, "dewiki"), Role::Reader, "opted out");
-        s.global = Some(GlobalStanding {
-            groups: v(&["steward"]),
-            locked: false,
-            checked_at: 0,
-        });
+        s.global = global(&["steward"]);
         assert_eq!(s.role_on(&r, &g, "dewiki"), Role::Admin);
         assert!(s.admin_of(&r, &g).is_global());
     }

@@ -206,7 +206,7 @@ pub async fn claim(
         }
         ClaimOutcome::Missing => return Err(ApiError::NotFound(format!("no item {id}"))),
         ClaimOutcome::Muted(record) => {
-            return Err(crate::auth::as_shown(&state, crate::auth::refusal(&record)));
+            return Err(crate::auth::refusal(&record, &state.communities()));
         }
         ClaimOutcome::Closed => {
             return Err(ApiError::Conflict(format!("{id} is already resolved")));
@@ -533,9 +533,7 @@ async fn close(
         }
         CloseOutcome::Missing => Err(ApiError::NotFound(format!("no item {id}"))),
         CloseOutcome::Closed => Err(ApiError::Conflict(format!("{id} is already resolved"))),
-        CloseOutcome::Muted(record) => {
-            Err(crate::auth::as_shown(state, crate::auth::refusal(&record)))
-        }
+        CloseOutcome::Muted(record) => Err(crate::auth::refusal(&record, &state.communities())),
         CloseOutcome::Changed => Err(ApiError::Conflict(format!(
             "{id} changed meanwhile; try again"
         ))),

@@ -68,7 +68,8 @@ pub async fn of_caller(
     let records = Records::from_values(ALL_WIKIS, &records);
     let standing = Standing {
         viewer: Viewer::from(caller),
-        may_write: crate::auth::standing(caller.block_on(None), &records).is_ok(),
+        may_write: crate::auth::standing(caller.block_on(None), &records, &state.communities())
+            .is_ok(),
         ended: false,
     };
     Ok((credential, standing))
@@ -123,7 +124,8 @@ async fn standing(
             let caller = crate::auth::rights::refresh_admin(state, caller).await;
             Standing {
                 viewer: Viewer::from(&caller),
-                may_write: crate::auth::standing(caller.block_on(None), mute).is_ok(),
+                may_write: crate::auth::standing(caller.block_on(None), mute, &state.communities())
+                    .is_ok(),
                 ended: false,
             }
         }

@@ -40,9 +40,7 @@ pub async fn next_seq_unless_muted(
     {
         NextSeq::Seq(n) if n > 0 => Ok(n),
         NextSeq::Seq(_) => Err(ApiError::Unavailable("redis: bad counter".into())),
-        NextSeq::Muted(records) => {
-            Err(crate::auth::as_shown(state, crate::auth::refusal(&records)))
-        }
+        NextSeq::Muted(records) => Err(crate::auth::refusal(&records, &state.communities())),
     }
 }
 

@@ -206,6 +206,35 @@ fn audit(p: &mut redis::Pipeline, entry: &AuditEntry) {
 }
 
 impl ModerationStore {
+    /// Writes a block or mute record under `key` until `until` (none left
+    /// when it has run out) and its audit entry, in one step.
+    async fn put_record<T: Serialize>(
+        &self,
+        key: String,
+        record: &T,
+        until: Option<i64>,
+        entry: &AuditEntry,
+    ) -> Result<(), ProjectionError> {
+        let record = serde_json::to_string(record).unwrap_or_default();
+        let mut p = redis::pipe();
+        set_until(&mut p, key, record, until);
+        audit(&mut p, entry);
+        let mut c = self.conn.clone();
+        p.query_async::<()>(&mut c).await?;
+        Ok(())
+    }
+
+    /// Deletes a block or mute record and writes its audit entry, in one
+    /// step.
+    async fn drop_record(&self, key: String, entry: &AuditEntry) -> Result<(), ProjectionError> {
+        let mut p = redis::pipe();
+        p.del(key).ignore();
+        audit(&mut p, entry);
+        let mut c = self.conn.clone();
+        p.query_async::<()>(&mut c).await?;
+        Ok(())
+    }
+
     /// On this connection; report items go through `items`.
     pub fn new(conn: ConnectionManager, items: ItemStore, report_retention: Duration) -> Self {
         Self {
@@ -239,23 +268,16 @@ impl ModerationStore {
             by: by.to_owned(),
             at,
         };
-        let record = serde_json::to_string(&record).unwrap_or_default();
-        let mut p = redis::pipe();
-        set_until(&mut p, keys::block(wiki, user), record, until);
-        audit(
-            &mut p,
-            &AuditEntry::Block {
-                actor: by.to_owned(),
-                wiki: wiki.to_owned(),
-                target: user.to_owned(),
-                reason: reason.to_owned(),
-                until,
-                at,
-            },
-        );
-        let mut c = self.conn.clone();
-        p.query_async::<()>(&mut c).await?;
-        Ok(())
+        let entry = AuditEntry::Block {
+            actor: by.to_owned(),
+            wiki: wiki.to_owned(),
+            target: user.to_owned(),
+            reason: reason.to_owned(),
+            until,
+            at,
+        };
+        self.put_record(keys::block(wiki, user), &record, until, &entry)
+            .await
     }
 
     /// Deletes a person's block record on `wiki` (`*`: the global one) and
@@ -271,21 +293,14 @@ impl ModerationStore {
         by: &str,
         at: i64,
     ) -> Result<(), ProjectionError> {
-        let mut p = redis::pipe();
-        p.del(keys::block(wiki, user)).ignore();
-        audit(
-            &mut p,
-            &AuditEntry::Unblock {
-                actor: by.to_owned(),
-                wiki: wiki.to_owned(),
-                target: user.to_owned(),
-                reason: reason.to_owned(),
-                at,
-            },
-        );
-        let mut c = self.conn.clone();
-        p.query_async::<()>(&mut c).await?;
-        Ok(())
+        let entry = AuditEntry::Unblock {
+            actor: by.to_owned(),
+            wiki: wiki.to_owned(),
+            target: user.to_owned(),
+            reason: reason.to_owned(),
+            at,
+        };
+        self.drop_record(keys::block(wiki, user), &entry).await
     }
 
     /// Records that `user` accepted a wiki's code of conduct (`url`), or
@@ -348,23 +363,16 @@ impl ModerationStore {
             reason: reason.to_owned(),
             by: by.to_owned(),
         };
-        let record = serde_json::to_string(&record).unwrap_or_default();
-        let mut p = redis::pipe();
-        set_until(&mut p, keys::mute(wiki, user), record, until);
-        audit(
-            &mut p,
-            &AuditEntry::Mute {
-                actor: by.to_owned(),
-                wiki: wiki.to_owned(),
-                target: user.to_owned(),
-                reason: reason.to_owned(),
-                until,
-                at,
-            },
-        );
-        let mut c = self.conn.clone();
-        p.query_async::<()>(&mut c).await?;
-        Ok(())
+        let entry = AuditEntry::Mute {
+            actor: by.to_owned(),
+            wiki: wiki.to_owned(),
+            target: user.to_owned(),
+            reason: reason.to_owned(),
+            until,
+            at,
+        };
+        self.put_record(keys::mute(wiki, user), &record, until, &entry)
+            .await
     }
 
     /// Lifts an admin's mute on `wiki` (`*`: the global one) and writes the
@@ -380,21 +388,14 @@ impl ModerationStore {
         by: &str,
         at: i64,
     ) -> Result<(), ProjectionError> {
-        let mut p = redis::pipe();
-        p.del(keys::mute(wiki, user)).ignore();
-        audit(
-            &mut p,
-            &AuditEntry::Unmute {
-                actor: by.to_owned(),
-                wiki: wiki.to_owned(),
-                target: user.to_owned(),
-                reason: reason.to_owned(),
-                at,
-            },
-        );
-        let mut c = self.conn.clone();
-        p.query_async::<()>(&mut c).await?;
-        Ok(())
+        let entry = AuditEntry::Unmute {
+            actor: by.to_owned(),
+            wiki: wiki.to_owned(),
+            target: user.to_owned(),
+            reason: reason.to_owned(),
+            at,
+        };
+        self.drop_record(keys::mute(wiki, user), &entry).await
     }
 
     /// What stands in the way of a person's writes on `wiki` (`*`: only
