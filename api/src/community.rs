@@ -9,12 +9,12 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use patrolchat_bus::reload::Reload;
 use patrolchat_model::item::Activity;
 use patrolchat_model::{WikiId, subjects};
 use patrolchat_projection::keys;
@@ -22,6 +22,8 @@ use patrolchat_workflows::community::{Community, Direction, ModeratorName};
 use patrolchat_workflows::{CommunitySettings, Workflow};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
+
+use crate::metrics::KindLabel;
 
 use crate::auth::{Action, Caller};
 use crate::error::ApiError;
@@ -220,35 +222,25 @@ pub async fn require_conduct(
 }
 
 /// Keeps `state`'s communities file current: reloads it on SIGHUP and
-/// when its modification time changes, checked every `poll`.
+/// when its modification time changes, checked every `poll`; each attempt
+/// is counted in `patrolchat_api_reloads_total{kind}`.
 pub async fn watch(state: AppState, path: PathBuf, poll: Duration, shutdown: CancellationToken) {
-    let mut seen = modified(&path);
-    let mut tick = tokio::time::interval(poll.max(Duration::from_millis(50)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let metrics = state.metrics.clone();
+    let mut reload = Reload::new(
+        path,
+        poll,
+        |p| CommunitySettings::load(p).map_err(|e| e.to_string()),
+        move |kind| {
+            metrics
+                .reloads
+                .get_or_create(&KindLabel { kind: kind.into() })
+                .inc();
+        },
+    );
     loop {
-        let forced = tokio::select! {
+        tokio::select! {
             () = shutdown.cancelled() => return,
-            _ = tick.tick() => false,
-            Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
-        };
-        let now = modified(&path);
-        if !forced && now == seen {
-            continue;
-        }
-        seen = now;
-        match CommunitySettings::load(&path) {
-            Ok(settings) => {
-                tracing::info!(file = %path.display(), wikis = settings.configured_wikis().count(), "communities reloaded");
-                state.set_communities(Arc::new(settings));
-            }
-            Err(error) => {
-                tracing::warn!(%error, "communities file refused; the settings in force stay");
-            }
+            settings = reload.next() => state.set_communities(settings),
         }
     }
-}
-
-fn modified(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }

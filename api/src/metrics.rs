@@ -20,6 +20,13 @@ pub struct OutcomeLabel {
     pub outcome: String,
 }
 
+/// Label of a settings file reload: `ok` or `refused`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    /// How it went.
+    pub kind: String,
+}
+
 /// The api's metrics.
 #[derive(Debug, Default)]
 pub struct ApiMetrics {
@@ -40,6 +47,8 @@ pub struct ApiMetrics {
     pub sse_streams: Gauge,
     /// Rate-limited requests.
     pub rate_limited: Counter,
+    /// Reloads of the communities file, by outcome (`ok`, `refused`).
+    pub reloads: Family<KindLabel, Counter>,
 }
 
 impl ApiMetrics {
@@ -53,6 +62,11 @@ impl ApiMetrics {
             m.responses.clone(),
         );
         r.register("claims", "Claim operations by outcome", m.claims.clone());
+        r.register(
+            "reloads",
+            "Reloads of the communities file by outcome",
+            m.reloads.clone(),
+        );
         r.register("messages", "Messages stored", m.messages.clone());
         r.register(
             "ws_connections",

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use patrolchat_testkit::{NatsServer, RedisServer};
+use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
 use serde_json::{Value, json};
 use support::{Api, Person, seed_item};
 
@@ -38,19 +38,6 @@ fn wiki<'a>(wikis: &'a Value, name: &str) -> &'a Value {
         .as_array()
         .and_then(|a| a.iter().find(|w| w["wiki"] == name))
         .unwrap_or_else(|| panic!("{name} in {wikis}"))
-}
-
-/// Polls `check` until it holds, for at most 20 s.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,7 +81,12 @@ async fn wikis_show_their_settings_and_a_reload_applies_without_restart() {
         "[wiki.enwiki]\nconduct_url = \"http://insecure.example\"\n",
     )
     .expect("write");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_until_async(
+        Duration::from_secs(20),
+        "the api tries the bad file",
+        || async { api.metric("patrolchat_api_reloads_total{kind=\"refused\"}") >= 1.0 },
+    )
+    .await;
     let (_, w) = api.get(&reader, "/api/v1/wikis").await;
     assert_eq!(
         wiki(&w, "enwiki")["conduct_url"],
@@ -106,11 +98,15 @@ async fn wikis_show_their_settings_and_a_reload_applies_without_restart() {
         dir.path(),
         "https://en.wikipedia.org/wiki/Wikipedia:Code_of_conduct_v2",
     );
-    eventually("the api shows the new conduct_url", || async {
-        let (_, w) = api.get(&reader, "/api/v1/wikis").await;
-        wiki(&w, "enwiki")["conduct_url"]
-            == "https://en.wikipedia.org/wiki/Wikipedia:Code_of_conduct_v2"
-    })
+    wait_until_async(
+        Duration::from_secs(20),
+        "the api shows the new conduct_url",
+        || async {
+            let (_, w) = api.get(&reader, "/api/v1/wikis").await;
+            wiki(&w, "enwiki")["conduct_url"]
+                == "https://en.wikipedia.org/wiki/Wikipedia:Code_of_conduct_v2"
+        },
+    )
     .await;
 }
 
@@ -187,18 +183,22 @@ async fn a_first_message_waits_for_the_wikis_code_of_conduct() {
         dir.path(),
         "https://en.wikipedia.org/wiki/Wikipedia:Code_of_conduct_v2",
     );
-    eventually("the changed code is asked for", || async {
-        let (s, b) = api
-            .post(
-                &pat,
-                "/api/v1/items/enwiki-1/messages",
-                json!({"text": "again"}),
-            )
-            .await;
-        s == 403
-            && b["error"]["conduct_url"]
-                == "https://en.wikipedia.org/wiki/Wikipedia:Code_of_conduct_v2"
-    })
+    wait_until_async(
+        Duration::from_secs(20),
+        "the changed code is asked for",
+        || async {
+            let (s, b) = api
+                .post(
+                    &pat,
+                    "/api/v1/items/enwiki-1/messages",
+                    json!({"text": "again"}),
+                )
+                .await;
+            s == 403
+                && b["error"]["conduct_url"]
+                    == "https://en.wikipedia.org/wiki/Wikipedia:Code_of_conduct_v2"
+        },
+    )
     .await;
     let (_, me) = api.get(&pat, "/api/v1/me").await;
     assert!(

@@ -8,9 +8,8 @@
 //! nothing twice.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer};
 use bytes::Bytes;
@@ -33,6 +32,7 @@ use crate::join::Joiner;
 use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
 use crate::requests::{Request, admin_request};
 use crate::signals::{Found, Signal, Standing, signals, standing};
+use patrolchat_bus::reload::Reload;
 use patrolchat_projection::items::Decision;
 use patrolchat_projection::{Event, Projection, ProjectionError, Settings, keys};
 use patrolchat_workflows::file::FileError;
@@ -225,16 +225,24 @@ pub async fn run(
         central_wiki: cfg.central_wiki.clone(),
     };
     let mut joiner: Joiner<Pending> = Joiner::new(cfg.twin_window);
+    let metrics = Arc::clone(&router.metrics);
     let mut reload = Reload::new(
         cfg.workflows.clone(),
         cfg.workflows_poll,
-        Some(Arc::clone(&router.metrics)),
         |p| WorkflowSet::load(p).map_err(|e| e.to_string()),
+        move |kind| {
+            metrics
+                .reloads
+                .get_or_create(&KindLabel { kind: kind.into() })
+                .inc();
+        },
     );
-    let mut reload_communities =
-        Reload::new(cfg.communities.clone(), cfg.workflows_poll, None, |p| {
-            CommunitySettings::load(p).map_err(|e| e.to_string())
-        });
+    let mut reload_communities = Reload::new(
+        cfg.communities.clone(),
+        cfg.workflows_poll,
+        |p| CommunitySettings::load(p).map_err(|e| e.to_string()),
+        |_| {},
+    );
     'consume: loop {
         let mut messages = match consumer.messages().await {
             Ok(m) => m,
@@ -253,8 +261,8 @@ pub async fn run(
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break 'consume,
-                Some(set) = reload.next() => router.workflows = set,
-                Some(c) = reload_communities.next() => router.communities = c,
+                set = reload.next() => router.workflows = set,
+                c = reload_communities.next() => router.communities = c,
                 () = tokio::time::sleep_until(deadline) => {
                     let expired = joiner.expired(Instant::now());
                     router.metrics.join_misses.inc_by(expired.len() as u64);
@@ -1045,76 +1053,5 @@ fn build_item(
         score: None,
         linked: None,
         created_at: rc.timestamp.map_or_else(now_ms, |t| t * 1000),
-    }
-}
-
-/// Reloads a settings file (workflows, communities) on SIGHUP and when its
-/// modification time changes; a bad file keeps the settings in force and
-/// says why.
-struct Reload<T> {
-    path: PathBuf,
-    /// Counts the workflows file's reloads.
-    metrics: Option<Arc<RouterMetrics>>,
-    load: fn(&std::path::Path) -> Result<T, String>,
-    seen: Option<SystemTime>,
-    tick: tokio::time::Interval,
-    hup: Option<tokio::signal::unix::Signal>,
-}
-
-impl<T> Reload<T> {
-    fn new(
-        path: PathBuf,
-        poll: Duration,
-        metrics: Option<Arc<RouterMetrics>>,
-        load: fn(&std::path::Path) -> Result<T, String>,
-    ) -> Self {
-        let seen = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        let mut tick = tokio::time::interval(poll.max(Duration::from_millis(50)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-        Self {
-            path,
-            metrics,
-            load,
-            seen,
-            tick,
-            hup,
-        }
-    }
-
-    fn count(&self, kind: &str) {
-        if let Some(m) = &self.metrics {
-            m.reloads
-                .get_or_create(&KindLabel { kind: kind.into() })
-                .inc();
-        }
-    }
-
-    /// The next new settings (pending until there are).
-    async fn next(&mut self) -> Option<Arc<T>> {
-        loop {
-            let forced = tokio::select! {
-                _ = self.tick.tick() => false,
-                Some(()) = async { match self.hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
-            };
-            let modified = std::fs::metadata(&self.path)
-                .and_then(|m| m.modified())
-                .ok();
-            if !forced && modified == self.seen {
-                continue;
-            }
-            self.seen = modified;
-            match (self.load)(&self.path) {
-                Ok(set) => {
-                    self.count("ok");
-                    info!(file = %self.path.display(), "settings file reloaded");
-                    return Some(Arc::new(set));
-                }
-                Err(error) => {
-                    self.count("refused");
-                    warn!(%error, "settings file refused; the previous settings stay in force")
-                }
-            }
-        }
     }
 }

@@ -15,6 +15,7 @@
 //!   and Lift Wing.
 //! - [`metrics`]: the Prometheus listener.
 //! - [`reader`]: reading a stream to the end it had when the read began.
+//! - [`reload`]: reloading a settings file on SIGHUP and on change.
 //!
 //! The `service` feature (on by default) builds everything; without it
 //! only the clock.
@@ -30,6 +31,8 @@ pub mod metrics;
 pub mod publish;
 #[cfg(feature = "service")]
 pub mod reader;
+#[cfg(feature = "service")]
+pub mod reload;
 #[cfg(feature = "service")]
 pub mod setup;
 #[cfg(feature = "service")]
