@@ -317,37 +317,36 @@ async fn a_global_block_or_lock_on_the_central_wiki_refuses_everywhere_until_lif
     let roamer = api.login("Roamer", &["user"]).await;
     let locky = api.login("Locky", &["user"]).await;
     let _router = common::Router::start(&nats.url(), &redis.url(), &[]);
-    let blocks = feed(
-        &nats,
-        &[
-            // A global block the central wiki's way; the same on enwiki is
-            // no global block.
-            log_event(
-                20,
-                "enwiki",
-                "gblblock",
-                "gblock",
-                "Locky",
-                json!({"expiry": "infinity"}),
-            ),
-            log_event(
-                21,
-                "metawiki",
-                "gblblock",
-                "gblock",
-                "Roamer",
-                json!({"expiry": "infinity", "flags": []}),
-            ),
-            log_event(
-                22,
-                "metawiki",
-                "globalauth",
-                "setstatus",
-                "Locky",
-                json!({"added": ["locked"], "removed": []}),
-            ),
-        ],
-    );
+    // The second feed sends these again, then the lifts.
+    let blocking = vec![
+        // A global block the central wiki's way; the same on enwiki is
+        // no global block.
+        log_event(
+            20,
+            "enwiki",
+            "gblblock",
+            "gblock",
+            "Locky",
+            json!({"expiry": "infinity"}),
+        ),
+        log_event(
+            21,
+            "metawiki",
+            "gblblock",
+            "gblock",
+            "Roamer",
+            json!({"expiry": "infinity", "flags": []}),
+        ),
+        log_event(
+            22,
+            "metawiki",
+            "globalauth",
+            "setstatus",
+            "Locky",
+            json!({"added": ["locked"], "removed": []}),
+        ),
+    ];
+    let blocks = feed(&nats, &blocking);
     for (who, name) in [(&roamer, "Roamer"), (&locky, "Locky")] {
         for item in ["enwiki-9702", "dewiki-9701"] {
             await_refused(&api, who, item, true, &format!("{name} refused on {item}")).await;
@@ -366,44 +365,19 @@ async fn a_global_block_or_lock_on_the_central_wiki_refuses_everywhere_until_lif
         assert_eq!((s, &b["error"]["code"]), (403, &json!("blocked")), "{b}");
     }
     drop(blocks);
-    let _lifts = feed(
-        &nats,
-        &[
-            log_event(
-                20,
-                "enwiki",
-                "gblblock",
-                "gblock",
-                "Locky",
-                json!({"expiry": "infinity"}),
-            ),
-            log_event(
-                21,
-                "metawiki",
-                "gblblock",
-                "gblock",
-                "Roamer",
-                json!({"expiry": "infinity", "flags": []}),
-            ),
-            log_event(
-                22,
-                "metawiki",
-                "globalauth",
-                "setstatus",
-                "Locky",
-                json!({"added": ["locked"], "removed": []}),
-            ),
-            log_event(23, "metawiki", "gblblock", "gunblock", "Roamer", json!([])),
-            log_event(
-                24,
-                "metawiki",
-                "globalauth",
-                "setstatus",
-                "Locky",
-                json!({"added": [], "removed": ["locked"]}),
-            ),
-        ],
-    );
+    let mut lifting = blocking;
+    lifting.extend([
+        log_event(23, "metawiki", "gblblock", "gunblock", "Roamer", json!([])),
+        log_event(
+            24,
+            "metawiki",
+            "globalauth",
+            "setstatus",
+            "Locky",
+            json!({"added": [], "removed": ["locked"]}),
+        ),
+    ]);
+    let _lifts = feed(&nats, &lifting);
     for who in [&roamer, &locky] {
         for item in ["enwiki-9702", "dewiki-9701"] {
             await_refused(&api, who, item, false, "lifted").await;
