@@ -31,25 +31,23 @@ fn log_event(n: u64, wiki: &str, log_type: &str, action: &str, user: &str, param
         "metawiki" => "meta.wikimedia.org".to_owned(),
         w => format!("{}.wikipedia.org", w.trim_end_matches("wiki")),
     };
-    let mut e = common::derived_edit(600_000 + n, 700_000 + n, "x", "Admin");
-    for k in ["length", "revision", "minor", "notify_url", "patrolled"] {
-        e.as_object_mut().expect("object").remove(k);
-    }
+    let title = format!("User:{user}");
+    let mut e = common::derived_log(
+        600_000 + n,
+        n,
+        (log_type, action),
+        &title,
+        params,
+        "Blocking Admin",
+    );
+    e.as_object_mut().expect("object").remove("patrolled");
     e["meta"]["id"] = format!("blocks-{n}").into();
     e["meta"]["domain"] = host.clone().into();
     e["meta"]["uri"] = format!("https://{host}/wiki/Special:Log").into();
     e["wiki"] = wiki.into();
     e["server_url"] = format!("https://{host}").into();
     e["server_name"] = host.clone().into();
-    e["title_url"] = format!("https://{host}/wiki/User:{user}").into();
-    e["type"] = "log".into();
-    e["title"] = format!("User:{user}").into();
-    e["namespace"] = 2.into();
-    e["user"] = "Blocking Admin".into();
-    e["log_id"] = n.into();
-    e["log_type"] = log_type.into();
-    e["log_action"] = action.into();
-    e["log_params"] = params;
+    e["title_url"] = format!("https://{host}/wiki/{title}").into();
     e["comment"] = format!("{log_type} {action} of {user}").into();
     e
 }

@@ -67,20 +67,8 @@ fn report(rc: u64, board: &str, summary: &str) -> Value {
 }
 
 fn log(rc: u64, log_type: &str, title: &str, params: Value, by: &str) -> Value {
-    let mut e = corpus_event("polars-guide__data_wikimedia.jsonl", "edit");
-    for k in ["length", "revision", "minor", "notify_url"] {
-        e.as_object_mut().expect("object").remove(k);
-    }
+    let mut e = common::derived_log(rc, rc, (log_type, log_type), title, params, by);
     to_enwiki(&mut e, rc);
-    e["type"] = "log".into();
-    e["title"] = title.into();
-    e["namespace"] = if title.starts_with("User:") { 2 } else { 0 }.into();
-    e["user"] = by.into();
-    e["log_id"] = rc.into();
-    e["log_type"] = log_type.into();
-    e["log_action"] = log_type.into();
-    e["log_params"] = params;
-    e["comment"] = format!("{log_type} by {by}").into();
     e
 }
 

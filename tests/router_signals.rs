@@ -18,38 +18,17 @@ use patrolchat_model::item::{Item, ItemKind, PerformerKind};
 use patrolchat_model::{ItemId, WikiId};
 use patrolchat_projection::items::ItemStore;
 use patrolchat_projection::keys;
-use patrolchat_testkit::{NatsServer, RedisServer, corpus_dir, wait_until_async};
+use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 
 const LONG: Duration = Duration::from_secs(60);
 
-fn base_edit() -> Value {
-    let text = std::fs::read_to_string(corpus_dir().join("polars-guide__data_wikimedia.jsonl"))
-        .expect("corpus file");
-    serde_json::from_str(text.lines().next().expect("a line")).expect("JSON")
-}
-
 use common::derived_edit as edit;
 
 /// A log entry, shaped like the corpus's delete and patrol entries.
 fn log(n: u64, log_type: &str, action: &str, title: &str, params: Value, by: &str) -> Value {
-    let mut e = base_edit();
-    for k in ["length", "revision", "minor", "notify_url"] {
-        e.as_object_mut().expect("object").remove(k);
-    }
-    e["meta"]["id"] = format!("log-{n}").into();
-    e["type"] = "log".into();
-    e["id"] = (900_000 + n).into();
-    e["title"] = title.into();
-    e["namespace"] = if title.starts_with("User:") { 2 } else { 0 }.into();
-    e["user"] = by.into();
-    e["log_id"] = n.into();
-    e["log_type"] = log_type.into();
-    e["log_action"] = action.into();
-    e["log_params"] = params;
-    e["comment"] = format!("{log_type} by {by}").into();
-    e
+    common::derived_log(900_000 + n, n, (log_type, action), title, params, by)
 }
 
 /// A revision-create event reverting `reverted` (schema mediawiki/revision/create/2.0.0).

@@ -160,6 +160,33 @@ pub fn derived_edit(rc: u64, rev: u64, title: &str, user: &str) -> serde_json::V
     e
 }
 
+/// A log entry derived from the corpus's first edit (its edit fields
+/// dropped, the corpus has too few log entries of each kind): `log_type`
+/// `action` on `title` by `by`, with `params`, recent-change id `rc` and
+/// log id `log_id`.
+pub fn derived_log(
+    rc: u64,
+    log_id: u64,
+    (log_type, action): (&str, &str),
+    title: &str,
+    params: serde_json::Value,
+    by: &str,
+) -> serde_json::Value {
+    let mut e = derived_edit(rc, 1, title, by);
+    for k in ["length", "revision", "minor", "notify_url"] {
+        e.as_object_mut().expect("object").remove(k);
+    }
+    e["meta"]["id"] = format!("log-{rc}").into();
+    e["type"] = "log".into();
+    e["namespace"] = if title.starts_with("User:") { 2 } else { 0 }.into();
+    e["log_id"] = log_id.into();
+    e["log_type"] = log_type.into();
+    e["log_action"] = action.into();
+    e["log_params"] = params;
+    e["comment"] = format!("{log_type} by {by}").into();
+    e
+}
+
 /// The corpus's unique events in the order the replay server serves them
 /// (files sorted by name, first occurrence of each `meta.id`).
 pub fn corpus_events() -> Vec<serde_json::Value> {
