@@ -4,7 +4,8 @@
 //! non-empty `meta.id`, a valid wiki and a subject of three valid tokens
 //! (what ingest publishes it on), is never a canary, and re-serialised it
 //! parses to the same event; any JSON object whose `meta.domain` is
-//! `canary` is refused; the router's resolution signals and standing read
+//! `canary` is refused; the router's resolution signals, standing and admin
+//! requests (the default community's) read
 //! any accepted event without panicking. The same bytes as text go through
 //! the `meta.dt` and duration parsers: a time in one of the feed's shapes
 //! formats back to the same instant in as many bytes (the replay server
@@ -62,7 +63,9 @@ fn check_event(ev: &FeedEvent) {
     assert!(envelope.meta.is_some());
     let _ = patrolchat_router::signals::signals(ev);
     if let FeedEvent::RecentChange(rc) = ev {
-        let _ = patrolchat_router::signals::standing(rc);
+        let _ = patrolchat_router::signals::standing(rc, "metawiki");
+        let community = patrolchat_workflows::CommunitySettings::default().community(&rc.wiki);
+        let _ = patrolchat_router::requests::admin_request(rc, &community);
     }
 }
 

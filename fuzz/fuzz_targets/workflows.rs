@@ -1,7 +1,8 @@
 //! A workflows file, compiled by the router and evaluated on events.
 //!
 //! The input is the file's text, then optionally a NUL byte and an event.
-//! Properties: `WorkflowSet::parse` never panics and gives the same answer
+//! Properties: `CommunitySettings::parse` of the same text never panics
+//! and a refusal names a line of it; `WorkflowSet::parse` never panics and gives the same answer
 //! twice; a refusal names a line of the file; an accepted set has valid,
 //! unique names that `get` finds; classifying the fixed events
 //! (`fuzz/events.jsonl`, with and without a revision-create twin) and the
@@ -16,7 +17,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use patrolchat_model::{FeedEvent, RecentChange, RevisionCreate};
 use patrolchat_workflows::workflows::is_valid_name;
-use patrolchat_workflows::{Enriched, WorkflowKind, WorkflowSet, classify};
+use patrolchat_workflows::{CommunitySettings, Enriched, WorkflowKind, WorkflowSet, classify};
 
 static EVENTS: LazyLock<Vec<RecentChange>> = LazyLock::new(|| {
     include_str!("../events.jsonl")
@@ -80,6 +81,15 @@ fuzz_target!(|input: &[u8]| {
     let Ok(text) = std::str::from_utf8(file) else {
         return;
     };
+    // The same text as a communities file: never a panic, and a refusal
+    // points inside the file.
+    if let Err(e) = CommunitySettings::parse(text, "fuzz.toml") {
+        let (line, _) = e.position().expect("a parse error has a position");
+        assert!(
+            (1..=text.matches('\n').count() + 1).contains(&line),
+            "line {line} outside the file: {e}"
+        );
+    }
     let set = match WorkflowSet::parse(text, "fuzz.toml") {
         Err(e) => {
             let again = WorkflowSet::parse(text, "fuzz.toml").expect_err("refused twice");
