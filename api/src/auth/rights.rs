@@ -351,10 +351,7 @@ pub async fn ensure(
     wiki: &str,
     for_action: bool,
 ) -> Result<Standings, ApiError> {
-    let Some(session) = caller.session() else {
-        return Ok(Standings::default());
-    };
-    if session.grant.is_none() {
+    if caller.session().is_none_or(|s| s.grant.is_none()) {
         return Ok(caller.standings.clone());
     }
     let known = &caller.standings;
