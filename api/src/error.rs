@@ -126,6 +126,21 @@ pub enum ApiError {
     /// another role overcomes.
     #[error("patrolchat does not call this wiki with your credentials: {0}")]
     WikiNotAllowed(String),
+    /// A wiki did not do what was asked for the person (or for a read).
+    #[error("{0}")]
+    Wiki(#[from] crate::wiki::WikiError),
+    /// An action on the wiki that patrolchat does not send, and why: the
+    /// page moved on, the editor was already reported, a warning needs
+    /// confirming, ... `code` says which; `by` names a person involved.
+    #[error("{message}")]
+    NotNow {
+        /// The machine-readable reason.
+        code: &'static str,
+        /// A sentence for the person.
+        message: String,
+        /// The person involved (who edited or reverted since).
+        by: Option<String>,
+    },
     /// NATS or Redis is not available; retry.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
@@ -148,6 +163,8 @@ impl ApiError {
             | Self::ConductRequired { .. }
             | Self::WikiNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Wiki(w) => wiki_status(w),
+            Self::NotNow { .. } => StatusCode::CONFLICT,
             Self::Claimed { .. }
             | Self::Conflict(_)
             | Self::WikiRefused(_)
@@ -182,6 +199,8 @@ impl ApiError {
             Self::WikiRefused(_) => "wiki_refused",
             Self::WikiUnavailable(_) => "wiki_unavailable",
             Self::WikiNotAllowed(_) => "wiki_not_allowed",
+            Self::Wiki(w) => w.code(),
+            Self::NotNow { code, .. } => code,
             Self::Unavailable(_) => "unavailable",
             Self::Timeout => "timeout",
         }
@@ -238,6 +257,19 @@ impl ApiError {
                 error["wiki"] = json!(wiki);
                 error["conduct_url"] = json!(conduct_url);
             }
+            Self::NotNow { by: Some(by), .. } => {
+                error["by"] = json!(by);
+            }
+            Self::Wiki(crate::wiki::WikiError::AlreadyRolled { by }) => {
+                error["by"] = json!(by);
+            }
+            Self::Wiki(crate::wiki::WikiError::Lagged { retry_after_s }) => {
+                error["retry_after_s"] = json!(retry_after_s);
+            }
+            Self::Wiki(crate::wiki::WikiError::AbuseFilter { warning, info }) => {
+                error["warning"] = json!(warning);
+                error["info"] = json!(info);
+            }
             _ => {}
         }
         let mut body = json!({ "error": error });
@@ -245,6 +277,24 @@ impl ApiError {
             body["holder"] = json!(holder);
         }
         body
+    }
+}
+
+/// The HTTP status of a wiki's refusal or failure.
+fn wiki_status(w: &crate::wiki::WikiError) -> StatusCode {
+    use crate::wiki::WikiError as W;
+    match w {
+        W::NotAllowed(_) | W::Blocked(_) | W::Protected(_) => StatusCode::FORBIDDEN,
+        W::Unavailable(_) | W::BadToken => StatusCode::BAD_GATEWAY,
+        W::Lagged { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        W::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        W::EditConflict
+        | W::UndoFailed
+        | W::AbuseFilter { .. }
+        | W::AlreadyRolled { .. }
+        | W::OnlyAuthor
+        | W::Unauthorized(_)
+        | W::Refused { .. } => StatusCode::CONFLICT,
     }
 }
 
@@ -307,9 +357,14 @@ impl IntoResponse for ApiError {
             tracing::warn!(error = %self, code = self.code(), "request failed");
         }
         let mut res = (status, Json(self.body())).into_response();
-        if let Self::RateLimited(wait) | Self::TooManyOpen { retry: wait, .. } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after(wait).max(1).to_string())
-        {
+        let wait = match self {
+            Self::RateLimited(wait) | Self::TooManyOpen { retry: wait, .. } => {
+                Some(retry_after(wait).max(1))
+            }
+            Self::Wiki(crate::wiki::WikiError::Lagged { retry_after_s }) => Some(retry_after_s),
+            _ => None,
+        };
+        if let Some(v) = wait.and_then(|w| HeaderValue::from_str(&w.to_string()).ok()) {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res

@@ -455,7 +455,11 @@ async fn open_item(state: &AppState, id: &ItemId) -> Result<Item, ApiError> {
 /// person's grant. People without a grant (dev logins) resolve in
 /// patrolchat only. An item whose wiki is not https on the allow-list is
 /// refused ([`ApiError::WikiNotAllowed`]) and stays open.
-async fn mark_patrolled(state: &AppState, caller: &Caller, item: &Item) -> Result<(), ApiError> {
+pub(crate) async fn mark_patrolled(
+    state: &AppState,
+    caller: &Caller,
+    item: &Item,
+) -> Result<(), ApiError> {
     let rc_ids = crate::wiki::unpatrolled(item);
     if rc_ids.is_empty() {
         return Ok(());
@@ -464,24 +468,11 @@ async fn mark_patrolled(state: &AppState, caller: &Caller, item: &Item) -> Resul
         return Ok(());
     }
     // Refused before the grant is used, or even renewed.
-    let api = crate::wiki::api_url(&state.cfg.wiki_api, item);
-    state.http.check(&api)?;
-    let Some(grant) = crate::auth::oauth::grant(state, caller, false).await? else {
+    let api = crate::wiki::ActionApi::of_item(&state.http, &state.cfg.wiki_api, item)?;
+    let Some(mut acting) = crate::wiki::act::Acting::start(state, caller, api).await? else {
         return Ok(());
     };
-    let done = match crate::wiki::patrol(&state.http, &api, &grant, &rc_ids).await {
-        Err(ApiError::WikiRefused(why)) if why.starts_with("mwoauth-invalid-authorization") => {
-            // The grant ran out before its announced expiry: renew it once.
-            match crate::auth::oauth::grant(state, caller, true).await? {
-                Some(renewed) if renewed != grant => {
-                    crate::wiki::patrol(&state.http, &api, &renewed, &rc_ids).await
-                }
-                _ => Err(ApiError::WikiRefused(why)),
-            }
-        }
-        other => other,
-    };
-    done?;
+    acting.patrol(&rc_ids).await?;
     tracing::info!(item = %item.id, user = %caller.name, rcids = ?rc_ids, "marked as patrolled on the wiki");
     Ok(())
 }

@@ -265,6 +265,13 @@ async fn post(
         ),
         Place::Room(wf, wiki) => (None, wiki.clone(), Some(wf.clone()), subjects::room(wf)),
     };
+    // The person whose edit the item is about speaks as its editor.
+    let as_editor = match &item {
+        Some(id) if !caller.is_bot() => {
+            state.projection.items.user_of(id).await?.as_deref() == Some(caller.name.as_str())
+        }
+        _ => false,
+    };
     let message = Message {
         id: format!("{thread}.{seq}"),
         thread: thread.clone(),
@@ -276,6 +283,7 @@ async fn post(
         bot: caller.is_bot(),
         text,
         mentions,
+        as_editor,
         at: crate::now_ms(),
     };
     let activity = Activity::Message {

@@ -234,6 +234,9 @@ impl Catalog {
                 }
                 | Activity::Released {
                     item, workflows, ..
+                }
+                | Activity::Acted {
+                    item, workflows, ..
                 },
             ) => {
                 self.known(item).workflows.extend(workflows.iter().cloned());
@@ -366,7 +369,8 @@ fn shown<'a>(
         }
         Activity::Resolved { item, .. }
         | Activity::Claimed { item, .. }
-        | Activity::Released { item, .. } => {
+        | Activity::Released { item, .. }
+        | Activity::Acted { item, .. } => {
             sees(catalog.item_readers(item.as_str(), rule)).then_some(Shown::Stored(r))
         }
         Activity::Message { message } => {

@@ -410,6 +410,36 @@ pub enum Activity {
         /// Unix milliseconds.
         at: i64,
     },
+    /// Something was done on the item's wiki from the item, by a person
+    /// with their own grant (recorded once the wiki answered) or by a bot
+    /// with its own account (recorded as the bot says).
+    #[serde(rename = "item.acted")]
+    Acted {
+        /// The item.
+        item: ItemId,
+        /// Its wiki.
+        wiki: WikiId,
+        /// Its workflows.
+        workflows: Vec<String>,
+        /// What was done.
+        action: WikiAction,
+        /// Who did it.
+        by: Actor,
+        /// The editor acted on (the item's performer).
+        user: String,
+        /// The revision the wiki made (a revert's, a warning's edit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rev: Option<u64>,
+        /// How: `rollback` or `undo` for a revert; the template of a
+        /// warning or tag.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+        /// A warning's level (1 to 4).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<u8>,
+        /// Unix milliseconds.
+        at: i64,
+    },
     /// A person accepted a wiki's code of conduct (`act.mod.conduct`).
     #[serde(rename = "conduct.accepted")]
     ConductAccepted {
@@ -427,6 +457,57 @@ pub enum Activity {
         /// Unix milliseconds.
         at: i64,
     },
+}
+
+/// What was done on a wiki from an item ([`Activity::Acted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WikiAction {
+    /// The edits were reverted (rollback or undo).
+    Revert,
+    /// The page was tagged for deletion and its creator told.
+    Tag,
+    /// The editor was warned on their talk page.
+    Warn,
+    /// The editor was asked about the edit on their talk page.
+    Ask,
+    /// The editor was reported to the wiki's vandalism noticeboard.
+    Report,
+    /// The editor was thanked for the edit.
+    Thank,
+    /// The edits were marked as patrolled.
+    Patrol,
+}
+
+impl WikiAction {
+    /// The name, as sent and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revert => "revert",
+            Self::Tag => "tag",
+            Self::Warn => "warn",
+            Self::Ask => "ask",
+            Self::Report => "report",
+            Self::Thank => "thank",
+            Self::Patrol => "patrol",
+        }
+    }
+
+    /// Every action.
+    pub const ALL: [Self; 7] = [
+        Self::Revert,
+        Self::Tag,
+        Self::Warn,
+        Self::Ask,
+        Self::Report,
+        Self::Thank,
+        Self::Patrol,
+    ];
+
+    /// The action of a name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == name)
+    }
 }
 
 /// What a report is about.
@@ -500,6 +581,10 @@ pub struct Message {
     /// People named with `@Name`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
+    /// Written by the person whose edit the item is about ("editor of
+    /// this change").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub as_editor: bool,
     /// Unix milliseconds.
     pub at: i64,
 }

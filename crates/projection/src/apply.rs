@@ -84,6 +84,8 @@ pub struct Projection {
     pub threads: ThreadStore,
     /// Moderation.
     pub moderation: ModerationStore,
+    /// Actions on the wiki.
+    pub acts: crate::acts::ActStore,
     /// Stream positions.
     pub positions: Positions,
     /// The settings it was made with.
@@ -105,6 +107,7 @@ impl Projection {
                 settings.report_retention,
             ),
             positions: Positions::new(conn.clone()),
+            acts: crate::acts::ActStore::new(conn.clone(), settings.retention),
             items,
             settings,
             apply_claimed: Script::new(scripts::APPLY_CLAIMED),
@@ -293,7 +296,18 @@ impl Projection {
                     .invoke_async(&mut c)
                     .await?;
             }
-            Activity::Message { message } => self.threads.store(message).await?,
+            Activity::Message { message } => {
+                self.threads.store(message).await?;
+                if let Some(id) = &message.item
+                    && let Some(editor) = self.items.user_of(id).await?
+                {
+                    self.acts.note_discussed(&editor, id, message.at).await?;
+                }
+            }
+            Activity::Acted { item, action, .. } => {
+                let json = serde_json::to_string(a).unwrap_or_default();
+                self.acts.record(item, action.as_str(), &json).await?;
+            }
             Activity::MessageHidden {
                 message,
                 thread,

@@ -504,6 +504,16 @@ impl ItemStore {
         Ok(state.map(|s| (s, split_workflows(&wfs.unwrap_or_default()))))
     }
 
+    /// The performer of an item's edit or log entry: `None` when unknown.
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn user_of(&self, id: &ItemId) -> Result<Option<String>, ProjectionError> {
+        let mut c = self.conn.clone();
+        let user: Option<String> = c.hget(keys::item(id), fields::USER).await?;
+        Ok(user.filter(|u| !u.is_empty()))
+    }
+
     /// The wiki of an item: `None` when unknown.
     ///
     /// # Errors

@@ -79,6 +79,32 @@ pub fn fence(id: &ItemId) -> String {
     format!("item:{{{id}}}:fence")
 }
 
+/// What was done on the wiki from an item (a hash: action name → JSON of
+/// the latest `item.acted` of that action).
+pub fn acted(id: &ItemId) -> String {
+    format!("item:{{{id}}}:acted")
+}
+
+/// Held while a person's action on the wiki for an item is under way (a
+/// string `<holder>:<token>`, with an expiry): nobody else starts one.
+pub fn acting(id: &ItemId) -> String {
+    format!("item:{{{id}}}:acting")
+}
+
+/// The items about a person's edits that have a discussion (a sorted set
+/// of item ids scored by the last message, Unix ms).
+pub fn discussed(user: &str) -> String {
+    format!("discussed:{{{user}}}")
+}
+
+/// A person's edits the feed saw lately, on every wiki (a sorted set of
+/// JSON scored by the edit's time, Unix ms). Not a projection of `WORK`
+/// and `ACTIVITY` but of the feed, written by the router and kept for a
+/// day: a rebuild leaves it alone.
+pub fn recent_edits(user: &str) -> String {
+    format!("edits:{{{user}}}")
+}
+
 /// Items claimed in a workflow on a wiki (a set).
 pub fn claimed(workflow: &str, wiki: &WikiId) -> String {
     format!("claimed:{workflow}:{wiki}")
@@ -237,6 +263,7 @@ pub const PROJECTION_PATTERNS: &[&str] = &[
     "block:*",
     "reports-by:*",
     "conduct:*",
+    "discussed:*",
 ];
 
 /// The single projection keys.

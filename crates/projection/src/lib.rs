@@ -11,10 +11,11 @@
 //!
 //! - [`connect`]: the connection.
 //! - [`keys`]: key and field names.
-//! - [`items`], [`claims`], [`threads`], [`moderation`]: the stores.
+//! - [`items`], [`claims`], [`threads`], [`moderation`], [`acts`]: the stores.
 //! - [`apply`]: [`Projection`], the stores together, and the apply step.
 //! - [`positions`], [`catchup`], [`rebuild`]: keeping up with the streams.
 
+pub mod acts;
 pub mod apply;
 pub mod catchup;
 pub mod claims;

@@ -369,3 +369,50 @@ if tonumber(ARGV[2]) > tonumber(cur) then
 end
 return 0
 ";
+
+/// Starts an action on the wiki for an item. `KEYS[1]` the item hash,
+/// `KEYS[2]` its claim hash, `KEYS[3]` its fence counter, `KEYS[4]` the
+/// expiry index, `KEYS[5]` its acting lock. `ARGV`: item id, caller, mode
+/// (`token`: the caller's live lease with this token; `fence`: no claim
+/// granted since the counter read this; `any`), the token or counter, the
+/// lock's life (ms), the lock's value. A lease the action depends on is
+/// made to last at least as long as the lock.
+/// → `{'ok'}`, `{'busy', lock value}`, `{'stale', holder, token}`,
+/// `{'fenced', live holder}` or `{'missing'}`.
+pub(crate) const ACT_BEGIN: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local busy = redis.call('GET', KEYS[5])
+if busy then return {'busy', busy} end
+local cur = redis.call('HMGET', KEYS[2], 'holder', 'token', 'expires_at')
+local live = cur[1] and tonumber(cur[3]) > now
+local life = tonumber(ARGV[5])
+if ARGV[3] == 'token' then
+  if not live or cur[1] ~= ARGV[2] or cur[2] ~= ARGV[4] then
+    return {'stale', cur[1] or '', cur[2] or ''}
+  end
+  if tonumber(cur[3]) < now + life then
+    local exp = now + life
+    redis.call('HSET', KEYS[2], 'expires_at', exp)
+    redis.call('PEXPIREAT', KEYS[2], exp + 86400000)
+    redis.call('ZADD', KEYS[4], exp, ARGV[1])
+  end
+elseif ARGV[3] == 'fence' then
+  if tonumber(redis.call('GET', KEYS[3]) or '0') ~= tonumber(ARGV[4]) then
+    if live then return {'fenced', cur[1]} end
+    return {'fenced', ''}
+  end
+end
+redis.call('SET', KEYS[5], ARGV[6], 'PX', life)
+return {'ok'}
+";
+
+/// Ends an action: `KEYS[1]` the acting lock, `ARGV[1]` its value. Only
+/// the lock it set is removed.
+pub(crate) const ACT_END: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";

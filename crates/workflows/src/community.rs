@@ -52,6 +52,26 @@ pub const DEFAULT_WARNING_WINDOW_DAYS: u32 = 30;
 /// event that adds a page.
 pub const DEFAULT_CATEGORY_ADDED: &str = "added to category";
 
+/// The texts patrolchat writes on a wiki when a person acts from an item
+/// (`actions` in the file). `$user` is the editor, `$page` the page,
+/// `$reason` the person's reason, `$template` a warning template with its
+/// level, `$criterion` a deletion criterion.
+pub const ACTION_TEXTS: &[(&str, &str)] = &[
+    (
+        "revert_vandalism",
+        "Reverted edits by [[Special:Contributions/$user|$user]] ([[User talk:$user|talk]]): vandalism",
+    ),
+    (
+        "revert_good_faith",
+        "Reverted good faith edits by [[Special:Contributions/$user|$user]]: $reason",
+    ),
+    ("warning", "{{subst:$template|$page}} ~~~~"),
+    ("report", "* [[Special:Contributions/$user|$user]]: $reason ~~~~"),
+    ("report_ip", ""),
+    ("deletion_tag", ""),
+    ("deletion_notice", ""),
+];
+
 /// Text direction of a wiki's content language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +155,13 @@ pub struct Community {
     /// Texts a `categorize` event's summary holds when a page was added
     /// (rather than removed), in the wiki's language.
     pub category_added: Vec<String>,
+    /// What is written on the wiki when a person acts from an item: each
+    /// name of [`ACTION_TEXTS`] → its text (empty: not set, for
+    /// `report_ip`, `deletion_tag` and `deletion_notice`).
+    pub actions: BTreeMap<String, String>,
+    /// Speedy-deletion criteria (`G3`) → what they are, offered when a new
+    /// page is tagged for deletion; none: no tagging on this wiki.
+    pub deletion_criteria: BTreeMap<String, String>,
 }
 
 impl Community {
@@ -205,6 +232,8 @@ struct Partial {
     username: Option<String>,
     deletion_categories: Option<Vec<String>>,
     category_added: Option<Vec<String>>,
+    actions: BTreeMap<String, String>,
+    deletion_criteria: BTreeMap<String, String>,
 }
 
 impl Default for CommunitySettings {
@@ -316,6 +345,14 @@ fn merge(default: &Partial, own: Option<&Partial>, wiki: Option<&str>) -> Commun
         .unwrap_or_else(|| direction_of(&language));
     let mut warnings = default.warnings.clone();
     warnings.extend(own.warnings.clone());
+    let mut actions: BTreeMap<String, String> = ACTION_TEXTS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    actions.extend(default.actions.clone());
+    actions.extend(own.actions.clone());
+    let mut deletion_criteria = default.deletion_criteria.clone();
+    deletion_criteria.extend(own.deletion_criteria.clone());
     Community {
         conduct_url: pick!(conduct_url, UNIVERSAL_CODE_OF_CONDUCT.to_owned()),
         new_account_max_edits: pick!(new_account_max_edits, DEFAULT_NEW_ACCOUNT_MAX_EDITS),
@@ -339,6 +376,8 @@ fn merge(default: &Partial, own: Option<&Partial>, wiki: Option<&str>) -> Commun
         },
         deletion_categories: pick!(deletion_categories, Vec::new()),
         category_added: pick!(category_added, vec![DEFAULT_CATEGORY_ADDED.to_owned()]),
+        actions,
+        deletion_criteria,
     }
 }
 
@@ -514,6 +553,38 @@ impl Cx<'_> {
                 out.push(t.into_inner());
             }
             p.category_added = Some(out);
+        }
+        for (name, text) in raw.actions.unwrap_or_default() {
+            if !ACTION_TEXTS.iter().any(|(k, _)| k == name.get_ref()) {
+                let names: Vec<&str> = ACTION_TEXTS.iter().map(|(k, _)| *k).collect();
+                return Err(self.invalid(
+                    &name.span(),
+                    format!("actions: unknown text {:?}; one of {}", name.get_ref(), names.join(", ")),
+                ));
+            }
+            if text.get_ref().trim().is_empty() || text.get_ref().len() > 1000 {
+                return Err(self.invalid(
+                    &text.span(),
+                    format!("actions.{}: 1 to 1000 characters", name.get_ref()),
+                ));
+            }
+            p.actions.insert(name.into_inner(), text.into_inner());
+        }
+        for (code, label) in raw.deletion_criteria.unwrap_or_default() {
+            let c = code.get_ref();
+            if c.is_empty() || c.len() > 16 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(self.invalid(
+                    &code.span(),
+                    format!("deletion_criteria: {c:?} is not a criterion code such as \"G3\""),
+                ));
+            }
+            if label.get_ref().trim().is_empty() || label.get_ref().len() > 200 {
+                return Err(self.invalid(
+                    &label.span(),
+                    format!("deletion_criteria.{c}: 1 to 200 characters"),
+                ));
+            }
+            p.deletion_criteria.insert(code.into_inner(), label.into_inner());
         }
         Ok(p)
     }

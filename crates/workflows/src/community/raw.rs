@@ -37,6 +37,8 @@ pub(crate) struct RawCommunity {
     pub(crate) noticeboards: Option<RawNoticeboards>,
     pub(crate) deletion_categories: Option<Vec<Spanned<String>>>,
     pub(crate) category_added: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) actions: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+    pub(crate) deletion_criteria: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 /// `noticeboards = { vandalism, protection, username }`.
