@@ -315,6 +315,7 @@ pub fn app(state: AppState) -> Router {
         .merge(bots::routes())
         .merge(workflows::routes())
         .merge(items::routes())
+        .merge(crate::acting::routes())
         .merge(claims::routes())
         .merge(threads::routes())
         .merge(community::routes())

@@ -43,6 +43,7 @@
 //! No two modules import each other but [`auth`] and [`state`] (a test
 //! reads the imports).
 
+pub mod acting;
 pub mod app;
 pub mod auth;
 pub mod bots;

@@ -49,6 +49,20 @@ pub struct ApiMetrics {
     pub rate_limited: Counter,
     /// Reloads of the communities file, by outcome (`ok`, `refused`).
     pub reloads: Family<KindLabel, Counter>,
+    /// Reads from wikis made for a view (`diff`, `editor`), cache misses.
+    pub wiki_reads: Family<KindLabel, Counter>,
+    /// Actions on wikis from items, by action and outcome (`done`, or the
+    /// refusal's code).
+    pub wiki_actions: Family<ActionLabel, Counter>,
+}
+
+/// An action on a wiki and how it ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabel {
+    /// The action.
+    pub action: String,
+    /// `done`, or the refusal's code.
+    pub outcome: String,
 }
 
 impl ApiMetrics {
@@ -68,6 +82,16 @@ impl ApiMetrics {
             m.reloads.clone(),
         );
         r.register("messages", "Messages stored", m.messages.clone());
+        r.register(
+            "wiki_reads",
+            "Reads from wikis for diffs and editors (cache misses)",
+            m.wiki_reads.clone(),
+        );
+        r.register(
+            "wiki_actions",
+            "Actions on wikis from items by action and outcome",
+            m.wiki_actions.clone(),
+        );
         r.register(
             "ws_connections",
             "Open WebSocket connections",
@@ -92,6 +116,25 @@ impl ApiMetrics {
     pub fn claim(&self, outcome: &str) {
         self.claims
             .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a read from a wiki for a view.
+    pub fn wiki_read(&self, kind: &str) {
+        self.wiki_reads
+            .get_or_create(&KindLabel {
+                kind: kind.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts an action on a wiki and how it ended.
+    pub fn wiki_action(&self, action: &str, outcome: &str) {
+        self.wiki_actions
+            .get_or_create(&ActionLabel {
+                action: action.to_owned(),
                 outcome: outcome.to_owned(),
             })
             .inc();

@@ -61,10 +61,10 @@ pub struct MessageSchema {
     pub text: String,
     /// Mentioned people.
     pub mentions: Option<Vec<String>>,
-    /// Unix milliseconds.
     /// Written by the person whose edit the item is about ("editor of
     /// this change"); absent otherwise.
     pub as_editor: Option<bool>,
+    /// Unix milliseconds.
     pub at: i64,
     /// Hidden by an admin: `true`, or for admins who hid it, why and when
     /// (`{"by","reason","at"}`).

@@ -24,6 +24,9 @@ pub enum Scope {
     Read,
     /// Post messages in threads.
     Post,
+    /// Record on items what the bot did on the wiki with its own account
+    /// (reverted, warned, reported).
+    Act,
 }
 
 impl Scope {
@@ -32,6 +35,7 @@ impl Scope {
         match self {
             Self::Read => "read",
             Self::Post => "post",
+            Self::Act => "act",
         }
     }
 }

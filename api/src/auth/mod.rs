@@ -181,6 +181,11 @@ impl Caller {
         ))
     }
 
+    /// Whether the caller is a bot whose token has `scope`.
+    pub fn bot_may(&self, scope: Scope) -> bool {
+        matches!(&self.via, Via::Bot(scopes) if scopes.contains(&scope))
+    }
+
     /// Refuses with 403 unless a bot token's scopes allow `action`, or a
     /// person holds the role it needs on some wiki. This is the whole
     /// check for reads that belong to no one wiki; what is done on a

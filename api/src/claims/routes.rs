@@ -137,7 +137,7 @@ fn lease_ms(state: &AppState, ttl_s: Option<u64>) -> Result<u64, ApiError> {
     Ok(ttl * 1000)
 }
 
-fn stale(s: Stale) -> ApiError {
+pub(crate) fn stale(s: Stale) -> ApiError {
     if s.missing {
         return ApiError::NotFound("no such item".into());
     }
@@ -486,13 +486,13 @@ fn outcome_name(outcome: Outcome) -> String {
 }
 
 /// A close of an item in Redis, to announce or undo.
-struct Closing {
+pub(crate) struct Closing {
     undo: super::store::Undo,
     at: i64,
 }
 
 /// Closes an item in Redis, in one step with the check of `rule`.
-async fn close(
+pub(crate) async fn close(
     state: &AppState,
     item: &Item,
     by: &str,
@@ -533,7 +533,7 @@ async fn close(
 
 /// Puts back an item closed in Redis whose announcement failed, so that
 /// Redis does not show a resolution `ACTIVITY` never recorded.
-async fn undo_close(state: &AppState, item: &Item, by: &str, closing: &Closing) {
+pub(crate) async fn undo_close(state: &AppState, item: &Item, by: &str, closing: &Closing) {
     match state
         .claims
         .reopen(&item.id, by, closing.at, &closing.undo)
@@ -548,7 +548,7 @@ async fn undo_close(state: &AppState, item: &Item, by: &str, closing: &Closing) 
 /// Publishes `item.resolved` for an item closed in Redis, and answers
 /// only after JetStream acknowledged it; if it did not, the close is
 /// undone.
-async fn announce_resolved(
+pub(crate) async fn announce_resolved(
     state: &AppState,
     item: &Item,
     by: &str,
@@ -661,7 +661,7 @@ pub async fn escalate(
 }
 
 /// Opens the escalation of `item` in `workflow`: `WORK` first, then Redis.
-async fn open_escalation(
+pub(crate) async fn open_escalation(
     state: &AppState,
     item: &Item,
     new_id: &ItemId,

@@ -78,13 +78,19 @@ impl<'a> Acting<'a> {
             .api
             .read_as(
                 &self.grant,
-                &[("action", "query"), ("meta", "tokens"), ("type", kind.name())],
+                &[
+                    ("action", "query"),
+                    ("meta", "tokens"),
+                    ("type", kind.name()),
+                ],
             )
             .await?;
         let t = v
             .pointer(&format!("/query/tokens/{}token", kind.name()))
             .and_then(Value::as_str)
-            .ok_or_else(|| WikiError::Unavailable(format!("no {} token in the answer", kind.name())))?
+            .ok_or_else(|| {
+                WikiError::Unavailable(format!("no {} token in the answer", kind.name()))
+            })?
             .to_owned();
         self.tokens.push((kind, t.clone()));
         Ok(t)
@@ -96,7 +102,11 @@ impl<'a> Acting<'a> {
     ///
     /// # Errors
     /// [`ApiError::Wiki`] with what the wiki answered.
-    pub async fn post(&mut self, kind: TokenKind, params: &[(&str, &str)]) -> Result<Value, ApiError> {
+    pub async fn post(
+        &mut self,
+        kind: TokenKind,
+        params: &[(&str, &str)],
+    ) -> Result<Value, ApiError> {
         let mut renewed = false;
         let mut fresh = false;
         loop {
@@ -127,16 +137,26 @@ impl<'a> Acting<'a> {
     ///
     /// # Errors
     /// As [`Acting::post`]; `alreadyrolled` and `onlyauthor` among them.
-    pub async fn rollback(&mut self, title: &str, user: &str, summary: &str) -> Result<Edited, ApiError> {
+    pub async fn rollback(
+        &mut self,
+        title: &str,
+        user: &str,
+        summary: &str,
+    ) -> Result<Edited, ApiError> {
         let v = self
             .post(
                 TokenKind::Rollback,
-                &[("action", "rollback"), ("title", title), ("user", user), ("summary", summary)],
+                &[
+                    ("action", "rollback"),
+                    ("title", title),
+                    ("user", user),
+                    ("summary", summary),
+                ],
             )
             .await?;
-        let r = v
-            .get("rollback")
-            .ok_or_else(|| WikiError::Unavailable("the answer does not confirm the rollback".into()))?;
+        let r = v.get("rollback").ok_or_else(|| {
+            WikiError::Unavailable("the answer does not confirm the rollback".into())
+        })?;
         Ok(Edited {
             new_rev: r.get("revid").and_then(Value::as_u64),
         })
@@ -184,7 +204,9 @@ impl<'a> Acting<'a> {
             )
             .await?;
         if v.pointer("/result/success").is_none() {
-            return Err(WikiError::Unavailable("the answer does not confirm the thanks".into()).into());
+            return Err(
+                WikiError::Unavailable("the answer does not confirm the thanks".into()).into(),
+            );
         }
         Ok(())
     }

@@ -81,7 +81,11 @@ impl WikiError {
         Some(match code {
             "maxlag" => Self::Lagged {
                 retry_after_s: retry_after
-                    .or_else(|| e.get("lag").and_then(Value::as_f64).map(|l| l.ceil() as u64))
+                    .or_else(|| {
+                        e.get("lag")
+                            .and_then(Value::as_f64)
+                            .map(|l| l.ceil() as u64)
+                    })
                     .unwrap_or(5)
                     .clamp(1, 600),
             },
@@ -200,6 +204,9 @@ mod tests {
                 info: "Possible vandalism".into()
             })
         );
-        assert_eq!(WikiError::of(&json!({"edit": {"result": "Success"}}), None), None);
+        assert_eq!(
+            WikiError::of(&json!({"edit": {"result": "Success"}}), None),
+            None
+        );
     }
 }

@@ -151,7 +151,10 @@ impl ActionApi {
             ("rvlimit", "1"),
         ];
         if content {
-            params.extend([("rvprop", "ids|timestamp|user|content"), ("rvslots", "main")]);
+            params.extend([
+                ("rvprop", "ids|timestamp|user|content"),
+                ("rvslots", "main"),
+            ]);
         } else {
             params.push(("rvprop", "ids|timestamp|user"));
         }

@@ -43,7 +43,8 @@ static MARKER: LazyLock<Regex> = LazyLock::new(|| {
 /// A signature's date as MediaWiki writes it in English:
 /// `12:34, 5 December 2026 (UTC)`.
 static SIGNED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d{1,2}):(\d{2}), (\d{1,2}) ([A-Z][a-z]+) (\d{4}) \(UTC\)").expect("the date pattern")
+    Regex::new(r"(\d{1,2}):(\d{2}), (\d{1,2}) ([A-Z][a-z]+) (\d{4}) \(UTC\)")
+        .expect("the date pattern")
 });
 
 const MONTHS: [&str; 12] = [
@@ -64,7 +65,8 @@ const MONTHS: [&str; 12] = [
 fn signed_at(c: &regex::Captures<'_>) -> Option<i64> {
     let month = MONTHS.iter().position(|m| *m == &c[4])?;
     let month = time::Month::try_from(u8::try_from(month + 1).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(c[5].parse().ok()?, month, c[3].parse().ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(c[5].parse().ok()?, month, c[3].parse().ok()?).ok()?;
     let t = time::Time::from_hms(c[1].parse().ok()?, c[2].parse().ok()?, 0).ok()?;
     let at = time::PrimitiveDateTime::new(date, t).assume_utc();
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
@@ -102,7 +104,11 @@ pub fn warnings(
         if at < since || at > now_ms + 86_400_000 {
             continue;
         }
-        let level = if &m[2] == "4im" { 4 } else { m[2].parse().unwrap_or(1) };
+        let level = if &m[2] == "4im" {
+            4
+        } else {
+            m[2].parse().unwrap_or(1)
+        };
         recent.push(Warning {
             template: format!("{prefix}{}", &m[2]),
             series: name.clone(),
@@ -110,7 +116,7 @@ pub fn warnings(
             at,
         });
     }
-    recent.sort_by(|a, b| b.at.cmp(&a.at));
+    recent.sort_by_key(|w| std::cmp::Reverse(w.at));
     let top = recent.iter().map(|w| w.level).max().unwrap_or(0);
     Warnings {
         level: top,
@@ -127,7 +133,11 @@ pub fn warnings(
 pub fn month_heading(now_ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!("{} {}", MONTHS[usize::from(u8::from(t.month())) - 1], t.year())
+    format!(
+        "{} {}",
+        MONTHS[usize::from(u8::from(t.month())) - 1],
+        t.year()
+    )
 }
 
 /// What to append to a talk page whose wikitext is `text` (empty when
@@ -136,14 +146,11 @@ pub fn month_heading(now_ms: i64) -> String {
 /// under a new heading for it.
 pub fn in_month_section(text: &str, now_ms: i64, body: &str) -> String {
     let month = month_heading(now_ms);
-    let last = text
-        .lines()
-        .rev()
-        .find_map(|l| {
-            let l = l.trim();
-            (l.starts_with("==") && !l.starts_with("===") && l.ends_with("=="))
-                .then(|| l.trim_matches('=').trim().to_owned())
-        });
+    let last = text.lines().rev().find_map(|l| {
+        let l = l.trim();
+        (l.starts_with("==") && !l.starts_with("===") && l.ends_with("=="))
+            .then(|| l.trim_matches('=').trim().to_owned())
+    });
     if last.as_deref() == Some(month.as_str()) {
         format!("\n\n{body}")
     } else {
@@ -229,7 +236,10 @@ mod tests {
     #[test]
     fn notes_go_in_the_month_section() {
         assert_eq!(month_heading(NOW), "December 2026");
-        assert_eq!(in_month_section("", NOW, "Hi"), "\n\n== December 2026 ==\nHi");
+        assert_eq!(
+            in_month_section("", NOW, "Hi"),
+            "\n\n== December 2026 ==\nHi"
+        );
         assert_eq!(
             in_month_section("== November 2026 ==\nold", NOW, "Hi"),
             "\n\n== December 2026 ==\nHi"
@@ -243,7 +253,10 @@ mod tests {
     #[test]
     fn texts_are_filled_and_reports_found() {
         assert_eq!(
-            fill("{{vandal|$user}} $page $username", &[("user", "X"), ("username", "Y"), ("page", "P")]),
+            fill(
+                "{{vandal|$user}} $page $username",
+                &[("user", "X"), ("username", "Y"), ("page", "P")]
+            ),
             "{{vandal|X}} P Y"
         );
         let board = "* {{vandal|Some one}} – vandalism ~~~~\n* {{IPvandal|192.0.2.7}} – spam";

@@ -112,7 +112,9 @@ impl ActStore {
             ActRule::Any => ("any", 0),
         };
         let value = format!("{who}:{number}:{}", crate::clock::now_ms());
-        let ms = u64::try_from(for_at_most.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ms = u64::try_from(for_at_most.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let mut c = self.conn.clone();
         let r: Vec<String> = self
             .begin
@@ -165,7 +167,12 @@ impl ActStore {
     ///
     /// # Errors
     /// When Redis fails.
-    pub async fn record(&self, id: &ItemId, action: &str, json: &str) -> Result<(), ProjectionError> {
+    pub async fn record(
+        &self,
+        id: &ItemId,
+        action: &str,
+        json: &str,
+    ) -> Result<(), ProjectionError> {
         let key = keys::acted(id);
         let ttl = i64::try_from(self.retention.as_secs()).unwrap_or(i64::MAX);
         let mut c = self.conn.clone();

@@ -105,6 +105,19 @@ pub fn recent_edits(user: &str) -> String {
     format!("edits:{{{user}}}")
 }
 
+/// A wiki's diff between two revisions as its readers see it (`0` for
+/// a page creation's missing parent), cached by the api: not a projection,
+/// and it lapses by itself.
+pub fn diff_cache(wiki: &str, from: u64, to: u64) -> String {
+    format!("cache:diff:{wiki}:{from}:{to}")
+}
+
+/// What a wiki says of an editor (account, contributions, talk page),
+/// cached by the api for a short while: not a projection.
+pub fn editor_cache(wiki: &str, user: &str) -> String {
+    format!("cache:editor:{wiki}:{{{user}}}")
+}
+
 /// Items claimed in a workflow on a wiki (a set).
 pub fn claimed(workflow: &str, wiki: &WikiId) -> String {
     format!("claimed:{workflow}:{wiki}")

@@ -105,6 +105,15 @@ impl ThreadStore {
         Ok(())
     }
 
+    /// How many messages a thread holds.
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn count(&self, thread: &str) -> Result<u64, ProjectionError> {
+        let mut c = self.conn.clone();
+        Ok(c.zcard(keys::thread(thread)).await?)
+    }
+
     /// One message by its id (`<thread>.<seq>`).
     ///
     /// # Errors

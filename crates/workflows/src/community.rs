@@ -66,7 +66,10 @@ pub const ACTION_TEXTS: &[(&str, &str)] = &[
         "Reverted good faith edits by [[Special:Contributions/$user|$user]]: $reason",
     ),
     ("warning", "{{subst:$template|$page}} ~~~~"),
-    ("report", "* [[Special:Contributions/$user|$user]]: $reason ~~~~"),
+    (
+        "report",
+        "* [[Special:Contributions/$user|$user]]: $reason ~~~~",
+    ),
     ("report_ip", ""),
     ("deletion_tag", ""),
     ("deletion_notice", ""),
@@ -559,7 +562,11 @@ impl Cx<'_> {
                 let names: Vec<&str> = ACTION_TEXTS.iter().map(|(k, _)| *k).collect();
                 return Err(self.invalid(
                     &name.span(),
-                    format!("actions: unknown text {:?}; one of {}", name.get_ref(), names.join(", ")),
+                    format!(
+                        "actions: unknown text {:?}; one of {}",
+                        name.get_ref(),
+                        names.join(", ")
+                    ),
                 ));
             }
             if text.get_ref().trim().is_empty() || text.get_ref().len() > 1000 {
@@ -584,7 +591,8 @@ impl Cx<'_> {
                     format!("deletion_criteria.{c}: 1 to 200 characters"),
                 ));
             }
-            p.deletion_criteria.insert(code.into_inner(), label.into_inner());
+            p.deletion_criteria
+                .insert(code.into_inner(), label.into_inner());
         }
         Ok(p)
     }

@@ -1,0 +1,129 @@
+//! `POST /api/v1/items/{id}/acted`: a bot that acted on the wiki with its
+//! own account records it on the item, so the item resolves at once and
+//! people see it before the feed confirms it. The feed's confirmation
+//! then finds the item resolved and makes no second event.
+
+use axum::Json;
+use axum::extract::State;
+use patrolchat_model::item::{Activity, Actor, Outcome, WikiAction};
+use patrolchat_model::subjects;
+use patrolchat_projection::claims::CloseRule;
+use serde::{Deserialize, Serialize};
+
+use super::stored;
+use crate::auth::Caller;
+use crate::auth::bots::Scope;
+use crate::claims::routes::{announce_resolved, close};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::visibility::VisibleItem;
+
+/// What a bot did.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActedRequest {
+    /// `revert`, `warn`, `report`, `tag`, `ask`, `thank` or `patrol`.
+    #[schema(value_type = String, example = "revert")]
+    pub action: String,
+    /// The revision the bot's action made on the wiki.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub rev: Option<u64>,
+    /// What else to say (a warning's template, a note), at most 500
+    /// characters.
+    #[serde(default)]
+    #[schema(schema_with = <crate::input::Note as utoipa::PartialSchema>::schema)]
+    pub note: crate::input::Note,
+}
+
+/// What recording did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Recorded {
+    /// The item.
+    pub item: String,
+    /// The action.
+    pub action: String,
+    /// The item now: `open` or `resolved`.
+    pub item_state: String,
+}
+
+/// `POST /api/v1/items/{id}/acted`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/acted", tag = "acting",
+    params(("id" = String, Path, description = "item id")),
+    request_body = ActedRequest,
+    responses((status = 200, description = "recorded; a revert resolved the item", body = Recorded),
+              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
+              (status = 403, description = "not a bot token with the `act` scope", body = crate::schemas::ErrorBody),
+              (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
+              (status = 503, description = "NATS or Redis is unavailable", body = crate::schemas::ErrorBody)))]
+pub async fn record(
+    State(state): State<AppState>,
+    caller: Caller,
+    VisibleItem(id): VisibleItem,
+    ApiJson(req): ApiJson<ActedRequest>,
+) -> Result<Json<Recorded>, ApiError> {
+    if !caller.bot_may(Scope::Act) {
+        return Err(ApiError::Forbidden(
+            "only a bot token with the act scope records actions; people act through /actions"
+                .into(),
+        ));
+    }
+    let Some(action) = WikiAction::parse(&req.action) else {
+        return Err(ApiError::BadRequest(format!(
+            "unknown action {:?}: one of revert, tag, warn, ask, report, thank, patrol",
+            req.action.chars().take(40).collect::<String>()
+        )));
+    };
+    let s = stored(&state, &id).await?;
+    let item = &s.item;
+    let at = crate::now_ms();
+    let activity = Activity::Acted {
+        item: item.id.clone(),
+        wiki: item.wiki.clone(),
+        workflows: item.workflows.clone(),
+        action,
+        by: Actor {
+            name: caller.name.clone(),
+            on_wiki: false,
+        },
+        user: item.user.clone(),
+        rev: req.rev,
+        detail: req.note.into_inner(),
+        level: None,
+        at,
+    };
+    state
+        .record(
+            subjects::activity(&item.wiki, &item.id),
+            &format!("{id}:acted:{}:{}:{at}", action.as_str(), caller.name),
+            &activity,
+        )
+        .await?;
+    let outcome = match action {
+        WikiAction::Revert => Some(Outcome::Reverted),
+        WikiAction::Patrol => Some(Outcome::Ok),
+        _ => None,
+    };
+    let mut resolved = !s.open;
+    if let Some(outcome) = outcome.filter(|_| s.open) {
+        // What the wiki did holds whoever holds the claim.
+        let fence = state.claims.fence(&id).await?;
+        match close(&state, item, &caller.name, CloseRule::Fence(fence), outcome).await {
+            Ok(closing) => {
+                let note = format!("{} by the bot on the wiki", action.as_str());
+                announce_resolved(&state, item, &caller.name, outcome, Some(note), &closing)
+                    .await?;
+                resolved = true;
+            }
+            Err(ApiError::Unavailable(e)) => return Err(ApiError::Unavailable(e)),
+            Err(e) => tracing::info!(item = %id, error = %e, "recorded; the item stays as it is"),
+        }
+    }
+    Ok(Json(Recorded {
+        item: id.to_string(),
+        action: action.as_str().to_owned(),
+        item_state: if resolved { "resolved" } else { "open" }.to_owned(),
+    }))
+}
