@@ -11,21 +11,11 @@
 
 mod common;
 
-use common::wiki_standin::{self, Profile, StandinBlock, WikiAccount, WikiStandin};
+use common::wiki_standin::{Profile, StandinBlock, WikiAccount, WikiStandin};
 use common::ws;
 use common::{Api, Person, seed_item};
 use patrolchat_testkit::{NatsServer, RedisServer};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(wiki_standin::test_ca())
-        .build()
-        .expect("client")
-}
 
 /// An api for the stand-in's farm, answers of the wikis kept `refresh_s`.
 fn start_api(nats: &NatsServer, redis: &RedisServer, wiki: &WikiStandin, refresh_s: &str) -> Api {
@@ -37,50 +27,10 @@ fn start_api(nats: &NatsServer, redis: &RedisServer, wiki: &WikiStandin, refresh
     Api::start(&nats.url(), &redis.url(), &env)
 }
 
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .expect("a Location")
-        .to_owned()
-}
-
-fn cookie_named(res: &reqwest::Response, name: &str) -> String {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .and_then(|c| c.split(';').next())
-        .expect("the cookie")
-        .to_owned()
-}
-
 /// Signs `profile` in through the stand-in (OAuth 2.0 with PKCE), and
 /// accepts the codes of conduct of enwiki and dewiki.
 async fn sign_in(api: &Api, wiki: &WikiStandin, profile: Profile) -> Person {
-    let name = profile.username.clone();
-    wiki.set_profile(profile);
-    let c = client();
-    let res = c.get(api.url("/auth/login")).send().await.expect("login");
-    assert_eq!(res.status(), 302);
-    let browser = cookie_named(&res, "patrolchat_signin");
-    let res = c.get(location(&res)).send().await.expect("the wiki");
-    assert_eq!(res.status(), 302, "the stand-in consents");
-    let res = c
-        .get(location(&res))
-        .header(COOKIE, browser)
-        .send()
-        .await
-        .expect("callback");
-    assert_eq!(res.status(), 302, "signed in");
-    let session = cookie_named(&res, "patrolchat_session");
-    let token = session.trim_start_matches("patrolchat_session=").to_owned();
-    let who = Person {
-        name,
-        token,
-        csrf: String::new(),
-    };
+    let who = common::oauth::sign_in(api, wiki, profile).await;
     for w in ["enwiki", "dewiki"] {
         let (s, b) = api
             .post(&who, &format!("/api/v1/wikis/{w}/conduct"), json!({}))

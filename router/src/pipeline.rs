@@ -33,6 +33,7 @@ use crate::metrics::{KindLabel, ReasonLabel, RouterMetrics, WorkflowLabel};
 use crate::requests::{Request, admin_request};
 use crate::signals::{Found, Signal, Standing, signals, standing};
 use patrolchat_bus::reload::Reload;
+use patrolchat_projection::acts::RecentEdit;
 use patrolchat_projection::items::Decision;
 use patrolchat_projection::{Event, Projection, ProjectionError, Settings, keys};
 use patrolchat_workflows::file::FileError;
@@ -464,6 +465,28 @@ impl Router {
             class: Classification,
         }
         let mut asked = Vec::new();
+        // Every edit and page creation by its performer, for the editor at
+        // a glance ("edited 20 s ago", and where else today).
+        let edits: Vec<(String, RecentEdit)> = batch
+            .iter()
+            .filter_map(|(p, _)| {
+                let rc = &*p.rc;
+                if !matches!(rc.kind, RcType::Edit | RcType::New) {
+                    return None;
+                }
+                let user = rc.user.as_deref().filter(|u| !u.is_empty())?;
+                Some((
+                    user.to_owned(),
+                    RecentEdit {
+                        wiki: rc.wiki.clone(),
+                        title: rc.title.clone().unwrap_or_default(),
+                        rev_id: rc.revision.as_ref().and_then(|r| r.new),
+                        at: rc.timestamp?.saturating_mul(1000),
+                    },
+                ))
+            })
+            .collect();
+        self.projection.acts.note_edits(&edits).await?;
         for (p, twin) in batch {
             let rc = &*p.rc;
             let twin = twin.as_ref();

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unused_imports, unreachable_pub, missing_docs)]
 
+pub mod oauth;
 pub mod wiki_standin;
 pub use patrolchat_testkit::ws;
 
