@@ -39,9 +39,15 @@ fn form(params: &[(&str, &str)]) -> String {
 
 impl Farm {
     async fn start() -> Self {
-        let wiki = WikiStandin::start(Profile::new("Nobody", &["user"], &["read"])).await;
+        let f = Self::one_wiki().await;
         // Each wiki at /<wiki>/w/api.php, accounts not set plain users.
-        let _ = wiki.farm_env();
+        let _ = f.wiki.farm_env();
+        f
+    }
+
+    /// The stand-in as a single wiki at /w/api.php.
+    async fn one_wiki() -> Self {
+        let wiki = WikiStandin::start(Profile::new("Nobody", &["user"], &["read"])).await;
         let http = reqwest::Client::builder()
             .tls_built_in_root_certs(false)
             .add_root_certificate(test_ca())
@@ -671,4 +677,66 @@ async fn failures_are_injected_per_action() {
         .get(&[("action", "query"), ("list", "users"), ("ususers", "Alice")])
         .await;
     assert!(started.elapsed() >= Duration::from_millis(100));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_farm_the_stand_in_is_one_wiki() {
+    let f = Farm::one_wiki().await;
+    let w = &f.wiki;
+    // Seeded under the item's wiki, asked at /w/api.php.
+    w.put_revision(WIKI, "Cats", 100, 0, "Alice", "Cats.");
+    w.put_revision(WIKI, "Cats", 101, 100, "Vandal", "Dogs.");
+    w.set_account(
+        WIKI,
+        "Vandal",
+        WikiAccount::new(&["user"], &["edit"]).editcount(3),
+    );
+    let get = |params: &[(&str, &str)]| {
+        let url = format!("{}?{}", w.api_url(), form(params));
+        f.send(f.http.get(url))
+    };
+    let c = get(&[("action", "compare"), ("fromrev", "100"), ("torev", "101")]).await;
+    assert!(c.body["compare"]["body"].as_str().is_some(), "{}", c.body);
+    let u = get(&[
+        ("action", "query"),
+        ("list", "users"),
+        ("ususers", "Vandal"),
+        ("usprop", "editcount"),
+    ])
+    .await;
+    assert_eq!(u.body["query"]["users"][0]["editcount"], 3, "{}", u.body);
+
+    // A write at /w/api.php as the profile at consent allows.
+    let patty = w.grant(Profile::new("Patty", &["user"], &["edit", "rollback"]));
+    let token = {
+        let url = format!(
+            "{}?{}",
+            w.api_url(),
+            form(&[
+                ("action", "query"),
+                ("meta", "tokens"),
+                ("type", "rollback")
+            ])
+        );
+        let t = f.send(f.http.get(url).bearer_auth(&patty)).await.body;
+        t["query"]["tokens"]["rollbacktoken"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
+    };
+    let req = f
+        .http
+        .post(w.api_url())
+        .bearer_auth(&patty)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("action", "rollback"),
+            ("title", "Cats"),
+            ("user", "Vandal"),
+            ("token", &token),
+        ]));
+    let a = f.send(req).await;
+    assert_eq!(a.body["rollback"]["last_revid"], 100, "{}", a.body);
+    assert_eq!(w.page_text(WIKI, "Cats").as_deref(), Some("Cats."));
+    assert_eq!(w.calls_of("rollback")[0].wiki, "metawiki");
 }

@@ -4,8 +4,9 @@
 //! makes, served over https on a free loopback port by an axum app in a
 //! tokio task. The central wiki ([`CENTRAL_WIKI`]) answers at `/w/api.php`
 //! and every wiki of the farm at `/<wiki>/w/api.php`
-//! ([`WikiStandin::farm_env`]); with [`WikiStandin::api_env`] every item's
-//! wiki is asked at `/w/api.php`, so its pages live under [`CENTRAL_WIKI`].
+//! ([`WikiStandin::farm_env`]). Without a farm ([`WikiStandin::api_env`])
+//! every wiki is asked at `/w/api.php` and the stand-in is one wiki: the
+//! pages and accounts a test sets under any wiki's name are that wiki's.
 //!
 //! patrolchat calls wikis over https only, so the stand-in speaks TLS
 //! with the test certificate of `tests/fixtures/tls` (for 127.0.0.1 and
@@ -504,23 +505,54 @@ struct Inner {
 }
 
 impl Inner {
+    /// The wikis whose pages a call to, or a helper naming, `wiki` sees:
+    /// that one in a farm; all of them otherwise, the stand-in being one
+    /// wiki then (whatever name a test seeded its pages under).
+    fn seen<'a>(&'a self, wiki: &str) -> impl Iterator<Item = (&'a str, &'a WikiPages)> + use<'a> {
+        let (all, wiki) = (!self.farm, wiki.to_owned());
+        self.wikis
+            .iter()
+            .filter(move |(w, _)| all || **w == wiki)
+            .map(|(w, pages)| (w.as_str(), pages))
+    }
+
+    /// Every page `wiki` sees, with its title.
+    fn pages_of<'a>(&'a self, wiki: &str) -> impl Iterator<Item = (&'a str, &'a Page)> + use<'a> {
+        self.seen(wiki)
+            .flat_map(|(_, w)| w.pages.iter().map(|(t, p)| (t.as_str(), p)))
+    }
+
     /// An existing page (one with revisions).
     fn page(&self, wiki: &str, title: &str) -> Option<&Page> {
-        self.wikis
-            .get(wiki)?
-            .pages
-            .get(title)
-            .filter(|p| !p.revisions.is_empty())
+        self.seen(wiki)
+            .find_map(|(_, w)| w.pages.get(title).filter(|p| !p.revisions.is_empty()))
+    }
+
+    /// Whether `title` is protected on `wiki`.
+    fn protected(&self, wiki: &str, title: &str) -> bool {
+        self.seen(wiki).any(|(_, w)| w.protected.contains(title))
     }
 
     /// A revision of `wiki`: its page's title, the page and the revision.
     fn find_revision(&self, wiki: &str, revid: u64) -> Option<(&str, &Page, &Revision)> {
-        self.wikis.get(wiki)?.pages.iter().find_map(|(t, p)| {
+        self.pages_of(wiki).find_map(|(t, p)| {
             p.revisions
                 .iter()
                 .find(|r| r.revid == revid)
-                .map(|r| (t.as_str(), p, r))
+                .map(|r| (t, p, r))
         })
+    }
+
+    /// The account set for `user` on `wiki` (on any wiki outside a farm).
+    fn account_set(&self, wiki: &str, user: &str) -> Option<&WikiAccount> {
+        self.accounts
+            .get(&(wiki.to_owned(), user.to_owned()))
+            .or_else(|| {
+                self.accounts
+                    .iter()
+                    .find(|((_, u), _)| !self.farm && u == user)
+                    .map(|(_, a)| a)
+            })
     }
 
     /// Whether any wiki has a revision with this id.
@@ -568,14 +600,18 @@ impl Inner {
         minor: bool,
     ) -> Revision {
         let title = normalize_title(title);
-        let parentid = self
-            .page(wiki, &title)
-            .and_then(|p| p.revisions.last())
-            .map_or(0, |r| r.revid);
+        // The wiki that has the page (outside a farm, any), else `wiki`.
+        let (home, parentid) = self
+            .seen(wiki)
+            .find_map(|(w, pages)| {
+                let last = pages.pages.get(&title)?.revisions.last()?;
+                Some((w.to_owned(), last.revid))
+            })
+            .unwrap_or_else(|| (wiki.to_owned(), 0));
         let mut revision =
             Revision::new(self.max_revid.max(999) + 1, parentid, user, content).comment(comment);
         revision.minor = minor;
-        self.insert(wiki, &title, revision.clone());
+        self.insert(&home, &title, revision.clone());
         revision
     }
 }
@@ -702,7 +738,8 @@ impl WikiStandin {
 
     /// What `meta=userinfo` (for a signed-in `user`) and `list=users`
     /// (for anyone) answer on `wiki` for `user` from now on; a write by
-    /// `user` there has these rights and this block.
+    /// `user` there has these rights and this block. Outside a farm, on
+    /// the stand-in's one wiki when `wiki` names no other set account.
     pub fn set_account(&self, wiki: &str, user: &str, account: WikiAccount) {
         lock(&self.inner)
             .accounts
@@ -1333,12 +1370,12 @@ async fn wiki_api(
     action_api(s, wiki, kill, method, headers, q, body).await
 }
 
-/// A person's standing on `wiki`: as set there ([`WikiStandin::set_account`]),
-/// else a plain user in a farm, else as the profile at consent says.
+/// A person's standing on `wiki`: as set there ([`WikiStandin::set_account`];
+/// outside a farm, set on any wiki), else a plain user in a farm, else as
+/// the profile at consent says.
 fn account_of(inner: &Inner, wiki: &str, p: &Profile) -> WikiAccount {
     inner
-        .accounts
-        .get(&(wiki.to_owned(), p.username.clone()))
+        .account_set(wiki, &p.username)
         .cloned()
         .or_else(|| inner.farm.then(|| WikiAccount::new(&["user"], &["edit"])))
         .unwrap_or_else(|| WikiAccount {
@@ -1358,19 +1395,17 @@ fn account_of(inner: &Inner, wiki: &str, p: &Profile) -> WikiAccount {
 /// there, else a signed-in person's standing, else a plain user when the
 /// page model has edits by `name` there.
 fn lookup_account(inner: &Inner, wiki: &str, name: &str) -> Option<WikiAccount> {
-    if let Some(a) = inner.accounts.get(&(wiki.to_owned(), name.to_owned())) {
+    if let Some(a) = inner.account_set(wiki, name) {
         return Some(a.clone());
     }
     if let Some((_, p)) = inner.tokens.values().find(|(_, p)| p.username == name) {
         return Some(account_of(inner, wiki, p));
     }
-    let edits = inner.wikis.get(wiki).map_or(0, |w| {
-        w.pages
-            .values()
-            .flat_map(|p| &p.revisions)
-            .filter(|r| r.user == name)
-            .count() as u64
-    });
+    let edits = inner
+        .pages_of(wiki)
+        .flat_map(|(_, p)| &p.revisions)
+        .filter(|r| r.user == name)
+        .count() as u64;
     (edits > 0).then(|| WikiAccount::new(&["user"], &["edit"]).editcount(edits))
 }
 
@@ -2012,16 +2047,10 @@ fn list_usercontribs(
     }
     .clamp(1, 500);
     let mut found: Vec<(&str, &Page, &Revision)> = inner
-        .wikis
-        .get(wiki)
-        .map(|w| {
-            w.pages
-                .iter()
-                .flat_map(|(t, p)| p.revisions.iter().map(move |r| (t.as_str(), p, r)))
-                .filter(|(_, _, r)| users.contains(&r.user))
-                .collect()
-        })
-        .unwrap_or_default();
+        .pages_of(wiki)
+        .flat_map(|(t, p)| p.revisions.iter().map(move |r| (t, p, r)))
+        .filter(|(_, _, r)| users.contains(&r.user))
+        .collect();
     found.sort_by(|a, b| {
         (b.2.timestamp.as_str(), b.2.revid).cmp(&(a.2.timestamp.as_str(), a.2.revid))
     });
@@ -2143,11 +2172,7 @@ fn compare(inner: &Inner, wiki: &str, params: &BTreeMap<String, String>) -> Resp
 
 /// Whether the page may be changed by `account` (`protectedpage`).
 fn protection(inner: &Inner, wiki: &str, title: &str, account: &WikiAccount) -> Option<Response> {
-    let protected = inner
-        .wikis
-        .get(wiki)
-        .is_some_and(|w| w.protected.contains(title));
-    (protected && !has_right(account, "protect")).then(|| {
+    (inner.protected(wiki, title) && !has_right(account, "protect")).then(|| {
         api_error(
             "protectedpage",
             "This page has been protected to prevent editing or other actions.",
