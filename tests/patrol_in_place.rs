@@ -92,7 +92,8 @@ impl World {
             "server_url": server, "user": e["user"], "performer": "ip",
             "revisions": [{"rc_id": rc, "rev_id": e["revision"]["new"],
                            "old_rev_id": e["revision"]["old"], "timestamp": now_s,
-                           "byte_delta": 58, "comment": e["comment"], "patrolled": false}],
+                           "byte_delta": 58, "comment": e["comment"], "patrolled": false,
+                           "event_id": e["meta"]["id"]}],
             "priority": 1.0, "created_at": now_ms(),
         });
         derive(&mut v);
@@ -103,10 +104,14 @@ impl World {
             let new = rev.rev_id.expect("a revision");
             match rev.old_rev_id {
                 Some(old) => {
-                    self.wiki.put_revision("enwiki", &title, old, 0, "Goodfaith", BEFORE);
-                    self.wiki.put_revision("enwiki", &title, new, old, &item.user, AFTER);
+                    self.wiki
+                        .put_revision("enwiki", &title, old, 0, "Goodfaith", BEFORE);
+                    self.wiki
+                        .put_revision("enwiki", &title, new, old, &item.user, AFTER);
                 }
-                None => self.wiki.put_revision("enwiki", &title, new, 0, &item.user, AFTER),
+                None => self
+                    .wiki
+                    .put_revision("enwiki", &title, new, 0, &item.user, AFTER),
             }
         }
         store(&self.redis.url(), &item).await;
@@ -154,7 +159,11 @@ fn corpus_edit() -> Value {
         .expect("corpus file");
     let e: Value = serde_json::from_str(text.lines().next().expect("a line")).expect("JSON");
     assert_eq!(
-        (e["title"].as_str(), e["revision"]["new"].as_u64(), e["user"].as_str()),
+        (
+            e["title"].as_str(),
+            e["revision"]["new"].as_u64(),
+            e["user"].as_str()
+        ),
         (Some(TITLE), Some(NEW_REV), Some(IP)),
         "the corpus edit these tests are written for"
     );
@@ -195,8 +204,18 @@ fn signed(secs_ago: i64) -> String {
         d.next().expect("day").parse::<u32>().expect("day"),
     );
     const MONTHS: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     format!("{}, {day} {} {y} (UTC)", &time[..5], MONTHS[m - 1])
 }
@@ -212,12 +231,24 @@ async fn the_diff_is_served_cached_and_refused_off_the_allow_list() {
     w.item(1, |_| {}).await;
     let (s, d) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff").await;
     assert_eq!(s, 200, "{d}");
-    assert_eq!((d["kind"].as_str(), d["from_rev"].as_u64(), d["to_rev"].as_u64()),
-               (Some("diff"), Some(OLD_REV), Some(NEW_REV)));
-    assert_eq!((d["lang"].as_str(), d["dir"].as_str()), (Some("en"), Some("ltr")));
+    assert_eq!(
+        (
+            d["kind"].as_str(),
+            d["from_rev"].as_u64(),
+            d["to_rev"].as_u64()
+        ),
+        (Some("diff"), Some(OLD_REV), Some(NEW_REV))
+    );
+    assert_eq!(
+        (d["lang"].as_str(), d["dir"].as_str()),
+        (Some("en"), Some("ltr"))
+    );
     assert_eq!(d["cached"], false);
     let html = d["html"].as_str().expect("rows");
-    assert!(html.contains("diff-addedline") && html.contains("LOL"), "{html}");
+    assert!(
+        html.contains("diff-addedline") && html.contains("LOL"),
+        "{html}"
+    );
     assert_eq!(w.wiki.calls_of("compare").len(), 1);
     // Anonymous: a person's grant is not what reads the diff.
     assert!(w.wiki.calls_of("compare")[0].bearer.is_none());
@@ -230,7 +261,13 @@ async fn the_diff_is_served_cached_and_refused_off_the_allow_list() {
     assert_eq!(w.wiki.calls_of("compare").len(), 1, "served from the cache");
 
     // One revision of the episode; a revision of another item is not.
-    let (s, one) = w.api.get(&alice, &format!("/api/v1/items/enwiki-1/diff?rev={NEW_REV}")).await;
+    let (s, one) = w
+        .api
+        .get(
+            &alice,
+            &format!("/api/v1/items/enwiki-1/diff?rev={NEW_REV}"),
+        )
+        .await;
     assert_eq!((s, one["rev"].as_u64()), (200, Some(NEW_REV)), "{one}");
     let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff?rev=5").await;
     assert_eq!((s, code(&b)), (404, "not_found"), "{b}");
@@ -240,15 +277,28 @@ async fn the_diff_is_served_cached_and_refused_off_the_allow_list() {
         v["kind"] = json!("new");
         v["title"] = json!("Brand new page");
         v["revisions"][0]["rev_id"] = json!(900);
-        v["revisions"][0].as_object_mut().expect("object").remove("old_rev_id");
+        v["revisions"][0]
+            .as_object_mut()
+            .expect("object")
+            .remove("old_rev_id");
     })
     .await;
     let (s, c) = w.api.get(&alice, "/api/v1/items/enwiki-2/diff").await;
     assert_eq!((s, c["kind"].as_str()), (200, Some("creation")), "{c}");
     assert_eq!(c["text"], AFTER);
 
-    let (s, b) = w.api.get(&alice, &format!("/api/v1/items/enwiki-1/diff?rev={NEW_REV}&x=1")).await;
-    assert_eq!((s, code(&b)), (400, "bad_request"), "unknown parameters are refused: {b}");
+    let (s, b) = w
+        .api
+        .get(
+            &alice,
+            &format!("/api/v1/items/enwiki-1/diff?rev={NEW_REV}&x=1"),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (400, "bad_request"),
+        "unknown parameters are refused: {b}"
+    );
 
     // An item from a server off the allow-list: refused, nothing sent.
     w.item_from(4, "https://en.wikipedia.org", |v| {
@@ -273,7 +323,10 @@ async fn a_wiki_that_does_not_answer_is_a_502_and_the_view_is_not_cached() {
         let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff").await;
         assert_eq!((s, code(&b)), (502, "wiki_unavailable"), "{b}");
     }
-    w.wiki.fail_next("compare", Failure::api("nosuchrevid", "There is no revision with ID 1166824248."));
+    w.wiki.fail_next(
+        "compare",
+        Failure::api("nosuchrevid", "There is no revision with ID 1166824248."),
+    );
     let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff").await;
     assert_eq!((s, code(&b)), (409, "wiki_refused"), "{b}");
     let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff").await;
@@ -339,13 +392,23 @@ async fn the_editor_at_a_glance() {
     assert_eq!(e["user"], "Newbie");
     assert_eq!(e["anonymous"], false);
     assert_eq!(e["edit_count"], 12);
-    assert!(e["groups"].as_array().expect("groups").contains(&json!("user")), "{e}");
+    assert!(
+        e["groups"]
+            .as_array()
+            .expect("groups")
+            .contains(&json!("user")),
+        "{e}"
+    );
     assert!(e["registered_at"].as_i64().is_some(), "{e}");
     assert_eq!(e["block"], Value::Null);
     let recent = e["recent"].as_array().expect("recent");
     assert_eq!(recent.len(), 2, "{e}");
     assert_eq!(recent[0]["wiki"], "dewiki", "newest first");
-    assert_eq!(recent[1]["item"], item.id.as_str(), "the item of an edit in one");
+    assert_eq!(
+        recent[1]["item"],
+        item.id.as_str(),
+        "the item of an edit in one"
+    );
     assert!(e["last_edit_at"].as_i64().expect("last edit") >= now_ms() - 21_000);
     let contribs = e["contributions"].as_array().expect("contributions");
     assert_eq!(contribs[0]["rev_id"], NEW_REV, "{e}");
@@ -353,7 +416,12 @@ async fn the_editor_at_a_glance() {
     assert_eq!(e["warnings"]["level"], 1, "{e}");
     assert_eq!(e["warnings"]["recent"][0]["template"], "uw-vandalism1");
     assert_eq!(e["warnings"]["window_days"], 30);
-    assert!(e["talk_url"].as_str().expect("url").ends_with("/wiki/User_talk:Newbie"));
+    assert!(
+        e["talk_url"]
+            .as_str()
+            .expect("url")
+            .ends_with("/wiki/User_talk:Newbie")
+    );
     // Cached for a short while: a second look asks the wiki nothing.
     let asked = w.wiki.calls().len();
     let (s, _) = w.api.get(&alice, "/api/v1/items/enwiki-1/editor").await;
@@ -370,25 +438,43 @@ async fn rollback_reverts_resolves_and_is_recorded() {
     let (s, offer) = w.api.get(&alice, "/api/v1/items/enwiki-1/actions").await;
     assert_eq!(s, 200, "{offer}");
     assert_eq!(offer["actions"]["revert"]["method"], "rollback", "{offer}");
-    assert_eq!(offer["actions"]["thank"]["offered"], false, "an IP cannot be thanked");
+    assert_eq!(
+        offer["actions"]["thank"]["offered"], false,
+        "an IP cannot be thanked"
+    );
 
     let (s, b) = w
-        .act(&alice, "enwiki-1", json!({"action": "revert", "token": token, "kind": "vandalism"}))
+        .act(
+            &alice,
+            "enwiki-1",
+            json!({"action": "revert", "token": token, "kind": "vandalism"}),
+        )
         .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!((b["method"].as_str(), b["item_state"].as_str()), (Some("rollback"), Some("resolved")));
+    assert_eq!(
+        (b["method"].as_str(), b["item_state"].as_str()),
+        (Some("rollback"), Some("resolved"))
+    );
     let (latest, by) = w.wiki.latest("enwiki", TITLE).expect("the page");
     assert_eq!(by, "Alice");
     assert_eq!(b["new_rev"], latest);
     assert_eq!(w.wiki.page_text("enwiki", TITLE).as_deref(), Some(BEFORE));
     let call = &w.wiki.calls_of("rollback")[0];
     assert_eq!(call.param("user"), Some(IP));
-    assert!(call.param("summary").expect("summary").contains("vandalism"), "{call:?}");
+    assert!(
+        call.param("summary")
+            .expect("summary")
+            .contains("vandalism"),
+        "{call:?}"
+    );
     assert_eq!(call.param("maxlag"), Some("5"));
 
     let acted = w.events("enwiki-1", "item.acted").await;
     assert_eq!(acted.len(), 1, "{acted:?}");
-    assert_eq!((acted[0]["action"].as_str(), acted[0]["detail"].as_str()), (Some("revert"), Some("rollback")));
+    assert_eq!(
+        (acted[0]["action"].as_str(), acted[0]["detail"].as_str()),
+        (Some("revert"), Some("rollback"))
+    );
     let resolved = w.events("enwiki-1", "item.resolved").await;
     assert_eq!(resolved.len(), 1);
     assert_eq!(resolved[0]["outcome"], "reverted");
@@ -411,26 +497,66 @@ async fn without_rollback_it_is_an_undo_and_without_the_right_nothing_is_sent() 
     .await;
 
     // Not a patroller on enwiki: refused before the body, nothing sent.
-    let (s, b) = w.act(&reader, "enwiki-1", json!({"action": "revert", "token": 1})).await;
+    let (s, b) = w
+        .act(&reader, "enwiki-1", json!({"action": "revert", "token": 1}))
+        .await;
     assert_eq!((s, code(&b)), (403, "forbidden"), "{b}");
     // A patroller without the patrol right may not mark as patrolled.
     let t = w.api.claim(&nopatrol, "enwiki-2").await;
-    let (s, b) = w.act(&nopatrol, "enwiki-2", json!({"action": "patrol", "token": t})).await;
+    let (s, b) = w
+        .act(
+            &nopatrol,
+            "enwiki-2",
+            json!({"action": "patrol", "token": t}),
+        )
+        .await;
     assert_eq!((s, code(&b)), (403, "forbidden"), "{b}");
-    assert!(b["error"]["message"].as_str().expect("message").contains("patrol right"));
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("patrol right")
+    );
     assert_eq!(w.writes(), 0);
-    assert!(w.wiki.calls_of("query:tokens").is_empty(), "not even a token was asked");
+    assert!(
+        w.wiki.calls_of("query:tokens").is_empty(),
+        "not even a token was asked"
+    );
 
     // Bob has no rollback: an undo of the episode.
     let t = w.api.claim(&bob, "enwiki-1").await;
-    let (s, b) = w.act(&bob, "enwiki-1", json!({"action": "revert", "token": t, "kind": "good_faith", "reason": "unsourced"})).await;
+    let (s, b) = w
+        .act(
+            &bob,
+            "enwiki-1",
+            json!({"action": "revert", "token": t, "kind": "good_faith", "reason": "unsourced"}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["method"], "undo");
     let edit = &w.wiki.calls_of("edit")[0];
-    assert_eq!((edit.param("undo"), edit.param("undoafter")), (Some("1167689309"), Some("1166824248")));
-    assert!(edit.param("summary").expect("summary").contains("good faith"));
-    assert!(edit.param("summary").expect("summary").contains("unsourced"));
-    assert_eq!(w.wiki.page_text("enwiki", TITLE).as_deref(), Some(BEFORE));
+    assert_eq!(
+        (edit.param("undo"), edit.param("undoafter")),
+        (Some("1167689309"), Some("1166824248"))
+    );
+    assert!(
+        edit.param("summary")
+            .expect("summary")
+            .contains("good faith")
+    );
+    assert!(
+        edit.param("summary")
+            .expect("summary")
+            .contains("unsourced")
+    );
+    // MediaWiki saves text without its trailing newline.
+    assert_eq!(
+        w.wiki
+            .page_text("enwiki", TITLE)
+            .as_deref()
+            .map(str::trim_end),
+        Some(BEFORE.trim_end())
+    );
     assert!(w.wiki.calls_of("rollback").is_empty());
 }
 
@@ -442,18 +568,31 @@ async fn refused(w: &World, who: &Person, item: &str, failure: Option<Failure>) 
     if let Some(f) = failure {
         w.wiki.fail_next("rollback", f);
     }
-    let (s, b) = w.act(who, item, json!({"action": "revert", "token": token})).await;
+    let (s, b) = w
+        .act(who, item, json!({"action": "revert", "token": token}))
+        .await;
     let (rs, rb) = w
         .api
-        .post(who, &format!("/api/v1/items/{item}/renew"), json!({"token": token}))
+        .post(
+            who,
+            &format!("/api/v1/items/{item}/renew"),
+            json!({"token": token}),
+        )
         .await;
     assert_eq!(rs, 200, "still claimed after {b}: {rb}");
-    assert!(w.events(item, "item.acted").await.is_empty(), "no event after {b}");
+    assert!(
+        w.events(item, "item.acted").await.is_empty(),
+        "no event after {b}"
+    );
     let (_, view) = w.api.get(who, &format!("/api/v1/items/{item}")).await;
     assert_eq!(view["state"], "open", "{view}");
     let (rs, rb) = w
         .api
-        .post(who, &format!("/api/v1/items/{item}/release"), json!({"token": token}))
+        .post(
+            who,
+            &format!("/api/v1/items/{item}/release"),
+            json!({"token": token}),
+        )
         .await;
     assert_eq!(rs, 200, "{rb}");
     (s, b)
@@ -466,16 +605,45 @@ async fn every_wiki_answer_is_told_and_nothing_is_done_halfway() {
     w.item(1, |_| {}).await;
     let cases: Vec<(Failure, u16, &str)> = vec![
         (
-            Failure::api("alreadyrolled", "Cannot rollback last edit of [[:EFL Championship]] by [[Special:Contributions/87.12.215.232|87.12.215.232]]; someone else has edited or rolled back the page already. The last edit to the page was by [[User:Quick Draw|Quick Draw]] ([[User talk:Quick Draw|talk]])."),
+            Failure::api(
+                "alreadyrolled",
+                "Cannot rollback last edit of [[:EFL Championship]] by [[Special:Contributions/87.12.215.232|87.12.215.232]]; someone else has edited or rolled back the page already. The last edit to the page was by [[User:Quick Draw|Quick Draw]] ([[User talk:Quick Draw|talk]]).",
+            ),
             409,
             "already_reverted",
         ),
-        (Failure::api("onlyauthor", "The page you tried to revert has only one author."), 409, "only_author"),
-        (Failure::api("blocked", "You have been blocked from editing."), 403, "wiki_blocked"),
+        (
+            Failure::api(
+                "onlyauthor",
+                "The page you tried to revert has only one author.",
+            ),
+            409,
+            "only_author",
+        ),
+        (
+            Failure::api("blocked", "You have been blocked from editing."),
+            403,
+            "wiki_blocked",
+        ),
         (Failure::ratelimited(), 429, "wiki_rate_limited"),
-        (Failure::abuse_filter(true, 12, "Possible vandalism"), 409, "abuse_filter"),
-        (Failure::api("protectedpage", "This page has been protected to prevent editing or other actions."), 403, "protected_page"),
-        (Failure::api("editconflict", "Edit conflict."), 409, "edit_conflict"),
+        (
+            Failure::abuse_filter(true, 12, "Possible vandalism"),
+            409,
+            "abuse_filter",
+        ),
+        (
+            Failure::api(
+                "protectedpage",
+                "This page has been protected to prevent editing or other actions.",
+            ),
+            403,
+            "protected_page",
+        ),
+        (
+            Failure::api("editconflict", "Edit conflict."),
+            409,
+            "edit_conflict",
+        ),
         (Failure::maxlag(), 503, "wiki_lagged"),
         (Failure::Disconnect, 502, "wiki_unavailable"),
         (Failure::Unavailable, 502, "wiki_unavailable"),
@@ -483,7 +651,10 @@ async fn every_wiki_answer_is_told_and_nothing_is_done_halfway() {
     for (failure, status, expected) in cases {
         let (s, b) = refused(&w, &alice, "enwiki-1", Some(failure)).await;
         assert_eq!((s, code(&b)), (status, expected), "{b}");
-        assert!(!b["error"]["message"].as_str().unwrap_or("").is_empty(), "{b}");
+        assert!(
+            !b["error"]["message"].as_str().unwrap_or("").is_empty(),
+            "{b}"
+        );
         match expected {
             "already_reverted" => assert_eq!(b["error"]["by"], "Quick Draw", "{b}"),
             "wiki_lagged" => assert_eq!(b["error"]["retry_after_s"], 5, "{b}"),
@@ -491,17 +662,36 @@ async fn every_wiki_answer_is_told_and_nothing_is_done_halfway() {
             _ => {}
         }
     }
-    assert_eq!(w.wiki.page_text("enwiki", TITLE).as_deref(), Some(AFTER), "the page is as it was");
+    assert_eq!(
+        w.wiki.page_text("enwiki", TITLE).as_deref(),
+        Some(AFTER),
+        "the page is as it was"
+    );
 
     // A stale edit token is fetched again once, and the revert goes through.
     w.wiki.invalidate_tokens();
     let token = w.api.claim(&alice, "enwiki-1").await;
     let tokens_before = w.wiki.calls_of("query:tokens").len();
-    w.wiki.fail_next("rollback", Failure::api("badtoken", "Invalid CSRF token."));
-    let (s, b) = w.act(&alice, "enwiki-1", json!({"action": "revert", "token": token})).await;
+    w.wiki
+        .fail_next("rollback", Failure::api("badtoken", "Invalid CSRF token."));
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-1",
+            json!({"action": "revert", "token": token}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(w.wiki.calls_of("query:tokens").len(), tokens_before + 2, "a fresh token once");
-    assert_eq!(w.wiki.calls_of("rollback").len(), 12, "ten refused, then stale token, then done");
+    assert_eq!(
+        w.wiki.calls_of("query:tokens").len(),
+        tokens_before + 2,
+        "a fresh token once"
+    );
+    assert_eq!(
+        w.wiki.calls_of("rollback").len(),
+        12,
+        "ten refused, then stale token, then done"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -510,7 +700,8 @@ async fn the_page_moving_on_is_said_before_anything_is_sent() {
     let alice = w.rollbacker("Alice").await;
     w.item(1, |_| {}).await;
     // Someone else edited since.
-    w.wiki.add_revision("enwiki", TITLE, "Other Editor", "Something else entirely\n");
+    w.wiki
+        .add_revision("enwiki", TITLE, "Other Editor", "Something else entirely\n");
     let (s, b) = refused(&w, &alice, "enwiki-1", None).await;
     assert_eq!((s, code(&b)), (409, "not_latest"), "{b}");
     assert_eq!(b["error"]["by"], "Other Editor");
@@ -530,7 +721,13 @@ async fn the_page_moving_on_is_said_before_anything_is_sent() {
 async fn two_patrollers_racing_a_rollback_make_one_wiki_call() {
     let w = World::start().await;
     let alice = w.rollbacker("Alice").await;
-    let sam = w.person("Sam", &["sysop"], &["edit", "rollback", "patrol", "protect"]).await;
+    let sam = w
+        .person(
+            "Sam",
+            &["sysop"],
+            &["edit", "rollback", "patrol", "protect"],
+        )
+        .await;
     w.item(1, |_| {}).await;
     let token = w.api.claim(&alice, "enwiki-1").await;
     let hold = w.wiki.hold("rollback");
@@ -544,7 +741,10 @@ async fn two_patrollers_racing_a_rollback_make_one_wiki_call() {
                 .send()
                 .await
                 .expect("answer");
-            (res.status().as_u16(), res.json::<Value>().await.expect("JSON"))
+            (
+                res.status().as_u16(),
+                res.json::<Value>().await.expect("JSON"),
+            )
         })
     };
     hold.arrived().await;
@@ -552,16 +752,28 @@ async fn two_patrollers_racing_a_rollback_make_one_wiki_call() {
     // and reverts too: refused, nothing sent.
     let (s, taken) = w
         .api
-        .post(&sam, "/api/v1/items/enwiki-1/claim", json!({"take_over": true}))
+        .post(
+            &sam,
+            "/api/v1/items/enwiki-1/claim",
+            json!({"take_over": true}),
+        )
         .await;
     assert_eq!(s, 200, "{taken}");
     let (s, b) = w
-        .act(&sam, "enwiki-1", json!({"action": "revert", "token": taken["token"]}))
+        .act(
+            &sam,
+            "enwiki-1",
+            json!({"action": "revert", "token": taken["token"]}),
+        )
         .await;
     assert_eq!((s, code(&b)), (409, "busy"), "{b}");
     assert_eq!(b["error"]["by"], "Alice");
     let (s, b) = w.act(&sam, "enwiki-1", json!({"action": "revert"})).await;
-    assert_eq!((s, code(&b)), (409, "busy"), "as admin without a claim too: {b}");
+    assert_eq!(
+        (s, code(&b)),
+        (409, "busy"),
+        "as admin without a claim too: {b}"
+    );
     hold.release();
     let (s, b) = first.await.expect("the first revert");
     assert_eq!(s, 200, "{b}");
@@ -582,32 +794,72 @@ async fn warnings_take_the_next_level_in_the_month_section() {
     w.wiki.put(
         "enwiki",
         &format!("User talk:{IP}"),
-        Revision::new(6_000, 0, "Someone", &format!(
-            "== Old ==\n<!-- Template:uw-vandalism3 --> Stop. [[User:X|X]] {}\n\
+        Revision::new(
+            6_000,
+            0,
+            "Someone",
+            &format!(
+                "== Old ==\n<!-- Template:uw-vandalism3 --> Stop. [[User:X|X]] {}\n\
              == Earlier ==\n<!-- Template:uw-spam2 --> No spam. [[User:Y|Y]] {}\n",
-            signed(40 * 86_400),
-            signed(86_400)
-        )),
+                signed(40 * 86_400),
+                signed(86_400)
+            ),
+        ),
     );
     let token = w.api.claim(&alice, "enwiki-1").await;
     let (_, offer) = w.api.get(&alice, "/api/v1/items/enwiki-1/actions").await;
-    assert_eq!((offer["actions"]["warn"]["level"].as_u64(), offer["actions"]["warn"]["next_level"].as_u64()), (Some(2), Some(3)), "{offer}");
+    assert_eq!(
+        (
+            offer["actions"]["warn"]["level"].as_u64(),
+            offer["actions"]["warn"]["next_level"].as_u64()
+        ),
+        (Some(2), Some(3)),
+        "{offer}"
+    );
     // Revert, then warn from the item one resolved.
-    let (s, b) = w.act(&alice, "enwiki-1", json!({"action": "revert", "token": token})).await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-1",
+            json!({"action": "revert", "token": token}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
-    let (s, b) = w.act(&alice, "enwiki-1", json!({"action": "warn", "series": "vandalism"})).await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-1",
+            json!({"action": "warn", "series": "vandalism"}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["level"], 3);
-    let text = w.wiki.page_text("enwiki", &format!("User talk:{IP}")).expect("talk page");
+    let text = w
+        .wiki
+        .page_text("enwiki", &format!("User talk:{IP}"))
+        .expect("talk page");
     let month = signed(0);
-    let month = month.split(' ').skip(2).take(2).collect::<Vec<_>>().join(" ");
+    let month = month
+        .split(' ')
+        .skip(2)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
-        text.ends_with(&format!("== {month} ==\n{{{{subst:uw-vandalism3|{TITLE}}}}} ~~~~")),
+        text.ends_with(&format!(
+            "== {month} ==\n{{{{subst:uw-vandalism3|{TITLE}}}}} ~~~~"
+        )),
         "{text}"
     );
     let acted = w.events("enwiki-1", "item.acted").await;
-    let warn = acted.iter().find(|a| a["action"] == "warn").expect("warned");
-    assert_eq!((warn["level"].as_u64(), warn["detail"].as_str()), (Some(3), Some("uw-vandalism3")));
+    let warn = acted
+        .iter()
+        .find(|a| a["action"] == "warn")
+        .expect("warned");
+    assert_eq!(
+        (warn["level"].as_u64(), warn["detail"].as_str()),
+        (Some(3), Some("uw-vandalism3"))
+    );
 
     // A final warning: report instead.
     w.item(2, |v| {
@@ -616,11 +868,23 @@ async fn warnings_take_the_next_level_in_the_month_section() {
         v["revisions"][0]["old_rev_id"] = json!(3_001);
     })
     .await;
-    w.wiki.add_revision("enwiki", &format!("User talk:{IP}"), "Z", &format!(
-        "{text}\n<!-- Template:uw-vandalism4im --> Final. [[User:Z|Z]] {}\n", signed(60)
-    ));
+    w.wiki.add_revision(
+        "enwiki",
+        &format!("User talk:{IP}"),
+        "Z",
+        &format!(
+            "{text}\n<!-- Template:uw-vandalism4im --> Final. [[User:Z|Z]] {}\n",
+            signed(60)
+        ),
+    );
     let t2 = w.api.claim(&alice, "enwiki-2").await;
-    let (s, b) = w.act(&alice, "enwiki-2", json!({"action": "warn", "token": t2, "series": "vandalism"})).await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-2",
+            json!({"action": "warn", "token": t2, "series": "vandalism"}),
+        )
+        .await;
     assert_eq!((s, code(&b)), (409, "top_level"), "{b}");
 
     // An edit over a day old is warned about only when confirmed
@@ -635,11 +899,21 @@ async fn warnings_take_the_next_level_in_the_month_section() {
     .await;
     let t3 = w.api.claim(&alice, "enwiki-3").await;
     let edits = w.wiki.calls_of("edit").len();
-    let (s, b) = w.act(&alice, "enwiki-3", json!({"action": "warn", "token": t3, "series": "vandalism"})).await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-3",
+            json!({"action": "warn", "token": t3, "series": "vandalism"}),
+        )
+        .await;
     assert_eq!((s, code(&b)), (409, "confirm_needed"), "{b}");
     assert_eq!(w.wiki.calls_of("edit").len(), edits);
     let (s, b) = w
-        .act(&alice, "enwiki-3", json!({"action": "warn", "token": t3, "series": "vandalism", "confirm": true}))
+        .act(
+            &alice,
+            "enwiki-3",
+            json!({"action": "warn", "token": t3, "series": "vandalism", "confirm": true}),
+        )
         .await;
     assert_eq!((s, b["level"].as_u64()), (200, Some(1)), "{b}");
 }
@@ -650,16 +924,32 @@ async fn report_tag_ask_and_thank() {
     let alice = w.rollbacker("Alice").await;
     w.item(1, |_| {}).await;
     let board = "Wikipedia:Administrator intervention against vandalism";
-    w.wiki.put("enwiki", board, Revision::new(7_000, 0, "Bot", "== Reports ==\n"));
+    w.wiki.put(
+        "enwiki",
+        board,
+        Revision::new(7_000, 0, "Bot", "== Reports ==\n"),
+    );
     let token = w.api.claim(&alice, "enwiki-1").await;
     let (s, b) = w
-        .act(&alice, "enwiki-1", json!({"action": "report", "token": token, "reason": "vandalism after final warning"}))
+        .act(
+            &alice,
+            "enwiki-1",
+            json!({"action": "report", "token": token, "reason": "vandalism after final warning"}),
+        )
         .await;
     assert_eq!(s, 200, "{b}");
     let text = w.wiki.page_text("enwiki", board).expect("the board");
-    assert!(text.contains(&format!("* {{{{IPvandal|{IP}}}}} – vandalism after final warning ~~~~")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "* {{{{IPvandal|{IP}}}}} – vandalism after final warning ~~~~"
+        )),
+        "{text}"
+    );
     assert_eq!(b["linked"], "enwiki-1-esc-admin-block", "{b}");
-    let (s, esc) = w.api.get(&alice, "/api/v1/items/enwiki-1-esc-admin-block").await;
+    let (s, esc) = w
+        .api
+        .get(&alice, "/api/v1/items/enwiki-1-esc-admin-block")
+        .await;
     assert_eq!(s, 200, "the admins' item: {esc}");
     // Reported already: said, nothing sent.
     w.item(2, |v| {
@@ -670,7 +960,13 @@ async fn report_tag_ask_and_thank() {
     .await;
     let t2 = w.api.claim(&alice, "enwiki-2").await;
     let edits = w.wiki.calls_of("edit").len();
-    let (s, b) = w.act(&alice, "enwiki-2", json!({"action": "report", "token": t2, "reason": "again"})).await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-2",
+            json!({"action": "report", "token": t2, "reason": "again"}),
+        )
+        .await;
     assert_eq!((s, code(&b)), (409, "already_reported"), "{b}");
     // Derived: a blocked account's edit.
     w.item(3, |v| {
@@ -681,13 +977,23 @@ async fn report_tag_ask_and_thank() {
         v["revisions"][0]["old_rev_id"] = json!(3_001);
     })
     .await;
-    w.wiki.set_account("enwiki", "Blocked One", WikiAccount::new(&["user"], &["edit"]).blocked(StandinBlock {
-        partial: false,
-        expiry: "infinite".into(),
-        reason: "vandalism-only account".into(),
-    }));
+    w.wiki.set_account(
+        "enwiki",
+        "Blocked One",
+        WikiAccount::new(&["user"], &["edit"]).blocked(StandinBlock {
+            partial: false,
+            expiry: "infinite".into(),
+            reason: "vandalism-only account".into(),
+        }),
+    );
     let t3 = w.api.claim(&alice, "enwiki-3").await;
-    let (s, b) = w.act(&alice, "enwiki-3", json!({"action": "report", "token": t3, "reason": "x"})).await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-3",
+            json!({"action": "report", "token": t3, "reason": "x"}),
+        )
+        .await;
     assert_eq!((s, code(&b)), (409, "already_blocked"), "{b}");
     assert_eq!(w.wiki.calls_of("edit").len(), edits, "nothing sent");
 
@@ -699,33 +1005,74 @@ async fn report_tag_ask_and_thank() {
         v["user"] = json!("Creator");
         v["performer"] = json!("account");
         v["revisions"][0]["rev_id"] = json!(5_001);
-        v["revisions"][0].as_object_mut().expect("object").remove("old_rev_id");
+        v["revisions"][0]
+            .as_object_mut()
+            .expect("object")
+            .remove("old_rev_id");
     })
     .await;
     let t4 = w.api.claim(&alice, "enwiki-4").await;
     let (_, offer) = w.api.get(&alice, "/api/v1/items/enwiki-4/actions").await;
     assert_eq!(offer["actions"]["tag"]["offered"], true, "{offer}");
     assert_eq!(offer["actions"]["revert"]["offered"], false, "{offer}");
-    let (s, b) = w.act(&alice, "enwiki-4", json!({"action": "revert", "token": t4})).await;
+    let (s, b) = w
+        .act(&alice, "enwiki-4", json!({"action": "revert", "token": t4}))
+        .await;
     assert_eq!((s, code(&b)), (409, "only_author"), "{b}");
-    let (s, b) = w.act(&alice, "enwiki-4", json!({"action": "tag", "token": t4, "criterion": "G3"})).await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-4",
+            json!({"action": "tag", "token": t4, "criterion": "G3"}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
-    assert!(w.wiki.page_text("enwiki", "Garbage page").expect("page").starts_with("{{db-g3}}\n"));
-    let notice = w.wiki.page_text("enwiki", "User talk:Creator").expect("the notice");
-    assert!(notice.contains("{{subst:db-csd-notice-custom|Garbage page|g3}}"), "{notice}");
+    assert!(
+        w.wiki
+            .page_text("enwiki", "Garbage page")
+            .expect("page")
+            .starts_with("{{db-g3}}\n")
+    );
+    let notice = w
+        .wiki
+        .page_text("enwiki", "User talk:Creator")
+        .expect("the notice");
+    assert!(
+        notice.contains("{{subst:db-csd-notice-custom|Garbage page|g3}}"),
+        "{notice}"
+    );
 
     // Asking links the thread; thanking an account's edit.
-    let (s, b) = w.act(&alice, "enwiki-4", json!({"action": "ask", "text": "Are you still around and editing?"})).await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-4",
+            json!({"action": "ask", "text": "Are you still around and editing?"}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
-    let talk = w.wiki.page_text("enwiki", "User talk:Creator").expect("talk");
+    let talk = w
+        .wiki
+        .page_text("enwiki", "User talk:Creator")
+        .expect("talk");
     assert!(talk.contains("Are you still around and editing?"), "{talk}");
-    assert!(talk.contains("/#/items/enwiki-4"), "a link to the thread: {talk}");
+    assert!(
+        talk.contains("/#/items/enwiki-4"),
+        "a link to the thread: {talk}"
+    );
     let (s, b) = w.act(&alice, "enwiki-4", json!({"action": "thank"})).await;
     assert_eq!(s, 200, "{b}");
     let thanks = w.wiki.thanks();
-    assert_eq!((thanks.len(), thanks[0].rev, thanks[0].to.as_str()), (1, 5_001, "Creator"));
-    let kinds: Vec<String> = w.events("enwiki-4", "item.acted").await.iter()
-        .map(|a| a["action"].as_str().unwrap_or("").to_owned()).collect();
+    assert_eq!(
+        (thanks.len(), thanks[0].rev, thanks[0].to.as_str()),
+        (1, 5_001, "Creator")
+    );
+    let kinds: Vec<String> = w
+        .events("enwiki-4", "item.acted")
+        .await
+        .iter()
+        .map(|a| a["action"].as_str().unwrap_or("").to_owned())
+        .collect();
     assert_eq!(kinds, ["tag", "ask", "thank"]);
 }
 
@@ -741,11 +1088,18 @@ async fn the_editor_joins_the_conversation() {
     .await;
     let newbie = w.person("Newbie", &["user"], &["edit"]).await;
     for who in [&alice, &newbie] {
-        let (s, b) = w.api.post(who, "/api/v1/wikis/enwiki/conduct", json!({})).await;
+        let (s, b) = w
+            .api
+            .post(who, "/api/v1/wikis/enwiki/conduct", json!({}))
+            .await;
         assert!(s < 300, "{b}");
     }
     let (s, d) = w.api.get(&newbie, "/api/v1/me/discussed").await;
-    assert_eq!((s, d["items"].as_array().map(Vec::len)), (200, Some(0)), "{d}");
+    assert_eq!(
+        (s, d["items"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{d}"
+    );
     let (s, m) = w.api.say(&alice, "enwiki-1", "Is this vandalism?").await;
     assert_eq!(s, 201, "{m}");
     assert!(m.get("as_editor").is_none(), "{m}");
@@ -754,12 +1108,22 @@ async fn the_editor_joins_the_conversation() {
     assert_eq!(s, 200, "{d}");
     assert_eq!(d["items"][0]["item"], "enwiki-1", "{d}");
     assert_eq!(d["items"][0]["messages"], 1);
-    let (s, m) = w.api.say(&newbie, "enwiki-1", "No, I was fixing the table.").await;
+    let (s, m) = w
+        .api
+        .say(&newbie, "enwiki-1", "No, I was fixing the table.")
+        .await;
     assert_eq!(s, 201, "{m}");
     assert_eq!(m["as_editor"], true, "{m}");
     let (_, thread) = w.api.get(&alice, "/api/v1/items/enwiki-1/messages").await;
-    let last = thread.as_array().and_then(|t| t.last().cloned()).unwrap_or_default();
-    assert_eq!((last["author"].as_str(), last["as_editor"].as_bool()), (Some("Newbie"), Some(true)), "{thread}");
+    let last = thread
+        .as_array()
+        .and_then(|t| t.last().cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        (last["author"].as_str(), last["as_editor"].as_bool()),
+        (Some("Newbie"), Some(true)),
+        "{thread}"
+    );
     // Someone else's edits are not theirs.
     let (_, d) = w.api.get(&alice, "/api/v1/me/discussed").await;
     assert_eq!(d["items"].as_array().map(Vec::len), Some(0), "{d}");
@@ -768,7 +1132,9 @@ async fn the_editor_joins_the_conversation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bots_record_what_they_did_and_the_item_resolves() {
     let w = World::start().await;
-    let sam = w.person("Sam", &["sysop"], &["edit", "rollback", "patrol"]).await;
+    let sam = w
+        .person("Sam", &["sysop"], &["edit", "rollback", "patrol"])
+        .await;
     w.item(1, |_| {}).await;
     w.item(2, |v| {
         v["title"] = json!("Second page");
@@ -781,26 +1147,86 @@ async fn bots_record_what_they_did_and_the_item_resolves() {
         token: b["token"].as_str().expect("a bot token").to_owned(),
         csrf: String::new(),
     };
-    let (s, b) = w.api.post(&sam, "/api/v1/bots", json!({"name": "ClueBot", "scopes": ["read", "act"]})).await;
+    let (s, b) = w
+        .api
+        .post(
+            &sam,
+            "/api/v1/bots",
+            json!({"name": "ClueBot", "scopes": ["read", "act"]}),
+        )
+        .await;
     assert_eq!(s, 201, "{b}");
     let bot = token_of(&b);
-    let (s, b) = w.api.post(&sam, "/api/v1/bots", json!({"name": "Chatty", "scopes": ["read", "post"]})).await;
+    let (s, b) = w
+        .api
+        .post(
+            &sam,
+            "/api/v1/bots",
+            json!({"name": "Chatty", "scopes": ["read", "post"]}),
+        )
+        .await;
     assert_eq!(s, 201, "{b}");
     let chatty = token_of(&b);
-    let (s, b) = w.api.post(&chatty, "/api/v1/items/enwiki-1/acted", json!({"action": "revert", "rev": 9})).await;
+    let (s, b) = w
+        .api
+        .post(
+            &chatty,
+            "/api/v1/items/enwiki-1/acted",
+            json!({"action": "revert", "rev": 9}),
+        )
+        .await;
     assert_eq!((s, code(&b)), (403, "forbidden"), "{b}");
-    let (s, b) = w.api.post(&sam, "/api/v1/items/enwiki-1/acted", json!({"action": "revert", "rev": 9})).await;
-    assert_eq!((s, code(&b)), (403, "forbidden"), "people act through /actions: {b}");
-    let (s, b) = w.api.post(&bot, "/api/v1/items/enwiki-1/acted", json!({"action": "revert", "rev": 9_999})).await;
+    let (s, b) = w
+        .api
+        .post(
+            &sam,
+            "/api/v1/items/enwiki-1/acted",
+            json!({"action": "revert", "rev": 9}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b)),
+        (403, "forbidden"),
+        "people act through /actions: {b}"
+    );
+    let (s, b) = w
+        .api
+        .post(
+            &bot,
+            "/api/v1/items/enwiki-1/acted",
+            json!({"action": "revert", "rev": 9_999}),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["item_state"], "resolved");
     let acted = w.events("enwiki-1", "item.acted").await;
-    assert_eq!((acted[0]["by"]["name"].as_str(), acted[0]["rev"].as_u64()), (Some("ClueBot"), Some(9_999)));
+    assert_eq!(
+        (acted[0]["by"]["name"].as_str(), acted[0]["rev"].as_u64()),
+        (Some("ClueBot"), Some(9_999))
+    );
     assert_eq!(w.events("enwiki-1", "item.resolved").await.len(), 1);
     // A warning recorded leaves the item open.
-    let (s, b) = w.api.post(&bot, "/api/v1/items/enwiki-2/acted", json!({"action": "warn", "note": "uw-vandalism1"})).await;
+    let (s, b) = w
+        .api
+        .post(
+            &bot,
+            "/api/v1/items/enwiki-2/acted",
+            json!({"action": "warn", "note": "uw-vandalism1"}),
+        )
+        .await;
     assert_eq!((s, b["item_state"].as_str()), (200, Some("open")), "{b}");
-    let (s, b) = w.api.post(&bot, "/api/v1/items/enwiki-2/acted", json!({"action": "dance"})).await;
+    let (s, b) = w
+        .api
+        .post(
+            &bot,
+            "/api/v1/items/enwiki-2/acted",
+            json!({"action": "dance"}),
+        )
+        .await;
     assert_eq!((s, code(&b)), (400, "bad_request"), "{b}");
-    assert_eq!(w.writes(), 0, "bots act with their own accounts: nothing was sent");
+    assert_eq!(
+        w.writes(),
+        0,
+        "bots act with their own accounts: nothing was sent"
+    );
 }
