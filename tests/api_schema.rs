@@ -141,6 +141,9 @@ async fn the_api_answers_as_its_openapi_document_says() {
             ("PATROLCHAT_LIMIT_MESSAGES", "1000000"),
             ("PATROLCHAT_LIMIT_CLAIMS", "1000000"),
             ("PATROLCHAT_LIMIT_LOGINS", "1000000"),
+            // No wiki is reachable from here: the views read from a wiki
+            // are refused (403) rather than left to fail on the network.
+            ("PATROLCHAT_WIKI_HOSTS", "wiki.invalid"),
         ],
     );
     let mut items = Vec::new();
@@ -231,7 +234,7 @@ async fn the_api_answers_as_its_openapi_document_says() {
     );
     // The run covered the document, less the routes left out.
     assert!(
-        output.contains("Tested: 38"),
+        output.contains("Tested: 44"),
         "schemathesis did not test every operation:\n{output}"
     );
     println!("{output}");

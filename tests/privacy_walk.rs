@@ -45,7 +45,7 @@ const PRIVATE_IDS: [&str; 2] = ["report-1", "room-reports"];
 
 /// Operations that are not walked, and why they cannot show anyone what
 /// others wrote. Every other operation of the OpenAPI document is walked.
-const NOT_WALKED: [(&str, &str, &str); 25] = [
+const NOT_WALKED: [(&str, &str, &str); 27] = [
     (
         "get",
         "/auth/login",
@@ -142,6 +142,16 @@ const NOT_WALKED: [(&str, &str, &str); 25] = [
     ),
     ("post", "/api/v1/items/{id}/notes", "admins only"),
     (
+        "post",
+        "/api/v1/items/{id}/actions",
+        "a write: answers what the caller's action did on the wiki, 404 for an item they may not see",
+    ),
+    (
+        "post",
+        "/api/v1/items/{id}/acted",
+        "bots only: answers the item id and its state",
+    ),
+    (
         "get",
         "/api/v1/live",
         "the live socket: walked as a WebSocket",
@@ -194,6 +204,22 @@ fn walks(report_msg: &str, room_msg: &str) -> Vec<(&'static str, &'static str, V
             "/api/v1/items/{id}",
             s(&["/api/v1/items/enwiki-9501", "/api/v1/items/report-1"]),
         ),
+        (
+            "get",
+            "/api/v1/items/{id}/diff",
+            s(&["/api/v1/items/enwiki-9501/diff", "/api/v1/items/report-1/diff"]),
+        ),
+        (
+            "get",
+            "/api/v1/items/{id}/editor",
+            s(&["/api/v1/items/enwiki-9501/editor", "/api/v1/items/report-1/editor"]),
+        ),
+        (
+            "get",
+            "/api/v1/items/{id}/actions",
+            s(&["/api/v1/items/enwiki-9501/actions", "/api/v1/items/report-1/actions"]),
+        ),
+        ("get", "/api/v1/me/discussed", s(&["/api/v1/me/discussed"])),
         (
             "get",
             "/api/v1/items/{id}/messages",
@@ -442,7 +468,13 @@ async fn post(api: &Api, who: &Person, path: &str, body: Value) -> Value {
 async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
     let nats = NatsServer::start();
     let redis = RedisServer::start();
-    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    // No wiki is reachable from here: with none on the allow-list, the
+    // views read from a wiki (diff, editor) are refused without a call.
+    let api = Api::start(
+        &nats.url(),
+        &redis.url(),
+        &[("PATROLCHAT_WIKI_HOSTS", "wiki.invalid")],
+    );
 
     // Every documented operation is walked or said not to need it.
     let documented = operations(&api).await;

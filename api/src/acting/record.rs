@@ -11,6 +11,8 @@ use patrolchat_projection::claims::CloseRule;
 use serde::{Deserialize, Serialize};
 
 use super::stored;
+use axum::extract::FromRequestParts;
+
 use crate::auth::Caller;
 use crate::auth::bots::Scope;
 use crate::claims::routes::{announce_resolved, close};
@@ -18,6 +20,29 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::visibility::VisibleItem;
+
+/// A bot whose token has the `act` scope: anyone else is refused before
+/// the path or the body is read.
+#[derive(Debug)]
+pub struct ActingBot(Caller);
+
+impl axum::extract::FromRequestParts<AppState> for ActingBot {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if !caller.bot_may(Scope::Act) {
+            return Err(ApiError::Forbidden(
+                "only a bot token with the act scope records actions; people act through /actions"
+                    .into(),
+            ));
+        }
+        Ok(Self(caller))
+    }
+}
 
 /// What a bot did.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -60,16 +85,10 @@ pub struct Recorded {
               (status = 503, description = "NATS or Redis is unavailable", body = crate::schemas::ErrorBody)))]
 pub async fn record(
     State(state): State<AppState>,
-    caller: Caller,
+    ActingBot(caller): ActingBot,
     VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<ActedRequest>,
 ) -> Result<Json<Recorded>, ApiError> {
-    if !caller.bot_may(Scope::Act) {
-        return Err(ApiError::Forbidden(
-            "only a bot token with the act scope records actions; people act through /actions"
-                .into(),
-        ));
-    }
     let Some(action) = WikiAction::parse(&req.action) else {
         return Err(ApiError::BadRequest(format!(
             "unknown action {:?}: one of revert, tag, warn, ask, report, thank, patrol",
