@@ -1230,3 +1230,154 @@ async fn bots_record_what_they_did_and_the_item_resolves() {
         "bots act with their own accounts: nothing was sent"
     );
 }
+
+/// A revision-create event of a rollback of `reverted` by `by` (schema
+/// mediawiki/revision/create/2.0.0; the corpus has none).
+fn rollback_twin(rev: u64, title: &str, reverted: &[u64], by: &str) -> Value {
+    json!({
+        "$schema": "/mediawiki/revision/create/2.0.0",
+        "meta": {"id": format!("rev-{rev}"), "dt": "2023-07-29T07:52:00Z", "domain": "en.wikipedia.org",
+                 "stream": "mediawiki.revision-create", "request_id": format!("req-rev-{rev}")},
+        "database": "enwiki", "page_id": 1, "page_title": title.replace(' ', "_"), "page_namespace": 0,
+        "rev_id": rev, "rev_parent_id": rev - 1, "rev_timestamp": "2023-07-29T07:52:00Z",
+        "rev_is_revert": true,
+        "rev_revert_details": {"rev_revert_method": "rollback", "rev_is_exact_revert": true,
+                               "rev_reverted_revs": reverted, "rev_original_rev_id": rev - 2},
+        "performer": {"user_text": by, "user_groups": ["*", "user", "rollbacker"], "user_is_bot": false,
+                      "user_id": 7, "user_edit_count": 12000}
+    })
+}
+
+fn feed_file(dir: &tempfile::TempDir, name: &str, events: &[Value]) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    let lines: Vec<String> = events.iter().map(Value::to_string).collect();
+    std::fs::write(&path, lines.join("\n")).expect("write");
+    path
+}
+
+/// The whole path: the feed makes the items (ingest and router as
+/// processes), Alice reverts one from patrolchat, and when the feed then
+/// brings the wiki's own record of that rollback the router finds the item
+/// resolved and publishes nothing: one `item.resolved`, hers. The same
+/// rollback also reverted another item's edit, which the router closes, so
+/// the test knows the signal was handled. The router also noted each
+/// edit for the editor at a glance. Events derived from the corpus's
+/// enwiki edit (ids, titles, users changed, made now on the stand-in's
+/// server; the rollback's
+/// revision-create written to its schema).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_done_here_is_confirmed_by_the_feed_without_a_second_event() {
+    use common::{Ingest, Replay, Router};
+    let dir = tempfile::tempdir().expect("dir");
+    let w = World::start().await;
+    let server = w.wiki.url();
+    let now = |mut e: Value| {
+        e["timestamp"] = json!(now_ms() / 1000);
+        e["server_url"] = json!(server);
+        e
+    };
+    let phase1 = feed_file(
+        &dir,
+        "edits.jsonl",
+        &[
+            now(common::derived_edit(
+                5002,
+                2001,
+                "Reverted here",
+                "192.0.2.2",
+            )),
+            now(common::derived_edit(
+                5003,
+                3001,
+                "Reverted on the wiki",
+                "192.0.2.2",
+            )),
+        ],
+    );
+    // The router takes events from the stand-in's server only when it is on
+    // its allow-list too.
+    let hosts = format!("127.0.0.1:{}", w.wiki.port);
+    let router = Router::start(
+        &w.nats.url(),
+        &w.redis.url(),
+        &[("PATROLCHAT_WIKI_HOSTS", &hosts)],
+    );
+    let replay1 = Replay::start(&[phase1], &[]);
+    let _ingest1 = Ingest::start(&w.nats.url(), &replay1.url(), &[]);
+    patrolchat_testkit::wait_until_async(Duration::from_secs(60), "two items", || async {
+        router.metric("patrolchat_router_items_total") >= 2.0
+    })
+    .await;
+    let projection = patrolchat_projection::Projection::connect(&w.redis.url(), Default::default())
+        .await
+        .expect("redis");
+    let noted = projection
+        .acts
+        .recent_edits("192.0.2.2", 10)
+        .await
+        .expect("edits");
+    assert_eq!(noted.len(), 2, "the router noted both edits: {noted:?}");
+
+    w.wiki
+        .put_revision("enwiki", "Reverted here", 2000, 0, "Goodfaith", BEFORE);
+    w.wiki
+        .put_revision("enwiki", "Reverted here", 2001, 2000, "192.0.2.2", AFTER);
+    let alice = w.rollbacker("Alice").await;
+    let token = w.api.claim(&alice, "enwiki-5002").await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-5002",
+            json!({"action": "revert", "token": token}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["item_state"].as_str()),
+        (200, Some("resolved")),
+        "{b}"
+    );
+    let new_rev = b["new_rev"].as_u64().expect("the rollback's revision");
+
+    let phase2 = feed_file(
+        &dir,
+        "rollback.jsonl",
+        &[rollback_twin(
+            new_rev,
+            "Reverted here",
+            &[2001, 3001],
+            "Alice",
+        )],
+    );
+    let replay2 = Replay::start(&[phase2], &[]);
+    let _ingest2 = Ingest::start(&w.nats.url(), &replay2.url(), &[]);
+    patrolchat_testkit::wait_until_async(
+        Duration::from_secs(60),
+        "the feed's rollback handled",
+        || async { router.metric("patrolchat_router_resolutions_total{kind=\"reverted\"}") >= 1.0 },
+    )
+    .await;
+    let activity = stream_messages(&w.nats.url(), "ACTIVITY").await;
+    let resolved = |item: &str| {
+        activity
+            .iter()
+            .map(|(_, v)| v)
+            .filter(|v| v["type"] == "item.resolved" && v["item"] == item)
+            .map(|v| {
+                (
+                    v["by"]["name"].as_str().unwrap_or("").to_owned(),
+                    v["by"]["on_wiki"].as_bool(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        resolved("enwiki-5002"),
+        [("Alice".to_owned(), Some(false))],
+        "one event, from patrolchat"
+    );
+    assert_eq!(
+        resolved("enwiki-5003"),
+        [("Alice".to_owned(), Some(true))],
+        "the other, from the wiki"
+    );
+}

@@ -207,17 +207,26 @@ fn walks(report_msg: &str, room_msg: &str) -> Vec<(&'static str, &'static str, V
         (
             "get",
             "/api/v1/items/{id}/diff",
-            s(&["/api/v1/items/enwiki-9501/diff", "/api/v1/items/report-1/diff"]),
+            s(&[
+                "/api/v1/items/enwiki-9501/diff",
+                "/api/v1/items/report-1/diff",
+            ]),
         ),
         (
             "get",
             "/api/v1/items/{id}/editor",
-            s(&["/api/v1/items/enwiki-9501/editor", "/api/v1/items/report-1/editor"]),
+            s(&[
+                "/api/v1/items/enwiki-9501/editor",
+                "/api/v1/items/report-1/editor",
+            ]),
         ),
         (
             "get",
             "/api/v1/items/{id}/actions",
-            s(&["/api/v1/items/enwiki-9501/actions", "/api/v1/items/report-1/actions"]),
+            s(&[
+                "/api/v1/items/enwiki-9501/actions",
+                "/api/v1/items/report-1/actions",
+            ]),
         ),
         ("get", "/api/v1/me/discussed", s(&["/api/v1/me/discussed"])),
         (

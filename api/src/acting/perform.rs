@@ -50,13 +50,46 @@ pub enum RevertKind {
     GoodFaith,
 }
 
+/// What is done on the wiki.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionName {
+    /// Revert the episode (rollback, or undo without the right).
+    Revert,
+    /// Tag a new page for speedy deletion and tell its creator.
+    Tag,
+    /// Warn the editor at the next level.
+    Warn,
+    /// Ask the editor about the edit on their talk page.
+    Ask,
+    /// Report the editor to the vandalism noticeboard.
+    Report,
+    /// Thank the editor.
+    Thank,
+    /// Mark the edits as patrolled.
+    Patrol,
+}
+
+impl From<ActionName> for WikiAction {
+    fn from(a: ActionName) -> Self {
+        match a {
+            ActionName::Revert => Self::Revert,
+            ActionName::Tag => Self::Tag,
+            ActionName::Warn => Self::Warn,
+            ActionName::Ask => Self::Ask,
+            ActionName::Report => Self::Report,
+            ActionName::Thank => Self::Thank,
+            ActionName::Patrol => Self::Patrol,
+        }
+    }
+}
+
 /// An action on the wiki.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActRequest {
-    /// `revert`, `tag`, `warn`, `ask`, `report`, `thank` or `patrol`.
-    #[schema(value_type = String, example = "revert")]
-    pub action: String,
+    /// What to do.
+    pub action: ActionName,
     /// The claim's fencing token: needed to revert, tag, patrol, and to
     /// warn or report while the item is open (admins may leave it out).
     #[serde(default, deserialize_with = "crate::extract::int64_opt")]
@@ -131,12 +164,7 @@ pub async fn perform(
     VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<ActRequest>,
 ) -> Result<Json<ActDone>, ApiError> {
-    let Some(action) = WikiAction::parse(&req.action) else {
-        return Err(ApiError::BadRequest(format!(
-            "unknown action {:?}: one of revert, tag, warn, ask, report, thank, patrol",
-            req.action.chars().take(40).collect::<String>()
-        )));
-    };
+    let action = WikiAction::from(req.action);
     let wiki = crate::visibility::wiki_of(&state, &id).await?;
     let caller = writer.on(&state, &wiki).await?;
     state.limits.close(&caller.limit_key())?;

@@ -11,8 +11,6 @@ use patrolchat_projection::claims::CloseRule;
 use serde::{Deserialize, Serialize};
 
 use super::stored;
-use axum::extract::FromRequestParts;
-
 use crate::auth::Caller;
 use crate::auth::bots::Scope;
 use crate::claims::routes::{announce_resolved, close};
@@ -48,9 +46,8 @@ impl axum::extract::FromRequestParts<AppState> for ActingBot {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActedRequest {
-    /// `revert`, `warn`, `report`, `tag`, `ask`, `thank` or `patrol`.
-    #[schema(value_type = String, example = "revert")]
-    pub action: String,
+    /// What the bot did.
+    pub action: super::perform::ActionName,
     /// The revision the bot's action made on the wiki.
     #[serde(default)]
     #[schema(minimum = 1)]
@@ -89,12 +86,7 @@ pub async fn record(
     VisibleItem(id): VisibleItem,
     ApiJson(req): ApiJson<ActedRequest>,
 ) -> Result<Json<Recorded>, ApiError> {
-    let Some(action) = WikiAction::parse(&req.action) else {
-        return Err(ApiError::BadRequest(format!(
-            "unknown action {:?}: one of revert, tag, warn, ask, report, thank, patrol",
-            req.action.chars().take(40).collect::<String>()
-        )));
-    };
+    let action = WikiAction::from(req.action);
     let s = stored(&state, &id).await?;
     let item = &s.item;
     let at = crate::now_ms();
