@@ -271,8 +271,8 @@ describe( 'acting on the wiki', () => {
 		const { api, view } = await openItem();
 		const tag = q( view, 'act-tag' );
 		expect( tag.disabled ).toBe( true );
-		expect( tag.getAttribute( 'aria-describedby' ) ).toBe( 'pc-why-tag' );
-		expect( view.querySelector( '#pc-why-tag' ).textContent ).toBe( 'Tag for deletion: only for new pages' );
+		const why = view.querySelector( `#${ tag.getAttribute( 'aria-describedby' ) }` );
+		expect( why.textContent ).toBe( 'Tag for deletion: only for new pages' );
 		await press( 'd' );
 		expect( text( page.el, 'notice' ) ).toBe( 'Tag for deletion is not offered here: only for new pages' );
 		expect( q( view, 'tag-form' ) ).toBe( null );
@@ -331,4 +331,19 @@ describe( 'the editor of the change', () => {
 		await openItem( { 'GET /api/v1/me/discussed': { items: [] } } );
 		expect( q( page.el, 'discussed' ) ).toBe( null );
 	} );
+} );
+
+test( 'one reason shared by several actions is said once, naming them', async () => {
+	const no = { offered: false, why_not: 'You are a reader on enwiki.' };
+	const { view } = await openItem( { 'GET /api/v1/items/enwiki-1/actions': { item: 'enwiki-1', wiki: 'enwiki', actions: {
+		...ACTIONS.actions, revert: { ...no, method: 'rollback' }, warn: { ...no, series: [] }, thank: no
+	} } } );
+	const reasons = [ ...view.querySelectorAll( '[data-testid="why-not"]' ) ].map( ( li ) => li.textContent );
+	expect( reasons ).toEqual( [
+		'Rollback (vandalism), Rollback (good faith), Warn, Thank: You are a reader on enwiki.',
+		'Tag for deletion: only for new pages'
+	] );
+	for ( const id of [ 'act-revert-vandalism', 'act-revert-good-faith', 'act-warn', 'act-thank' ] ) {
+		expect( q( view, id ).getAttribute( 'aria-describedby' ), id ).toBe( 'pc-why-0' );
+	}
 } );
