@@ -121,16 +121,19 @@ export const usePatrolStore = defineStore( 'patrol', () => {
 
 	// ---------------------------------------------------------------- diff
 
+	/** Whether `key` is the step shown. */
+	const showing = ( key ) => stepKey( steps.value[ diff.step ] ?? null ) === key;
+
 	async function loadDiff( rev = null ) {
 		const id = itemId;
 		const key = stepKey( rev );
+		diff.error = null;
 		if ( !id || diff.answers[ key ] ) {
-			diff.error = null;
+			diff.loading = false;
 			return;
 		}
 		const g = gen;
 		diff.loading = true;
-		diff.error = null;
 		try {
 			const path = `/api/v1/items/${ seg( id ) }/diff${ rev === null ? '' : `?rev=${ rev }` }`;
 			const answer = await api( 'GET', path );
@@ -142,11 +145,12 @@ export const usePatrolStore = defineStore( 'patrol', () => {
 				diff.revisions = answer.revisions.map( revId ).filter( ( r ) => r !== null );
 			}
 		} catch ( e ) {
-			if ( g === gen ) {
+			// An answer for a step left meanwhile is not that step's error.
+			if ( g === gen && showing( key ) ) {
 				diff.error = failure( e );
 			}
 		} finally {
-			if ( g === gen ) {
+			if ( g === gen && showing( key ) ) {
 				diff.loading = false;
 			}
 		}
