@@ -539,3 +539,21 @@ async fn every_view_passes_axe_on_a_desktop_and_a_phone() {
     stack.wait_items("patrol", 3).await;
     run_spec(&b, "accessibility.mjs", &stack.base(), no_steps).await;
 }
+
+/// Spec 8: hostile compare output (answered by the spec to the page's
+/// `/diff`, `/editor` and `/actions` requests) is rebuilt from the diff
+/// allow-list, side by side and inline: nothing runs, nothing loads, no
+/// element or attribute outside the list reaches the page, and the cells'
+/// text still shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_hostile_compare_output_stays_text_in_both_layouts() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    // Two patrol items to open: one shown as a diff, one as a creation.
+    let dir = tempfile::tempdir().expect("temporary dir");
+    let feed = derived_feed(dir.path(), 9_300_000, 4);
+    let replay = Replay::start(&[feed], &["--rate", "5"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 2).await;
+    run_spec(&b, "diff_hostile.mjs", &stack.base(), no_steps).await;
+}

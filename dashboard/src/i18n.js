@@ -168,7 +168,7 @@ export function dateTime( ms ) {
 	return format( 'DateTimeFormat', { dateStyle: 'medium', timeStyle: 'short' } ).format( new Date( ms ) );
 }
 
-/** "3 minutes ago". */
+/** "3 minutes ago" (seconds, minutes, hours, days, months, years). */
 export function ago( ms, now = Date.now() ) {
 	const s = Math.round( ( ms - now ) / 1000 );
 	const rtf = format( 'RelativeTimeFormat', { numeric: 'auto', style: 'short' } );
@@ -182,5 +182,11 @@ export function ago( ms, now = Date.now() ) {
 	if ( a < 86400 ) {
 		return rtf.format( Math.round( s / 3600 ), 'hour' );
 	}
-	return rtf.format( Math.round( s / 86400 ), 'day' );
+	if ( a < 86400 * 45 ) {
+		return rtf.format( Math.round( s / 86400 ), 'day' );
+	}
+	if ( a < 86400 * 365 ) {
+		return rtf.format( Math.round( s / ( 86400 * 30.44 ) ), 'month' );
+	}
+	return rtf.format( Math.round( s / ( 86400 * 365.25 ) ), 'year' );
 }

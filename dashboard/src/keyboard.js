@@ -1,6 +1,10 @@
 // Keyboard shortcuts: j/k move in the list, Enter opens, c claims, r
 // resolves, e escalates, / goes to the message box, ? lists the shortcuts,
-// Esc closes what is open (and, on phones, goes back one view).
+// Esc closes what is open (and, on phones, goes back one view). On an open
+// item, the keys its panels bind (itemKeys.js): n/p step through the
+// diff's revisions, l switches its layout; q reverts as vandalism, g in
+// good faith, w warns, d tags for deletion, b reports, a asks the editor,
+// t thanks, m marks as patrolled.
 
 import { useSessionStore } from './stores/session.js';
 import { useQueuesStore } from './stores/queues.js';
@@ -9,6 +13,7 @@ import { useConductStore } from './stores/conduct.js';
 import { useModerationStore } from './stores/moderation.js';
 import { route, go } from './router.js';
 import { focusMessageBox, itemList } from './focus.js';
+import { itemKey } from './itemKeys.js';
 
 function typingIn( el ) {
 	return !!( el && el.closest && el.closest( 'input, textarea, select, [contenteditable=""], [contenteditable="true"]' ) );
@@ -53,9 +58,12 @@ export function onKeydown( e ) {
 	}
 	const target = e.target;
 	const typing = typingIn( target );
+	const onItem = route.name === 'item' || route.name === 'thread';
 	if ( e.key === 'Escape' ) {
 		if ( current.form ) {
 			current.form = null;
+		} else if ( onItem && itemKey( e ) ) {
+			// a panel's form closed
 		} else if ( typing ) {
 			target.blur();
 		} else {
@@ -120,5 +128,9 @@ export function onKeydown( e ) {
 			e.preventDefault();
 			session.shortcutsOpen = true;
 			break;
+		default:
+			if ( onItem ) {
+				itemKey( e );
+			}
 	}
 }

@@ -1,8 +1,10 @@
 // Views loaded when they are first shown, each a chunk of its own: the
-// item view (with the sanitiser, DOMPurify), the admin tools, a person's
-// reports and the code-of-conduct prompt. The page's first script holds only what the list
-// needs; `warm` fetches the item view once the browser is idle, so that
-// opening the first item does not wait for it.
+// item view (with the sanitiser, DOMPurify), its patrol panels (actions on
+// the wiki, the diff with its sanitiser, the editor), the admin tools, a
+// person's reports and the code-of-conduct prompt. The page's first script
+// holds only what the list needs; `warm` fetches the item view and its
+// panels once the browser is idle, so that opening the first item does not
+// wait for them.
 
 import { defineAsyncComponent, h } from 'vue';
 import { CdxMessage } from '@wikimedia/codex';
@@ -35,17 +37,19 @@ export function lazy( loader ) {
 }
 
 const loadItemView = () => import( './components/ItemView.vue' );
+const loadPatrolPanels = () => import( './components/PatrolPanels.vue' );
 
 export const ItemView = lazy( loadItemView );
+export const PatrolPanels = lazy( loadPatrolPanels );
 export const AdminPane = () => import( './components/AdminPane.vue' );
 export const MyReports = () => import( './components/MyReports.vue' );
 export const ConductDialog = lazy( () => import( './components/ConductDialog.vue' ) );
 
-/** Fetches the item view's chunk when the browser is idle. */
+/** Fetches the item view's chunks when the browser is idle. */
 export function warm() {
 	const idle = window.requestIdleCallback || ( ( f ) => setTimeout( f, 200 ) );
 	idle( () => {
-		loadItemView().catch( () => {
+		loadItemView().then( loadPatrolPanels ).catch( () => {
 			// Fetched again, with retries, when an item is opened.
 		} );
 	} );

@@ -1,4 +1,6 @@
 // Wiki HTML, made safe with DOMPurify: one allow-list per kind of HTML.
+// (Diffs have a stricter sanitiser of their own, diffSanitize.js, that
+// rebuilds them from an allow-list instead of filtering them.)
 //
 // The HTML is untrusted (a `parsedcomment` carries whatever a vandal typed
 // into an edit summary, as the wiki rendered it). DOMPurify parses it into
@@ -9,9 +11,6 @@
 //            item's wiki (made absolute with its server URL); every kept
 //            link gets rel="noopener noreferrer nofollow" and no target
 //            (links open in a new tab from a click handler, openExternal).
-//   diff     the table of a MediaWiki diff: table, tbody, tr, td, th,
-//            colgroup, col, ins, del, div, span; `class` with MediaWiki
-//            diff classes only; colspan on td and th.
 //
 // A hook on every kind removes any URL attribute (href, src, action,
 // formaction, xlink:href, srcset) that is not http(s) or a wiki path.
@@ -22,6 +21,9 @@
 
 import createDOMPurify from 'dompurify';
 import { LINK_REL } from './links.js';
+import { defuse } from './defuse.js';
+
+export { defuse };
 
 /**
  * The origin of a wiki server URL, when it is http(s); otherwise null.
@@ -100,16 +102,6 @@ const MAX_HTML = 20000;
 /** Attributes that hold a URL; the hook lets only http(s) ones through. */
 const URL_ATTRS = new Set( [ 'href', 'src', 'action', 'formaction', 'xlink:href', 'srcset' ] );
 
-/** The classes MediaWiki puts on the parts of a diff. */
-const DIFF_CLASSES = new Set( [
-	'diff', 'diff-addedline', 'diff-deletedline', 'diff-context', 'diff-marker',
-	'diff-lineno', 'diffchange', 'diffchange-inline', 'diff-empty', 'diff-multi',
-	'diff-side-added', 'diff-side-deleted', 'diff-title', 'diff-otitle', 'diff-ntitle',
-	'diff-notice', 'diff-content', 'diff-contentalign-left', 'diff-contentalign-right',
-	'diff-editfont-monospace', 'diff-editfont-sans-serif', 'diff-editfont-serif'
-] );
-const MW_DIFF_CLASS = /^mw-diff-[a-z0-9-]+$/;
-
 /**
  * The DOMPurify configuration of each kind of wiki HTML. What is not named
  * here is removed; the text of a removed element stays, except inside
@@ -126,14 +118,6 @@ export const PROFILES = Object.freeze( {
 			'option', 'link', 'meta', 'base', 'img', 'picture', 'source', 'track',
 			'canvas', 'input', 'button', 'form', 'x-style'
 		]
-	} ),
-	diff: Object.freeze( {
-		ALLOWED_TAGS: [ 'table', 'tbody', 'tr', 'td', 'th', 'colgroup', 'col', 'ins', 'del', 'div', 'span' ],
-		ALLOWED_ATTR: [ 'class', 'colspan' ],
-		ALLOW_DATA_ATTR: false,
-		ALLOW_ARIA_ATTR: false,
-		// What defuse() renamed <style> to.
-		ADD_FORBID_CONTENTS: [ 'x-style' ]
 	} )
 } );
 
@@ -154,7 +138,7 @@ function safeSrcset( value, serverUrl ) {
 }
 
 /** DOMPurify's uponSanitizeAttribute hook, for every kind. */
-function checkAttribute( node, data ) {
+function checkAttribute( _node, data ) {
 	const name = data.attrName;
 	if ( URL_ATTRS.has( name ) ) {
 		const server = active && active.serverUrl;
@@ -168,18 +152,6 @@ function checkAttribute( node, data ) {
 		} else {
 			data.attrValue = href;
 		}
-		return;
-	}
-	if ( !active || active.kind !== 'diff' ) {
-		return;
-	}
-	if ( name === 'class' ) {
-		const kept = data.attrValue.split( /\s+/ ).filter( ( c ) => DIFF_CLASSES.has( c ) || MW_DIFF_CLASS.test( c ) );
-		data.keepAttr = kept.length > 0;
-		data.attrValue = kept.join( ' ' );
-	} else if ( name === 'colspan' ) {
-		const tag = ( node.localName || '' ).toLowerCase();
-		data.keepAttr = ( tag === 'td' || tag === 'th' ) && /^[1-9][0-9]{0,2}$/.test( data.attrValue );
 	}
 }
 
@@ -204,7 +176,7 @@ function getPurifier() {
  * document holding only what `PROFILES[kind]` allows.
  *
  * @param {string} html
- * @param {'summary'|'diff'} kind
+ * @param {'summary'} kind
  * @param {string} [serverUrl] the wiki's server URL, for its paths
  * @return {DocumentFragment}
  */
@@ -222,19 +194,6 @@ export function sanitizeHtml( html, kind, serverUrl ) {
 	}
 }
 
-/**
- * A MediaWiki diff (a `<table class="diff">`, or the bare rows the
- * compare API answers with), sanitised with the `diff` profile.
- *
- * @param {string} html
- * @return {DocumentFragment}
- */
-export function sanitizeDiff( html ) {
-	const s = typeof html === 'string' ? html.slice( 0, 10 * MAX_HTML ) : '';
-	const table = /^\s*<table[\s>]/i.test( s ) ? s : `<table class="diff">${ s }</table>`;
-	return sanitizeHtml( defuse( table ), 'diff' );
-}
-
 function push( out, text ) {
 	if ( !text ) {
 		return;
@@ -245,37 +204,6 @@ function push( out, text ) {
 	} else {
 		out.push( { text } );
 	}
-}
-
-/** A start or end tag, its quoted values allowed to hold `>`. */
-const TAG_RE = /<\/?[a-zA-Z][^\s/>]*(?:"[^"]*"|'[^']*'|[^>"'])*>?/g;
-/** Event handler and style attributes inside a tag. */
-const ATTR_RE = /([\s/"'])(?:on[^\s/>="']*|style)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']*))?/gi;
-
-/**
- * Takes event handler and style attributes out of tags, and renames
- * `<style>` elements, before the browser parses the HTML. This is not what
- * makes the result safe (DOMPurify's allow-lists do):
- * it keeps the page's Content-Security-Policy from reporting violations for
- * handlers and styles that an inert document would never run anyway.
- *
- * @param {string} html
- * @return {string}
- */
-export function defuse( html ) {
-	return html
-		.replace( /<(\/?)style(?=[\s/>])/gi, '<$1x-style' )
-		.replace( TAG_RE, ( tag ) => {
-			let out = tag;
-			for ( let i = 0; i < 4; i++ ) {
-				const next = out.replace( ATTR_RE, '$1' );
-				if ( next === out ) {
-					break;
-				}
-				out = next;
-			}
-			return out;
-		} );
 }
 
 /**

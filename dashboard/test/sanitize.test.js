@@ -1,11 +1,12 @@
-// Wiki HTML: the DOMPurify profiles (summary, diff) against known bypass
+// Wiki HTML: the DOMPurify profile (summary) against known bypass
 // payloads, the parsedcomment segments the views render, defuse, safeHref,
 // and that no component renders HTML from data.
 import { describe, expect, test } from 'vitest';
 import { createApp, nextTick } from 'vue';
 import {
-	sanitizeComment, sanitizeHtml, sanitizeDiff, safeHref, defuse, PROFILES
+	sanitizeComment, sanitizeHtml, safeHref, defuse, PROFILES
 } from '../src/sanitize.js';
+import { BYPASSES } from './bypasses.js';
 import { LINK_REL } from '../src/links.js';
 import CommentText from '../src/components/CommentText.vue';
 import { sources } from './sources.js';
@@ -17,11 +18,8 @@ const URL_ATTRS = [ 'href', 'src', 'action', 'formaction', 'xlink:href', 'srcset
 
 /** What each kind may hold: element → attributes. */
 const ALLOWED = {
-	summary: { a: [ 'href', 'rel' ] },
-	diff: Object.fromEntries( [ 'table', 'tbody', 'tr', 'td', 'th', 'colgroup', 'col', 'ins', 'del', 'div', 'span' ]
-		.map( ( t ) => [ t, [ 'td', 'th' ].includes( t ) ? [ 'class', 'colspan' ] : [ 'class' ] ] ) )
+	summary: { a: [ 'href', 'rel' ] }
 };
-const DIFF_CLASS = /^(diff(-[a-z]+)*|diffchange(-inline)?|mw-diff-[a-z0-9-]+)$/;
 
 /**
  * Everything in a sanitised fragment that is outside `kind`'s allow-list,
@@ -43,12 +41,6 @@ function outside( fragment, kind ) {
 			if ( URL_ATTRS.includes( a.name ) && !/^https?:\/\/[^\s]/i.test( a.value ) ) {
 				bad.push( `<${ tag } ${ a.name }="${ a.value }"> is not http(s)` );
 			}
-			if ( a.name === 'class' && !a.value.split( ' ' ).every( ( c ) => DIFF_CLASS.test( c ) ) ) {
-				bad.push( `<${ tag } class="${ a.value }">` );
-			}
-			if ( a.name === 'colspan' && !/^\d+$/.test( a.value ) ) {
-				bad.push( `<${ tag } colspan="${ a.value }">` );
-			}
 		}
 		if ( tag === 'a' && el.hasAttribute( 'href' ) && el.getAttribute( 'rel' ) !== LINK_REL ) {
 			bad.push( `<a> without rel="${ LINK_REL }"` );
@@ -67,41 +59,9 @@ function reparsed( fragment ) {
 	return out;
 }
 
-const BYPASSES = {
-	'noscript mutation': '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
-	'svg, p and style mutation': '<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">',
-	'svg style': '<svg><style><img src=x onerror=alert(1)></style></svg>',
-	'math mglyph style': '<math><mtext><table><mglyph><style><img src onerror=alert(1)>',
-	'math mglyph comment': '<math><mtext><table><mglyph><style><!--</style><img title="--&gt;&lt;/mglyph&gt;&lt;img&Tab;src=1&Tab;onerror=alert(1)&gt;">',
-	'form in math': '<form><math><mtext></form><form><mglyph><style></math><img src onerror=alert(1)>',
-	'svg foreignObject': '<svg><foreignObject><img src=x onerror=alert(1)></foreignObject></svg>',
-	'svg xlink': '<svg><a xlink:href="javascript:alert(1)"><text x="20" y="20">x</text></a></svg>',
-	'tab in scheme': '<a href="jav&#x09;ascript:alert(1)">x</a>',
-	'entity in scheme': '<a href="&#106;avascript:alert(1)">x</a>',
-	'leading space': '<a href=" javascript:alert(1)">x</a>',
-	'mixed case': '<a href="JaVaScRiPt:alert(1)">x</a>',
-	'control character': '<a href="&#x01;javascript:alert(1)">x</a>',
-	'colon entity': '<a href="javascript&colon;alert(1)">x</a>',
-	'newline in scheme': '<a href="java&#10;script:alert(1)">x</a>',
-	'data URL': '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
-	'vbscript URL': '<a href="vbscript:msgbox(1)">x</a>',
-	'srcset': '<img srcset="javascript:alert(1) 1x, https://ok.example/a.png 2x"><span srcset="data:x">s</span>',
-	'formaction': '<button formaction="javascript:alert(1)">go</button><input type="image" src="x" formaction="javascript:alert(1)">',
-	'form action': '<form action="javascript:alert(1)"><input type="submit"></form><isindex action="javascript:alert(1)" type="image">',
-	'event handlers': '<a href="https://ok.example/" onclick="alert(1)" onmouseover=alert(1)>x</a><div onclick="alert(1)">d</div><td onmouseover="alert(1)">t</td><body onload=alert(1)>',
-	'iframe': '<iframe src="https://evil.example/" srcdoc="<script>alert(1)</script>"></iframe>',
-	'object and embed': '<object data="javascript:alert(1)"><param name="x"></object><embed src="https://evil.example/x.swf">',
-	'style attributes': '<span style="background:url(javascript:alert(1))">s</span><table style="x"><tr><td style="x">t</td></tr></table><style>*{}</style>',
-	'base and meta': '<base href="javascript:alert(1)//"><meta http-equiv="refresh" content="0;url=javascript:alert(1)"><link rel="stylesheet" href="https://evil.example/x.css">',
-	'template': '<template><img src=x onerror=alert(1)></template><div><template shadowrootmode="open"><img src=x onerror=alert(1)></template></div>',
-	'clobbering': '<a href="https://ok.example/" id="location" name="cookie">x</a><form name="body"></form>',
-	'target and rel': '<a href="https://ok.example/" target="_self" rel="opener">x</a>',
-	'diff attributes': '<table><tr><td class="diff-addedline evil" id="x" data-x="1" colspan="2" rowspan="3" title="t">t</td><td colspan="2 onclick=1" class="x">u</td></tr></table><div class="mw-diff-movedpara-left" title="x" colspan="3">m</div>',
-	'script': '<script>alert(1)</script><svg><script>alert(1)</script></svg><scr<script>ipt>alert(1)</script>'
-};
 
 describe( 'DOMPurify profiles', () => {
-	for ( const kind of [ 'summary', 'diff' ] ) {
+	for ( const kind of [ 'summary' ] ) {
 		for ( const [ name, payload ] of Object.entries( BYPASSES ) ) {
 			test( `${ kind }: ${ name }`, () => {
 				const out = sanitizeHtml( payload, kind, S );
@@ -122,66 +82,11 @@ describe( 'DOMPurify profiles', () => {
 		expect( out.textContent ).toBe( 'bold ok w js' );
 	} );
 
-	test( 'the diff profile keeps only diff classes and colspan on cells', () => {
-		const out = sanitizeHtml( BYPASSES[ 'diff attributes' ], 'diff' );
-		const cells = [ ...out.querySelectorAll( 'td' ) ].map( ( td ) => [ ...td.attributes ].map( ( a ) => `${ a.name }=${ a.value }` ) );
-		expect( cells ).toEqual( [ [ 'class=diff-addedline', 'colspan=2' ], [] ] );
-		const div = out.querySelector( 'div' );
-		expect( [ ...div.attributes ].map( ( a ) => `${ a.name }=${ a.value }` ) ).toEqual( [ 'class=mw-diff-movedpara-left' ] );
-	} );
-
 	test( 'the profiles are the allow-lists', () => {
 		expect( PROFILES.summary.ALLOWED_TAGS ).toEqual( [ 'a' ] );
 		expect( PROFILES.summary.ALLOWED_ATTR ).toEqual( [ 'href' ] );
-		expect( [ ...PROFILES.diff.ALLOWED_TAGS ].sort() ).toEqual( Object.keys( ALLOWED.diff ).sort() );
-		expect( PROFILES.diff.ALLOWED_ATTR ).toEqual( [ 'class', 'colspan' ] );
-		expect( () => sanitizeHtml( '<b>x</b>', 'page' ) ).toThrow();
-	} );
-} );
-
-describe( 'MediaWiki diffs', () => {
-	// As action=compare answers (rows), in the table the wiki wraps them in.
-	const rows = [
-		'<tr><td colspan="2" class="diff-lineno">Line 12:</td><td colspan="2" class="diff-lineno">Line 12:</td></tr>',
-		'<tr><td class="diff-marker" data-marker="−"></td><td class="diff-deletedline diff-side-deleted"><div>The old <del class="diffchange diffchange-inline">text</del> here.</div></td>',
-		'<td class="diff-marker" data-marker="+"></td><td class="diff-addedline diff-side-added"><div>The new <ins class="diffchange diffchange-inline">words</ins> here.</div></td></tr>',
-		'<tr><td class="diff-marker"></td><td class="diff-context diff-side-deleted"><div>Unchanged.</div></td><td class="diff-marker"></td><td class="diff-context diff-side-added"><div>Unchanged.</div></td></tr>',
-		'<tr><td colspan="2" class="diff-empty diff-side-deleted"></td><td class="diff-marker" data-marker="+"></td>',
-		'<td class="diff-addedline diff-side-added"><div><a class="mw-diff-movedpara-right" href="#movedpara_1_0_lhs">⚫</a>See <span class="mw-diff-inline-added">[[Foo]]</span>.</div></td></tr>'
-	].join( '' );
-	const table = '<table class="diff diff-contentalign-left diff-editfont-monospace" data-mw="interface">' +
-		'<colgroup><col class="diff-marker"><col class="diff-content"><col class="diff-marker"><col class="diff-content"></colgroup>' +
-		`<tbody>${ rows }</tbody></table>`;
-
-	/** The same table as the wiki sent it, minus what the profile drops. */
-	function expected( html ) {
-		const doc = new DOMParser().parseFromString( html, 'text/html' );
-		for ( const el of doc.body.querySelectorAll( '[data-marker], [data-mw]' ) ) {
-			el.removeAttribute( 'data-marker' );
-			el.removeAttribute( 'data-mw' );
-		}
-		for ( const a of doc.body.querySelectorAll( 'a' ) ) {
-			a.replaceWith( ...a.childNodes );
-		}
-		doc.body.normalize();
-		return doc.body.querySelector( 'table' ).outerHTML;
-	}
-
-	test( 'a diff table keeps its structure and classes', () => {
-		const out = sanitizeDiff( table );
-		out.normalize();
-		expect( outside( out, 'diff' ) ).toEqual( [] );
-		expect( out.querySelector( 'table' ).outerHTML ).toBe( expected( table ) );
-		expect( out.querySelectorAll( 'tr' ) ).toHaveLength( 4 );
-		expect( out.querySelector( 'del.diffchange' ).textContent ).toBe( 'text' );
-		expect( out.querySelector( 'ins.diffchange-inline' ).textContent ).toBe( 'words' );
-		expect( [ ...out.querySelectorAll( 'td[colspan]' ) ].map( ( td ) => td.getAttribute( 'colspan' ) ) ).toEqual( [ '2', '2', '2' ] );
-	} );
-
-	test( 'bare rows are put in a table', () => {
-		const out = sanitizeDiff( rows );
-		out.normalize();
-		expect( out.querySelector( 'table' ).outerHTML ).toBe( expected( `<table class="diff"><tbody>${ rows }</tbody></table>` ) );
+		expect( Object.keys( PROFILES ) ).toEqual( [ 'summary' ] );
+		expect( () => sanitizeHtml( '<b>x</b>', 'diff' ) ).toThrow();
 	} );
 } );
 

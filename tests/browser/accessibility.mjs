@@ -1,6 +1,11 @@
 // Spec 7: accessibility, checked by axe-core. Every view (sign-in, queue
 // list, item, thread, room, admin, my reports) at 1280×800 and 390×844 is
-// run through axe; the spec fails on any serious or critical violation,
+// run through axe, the item view once its patrol panels (actions on the
+// wiki, diff, editor) have answered, and once more with those panels
+// showing content (the page's requests to `/diff`, `/editor` and
+// `/actions` answered here with a diff, an editor and a mix of offered
+// and refused actions) and with the warning form open; the spec fails on
+// any serious or critical violation,
 // and on a page without a first-level heading or with a skip link that
 // leads nowhere (rules axe rates moderate), printing each with the
 // elements it found. Other findings are printed, not failed.
@@ -51,6 +56,54 @@ async function audit(page, where) {
   }
   log(`${where}: ${result.length} findings, ${failing.length} failing`);
   return failing.map((v) => `${where}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target).slice(0, 3).join(', ')}`);
+}
+
+/** Waits until the item view's patrol panels have answered (content or error). */
+async function panelsSettled(page) {
+  for (const hook of ['wiki-actions', 'diff', 'editor']) {
+    await page.locator(`${tid(hook)}[aria-busy="false"]`).first().waitFor({ timeout: WAIT }).catch(() => {
+      throw new Failure(`the item view's [data-testid=${hook}] did not settle within ${WAIT} ms`);
+    });
+  }
+}
+
+const ROW = (o, n) => `<tr><td class="diff-marker" data-marker="−"></td><td class="diff-deletedline diff-side-deleted"><div>${o} <del class="diffchange diffchange-inline">old</del></div></td>` +
+  `<td class="diff-marker" data-marker="+"></td><td class="diff-addedline diff-side-added"><div>${n} <ins class="diffchange diffchange-inline">new</ins></div></td></tr>`;
+
+/** Answers the item's patrol routes with content, as the api would. */
+async function stubPatrol(page) {
+  const now = Date.now();
+  const answers = {
+    diff: (id) => ({
+      item: id, wiki: 'enwiki', lang: 'en', dir: 'ltr', kind: 'diff', from_rev: 100, to_rev: 105, rev: null, revisions: [105, 103], cached: false,
+      html: '<tr><td colspan="2" class="diff-lineno">Line 1:</td><td colspan="2" class="diff-lineno">Line 1:</td></tr>' + ROW('The river is', 'The river was') +
+        '<tr><td class="diff-marker"></td><td class="diff-context diff-side-deleted"><div>Unchanged paragraph.</div></td><td class="diff-marker"></td><td class="diff-context diff-side-added"><div>Unchanged paragraph.</div></td></tr>' +
+        '<tr><td colspan="2" class="diff-empty diff-side-deleted"></td><td class="diff-marker" data-marker="+"></td><td class="diff-addedline diff-side-added"><div>An added line.</div></td></tr>',
+    }),
+    editor: () => ({
+      user: 'Example', wiki: 'enwiki', anonymous: false, registered_at: now - 200 * 86400000, edit_count: 12, groups: ['user'],
+      block: { by: 'Admin', reason: 'Vandalism', expires_at: now + 86400000, partial: false },
+      recent: [{ wiki: 'dewiki', title: 'Berlin', rev_id: 7, at: now - 60000, item: 'dewiki-1' }], last_edit_at: now - 20000,
+      contributions: [{ rev_id: 6, title: 'River', at: now - 120000, comment: 'copy edit', size_diff: -5, top: true, new: false }],
+      warnings: { level: 2, series: 'vandalism', window_days: 30, recent: [{ template: 'uw-vandalism2', series: 'vandalism', level: 2, at: now - 3600000 }] },
+      talk_url: 'https://en.wikipedia.org/wiki/User_talk:Example',
+    }),
+    actions: (id) => ({
+      item: id, wiki: 'enwiki', actions: {
+        revert: { offered: true, method: 'rollback', why_not: null },
+        tag: { offered: false, why_not: 'Only for new pages.', criteria: [] },
+        warn: { offered: true, series: ['vandalism', 'spam'], level: 2, next_level: 3, report_instead: false, why_not: null },
+        ask: { offered: true, why_not: null },
+        report: { offered: true, board: 'Wikipedia:Administrator intervention against vandalism', why_not: null },
+        thank: { offered: false, why_not: 'You cannot thank for this edit.' },
+        patrol: { offered: true, why_not: null },
+      },
+    }),
+  };
+  await page.route((url) => /^\/api\/v1\/items\/[^/]+\/(diff|editor|actions)$/.test(url.pathname), (route) => {
+    const [, id, what] = /^\/api\/v1\/items\/([^/]+)\/(\w+)$/.exec(new URL(route.request().url()).pathname);
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(answers[what](decodeURIComponent(id))) });
+  });
 }
 
 /** Goes to `path` and waits for `hook` to show. */
@@ -105,9 +158,22 @@ await spec('accessibility', async (t) => {
           what: 'a row arriving live (an entrance animation running in the list)',
         });
       }
+      if (name === 'item') await panelsSettled(page);
       failures.push(...(await audit(page, `${size} ${name}`)));
       if (name === 'item' || name === 'thread') await t.shot(page, `a11y-${size}-${name}`);
     }
+
+    // The patrol panels with content, and the warning form open.
+    await stubPatrol(page);
+    await visit(page, `/queue/patrol/item/${item}`, 'diff-content');
+    await panelsSettled(page);
+    failures.push(...(await audit(page, `${size} item, patrol panels`)));
+    await page.locator(tid('diff')).first().scrollIntoViewIfNeeded();
+    await t.shot(page, `a11y-${size}-patrol-panels`);
+    await page.evaluate(() => document.activeElement?.blur?.());
+    await page.keyboard.press('w');
+    await page.locator(tid('warn-series')).first().waitFor({ timeout: WAIT });
+    failures.push(...(await audit(page, `${size} item, warning form`)));
     await admin.context.close();
   }
 

@@ -430,8 +430,20 @@ export const useItemStore = defineStore( 'item', () => {
 		}
 	}
 
+	/**
+	 * The open item was resolved by an action of this person's on the wiki
+	 * (a revert): its state, before the `item.resolved` frame says so.
+	 */
+	function markResolved( id, outcome ) {
+		resolvedHere( id, meName(), outcome );
+		if ( current.id === id ) {
+			current.form = null;
+		}
+	}
+
 	return {
 		current, holding, viewerRole, canPatrol, canModerate,
-		openItem, closeItem, forget, catchUpItem, claim, claimWhenLoaded, release, resolve, escalate, openForm, closeForm, applyFrame
+		openItem, closeItem, forget, catchUpItem, claim, claimWhenLoaded, release, resolve, escalate, openForm, closeForm, applyFrame,
+		markResolved
 	};
 } );

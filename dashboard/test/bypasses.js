@@ -1,0 +1,35 @@
+// Known sanitiser bypasses (mutation XSS, namespace confusion, obfuscated
+// URLs, ...), for the tests of both sanitisers (sanitize.js for summaries,
+// diffSanitize.js for diffs).
+
+export const BYPASSES = {
+	'noscript mutation': '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+	'svg, p and style mutation': '<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">',
+	'svg style': '<svg><style><img src=x onerror=alert(1)></style></svg>',
+	'math mglyph style': '<math><mtext><table><mglyph><style><img src onerror=alert(1)>',
+	'math mglyph comment': '<math><mtext><table><mglyph><style><!--</style><img title="--&gt;&lt;/mglyph&gt;&lt;img&Tab;src=1&Tab;onerror=alert(1)&gt;">',
+	'form in math': '<form><math><mtext></form><form><mglyph><style></math><img src onerror=alert(1)>',
+	'svg foreignObject': '<svg><foreignObject><img src=x onerror=alert(1)></foreignObject></svg>',
+	'svg xlink': '<svg><a xlink:href="javascript:alert(1)"><text x="20" y="20">x</text></a></svg>',
+	'tab in scheme': '<a href="jav&#x09;ascript:alert(1)">x</a>',
+	'entity in scheme': '<a href="&#106;avascript:alert(1)">x</a>',
+	'leading space': '<a href=" javascript:alert(1)">x</a>',
+	'mixed case': '<a href="JaVaScRiPt:alert(1)">x</a>',
+	'control character': '<a href="&#x01;javascript:alert(1)">x</a>',
+	'colon entity': '<a href="javascript&colon;alert(1)">x</a>',
+	'newline in scheme': '<a href="java&#10;script:alert(1)">x</a>',
+	'data URL': '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+	'vbscript URL': '<a href="vbscript:msgbox(1)">x</a>',
+	'srcset': '<img srcset="javascript:alert(1) 1x, https://ok.example/a.png 2x"><span srcset="data:x">s</span>',
+	'formaction': '<button formaction="javascript:alert(1)">go</button><input type="image" src="x" formaction="javascript:alert(1)">',
+	'form action': '<form action="javascript:alert(1)"><input type="submit"></form><isindex action="javascript:alert(1)" type="image">',
+	'event handlers': '<a href="https://ok.example/" onclick="alert(1)" onmouseover=alert(1)>x</a><div onclick="alert(1)">d</div><td onmouseover="alert(1)">t</td><body onload=alert(1)>',
+	'iframe': '<iframe src="https://evil.example/" srcdoc="<script>alert(1)</script>"></iframe>',
+	'object and embed': '<object data="javascript:alert(1)"><param name="x"></object><embed src="https://evil.example/x.swf">',
+	'style attributes': '<span style="background:url(javascript:alert(1))">s</span><table style="x"><tr><td style="x">t</td></tr></table><style>*{}</style>',
+	'base and meta': '<base href="javascript:alert(1)//"><meta http-equiv="refresh" content="0;url=javascript:alert(1)"><link rel="stylesheet" href="https://evil.example/x.css">',
+	'template': '<template><img src=x onerror=alert(1)></template><div><template shadowrootmode="open"><img src=x onerror=alert(1)></template></div>',
+	'clobbering': '<a href="https://ok.example/" id="location" name="cookie">x</a><form name="body"></form>',
+	'target and rel': '<a href="https://ok.example/" target="_self" rel="opener">x</a>',
+	'script': '<script>alert(1)</script><svg><script>alert(1)</script></svg><scr<script>ipt>alert(1)</script>'
+};
