@@ -119,15 +119,18 @@ struct Stack {
 impl Stack {
     /// Starts everything on `replay`; ingest only when `feed_now`.
     fn start(b: &Browser, replay: Replay, feed_now: bool) -> Self {
+        Self::start_with(b, replay, feed_now, &[])
+    }
+
+    /// As [`Stack::start`], with `api_env` added to the api's settings.
+    fn start_with(b: &Browser, replay: Replay, feed_now: bool, api_env: &[(&str, &str)]) -> Self {
         let nats = NatsServer::start();
         let redis = RedisServer::start();
         let router = Router::start(&nats.url(), &redis.url(), &[]);
         let dist = b.dist.to_string_lossy().into_owned();
-        let api = Api::start(
-            &nats.url(),
-            &redis.url(),
-            &[("PATROLCHAT_DASHBOARD_DIR", &dist)],
-        );
+        let mut env = vec![("PATROLCHAT_DASHBOARD_DIR", dist.as_str())];
+        env.extend_from_slice(api_env);
+        let api = Api::start(&nats.url(), &redis.url(), &env);
         let mut stack = Self {
             nats,
             redis,
@@ -556,4 +559,103 @@ async fn diff_hostile_compare_output_stays_text_in_both_layouts() {
     let stack = Stack::start(&b, replay, true);
     stack.wait_items("patrol", 2).await;
     run_spec(&b, "diff_hostile.mjs", &stack.base(), no_steps).await;
+}
+
+/// Spec 9: patrolling in place with the keyboard only. A patroller signed
+/// in through the wiki (the MediaWiki stand-in's OAuth) opens an item,
+/// reads its diff, rolls it back and warns the editor; the stand-in holds
+/// the edit's two revisions and records what it is asked to write. The
+/// edit is the corpus's enwiki edit with new ids, title and user, made
+/// now (a day-old edit is not warned about without confirming).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patrol_in_place_read_the_diff_roll_back_and_warn_with_the_keyboard() {
+    use common::wiki_standin::{Profile, WikiAccount, WikiStandin};
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (rc, rev, title, user) = (
+        9_400_000_u64,
+        9_900_000_u64,
+        "Browser patrol page",
+        "192.0.2.77",
+    );
+    let (removed, added) = ("A fine sentence.", "BUY CHEAP PILLS");
+    let wiki = WikiStandin::start(Profile::new(
+        "Patroller",
+        &["rollbacker"],
+        &["edit", "rollback", "patrol"],
+    ))
+    .await;
+    let env = wiki.farm_env();
+    wiki.set_account(
+        "enwiki",
+        "Patroller",
+        WikiAccount::new(&["rollbacker"], &["edit", "rollback", "patrol"]),
+    );
+    wiki.put_revision(
+        "enwiki",
+        title,
+        rev - 1,
+        0,
+        "Goodfaith",
+        &format!("Line one.\n{removed}\n"),
+    );
+    wiki.put_revision(
+        "enwiki",
+        title,
+        rev,
+        rev - 1,
+        user,
+        &format!("Line one.\n{removed} {added}\n"),
+    );
+    let dir = tempfile::tempdir().expect("temporary dir");
+    let mut edit = derived_edit(rc, rev, title, user);
+    edit["timestamp"] = json!(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+    );
+    let feed = dir.path().join("edit.jsonl");
+    std::fs::write(&feed, format!("{edit}\n")).expect("write the feed");
+    let replay = Replay::start(&[feed], &[]);
+    let api_env: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain([("PATROLCHAT_LIMIT_LOGINS", "1000")])
+        .collect();
+    let mut stack = Stack::start_with(&b, replay, false, &api_env);
+    let item = format!("enwiki-{rc}");
+    run_spec(&b, "patrol_in_place.mjs", &stack.base(), async |step, _| match step {
+        "prepare" => {
+            stack.start_feed();
+            stack.wait_items("patrol", 1).await;
+            json!({"item": item, "user": user, "title": title, "rev": rev, "removed": removed, "added": added})
+        }
+        "wiki-writes" => {
+            let writes: Vec<Value> = wiki
+                .calls()
+                .into_iter()
+                .filter(|c| c.posted && (c.action == "rollback" || c.action == "edit"))
+                .map(|c| {
+                    json!({"action": c.action, "title": c.param("title"), "user": c.param("user"),
+                           "summary": c.param("summary"), "appendtext": c.param("appendtext")})
+                })
+                .collect();
+            json!({"writes": writes})
+        }
+        other => panic!("unexpected step {other}"),
+    })
+    .await;
+    assert_eq!(
+        wiki.calls_of("rollback").len(),
+        1,
+        "one rollback reached the wiki"
+    );
+    let talk = wiki
+        .page_text("enwiki", &format!("User talk:{user}"))
+        .expect("the warning");
+    assert!(
+        talk.contains("{{subst:uw-vandalism1|Browser patrol page}}"),
+        "{talk}"
+    );
 }

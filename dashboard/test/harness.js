@@ -53,8 +53,17 @@ export function fakeApi( routes ) {
 			headers: opts.headers || {},
 			body: opts.body ? JSON.parse( opts.body ) : undefined
 		};
+		// `POST /api/v1/items/{id}/actions` names its action in the body: it
+		// is routed and recorded as `…/actions/<action>`, the body without
+		// the name, and what went on the wire is kept as `wire`.
+		if ( method === 'POST' && /\/actions$/.test( path ) && req.body && req.body.action ) {
+			const { action, ...rest } = req.body;
+			req.wire = { path, action };
+			req.path = `${ path }/${ action }`;
+			req.body = rest;
+		}
 		calls.push( req );
-		let answer = routes[ `${ method } ${ path }` ];
+		let answer = routes[ `${ method } ${ req.path }` ];
 		if ( typeof answer === 'function' ) {
 			answer = answer( req );
 		}

@@ -206,6 +206,7 @@ describe( 'acting on the wiki', () => {
 		await waitFor( () => q( view, 'act-result' ), 'the answer' );
 		const [ revert ] = api.to( 'POST /api/v1/items/enwiki-1/actions/revert' );
 		expect( revert.body ).toEqual( { kind: 'vandalism', token: 'tok-7' } );
+		expect( revert.wire ).toEqual( { path: '/api/v1/items/enwiki-1/actions', action: 'revert' } );
 		expect( revert.headers[ 'X-CSRF-Token' ] ).toBe( 'csrf-1' );
 		expect( api.to( 'POST /api/v1/items/enwiki-1/claim' ) ).toHaveLength( 1 );
 		expect( text( view, 'act-result-text' ) ).toBe( 'Reverted to revision 100 by rollback.' );

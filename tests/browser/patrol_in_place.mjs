@@ -7,8 +7,9 @@
 // focus, Enter sends the next level's warning). Every focused control
 // shows its focus; the shortcuts dialog lists the keys used.
 //
-// It runs against the api's patrol routes (`/diff`, `/editor`, `/actions`,
-// `POST /actions/{action}`) and the MediaWiki stand-in of
+// The patroller signs in through the wiki (OAuth), so the api acts with
+// their own grant. It runs against the api's patrol routes (`/diff`,
+// `/editor`, `GET` and `POST /actions`) and the MediaWiki stand-in of
 // tests/common/wiki_standin.rs answering compare, users, usercontribs,
 // rollback and edit. Steps the Rust harness answers:
 //   `prepare`      the feed carries an edit by `user` to `title` that the
@@ -46,10 +47,11 @@ async function cursorTo(page, id) {
   throw new Failure(`j and k did not bring the cursor to ${id}`);
 }
 
-/** The POST the page sends to `/items/<id>/actions/<action>`. */
+/** The POST the page sends to `/items/<id>/actions` for `action`. */
 function actionCall(page, id, action) {
   return page.waitForResponse(
-    (r) => new URL(r.url()).pathname === `/api/v1/items/${id}/actions/${action}` && r.request().method() === 'POST',
+    (r) => new URL(r.url()).pathname === `/api/v1/items/${id}/actions` && r.request().method() === 'POST'
+      && JSON.parse(r.request().postData() || '{}').action === action,
     { timeout: 30000 },
   );
 }
@@ -68,7 +70,7 @@ async function answered(page, action) {
 }
 
 await spec('patrol-in-place', async (t) => {
-  const p = await t.person('Patroller', { groups: ['rollbacker'] });
+  const p = await t.person('Patroller', { login: 'oauth' });
   const page = p.page;
   await app.open(page);
   await app.selectQueue(page, 'patrol');

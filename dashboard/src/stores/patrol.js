@@ -296,7 +296,7 @@ export const usePatrolStore = defineStore( 'patrol', () => {
 					sent.token = token;
 				}
 			}
-			const answer = await api( 'POST', `/api/v1/items/${ seg( id ) }/actions/${ seg( action ) }`, sent );
+			const answer = await api( 'POST', `/api/v1/items/${ seg( id ) }/actions`, { action, ...sent } );
 			if ( sent.token !== undefined ) {
 				usedTokens.set( id, sent.token );
 			}

@@ -305,11 +305,31 @@ export async function devLogin(context, name, groups = ['rollbacker']) {
   return body;
 }
 
+/**
+ * Signs the person the wiki stand-in consents as in through the api's
+ * OAuth sign-in (/auth/login → the stand-in's authorize endpoint, over
+ * https with the test CA → /auth/callback), with the context's own
+ * request client, so the session cookie lands in the context: a session
+ * with a wiki grant, for acting on the wiki.
+ */
+export async function oauthLogin(context, name) {
+  const res = await context.request.get(`${env.base}/auth/login`, { ignoreHTTPSErrors: true, maxRedirects: 10 });
+  check(res.ok(), `the OAuth sign-in of ${name} ended with ${res.status()} at ${res.url()}`);
+  const cookies = await context.cookies(env.base);
+  check(cookies.some((c) => c.name === 'patrolchat_session'), `the OAuth sign-in of ${name} set no session cookie`);
+  const me = await context.request.get(`${env.base}/api/v1/me`);
+  check(me.ok(), `/api/v1/me after the sign-in of ${name} answered ${me.status()}`);
+  const body = await me.json();
+  check(body.name === name, `the wiki signed in ${body.name}, not ${name}`);
+  return body;
+}
+
 // --- the spec runner ------------------------------------------------------------
 
 /**
  * Runs a spec body with a launched browser. The body gets `t`:
  *   t.person(name, {groups, viewport, locale, login})  a new signed-in context and page
+ *                          (login: true for dev login, 'oauth' through the wiki, false for none)
  *   t.step(name, data)     the harness step protocol
  *   t.shot(page, name)     a full-page screenshot under the screenshot dir
  *   t.watches              each context's Watch
@@ -361,7 +381,8 @@ export async function spec(name, body, { timeoutMs = env.timeoutMs } = {}) {
       await watch.attach(context);
       const p = { name: who, context, watch, session: null };
       people.push(p);
-      if (login) p.session = await devLogin(context, who, groups);
+      if (login === 'oauth') p.session = await oauthLogin(context, who);
+      else if (login) p.session = await devLogin(context, who, groups);
       p.page = await context.newPage();
       return p;
     },
