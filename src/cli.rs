@@ -178,7 +178,7 @@ pub(crate) enum BotAction {
         /// The bot's name.
         #[arg(long)]
         name: String,
-        /// Scopes: read, post.
+        /// Scopes: read, post, act (record what the bot did on the wiki).
         #[arg(long, value_delimiter = ',', default_value = "read")]
         scope: Vec<String>,
         /// The admin creating it (recorded).
@@ -462,8 +462,9 @@ async fn bot_token(
                 match s.trim() {
                     "read" => scopes.push(bots::Scope::Read),
                     "post" => scopes.push(bots::Scope::Post),
+                    "act" => scopes.push(bots::Scope::Act),
                     other => {
-                        tracing::error!(scope = other, "unknown scope (read, post)");
+                        tracing::error!(scope = other, "unknown scope (read, post, act)");
                         return ExitCode::from(2);
                     }
                 }
