@@ -1189,6 +1189,14 @@ async fn bots_record_what_they_did_and_the_item_resolves() {
         (403, "forbidden"),
         "people act through /actions: {b}"
     );
+    // People see it live, before the feed confirms it.
+    let mut ws = support::ws::connect(&w.api, &sam).await;
+    support::ws::send(
+        &mut ws,
+        json!({"op": "subscribe", "workflows": ["patrol"], "wikis": []}),
+    )
+    .await;
+    support::ws::ping(&mut ws).await;
     let (s, b) = w
         .api
         .post(
@@ -1198,6 +1206,14 @@ async fn bots_record_what_they_did_and_the_item_resolves() {
         )
         .await;
     assert_eq!(s, 200, "{b}");
+    let frame = support::ws::wait_for(&mut ws, "the item.acted frame", |f| {
+        f["type"] == "item.acted"
+    })
+    .await;
+    assert_eq!(
+        (frame["item"].as_str(), frame["by"]["name"].as_str()),
+        (Some("enwiki-1"), Some("ClueBot"))
+    );
     assert_eq!(b["item_state"], "resolved");
     let acted = w.events("enwiki-1", "item.acted").await;
     assert_eq!(
