@@ -1397,3 +1397,106 @@ async fn a_revert_done_here_is_confirmed_by_the_feed_without_a_second_event() {
         "the other, from the wiki"
     );
 }
+
+/// Every action, by someone who may not (403, nothing sent to the wiki),
+/// and with the wiki failing each way on the call that does it (the right
+/// code, no `item.acted`, the item still open and claimed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_action_refused_without_the_right_and_on_each_wiki_error() {
+    let w = World::start().await;
+    let alice = w.rollbacker("Alice").await;
+    let reader = w.person("Reader", &["user"], &["edit"]).await;
+    // Derived: the corpus edit by an account (so it can be thanked), and
+    // the same as a page creation (so it can be tagged).
+    w.item(1, |v| {
+        v["user"] = json!("Newbie");
+        v["performer"] = json!("account");
+    })
+    .await;
+    w.item(2, |v| {
+        v["kind"] = json!("new");
+        v["title"] = json!("Created page");
+        v["user"] = json!("Newbie");
+        v["performer"] = json!("account");
+        v["revisions"][0]["rev_id"] = json!(8_001);
+        v["revisions"][0]
+            .as_object_mut()
+            .expect("object")
+            .remove("old_rev_id");
+    })
+    .await;
+    let board = "Wikipedia:Administrator intervention against vandalism";
+    w.wiki.put(
+        "enwiki",
+        board,
+        Revision::new(7_000, 0, "Bot", "== Reports ==\n"),
+    );
+    let body = |action: &str, token: &Value| match action {
+        "revert" => json!({"action": "revert", "token": token}),
+        "tag" => json!({"action": "tag", "token": token, "criterion": "G1"}),
+        "warn" => json!({"action": "warn", "token": token, "series": "vandalism"}),
+        "ask" => json!({"action": "ask", "text": "Still around?"}),
+        "report" => json!({"action": "report", "token": token, "reason": "spam"}),
+        "thank" => json!({"action": "thank"}),
+        _ => json!({"action": "patrol", "token": token}),
+    };
+    let actions = [
+        ("revert", "enwiki-1", "rollback"),
+        ("tag", "enwiki-2", "edit"),
+        ("warn", "enwiki-1", "edit"),
+        ("ask", "enwiki-1", "edit"),
+        ("report", "enwiki-1", "edit"),
+        ("thank", "enwiki-1", "thank"),
+        ("patrol", "enwiki-1", "patrol"),
+    ];
+    for (action, item, _) in actions {
+        let (s, b) = w.act(&reader, item, body(action, &json!(1))).await;
+        assert_eq!(
+            (s, code(&b)),
+            (403, "forbidden"),
+            "{action} by a reader: {b}"
+        );
+    }
+    assert_eq!(w.writes(), 0);
+    assert!(
+        w.wiki.calls_of("query:tokens").is_empty(),
+        "not even a token was asked"
+    );
+
+    let failures = [
+        (Failure::maxlag(), 503, "wiki_lagged"),
+        (Failure::Disconnect, 502, "wiki_unavailable"),
+        (
+            Failure::api("blocked", "You have been blocked from editing."),
+            403,
+            "wiki_blocked",
+        ),
+        (Failure::ratelimited(), 429, "wiki_rate_limited"),
+    ];
+    for (action, item, call) in actions {
+        for (failure, status, expected) in failures.iter().cloned() {
+            let token = w.api.claim(&alice, item).await;
+            w.wiki.fail_next(call, failure);
+            let (s, b) = w.act(&alice, item, body(action, &token)).await;
+            assert_eq!((s, code(&b)), (status, expected), "{action}: {b}");
+            w.wiki.clear_failures();
+            let (rs, rb) = w
+                .api
+                .post(
+                    &alice,
+                    &format!("/api/v1/items/{item}/release"),
+                    json!({"token": token}),
+                )
+                .await;
+            assert_eq!(rs, 200, "{action} left {item} claimed by Alice: {rb}");
+        }
+    }
+    for item in ["enwiki-1", "enwiki-2"] {
+        assert!(
+            w.events(item, "item.acted").await.is_empty(),
+            "nothing recorded on {item}"
+        );
+        let (_, view) = w.api.get(&alice, &format!("/api/v1/items/{item}")).await;
+        assert_eq!(view["state"], "open", "{view}");
+    }
+}
