@@ -480,6 +480,11 @@ async fn rollback_reverts_resolves_and_is_recorded() {
     assert_eq!(resolved[0]["outcome"], "reverted");
     let (_, view) = w.api.get(&alice, "/api/v1/items/enwiki-1").await;
     assert_eq!(view["state"], "resolved", "{view}");
+    assert_eq!(
+        view["acted"][0]["action"], "revert",
+        "the item shows it: {view}"
+    );
+    assert_eq!(view["acted"][0]["by"]["name"], "Alice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

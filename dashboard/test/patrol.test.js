@@ -352,3 +352,19 @@ test( 'one reason shared by several actions is said once, naming them', async ()
 		expect( q( view, id ).getAttribute( 'aria-describedby' ), id ).toBe( 'pc-why-0' );
 	}
 } );
+
+describe( 'what was done on the wiki', () => {
+	test( 'the item lists it, and an item.acted frame adds to it live', async () => {
+		const acted = [ { type: 'item.acted', item: 'enwiki-1', action: 'revert', by: { name: 'Alice' }, detail: 'rollback', at: Date.now() - 1000 } ];
+		const { view } = await openItem( { 'GET /api/v1/items/enwiki-1': itemDetail( { acted } ) } );
+		const entries = () => [ ...view.querySelectorAll( '[data-testid="acted-entry"]' ) ].map( ( e ) => e.textContent.trim() );
+		expect( entries() ).toEqual( [ 'Reverted by Alice (rollback)' ] );
+		useItemStore().applyFrame( { type: 'item.acted', item: 'enwiki-1', action: 'warn', by: { name: 'Bob' }, detail: 'uw-vandalism2', level: 2, at: Date.now() } );
+		await settle();
+		expect( entries() ).toEqual( [ 'Reverted by Alice (rollback)', 'Warned by Bob (uw-vandalism2, level 2)' ] );
+		// Another item's frame changes nothing here.
+		useItemStore().applyFrame( { type: 'item.acted', item: 'enwiki-2', action: 'thank', by: { name: 'Carol' }, at: Date.now() } );
+		await settle();
+		expect( entries() ).toHaveLength( 2 );
+	} );
+} );

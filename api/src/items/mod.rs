@@ -68,6 +68,10 @@ pub struct ItemDetail {
     /// The caller's role on the item's wiki: `reader`, `patroller` or
     /// `admin` (what they may do with it), or `bot`.
     pub viewer_role: String,
+    /// What was done on the wiki from the item: the latest `item.acted`
+    /// event of each action, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub acted: Vec<serde_json::Value>,
 }
 
 /// Reads items with state and claim, in the order given; unknown ones
@@ -177,11 +181,21 @@ pub async fn get_item(
     } else {
         None
     };
+    let mut acted: Vec<serde_json::Value> = state
+        .projection
+        .acts
+        .acted(&id)
+        .await?
+        .values()
+        .filter_map(|j| serde_json::from_str(j).ok())
+        .collect();
+    acted.sort_by_key(|a: &serde_json::Value| a["at"].as_i64().unwrap_or(0));
     Ok(Json(ItemDetail {
         view,
         messages,
         report,
         viewer_role,
+        acted,
     }))
 }
 

@@ -82,7 +82,8 @@ export const useItemStore = defineStore( 'item', () => {
 		}
 		return {
 			item: d.item, state: d.state, resolved_by: d.resolved_by || null, outcome: d.outcome || null,
-			claim: d.claim || null, viewer_role: role
+			claim: d.claim || null, viewer_role: role,
+			acted: Array.isArray( d.acted ) ? d.acted : []
 		};
 	}
 
@@ -415,6 +416,14 @@ export const useItemStore = defineStore( 'item', () => {
 					if ( f.reason === 'expired' ) {
 						session.notify( 'warning', t( 'patrolchat-claim-expired', f.item ) );
 					}
+				}
+				return;
+			case 'item.acted':
+				// What was done on the wiki: the latest of each action.
+				if ( current.id === f.item && current.detail ) {
+					const acted = ( current.detail.acted || [] ).filter( ( a ) => a.action !== f.action );
+					acted.push( f );
+					current.detail.acted = acted;
 				}
 				return;
 			case 'item.resolved': {

@@ -36,6 +36,9 @@ export const useLiveStore = defineStore( 'live', () => {
 				useItemStore().applyFrame( f );
 				useQueuesStore().applyFrame( f );
 				return;
+			case 'item.acted':
+				useItemStore().applyFrame( f );
+				return;
 			case 'message.new':
 				if ( f.message ) {
 					useThreadsStore().messageNew( f.message );
