@@ -1505,3 +1505,40 @@ async fn every_action_refused_without_the_right_and_on_each_wiki_error() {
         assert_eq!(view["state"], "open", "{view}");
     }
 }
+
+/// A patroller whose connection drops while the rollback is at the wiki:
+/// the wiki did it, so it is recorded and the item resolves all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_is_recorded_even_when_the_client_goes_away_meanwhile() {
+    let w = World::start().await;
+    let alice = w.rollbacker("Alice").await;
+    w.item(1, |_| {}).await;
+    let token = w.api.claim(&alice, "enwiki-1").await;
+    let hold = w.wiki.hold("rollback");
+    let request = {
+        let (url, alice) = (w.api.url("/api/v1/items/enwiki-1/actions"), alice.clone());
+        tokio::spawn(async move {
+            let _ = support::http()
+                .post(url)
+                .bearer_auth(&alice.token)
+                .json(&json!({"action": "revert", "token": token}))
+                .send()
+                .await;
+        })
+    };
+    hold.arrived().await;
+    request.abort();
+    let _ = request.await;
+    hold.release();
+    patrolchat_testkit::wait_until_async(
+        Duration::from_secs(20),
+        "the revert recorded",
+        || async { w.events("enwiki-1", "item.acted").await.len() == 1 },
+    )
+    .await;
+    patrolchat_testkit::wait_until_async(Duration::from_secs(20), "the item resolved", || async {
+        w.events("enwiki-1", "item.resolved").await.len() == 1
+    })
+    .await;
+    assert_eq!(w.wiki.calls_of("rollback").len(), 1);
+}

@@ -168,7 +168,15 @@ pub async fn perform(
     let wiki = crate::visibility::wiki_of(&state, &id).await?;
     let caller = writer.on(&state, &wiki).await?;
     state.limits.close(&caller.limit_key())?;
-    let result = act(&state, &caller, &id, action, req).await;
+    // The wiki call and its record run to the end even when the client
+    // goes away meanwhile: an action the wiki did is always recorded.
+    let task = {
+        let (state, caller, id) = (state.clone(), caller.clone(), id.clone());
+        tokio::spawn(async move { act(&state, &caller, &id, action, req).await })
+    };
+    let result = task
+        .await
+        .unwrap_or_else(|e| Err(ApiError::Unavailable(format!("the action stopped: {e}"))));
     let outcome = match &result {
         Ok(_) => "done",
         Err(e) => e.code(),
