@@ -114,7 +114,7 @@ impl World {
                     .put_revision("enwiki", &title, new, 0, &item.user, AFTER),
             }
         }
-        store(&self.redis.url(), &item).await;
+        patrolchat_testkit::seed::store_item(&self.redis.url(), &item).await;
         item
     }
 
@@ -153,6 +153,13 @@ fn now_ms() -> i64 {
     .expect("ms")
 }
 
+/// Derives the item's edit onto another page, with revisions `old` → `new`.
+fn on_page(v: &mut Value, title: &str, old: u64, new: u64) {
+    v["title"] = json!(title);
+    v["revisions"][0]["rev_id"] = json!(new);
+    v["revisions"][0]["old_rev_id"] = json!(old);
+}
+
 /// The corpus's first enwiki edit (polars-guide file).
 fn corpus_edit() -> Value {
     let text = std::fs::read_to_string(corpus_dir().join("polars-guide__data_wikimedia.jsonl"))
@@ -170,54 +177,9 @@ fn corpus_edit() -> Value {
     e
 }
 
-/// Stores an item as the router's projection does, open.
-async fn store(redis: &str, item: &Item) {
-    let p = patrolchat_projection::items::ItemStore::connect(
-        redis,
-        Duration::from_secs(1800),
-        Duration::from_secs(3600),
-    )
-    .await
-    .expect("redis");
-    p.create(item).await.expect("create");
-    let mut c = support::redis_conn(redis).await;
-    redis::cmd("HSETNX")
-        .arg(patrolchat_projection::keys::item(&item.id))
-        .arg(patrolchat_projection::keys::fields::STATE)
-        .arg(patrolchat_projection::keys::fields::OPEN)
-        .query_async::<()>(&mut c)
-        .await
-        .expect("state");
-}
-
 /// A signature date as MediaWiki writes it in English, `secs_ago` ago.
 fn signed(secs_ago: i64) -> String {
-    let iso = common::wiki_standin::iso_from_unix(
-        u64::try_from(now_ms() / 1000 - secs_ago).expect("after 1970"),
-    );
-    // 2026-12-04T12:34:56Z
-    let (date, time) = iso.trim_end_matches('Z').split_once('T').expect("ISO");
-    let mut d = date.split('-');
-    let (y, m, day) = (
-        d.next().expect("year"),
-        d.next().expect("month").parse::<usize>().expect("month"),
-        d.next().expect("day").parse::<u32>().expect("day"),
-    );
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    format!("{}, {day} {} {y} (UTC)", &time[..5], MONTHS[m - 1])
+    patrolchat_export::clock::signature(now_ms() - secs_ago * 1000)
 }
 
 fn code(b: &Value) -> &str {
@@ -302,9 +264,7 @@ async fn the_diff_is_served_cached_and_refused_off_the_allow_list() {
 
     // An item from a server off the allow-list: refused, nothing sent.
     w.item_from(4, "https://en.wikipedia.org", |v| {
-        v["title"] = json!("Elsewhere");
-        v["revisions"][0]["rev_id"] = json!(1_000_001);
-        v["revisions"][0]["old_rev_id"] = json!(1_000_000);
+        on_page(v, "Elsewhere", 1_000_000, 1_000_001);
     })
     .await;
     let calls = w.wiki.calls().len();
@@ -495,9 +455,7 @@ async fn without_rollback_it_is_an_undo_and_without_the_right_nothing_is_sent() 
     let nopatrol = w.person("Nora", &["reviewer"], &["edit"]).await;
     w.item(1, |_| {}).await;
     w.item(2, |v| {
-        v["title"] = json!("Second page");
-        v["revisions"][0]["rev_id"] = json!(2_002);
-        v["revisions"][0]["old_rev_id"] = json!(2_001);
+        on_page(v, "Second page", 2_001, 2_002);
     })
     .await;
 
@@ -843,13 +801,7 @@ async fn warnings_take_the_next_level_in_the_month_section() {
         .wiki
         .page_text("enwiki", &format!("User talk:{IP}"))
         .expect("talk page");
-    let month = signed(0);
-    let month = month
-        .split(' ')
-        .skip(2)
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let month = patrolchat_export::clock::month_heading(now_ms());
     assert!(
         text.ends_with(&format!(
             "== {month} ==\n{{{{subst:uw-vandalism3|{TITLE}}}}} ~~~~"
@@ -868,9 +820,7 @@ async fn warnings_take_the_next_level_in_the_month_section() {
 
     // A final warning: report instead.
     w.item(2, |v| {
-        v["title"] = json!("Another page");
-        v["revisions"][0]["rev_id"] = json!(3_002);
-        v["revisions"][0]["old_rev_id"] = json!(3_001);
+        on_page(v, "Another page", 3_001, 3_002);
     })
     .await;
     w.wiki.add_revision(
@@ -958,9 +908,7 @@ async fn report_tag_ask_and_thank() {
     assert_eq!(s, 200, "the admins' item: {esc}");
     // Reported already: said, nothing sent.
     w.item(2, |v| {
-        v["title"] = json!("Second page");
-        v["revisions"][0]["rev_id"] = json!(2_002);
-        v["revisions"][0]["old_rev_id"] = json!(2_001);
+        on_page(v, "Second page", 2_001, 2_002);
     })
     .await;
     let t2 = w.api.claim(&alice, "enwiki-2").await;
@@ -1142,36 +1090,27 @@ async fn bots_record_what_they_did_and_the_item_resolves() {
         .await;
     w.item(1, |_| {}).await;
     w.item(2, |v| {
-        v["title"] = json!("Second page");
-        v["revisions"][0]["rev_id"] = json!(2_002);
-        v["revisions"][0]["old_rev_id"] = json!(2_001);
+        on_page(v, "Second page", 2_001, 2_002);
     })
     .await;
-    let token_of = |b: &Value| Person {
-        name: b["name"].as_str().unwrap_or("").to_owned(),
-        token: b["token"].as_str().expect("a bot token").to_owned(),
-        csrf: String::new(),
+    let bot = async |name: &str, scopes: &[&str]| {
+        let (s, b) = w
+            .api
+            .post(
+                &sam,
+                "/api/v1/bots",
+                json!({"name": name, "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        Person {
+            name: name.to_owned(),
+            token: b["token"].as_str().expect("a bot token").to_owned(),
+            csrf: String::new(),
+        }
     };
-    let (s, b) = w
-        .api
-        .post(
-            &sam,
-            "/api/v1/bots",
-            json!({"name": "ClueBot", "scopes": ["read", "act"]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let bot = token_of(&b);
-    let (s, b) = w
-        .api
-        .post(
-            &sam,
-            "/api/v1/bots",
-            json!({"name": "Chatty", "scopes": ["read", "post"]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let chatty = token_of(&b);
+    let chatty = bot("Chatty", &["read", "post"]).await;
+    let bot = bot("ClueBot", &["read", "act"]).await;
     let (s, b) = w
         .api
         .post(

@@ -25,10 +25,13 @@ pub mod record;
 
 use axum::Router;
 use axum::routing::{get, post};
-use patrolchat_model::ItemId;
-use patrolchat_model::item::Item;
+use patrolchat_model::item::{Activity, Actor, Item, Outcome, WikiAction};
+use patrolchat_model::{ItemId, subjects};
+use patrolchat_projection::claims::CloseRule;
 use patrolchat_projection::keys::{self, fields};
 
+use crate::auth::Caller;
+use crate::claims::routes::{announce_resolved, close};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -119,4 +122,92 @@ pub(crate) fn page_url(server: &str, title: &str) -> String {
 /// The title of a user's talk page.
 pub(crate) fn talk_page(user: &str) -> String {
     format!("User talk:{user}")
+}
+
+/// The caller's rights on `wiki`, as that wiki said them.
+pub(crate) fn wiki_rights(caller: &Caller, wiki: &str) -> Vec<String> {
+    caller
+        .standings
+        .on(wiki)
+        .map(|w| w.rights.clone())
+        .unwrap_or_default()
+}
+
+/// What was done on the wiki for an item.
+pub(crate) struct Acted<'a> {
+    pub action: WikiAction,
+    /// Who did it (a person's or a bot's name).
+    pub by: &'a str,
+    pub rev: Option<u64>,
+    pub detail: Option<String>,
+    pub level: Option<u8>,
+}
+
+/// Publishes what was done on the wiki for `item`: an `item.acted`
+/// event, answered once JetStream acknowledged it.
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when NATS or Redis fails.
+pub(crate) async fn record_acted(
+    state: &AppState,
+    item: &Item,
+    acted: Acted<'_>,
+) -> Result<(), ApiError> {
+    let at = crate::now_ms();
+    let activity = Activity::Acted {
+        item: item.id.clone(),
+        wiki: item.wiki.clone(),
+        workflows: item.workflows.clone(),
+        action: acted.action,
+        by: Actor {
+            name: acted.by.to_owned(),
+            on_wiki: false,
+        },
+        user: item.user.clone(),
+        rev: acted.rev,
+        detail: acted.detail,
+        level: acted.level,
+        at,
+    };
+    state
+        .record(
+            subjects::activity(&item.wiki, &item.id),
+            &format!(
+                "{}:acted:{}:{}:{at}",
+                item.id,
+                acted.action.as_str(),
+                acted.by
+            ),
+            &activity,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Resolves an item after what was done on the wiki, if `rule` still
+/// allows it. The wiki has acted already: when the claim changed hands
+/// meanwhile (or the item was resolved) the item stays as it is, for the
+/// feed to close, and that is not an error (`false`).
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when NATS or Redis fails.
+pub(crate) async fn resolve_acted(
+    state: &AppState,
+    item: &Item,
+    by: &str,
+    rule: CloseRule,
+    outcome: Outcome,
+    note: String,
+) -> Result<bool, ApiError> {
+    match close(state, item, by, rule, outcome).await {
+        Ok(closing) => {
+            announce_resolved(state, item, by, outcome, Some(note), &closing).await?;
+            Ok(true)
+        }
+        Err(ApiError::Unavailable(e)) => Err(ApiError::Unavailable(e)),
+        Err(e) => {
+            tracing::info!(item = %item.id, error = %e, "acted on the wiki; the item stays as it is");
+            Ok(false)
+        }
+    }
 }

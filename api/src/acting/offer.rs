@@ -124,11 +124,7 @@ pub async fn offer(
             actions: everything(&why),
         }));
     }
-    let rights = caller
-        .standings
-        .on(wiki)
-        .map(|w| w.rights.clone())
-        .unwrap_or_default();
+    let rights = super::wiki_rights(&caller, wiki);
     let has = |r: &str| rights.iter().any(|x| x == r);
     let is_edit = !revisions(item).is_empty();
     let mine = item.user == caller.name;

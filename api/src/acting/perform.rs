@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use patrolchat_model::item::{Activity, Actor, Item, Outcome, WikiAction};
-use patrolchat_model::{ItemId, subjects};
+use patrolchat_model::ItemId;
+use patrolchat_model::item::{Activity, Item, Outcome, WikiAction};
 use patrolchat_projection::acts::{ActRule, Begin};
 use patrolchat_projection::claims::CloseRule;
 use patrolchat_workflows::Community;
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::editor::{warnings_of, wiki_says};
 use super::{Stored, before, created_page, revisions, stored, talk_page};
 use crate::auth::{Caller, Writer, write};
-use crate::claims::routes::{announce_resolved, close, open_escalation, stale};
+use crate::claims::routes::{open_escalation, stale};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -209,11 +209,7 @@ async fn act(
             "acting on the wiki needs your wiki sign-in (OAuth); this session has none".into(),
         ));
     }
-    let rights = caller
-        .standings
-        .on(wiki)
-        .map(|w| w.rights.clone())
-        .unwrap_or_default();
+    let rights = super::wiki_rights(caller, wiki);
     let has = |r: &str| rights.iter().any(|x| x == r);
     let can_rollback = has("rollback");
     let right = right_needed(action, can_rollback);
@@ -375,36 +371,14 @@ impl Cx<'_> {
         detail: Option<String>,
         level: Option<u8>,
     ) -> Result<(), ApiError> {
-        let item = self.item();
-        let at = crate::now_ms();
-        let activity = Activity::Acted {
-            item: item.id.clone(),
-            wiki: item.wiki.clone(),
-            workflows: item.workflows.clone(),
+        let acted = super::Acted {
             action,
-            by: Actor {
-                name: self.caller.name.clone(),
-                on_wiki: false,
-            },
-            user: item.user.clone(),
+            by: &self.caller.name,
             rev,
             detail,
             level,
-            at,
         };
-        self.state
-            .record(
-                subjects::activity(&item.wiki, &item.id),
-                &format!(
-                    "{}:acted:{}:{}:{at}",
-                    item.id,
-                    action.as_str(),
-                    self.caller.name
-                ),
-                &activity,
-            )
-            .await?;
-        Ok(())
+        super::record_acted(self.state, self.item(), acted).await
     }
 
     /// Resolves the item after what was done on the wiki, with the rule
@@ -417,26 +391,15 @@ impl Cx<'_> {
             ActRule::Fence(f) => CloseRule::Fence(f),
             ActRule::Any => return Ok(false),
         };
-        let item = self.item();
-        match close(self.state, item, &self.caller.name, rule, outcome).await {
-            Ok(closing) => {
-                announce_resolved(
-                    self.state,
-                    item,
-                    &self.caller.name,
-                    outcome,
-                    Some(note),
-                    &closing,
-                )
-                .await?;
-                Ok(true)
-            }
-            Err(ApiError::Unavailable(e)) => Err(ApiError::Unavailable(e)),
-            Err(e) => {
-                tracing::info!(item = %item.id, error = %e, "acted on the wiki; the item stays open");
-                Ok(false)
-            }
-        }
+        super::resolve_acted(
+            self.state,
+            self.item(),
+            &self.caller.name,
+            rule,
+            outcome,
+            note,
+        )
+        .await
     }
 
     async fn revert(

@@ -5,15 +5,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use patrolchat_model::item::{Activity, Actor, Outcome, WikiAction};
-use patrolchat_model::subjects;
+use patrolchat_model::item::{Outcome, WikiAction};
 use patrolchat_projection::claims::CloseRule;
 use serde::{Deserialize, Serialize};
 
 use super::stored;
 use crate::auth::Caller;
 use crate::auth::bots::Scope;
-use crate::claims::routes::{announce_resolved, close};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -89,29 +87,14 @@ pub async fn record(
     let action = WikiAction::from(req.action);
     let s = stored(&state, &id).await?;
     let item = &s.item;
-    let at = crate::now_ms();
-    let activity = Activity::Acted {
-        item: item.id.clone(),
-        wiki: item.wiki.clone(),
-        workflows: item.workflows.clone(),
+    let acted = super::Acted {
         action,
-        by: Actor {
-            name: caller.name.clone(),
-            on_wiki: false,
-        },
-        user: item.user.clone(),
+        by: &caller.name,
         rev: req.rev,
         detail: req.note.into_inner(),
         level: None,
-        at,
     };
-    state
-        .record(
-            subjects::activity(&item.wiki, &item.id),
-            &format!("{id}:acted:{}:{}:{at}", action.as_str(), caller.name),
-            &activity,
-        )
-        .await?;
+    super::record_acted(&state, item, acted).await?;
     let outcome = match action {
         WikiAction::Revert => Some(Outcome::Reverted),
         WikiAction::Patrol => Some(Outcome::Ok),
@@ -121,16 +104,16 @@ pub async fn record(
     if let Some(outcome) = outcome.filter(|_| s.open) {
         // What the wiki did holds whoever holds the claim.
         let fence = state.claims.fence(&id).await?;
-        match close(&state, item, &caller.name, CloseRule::Fence(fence), outcome).await {
-            Ok(closing) => {
-                let note = format!("{} by the bot on the wiki", action.as_str());
-                announce_resolved(&state, item, &caller.name, outcome, Some(note), &closing)
-                    .await?;
-                resolved = true;
-            }
-            Err(ApiError::Unavailable(e)) => return Err(ApiError::Unavailable(e)),
-            Err(e) => tracing::info!(item = %id, error = %e, "recorded; the item stays as it is"),
-        }
+        let note = format!("{} by the bot on the wiki", action.as_str());
+        resolved = super::resolve_acted(
+            &state,
+            item,
+            &caller.name,
+            CloseRule::Fence(fence),
+            outcome,
+            note,
+        )
+        .await?;
     }
     Ok(Json(Recorded {
         item: id.to_string(),

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use patrolchat_export::clock::MONTHS;
 use regex::Regex;
 use serde::Serialize;
 
@@ -46,21 +47,6 @@ static SIGNED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(\d{1,2}):(\d{2}), (\d{1,2}) ([A-Z][a-z]+) (\d{4}) \(UTC\)")
         .expect("the date pattern")
 });
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 fn signed_at(c: &regex::Captures<'_>) -> Option<i64> {
     let month = MONTHS.iter().position(|m| *m == &c[4])?;
@@ -131,13 +117,7 @@ pub fn warnings(
 /// The heading of the month of `now_ms` (`December 2026`), as the
 /// sections warnings go in are named.
 pub fn month_heading(now_ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{} {}",
-        MONTHS[usize::from(u8::from(t.month())) - 1],
-        t.year()
-    )
+    patrolchat_export::clock::month_heading(now_ms)
 }
 
 /// What to append to a talk page whose wikitext is `text` (empty when

@@ -1,5 +1,6 @@
-//! Dates for the export: RFC 3339 for stream times, the wiki's signature
-//! style for talk pages, and `--since` parsing.
+//! Dates for the export and the wikis: RFC 3339 for stream times, the
+//! wiki's signature style and month headings for talk pages, and
+//! `--since` parsing.
 //!
 //! Formatting is a few lines of calendar arithmetic (days → civil date), so
 //! the export does not depend on which date backend async-nats was built
@@ -7,7 +8,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const MONTHS: [&str; 12] = [
+/// The month names MediaWiki writes in English signatures and the
+/// month headings of user talk pages.
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -70,6 +73,14 @@ pub fn signature(unix_ms: i64) -> String {
     format!("{h:02}:{m:02}, {day} {name} {year} (UTC)")
 }
 
+/// The heading of the month of `unix_ms` on a user talk page, as
+/// warning tools name the sections they write in: `December 2026`.
+pub fn month_heading(unix_ms: i64) -> String {
+    let (days, ..) = split(unix_ms.div_euclid(1000));
+    let (year, month, _) = civil(days);
+    format!("{} {year}", MONTHS[(month - 1) as usize])
+}
+
 /// `--since`: Unix milliseconds (digits only) or an RFC 3339 time.
 ///
 /// # Errors
@@ -116,6 +127,7 @@ mod tests {
             "2024-03-03T14:05:06.000000123Z"
         );
         assert_eq!(signature(1_709_474_706_999), "14:05, 3 March 2024 (UTC)");
+        assert_eq!(month_heading(1_709_474_706_999), "March 2024");
         assert_eq!(
             signature(1_704_067_199_000),
             "23:59, 31 December 2023 (UTC)"

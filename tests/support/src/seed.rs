@@ -66,6 +66,12 @@ pub async fn seed_item_from(
         "priority": priority, "created_at": created_at
     }))
     .expect("item");
+    store_item(redis, &item).await;
+    item
+}
+
+/// Stores `item` as the router's projection does, open.
+pub async fn store_item(redis: &str, item: &patrolchat_model::item::Item) {
     let p = patrolchat_projection::items::ItemStore::connect(
         redis,
         Duration::from_secs(1800),
@@ -73,7 +79,7 @@ pub async fn seed_item_from(
     )
     .await
     .expect("redis");
-    p.create(&item).await.expect("create");
+    p.create(item).await.expect("create");
     let mut c = redis_conn(redis).await;
     redis::cmd("HSETNX")
         .arg(patrolchat_projection::keys::item(&item.id))
@@ -82,5 +88,4 @@ pub async fn seed_item_from(
         .query_async::<()>(&mut c)
         .await
         .expect("state");
-    item
 }
