@@ -655,6 +655,25 @@ async fn every_wiki_answer_is_told_and_nothing_is_done_halfway() {
         12,
         "ten refused, then stale token, then done"
     );
+
+    // A grant the wiki stops taking before its announced expiry is renewed
+    // once (with the refresh token), and the action goes through with it.
+    w.item(2, |v| on_page(v, "Second page", 2_001, 2_002)).await;
+    let before = w.wiki.access_token_of("Alice").expect("a grant");
+    w.wiki.expire_access_tokens();
+    let token = w.api.claim(&alice, "enwiki-2").await;
+    let (s, b) = w
+        .act(
+            &alice,
+            "enwiki-2",
+            json!({"action": "revert", "token": token}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let renewed = w.wiki.access_token_of("Alice").expect("a renewed grant");
+    assert_ne!(renewed, before);
+    let last = w.wiki.calls_of("rollback").pop().expect("the rollback");
+    assert_eq!(last.bearer.as_deref(), Some(renewed.as_str()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,7 +70,7 @@ impl<'a> Acting<'a> {
         }))
     }
 
-    async fn token(&mut self, kind: TokenKind) -> Result<String, ApiError> {
+    async fn token(&mut self, kind: TokenKind) -> Result<String, WikiError> {
         if let Some((_, t)) = self.tokens.iter().find(|(k, _)| *k == kind) {
             return Ok(t.clone());
         }
@@ -110,14 +110,21 @@ impl<'a> Acting<'a> {
         let mut renewed = false;
         let mut fresh = false;
         loop {
-            let token = self.token(kind).await?;
-            let mut all = params.to_vec();
-            all.push(("token", &token));
-            match self.api.write(&self.grant, &all).await {
+            let answer = match self.token(kind).await {
+                Ok(token) => {
+                    let mut all = params.to_vec();
+                    all.push(("token", &token));
+                    self.api.write(&self.grant, &all).await
+                }
+                Err(e) => Err(e),
+            };
+            match answer {
                 Err(WikiError::BadToken) if !fresh => {
                     fresh = true;
                     self.tokens.clear();
                 }
+                // Refused before its announced expiry, at the token or the
+                // write: renewed once.
                 Err(WikiError::Unauthorized(why)) if !renewed => {
                     renewed = true;
                     match crate::auth::oauth::grant(self.state, self.caller, true).await? {
