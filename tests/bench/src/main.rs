@@ -7,12 +7,13 @@
 //! `patrolchat` binary it drives:
 //!
 //! ```text
-//! cargo build --release --bin patrolchat -p patrolchat-bench
+//! cargo build --release -p patrolchat --bin patrolchat -p patrolchat-bench --bin patrolchat-bench
 //! target/release/patrolchat-bench all        # or: tests/bench/run.sh
 //! cargo run --release -p patrolchat-bench -- ingest --seconds 20
 //! target/release/patrolchat-bench router
 //! target/release/patrolchat-bench api --ws-clients 500   # or: tests/bench/run.sh api
 //! target/release/patrolchat-bench feed-to-client           # or: catch-up
+//! target/release/patrolchat-bench diff                     # or: tests/bench/run.sh diff
 //! tests/bench/run.sh soak --soak-seconds 600               # not part of `all`
 //! tests/bench/run.sh scroll --dashboard-dir /tmp/other/dist # another build's frame times
 //! ```
@@ -31,6 +32,7 @@
 
 mod api;
 mod catch_up;
+mod diff;
 mod feed;
 mod feed_to_client;
 mod ingest;
@@ -40,6 +42,9 @@ mod scroll;
 mod setup;
 mod soak;
 mod system;
+#[allow(dead_code, unreachable_pub, missing_docs)]
+#[path = "../../common/wiki_standin.rs"]
+mod wiki_standin;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -121,6 +126,15 @@ pub(crate) struct Opts {
     /// soak: mean seconds between two actions of one patroller.
     #[arg(long, global = true, default_value_t = 5.0)]
     pub(crate) soak_think: f64,
+    /// diff: items whose diffs are viewed (each page on the wiki stand-in).
+    #[arg(long, global = true, default_value_t = 300)]
+    pub(crate) diff_items: u64,
+    /// diff: concurrent clients viewing diffs, each a patroller with a connection of its own.
+    #[arg(long, global = true, default_value_t = 4)]
+    pub(crate) diff_clients: usize,
+    /// diff: cached views of each item after its first.
+    #[arg(long, global = true, default_value_t = 5)]
+    pub(crate) diff_rounds: usize,
     /// scroll: open items in the scrolled queue.
     #[arg(long, global = true, default_value_t = 5_000)]
     pub(crate) scroll_items: u64,
@@ -164,6 +178,9 @@ enum Command {
     /// Api: claims/s with 100 clients, message post → delivery latency to
     /// 1,000 WebSockets, and the api's RSS holding 10,000 idle WebSockets.
     Api,
+    /// Diff: `GET /api/v1/items/{id}/diff` of 300 items against a wiki
+    /// that answers in 100 ms, first view (the wiki asked) and cached.
+    Diff,
     /// Scroll: frame times of the dashboard's list scrolled through 5,000
     /// items in headless Chromium, at desktop and (CPU slowed 4×) phone size.
     Scroll,
@@ -179,6 +196,7 @@ enum Bench {
     FeedToClient,
     Api,
     CatchUp,
+    Diff,
     Scroll,
     Soak,
 }
@@ -192,6 +210,7 @@ impl Bench {
         Bench::FeedToClient,
         Bench::Api,
         Bench::CatchUp,
+        Bench::Diff,
         Bench::Scroll,
     ];
 
@@ -202,6 +221,7 @@ impl Bench {
             Self::FeedToClient => feed_to_client::run(ctx).await,
             Self::Api => api::run(ctx).await,
             Self::CatchUp => catch_up::run(ctx).await,
+            Self::Diff => diff::run(ctx).await,
             Self::Scroll => scroll::run(ctx).await,
             Self::Soak => soak::run(ctx).await,
         }
@@ -216,6 +236,7 @@ impl Command {
             Self::FeedToClient => &[Bench::FeedToClient],
             Self::Api => &[Bench::Api],
             Self::CatchUp => &[Bench::CatchUp],
+            Self::Diff => &[Bench::Diff],
             Self::Scroll => &[Bench::Scroll],
             Self::Soak => &[Bench::Soak],
             Self::All => Bench::ALL,
@@ -250,13 +271,16 @@ fn main() -> ExitCode {
         && o.soak_patrollers > 0
         && o.soak_rate > 0.0
         && o.soak_think > 0.0
+        && o.diff_items > 0
+        && o.diff_clients > 0
+        && o.diff_rounds > 0
         && o.scroll_items > 0
         && o.scroll_px_per_frame > 0)
     {
         eprintln!(
             "patrolchat-bench: --seconds, --router-events, --claim-clients, --ws-clients, \
              --ws-messages, --ws-interval-ms, --idle-connections, --connect-concurrency, \
-             --live-rate, --e2e-seconds, --outage-seconds and the --soak-* and --scroll-* settings must be \
+             --live-rate, --e2e-seconds, --outage-seconds and the --soak-*, --diff-* and --scroll-* settings must be \
              positive, --claim-items at least --claim-clients, and --warmup not negative"
         );
         return ExitCode::from(2);
