@@ -128,7 +128,13 @@ impl Stack {
         let redis = RedisServer::start();
         let router = Router::start(&nats.url(), &redis.url(), &[]);
         let dist = b.dist.to_string_lossy().into_owned();
-        let mut env = vec![("PATROLCHAT_DASHBOARD_DIR", dist.as_str())];
+        // No wiki is reachable from here: with none on the allow-list the
+        // item's diff and editor are refused at once (403) rather than left
+        // to fail on the network. A test with a wiki stand-in names it.
+        let mut env = vec![
+            ("PATROLCHAT_DASHBOARD_DIR", dist.as_str()),
+            ("PATROLCHAT_WIKI_HOSTS", "wiki.invalid"),
+        ];
         env.extend_from_slice(api_env);
         let api = Api::start(&nats.url(), &redis.url(), &env);
         let mut stack = Self {
@@ -172,7 +178,10 @@ impl Stack {
             port,
             &self.nats.url(),
             &self.redis.url(),
-            &[("PATROLCHAT_DASHBOARD_DIR", &self.dist)],
+            &[
+                ("PATROLCHAT_DASHBOARD_DIR", &self.dist),
+                ("PATROLCHAT_WIKI_HOSTS", "wiki.invalid"),
+            ],
         );
     }
 
