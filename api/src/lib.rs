@@ -12,6 +12,9 @@
 //! - [`bots`]: the admin routes for bot tokens.
 //! - [`workflows`]: the queues with their counts.
 //! - [`items`]: pages of a workflow's items, an item.
+//! - [`acting`]: the item as the place of the work: its diff, its editor,
+//!   and acting on its wiki (revert, tag, warn, ask, report, thank,
+//!   patrol); bots' records of their own actions.
 //! - [`claims`]: claim, renew, release, resolve, escalate; lease expiry.
 //! - [`threads`]: item threads and workflow rooms.
 //! - [`community`]: each wiki's settings from the communities file (kept
@@ -30,7 +33,10 @@
 //! - [`visibility`]: the one rule of who may see what, as the api asks it,
 //!   and [`visibility::VisibleItem`], the item of a path once its caller
 //!   may see it.
-//! - [`wiki`]: acting on the wiki for a person (over `patrolchat_bus::http`).
+//! - [`wiki`]: a wiki's action API (over `patrolchat_bus::http`): anonymous
+//!   reads, answers and refusals, talk pages.
+//! - [`wiki_act`]: writes to a wiki with a person's grant, tokens fetched
+//!   and refreshed.
 //! - [`caps`]: what one caller may hold open at once (bot streams,
 //!   sockets, exports), counted across nodes.
 //! - [`client_addr`]: the address limits count a request under.
@@ -72,6 +78,7 @@ pub mod streams;
 pub mod threads;
 pub mod visibility;
 pub mod wiki;
+pub mod wiki_act;
 pub mod workflows;
 
 pub use app::{StartError, run};

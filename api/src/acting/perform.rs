@@ -29,8 +29,8 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::visibility::VisibleItem;
 use crate::wiki::ActionApi;
-use crate::wiki::act::Acting;
 use crate::wiki::talk::{self, TOP_LEVEL};
+use crate::wiki_act::Acting;
 
 /// The longest an action may hold the item's acting lock (and keep its
 /// claim alive) if it never ends: longer than every wiki call it makes.
@@ -618,7 +618,7 @@ impl Cx<'_> {
         acting: &mut Acting<'_>,
         summary: &str,
         body: &str,
-    ) -> Result<crate::wiki::act::Edited, ApiError> {
+    ) -> Result<crate::wiki_act::Edited, ApiError> {
         let title = talk_page(&self.item().user);
         let text = self
             .api

@@ -469,7 +469,7 @@ pub(crate) async fn mark_patrolled(
     }
     // Refused before the grant is used, or even renewed.
     let api = crate::wiki::ActionApi::of_item(&state.http, &state.cfg.wiki_api, item)?;
-    let Some(mut acting) = crate::wiki::act::Acting::start(state, caller, api).await? else {
+    let Some(mut acting) = crate::wiki_act::Acting::start(state, caller, api).await? else {
         return Ok(());
     };
     acting.patrol(&rc_ids).await?;

@@ -1,16 +1,14 @@
 //! A wiki's action API: what the api reads there for everyone (diffs,
 //! page text, an editor's account and contributions), and what it does
 //! there for a person with their own OAuth grant (revert, edit, thank,
-//! patrol). Every URL is checked against the wiki allow-list before a
+//! patrol: [`crate::wiki_act`], which holds the grant and the tokens). Every URL is checked against the wiki allow-list before a
 //! request is made; every answer is checked, and a refusal becomes a
 //! [`WikiError`] a person can be told.
 //!
 //! - [`read`]: anonymous reads.
-//! - [`act`]: writes with a person's grant, tokens fetched and refreshed.
 //! - [`talk`]: what a talk page says (warnings and their levels, the
 //!   month's section) and what is written there.
 
-pub mod act;
 mod error;
 pub mod read;
 pub mod talk;

@@ -5,10 +5,10 @@
 
 use serde_json::Value;
 
-use super::{ActionApi, WikiError};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::wiki::{ActionApi, WikiError};
 
 /// The kinds of token a write needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
