@@ -2,7 +2,7 @@
 // area and the shortcuts dialog.
 
 import { defineStore } from 'pinia';
-import { ref, computed } from 'vue';
+import { ref, computed, watch } from 'vue';
 import { api, ApiError, seg, setCsrf, setUnauthorizedHandler } from '../api.js';
 import * as live from '../live.js';
 import { t } from '../i18n.js';
@@ -21,6 +21,8 @@ export const useSessionStore = defineStore( 'session', () => {
 	const devLogin = ref( false );
 	/** Shortcuts dialog. */
 	const shortcutsOpen = ref( false );
+	// The person's own keys, kept under their name.
+	watch( () => me.value && me.value.name, ( name ) => loadKeys( name ), { immediate: true } );
 
 	/**
 	 * Whether the person is at least a patroller, or an admin, on some
@@ -145,7 +147,6 @@ export const useSessionStore = defineStore( 'session', () => {
 		try {
 			const who = await api( 'GET', '/api/v1/me', undefined, { quiet401: true } );
 			me.value = who;
-			loadKeys( who && who.name );
 			setCsrf( who && who.csrf );
 		} catch ( e ) {
 			if ( !( e instanceof ApiError ) || e.status !== 401 ) {
