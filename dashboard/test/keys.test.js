@@ -143,6 +143,36 @@ describe( 'one key per decision, then the next item', () => {
 	} );
 } );
 
+describe( 'escalating', () => {
+	test( 'e opens the form, Enter in the reason sends it and the next item opens', async () => {
+		const { view: v } = await openFirst();
+		useQueuesStore().workflows = [ { name: 'admin-block', title: 'Block requests', kind: 'escalation', open: 0, claimed: 0, wikis: [] } ];
+		const api = fakeApi( {
+			'POST /api/v1/items/enwiki-1/escalate': { item: { id: 'admin-block-enwiki-1' } }
+		} );
+		await pressCode( 'KeyE', 'ק' );
+		const box = v.querySelector( '[data-testid="escalate-reason"] textarea' ) || v.querySelector( '[data-testid="escalate-reason"]' );
+		box.value = 'Mass vandalism from this IP';
+		box.dispatchEvent( new Event( 'input', { bubbles: true } ) );
+		await settle();
+		box.dispatchEvent( new KeyboardEvent( 'keydown', { key: 'Enter', bubbles: true, cancelable: true } ) );
+		await settle();
+		expect( api.to( 'POST /api/v1/items/enwiki-1/escalate' ).map( ( c ) => c.body ) ).toEqual( [ { workflow: 'admin-block', reason: 'Mass vandalism from this IP' } ] );
+		expect( path() ).toBe( '/queue/patrol/item/enwiki-3' );
+	} );
+} );
+
+describe( 'notices about items', () => {
+	test( 'a claim that ran out names the item\'s title and links it', async () => {
+		await openFirst();
+		useItemStore().applyFrame( { type: 'item.released', item: 'enwiki-3', holder: 'Alice', reason: 'expired' } );
+		await settle();
+		const n = [ ...page.el.querySelectorAll( '[data-testid="notice"]' ) ].pop();
+		expect( n.textContent ).toContain( 'Your claim on Three ran out.' );
+		expect( n.querySelector( '[data-testid="notice-link"]' ).getAttribute( 'href' ) ).toBe( '/queue/patrol/item/enwiki-3' );
+	} );
+} );
+
 describe( 'an admin resolving someone else\'s held item', () => {
 	test( 'is asked first; confirming takes the claim over, then resolves with its token', async () => {
 		const me = person( { name: 'Ada', role: 'admin' } );

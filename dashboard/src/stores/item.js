@@ -13,7 +13,7 @@ import { useSessionStore } from './session.js';
 import { useQueuesStore } from './queues.js';
 import { useThreadsStore } from './threads.js';
 import { usePresenceStore } from './presence.js';
-import { route, go } from '../router.js';
+import { route, go, pathOf } from '../router.js';
 
 /** The roles a person may have on a wiki, lowest first. */
 const ROLES = [ 'reader', 'patroller', 'admin' ];
@@ -502,6 +502,15 @@ export const useItemStore = defineStore( 'item', () => {
 	}
 	setInterval( renewIfDue, 15000 );
 
+	/** An item's title as far as this page knows it (else its id), and a link to it, for notices. */
+	function itemNotice( id ) {
+		const queues = useQueuesStore();
+		const row = queues.rowOf( id );
+		const title = ( row && row.item.title ) || ( current.id === id && current.detail && current.detail.item.title ) || id;
+		const wf = row ? queues.list.wf : null;
+		return { title, link: { href: pathOf( 'item', wf, id ), go: () => go( 'item', wf, id ) } };
+	}
+
 	/** An `item.*` frame: the open item's detail and this person's token. */
 	function applyFrame( f ) {
 		const session = useSessionStore();
@@ -527,7 +536,8 @@ export const useItemStore = defineStore( 'item', () => {
 				if ( me && f.holder === me ) {
 					dropToken( f.item );
 					if ( f.reason === 'expired' ) {
-						session.notify( 'warning', t( 'patrolchat-claim-expired', f.item ) );
+						const n = itemNotice( f.item );
+						session.notify( 'warning', t( 'patrolchat-claim-expired', n.title ), { link: n.link } );
 					}
 				}
 				return;
@@ -546,7 +556,8 @@ export const useItemStore = defineStore( 'item', () => {
 				}
 				dropToken( f.item );
 				if ( f.was_yours && ( !me || by !== me ) ) {
-					session.notify( 'warning', t( 'patrolchat-yours-resolved', f.item, by, t( `patrolchat-outcome-${ f.outcome }` ) ) );
+					const n = itemNotice( f.item );
+					session.notify( 'warning', t( 'patrolchat-yours-resolved', n.title, by, t( `patrolchat-outcome-${ f.outcome }` ) ), { link: n.link } );
 				}
 			}
 		}
