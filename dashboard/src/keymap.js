@@ -30,28 +30,8 @@ export const DEFAULT_KEYS = Object.freeze( {
 	help: 'Shift+Slash'
 } );
 
-const NAMES = {
-	Slash: '/', 'Shift+Slash': '?', Period: '.', Comma: ',', Semicolon: ';', Quote: '\'',
-	BracketLeft: '[', BracketRight: ']', Backslash: '\\', Minus: '-', Equal: '=', Backquote: '`'
-};
-
 /** Keys that never become shortcuts (they move, open, close or type). */
 const RESERVED = /^(Shift\+)?(Enter|NumpadEnter|Escape|Tab|Space|Backspace|Delete|Arrow.*|Home|End|PageUp|PageDown|Shift.*|Control.*|Alt.*|Meta.*|CapsLock|ContextMenu|F\d+)$/;
-
-/** What a person sees for a key: `j`, `?`, `Shift+j`. */
-export function keyLabel( combo ) {
-	if ( !combo ) {
-		return '';
-	}
-	if ( NAMES[ combo ] ) {
-		return NAMES[ combo ];
-	}
-	const shift = combo.startsWith( 'Shift+' );
-	const code = shift ? combo.slice( 6 ) : combo;
-	const m = /^(?:Key|Digit|Numpad)(.+)$/.exec( code );
-	const base = m ? m[ 1 ].toLowerCase() : ( NAMES[ code ] || code );
-	return shift ? `Shift+${ base }` : base;
-}
 
 /** The key of an event: `KeyJ`, `Shift+Slash`; from `key` when the event has no `code`. */
 export function comboOf( e ) {

@@ -9,7 +9,8 @@ import { useItemStore } from '../src/stores/item.js';
 import { useQueuesStore } from '../src/stores/queues.js';
 import { useThreadsStore } from '../src/stores/threads.js';
 import { onKeydown } from '../src/keyboard.js';
-import { actionOf, comboOf, keys, keyLabel, loadKeys, setKey, resetKeys, DEFAULT_KEYS } from '../src/keymap.js';
+import { actionOf, comboOf, keys, loadKeys, setKey, resetKeys, DEFAULT_KEYS } from '../src/keymap.js';
+import { keyLabel } from '../src/keylabel.js';
 
 let page = null;
 
