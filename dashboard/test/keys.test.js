@@ -93,6 +93,32 @@ describe( 'keys by physical position', () => {
 	} );
 } );
 
+describe( 'the shortcuts dialog', () => {
+	test( 'changes a key: the button waits for the next key, which is kept for the person', async () => {
+		await openFirst();
+		page.session.shortcutsOpen = true;
+		const row = await waitFor( () => document.querySelector( '[data-testid="shortcut"][data-action="fine"]' ), 'the shortcut of fine' );
+		const button = row.querySelector( '[data-testid="shortcut-change"]' );
+		expect( button.textContent.trim() ).toBe( 'f' );
+		expect( button.getAttribute( 'aria-label' ) ).toBe( 'Change the key of “Resolve as fine, then the next item”' );
+		button.click();
+		await settle();
+		expect( button.getAttribute( 'aria-pressed' ) ).toBe( 'true' );
+		button.dispatchEvent( new KeyboardEvent( 'keydown', { code: 'KeyH', key: 'י', bubbles: true, cancelable: true } ) );
+		await settle();
+		expect( button.textContent.trim() ).toBe( 'h' );
+		expect( JSON.parse( localStorage.getItem( 'patrolchat.keys.Alice' ) ) ).toEqual( { fine: 'KeyH' } );
+		page.session.shortcutsOpen = false;
+		await settle();
+		// The new key decides; the old one no longer does.
+		const api = fakeApi( { 'POST /api/v1/items/enwiki-1/claim': { token: 5, expires_at: Date.now() + 300000, holder: 'Alice' }, 'POST /api/v1/items/enwiki-1/resolve': {} } );
+		await pressCode( 'KeyF', 'כ' );
+		expect( api.to( 'POST /api/v1/items/enwiki-1/resolve' ) ).toHaveLength( 0 );
+		await pressCode( 'KeyH', 'י' );
+		expect( api.to( 'POST /api/v1/items/enwiki-1/resolve' ) ).toHaveLength( 1 );
+	} );
+} );
+
 describe( 'one key per decision, then the next item', () => {
 	test( 'f on a Hebrew layout (key כ) resolves as fine and opens the next item nobody else holds', async () => {
 		const { api } = await openFirst();
