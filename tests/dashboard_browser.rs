@@ -668,3 +668,21 @@ async fn patrol_in_place_read_the_diff_roll_back_and_warn_with_the_keyboard() {
         "{talk}"
     );
 }
+
+/// Spec 10: one key per decision. A patroller decides with f (fine), s
+/// (skip), q and g (revert) and v (revert and warn), each opening the next
+/// item, on a US and on a Hebrew layout (by `code`), one key each for
+/// "judge and dismiss" and "revert and warn"; an admin takes a
+/// patroller's claim over after a confirmation, and resolves another held
+/// item as a confirmed take-over; a mention notice names the item's title
+/// and links the message; at 390×844 the resolve confirmation is on the
+/// screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_decisions_take_over_mentions_and_the_phone_resolve() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 8).await;
+    run_spec(&b, "decision_keys.mjs", &stack.base(), no_steps).await;
+}

@@ -1,13 +1,14 @@
 // Shortcuts of the item view's panels (the diff, the actions on the wiki),
-// which are chunks of their own: each panel binds its keys while it is
-// mounted, and keyboard.js hands it those keys while an item is open. So
-// the page's first script holds this registry, not the panels.
+// which are chunks of their own: each panel binds its actions while it is
+// mounted, and keyboard.js hands it those actions (keymap.js says which
+// key is which) while an item is open. So the page's first script holds
+// this registry, not the panels.
 
-/** Key (`KeyboardEvent.key`) → handler. */
+/** Action (`revert-vandalism`, `diff-next`, ..., `Escape`) → handler. */
 const bound = new Map();
 
 /**
- * Binds `handlers` (key → function) until the returned function is
+ * Binds `handlers` (action → function) until the returned function is
  * called. An `Escape` handler returns whether it closed something.
  *
  * @param {Object<string, Function>} handlers
@@ -27,19 +28,26 @@ export function bindItemKeys( handlers ) {
 	};
 }
 
+/** Whether a panel binds `action` now. */
+export function itemBinds( action ) {
+	return bound.has( action );
+}
+
 /**
- * Runs the handler bound to the event's key, if any; true when one ran
- * (for Escape: when it closed something).
+ * Runs the handler bound to `action` (an action of keymap.js, or
+ * `Escape`), if any; true when one ran (for Escape: when it closed
+ * something).
  *
+ * @param {string} action
  * @param {KeyboardEvent} e
  * @return {boolean}
  */
-export function itemKey( e ) {
-	const fn = bound.get( e.key );
+export function itemKey( action, e ) {
+	const fn = action && bound.get( action );
 	if ( !fn ) {
 		return false;
 	}
-	if ( e.key === 'Escape' ) {
+	if ( action === 'Escape' ) {
 		return !!fn( e );
 	}
 	e.preventDefault();

@@ -1,10 +1,12 @@
-// Keyboard shortcuts: j/k move in the list, Enter opens, c claims, r
-// resolves, e escalates, / goes to the message box, ? lists the shortcuts,
-// Esc closes what is open (and, on phones, goes back one view). On an open
-// item, the keys its panels bind (itemKeys.js): n/p step through the
-// diff's revisions, l switches its layout; q reverts as vandalism, g in
-// good faith, w warns, d tags for deletion, b reports, a asks the editor,
-// t thanks, m marks as patrolled.
+// Keyboard shortcuts, by physical key (keymap.js; a person may change
+// them): j/k move in the list, Enter opens, c claims, f resolves as fine
+// and s skips (each then opens the next item), r opens the resolve form, e
+// escalates, / goes to the message box, ? lists the shortcuts, Esc closes
+// what is open (and, on phones, goes back one view). On an open item, the
+// actions its panels bind (itemKeys.js): n/p step through the diff's
+// revisions, l switches its layout; q reverts as vandalism, v reverts and
+// warns, g reverts in good faith, w warns, d tags for deletion, b reports,
+// a asks the editor, t thanks, m marks as patrolled.
 
 import { useSessionStore } from './stores/session.js';
 import { useQueuesStore } from './stores/queues.js';
@@ -14,6 +16,7 @@ import { useModerationStore } from './stores/moderation.js';
 import { route, go } from './router.js';
 import { focusMessageBox, itemList } from './focus.js';
 import { itemKey } from './itemKeys.js';
+import { actionOf } from './keymap.js';
 
 function typingIn( el ) {
 	return !!( el && el.closest && el.closest( 'input, textarea, select, [contenteditable=""], [contenteditable="true"]' ) );
@@ -60,9 +63,11 @@ export function onKeydown( e ) {
 	const typing = typingIn( target );
 	const onItem = route.name === 'item' || route.name === 'thread';
 	if ( e.key === 'Escape' ) {
-		if ( current.form ) {
+		if ( current.confirm ) {
+			current.confirm = null;
+		} else if ( current.form ) {
 			current.form = null;
-		} else if ( onItem && itemKey( e ) ) {
+		} else if ( onItem && itemKey( 'Escape', e ) ) {
 			// a panel's form closed
 		} else if ( typing ) {
 			target.blur();
@@ -75,25 +80,27 @@ export function onKeydown( e ) {
 		return;
 	}
 	const onControl = target && target.closest && target.closest( 'button, a[href], summary' );
-	switch ( e.key ) {
-		case 'j':
+	if ( e.key === 'Enter' ) {
+		if ( onControl ) {
+			return;
+		}
+		if ( route.name === 'queue' || route.name === 'item' || route.name === 'thread' ) {
+			e.preventDefault();
+			queues.openCursor();
+		}
+		return;
+	}
+	const action = actionOf( e );
+	switch ( action ) {
+		case 'next':
 			e.preventDefault();
 			move( 1 );
 			break;
-		case 'k':
+		case 'previous':
 			e.preventDefault();
 			move( -1 );
 			break;
-		case 'Enter':
-			if ( onControl ) {
-				return;
-			}
-			if ( route.name === 'queue' || route.name === 'item' || route.name === 'thread' ) {
-				e.preventDefault();
-				queues.openCursor();
-			}
-			break;
-		case 'c': {
+		case 'claim': {
 			e.preventDefault();
 			if ( current.id ) {
 				item.claimWhenLoaded( current.id );
@@ -106,15 +113,23 @@ export function onKeydown( e ) {
 			}
 			break;
 		}
-		case 'r':
+		case 'fine':
+			e.preventDefault();
+			item.fine();
+			break;
+		case 'skip':
+			e.preventDefault();
+			item.skip();
+			break;
+		case 'resolve':
 			e.preventDefault();
 			item.openForm( 'resolve' );
 			break;
-		case 'e':
+		case 'escalate':
 			e.preventDefault();
 			item.openForm( 'escalate' );
 			break;
-		case '/':
+		case 'message':
 			if ( focusMessageBox() ) {
 				e.preventDefault();
 			} else if ( route.name === 'item' && route.wf ) {
@@ -124,13 +139,13 @@ export function onKeydown( e ) {
 				setTimeout( focusMessageBox, 50 );
 			}
 			break;
-		case '?':
+		case 'help':
 			e.preventDefault();
 			session.shortcutsOpen = true;
 			break;
 		default:
-			if ( onItem ) {
-				itemKey( e );
+			if ( onItem && action ) {
+				itemKey( action, e );
 			}
 	}
 }

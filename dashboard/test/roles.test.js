@@ -53,11 +53,9 @@ describe( 'the item view follows the role on the item\'s wiki', () => {
 	} );
 
 	test( 'a patroller sees Claim, Resolve and Escalate but no Hide, notes or take-over', async () => {
-		const { view, chip } = await openAs( 'patroller', {
-			detail: { claim: { holder: 'Carol', expires_at: Date.now() + 100000 } }
-		} );
+		const { view, chip } = await openAs( 'patroller' );
 		expect( chip.textContent.trim() ).toBe( 'patroller on enwiki' );
-		for ( const id of [ 'claim', 'resolve', 'escalate' ] ) {
+		for ( const id of [ 'claim', 'fine', 'resolve', 'escalate', 'skip' ] ) {
 			expect( has( view, id ), id ).toBe( true );
 		}
 		for ( const id of [ 'message-hide', 'notes-panel', 'take-over', 'needs-role' ] ) {
@@ -65,19 +63,35 @@ describe( 'the item view follows the role on the item\'s wiki', () => {
 		}
 	} );
 
-	test( 'an admin of the item\'s wiki sees Claim, Hide, notes and take-over', async () => {
+	test( 'while someone else holds the item, their name shows in place of Claim', async () => {
+		const { view } = await openAs( 'patroller', {
+			detail: { claim: { holder: 'Carol', expires_at: Date.now() + 100000 } }
+		} );
+		expect( has( view, 'claim' ) ).toBe( false );
+		expect( view.querySelector( '[data-testid="claim-held-by"]' ).textContent.trim() ).toBe( 'Carol' );
+		expect( has( view, 'take-over' ) ).toBe( false );
+	} );
+
+	test( 'an admin of the item\'s wiki sees the holder, Hide, notes and take-over, confirmed first', async () => {
 		const { view, chip, api } = await openAs( 'admin', {
 			me: person( { role: 'admin' } ),
 			detail: { claim: { holder: 'Carol', expires_at: Date.now() + 100000 } }
 		} );
 		expect( chip.textContent.trim() ).toBe( 'admin on enwiki' );
-		for ( const id of [ 'claim', 'resolve', 'escalate', 'message-hide', 'notes-panel', 'take-over' ] ) {
+		for ( const id of [ 'claim-held-by', 'resolve', 'escalate', 'message-hide', 'notes-panel', 'take-over' ] ) {
 			expect( has( view, id ), id ).toBe( true );
 		}
 		api.calls.length = 0;
 		const taken = { token: 7, expires_at: Date.now() + 300000, holder: 'Alice' };
 		fakeApi( { 'POST /api/v1/items/enwiki-1/claim': taken } );
 		view.querySelector( '[data-testid="take-over"]' ).click();
+		await settle();
+		// Nothing is sent before the admin confirms.
+		expect( globalThis.fetch.mock.calls.some( ( [ , o ] ) => o && o.method === 'POST' ) ).toBe( false );
+		const ask = view.querySelector( '[data-testid="take-over-confirm"]' );
+		expect( ask.textContent ).toContain( 'Carol holds this item' );
+		expect( ask.contains( document.activeElement ) ).toBe( true );
+		ask.querySelector( '[data-testid="take-over-yes"]' ).click();
 		await settle();
 		const post = globalThis.fetch.mock.calls.find( ( [ , o ] ) => o && o.method === 'POST' );
 		expect( JSON.parse( post[ 1 ].body ) ).toEqual( { take_over: true } );
@@ -129,7 +143,7 @@ describe( 'refusals say why, in the notice area', () => {
 		const css = readFileSync( join( here, '../src/app.css' ), 'utf8' );
 		const rule = ( sel ) => ( css.match( new RegExp( `\\n${ sel.replace( /\./g, '\\.' ) } \\{([^}]*)\\}` ) ) || [] )[ 1 ] || '';
 		expect( rule( '.pc-notice' ) ).toMatch( /block-size: 0;/ );
-		expect( rule( '.pc-notice .cdx-message' ) ).toMatch( /position: absolute;/ );
+		expect( rule( '.pc-notice__stack' ) ).toMatch( /position: absolute;/ );
 	} );
 
 	test( 'a refused post names the wiki of a block, or every wiki', async () => {
@@ -148,7 +162,7 @@ describe( 'refusals say why, in the notice area', () => {
 			await settle();
 			form.dispatchEvent( new Event( 'submit', { bubbles: true, cancelable: true } ) );
 			await settle();
-			expect( page.el.querySelector( '[data-testid="notice"]' ).textContent ).toContain( text );
+			expect( [ ...page.el.querySelectorAll( '[data-testid="notice"]' ) ].pop().textContent ).toContain( text );
 			expect( box.value ).toBe( 'hi' );
 		}
 	} );

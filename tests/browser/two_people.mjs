@@ -1,7 +1,8 @@
 // Spec 1: two signed-in people in two browsers work one item together,
 // live. An item arrives from the feed in both pages; Alice claims it and
 // Bob sees it claimed by Alice within a second; Alice posts a message and
-// Bob sees it; Bob's claim is refused with a notice naming Alice; Alice
+// Bob sees it; Bob sees Alice's name in place of Claim, and his claim
+// ("c") is refused with a notice naming Alice; Alice
 // resolves it and it leaves both lists. Nobody reloads.
 //
 // Steps: `start-feed` (the harness starts ingest once both pages show the
@@ -59,15 +60,18 @@ await spec('two-people', async (t) => {
   await app.waitMessage(bob.page, text);
   log(`Bob saw Alice's message after ${Date.now() - posted} ms`);
 
-  // Bob's claim is refused, and the notice says who holds the item.
+  // Bob sees Alice's name where Claim was; his claim with "c" is refused,
+  // and the notice says who holds the item.
+  const heldBy = app.button(bob.page, id, 'claim-held-by');
+  await until(async () => (await heldBy.innerText().catch(() => '')).includes('Alice'), { what: `Bob's item view to show Alice in place of Claim on ${id}` });
   const bobClaim = app.button(bob.page, id, 'claim');
   const refused = app.apiCall(bob.page, id, 'claim');
-  if (await bobClaim.isEnabled().catch(() => false)) {
+  if ((await bobClaim.count()) && (await bobClaim.isEnabled())) {
     await bobClaim.click();
   } else {
-    // The button may be disabled while someone else holds the item; the
-    // keyboard shortcut is the other way to try.
-    log('Bob\'s claim button is disabled; trying the "c" shortcut');
+    // No Claim button while someone else holds the item; the keyboard
+    // shortcut is the other way to try.
+    log('Bob sees no Claim button while Alice holds the item; trying the "c" shortcut');
     await bob.page.locator(app.viewSel(id)).first().focus().catch(() => {});
     await bob.page.keyboard.press('c');
   }

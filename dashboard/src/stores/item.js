@@ -13,6 +13,7 @@ import { useSessionStore } from './session.js';
 import { useQueuesStore } from './queues.js';
 import { useThreadsStore } from './threads.js';
 import { usePresenceStore } from './presence.js';
+import { route, go, pathOf } from '../router.js';
 
 /** The roles a person may have on a wiki, lowest first. */
 const ROLES = [ 'reader', 'patroller', 'admin' ];
@@ -63,7 +64,13 @@ export const useItemStore = defineStore( 'item', () => {
 		error: null,
 		/** `resolve`, `escalate` or null: the open form. */
 		form: null,
-		busy: false
+		busy: false,
+		/**
+		 * What an admin is asked to confirm before taking someone else's
+		 * claim over: `{kind: 'claim'}`, or `{kind: 'resolve', outcome,
+		 * note, next}` (a resolve done as a take-over, then a resolve).
+		 */
+		confirm: null
 	} );
 
 	let itemGen = 0;
@@ -146,6 +153,7 @@ export const useItemStore = defineStore( 'item', () => {
 		current.loading = true;
 		current.error = null;
 		current.form = null;
+		current.confirm = null;
 		threads.openItemThread( id );
 		usePresenceStore().watch( id );
 		try {
@@ -188,6 +196,7 @@ export const useItemStore = defineStore( 'item', () => {
 		current.loading = false;
 		current.error = null;
 		current.form = null;
+		current.confirm = null;
 		useThreadsStore().closeItemThread();
 	}
 
@@ -296,10 +305,32 @@ export const useItemStore = defineStore( 'item', () => {
 		}
 	}
 
-	async function resolve( id, outcome, note ) {
+	/** Whether someone else holds the open item's claim now. */
+	function heldByOther() {
+		const d = current.detail;
+		const me = meName();
+		return !!( d && d.claim && d.claim.holder && d.claim.holder !== me && d.claim.expires_at > Date.now() );
+	}
+
+	/**
+	 * Resolves an item. An admin resolving an item someone else holds is
+	 * asked first (`current.confirm`; false is returned); `takeOver` (the
+	 * confirmation) takes the claim over, then resolves with its token.
+	 */
+	async function resolve( id, outcome, note, takeOver = false, next = false ) {
 		const session = useSessionStore();
+		const here = current.id === id;
+		if ( here && canModerate.value && heldByOther() && !takeOver ) {
+			current.confirm = { kind: 'resolve', holder: current.detail.claim.holder, outcome, note: note || '', next };
+			return false;
+		}
 		let held = heldToken( id );
-		if ( !held && !( current.id === id && canModerate.value ) ) {
+		if ( takeOver && !held ) {
+			if ( !( await claim( id, true ) ) ) {
+				return false;
+			}
+			held = heldToken( id );
+		} else if ( !held && !( here && canModerate.value ) ) {
 			if ( !( await claim( id ) ) ) {
 				return false;
 			}
@@ -326,6 +357,88 @@ export const useItemStore = defineStore( 'item', () => {
 		} finally {
 			current.busy = false;
 		}
+	}
+
+	/**
+	 * Opens the item after `id` in the list (the next open one nobody
+	 * else holds), if `id` is still the open item; says so when there is
+	 * none, and the item stays open.
+	 */
+	function moveOn( id ) {
+		if ( current.id !== id ) {
+			return false;
+		}
+		const queues = useQueuesStore();
+		const wf = route.wf || queues.list.wf;
+		const next = wf ? queues.nextAfter( id, meName() ) : null;
+		if ( !next ) {
+			useSessionStore().notify( 'notice', t( 'patrolchat-no-next' ) );
+			return false;
+		}
+		go( 'item', wf, next.id );
+		return true;
+	}
+
+	/** Whether the open item can be decided on by this person now (else says why). */
+	function decidable() {
+		const d = current.detail;
+		if ( !d || current.busy ) {
+			return false;
+		}
+		if ( !canPatrol.value ) {
+			explainRefusal( 'patroller' );
+			return false;
+		}
+		return d.state !== 'resolved';
+	}
+
+	/** The one-key "fine": resolved as fine (the wiki marks it patrolled), then the next item. */
+	async function fine() {
+		const id = current.id;
+		if ( decidable() && await resolve( id, 'ok', '', false, true ) ) {
+			moveOn( id );
+		}
+	}
+
+	/** Skip: the claim released if held, then the next item. */
+	async function skip() {
+		const id = current.id;
+		if ( !id ) {
+			return;
+		}
+		if ( holding.value && !( await release( id ) ) ) {
+			return;
+		}
+		moveOn( id );
+	}
+
+	/** Asks an admin to confirm taking someone else's claim over. */
+	function askTakeOver() {
+		if ( heldByOther() && canModerate.value ) {
+			current.confirm = { kind: 'claim', holder: current.detail.claim.holder };
+		}
+	}
+
+	/** The admin confirmed: the take-over (and the resolve it was asked for). */
+	async function confirmTakeOver() {
+		const c = current.confirm;
+		const id = current.id;
+		current.confirm = null;
+		if ( !c || !id ) {
+			return false;
+		}
+		if ( c.kind === 'claim' ) {
+			return claim( id, true );
+		}
+		const done = await resolve( id, c.outcome, c.note, true );
+		if ( done && c.next ) {
+			moveOn( id );
+		}
+		return done;
+	}
+
+	function cancelConfirm() {
+		current.confirm = null;
 	}
 
 	async function escalate( id, workflow, reason ) {
@@ -389,6 +502,15 @@ export const useItemStore = defineStore( 'item', () => {
 	}
 	setInterval( renewIfDue, 15000 );
 
+	/** An item's title as far as this page knows it (else its id), and a link to it, for notices. */
+	function itemNotice( id ) {
+		const queues = useQueuesStore();
+		const row = queues.rowOf( id );
+		const title = ( row && row.item.title ) || ( current.id === id && current.detail && current.detail.item.title ) || id;
+		const wf = row ? queues.list.wf : null;
+		return { title, link: { href: pathOf( 'item', wf, id ), go: () => go( 'item', wf, id ) } };
+	}
+
 	/** An `item.*` frame: the open item's detail and this person's token. */
 	function applyFrame( f ) {
 		const session = useSessionStore();
@@ -414,7 +536,8 @@ export const useItemStore = defineStore( 'item', () => {
 				if ( me && f.holder === me ) {
 					dropToken( f.item );
 					if ( f.reason === 'expired' ) {
-						session.notify( 'warning', t( 'patrolchat-claim-expired', f.item ) );
+						const n = itemNotice( f.item );
+						session.notify( 'warning', t( 'patrolchat-claim-expired', n.title ), { link: n.link } );
 					}
 				}
 				return;
@@ -433,7 +556,8 @@ export const useItemStore = defineStore( 'item', () => {
 				}
 				dropToken( f.item );
 				if ( f.was_yours && ( !me || by !== me ) ) {
-					session.notify( 'warning', t( 'patrolchat-yours-resolved', f.item, by, t( `patrolchat-outcome-${ f.outcome }` ) ) );
+					const n = itemNotice( f.item );
+					session.notify( 'warning', t( 'patrolchat-yours-resolved', n.title, by, t( `patrolchat-outcome-${ f.outcome }` ) ), { link: n.link } );
 				}
 			}
 		}
@@ -453,6 +577,6 @@ export const useItemStore = defineStore( 'item', () => {
 	return {
 		current, holding, viewerRole, canPatrol, canModerate,
 		openItem, closeItem, forget, catchUpItem, claim, claimWhenLoaded, release, resolve, escalate, openForm, closeForm, applyFrame,
-		markResolved
+		markResolved, moveOn, fine, skip, askTakeOver, confirmTakeOver, cancelConfirm
 	};
 } );

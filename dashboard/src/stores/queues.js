@@ -292,6 +292,28 @@ export const useQueuesStore = defineStore( 'queues', () => {
 		}
 	}
 
+	/**
+	 * The row to open after deciding on `id`: the next one in the list as
+	 * shown that is open and not held by someone else (`me` may hold it);
+	 * the keyboard cursor moves onto it.
+	 */
+	function nextAfter( id, me ) {
+		const arr = visibleRows.value;
+		let i = arr.findIndex( ( r ) => r.id === id );
+		if ( i === -1 ) {
+			i = list.cursor - 1;
+		}
+		const t = Date.now();
+		for ( let j = i + 1; j < arr.length; j++ ) {
+			const r = arr[ j ];
+			if ( !r.resolved && r.id !== id && ( !r.claim || r.claim.holder === me || r.claim.expires_at <= t ) ) {
+				list.cursor = j;
+				return r;
+			}
+		}
+		return null;
+	}
+
 	/** The person's other open items of the same user, from the loaded list. */
 	function otherItemsOf( item ) {
 		if ( !item ) {
@@ -303,6 +325,6 @@ export const useQueuesStore = defineStore( 'queues', () => {
 	return {
 		workflows, workflowsLoaded, list, filters, rows, visibleRows, escalationWorkflows,
 		loadWorkflows, workflowOf, defaultWorkflow, rowOf, loadList, clearList, applyFrame, rowClaimed,
-		openCursor, otherItemsOf
+		openCursor, nextAfter, otherItemsOf
 	};
 } );

@@ -2,10 +2,11 @@
 // area and the shortcuts dialog.
 
 import { defineStore } from 'pinia';
-import { ref, computed } from 'vue';
+import { ref, computed, watch } from 'vue';
 import { api, ApiError, seg, setCsrf, setUnauthorizedHandler } from '../api.js';
 import * as live from '../live.js';
 import { t } from '../i18n.js';
+import { loadKeys } from '../keymap.js';
 import { useQueuesStore } from './queues.js';
 import { useItemStore } from './item.js';
 import { useThreadsStore } from './threads.js';
@@ -18,10 +19,10 @@ export const useSessionStore = defineStore( 'session', () => {
 	const authChecked = ref( false );
 	/** Whether `POST /auth/dev-login` exists here. */
 	const devLogin = ref( false );
-	/** The message in the notice area: `{type, text, at}`. */
-	const notice = ref( null );
 	/** Shortcuts dialog. */
 	const shortcutsOpen = ref( false );
+	// The person's own keys, kept under their name.
+	watch( () => me.value && me.value.name, ( name ) => loadKeys( name ), { immediate: true } );
 
 	/**
 	 * Whether the person is at least a patroller, or an admin, on some
@@ -89,22 +90,56 @@ export const useSessionStore = defineStore( 'session', () => {
 		return Object.prototype.hasOwnProperty.call( c, wiki );
 	}
 
-	let noticeTimer = null;
+	/**
+	 * The notices shown, oldest first (a small stack): `{key, type, text,
+	 * at, link?, mention?}`. Successes and plain notices go after 8 s; a
+	 * mention, a warning or an error stays until it is read (dismissed, or
+	 * its link followed).
+	 */
+	const notices = ref( [] );
+	/** The newest notice. */
+	const notice = computed( () => notices.value[ notices.value.length - 1 ] || null );
+	/** Mentions not read yet. */
+	const unreadMentions = computed( () => notices.value.filter( ( n ) => n.mention ).length );
+	let noticeSeq = 0;
 
-	/** Shows a message in the notice area. */
-	function notify( type, text ) {
-		clearTimeout( noticeTimer );
-		notice.value = { type, text, at: Date.now() };
-		if ( type === 'success' || type === 'notice' ) {
-			noticeTimer = setTimeout( () => {
-				notice.value = null;
-			}, 8000 );
-		}
+	/** Notices at most on screen; the oldest that is not a mention goes first. */
+	const MAX_NOTICES = 4;
+
+	function dismiss( key ) {
+		notices.value = notices.value.filter( ( n ) => n.key !== key );
 	}
 
+	/**
+	 * Shows a message in the notice area. `extra`: `link` (`{href, text,
+	 * go}`: a link in the notice, `go` following it in the page), `mention`
+	 * (a message id: counted as unread until read).
+	 */
+	function notify( type, text, extra = {} ) {
+		const key = ++noticeSeq;
+		// The same text again replaces its older copy rather than stacking.
+		let next = notices.value.filter( ( n ) => !( n.text === text && n.type === type ) );
+		next.push( { key, type, text, at: Date.now(), link: extra.link || null, mention: extra.mention || null } );
+		while ( next.length > MAX_NOTICES ) {
+			const drop = next.findIndex( ( n ) => !n.mention );
+			next.splice( drop === -1 ? 0 : drop, 1 );
+		}
+		notices.value = next;
+		if ( ( type === 'success' || type === 'notice' ) && !extra.mention ) {
+			setTimeout( () => dismiss( key ), 8000 );
+		}
+		return key;
+	}
+
+	/** Takes away the notices that are not mentions (a claim that went through). */
 	function clearNotice() {
-		clearTimeout( noticeTimer );
-		notice.value = null;
+		notices.value = notices.value.filter( ( n ) => n.mention );
+	}
+
+	/** The mentions of messages of an item (or the messages named) are read. */
+	function mentionsRead( ids ) {
+		const read = new Set( ids );
+		notices.value = notices.value.filter( ( n ) => !n.mention || !read.has( n.mention ) );
 	}
 
 	/** Reads `/api/v1/me`; true when signed in. */
@@ -163,6 +198,7 @@ export const useSessionStore = defineStore( 'session', () => {
 		asked.clear();
 		me.value = null;
 		setCsrf( null );
+		notices.value = [];
 		useQueuesStore().clearList();
 		useItemStore().forget();
 		useThreadsStore().leaveRoom();
@@ -177,9 +213,9 @@ export const useSessionStore = defineStore( 'session', () => {
 	} );
 
 	return {
-		me, authChecked, devLogin, notice, shortcutsOpen,
+		me, authChecked, devLogin, notice, notices, unreadMentions, shortcutsOpen,
 		isPatroller, isAdmin, wikiRoles, globalGroups,
 		roleOn, noteStanding, loadStanding, acceptedConduct,
-		notify, clearNotice, checkAuth, probeDevLogin, signInDev, signOut, signedOut
+		notify, dismiss, clearNotice, mentionsRead, checkAuth, probeDevLogin, signInDev, signOut, signedOut
 	};
 } );

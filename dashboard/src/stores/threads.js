@@ -2,12 +2,15 @@
 // messages, loading, catching up and posting, and hidden messages.
 
 import { defineStore } from 'pinia';
-import { reactive } from 'vue';
+import { reactive, ref } from 'vue';
 import { api, seg } from '../api.js';
 import { t } from '../i18n.js';
 import { errorText } from '../errors.js';
 import { useSessionStore } from './session.js';
 import { useConductStore } from './conduct.js';
+import { useQueuesStore } from './queues.js';
+import { useItemStore } from './item.js';
+import { pathOf, go } from '../router.js';
 
 function mergeMessages( into, more ) {
 	const seen = new Set( into.map( ( m ) => m.id ) );
@@ -33,6 +36,8 @@ export const useThreadsStore = defineStore( 'threads', () => {
 	const item = reactive( { id: null, messages: [] } );
 	/** The room of a workflow. */
 	const room = reactive( { wf: null, messages: [], loading: false, error: null } );
+	/** The message a followed mention leads to (its thread scrolls to it). */
+	const highlight = ref( null );
 
 	// -------------------------------------------------------------- item
 
@@ -170,13 +175,56 @@ export const useThreadsStore = defineStore( 'threads', () => {
 		}
 	}
 
-	/** A `mention` frame: a notice, unless the person mentioned themself. */
-	function mention( m ) {
+	/**
+	 * A `mention` frame, unless the person mentioned themself: a notice that
+	 * stays until read, naming the item by its title and linking the
+	 * message in its thread.
+	 */
+	async function mention( m ) {
 		const session = useSessionStore();
-		if ( m && session.me && m.author !== session.me.name ) {
-			const where = m.item || ( m.workflow ? t( 'patrolchat-room-of', m.workflow ) : '' );
-			session.notify( 'notice', t( 'patrolchat-mentioned', m.author, where ) );
+		if ( !m || !m.id || !session.me || m.author === session.me.name ) {
+			return;
 		}
+		let text;
+		let link;
+		if ( m.item ) {
+			const queues = useQueuesStore();
+			const row = queues.rowOf( m.item );
+			const wf = row ? queues.list.wf : null;
+			let title = row ? row.item.title : null;
+			if ( !title ) {
+				const open = useItemStore().current;
+				title = open.id === m.item && open.detail ? open.detail.item.title : null;
+			}
+			if ( !title ) {
+				try {
+					const d = await api( 'GET', `/api/v1/items/${ seg( m.item ) }` );
+					title = d && d.item && d.item.title;
+				} catch {
+					// named by its id
+				}
+			}
+			text = t( 'patrolchat-mentioned', m.author, title || m.item );
+			link = {
+				href: `${ pathOf( 'item', wf, m.item ) }#message-${ encodeURIComponent( m.id ) }`,
+				go: () => {
+					highlight.value = m.id;
+					go( 'item', wf, m.item );
+				}
+			};
+		} else {
+			text = t( 'patrolchat-mentioned', m.author, m.workflow ? t( 'patrolchat-room-of', m.workflow ) : '' );
+			if ( m.workflow ) {
+				link = {
+					href: `${ pathOf( 'room', m.workflow ) }#message-${ encodeURIComponent( m.id ) }`,
+					go: () => {
+						highlight.value = m.id;
+						go( 'room', m.workflow );
+					}
+				};
+			}
+		}
+		session.notify( 'notice', text, { link, mention: m.id } );
 	}
 
 	/** Marks a message hidden in the loaded threads: admins and its author keep the text. */
@@ -201,7 +249,7 @@ export const useThreadsStore = defineStore( 'threads', () => {
 	}
 
 	return {
-		item, room,
+		item, room, highlight,
 		openItemThread, closeItemThread, addItemMessages, lastItemSeq, postItemMessage,
 		openRoom, leaveRoom, catchUpRoom, postRoomMessage, messageNew, mention, markHidden
 	};
