@@ -186,6 +186,8 @@ pub fn report_item(report: &Report, wiki: &WikiId) -> Item {
         priority: 0.0,
         score: None,
         linked: None,
+        reason: Some(report.reason.clone()),
+        requested_by: Some(report.reporter.clone()),
         created_at: report.at,
     }
 }
