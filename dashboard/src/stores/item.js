@@ -4,6 +4,7 @@
 // threads store, who else is looking in the presence store.
 
 import { defineStore } from 'pinia';
+import { httpsUrl } from '../links.js';
 import { reactive, computed } from 'vue';
 import { api, ApiError, seg } from '../api.js';
 import { t } from '../i18n.js';
@@ -83,7 +84,13 @@ export const useItemStore = defineStore( 'item', () => {
 		return {
 			item: d.item, state: d.state, resolved_by: d.resolved_by || null, outcome: d.outcome || null,
 			claim: d.claim || null, viewer_role: role,
-			acted: Array.isArray( d.acted ) ? d.acted : []
+			acted: Array.isArray( d.acted ) ? d.acted : [],
+			outcomes: Array.isArray( d.outcomes ) ? d.outcomes : [],
+			action_url: httpsUrl( d.action_url ),
+			action_page: typeof d.action_page === 'string' ? d.action_page : null,
+			escalations: Array.isArray( d.escalations ) ? d.escalations : [],
+			report: d.report || null,
+			reported: d.reported || null
 		};
 	}
 
