@@ -359,6 +359,10 @@ export const useItemStore = defineStore( 'item', () => {
 		if ( !current.detail || current.detail.state === 'resolved' ) {
 			return false;
 		}
+		// A report is answered, not handed on.
+		if ( which === 'escalate' && current.detail.item && current.detail.item.kind === 'report' ) {
+			return false;
+		}
 		if ( !canPatrol.value ) {
 			explainRefusal( 'patroller' );
 			return false;
