@@ -110,12 +110,18 @@ await spec('escalation_and_report', async (t) => {
   check(rr.status() === 200, `resolving ${esc} answered ${rr.status()}: ${await rr.text().catch(() => '')}`);
   await t.shot(ada.page, 'escalation-admin-item');
 
-  // The patroller's item links to the escalation and tells how it ended.
-  await app.open(pat.page, `/item/${encodeURIComponent(id)}`);
+  // The patroller's item, still open on their page, links to the
+  // escalation and tells how it ended, live; and so after a reload.
   const linkBack = pat.page.locator(`${app.viewSel(id)} ${tid('item-escalation')}`).first();
   await linkBack.waitFor({ timeout: WAIT });
+  await until(async () => (await linkBack.getAttribute('data-outcome')) === 'blocked', {
+    what: async () => `the original's escalation to show outcome blocked live (it shows ${JSON.stringify(await linkBack.getAttribute('data-outcome'))})`,
+  });
+  await app.open(pat.page, `/item/${encodeURIComponent(id)}`);
+  await linkBack.waitFor({ timeout: WAIT });
   const st = await linkBack.getAttribute('data-outcome');
-  check(st === 'blocked', `the original's escalation shows outcome ${JSON.stringify(st)}`);
+  check(st === 'blocked', `the original's escalation shows outcome ${JSON.stringify(st)} after a reload`);
+  check((await linkBack.locator('a').getAttribute('href')).endsWith(`/item/${esc}`), 'the original links to the escalation');
   log(`the original links to ${esc}: ${JSON.stringify(await linkBack.innerText())}`);
 
   // A report: the admin writes, the patroller reports it.

@@ -342,6 +342,10 @@ export const useItemStore = defineStore( 'item', () => {
 			const done = await api( 'POST', `/api/v1/items/${ seg( id ) }/escalate`, { workflow, reason } );
 			dropToken( id );
 			resolvedHere( id, session.me.name, 'escalated' );
+			if ( current.id === id && current.detail && done && done.linked ) {
+				const others = current.detail.escalations.filter( ( e ) => e.id !== done.linked );
+				current.detail.escalations = [ ...others, { id: done.linked, workflow, state: 'open' } ];
+			}
 			current.form = null;
 			const wf = useQueuesStore().workflowOf( workflow );
 			session.notify( 'success', t( 'patrolchat-escalated-notice', wf ? wf.title : workflow ) );
@@ -441,6 +445,10 @@ export const useItemStore = defineStore( 'item', () => {
 				const by = f.by && f.by.name ? f.by.name : '?';
 				if ( current.id === f.item && current.detail && current.detail.state !== 'resolved' ) {
 					resolvedHere( f.item, by, f.outcome );
+				}
+				// An escalation of the open item was answered.
+				if ( current.detail && current.detail.escalations.some( ( e ) => e.id === f.item ) ) {
+					current.detail.escalations = current.detail.escalations.map( ( e ) => ( e.id === f.item ? { ...e, state: 'resolved', outcome: f.outcome, resolved_by: by } : e ) );
 				}
 				dropToken( f.item );
 				if ( f.was_yours && ( !me || by !== me ) ) {
