@@ -135,7 +135,8 @@ pub struct ResolveRequest {
     #[serde(default, deserialize_with = "crate::extract::int64_opt")]
     #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub token: Option<u64>,
-    /// How it ended.
+    /// How it ended: one of the item's `outcomes` (those its workflows
+    /// declare); another is refused with 400 naming them.
     pub outcome: PersonOutcome,
     /// At most 500 characters.
     #[serde(default)]
@@ -432,7 +433,7 @@ pub async fn release(
     params(("id" = String, Path, description = "item id")),
     request_body = ResolveRequest,
     responses((status = 200, description = "resolved", body = Done),
-              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 400, description = "bad request, or an outcome the item's workflows do not take", body = crate::schemas::ErrorBody),
               (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
               (status = 403, description = "not a patroller (`forbidden`), muted (`muted`) or blocked on the wiki (`blocked`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::schemas::ErrorBody),
               (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
