@@ -89,6 +89,14 @@ parameters = {{ "path.wf" = {{ dictionary = "workflows", probability = 0.5 }} }}
 [[operations]]
 include-path-regex = "/users/|/ignores/"
 parameters = {{ "path.name" = {{ dictionary = "users", probability = 0.5 }} }}
+
+# An item takes the outcomes its workflows declare (`outcomes` in the
+# workflows file), which the document cannot tie to an item: another
+# queue's outcome is valid by the schema and refused with 400.
+[[operations]]
+include-path = "/api/v1/items/{{id}}/resolve"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 "#,
         items = list(items),
         messages = list(messages),

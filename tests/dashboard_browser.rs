@@ -539,6 +539,21 @@ async fn moderation_report_hide_and_ignore_in_the_thread() {
     run_spec(&b, "moderation.mjs", &stack.base(), no_steps).await;
 }
 
+/// An escalation's reason and author reach the admin's item, which offers
+/// the block queue's outcomes and the wiki's block page; the admin resolves
+/// it as blocked and the patroller's item says so. A report shows its
+/// message's text in context, the reports count rises live, hiding from
+/// the report works and the reporter sees the outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_reason_and_author_reach_the_admin_and_reports_show_their_message() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 3).await;
+    run_spec(&b, "escalation_and_report.mjs", &stack.base(), no_steps).await;
+}
+
 /// Spec 7: every view (sign-in, queue list, item, thread, room, admin, my
 /// reports) on a desktop and a phone has no serious or critical axe-core
 /// violation, a first-level heading and a skip link that leads somewhere.

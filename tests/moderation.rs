@@ -96,7 +96,7 @@ async fn reports_are_private_to_admins_and_their_reporters() {
         .post(
             &admin,
             &format!("/api/v1/items/{rid}/resolve"),
-            json!({"outcome": "other", "note": "muted"}),
+            json!({"outcome": "action_taken", "note": "muted"}),
         )
         .await;
     assert_eq!(s, 200, "{b}");
@@ -108,7 +108,7 @@ async fn reports_are_private_to_admins_and_their_reporters() {
         .find(|r| r["id"] == rid.as_str())
         .expect("listed");
     assert_eq!(done["state"], "resolved");
-    assert_eq!(done["outcome"], "other");
+    assert_eq!(done["outcome"], "action_taken");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -925,6 +925,9 @@ async fn report_tag_ask_and_thank() {
         .get(&alice, "/api/v1/items/enwiki-1-esc-admin-block")
         .await;
     assert_eq!(s, 200, "the admins' item: {esc}");
+    assert_eq!(esc["item"]["reason"], "vandalism after final warning");
+    assert_eq!(esc["item"]["requested_by"], "Alice");
+    assert_eq!(esc["item"]["linked"], "enwiki-1");
     // Reported already: said, nothing sent.
     w.item(2, |v| {
         on_page(v, "Second page", 2_001, 2_002);

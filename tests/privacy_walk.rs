@@ -652,7 +652,7 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
         &api,
         &ada,
         "/api/v1/items/report-1/resolve",
-        json!({"token": lease["token"], "outcome": "other", "note": "SECRET-resolution"}),
+        json!({"token": lease["token"], "outcome": "no_action", "note": "SECRET-resolution"}),
     )
     .await;
     post(

@@ -94,6 +94,8 @@ fn escalation(id: &str, workflow: &str, title: &str, user: &str) -> Item {
         priority: 50.0,
         score: None,
         linked: None,
+        reason: None,
+        requested_by: None,
         created_at: 1_690_617_099_000,
     }
 }

@@ -583,17 +583,98 @@ async fn escalation_opens_a_linked_admin_item_and_closes_the_original() {
     assert_eq!(esc["state"], "open");
     assert_eq!(esc["item"]["kind"], "escalation");
     assert_eq!(esc["item"]["linked"], "enwiki-7008");
+    assert_eq!(esc["item"]["reason"], "vandalism after final warning");
+    assert_eq!(esc["item"]["requested_by"], "Pat");
+    assert_eq!(
+        esc["outcomes"],
+        json!(["blocked", "declined", "not_needed"])
+    );
+    assert_eq!(
+        esc["action_url"],
+        "https://en.wikipedia.org/wiki/Special:Block/192.0.2.7"
+    );
+    assert_eq!(esc["action_page"], "block");
     let (_, orig) = api.get(&admin, "/api/v1/items/enwiki-7008").await;
     assert_eq!(orig["state"], "resolved");
     assert_eq!(orig["outcome"], "escalated");
+    assert_eq!(
+        orig["escalations"],
+        json!([{"id": linked, "workflow": "admin-block", "state": "open"}]),
+        "the original links to its escalation"
+    );
     let (_, q) = api.get(&admin, "/api/v1/workflows/admin-block/items").await;
     assert_eq!(q["items"][0]["item"]["id"], linked.as_str());
+    assert_eq!(
+        q["items"][0]["item"]["reason"],
+        "vandalism after final warning"
+    );
+    assert_eq!(q["items"][0]["item"]["requested_by"], "Pat");
     let work = support::stream_messages(&nats.url(), "WORK").await;
     assert!(
-        work.iter()
-            .any(|(s, v)| s == "wf.admin-block.enwiki" && v["id"] == linked.as_str()),
-        "the escalation is published on WORK for bots"
+        work.iter().any(|(s, v)| s == "wf.admin-block.enwiki"
+            && v["id"] == linked.as_str()
+            && v["reason"] == "vandalism after final warning"
+            && v["requested_by"] == "Pat"),
+        "the escalation, with its reason and who asked, is published on WORK for bots"
     );
+    // The block queue takes its own outcomes, and only those.
+    let resolve = format!("/api/v1/items/{linked}/resolve");
+    let (s, body) = api.post(&admin, &resolve, json!({"outcome": "ok"})).await;
+    assert_eq!(s, 400, "{body}");
+    let said = body["error"]["message"].as_str().unwrap_or_default();
+    for o in ["blocked", "declined", "not_needed"] {
+        assert!(said.contains(o), "the refusal names {o}: {said}");
+    }
+    let (s, body) = api
+        .post(
+            &admin,
+            &resolve,
+            json!({"outcome": "blocked", "note": "1 week"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (_, esc) = api.get(&admin, &format!("/api/v1/items/{linked}")).await;
+    assert_eq!(
+        (esc["state"].as_str(), esc["outcome"].as_str()),
+        (Some("resolved"), Some("blocked"))
+    );
+    let (_, orig) = api.get(&pat, "/api/v1/items/enwiki-7008").await;
+    assert_eq!(
+        orig["escalations"],
+        json!([{"id": linked, "workflow": "admin-block", "state": "resolved",
+                "outcome": "blocked", "resolved_by": "Ada"}]),
+        "the patroller sees how the admins answered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patrol_items_refuse_the_outcomes_of_admin_queues() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-7011", &["patrol"], None).await;
+    let admin = api.login("Ada", &["sysop"]).await;
+    let (_, item) = api.get(&admin, "/api/v1/items/enwiki-7011").await;
+    assert_eq!(
+        item["outcomes"],
+        json!(["ok", "reverted", "escalated", "duplicate", "other"])
+    );
+    assert!(item.get("action_url").is_none(), "{item}");
+    assert_eq!(item["escalations"], json!([]));
+    let path = "/api/v1/items/enwiki-7011/resolve";
+    let (s, body) = api.post(&admin, path, json!({"outcome": "blocked"})).await;
+    assert_eq!(s, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reverted"),
+        "{body}"
+    );
+    let (s, body) = api.post(&admin, path, json!({"outcome": "banned"})).await;
+    assert_eq!(s, 400, "{body}");
+    let (s, body) = api.post(&admin, path, json!({"outcome": "reverted"})).await;
+    assert_eq!(s, 200, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

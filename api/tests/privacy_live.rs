@@ -140,7 +140,7 @@ async fn a_readers_socket_gets_nothing_of_the_reports_workflow_whatever_it_asks(
         .post(
             &ada,
             &format!("/api/v1/items/{rid}/resolve"),
-            json!({"token": token, "outcome": "other", "note": "resolution secret"}),
+            json!({"token": token, "outcome": "action_taken", "note": "resolution secret"}),
         )
         .await;
     assert_eq!(s, 200, "{b}");
@@ -295,4 +295,111 @@ async fn a_message_in_a_private_thread_cannot_be_reported_by_who_may_not_see_it(
         )
         .await;
     assert_eq!(s, 201, "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_reaches_the_admins_live_with_its_message_in_context_and_its_outcomes() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    seed_item(&redis.url(), "enwiki-9311", &["patrol"], None).await;
+    let troll = api.login("Troll", &["user"]).await;
+    let rita = api.login("Rita", &["user"]).await;
+    let rep = api.login("Rep", &["user"]).await;
+    let ada = api.login("Ada", &["sysop"]).await;
+    for (who, text) in [
+        (&rita, "before one"),
+        (&rita, "before two"),
+        (&troll, "unused"),
+    ] {
+        let (s, b) = api
+            .post(
+                who,
+                "/api/v1/items/enwiki-9311/messages",
+                json!({"text": text}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let mut admin = ws::connect(&api, &ada).await;
+    let mut reader = ws::connect(&api, &rita).await;
+    for s in [&mut admin, &mut reader] {
+        ws::send(s, json!({"op": "subscribe"})).await;
+        ws::drain(s).await;
+    }
+    let rid = file_report(&api, &troll, &rep, "enwiki-9311").await;
+    // The admins' queue learns of it at once: a report is not on WORK, so
+    // its item comes as `item.new` from the report itself.
+    let new = ws::wait_for(&mut admin, "the report's item.new", |f| {
+        f["type"] == "item.new" && f["item"]["id"] == rid.as_str()
+    })
+    .await;
+    assert_eq!(new["item"]["workflows"], json!(["reports"]));
+    assert_eq!(new["item"]["wiki"], "enwiki");
+    assert_eq!(new["item"]["reason"], "rude");
+    assert_eq!(new["item"]["requested_by"], "Rep");
+    let (s, b) = api
+        .post(
+            &rita,
+            "/api/v1/items/enwiki-9311/messages",
+            json!({"text": "sentinel"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let frames = until_sentinel(&mut reader).await;
+    assert!(
+        frames.iter().all(|f| !f.to_string().contains(rid.as_str())),
+        "a reader was told of the report: {frames:?}"
+    );
+
+    // The admin reads the reported message with the messages around it.
+    let (s, item) = api.get(&ada, &format!("/api/v1/items/{rid}")).await;
+    assert_eq!(s, 200, "{item}");
+    assert_eq!(item["outcomes"], json!(["action_taken", "no_action"]));
+    let reported = &item["reported"];
+    assert_eq!(reported["message"]["text"], "a rude remark", "{item}");
+    assert_eq!(reported["message"]["item"], "enwiki-9311");
+    let texts: Vec<&str> = reported["context"]
+        .as_array()
+        .expect("context")
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "before one",
+            "before two",
+            "unused",
+            "a rude remark",
+            "sentinel"
+        ]
+    );
+    // Hidden from the report, the admin still reads it; a reader may not
+    // see the report at all.
+    let mid = reported["message"]["id"].as_str().expect("id").to_owned();
+    let (s, b) = api
+        .post(
+            &ada,
+            &format!("/api/v1/messages/{mid}/hide"),
+            json!({"reason": "rude"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, item) = api.get(&ada, &format!("/api/v1/items/{rid}")).await;
+    assert_eq!(item["reported"]["message"]["text"], "a rude remark");
+    assert_eq!(item["reported"]["message"]["hidden"]["by"], "Ada", "{item}");
+    let (s, _) = api.get(&rita, &format!("/api/v1/items/{rid}")).await;
+    assert_eq!(s, 404);
+    // A report takes the report outcomes, and the reporter sees which.
+    let resolve = format!("/api/v1/items/{rid}/resolve");
+    let (s, b) = api.post(&ada, &resolve, json!({"outcome": "other"})).await;
+    assert_eq!(s, 400, "{b}");
+    let (s, b) = api
+        .post(&ada, &resolve, json!({"outcome": "action_taken"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, mine) = api.get(&rep, "/api/v1/me/reports").await;
+    assert_eq!(mine[0]["id"], rid.as_str());
+    assert_eq!(mine[0]["outcome"], "action_taken", "{mine}");
 }

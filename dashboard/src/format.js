@@ -26,7 +26,7 @@ export function kindName( kind ) {
 	return [ 'edit', 'new', 'log', 'escalation' ].includes( kind ) ? t( `patrolchat-kind-${ kind }` ) : String( kind );
 }
 
-const OUTCOMES = [ 'ok', 'reverted', 'escalated', 'duplicate', 'deleted', 'blocked', 'protected', 'other' ];
+const OUTCOMES = [ 'ok', 'reverted', 'escalated', 'duplicate', 'deleted', 'blocked', 'protected', 'declined', 'not_needed', 'action_taken', 'no_action', 'other' ];
 
 export function outcomeName( outcome ) {
 	return OUTCOMES.includes( outcome ) ? t( `patrolchat-outcome-${ outcome }` ) : String( outcome || '' );

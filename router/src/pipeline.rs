@@ -713,6 +713,8 @@ impl Router {
             priority: 0.0,
             score: None,
             linked: None,
+            reason: None,
+            requested_by: None,
             created_at: rc.timestamp.map_or_else(now_ms, |t| t * 1000),
         };
         let payload = Bytes::from(serde_json::to_vec(&item).unwrap_or_default());
@@ -1075,6 +1077,8 @@ fn build_item(
             .max(0.0),
         score: None,
         linked: None,
+        reason: None,
+        requested_by: None,
         created_at: rc.timestamp.map_or_else(now_ms, |t| t * 1000),
     }
 }

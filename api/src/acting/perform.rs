@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::editor::{warnings_of, wiki_says};
 use super::{Stored, before, created_page, revisions, stored, talk_page};
 use crate::auth::{Caller, Writer, write};
-use crate::claims::routes::{open_escalation, stale};
+use crate::claims::routes::{Request, open_escalation, stale};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -879,7 +879,11 @@ impl Cx<'_> {
         if self.state.projection.items.exists(&new_id).await? {
             return Ok(Some(new_id.to_string()));
         }
-        open_escalation(self.state, item, &new_id, REPORT_WORKFLOW).await?;
+        let request = Request {
+            reason,
+            by: &self.caller.name,
+        };
+        open_escalation(self.state, item, &new_id, REPORT_WORKFLOW, request).await?;
         if self.s.open {
             self.resolve(Outcome::Escalated, format!("{REPORT_WORKFLOW}: {reason}"))
                 .await?;

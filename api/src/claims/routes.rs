@@ -56,9 +56,10 @@ pub struct TokenRequest {
     pub ttl_s: Option<u64>,
 }
 
-/// The outcomes a person may give.
+/// The outcomes a person may give; each workflow declares which of them
+/// fit its items (`outcomes` in the workflows file).
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum PersonOutcome {
     /// Fine as it is (marks unpatrolled edits as patrolled on the wiki).
     Ok,
@@ -70,6 +71,20 @@ pub enum PersonOutcome {
     Duplicate,
     /// Anything else (say what in the note).
     Other,
+    /// The user was blocked (block requests).
+    Blocked,
+    /// The page was protected (protection requests).
+    Protected,
+    /// The page was deleted (deletion requests).
+    Deleted,
+    /// The request was declined.
+    Declined,
+    /// Nothing needed doing.
+    NotNeeded,
+    /// A report was acted on.
+    ActionTaken,
+    /// A report needed no action.
+    NoAction,
 }
 
 impl From<PersonOutcome> for Outcome {
@@ -80,8 +95,36 @@ impl From<PersonOutcome> for Outcome {
             PersonOutcome::Escalated => Self::Escalated,
             PersonOutcome::Duplicate => Self::Duplicate,
             PersonOutcome::Other => Self::Other,
+            PersonOutcome::Blocked => Self::Blocked,
+            PersonOutcome::Protected => Self::Protected,
+            PersonOutcome::Deleted => Self::Deleted,
+            PersonOutcome::Declined => Self::Declined,
+            PersonOutcome::NotNeeded => Self::NotNeeded,
+            PersonOutcome::ActionTaken => Self::ActionTaken,
+            PersonOutcome::NoAction => Self::NoAction,
         }
     }
+}
+
+/// The outcomes a person may give an item in `workflows`: those its
+/// workflows declare (the default ones for a workflow that declares none),
+/// in the file's order.
+pub fn outcomes_of(set: &patrolchat_workflows::WorkflowSet, workflows: &[String]) -> Vec<Outcome> {
+    let mut out: Vec<Outcome> = Vec::new();
+    for name in workflows {
+        let declared = set
+            .get(name)
+            .map_or(&Outcome::DEFAULT[..], |w| w.outcomes());
+        for &o in declared {
+            if !out.contains(&o) {
+                out.push(o);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.extend(Outcome::DEFAULT);
+    }
+    out
 }
 
 /// A resolution.
@@ -92,7 +135,8 @@ pub struct ResolveRequest {
     #[serde(default, deserialize_with = "crate::extract::int64_opt")]
     #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub token: Option<u64>,
-    /// How it ended.
+    /// How it ended: one of the item's `outcomes` (those its workflows
+    /// declare); another is refused with 400 naming them.
     pub outcome: PersonOutcome,
     /// At most 500 characters.
     #[serde(default)]
@@ -389,7 +433,7 @@ pub async fn release(
     params(("id" = String, Path, description = "item id")),
     request_body = ResolveRequest,
     responses((status = 200, description = "resolved", body = Done),
-              (status = 400, description = "bad request", body = crate::schemas::ErrorBody),
+              (status = 400, description = "bad request, or an outcome the item's workflows do not take", body = crate::schemas::ErrorBody),
               (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
               (status = 403, description = "not a patroller (`forbidden`), muted (`muted`) or blocked on the wiki (`blocked`), or the item's wiki is not https on the wiki allow-list, so the person's grant is not sent there (`wiki_not_allowed`)", body = crate::schemas::ErrorBody),
               (status = 404, description = "no such item", body = crate::schemas::ErrorBody),
@@ -424,6 +468,15 @@ pub async fn resolve(
         }
     };
     let outcome = Outcome::from(req.outcome);
+    let allowed = outcomes_of(&state.workflows, &item.workflows);
+    if !allowed.contains(&outcome) {
+        let names: Vec<&str> = allowed.iter().map(|o| o.as_str()).collect();
+        return Err(ApiError::BadRequest(format!(
+            "outcome {} does not fit {id}; use one of: {}",
+            outcome.as_str(),
+            names.join(", ")
+        )));
+    }
     if outcome == Outcome::Ok {
         mark_patrolled(&state, &caller, &item).await?;
     }
@@ -479,10 +532,7 @@ pub(crate) async fn mark_patrolled(
 
 /// The name of an outcome, as stored and sent.
 fn outcome_name(outcome: Outcome) -> String {
-    serde_json::to_value(outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    outcome.as_str().to_owned()
 }
 
 /// A close of an item in Redis, to announce or undo.
@@ -637,7 +687,11 @@ pub async fn escalate(
         CloseRule::Unheld
     };
     let closing = close(&state, &item, &caller.name, rule, Outcome::Escalated).await?;
-    if let Err(e) = open_escalation(&state, &item, &new_id, &req.workflow).await {
+    let request = Request {
+        reason: &reason,
+        by: &caller.name,
+    };
+    if let Err(e) = open_escalation(&state, &item, &new_id, &req.workflow, request).await {
         undo_close(&state, &item, &caller.name, &closing).await;
         return Err(e);
     }
@@ -660,18 +714,31 @@ pub async fn escalate(
     ))
 }
 
-/// Opens the escalation of `item` in `workflow`: `WORK` first, then Redis.
+/// What a person asks of the admins with an escalation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Request<'a> {
+    /// Why.
+    pub reason: &'a str,
+    /// Who asks.
+    pub by: &'a str,
+}
+
+/// Opens the escalation of `item` in `workflow`, with the reason and who
+/// asked: `WORK` first, then Redis.
 pub(crate) async fn open_escalation(
     state: &AppState,
     item: &Item,
     new_id: &ItemId,
     workflow: &str,
+    request: Request<'_>,
 ) -> Result<(), ApiError> {
     let mut esc = item.clone();
     esc.id = new_id.clone();
     esc.kind = ItemKind::Escalation;
     esc.workflows = vec![workflow.to_owned()];
     esc.linked = Some(item.id.clone());
+    esc.reason = Some(request.reason.to_owned());
+    esc.requested_by = Some(request.by.to_owned());
     esc.created_at = crate::now_ms();
     let payload = serde_json::to_vec(&esc).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let seq = state

@@ -50,6 +50,44 @@ pub struct ItemView {
     /// The live claim, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim: Option<ClaimView>,
+    /// The outcomes a person may resolve it with, as its workflows declare.
+    pub outcomes: Vec<String>,
+    /// For an admin queue's item: the wiki's page for what it asks
+    /// (`Special:Block/<user>`, `action=protect`, `action=delete`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_url: Option<String>,
+    /// What that page does: `block`, `protect` or `delete`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_page: Option<String>,
+}
+
+/// An escalation made from an item.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EscalationView {
+    /// The escalation's item.
+    pub id: String,
+    /// Its admin workflow.
+    pub workflow: String,
+    /// `open` or `resolved`.
+    pub state: String,
+    /// How the admins resolved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Who resolved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+}
+
+/// The message a report is about, as the admin may read it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportedView {
+    /// The message (its text also when hidden: admins read hidden ones).
+    #[schema(value_type = crate::schemas::MessageSchema)]
+    pub message: serde_json::Value,
+    /// A few messages before and after it in its thread, oldest first
+    /// (the message among them).
+    #[schema(value_type = Vec<crate::schemas::MessageSchema>)]
+    pub context: Vec<serde_json::Value>,
 }
 
 /// `GET /api/v1/items/{id}` answer.
@@ -72,7 +110,16 @@ pub struct ItemDetail {
     /// event of each action, oldest first.
     #[schema(value_type = Vec<Object>)]
     pub acted: Vec<serde_json::Value>,
+    /// The escalations made from this item, with their state.
+    pub escalations: Vec<EscalationView>,
+    /// For a report of a message (admins only): the message and a few
+    /// around it, when the caller may read its thread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported: Option<ReportedView>,
 }
+
+/// Messages of context on each side of a reported message.
+const REPORT_CONTEXT: u64 = 3;
 
 /// Reads items with state and claim, in the order given; unknown ones
 /// are left out.
@@ -140,12 +187,38 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
                 }
                 _ => None,
             };
+            let workflows: Vec<String> = item["workflows"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|w| w.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let outcomes = crate::claims::routes::outcomes_of(&state.workflows, &workflows)
+                .into_iter()
+                .map(|o| o.as_str().to_owned())
+                .collect();
+            let page = workflows
+                .iter()
+                .find_map(|w| state.workflows.get(w).and_then(|w| w.action_page()))
+                .filter(|_| item["server_url"].as_str().is_some_and(|s| !s.is_empty()));
+            let action_url = page.map(|page| {
+                let server = item["server_url"].as_str().unwrap_or_default();
+                let user = item["user"].as_str().unwrap_or_default();
+                let title = item["title"].as_str().unwrap_or_default();
+                page.url(server, user, title)
+            });
+            let action_page = page.map(|p| p.as_str().to_owned());
             Some(ItemView {
                 item,
                 state: st,
                 resolved_by: by,
                 outcome,
                 claim,
+                outcomes,
+                action_url,
+                action_page,
             })
         })
         .collect())
@@ -175,12 +248,17 @@ pub async fn get_item(
         .pop()
         .ok_or_else(|| ApiError::NotFound(format!("no item {id}")))?;
     let messages = threads::latest(&state, &caller, id.as_str(), 50).await?;
-    let report = if crate::moderation::is_report(&id) {
+    let report: Option<serde_json::Value> = if crate::moderation::is_report(&id) {
         let json = state.projection.moderation.report_of(&id).await?;
         json.and_then(|j| serde_json::from_str(&j).ok())
     } else {
         None
     };
+    let reported = match report.as_ref().and_then(|r| r["message"].as_str()) {
+        Some(message) => reported(&state, &caller, message).await?,
+        None => None,
+    };
+    let escalations = escalations(&state, &caller, &id).await?;
     let mut acted: Vec<serde_json::Value> = state
         .projection
         .acts
@@ -196,7 +274,79 @@ pub async fn get_item(
         report,
         viewer_role,
         acted,
+        escalations,
+        reported,
     }))
+}
+
+/// The escalations made from `id` (`<id>-esc-<workflow>` for each
+/// escalation workflow) that exist and the caller may see.
+async fn escalations(
+    state: &AppState,
+    caller: &Caller,
+    id: &ItemId,
+) -> Result<Vec<EscalationView>, ApiError> {
+    let ids: Vec<ItemId> = state
+        .workflows
+        .workflows()
+        .iter()
+        .filter(|w| w.kind() == patrolchat_workflows::WorkflowKind::Escalation)
+        .filter_map(|w| ItemId::parse(&format!("{id}-esc-{}", w.name())).ok())
+        .collect();
+    let viewer = crate::visibility::Viewer::from(caller);
+    Ok(views(state, &ids)
+        .await?
+        .into_iter()
+        .filter_map(|v| {
+            let esc = v.item["id"].as_str()?.to_owned();
+            let wiki = v.item["wiki"].as_str();
+            let workflows: Vec<String> = v.item["workflows"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|w| w.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !state
+                .visibility
+                .item(&esc, wiki, &workflows)
+                .admits(&viewer)
+            {
+                return None;
+            }
+            Some(EscalationView {
+                id: esc,
+                workflow: workflows.first().cloned().unwrap_or_default(),
+                state: v.state,
+                outcome: v.outcome,
+                resolved_by: v.resolved_by,
+            })
+        })
+        .collect())
+}
+
+/// The reported message and a few around it, when the caller may read
+/// its thread (the one visibility rule; hidden texts as the rule shows
+/// them to the caller).
+async fn reported(
+    state: &AppState,
+    caller: &Caller,
+    message: &str,
+) -> Result<Option<ReportedView>, ApiError> {
+    let Some(m) = state.projection.threads.find(message).await? else {
+        return Ok(None);
+    };
+    let readers = crate::moderation::message_readers(state, &m).await?;
+    if !readers.admits(&crate::visibility::Viewer::from(caller)) {
+        return Ok(None);
+    }
+    let after = m.seq.saturating_sub(REPORT_CONTEXT + 1);
+    let context = threads::around(state, caller, &m.thread, after, 2 * REPORT_CONTEXT + 1).await?;
+    let Some(message) = context.iter().find(|c| c["id"] == m.id.as_str()).cloned() else {
+        return Ok(None);
+    };
+    Ok(Some(ReportedView { message, context }))
 }
 
 /// The query of an item list.

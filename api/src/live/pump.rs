@@ -229,6 +229,10 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
             hidden(state, &env, &text).await;
             return;
         }
+        "report.new" => {
+            report_item(state, &text).await;
+            return;
+        }
         _ => {}
     }
     // Messages route by the message's item or room.
@@ -393,6 +397,54 @@ async fn hidden(state: &AppState, env: &Envelope<'_>, text: &Utf8Bytes) {
         (None, None) => return,
     };
     state.hub.deliver(&state.metrics, to, &offers, None);
+}
+
+/// A report: its item in the private `reports` workflow, as `item.new`,
+/// to those the one rule lets see it (a report is not on `WORK`, so this
+/// is the frame that tells the admins' queue counts and lists).
+async fn report_item(state: &AppState, text: &Utf8Bytes) {
+    #[derive(Deserialize)]
+    struct ReportFrame {
+        report: patrolchat_model::item::Report,
+    }
+    let Ok(ReportFrame { report }) = serde_json::from_str::<ReportFrame>(text.as_str()) else {
+        tracing::debug!("live: report.new without a report; skipped");
+        return;
+    };
+    let wiki = match report.message.as_deref() {
+        Some(m) => {
+            match tokio::time::timeout(LOOKUP_TIMEOUT, state.projection.threads.find(m)).await {
+                Ok(Ok(found)) => found.and_then(|m| m.wiki),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    let wiki = wiki.unwrap_or_else(|| {
+        patrolchat_model::WikiId::parse(patrolchat_projection::moderation::NO_WIKI)
+            .expect("the wiki of reports of no wiki is a wiki id")
+    });
+    let item = crate::moderation::report_item(&report, &wiki);
+    let Ok(json) = serde_json::to_string(&item) else {
+        return;
+    };
+    let id = item.id.as_str();
+    state.hub.remember(id, Some(wiki.as_str()), &item.workflows);
+    let frame = Utf8Bytes::from(format!(r#"{{"type":"item.new","item":{json}}}"#));
+    let readers = state
+        .visibility
+        .item(id, Some(wiki.as_str()), &item.workflows);
+    let offer = Offer {
+        readers: &readers,
+        frame: &frame,
+    };
+    let to = Audience::Item {
+        id,
+        wiki: Some(wiki.as_str()),
+        workflows: &item.workflows,
+        via: Some(crate::moderation::REPORTS_WORKFLOW),
+    };
+    state.hub.deliver(&state.metrics, to, &[offer], None);
 }
 
 /// The frame with `"was_yours": true` added.

@@ -155,6 +155,24 @@ pub async fn latest(
     Ok(redact(state, caller, &raw, &hidden))
 }
 
+/// At most `limit` messages of a thread after number `after`, oldest
+/// first, as `caller` may see them (the caller's right to the thread is
+/// checked by the caller of this).
+///
+/// # Errors
+/// [`ApiError::Unavailable`] when Redis fails.
+pub async fn around(
+    state: &AppState,
+    caller: &Caller,
+    thread: &str,
+    after: u64,
+    limit: u64,
+) -> Result<Vec<Value>, ApiError> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let (raw, hidden) = state.projection.threads.page(thread, after, limit).await?;
+    Ok(redact(state, caller, &raw, &hidden))
+}
+
 async fn page(
     state: &AppState,
     caller: &Caller,

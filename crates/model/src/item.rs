@@ -156,6 +156,14 @@ pub struct Item {
     /// The item this one was escalated from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linked: Option<ItemId>,
+    /// Why a person escalated or reported it, for the admins (plain text,
+    /// untrusted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Who escalated or reported it (a report's reporter: its item is
+    /// for admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
     /// Unix milliseconds when the item was made.
     pub created_at: i64,
 }
@@ -178,8 +186,70 @@ pub enum Outcome {
     Blocked,
     /// The page was protected.
     Protected,
+    /// An admin declined the request.
+    Declined,
+    /// Nothing needed doing (already done, or moot).
+    #[serde(rename = "not_needed")]
+    NotNeeded,
+    /// A report: an admin acted on it.
+    #[serde(rename = "action_taken")]
+    ActionTaken,
+    /// A report: nothing to act on.
+    #[serde(rename = "no_action")]
+    NoAction,
     /// Anything else.
     Other,
+}
+
+impl Outcome {
+    /// Every outcome.
+    pub const ALL: [Self; 12] = [
+        Self::Ok,
+        Self::Reverted,
+        Self::Escalated,
+        Self::Duplicate,
+        Self::Deleted,
+        Self::Blocked,
+        Self::Protected,
+        Self::Declined,
+        Self::NotNeeded,
+        Self::ActionTaken,
+        Self::NoAction,
+        Self::Other,
+    ];
+
+    /// What a person may give an item of a workflow that declares no
+    /// outcomes of its own.
+    pub const DEFAULT: [Self; 5] = [
+        Self::Ok,
+        Self::Reverted,
+        Self::Escalated,
+        Self::Duplicate,
+        Self::Other,
+    ];
+
+    /// The name, as sent and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Reverted => "reverted",
+            Self::Escalated => "escalated",
+            Self::Duplicate => "duplicate",
+            Self::Deleted => "deleted",
+            Self::Blocked => "blocked",
+            Self::Protected => "protected",
+            Self::Declined => "declined",
+            Self::NotNeeded => "not_needed",
+            Self::ActionTaken => "action_taken",
+            Self::NoAction => "no_action",
+            Self::Other => "other",
+        }
+    }
+
+    /// The outcome of a name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == name)
+    }
 }
 
 /// Who did something.
@@ -650,6 +720,34 @@ mod tests {
             serde_json::from_value::<Activity>(v).expect("parses"),
             block
         );
+    }
+
+    #[test]
+    fn outcome_names_are_their_wire_names() {
+        for o in Outcome::ALL {
+            let v = serde_json::to_value(o).expect("serialises");
+            assert_eq!(v, o.as_str(), "{o:?}");
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(Outcome::parse("notneeded"), None);
+    }
+
+    #[test]
+    fn items_written_before_escalations_had_a_reason_still_parse() {
+        let old = r#"{"id":"enwiki-1-esc-admin-block","wiki":"enwiki","workflows":["admin-block"],
+            "kind":"escalation","title":"P","namespace":0,"server_url":"https://en.wikipedia.org",
+            "user":"X","performer":"account","priority":0.0,"linked":"enwiki-1","created_at":5}"#;
+        let item: Item = serde_json::from_str(old).expect("parses");
+        assert_eq!((&item.reason, &item.requested_by), (&None, &None));
+        let mut new = item.clone();
+        new.reason = Some("please block".into());
+        new.requested_by = Some("Alice".into());
+        let v = serde_json::to_value(&new).expect("serialises");
+        assert_eq!(
+            (v["reason"].as_str(), v["requested_by"].as_str()),
+            (Some("please block"), Some("Alice"))
+        );
+        assert_eq!(serde_json::from_value::<Item>(v).expect("parses"), new);
     }
 
     #[test]

@@ -172,7 +172,7 @@ pub fn report_item(report: &Report, wiki: &WikiId) -> Item {
         workflows: vec![REPORTS_WORKFLOW.to_owned()],
         kind: ItemKind::Report,
         title: match &report.message {
-            Some(m) => format!("Report on message {m}"),
+            Some(_) => format!("Report on a message by {}", report.user),
             None => format!("Report on {}", report.user),
         },
         namespace: 0,
@@ -186,6 +186,8 @@ pub fn report_item(report: &Report, wiki: &WikiId) -> Item {
         priority: 0.0,
         score: None,
         linked: None,
+        reason: Some(report.reason.clone()),
+        requested_by: Some(report.reporter.clone()),
         created_at: report.at,
     }
 }

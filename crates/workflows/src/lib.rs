@@ -21,4 +21,4 @@ pub mod workflows;
 pub use classify::{Classification, Route, classify};
 pub use community::{Community, CommunityError, CommunitySettings};
 pub use enriched::{Enriched, PerformerKind};
-pub use workflows::{Workflow, WorkflowKind, WorkflowSet, WorkflowsError};
+pub use workflows::{ActionPage, Workflow, WorkflowKind, WorkflowSet, WorkflowsError};

@@ -31,6 +31,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::file::Source;
+use patrolchat_model::item::Outcome;
 
 use crate::enriched::Enriched;
 pub(crate) use conditions::Facts;
@@ -76,6 +77,60 @@ impl fmt::Display for WorkflowKind {
     }
 }
 
+/// The wiki's own page for what an admin queue asks for, one click from
+/// its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionPage {
+    /// `Special:Block/<user>`.
+    Block,
+    /// `index.php?title=<page>&action=protect`.
+    Protect,
+    /// `index.php?title=<page>&action=delete`.
+    Delete,
+}
+
+impl ActionPage {
+    /// The name used in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Block => "block",
+            Self::Protect => "protect",
+            Self::Delete => "delete",
+        }
+    }
+
+    /// The page's URL on the wiki of `server_url` (`https://en.wikipedia.org`)
+    /// for an item about `user` and `title`.
+    pub fn url(self, server_url: &str, user: &str, title: &str) -> String {
+        let server = server_url.trim_end_matches('/');
+        match self {
+            Self::Block => format!("{server}/wiki/Special:Block/{}", encode_title(user)),
+            Self::Protect | Self::Delete => format!(
+                "{server}/w/index.php?title={}&action={}",
+                encode_title(title),
+                self.as_str()
+            ),
+        }
+    }
+}
+
+/// A page title or user name as MediaWiki writes it in a URL: spaces as
+/// `_`, and everything but unreserved characters, `:` and `/` percent-encoded.
+fn encode_title(title: &str) -> String {
+    let mut out = String::with_capacity(title.len());
+    for b in title.trim().bytes() {
+        match b {
+            b' ' => out.push('_'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'/' => {
+                out.push(char::from(b));
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Why a workflows file was refused: [`crate::file::FileError`].
 pub type WorkflowsError = crate::file::FileError;
 
@@ -91,9 +146,26 @@ pub struct Workflow {
     new_account_max_edits: u64,
     conditions: Conditions,
     priority: Priority,
+    outcomes: Vec<Outcome>,
+    action_page: Option<ActionPage>,
 }
 
 impl Workflow {
+    /// The outcomes a person may give its items: the declared ones, else
+    /// [`Outcome::DEFAULT`].
+    pub fn outcomes(&self) -> &[Outcome] {
+        if self.outcomes.is_empty() {
+            &Outcome::DEFAULT
+        } else {
+            &self.outcomes
+        }
+    }
+
+    /// The wiki's page for what its items ask of an admin, if declared.
+    pub fn action_page(&self) -> Option<ActionPage> {
+        self.action_page
+    }
+
     /// The name: `[a-z0-9-]+`, unique in its file, a NATS subject token.
     pub fn name(&self) -> &str {
         &self.name
@@ -308,8 +380,15 @@ impl Cx<'_> {
             new_account_max_edits,
             matching,
             priority,
+            outcomes,
+            action_page,
             ..
         } = raw;
+        let outcomes = match outcomes {
+            Some(list) => self.outcomes(list)?,
+            None => Vec::new(),
+        };
+        let action_page = action_page.map(Spanned::into_inner);
         let (wiki_patterns, wikis) = self.wikis(wikis)?;
         let conditions = match (kind, matching) {
             (WorkflowKind::Feed, Some(m)) => {
@@ -352,6 +431,8 @@ impl Cx<'_> {
                     .unwrap_or(DEFAULT_NEW_ACCOUNT_MAX_EDITS),
                 conditions,
                 priority,
+                outcomes,
+                action_page,
             },
             name_span,
         ))
@@ -511,6 +592,30 @@ impl Cx<'_> {
                 .into();
         }
         Ok(c)
+    }
+
+    fn outcomes(&self, list: Spanned<Vec<Spanned<Outcome>>>) -> Res<Vec<Outcome>> {
+        let span = list.span();
+        let list = list.into_inner();
+        if list.is_empty() {
+            return Err(self.invalid(
+                &span,
+                "outcomes = [] leaves people no way to resolve; remove the key for the default ones"
+                    .into(),
+            ));
+        }
+        let mut out: Vec<Outcome> = Vec::with_capacity(list.len());
+        for o in list {
+            let span = o.span();
+            let o = o.into_inner();
+            if out.contains(&o) {
+                return Err(
+                    self.invalid(&span, format!("outcome {:?} is listed twice", o.as_str()))
+                );
+            }
+            out.push(o);
+        }
+        Ok(out)
     }
 
     fn non_empty<T>(&self, list: Spanned<Vec<T>>, key: &str) -> Res<Vec<T>> {

@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use patrolchat_model::{FeedEvent, RecentChange, RevisionCreate};
-use patrolchat_workflows::{Enriched, WorkflowKind, WorkflowSet, WorkflowsError, classify};
+use patrolchat_workflows::{
+    ActionPage, Enriched, WorkflowKind, WorkflowSet, WorkflowsError, classify,
+};
 use serde_json::Value;
 
 fn shipped_path() -> PathBuf {
@@ -92,6 +94,63 @@ fn the_shipped_file_loads_with_the_documented_workflows() {
         set.get("patrol").map(|w| w.new_account_max_edits()),
         Some(50)
     );
+    let outcomes = |name: &str| -> Vec<&str> {
+        set.get(name)
+            .map(|w| w.outcomes().iter().map(|o| o.as_str()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        outcomes("patrol"),
+        ["ok", "reverted", "escalated", "duplicate", "other"]
+    );
+    assert_eq!(
+        outcomes("admin-block"),
+        ["blocked", "declined", "not_needed"]
+    );
+    assert_eq!(outcomes("admin-protect"), ["protected", "declined"]);
+    assert_eq!(outcomes("admin-delete"), ["deleted", "declined"]);
+    assert_eq!(outcomes("reports"), ["action_taken", "no_action"]);
+    let page = |name: &str| set.get(name).and_then(|w| w.action_page());
+    assert_eq!(page("admin-block"), Some(ActionPage::Block));
+    assert_eq!(page("admin-protect"), Some(ActionPage::Protect));
+    assert_eq!(page("admin-delete"), Some(ActionPage::Delete));
+    assert_eq!(page("patrol"), None);
+}
+
+#[test]
+fn action_pages_link_to_the_wiki_of_the_item() {
+    assert_eq!(
+        ActionPage::Block.url("https://en.wikipedia.org", "Some vandal", "Page"),
+        "https://en.wikipedia.org/wiki/Special:Block/Some_vandal"
+    );
+    assert_eq!(
+        ActionPage::Block.url("https://en.wikipedia.org/", "2001:db8::1", "Page"),
+        "https://en.wikipedia.org/wiki/Special:Block/2001:db8::1"
+    );
+    assert_eq!(
+        ActionPage::Protect.url("https://he.wikipedia.org", "X", "עמוד & co?"),
+        "https://he.wikipedia.org/w/index.php?title=%D7%A2%D7%9E%D7%95%D7%93_%26_co%3F&action=protect"
+    );
+    assert_eq!(
+        ActionPage::Delete.url("https://www.wikidata.org", "X", "Q42"),
+        "https://www.wikidata.org/w/index.php?title=Q42&action=delete"
+    );
+}
+
+#[test]
+fn bad_outcomes_are_refused_with_their_line() {
+    let base = "[[workflow]]\nname = \"admin-block\"\ntitle = \"t\"\ndescription = \"d\"\nkind = \"escalation\"\n";
+    let e = refused(&format!("{base}outcomes = [\"blocked\", \"banned\"]\n"), 6);
+    assert!(e.to_string().contains("banned"), "{e}");
+    let e = refused(&format!("{base}outcomes = []\n"), 6);
+    assert!(e.to_string().contains("outcomes = []"), "{e}");
+    let e = refused(
+        &format!("{base}outcomes = [\"blocked\",\n  \"blocked\"]\n"),
+        7,
+    );
+    assert!(e.to_string().contains("listed twice"), "{e}");
+    let e = refused(&format!("{base}action_page = \"ban\"\n"), 6);
+    assert!(e.to_string().contains("ban"), "{e}");
 }
 
 /// Loads `text` from a file and returns the error, checking its line and

@@ -4,6 +4,7 @@
 // threads store, who else is looking in the presence store.
 
 import { defineStore } from 'pinia';
+import { httpsUrl } from '../links.js';
 import { reactive, computed } from 'vue';
 import { api, ApiError, seg } from '../api.js';
 import { t } from '../i18n.js';
@@ -90,7 +91,13 @@ export const useItemStore = defineStore( 'item', () => {
 		return {
 			item: d.item, state: d.state, resolved_by: d.resolved_by || null, outcome: d.outcome || null,
 			claim: d.claim || null, viewer_role: role,
-			acted: Array.isArray( d.acted ) ? d.acted : []
+			acted: Array.isArray( d.acted ) ? d.acted : [],
+			outcomes: Array.isArray( d.outcomes ) ? d.outcomes : [],
+			action_url: httpsUrl( d.action_url ),
+			action_page: typeof d.action_page === 'string' ? d.action_page : null,
+			escalations: Array.isArray( d.escalations ) ? d.escalations : [],
+			report: d.report || null,
+			reported: d.reported || null
 		};
 	}
 
@@ -392,9 +399,18 @@ export const useItemStore = defineStore( 'item', () => {
 		return d.state !== 'resolved';
 	}
 
-	/** The one-key "fine": resolved as fine (the wiki marks it patrolled), then the next item. */
+	/**
+	 * The one-key "fine": resolved as fine (the wiki marks it patrolled),
+	 * then the next item. A queue whose outcomes do not include "fine" (an
+	 * admin queue: blocked, declined, ...) opens the resolve form instead.
+	 */
 	async function fine() {
 		const id = current.id;
+		const declared = current.detail ? current.detail.outcomes : [];
+		if ( decidable() && declared.length && !declared.includes( 'ok' ) ) {
+			openForm( 'resolve' );
+			return;
+		}
 		if ( decidable() && await resolve( id, 'ok', '', false, true ) ) {
 			moveOn( id );
 		}
@@ -448,6 +464,10 @@ export const useItemStore = defineStore( 'item', () => {
 			const done = await api( 'POST', `/api/v1/items/${ seg( id ) }/escalate`, { workflow, reason } );
 			dropToken( id );
 			resolvedHere( id, session.me.name, 'escalated' );
+			if ( current.id === id && current.detail && done && done.linked ) {
+				const others = current.detail.escalations.filter( ( e ) => e.id !== done.linked );
+				current.detail.escalations = [ ...others, { id: done.linked, workflow, state: 'open' } ];
+			}
 			current.form = null;
 			const wf = useQueuesStore().workflowOf( workflow );
 			session.notify( 'success', t( 'patrolchat-escalated-notice', wf ? wf.title : workflow ) );
@@ -463,6 +483,10 @@ export const useItemStore = defineStore( 'item', () => {
 	/** Opens the resolve or escalate form of the open item. */
 	function openForm( which ) {
 		if ( !current.detail || current.detail.state === 'resolved' ) {
+			return false;
+		}
+		// A report is answered, not handed on.
+		if ( which === 'escalate' && current.detail.item && current.detail.item.kind === 'report' ) {
 			return false;
 		}
 		if ( !canPatrol.value ) {
@@ -553,6 +577,10 @@ export const useItemStore = defineStore( 'item', () => {
 				const by = f.by && f.by.name ? f.by.name : '?';
 				if ( current.id === f.item && current.detail && current.detail.state !== 'resolved' ) {
 					resolvedHere( f.item, by, f.outcome );
+				}
+				// An escalation of the open item was answered.
+				if ( current.detail && current.detail.escalations.some( ( e ) => e.id === f.item ) ) {
+					current.detail.escalations = current.detail.escalations.map( ( e ) => ( e.id === f.item ? { ...e, state: 'resolved', outcome: f.outcome, resolved_by: by } : e ) );
 				}
 				dropToken( f.item );
 				if ( f.was_yours && ( !me || by !== me ) ) {

@@ -95,9 +95,9 @@ export const useModerationStore = defineStore( 'moderation', () => {
 		return Promise.all( views.filter( ( v ) => v && v.item ).map( async ( v ) => {
 			try {
 				const d = await api( 'GET', `/api/v1/items/${ seg( v.item.id ) }` );
-				return { id: v.item.id, item: d.item || v.item, report: d.report || null, state: d.state };
+				return { id: v.item.id, item: d.item || v.item, report: d.report || null, reported: d.reported || null, state: d.state };
 			} catch {
-				return { id: v.item.id, item: v.item, report: null, state: 'open' };
+				return { id: v.item.id, item: v.item, report: null, reported: null, state: 'open' };
 			}
 		} ) );
 	}

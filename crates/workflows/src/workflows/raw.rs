@@ -6,10 +6,11 @@
 //! their [`Spanned`] position so the error can point at them.
 
 use patrolchat_model::RcType;
+use patrolchat_model::item::Outcome;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::WorkflowKind;
+use super::{ActionPage, WorkflowKind};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -35,6 +36,10 @@ pub(crate) struct RawWorkflow {
     pub(crate) matching: Option<Spanned<RawMatch>>,
     #[serde(default)]
     pub(crate) priority: Option<Spanned<RawPriority>>,
+    #[serde(default)]
+    pub(crate) outcomes: Option<Spanned<Vec<Spanned<Outcome>>>>,
+    #[serde(default)]
+    pub(crate) action_page: Option<Spanned<ActionPage>>,
 }
 
 /// A `[workflow.match]` table, or one of its `[[workflow.match.any]]`.
