@@ -1,7 +1,8 @@
 // Views loaded when they are first shown, each a chunk of its own: the
 // item view (with the sanitiser, DOMPurify), its patrol panels (actions on
-// the wiki, the diff with its sanitiser, the editor), the admin tools, a
-// person's reports, the code-of-conduct prompt and the shortcuts dialog. The page's first script
+// the wiki, the diff with its sanitiser, the editor), a workflow's room, the
+// admin tools, a person's reports, the code-of-conduct prompt and the
+// shortcuts dialog. The page's first script
 // holds only what the list needs; `warm` fetches the item view and its
 // panels once the browser is idle, so that opening the first item does not
 // wait for them.
@@ -43,6 +44,7 @@ export const ItemView = lazy( loadItemView );
 export const PatrolPanels = lazy( loadPatrolPanels );
 export const AdminPane = () => import( './components/AdminPane.vue' );
 export const MyReports = () => import( './components/MyReports.vue' );
+export const RoomView = () => import( './components/RoomView.vue' );
 export const ConductDialog = lazy( () => import( './components/ConductDialog.vue' ) );
 export const ShortcutsDialog = lazy( () => import( './components/ShortcutsDialog.vue' ) );
 

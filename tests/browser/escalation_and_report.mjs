@@ -64,6 +64,10 @@ await spec('escalation_and_report', async (t) => {
   check(er.status() === 201, `escalating answered ${er.status()}: ${JSON.stringify(body)}`);
   const esc = body.linked;
   check(typeof esc === 'string' && esc.length > 0, `no linked item in ${JSON.stringify(body)}`);
+  // Sending the escalation moved the patroller on to the next item; they go
+  // back to the original, and keep it open while the admin works.
+  await app.open(pat.page, `/item/${encodeURIComponent(id)}`);
+  await pat.page.locator(app.viewSel(id)).first().waitFor({ timeout: WAIT });
 
   // The admin's block queue shows it with the reason and who asked.
   await app.selectQueue(ada.page, 'admin-block');
@@ -110,8 +114,8 @@ await spec('escalation_and_report', async (t) => {
   check(rr.status() === 200, `resolving ${esc} answered ${rr.status()}: ${await rr.text().catch(() => '')}`);
   await t.shot(ada.page, 'escalation-admin-item');
 
-  // The patroller's item, still open on their page, links to the
-  // escalation and tells how it ended, live; and so after a reload.
+  // The patroller's original item links to the escalation and tells how
+  // it ended, live; and so after a reload.
   const linkBack = pat.page.locator(`${app.viewSel(id)} ${tid('item-escalation')}`).first();
   await linkBack.waitFor({ timeout: WAIT });
   await until(async () => (await linkBack.getAttribute('data-outcome')) === 'blocked', {
