@@ -50,6 +50,11 @@ pub struct ItemView {
     /// The live claim, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim: Option<ClaimView>,
+    /// How many messages its thread holds (hidden ones included).
+    pub message_count: u64,
+    /// The sequence number of its thread's newest message, 0 when none:
+    /// a reader who read up to a lower number has unread messages.
+    pub last_message_seq: u64,
 }
 
 /// `GET /api/v1/items/{id}` answer.
@@ -96,6 +101,8 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
             .arg(fields::HOLDER)
             .arg(fields::EXPIRES_AT);
         p.cmd("ZREVRANGE").arg(keys::revisions(id)).arg(0).arg(-1);
+        p.cmd("ZCARD").arg(keys::thread(id.as_str()));
+        p.cmd("GET").arg(keys::thread_seq(id.as_str()));
     }
     type Row = (
         (
@@ -106,17 +113,24 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
         ),
         (Option<String>, Option<i64>),
         Vec<String>,
+        (u64, Option<u64>),
     );
     let mut c = state.redis.clone();
     let rows: Vec<Row> = {
         let flat: Vec<redis::Value> = p.query_async(&mut c).await?;
         let mut out = Vec::with_capacity(ids.len());
         let mut it = flat.into_iter();
-        while let (Some(a), Some(b), Some(r)) = (it.next(), it.next(), it.next()) {
+        while let (Some(a), Some(b), Some(r), Some(n), Some(seq)) =
+            (it.next(), it.next(), it.next(), it.next(), it.next())
+        {
             out.push((
                 redis::from_redis_value(a).map_err(parse_err)?,
                 redis::from_redis_value(b).map_err(parse_err)?,
                 redis::from_redis_value(r).map_err(parse_err)?,
+                (
+                    redis::from_redis_value(n).map_err(parse_err)?,
+                    redis::from_redis_value(seq).map_err(parse_err)?,
+                ),
             ));
         }
         out
@@ -124,30 +138,34 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
     let now = crate::now_ms();
     Ok(rows
         .into_iter()
-        .filter_map(|((json, st, by, outcome), (holder, exp), revs)| {
-            let mut item: serde_json::Value = serde_json::from_str(&json?).ok()?;
-            let revs: Vec<serde_json::Value> = revs
-                .iter()
-                .filter_map(|r| serde_json::from_str(r).ok())
-                .collect();
-            if !revs.is_empty() {
-                item["revisions"] = serde_json::Value::Array(revs);
-            }
-            let st = st.unwrap_or_else(|| "open".into());
-            let claim = match (holder, exp) {
-                (Some(holder), Some(expires_at)) if expires_at > now && st == "open" => {
-                    Some(ClaimView { holder, expires_at })
+        .filter_map(
+            |((json, st, by, outcome), (holder, exp), revs, (messages, seq))| {
+                let mut item: serde_json::Value = serde_json::from_str(&json?).ok()?;
+                let revs: Vec<serde_json::Value> = revs
+                    .iter()
+                    .filter_map(|r| serde_json::from_str(r).ok())
+                    .collect();
+                if !revs.is_empty() {
+                    item["revisions"] = serde_json::Value::Array(revs);
                 }
-                _ => None,
-            };
-            Some(ItemView {
-                item,
-                state: st,
-                resolved_by: by,
-                outcome,
-                claim,
-            })
-        })
+                let st = st.unwrap_or_else(|| "open".into());
+                let claim = match (holder, exp) {
+                    (Some(holder), Some(expires_at)) if expires_at > now && st == "open" => {
+                        Some(ClaimView { holder, expires_at })
+                    }
+                    _ => None,
+                };
+                Some(ItemView {
+                    item,
+                    state: st,
+                    resolved_by: by,
+                    outcome,
+                    claim,
+                    message_count: messages,
+                    last_message_seq: seq.unwrap_or(0).max(messages),
+                })
+            },
+        )
         .collect())
 }
 
