@@ -131,14 +131,16 @@ const num = ( s ) => ( s === '' ? null : Number( s ) );
 
 /**
  * The rule of the filters, for one row of the list: wiki, namespace, kind
- * of user, claimed or not, priority (`item.priority`) and size (the
- * episode's byte change) within their ranges, both ends included. An item
- * whose size is unknown (a log entry) passes only when no size is asked.
+ * of user, claimed by someone else or not (the person's own claims stay in
+ * view), priority (`item.priority`) and size (the episode's byte change)
+ * within their ranges, both ends included. An item whose size is unknown
+ * (a log entry) passes only when no size is asked.
  *
  * @param {Object} f filters (cleanFilters)
+ * @param {string|null} [me] the person's name
  * @return {function(Object): boolean}
  */
-export function rowFilter( f ) {
+export function rowFilter( f, me = null ) {
 	const minScore = num( f.minScore );
 	const maxScore = num( f.maxScore );
 	const minBytes = num( f.minBytes );
@@ -154,7 +156,7 @@ export function rowFilter( f ) {
 		if ( f.performer && item.performer !== f.performer ) {
 			return false;
 		}
-		if ( f.hideClaimed && r.claim && !r.resolved ) {
+		if ( f.hideClaimed && r.claim && r.claim.holder !== me ) {
 			return false;
 		}
 		if ( minScore !== null || maxScore !== null ) {
@@ -179,10 +181,11 @@ export function rowFilter( f ) {
  *
  * @param {Array<Object>} rows in queue order
  * @param {Object} f filters
+ * @param {string|null} [me] the person's name
  * @return {Array<Object>}
  */
-export function applyFilters( rows, f ) {
-	const kept = isFiltering( f ) ? rows.filter( rowFilter( f ) ) : rows;
+export function applyFilters( rows, f, me = null ) {
+	const kept = isFiltering( f ) ? rows.filter( rowFilter( f, me ) ) : rows;
 	if ( f.sort === 'newest' || f.sort === 'oldest' ) {
 		const sign = f.sort === 'newest' ? -1 : 1;
 		return ( kept === rows ? rows.slice() : kept ).sort( ( a, b ) =>

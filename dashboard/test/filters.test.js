@@ -42,6 +42,8 @@ test( 'each filter keeps only its rows', () => {
 	expect( ids( applyFilters( ROWS, f( { namespace: '2' } ) ) ) ).toEqual( [ 'dewiki-3' ] );
 	expect( ids( applyFilters( ROWS, f( { performer: 'account' } ) ) ) ).toEqual( [ 'enwiki-2' ] );
 	expect( ids( applyFilters( ROWS, f( { hideClaimed: true } ) ) ) ).toEqual( [ 'enwiki-1', 'dewiki-3', 'enwiki-4' ] );
+	// The person's own claims stay in view.
+	expect( ids( applyFilters( ROWS, f( { hideClaimed: true } ), 'Alice' ) ) ).toEqual( ids( ROWS ) );
 	expect( ids( applyFilters( ROWS, f( { minScore: '10', maxScore: '40' } ) ) ) ).toEqual( [ 'enwiki-2', 'dewiki-3' ] );
 	// Size is the episode's byte change; an item without one passes only
 	// when no size is asked.

@@ -10,6 +10,7 @@ import { reactive, ref, shallowRef, computed } from 'vue';
 import { api, seg } from '../api.js';
 import { go } from '../router.js';
 import { errorText } from '../errors.js';
+import { useSessionStore } from './session.js';
 import { insertionIndex } from '../text.js';
 import { DEFAULT_FILTERS, applyFilters, cleanFilters } from '../filters.js';
 
@@ -39,7 +40,10 @@ export const useQueuesStore = defineStore( 'queues', () => {
 	/** Rows of the selected workflow, in queue order. */
 	const rows = shallowRef( [] );
 
-	const visibleRows = computed( () => applyFilters( rows.value, filters ) );
+	const visibleRows = computed( () => {
+		const session = useSessionStore();
+		return applyFilters( rows.value, filters, session.me ? session.me.name : null );
+	} );
 
 	/** Sets every filter at once (from the URL or a saved choice). */
 	function setFilters( f ) {
