@@ -10,7 +10,6 @@ import { errorText } from './errors.js';
 import { route, go, replaceQuery, setQueryOverlay, navigating } from './router.js';
 import { DEFAULT_FILTERS, hasFilterParams, filtersFromQuery, queryOfFilters, withFilters, sameFilters, savedFilters, saveFilters } from './filters.js';
 import { backoff } from './text.js';
-import { markRead } from './readMarks.js';
 
 /** Why the page could not start, while it retries. */
 export const bootError = ref( '' );
@@ -137,14 +136,6 @@ export function startSync() {
 		}
 	} );
 	watch( () => [ route.ready, route.name, route.wf, route.id ], syncRoute );
-	// The open item's discussion is read up to its newest message on screen.
-	const threads = useThreadsStore();
-	watch( () => [ threads.item.id, threads.item.messages.reduce( ( s, m ) => Math.max( s, m.seq || 0 ), 0 ), session.me && session.me.name ],
-		( [ id, seq, name ] ) => {
-			if ( id && seq && name ) {
-				markRead( name, id, seq );
-			}
-		} );
 	// An item opened by its id alone: put it under its first workflow.
 	watch( () => item.current.detail && item.current.detail.item, ( it ) => {
 		if ( it && !route.wf && ( route.name === 'item' || route.name === 'thread' ) && it.workflows && it.workflows[ 0 ] ) {

@@ -32,23 +32,6 @@ export function outcomeName( outcome ) {
 	return OUTCOMES.includes( outcome ) ? t( `patrolchat-outcome-${ outcome }` ) : String( outcome || '' );
 }
 
-/** The router's priority signals, by the workflows file's names. */
-const SIGNALS = {
-	ip: 'patrolchat-signal-ip',
-	temporary: 'patrolchat-signal-temporary',
-	new_account: 'patrolchat-signal-new-account',
-	large_removal: 'patrolchat-signal-large-removal',
-	blanking: 'patrolchat-signal-blanking',
-	no_comment: 'patrolchat-signal-no-comment',
-	comment_words: 'patrolchat-signal-comment-words',
-	revert_risk: 'patrolchat-signal-revert-risk'
-};
-
-/** A priority signal's name; one this page does not know shows as it came, as text. */
-export function signalName( name ) {
-	return Object.prototype.hasOwnProperty.call( SIGNALS, name ) ? t( SIGNALS[ name ] ) : String( name || '' );
-}
-
 /** A role's name: `reader`, `patroller`, `admin`, `bot`. */
 export function roleName( role ) {
 	return [ 'reader', 'patroller', 'admin', 'bot' ].includes( role ) ? t( `patrolchat-role-${ role }` ) : String( role || '' );

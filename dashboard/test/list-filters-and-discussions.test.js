@@ -2,9 +2,9 @@
 // and each row tells how many messages its discussion holds and whether
 // some arrived since the person last had it on screen.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { fakeApi, person, mountPage, settle, waitFor } from './harness.js';
+import { fakeApi, person, itemDetail, mountPage, settle, waitFor } from './harness.js';
 import { useQueuesStore } from '../src/stores/queues.js';
-import { useThreadsStore } from '../src/stores/threads.js';
+import { useItemStore } from '../src/stores/item.js';
 import { startSync } from '../src/boot.js';
 import { forgetReadMarks, markRead } from '../src/readMarks.js';
 
@@ -33,7 +33,10 @@ const ITEMS = [
 	view( 'dewiki-2', 'dewiki', {}, { priority: 40, created_at: now - 3000 } ),
 	view( 'dewiki-3', 'dewiki', { claim: { holder: 'Carol', expires_at: now + 60000 } }, { priority: 30, created_at: now - 2000 } )
 ];
+const MESSAGES = [ 1, 2, 3 ].map( ( seq ) => ( { id: `enwiki-1.${ seq }`, thread: 'enwiki-1', seq, item: 'enwiki-1', author: 'Bob', text: 'hi', at: now } ) );
 const routes = () => ( {
+	'GET /api/v1/items/enwiki-1': itemDetail( { messages: MESSAGES }, { ...ITEMS[ 0 ].item, revisions: [ { rev_id: 2, old_rev_id: 1, timestamp: Math.floor( now / 1000 ), byte_delta: 5 } ] } ),
+	'GET /api/v1/me/wikis/enwiki': { wiki: 'enwiki', role: 'patroller' },
 	'GET /api/v1/workflows': [ { name: 'patrol', title: 'Patrol', kind: 'feed', open: 3, claimed: 1, wikis: [ { wiki: 'enwiki', open: 1, claimed: 0 }, { wiki: 'dewiki', open: 2, claimed: 1 } ] } ],
 	'GET /api/v1/workflows/patrol/items': { items: ITEMS, next: null }
 } );
@@ -98,14 +101,14 @@ test( 'a row shows its message count, unread until the discussion is seen, and c
 	expect( count( 'enwiki-1' ).getAttribute( 'data-unread' ) ).toBe( 'true' );
 	expect( count( 'enwiki-1' ).textContent ).toContain( 'some unread' );
 
-	// The discussion on screen up to message 3: read.
-	const threads = useThreadsStore();
-	threads.openItemThread( 'enwiki-1' );
-	threads.addItemMessages( [ 1, 2, 3 ].map( ( seq ) => ( { id: `enwiki-1.${ seq }`, seq, item: 'enwiki-1', author: 'Bob', text: 'hi' } ) ) );
-	await settle();
-	expect( count( 'enwiki-1' ).getAttribute( 'data-unread' ) ).toBe( null );
+	// The item open, its discussion on screen up to message 3: read.
+	await page.router.push( '/queue/patrol/item/enwiki-1' );
+	useItemStore().openItem( 'enwiki-1' );
+	await waitFor( () => count( 'enwiki-1' ).getAttribute( 'data-unread' ) === null || null, 'enwiki-1 read' );
 	expect( JSON.parse( localStorage.getItem( 'patrolchat.read.Alice' ) ) ).toEqual( { 'enwiki-1': 3 } );
-	threads.closeItemThread();
+	await page.router.push( '/queue/patrol' );
+	useItemStore().closeItem();
+	await settle();
 
 	// A new message on another item: counted there, unread.
 	useQueuesStore().messageNew( { id: 'dewiki-2.1', seq: 1, item: 'dewiki-2', author: 'Bob', text: 'x' } );

@@ -1,7 +1,8 @@
 // Labels of Wikidata entities: an item whose page is `Q42` says what Q42
 // is, in the page's language (or English), as the api reads it from the
 // wiki (`GET /api/v1/items/{id}/label`). Asked once per item and language,
-// a few at a time, only for the rows on screen and the open item.
+// a few at a time, for the open item (the item view's chunk holds this
+// store, not the list's first script).
 
 import { defineStore } from 'pinia';
 import { reactive } from 'vue';
