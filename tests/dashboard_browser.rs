@@ -554,6 +554,19 @@ async fn escalation_reason_and_author_reach_the_admin_and_reports_show_their_mes
     run_spec(&b, "escalation_and_report.mjs", &stack.base(), no_steps).await;
 }
 
+/// The item list's filters (wiki, order, hide claimed, a size range) are in
+/// the URL: they survive a reload and opening an item, come back for the
+/// same person at `/`, and another person opening the URL sees them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_survive_a_reload_and_travel_in_the_url() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 3).await;
+    run_spec(&b, "filters.mjs", &stack.base(), no_steps).await;
+}
+
 /// Spec 7: every view (sign-in, queue list, item, thread, room, admin, my
 /// reports) on a desktop and a phone has no serious or critical axe-core
 /// violation, a first-level heading and a skip link that leads somewhere.

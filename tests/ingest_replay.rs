@@ -315,3 +315,61 @@ async fn sigterm_while_nats_is_down_still_exits_within_the_drain_timeout() {
         .expect("ingest exits after SIGTERM even without NATS");
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looped_corpus_lands_each_round_with_ids_of_its_own_and_twins_still_paired() {
+    let nats = NatsServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("round.jsonl");
+    // An edit, its revision-create twin and the patrol of that revision
+    // (their `meta.id`s differ before the last 8 characters, which --loop
+    // gives the round number).
+    let lines = [
+        r#"{"$schema":"/mediawiki/recentchange/1.0.0","meta":{"id":"aaaaaaa1-0000-4000-8000-000000000000","dt":"2026-02-26T15:49:36Z","domain":"en.wikipedia.org","stream":"mediawiki.recentchange","request_id":"req-1"},"id":1900000001,"type":"edit","namespace":0,"title":"Alpha","comment":"c","timestamp":1772120976,"user":"192.0.2.9","bot":false,"minor":false,"patrolled":false,"length":{"old":10,"new":20},"revision":{"old":500,"new":501},"server_url":"https://en.wikipedia.org","wiki":"enwiki"}"#,
+        r#"{"$schema":"/mediawiki/revision/create/2.0.0","meta":{"id":"aaaaaaa2-0000-4000-8000-000000000000","dt":"2026-02-26T15:49:36Z","domain":"en.wikipedia.org","stream":"mediawiki.revision-create","request_id":"req-1"},"database":"enwiki","page_id":9,"page_title":"Alpha","page_namespace":0,"rev_id":501,"rev_parent_id":500,"performer":{"user_text":"192.0.2.9","user_groups":["*"]}}"#,
+        r#"{"$schema":"/mediawiki/recentchange/1.0.0","meta":{"id":"aaaaaaa3-0000-4000-8000-000000000000","dt":"2026-02-26T15:49:40Z","domain":"en.wikipedia.org","stream":"mediawiki.recentchange"},"id":1900000002,"type":"log","namespace":0,"title":"Alpha","comment":"","timestamp":1772120980,"user":"Patroller","bot":false,"log_id":77,"log_type":"patrol","log_action":"patrol","log_params":{"curid":501,"previd":500,"auto":false},"server_url":"https://en.wikipedia.org","wiki":"enwiki"}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).expect("write the corpus");
+    let replay = Replay::start(&[file], &["--loop", "--rate", "200"]);
+    let _ingest = Ingest::start(&nats.url(), &replay.url(), &[]);
+    wait_for_rc(&nats.url(), 9).await;
+    // However the rounds interleave in the stream: every edit has an rc id
+    // of its own and meets its own round's twin and patrol.
+    let events: Vec<serde_json::Value> =
+        patrolchat_testkit::stores::stream_messages(&nats.url(), "RC")
+            .await
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+    let edits: Vec<&serde_json::Value> = events.iter().filter(|e| e["type"] == "edit").collect();
+    let twin_of = |rev: u64| events.iter().find(|e| e["rev_id"].as_u64() == Some(rev));
+    let patrol_of = |rev: u64| {
+        events
+            .iter()
+            .find(|e| e["log_params"]["curid"].as_u64() == Some(rev))
+    };
+    assert!(edits.len() >= 3, "{} edits", edits.len());
+    let rc_ids: std::collections::HashSet<u64> =
+        edits.iter().filter_map(|e| e["id"].as_u64()).collect();
+    assert_eq!(
+        rc_ids.len(),
+        edits.len(),
+        "each round's edit has its own rc id"
+    );
+    assert!(
+        rc_ids.contains(&1_900_000_001),
+        "the first round as recorded"
+    );
+    // The newest round may still be on its way in.
+    let newest = rc_ids.iter().max().copied();
+    let mut revs = std::collections::HashSet::new();
+    for edit in edits.iter().filter(|e| e["id"].as_u64() != newest) {
+        let new = edit["revision"]["new"].as_u64().expect("revision");
+        assert!(revs.insert(new), "revision {new} came twice");
+        let twin = twin_of(new).unwrap_or_else(|| panic!("no twin for revision {new}"));
+        assert_eq!(twin["meta"]["request_id"], edit["meta"]["request_id"]);
+        assert_eq!(twin["rev_parent_id"], edit["revision"]["old"]);
+        assert!(patrol_of(new).is_some(), "no patrol of revision {new}");
+        assert_eq!(edit["length"]["new"], 20, "sizes stay as recorded");
+    }
+}

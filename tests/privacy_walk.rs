@@ -214,6 +214,14 @@ fn walks(report_msg: &str, room_msg: &str) -> Vec<(&'static str, &'static str, V
         ),
         (
             "get",
+            "/api/v1/items/{id}/label",
+            s(&[
+                "/api/v1/items/enwiki-9501/label",
+                "/api/v1/items/report-1/label",
+            ]),
+        ),
+        (
+            "get",
             "/api/v1/items/{id}/editor",
             s(&[
                 "/api/v1/items/enwiki-9501/editor",

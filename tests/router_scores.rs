@@ -99,13 +99,20 @@ async fn scores_arrive_as_updates_and_a_silent_lift_wing_holds_nothing() {
     );
 
     let work = stream_messages(&nats.url(), "WORK").await;
-    let original = work
+    let made = work
         .iter()
         .map(|(_, i)| i)
         .find(|i| i["id"] == "enwiki-9101")
-        .expect("item")["priority"]
-        .as_f64()
-        .expect("priority");
+        .expect("item");
+    let original = made["priority"].as_f64().expect("priority");
+    let signals = made["signals"].as_array().cloned().unwrap_or_default();
+    // The item says which signals made its priority: they and the
+    // workflow's base add up to it.
+    let weights: f64 = signals.iter().filter_map(|s| s["weight"].as_f64()).sum();
+    assert!(
+        !signals.is_empty() && weights < original,
+        "{original} from {signals:?}"
+    );
     assert!(
         work.iter().all(|(_, i)| i.get("score").is_none()),
         "items are published before their score"
@@ -119,6 +126,13 @@ async fn scores_arrive_as_updates_and_a_silent_lift_wing_holds_nothing() {
         .expect("score update");
     assert_eq!(update["item"]["score"], 0.8);
     assert_eq!(update["item"]["priority"].as_f64(), Some(original + 40.0));
+    let mut with_score = signals.clone();
+    with_score.push(json!({"name": "revert_risk", "weight": 40.0}));
+    assert_eq!(
+        update["item"]["signals"],
+        Value::Array(with_score),
+        "the score is one more signal"
+    );
     assert!(
         !activity
             .iter()

@@ -92,6 +92,7 @@ fn escalation(id: &str, workflow: &str, title: &str, user: &str) -> Item {
         revisions: Vec::new(),
         log: None,
         priority: 50.0,
+        signals: Vec::new(),
         score: None,
         linked: None,
         reason: None,

@@ -44,6 +44,7 @@ use crate::state::AppState;
         crate::claims::routes::escalate,
         crate::acting::diff::diff,
         crate::acting::editor::editor,
+        crate::acting::label::label,
         crate::acting::offer::offer,
         crate::acting::perform::perform,
         crate::acting::record::record,

@@ -475,6 +475,31 @@ async fn messages_are_stored_after_the_ack_with_increasing_ids_and_keep_the_item
     // The detail view carries the latest messages.
     let (_, item) = api.get(&reader, "/api/v1/items/enwiki-7006").await;
     assert_eq!(item["messages"].as_array().expect("messages").len(), 3);
+    assert_eq!(
+        (
+            item["message_count"].as_u64(),
+            item["last_message_seq"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    // The list tells which items have a discussion, and how far it went.
+    seed_item(&redis.url(), "enwiki-7007", &["patrol"], None).await;
+    let (s, list) = api.get(&reader, "/api/v1/workflows/patrol/items").await;
+    assert_eq!(s, 200, "{list}");
+    let counts: HashMap<String, (u64, u64)> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|v| {
+            let n = |k: &str| v[k].as_u64().expect(k);
+            (
+                v["item"]["id"].as_str().expect("id").to_owned(),
+                (n("message_count"), n("last_message_seq")),
+            )
+        })
+        .collect();
+    assert_eq!(counts.get("enwiki-7006"), Some(&(3, 3)));
+    assert_eq!(counts.get("enwiki-7007"), Some(&(0, 0)), "no discussion");
     // Rooms.
     let (s, m) = api
         .post(

@@ -7,7 +7,8 @@ import { useItemStore } from './stores/item.js';
 import { useThreadsStore } from './stores/threads.js';
 import { useLiveStore } from './stores/live.js';
 import { errorText } from './errors.js';
-import { route, go } from './router.js';
+import { route, go, replaceQuery, setQueryOverlay, navigating } from './router.js';
+import { DEFAULT_FILTERS, hasFilterParams, filtersFromQuery, queryOfFilters, withFilters, sameFilters, savedFilters, saveFilters } from './filters.js';
 import { backoff } from './text.js';
 
 /** Why the page could not start, while it retries. */
@@ -71,11 +72,58 @@ function syncRoute() {
 	}
 }
 
+/** The views that show the item list. */
+const LIST_VIEWS = [ 'home', 'queue', 'item', 'thread' ];
+
+/**
+ * The list's filters from the URL: its query says them; a list view whose
+ * URL names none takes the person's last choice into its URL.
+ */
+function syncFilters() {
+	const session = useSessionStore();
+	const queues = useQueuesStore();
+	if ( !route.ready ) {
+		return;
+	}
+	const q = route.query;
+	if ( hasFilterParams( q ) ) {
+		queues.setFilters( filtersFromQuery( q ) );
+		return;
+	}
+	if ( !LIST_VIEWS.includes( route.name ) ) {
+		return;
+	}
+	const saved = session.me ? savedFilters( session.me.name ) : null;
+	if ( saved && Object.keys( queryOfFilters( saved ) ).length ) {
+		replaceQuery( withFilters( q, saved ) );
+		queues.setFilters( saved );
+		return;
+	}
+	if ( !navigating() ) {
+		queues.setFilters( DEFAULT_FILTERS );
+	}
+}
+
 /** Wires route and session changes to loads. */
 export function startSync() {
 	const session = useSessionStore();
 	const queues = useQueuesStore();
 	const item = useItemStore();
+	setQueryOverlay( ( q ) => withFilters( q, queues.filters ) );
+	watch( () => [ route.ready, route.query, session.me && session.me.name ], syncFilters, { immediate: true } );
+	// A filter chosen on the page goes into the URL (a navigation under way
+	// takes it along) and is kept for the person.
+	watch( () => ( { ...queues.filters } ), ( f ) => {
+		if ( !route.ready ) {
+			return;
+		}
+		if ( !navigating() && !sameFilters( filtersFromQuery( route.query ), f ) ) {
+			replaceQuery( withFilters( route.query, f ) );
+		}
+		if ( session.me ) {
+			saveFilters( session.me.name, f );
+		}
+	} );
 	watch( () => session.me && session.me.name, ( name, before ) => {
 		if ( name && name !== before ) {
 			useLiveStore().startSession();

@@ -13,7 +13,10 @@
 // Any other path is read as `parsePath` reads it (`/queue/patrol/` is the
 // queue, `/admin/x` the admin tools, an unknown path home) and replaced by
 // that view's path. The query string (`?uselang=`) is kept across
-// navigation. Every view is a history entry, so on phones, where the list,
+// navigation, and so are the item list's filters (`?wiki=&ns=&user=&
+// hide_claimed=1&min_score=&max_score=&min_bytes=&max_bytes=&sort=`,
+// filters.js), so a filtered list is a link to share. Every view is a
+// history entry, so on phones, where the list,
 // the item and the thread are views of their own, the browser's Back goes
 // to the previous one.
 
@@ -143,14 +146,42 @@ export const route = reactive( {
 	name: computed( () => view.value.name ),
 	wf: computed( () => view.value.wf ),
 	id: computed( () => view.value.id ),
-	ready: computed( () => !!active.value && active.value.currentRoute.value !== START_LOCATION )
+	ready: computed( () => !!active.value && active.value.currentRoute.value !== START_LOCATION ),
+	/** The URL's query (`?uselang=`, the list's filters). */
+	query: computed( () => ( active.value ? active.value.currentRoute.value.query : {} ) )
 } );
+
+/** What navigation does to the query it keeps (`setQueryOverlay`). */
+let overlay = ( q ) => q;
+/** Navigations started and not yet done. */
+let pending = 0;
+
+function track( p ) {
+	pending++;
+	return Promise.resolve( p ).finally( () => {
+		pending--;
+	} );
+}
+
+/**
+ * Sets what every navigation does to the query it keeps: the list's
+ * filters, chosen on the page just before a navigation whose URL has not
+ * caught up with them yet, go with it.
+ */
+export function setQueryOverlay( fn ) {
+	overlay = fn;
+}
+
+/** Whether a navigation is under way (the URL is about to change). */
+export function navigating() {
+	return pending > 0;
+}
 
 /** Goes to a path (pushing history unless `replace`), keeping the query. */
 export function navigate( path, { replace = false } = {} ) {
 	const router = active.value;
-	const to = { path, query: router.currentRoute.value.query };
-	return replace ? router.replace( to ) : router.push( to );
+	const to = { path, query: overlay( router.currentRoute.value.query ) };
+	return track( replace ? router.replace( to ) : router.push( to ) );
 }
 
 /** Goes to a view. */
@@ -165,4 +196,10 @@ export function replaceQueryParam( key, value ) {
 	if ( Object.prototype.hasOwnProperty.call( q, key ) && q[ key ] !== value ) {
 		router.replace( { path: router.currentRoute.value.path, query: { ...q, [ key ]: value } } );
 	}
+}
+
+/** Replaces the current URL's query (no new history entry). */
+export function replaceQuery( query ) {
+	const router = active.value;
+	return track( router.replace( { path: router.currentRoute.value.path, query, hash: router.currentRoute.value.hash } ) );
 }

@@ -2,7 +2,7 @@
 // Rows come and go by the dozen while scrolling; Codex's CdxIcon reads the
 // computed direction of every icon it mounts, which forces a style
 // recalculation per icon, so the list uses plain images of the same icons.
-import { cdxIconLock, cdxIconUserAnonymous, cdxIconUserAvatar, cdxIconUserTemporary } from '@wikimedia/codex-icons';
+import { cdxIconLock, cdxIconSpeechBubble, cdxIconUserAnonymous, cdxIconUserAvatar, cdxIconUserTemporary } from '@wikimedia/codex-icons';
 
 function uri( icon, colour ) {
 	const body = typeof icon === 'string' ? icon : ( icon.ltr || icon.default || '' );
@@ -13,12 +13,16 @@ function uri( icon, colour ) {
 // Codex tokens: color-warning, color-subtle.
 const WARNING = '#886425';
 const SUBTLE = '#54595d';
+// Codex token: color-progressive.
+const PROGRESSIVE = '#36c';
 
 export const ROW_ICONS = {
 	ip: uri( cdxIconUserAnonymous, WARNING ),
 	temporary: uri( cdxIconUserTemporary, WARNING ),
 	account: uri( cdxIconUserAvatar, SUBTLE ),
-	lock: uri( cdxIconLock, WARNING )
+	lock: uri( cdxIconLock, WARNING ),
+	messages: uri( cdxIconSpeechBubble, SUBTLE ),
+	unread: uri( cdxIconSpeechBubble, PROGRESSIVE )
 };
 
 export function performerImage( kind ) {

@@ -27,7 +27,10 @@ const WIKIS = {
 
 const HE_ITEM = {
 	id: 'hewiki-5', wiki: 'hewiki', title: 'ירושלים', server_url: 'https://he.wikipedia.org',
-	revisions: [ { rev_id: 9, old_rev_id: 8, timestamp: Math.floor( Date.now() / 1000 ), comment: 'תיקון קישור', byte_delta: -4 } ]
+	revisions: [
+		{ rev_id: 9, old_rev_id: 8, timestamp: Math.floor( Date.now() / 1000 ), comment: 'תיקון קישור', byte_delta: -4 },
+		{ rev_id: 8, old_rev_id: 7, timestamp: Math.floor( Date.now() / 1000 ) - 60, comment: 'הוספת מקור', byte_delta: 30 }
+	]
 };
 
 test( 'the item view gives the title and summaries their wiki\'s lang and dir', async () => {
@@ -47,8 +50,11 @@ test( 'the item view gives the title and summaries their wiki\'s lang and dir', 
 	expect( summary.textContent ).toBe( 'תיקון קישור' );
 	expect( summary.getAttribute( 'lang' ) ).toBe( 'he' );
 	expect( summary.getAttribute( 'dir' ) ).toBe( 'rtl' );
-	const rev = page.el.querySelector( '.pc-revision__comment' );
-	expect( [ rev.getAttribute( 'lang' ), rev.getAttribute( 'dir' ) ] ).toEqual( [ 'he', 'rtl' ] );
+	// The newest summary shows once, as the Summary; the older revision's in the list.
+	expect( page.el.textContent.split( 'תיקון קישור' ) ).toHaveLength( 2 );
+	const revs = page.el.querySelectorAll( '.pc-revision__comment' );
+	expect( [ ...revs ].map( ( r ) => r.textContent ) ).toEqual( [ 'הוספת מקור' ] );
+	expect( [ revs[ 0 ].getAttribute( 'lang' ), revs[ 0 ].getAttribute( 'dir' ) ] ).toEqual( [ 'he', 'rtl' ] );
 	// The interface stays English, left to right.
 	expect( document.documentElement.dir ).not.toBe( 'rtl' );
 	// Read once, however many views ask.

@@ -6,7 +6,9 @@
 //! client's `Last-Event-ID` resumes right after it. Lines are served as
 //! recorded, bad ones included, which makes the server useful for testing
 //! clients. With `--loop` the corpus repeats forever with fresh `meta.id`s
-//! and current times, for demos and benchmarks.
+//! and current times, for demos and benchmarks, and from the second round
+//! on with fresh recent-change, revision, log and request ids (see
+//! [`ROUND_ID_STRIDE`]), so each round is new work as the live feed is.
 
 use std::path::{Path, PathBuf};
 
@@ -183,8 +185,8 @@ impl Corpus {
     }
 
     /// The line served at position `n`: as recorded, or with `repeat`
-    /// (`--loop`) given a fresh `meta.id` from the second round on and
-    /// `meta.dt` and `timestamp` set to `now_ms`.
+    /// (`--loop`) given a fresh `meta.id` and fresh wiki ids from the
+    /// second round on and `meta.dt` and `timestamp` set to `now_ms`.
     pub fn line(&self, n: u64, repeat: bool, now_ms: i64) -> std::borrow::Cow<'_, str> {
         let len = self.events.len() as u64;
         let rec = &self.events[(n % len) as usize];
@@ -210,8 +212,109 @@ impl Corpus {
             line[r].copy_from_slice(format!("{:010}", now_ms / 1000).as_bytes());
         }
         // Only ASCII was replaced by ASCII, so the line is still UTF-8.
-        std::borrow::Cow::Owned(String::from_utf8_lossy(&line).into_owned())
+        let line = String::from_utf8_lossy(&line).into_owned();
+        if round > 0
+            && let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&line)
+            && v.is_object()
+        {
+            fresh_ids(&mut v, round);
+            return std::borrow::Cow::Owned(v.to_string());
+        }
+        std::borrow::Cow::Owned(line)
     }
+}
+
+/// How far each round of `--loop` moves the wiki's numeric ids: past any
+/// id a wiki has given yet (recent-change, revision and log ids are below
+/// 10^10 on every Wikimedia wiki), so a round's ids meet neither another
+/// round's nor a recorded one's, and stay exact in JavaScript's numbers
+/// for 900,000 rounds.
+pub const ROUND_ID_STRIDE: u64 = 10_000_000_000;
+
+/// Gives an event of loop round `round` ids of its own, as the live feed
+/// would: the recent-change id, the revision ids (of a recent change, of a
+/// `revision-create` event, of the revisions a revert undid, of a patrol
+/// log entry), the log id and the ids in `notify_url` move by `round` ×
+/// [`ROUND_ID_STRIDE`]; the request id gets the round as a suffix. Every
+/// event of a round moves by the same amount, so a recent change still
+/// meets its `revision-create` twin and a revert or a patrol still names
+/// the revisions of that round. 0 (no revision) stays 0; page ids stay, as
+/// the pages are the same.
+fn fresh_ids(v: &mut serde_json::Value, round: u64) {
+    use serde_json::Value;
+    let offset = round.saturating_mul(ROUND_ID_STRIDE);
+    let shift = |x: &mut Value| match x {
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64().filter(|u| *u > 0) {
+                *x = Value::from(u.saturating_add(offset));
+            }
+        }
+        Value::String(s) => {
+            if let Ok(u) = s.parse::<u64>()
+                && u > 0
+            {
+                *s = u.saturating_add(offset).to_string();
+            }
+        }
+        _ => {}
+    };
+    let Some(obj) = v.as_object_mut() else {
+        return;
+    };
+    for key in ["id", "log_id", "rev_id", "rev_parent_id"] {
+        if let Some(x) = obj.get_mut(key) {
+            shift(x);
+        }
+    }
+    if let Some(Value::Object(r)) = obj.get_mut("revision") {
+        for key in ["old", "new"] {
+            if let Some(x) = r.get_mut(key) {
+                shift(x);
+            }
+        }
+    }
+    if let Some(Value::Object(p)) = obj.get_mut("log_params") {
+        for key in ["curid", "previd", "4::curid", "5::previd"] {
+            if let Some(x) = p.get_mut(key) {
+                shift(x);
+            }
+        }
+    }
+    if let Some(Value::Object(d)) = obj.get_mut("rev_revert_details") {
+        if let Some(Value::Array(revs)) = d.get_mut("rev_reverted_revs") {
+            revs.iter_mut().for_each(shift);
+        }
+        if let Some(x) = d.get_mut("rev_original_rev_id") {
+            shift(x);
+        }
+    }
+    if let Some(Value::String(url)) = obj.get_mut("notify_url") {
+        *url = shift_url_ids(url, offset);
+    }
+    if let Some(Value::Object(m)) = obj.get_mut("meta")
+        && let Some(Value::String(r)) = m.get_mut("request_id")
+    {
+        r.push_str(&format!("-r{round}"));
+    }
+}
+
+/// `notify_url` with its `diff`, `oldid`, `curid` and `rcid` numbers moved
+/// by `offset`.
+fn shift_url_ids(url: &str, offset: u64) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k @ ("diff" | "oldid" | "curid" | "rcid"), n)) => match n.parse::<u64>() {
+                Ok(u) if u > 0 => format!("{k}={}", u.saturating_add(offset)),
+                _ => pair.to_owned(),
+            },
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 fn load_file(path: &Path, out: &mut Vec<Recorded>) -> Result<(), ReplayError> {
@@ -275,6 +378,7 @@ pub fn parse_event_id(id: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn a_lone_cr_ends_a_recorded_line_so_no_served_frame_is_cut_short() {
@@ -320,13 +424,16 @@ mod tests {
         let ids = |round: u64| -> std::collections::HashSet<String> {
             (round * len..(round + 1) * len)
                 .filter_map(|n| {
-                    let v: serde_json::Value =
-                        serde_json::from_str(&corpus.line(n, true, 0)).ok()?;
+                    // A real clock: at 0 the rewritten `timestamp` would
+                    // be `0000000000`, not JSON, and nothing would count.
+                    let line = corpus.line(n, true, 1_772_120_976_569);
+                    let v: serde_json::Value = serde_json::from_str(&line).ok()?;
                     v["meta"]["id"].as_str().map(str::to_owned)
                 })
                 .collect()
         };
         let (first, second, third) = (ids(0), ids(1), ids(2));
+        assert!(first.len() > 6000, "{} ids", first.len());
         assert_eq!(second.len(), first.len());
         assert_eq!(third.len(), first.len());
         assert!(first.is_disjoint(&second) && second.is_disjoint(&third));
@@ -350,5 +457,100 @@ mod tests {
             line,
             "without --loop lines are served as recorded"
         );
+    }
+
+    #[test]
+    fn each_round_gives_the_wiki_ids_fresh_values_and_twins_still_meet() {
+        let rc = r#"{"meta":{"id":"m-00000001","request_id":"req-a"},"id":1700000000,"type":"edit","wiki":"enwiki","revision":{"old":900,"new":901},"notify_url":"https://en.wikipedia.org/w/index.php?diff=901&oldid=900&rcid=1700000000","length":{"old":10,"new":25}}"#;
+        let twin = r#"{"meta":{"id":"m-00000002","request_id":"req-a"},"database":"enwiki","page_id":77,"rev_id":901,"rev_parent_id":900}"#;
+        let patrol = r#"{"meta":{"id":"m-00000003"},"id":1700000005,"type":"log","wiki":"enwiki","log_id":55,"log_type":"patrol","log_params":{"curid":901,"previd":"900","auto":false}}"#;
+        let revert = r#"{"meta":{"id":"m-00000004"},"database":"enwiki","rev_id":902,"rev_parent_id":901,"rev_revert_details":{"rev_reverted_revs":[901],"rev_original_rev_id":900}}"#;
+        let new_page = r#"{"meta":{"id":"m-00000005"},"id":1700000009,"type":"new","wiki":"enwiki","revision":{"old":0,"new":903}}"#;
+        let corpus = Corpus::from_lines([rc, twin, patrol, revert, new_page].map(str::to_owned));
+        let len = corpus.len() as u64;
+        let at = |n: u64| -> serde_json::Value {
+            serde_json::from_str(&corpus.line(n, true, 1_772_120_976_569)).expect("JSON")
+        };
+        // The first round is served with the recorded ids.
+        assert_eq!(at(0)["id"], 1_700_000_000_u64);
+        assert_eq!(at(1)["rev_id"], 901);
+        for round in 1..=2_u64 {
+            let o = round * ROUND_ID_STRIDE;
+            let (rc, twin, patrol, revert, new_page) = (
+                at(round * len),
+                at(round * len + 1),
+                at(round * len + 2),
+                at(round * len + 3),
+                at(round * len + 4),
+            );
+            assert_eq!(rc["id"], 1_700_000_000 + o);
+            assert_eq!(rc["revision"]["new"], 901 + o);
+            assert_eq!(rc["revision"]["old"], 900 + o);
+            assert_eq!(
+                rc["notify_url"],
+                format!(
+                    "https://en.wikipedia.org/w/index.php?diff={}&oldid={}&rcid={}",
+                    901 + o,
+                    900 + o,
+                    1_700_000_000 + o
+                )
+            );
+            assert_eq!(rc["length"]["new"], 25, "sizes are not ids");
+            // The twin join (wiki and revision id) still pairs them, and
+            // they share the request id as the wiki's twins do.
+            assert_eq!(twin["rev_id"], rc["revision"]["new"]);
+            assert_eq!(twin["rev_parent_id"], 900 + o);
+            assert_eq!(twin["page_id"], 77, "the page is the same page");
+            assert_eq!(rc["meta"]["request_id"], format!("req-a-r{round}"));
+            assert_eq!(twin["meta"]["request_id"], rc["meta"]["request_id"]);
+            // A patrol and a revert name this round's revisions.
+            assert_eq!(patrol["log_id"], 55 + o);
+            assert_eq!(patrol["log_params"]["curid"], 901 + o);
+            assert_eq!(patrol["log_params"]["previd"], (900 + o).to_string());
+            assert_eq!(patrol["log_params"]["auto"], false);
+            assert_eq!(revert["rev_id"], 902 + o);
+            assert_eq!(
+                revert["rev_revert_details"]["rev_reverted_revs"],
+                serde_json::json!([901 + o])
+            );
+            assert_eq!(revert["rev_revert_details"]["rev_original_rev_id"], 900 + o);
+            assert_eq!(new_page["revision"]["old"], 0, "no revision stays none");
+            assert_eq!(new_page["revision"]["new"], 903 + o);
+            assert_eq!(new_page["id"], 1_700_000_009 + o);
+        }
+    }
+
+    #[test]
+    fn every_round_of_the_recorded_corpus_has_fresh_recent_change_and_revision_ids() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/rc");
+        let corpus = Corpus::load(&[dir]).expect("corpus loads");
+        let len = corpus.len() as u64;
+        let ids = |round: u64| -> (HashSet<u64>, HashSet<u64>) {
+            let mut rc = HashSet::new();
+            let mut rev = HashSet::new();
+            for n in round * len..(round + 1) * len {
+                let line = corpus.line(n, true, 1_772_120_976_569);
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
+                rc.extend(v["id"].as_u64());
+                rev.extend(v["revision"]["new"].as_u64().filter(|r| *r > 0));
+                rev.extend(v["rev_id"].as_u64());
+            }
+            (rc, rev)
+        };
+        let (rc0, rev0) = ids(0);
+        let (rc1, rev1) = ids(1);
+        let (rc2, rev2) = ids(2);
+        assert!(
+            rc0.len() > 6000 && rev0.len() > 5000,
+            "{} {}",
+            rc0.len(),
+            rev0.len()
+        );
+        assert_eq!((rc1.len(), rev1.len()), (rc0.len(), rev0.len()));
+        assert_eq!((rc2.len(), rev2.len()), (rc0.len(), rev0.len()));
+        assert!(rc0.is_disjoint(&rc1) && rc1.is_disjoint(&rc2) && rc0.is_disjoint(&rc2));
+        assert!(rev0.is_disjoint(&rev1) && rev1.is_disjoint(&rev2) && rev0.is_disjoint(&rev2));
     }
 }

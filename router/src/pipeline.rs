@@ -711,6 +711,7 @@ impl Router {
             revisions: vec![rev],
             log: None,
             priority: 0.0,
+            signals: Vec::new(),
             score: None,
             linked: None,
             reason: None,
@@ -991,6 +992,12 @@ async fn apply_score(
     }
     item.score = Some(p);
     item.priority += weight * p;
+    if weight * p != 0.0 {
+        item.signals.push(patrolchat_model::item::PrioritySignal {
+            name: "revert_risk".into(),
+            weight: weight * p,
+        });
+    }
     let activity = Activity::Updated {
         item: Box::new(item.clone()),
     };
@@ -1030,6 +1037,11 @@ fn build_item(
     twin: Option<&RevisionCreate>,
     class: &Classification,
 ) -> Item {
+    // The most urgent workflow's priority, with the signals that made it.
+    let top = class
+        .routes()
+        .iter()
+        .max_by(|a, b| a.priority.total_cmp(&b.priority));
     let user = rc.user.clone().unwrap_or_default();
     let performer = twin.and_then(|t| t.performer.as_ref());
     let kind = match rc.kind {
@@ -1069,12 +1081,8 @@ fn build_item(
             vec![revision(rc, twin)]
         },
         log,
-        priority: class
-            .routes()
-            .iter()
-            .map(|r| r.priority)
-            .fold(f64::MIN, f64::max)
-            .max(0.0),
+        priority: top.map_or(0.0, |r| r.priority.max(0.0)),
+        signals: top.map(|r| r.signals.clone()).unwrap_or_default(),
         score: None,
         linked: None,
         reason: None,

@@ -497,6 +497,8 @@ struct Inner {
     hidden: HashSet<u64>,
     /// What `action=compare` answers as `body` instead of the diff.
     compare_body: Option<String>,
+    /// Wikibase labels: (wiki, entity id) → language → label.
+    labels: HashMap<(String, String), BTreeMap<String, String>>,
     failures: Vec<Injected>,
     calls: Vec<ApiCall>,
     thanks: Vec<Thank>,
@@ -664,6 +666,7 @@ impl WikiStandin {
             next_pageid: 0,
             hidden: HashSet::new(),
             compare_body: None,
+            labels: HashMap::new(),
             failures: Vec::new(),
             calls: Vec::new(),
             thanks: Vec::new(),
@@ -982,6 +985,16 @@ impl WikiStandin {
     /// Forgets every injected failure.
     pub fn clear_failures(&self) {
         lock(&self.inner).failures.clear();
+    }
+
+    /// Gives Wikibase entity `id` of `wiki` its `label` in `lang`
+    /// (`action=wbgetentities`).
+    pub fn set_label(&self, wiki: &str, id: &str, lang: &str, label: &str) {
+        lock(&self.inner)
+            .labels
+            .entry((wiki.to_owned(), id.to_owned()))
+            .or_default()
+            .insert(lang.to_owned(), label.to_owned());
     }
 
     /// Every action API call, in the order they arrived.
@@ -1610,7 +1623,7 @@ fn answer_call(
         }
     };
     let anonymous_read = match get("action") {
-        "compare" => true,
+        "compare" | "wbgetentities" => true,
         "query" => !params.contains_key("meta"),
         _ => false,
     };
@@ -1619,6 +1632,7 @@ fn answer_call(
         None if anonymous_read => {
             return match get("action") {
                 "compare" => compare(inner, wiki, params),
+                "wbgetentities" => wbgetentities(inner, wiki, params),
                 _ => read_query(inner, wiki, params),
             };
         }
@@ -1642,6 +1656,36 @@ fn answer_call(
             &format!("Unrecognized value for parameter \"action\": {other}."),
         ),
     }
+}
+
+/// `action=wbgetentities&ids=…&props=labels&languages=a|b`: each entity's
+/// labels in the languages asked that it has, as Wikibase answers; an
+/// entity it does not know is `missing`.
+fn wbgetentities(inner: &Inner, wiki: &str, params: &BTreeMap<String, String>) -> Response {
+    let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+    if get("props") != "labels" {
+        return api_error("badvalue", "the stand-in answers props=labels only");
+    }
+    let languages: Vec<&str> = get("languages")
+        .split('|')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut entities = serde_json::Map::new();
+    for id in get("ids").split('|').filter(|i| !i.is_empty()) {
+        let entity = match inner.labels.get(&(wiki.to_owned(), id.to_owned())) {
+            Some(all) => {
+                let labels: serde_json::Map<String, Value> = all
+                    .iter()
+                    .filter(|(l, _)| languages.contains(&l.as_str()))
+                    .map(|(l, v)| (l.clone(), json!({"language": l, "value": v})))
+                    .collect();
+                json!({"type": "item", "id": id, "labels": labels})
+            }
+            None => json!({"id": id, "missing": ""}),
+        };
+        entities.insert(id.to_owned(), entity);
+    }
+    answer(json!({"entities": entities, "success": 1}))
 }
 
 /// `action=query` with `meta=userinfo`, `meta=globaluserinfo` or

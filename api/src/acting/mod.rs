@@ -6,6 +6,8 @@
 //! - `GET /api/v1/items/{id}/editor`: the editor's account, their edits
 //!   the feed saw in the last day, their last contributions and this
 //!   month's warnings ([`editor`]).
+//! - `GET /api/v1/items/{id}/label`: the label of the Wikidata entity
+//!   the item's page is, in the reader's language ([`label`]).
 //! - `GET /api/v1/items/{id}/actions`: what the caller may do on the
 //!   wiki from here, and why not ([`offer`]).
 //! - `POST /api/v1/items/{id}/actions`: revert, tag for deletion, warn,
@@ -19,6 +21,7 @@
 pub mod diff;
 pub mod discussed;
 pub mod editor;
+pub mod label;
 pub mod offer;
 pub mod perform;
 pub mod record;
@@ -40,6 +43,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/items/{id}/diff", get(diff::diff))
         .route("/api/v1/items/{id}/editor", get(editor::editor))
+        .route("/api/v1/items/{id}/label", get(label::label))
         .route(
             "/api/v1/items/{id}/actions",
             get(offer::offer).post(perform::perform),

@@ -59,6 +59,11 @@ pub struct ItemView {
     /// What that page does: `block`, `protect` or `delete`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_page: Option<String>,
+    /// How many messages its thread holds (hidden ones included).
+    pub message_count: u64,
+    /// The sequence number of its thread's newest message, 0 when none:
+    /// a reader who read up to a lower number has unread messages.
+    pub last_message_seq: u64,
 }
 
 /// An escalation made from an item.
@@ -143,6 +148,8 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
             .arg(fields::HOLDER)
             .arg(fields::EXPIRES_AT);
         p.cmd("ZREVRANGE").arg(keys::revisions(id)).arg(0).arg(-1);
+        p.cmd("ZCARD").arg(keys::thread(id.as_str()));
+        p.cmd("GET").arg(keys::thread_seq(id.as_str()));
     }
     type Row = (
         (
@@ -153,17 +160,24 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
         ),
         (Option<String>, Option<i64>),
         Vec<String>,
+        (u64, Option<u64>),
     );
     let mut c = state.redis.clone();
     let rows: Vec<Row> = {
         let flat: Vec<redis::Value> = p.query_async(&mut c).await?;
         let mut out = Vec::with_capacity(ids.len());
         let mut it = flat.into_iter();
-        while let (Some(a), Some(b), Some(r)) = (it.next(), it.next(), it.next()) {
+        while let (Some(a), Some(b), Some(r), Some(n), Some(seq)) =
+            (it.next(), it.next(), it.next(), it.next(), it.next())
+        {
             out.push((
                 redis::from_redis_value(a).map_err(parse_err)?,
                 redis::from_redis_value(b).map_err(parse_err)?,
                 redis::from_redis_value(r).map_err(parse_err)?,
+                (
+                    redis::from_redis_value(n).map_err(parse_err)?,
+                    redis::from_redis_value(seq).map_err(parse_err)?,
+                ),
             ));
         }
         out
@@ -171,56 +185,60 @@ pub async fn views(state: &AppState, ids: &[ItemId]) -> Result<Vec<ItemView>, Ap
     let now = crate::now_ms();
     Ok(rows
         .into_iter()
-        .filter_map(|((json, st, by, outcome), (holder, exp), revs)| {
-            let mut item: serde_json::Value = serde_json::from_str(&json?).ok()?;
-            let revs: Vec<serde_json::Value> = revs
-                .iter()
-                .filter_map(|r| serde_json::from_str(r).ok())
-                .collect();
-            if !revs.is_empty() {
-                item["revisions"] = serde_json::Value::Array(revs);
-            }
-            let st = st.unwrap_or_else(|| "open".into());
-            let claim = match (holder, exp) {
-                (Some(holder), Some(expires_at)) if expires_at > now && st == "open" => {
-                    Some(ClaimView { holder, expires_at })
+        .filter_map(
+            |((json, st, by, outcome), (holder, exp), revs, (messages, seq))| {
+                let mut item: serde_json::Value = serde_json::from_str(&json?).ok()?;
+                let revs: Vec<serde_json::Value> = revs
+                    .iter()
+                    .filter_map(|r| serde_json::from_str(r).ok())
+                    .collect();
+                if !revs.is_empty() {
+                    item["revisions"] = serde_json::Value::Array(revs);
                 }
-                _ => None,
-            };
-            let workflows: Vec<String> = item["workflows"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|w| w.as_str().map(str::to_owned))
-                        .collect()
+                let st = st.unwrap_or_else(|| "open".into());
+                let claim = match (holder, exp) {
+                    (Some(holder), Some(expires_at)) if expires_at > now && st == "open" => {
+                        Some(ClaimView { holder, expires_at })
+                    }
+                    _ => None,
+                };
+                let workflows: Vec<String> = item["workflows"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|w| w.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let outcomes = crate::claims::routes::outcomes_of(&state.workflows, &workflows)
+                    .into_iter()
+                    .map(|o| o.as_str().to_owned())
+                    .collect();
+                let page = workflows
+                    .iter()
+                    .find_map(|w| state.workflows.get(w).and_then(|w| w.action_page()))
+                    .filter(|_| item["server_url"].as_str().is_some_and(|s| !s.is_empty()));
+                let action_url = page.map(|page| {
+                    let server = item["server_url"].as_str().unwrap_or_default();
+                    let user = item["user"].as_str().unwrap_or_default();
+                    let title = item["title"].as_str().unwrap_or_default();
+                    page.url(server, user, title)
+                });
+                let action_page = page.map(|p| p.as_str().to_owned());
+                Some(ItemView {
+                    item,
+                    state: st,
+                    resolved_by: by,
+                    outcome,
+                    claim,
+                    message_count: messages,
+                    last_message_seq: seq.unwrap_or(0).max(messages),
+                    outcomes,
+                    action_url,
+                    action_page,
                 })
-                .unwrap_or_default();
-            let outcomes = crate::claims::routes::outcomes_of(&state.workflows, &workflows)
-                .into_iter()
-                .map(|o| o.as_str().to_owned())
-                .collect();
-            let page = workflows
-                .iter()
-                .find_map(|w| state.workflows.get(w).and_then(|w| w.action_page()))
-                .filter(|_| item["server_url"].as_str().is_some_and(|s| !s.is_empty()));
-            let action_url = page.map(|page| {
-                let server = item["server_url"].as_str().unwrap_or_default();
-                let user = item["user"].as_str().unwrap_or_default();
-                let title = item["title"].as_str().unwrap_or_default();
-                page.url(server, user, title)
-            });
-            let action_page = page.map(|p| p.as_str().to_owned());
-            Some(ItemView {
-                item,
-                state: st,
-                resolved_by: by,
-                outcome,
-                claim,
-                outcomes,
-                action_url,
-                action_page,
-            })
-        })
+            },
+        )
         .collect())
 }
 

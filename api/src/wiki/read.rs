@@ -91,6 +91,45 @@ fn flag(v: &Value, k: &str) -> bool {
 }
 
 impl ActionApi {
+    /// The labels of Wikibase entity `entity` in `langs` (language →
+    /// label; a language without a label is absent, as is every language
+    /// of an entity the wiki does not know).
+    ///
+    /// # Errors
+    /// [`WikiError`].
+    pub async fn labels(
+        &self,
+        entity: &str,
+        langs: &[&str],
+    ) -> Result<std::collections::BTreeMap<String, String>, WikiError> {
+        let languages = langs.join("|");
+        let v = self
+            .read(&[
+                ("action", "wbgetentities"),
+                ("ids", entity),
+                ("props", "labels"),
+                ("languages", &languages),
+            ])
+            .await?;
+        let entities = v
+            .get("entities")
+            .ok_or_else(|| WikiError::Unavailable("no entities in the answer".into()))?;
+        Ok(entities
+            .get(entity)
+            .and_then(|e| e.get("labels"))
+            .and_then(Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|(l, v)| {
+                        let text = v.get("value").and_then(Value::as_str)?;
+                        Some((l.clone(), text.to_owned()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// The diff from revision `from` to `to`.
     ///
     /// # Errors

@@ -150,6 +150,11 @@ pub struct Item {
     pub log: Option<LogEntry>,
     /// Urgency; queues sort by it, highest first.
     pub priority: f64,
+    /// What raised `priority` above its workflow's base: the signals that
+    /// fired, each with its weight (items recorded before there were
+    /// signals have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<PrioritySignal>,
     /// Revert risk from Lift Wing, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
@@ -166,6 +171,17 @@ pub struct Item {
     pub requested_by: Option<String>,
     /// Unix milliseconds when the item was made.
     pub created_at: i64,
+}
+
+/// A signal that counted in an item's priority.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrioritySignal {
+    /// Which: `ip`, `temporary`, `new_account`, `large_removal`,
+    /// `blanking`, `no_comment`, `comment_words` (the workflows file's
+    /// `[workflow.priority]` keys), or `revert_risk` (Lift Wing).
+    pub name: String,
+    /// What it added to the priority.
+    pub weight: f64,
 }
 
 /// How an item was resolved.
@@ -674,6 +690,27 @@ impl Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_recorded_before_priority_signals_read_without_them_and_new_ones_keep_them() {
+        let old = r#"{"id":"enwiki-1","wiki":"enwiki","workflows":["patrol"],"kind":"edit","title":"A","namespace":0,"server_url":"https://en.wikipedia.org","user":"192.0.2.1","performer":"ip","priority":30.0,"created_at":1}"#;
+        let item: Item = serde_json::from_str(old).expect("an old item parses");
+        assert!(item.signals.is_empty());
+        assert!(
+            !serde_json::to_string(&item)
+                .expect("serialises")
+                .contains("signals"),
+            "no signals, no field"
+        );
+        let mut item = item;
+        item.signals.push(PrioritySignal {
+            name: "ip".into(),
+            weight: 20.0,
+        });
+        let back: Item = serde_json::from_str(&serde_json::to_string(&item).expect("serialises"))
+            .expect("parses");
+        assert_eq!(back.signals, item.signals);
+    }
 
     #[test]
     fn performers_are_told_apart_by_name() {

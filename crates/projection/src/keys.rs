@@ -112,6 +112,11 @@ pub fn diff_cache(wiki: &str, from: u64, to: u64) -> String {
     format!("cache:diff:{wiki}:{from}:{to}")
 }
 
+/// A Wikibase entity's label in one language, as the wiki answered.
+pub fn label_cache(wiki: &str, entity: &str, lang: &str) -> String {
+    format!("cache:label:{wiki}:{entity}:{lang}")
+}
+
 /// What a wiki says of an editor (account, contributions, talk page),
 /// cached by the api for a short while: not a projection.
 pub fn editor_cache(wiki: &str, user: &str) -> String {

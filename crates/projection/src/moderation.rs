@@ -184,6 +184,7 @@ pub fn report_item(report: &Report, wiki: &WikiId) -> Item {
         revisions: Vec::new(),
         log: None,
         priority: 0.0,
+        signals: Vec::new(),
         score: None,
         linked: None,
         reason: Some(report.reason.clone()),

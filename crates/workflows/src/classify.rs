@@ -18,6 +18,8 @@ pub struct Route {
     /// Its priority there: the workflow's `base` plus the weights of the
     /// signals that fired. Higher is more urgent.
     pub priority: f64,
+    /// The signals that fired there, each with its weight.
+    pub signals: Vec<patrolchat_model::item::PrioritySignal>,
 }
 
 /// The outcome of classifying one event.
@@ -63,9 +65,11 @@ pub fn classify(set: &WorkflowSet, ev: &Enriched<'_>) -> Classification {
     let mut routes = Vec::new();
     for wf in set.feed_workflows() {
         if wf.matches_facts(&facts) {
+            let (priority, signals) = wf.explain_facts(&facts);
             routes.push(Route {
                 workflow: Arc::clone(wf.name_arc()),
-                priority: wf.priority_facts(&facts),
+                priority,
+                signals,
             });
         }
     }
@@ -172,6 +176,51 @@ mod tests {
         assert_eq!(c.route("patrol").map(|r| r.priority), Some(105.0));
         // blanking: base 20 + ip 20 + blanking 40 + no comment 10.
         assert_eq!(c.route("blanking").map(|r| r.priority), Some(90.0));
+    }
+
+    #[test]
+    fn each_route_names_the_signals_that_made_its_priority() {
+        let set = defaults();
+        let ev = rc(serde_json::json!({"length": {"old": 5000, "new": 0}, "comment": null}));
+        let c = classify(&set, &Enriched::new(&ev));
+        let fired = |wf: &str| -> Vec<(String, f64)> {
+            c.route(wf)
+                .map(|r| {
+                    r.signals
+                        .iter()
+                        .map(|s| (s.name.clone(), s.weight))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let own = |v: &[(&str, f64)]| -> Vec<(String, f64)> {
+            v.iter().map(|(n, w)| ((*n).to_owned(), *w)).collect()
+        };
+        assert_eq!(
+            fired("patrol"),
+            own(&[
+                ("ip", 20.0),
+                ("large_removal", 30.0),
+                ("blanking", 40.0),
+                ("no_comment", 5.0)
+            ])
+        );
+        assert_eq!(
+            fired("blanking"),
+            own(&[("ip", 20.0), ("blanking", 40.0), ("no_comment", 10.0)])
+        );
+        // The signals and the base add up to the priority.
+        for r in c.routes() {
+            let sum: f64 = r.signals.iter().map(|s| s.weight).sum();
+            assert!(sum < r.priority && r.priority - sum >= 10.0, "{r:?}");
+        }
+        // An edit with a summary by an IP: only `ip` fired.
+        let plain = classify(&set, &Enriched::new(&rc(serde_json::json!({}))));
+        assert_eq!(
+            plain.route("patrol").map(|r| r.signals.len()),
+            Some(1),
+            "{plain:?}"
+        );
     }
 
     #[test]

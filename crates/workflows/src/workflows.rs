@@ -228,6 +228,13 @@ impl Workflow {
     pub(crate) fn priority_facts(&self, f: &Facts<'_>) -> f64 {
         self.priority.score(f, self.new_account_max_edits)
     }
+
+    pub(crate) fn explain_facts(
+        &self,
+        f: &Facts<'_>,
+    ) -> (f64, Vec<patrolchat_model::item::PrioritySignal>) {
+        self.priority.explain(f, self.new_account_max_edits)
+    }
 }
 
 /// The workflows of one file, checked and compiled.

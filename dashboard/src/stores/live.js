@@ -42,6 +42,7 @@ export const useLiveStore = defineStore( 'live', () => {
 			case 'message.new':
 				if ( f.message ) {
 					useThreadsStore().messageNew( f.message );
+					useQueuesStore().messageNew( f.message );
 				}
 				return;
 			case 'mention':

@@ -10,7 +10,9 @@ import { reactive, ref, shallowRef, computed } from 'vue';
 import { api, seg } from '../api.js';
 import { go } from '../router.js';
 import { errorText } from '../errors.js';
+import { useSessionStore } from './session.js';
 import { insertionIndex } from '../text.js';
+import { DEFAULT_FILTERS, applyFilters, cleanFilters } from '../filters.js';
 
 /** How long a resolved row stays on screen, saying who resolved it. */
 export const RESOLVED_LINGER_MS = 3000;
@@ -32,22 +34,26 @@ export const useQueuesStore = defineStore( 'queues', () => {
 		cursor: 0
 	} );
 
-	const filters = reactive( { wiki: '', namespace: '', performer: '' } );
+	/** The list's filters and order (filters.js), kept in the URL's query. */
+	const filters = reactive( { ...DEFAULT_FILTERS } );
 
 	/** Rows of the selected workflow, in queue order. */
 	const rows = shallowRef( [] );
 
 	const visibleRows = computed( () => {
-		const { wiki, namespace, performer } = filters;
-		if ( !wiki && namespace === '' && !performer ) {
-			return rows.value;
-		}
-		return rows.value.filter( ( r ) =>
-			( !wiki || r.item.wiki === wiki ) &&
-			( namespace === '' || String( r.item.namespace ) === namespace ) &&
-			( !performer || r.item.performer === performer )
-		);
+		const session = useSessionStore();
+		return applyFilters( rows.value, filters, session.me ? session.me.name : null );
 	} );
+
+	/** Sets every filter at once (from the URL or a saved choice). */
+	function setFilters( f ) {
+		const c = cleanFilters( f );
+		for ( const k of Object.keys( c ) ) {
+			if ( filters[ k ] !== c[ k ] ) {
+				filters[ k ] = c[ k ];
+			}
+		}
+	}
 
 	const escalationWorkflows = computed( () => workflows.value.filter( ( w ) => w.kind === 'escalation' ) );
 
@@ -103,7 +109,9 @@ export const useQueuesStore = defineStore( 'queues', () => {
 			item: Object.freeze( view.item ),
 			claim: view.claim || null,
 			resolved: null,
-			fresh: false
+			fresh: false,
+			messages: Number( view.message_count ) || 0,
+			lastSeq: Number( view.last_message_seq ) || 0
 		} );
 	}
 
@@ -214,7 +222,7 @@ export const useQueuesStore = defineStore( 'queues', () => {
 				if ( f.type === 'item.updated' ) {
 					return;
 				}
-				const row = Object.freeze( { id: item.id, item: Object.freeze( item ), claim: null, resolved: null, fresh: true } );
+				const row = Object.freeze( { id: item.id, item: Object.freeze( item ), claim: null, resolved: null, fresh: true, messages: 0, lastSeq: 0 } );
 				const next = arr.slice();
 				next.splice( insertionIndex( next, item ), 0, row );
 				rows.value = next;
@@ -279,6 +287,14 @@ export const useQueuesStore = defineStore( 'queues', () => {
 		applyToList( f );
 	}
 
+	/** A `message.new` frame: one more message on its item's row. */
+	function messageNew( m ) {
+		if ( !m || !m.item || !Number.isInteger( m.seq ) ) {
+			return;
+		}
+		replaceRow( m.item, ( r ) => ( m.seq > r.lastSeq ? { ...r, messages: r.messages + 1, lastSeq: m.seq } : r ) );
+	}
+
 	/** Shows a claim on its row. */
 	function rowClaimed( id, claim ) {
 		replaceRow( id, ( r ) => ( { ...r, claim } ) );
@@ -323,8 +339,8 @@ export const useQueuesStore = defineStore( 'queues', () => {
 	}
 
 	return {
-		workflows, workflowsLoaded, list, filters, rows, visibleRows, escalationWorkflows,
-		loadWorkflows, workflowOf, defaultWorkflow, rowOf, loadList, clearList, applyFrame, rowClaimed,
+		workflows, workflowsLoaded, list, filters, setFilters, rows, visibleRows, escalationWorkflows,
+		loadWorkflows, workflowOf, defaultWorkflow, rowOf, loadList, clearList, applyFrame, messageNew, rowClaimed,
 		openCursor, nextAfter, otherItemsOf
 	};
 } );

@@ -8,6 +8,7 @@
 //! away after a few integer comparisons.
 
 use patrolchat_model::RcType;
+use patrolchat_model::item::PrioritySignal;
 use regex::Regex;
 
 use crate::enriched::{Enriched, PerformerKind};
@@ -300,36 +301,51 @@ pub(crate) struct Priority {
 
 impl Priority {
     pub(crate) fn score(&self, f: &Facts<'_>, new_max_edits: u64) -> f64 {
-        let mut s = self.base;
+        self.explain(f, new_max_edits).0
+    }
+
+    /// The priority and the signals that made it: `base` plus the weight
+    /// of each signal that fired (a signal of weight 0 is left out).
+    pub(crate) fn explain(&self, f: &Facts<'_>, new_max_edits: u64) -> (f64, Vec<PrioritySignal>) {
+        let mut fired: Vec<(&str, f64)> = Vec::new();
         match f.performer {
-            PerformerKind::Ip => s += self.ip,
-            PerformerKind::Temporary => s += self.temporary,
+            PerformerKind::Ip => fired.push(("ip", self.ip)),
+            PerformerKind::Temporary => fired.push(("temporary", self.temporary)),
             PerformerKind::Account => {
                 if self.new_account != 0.0 && f.is_new_account(new_max_edits) {
-                    s += self.new_account;
+                    fired.push(("new_account", self.new_account));
                 }
             }
         }
         if let Some((w, bytes)) = self.large_removal
             && f.byte_delta.is_some_and(|d| d <= bytes)
         {
-            s += w;
+            fired.push(("large_removal", w));
         }
         if let Some((w, max_len)) = self.blanking
             && f.byte_delta.is_some_and(|d| d < 0)
             && f.new_length.is_some_and(|l| l <= max_len)
         {
-            s += w;
+            fired.push(("blanking", w));
         }
         if f.comment.trim().is_empty() {
-            s += self.no_comment;
+            fired.push(("no_comment", self.no_comment));
         }
         if let Some((w, re)) = &self.comment_words
             && re.is_match(f.comment)
         {
-            s += w;
+            fired.push(("comment_words", *w));
         }
-        s
+        let score = fired.iter().fold(self.base, |s, (_, w)| s + w);
+        let signals = fired
+            .into_iter()
+            .filter(|(_, w)| *w != 0.0)
+            .map(|(name, weight)| PrioritySignal {
+                name: name.to_owned(),
+                weight,
+            })
+            .collect();
+        (score, signals)
     }
 }
 
