@@ -1,8 +1,9 @@
 // Views loaded when they are first shown, each a chunk of its own: the
 // item view (with the sanitiser, DOMPurify), its patrol panels (actions on
 // the wiki, the diff with its sanitiser, the editor), a workflow's room, the
-// admin tools, a person's reports, the code-of-conduct prompt and the
-// shortcuts dialog. The page's first script
+// admin tools, a person's reports, the code-of-conduct prompt, the
+// shortcuts dialog, the reason dialog and the notice of one's own edits
+// under discussion. The page's first script
 // holds only what the list needs; `warm` fetches the item view and its
 // panels once the browser is idle, so that opening the first item does not
 // wait for them.
@@ -47,6 +48,8 @@ export const MyReports = () => import( './components/MyReports.vue' );
 export const RoomView = () => import( './components/RoomView.vue' );
 export const ConductDialog = lazy( () => import( './components/ConductDialog.vue' ) );
 export const ShortcutsDialog = lazy( () => import( './components/ShortcutsDialog.vue' ) );
+export const ReasonDialog = lazy( () => import( './components/ReasonDialog.vue' ) );
+export const DiscussedNotice = lazy( () => import( './components/DiscussedNotice.vue' ) );
 
 /** Fetches the item view's chunks when the browser is idle. */
 export function warm() {
