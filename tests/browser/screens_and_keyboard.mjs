@@ -50,6 +50,32 @@ async function screens(t) {
   }
 }
 
+/**
+ * A Large removals item at 1280×800: its message box is wholly on screen
+ * once scrolled to (nothing of it cut off by the pane or the window).
+ */
+async function largeRemovalFits(t) {
+  const p = await t.person('Viewer-blanking', { viewport: SIZES.desktop });
+  const page = p.page;
+  await app.open(page);
+  await app.selectQueue(page, 'blanking');
+  await app.waitRows(page, 1, 60000);
+  const id = (await app.rowIds(page))[0];
+  await app.openItem(page, id);
+  await app.showThread(page);
+  const input = page.locator(`${app.viewSel(id)} ${tid('message-input')}`).first();
+  await input.waitFor({ timeout: WAIT });
+  await input.scrollIntoViewIfNeeded();
+  const box = await input.boundingBox();
+  const vp = page.viewportSize();
+  check(
+    box && box.x >= 0 && box.y >= 0 && box.x + box.width <= vp.width + 0.5 && box.y + box.height <= vp.height + 0.5,
+    `the message box of ${id} is cut off at ${vp.width}×${vp.height}: ${JSON.stringify(box)}`,
+  );
+  await t.shot(page, 'desktop-en-large-removal');
+  await p.context.close();
+}
+
 /** The focused element, as a locator, and how it shows focus. */
 async function focused(page, what) {
   const f = page.locator(':focus').first();
@@ -209,5 +235,6 @@ async function keyboardWalkthrough(t) {
 
 await spec('screens-and-keyboard', async (t) => {
   await screens(t);
+  await largeRemovalFits(t);
   await keyboardWalkthrough(t);
 });
