@@ -6,14 +6,17 @@
 //! its position and exactly the served line as its data, and nothing else
 //! arrives; `parse_event_id` gives the position back; with `--loop`, a
 //! served line that is a JSON object differs from the recorded one in
-//! `meta.id`, `meta.dt` and `timestamp` only.
+//! `meta.id`, `meta.dt` and `timestamp` only, and from the second round on
+//! in the round's own wiki ids (`fresh_ids`).
 
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use patrolchat_fuzz::{Event, chunks, read_feed, seed_of, summarise};
-use patrolchat_ingest::replay::{Corpus, event_id, parse_event_id, recorded_lines, write_frame};
+use patrolchat_ingest::replay::{
+    Corpus, event_id, fresh_ids, parse_event_id, recorded_lines, write_frame,
+};
 use serde_json::Value;
 
 /// A fixed "now" for `--loop` (2026-02-26T15:49:36.569Z).
@@ -50,13 +53,17 @@ fuzz_target!(|input: &[u8]| {
         let served = corpus.line(n, repeat, NOW_MS);
         if repeat {
             let recorded = lines[(n % lines.len() as u64) as usize];
-            if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(recorded) {
+            if let Ok(mut v @ Value::Object(_)) = serde_json::from_str::<Value>(recorded) {
                 let again: Value = serde_json::from_str(&served)
                     .unwrap_or_else(|e| panic!("served line {served:?} is not JSON: {e}"));
+                let round = n / lines.len() as u64;
+                if round > 0 {
+                    fresh_ids(&mut v, round);
+                }
                 assert_eq!(
                     without_rewritten(again),
                     without_rewritten(v),
-                    "--loop changed more than meta.id, meta.dt and timestamp"
+                    "--loop changed more than meta.id, meta.dt, timestamp and the round's ids"
                 );
             }
         } else {

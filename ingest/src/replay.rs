@@ -240,7 +240,7 @@ pub const ROUND_ID_STRIDE: u64 = 10_000_000_000;
 /// meets its `revision-create` twin and a revert or a patrol still names
 /// the revisions of that round. 0 (no revision) stays 0; page ids stay, as
 /// the pages are the same.
-fn fresh_ids(v: &mut serde_json::Value, round: u64) {
+pub fn fresh_ids(v: &mut serde_json::Value, round: u64) {
     use serde_json::Value;
     let offset = round.saturating_mul(ROUND_ID_STRIDE);
     let shift = |x: &mut Value| match x {
