@@ -864,10 +864,8 @@ async fn warnings_take_the_next_level_in_the_month_section() {
     // An edit over a day old is warned about only when confirmed
     // (derived: the corpus edit's own time, 2023).
     w.item(3, |v| {
-        v["title"] = json!("Old page");
+        on_page(v, "Old page", 4_001, 4_002);
         v["user"] = json!("Someone Else");
-        v["revisions"][0]["rev_id"] = json!(4_002);
-        v["revisions"][0]["old_rev_id"] = json!(4_001);
         v["revisions"][0]["timestamp"] = json!(1_690_617_099);
     })
     .await;
@@ -945,11 +943,9 @@ async fn report_tag_ask_and_thank() {
     assert_eq!((s, code(&b)), (409, "already_reported"), "{b}");
     // Derived: a blocked account's edit.
     w.item(3, |v| {
-        v["title"] = json!("Third page");
+        on_page(v, "Third page", 3_001, 3_002);
         v["user"] = json!("Blocked One");
         v["performer"] = json!("account");
-        v["revisions"][0]["rev_id"] = json!(3_002);
-        v["revisions"][0]["old_rev_id"] = json!(3_001);
     })
     .await;
     w.wiki.set_account(

@@ -114,18 +114,12 @@ pub fn warnings(
     }
 }
 
-/// The heading of the month of `now_ms` (`December 2026`), as the
-/// sections warnings go in are named.
-pub fn month_heading(now_ms: i64) -> String {
-    patrolchat_export::clock::month_heading(now_ms)
-}
-
 /// What to append to a talk page whose wikitext is `text` (empty when
 /// the page does not exist) so that `body` lands in the section of the
 /// month: under the page's last heading when that is the month's, else
 /// under a new heading for it.
 pub fn in_month_section(text: &str, now_ms: i64, body: &str) -> String {
-    let month = month_heading(now_ms);
+    let month = patrolchat_export::clock::month_heading(now_ms);
     let last = text.lines().rev().find_map(|l| {
         let l = l.trim();
         (l.starts_with("==") && !l.starts_with("===") && l.ends_with("=="))
@@ -216,7 +210,6 @@ mod tests {
 
     #[test]
     fn notes_go_in_the_month_section() {
-        assert_eq!(month_heading(NOW), "December 2026");
         assert_eq!(
             in_month_section("", NOW, "Hi"),
             "\n\n== December 2026 ==\nHi"

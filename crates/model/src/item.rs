@@ -589,11 +589,6 @@ impl WikiAction {
         Self::Thank,
         Self::Patrol,
     ];
-
-    /// The action of a name.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == name)
-    }
 }
 
 /// What a report is about.
