@@ -4,11 +4,12 @@
 // the runtime-only build (templates are compiled here), and CSS goes to files.
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
+import { messagesSplit } from './scripts/split-messages.mjs';
 
 const api = process.env.PATROLCHAT_API || 'http://127.0.0.1:8080';
 
 export default defineConfig( {
-	plugins: [ vue() ],
+	plugins: [ vue(), messagesSplit() ],
 	base: '/',
 	define: {
 		__VUE_PROD_DEVTOOLS__: 'false',

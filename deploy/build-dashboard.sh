@@ -7,7 +7,9 @@
 #   deploy/build-dashboard.sh          build when Node.js 20.19+ is here; else
 #                                      say why and leave the api's JSON 404 at /
 #   deploy/build-dashboard.sh --test   Node.js is required; also run the
-#                                      dashboard's unit tests and size budget
+#                                      message check (every language has every
+#                                      key, well-formed), the dashboard's unit
+#                                      tests and size budget
 set -euo pipefail
 cd "$(dirname "$0")/../dashboard"
 mode=${1:-build}
@@ -33,6 +35,7 @@ fi
 log "npm run build"
 npm run --silent build >/dev/null
 if [ "$mode" = --test ]; then
+    node scripts/check-messages.mjs
     npm run --silent test
     npm run --silent size
 fi

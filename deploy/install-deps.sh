@@ -12,7 +12,12 @@
 #   - chromium (Debian package) and tests/browser's npm packages
 #     (playwright-core, which drives that chromium and downloads no browser
 #     of its own, and axe-core, the accessibility checks) for the dashboard
-#     browser tests (tests/dashboard_browser.rs).
+#     browser tests (tests/dashboard_browser.rs),
+#   - the free Noto fonts that chromium needs to draw the dashboard's
+#     languages and the wikis' text instead of boxes (Debian packages):
+#     fonts-noto-core (Arabic, Hebrew, Thai, Devanagari and the other
+#     Indic scripts, …) and fonts-noto-cjk (Chinese, Japanese, Korean),
+#     each when fc-list shows none of its fonts.
 # Idempotent: when everything is present it only checks versions and exits.
 # Run from anywhere.
 set -euo pipefail
@@ -53,6 +58,24 @@ fi
 # --- chromium and the browser tests' npm packages -----------------------------
 if [ ! -x /usr/bin/chromium ]; then
     apt_install chromium
+fi
+
+# The scripts the twelve interface languages and the wikis' content need
+# (tests/browser/languages.mjs screenshots every language). DejaVu covers
+# Arabic and Hebrew letters (`fc-list :lang=ar` lists it) but not Thai,
+# Devanagari or CJK, so the check is for the Noto families themselves.
+fonts=()
+for family in 'Noto Sans Arabic' 'Noto Sans Hebrew' 'Noto Sans Thai' 'Noto Sans Devanagari'; do
+    if ! fc-list -q ":family=$family"; then
+        fonts+=(fonts-noto-core)
+        break
+    fi
+done
+if ! fc-list -q ':family=Noto Sans CJK JP' || ! fc-list -q ':family=Noto Sans CJK SC'; then
+    fonts+=(fonts-noto-cjk)
+fi
+if [ "${#fonts[@]}" -gt 0 ]; then
+    apt_install "${fonts[@]}"
 fi
 
 # npm ci only when an installed package (playwright-core, axe-core) is not
@@ -176,4 +199,5 @@ nv="$(nats_version "$nats" | tr ' ' '.')"
 rv="$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')"
 nodev="$(node --version 2>/dev/null || echo none)"
 cv="$(/usr/bin/chromium --version 2>/dev/null | sed -n 's/^Chromium \([0-9.]*\).*/\1/p')"
-echo "install-deps: nats-server $nv ($nats), redis-server $rv ($(command -v redis-server)), node $nodev, chromium $cv, playwright-core $locked_pw"
+noto="$(fc-list : family | grep -o '^Noto[^,]*' | sort -u | wc -l)"
+echo "install-deps: nats-server $nv ($nats), redis-server $rv ($(command -v redis-server)), node $nodev, chromium $cv, playwright-core $locked_pw, $noto Noto font families"

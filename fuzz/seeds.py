@@ -76,6 +76,8 @@ def main():
     write("sse_framing", "comment-retry", ":ok\n\nretry: 3000\n" + frame(0, events[0]) + ": heartbeat\n\n")
     write("sse_framing", "bom-multiline", b"\xef\xbb\xbf" + b"id: 1\ndata: {\"a\":\ndata: 1}\n\nid\ndata: x\n\n")
     write("sse_framing", "unterminated", frame(0, events[0])[:-2])
+    # A field named "comment", which the client reports as a comment.
+    write("sse_framing", "comment-field", "comment: x\n\ncomment\n" + frame(0, events[0]))
 
     # replay_roundtrip: a mode byte (bit 0: raw SSE recording, bit 1: --loop), then the file.
     jsonl = "\n".join(events[:4]) + "\n"

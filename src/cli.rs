@@ -559,6 +559,25 @@ pub(crate) struct RebuildArgs {
     /// Seconds a report is kept once filed (the api's).
     #[arg(long, env = "PATROLCHAT_REPORT_RETENTION", default_value = "31536000", value_parser = patrolchat_model::timestamp::parse_seconds)]
     report_retention: std::time::Duration,
+    /// Days private conversations are kept (the api's).
+    #[arg(long, env = "PATROLCHAT_CONVERSATION_RETENTION_DAYS", default_value = "90", value_parser = patrolchat_api::config::parse_days)]
+    conversation_retention: std::time::Duration,
+    /// Replicas of the search bucket if this command creates it (3 in a
+    /// cluster).
+    #[arg(long, env = "PATROLCHAT_STREAM_REPLICAS", default_value_t = 1)]
+    replicas: usize,
+}
+
+/// Raises the search generation: every api node rebuilds its index from
+/// the streams and swaps it in.
+async fn search_generation(nats_url: &str, replicas: usize) -> Result<u64, String> {
+    let client = patrolchat_bus::connect::connect_now(nats_url, "patrolchat-rebuild")
+        .await
+        .map_err(|e| e.to_string())?;
+    let js = async_nats::jetstream::new(client);
+    patrolchat_search::node::bump(&js, replicas)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// `patrolchat rebuild`: asks first unless `--yes`, then rebuilds and
@@ -590,6 +609,7 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
         episode_window: args.episode_window,
         retention: args.retention,
         report_retention: args.report_retention,
+        conversation_retention: args.conversation_retention,
     };
     let started = std::time::Instant::now();
     let result = tokio::select! {
@@ -605,7 +625,18 @@ async fn rebuild(args: RebuildArgs, shutdown: CancellationToken) -> ExitCode {
                 "rebuilt in {:.1} s: {summary}",
                 started.elapsed().as_secs_f64()
             );
-            ExitCode::SUCCESS
+            match search_generation(&args.stores.nats_url, args.replicas).await {
+                Ok(generation) => {
+                    eprintln!(
+                        "search: generation {generation}; every api node rebuilds its index from the streams"
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    tracing::error!(%error, "Redis is rebuilt, but the search indexes were not asked to rebuild; run patrolchat rebuild again");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(error) => {
             tracing::error!(%error, "rebuild failed");

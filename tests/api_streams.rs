@@ -585,10 +585,16 @@ async fn assert_too_many(res: reqwest::Response, max: u64) {
     assert_eq!(body["error"]["retry_after_s"], retry, "{body}");
 }
 
-/// Consumers on `WORK`: one per open stream.
+/// Consumers on `WORK` of a workflow's subjects: one per open stream
+/// (each node's search index reads the whole stream with one of its own,
+/// unfiltered).
 async fn consumers(js: &jetstream::Context) -> usize {
-    let mut stream = js.get_stream("WORK").await.expect("WORK");
-    stream.info().await.expect("info").state.consumer_count
+    use futures::TryStreamExt;
+    let stream = js.get_stream("WORK").await.expect("WORK");
+    let all: Vec<_> = stream.consumers().try_collect().await.expect("consumers");
+    all.iter()
+        .filter(|c| c.config.filter_subject.starts_with("wf.patrol."))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

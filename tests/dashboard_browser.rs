@@ -114,6 +114,9 @@ struct Stack {
     _router: Router,
     api: Api,
     dist: String,
+    /// This api's own full-text index (a projection of this stack's
+    /// streams, so never one left by another run).
+    search_dir: tempfile::TempDir,
 }
 
 impl Stack {
@@ -128,12 +131,15 @@ impl Stack {
         let redis = RedisServer::start();
         let router = Router::start(&nats.url(), &redis.url(), &[]);
         let dist = b.dist.to_string_lossy().into_owned();
+        let search_dir = tempfile::tempdir().expect("a directory for the search index");
+        let search_path = search_dir.path().to_string_lossy().into_owned();
         // No wiki is reachable from here: with none on the allow-list the
         // item's diff and editor are refused at once (403) rather than left
         // to fail on the network. A test with a wiki stand-in names it.
         let mut env = vec![
             ("PATROLCHAT_DASHBOARD_DIR", dist.as_str()),
             ("PATROLCHAT_WIKI_HOSTS", "wiki.invalid"),
+            ("PATROLCHAT_SEARCH_DIR", search_path.as_str()),
         ];
         env.extend_from_slice(api_env);
         let api = Api::start(&nats.url(), &redis.url(), &env);
@@ -145,6 +151,7 @@ impl Stack {
             _router: router,
             api,
             dist,
+            search_dir,
         };
         if feed_now {
             stack.start_feed();
@@ -174,6 +181,7 @@ impl Stack {
     /// A new api process on the port of the old one.
     fn restart_api(&mut self) {
         let port = self.api.port;
+        let search = self.search_dir.path().to_string_lossy().into_owned();
         self.api = Api::start_on(
             port,
             &self.nats.url(),
@@ -181,6 +189,7 @@ impl Stack {
             &[
                 ("PATROLCHAT_DASHBOARD_DIR", &self.dist),
                 ("PATROLCHAT_WIKI_HOSTS", "wiki.invalid"),
+                ("PATROLCHAT_SEARCH_DIR", &search),
             ],
         );
     }
@@ -713,4 +722,171 @@ async fn one_key_decisions_take_over_mentions_and_the_phone_resolve() {
     let stack = Stack::start(&b, replay, true);
     stack.wait_items("patrol", 8).await;
     run_spec(&b, "decision_keys.mjs", &stack.base(), no_steps).await;
+}
+
+/// Search finds a message and opens it: `/` focuses the header's search
+/// box, the result marks the word (as text) and the operators are listed,
+/// opening it shows the item with the message highlighted; a malformed
+/// query shows the server's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_a_message_and_opens_it_highlighted() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 3).await;
+    run_spec(&b, "search_and_open.mjs", &stack.base(), no_steps).await;
+}
+
+/// A mention while the dashboard's tab is hidden makes a desktop
+/// notification (opted in, permission granted); its click opens the
+/// message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_notifies_the_desktop_while_the_page_is_hidden() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    stack.wait_items("patrol", 3).await;
+    run_spec(&b, "notify_hidden.mjs", &stack.base(), no_steps).await;
+}
+
+/// A private conversation: started with a name, seen live by the other
+/// person, answered live, and a 404 for anyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_conversation_reaches_its_people_live_and_no_one_else() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    run_spec(&b, "conversations.mjs", &stack.base(), no_steps).await;
+}
+
+/// A person's language follows them: chosen on one device, it stays after
+/// sign-out there and is the language of their sign-in on another device
+/// whose browser asks for another; the api's errors are said in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chosen_language_follows_the_person_to_another_device() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    run_spec(&b, "language_kept.mjs", &stack.base(), no_steps).await;
+}
+
+/// Search, the inbox and conversations fit a 390 px phone in English and
+/// in Hebrew (right to left).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_inbox_and_conversations_fit_a_phone_in_both_directions() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let replay = Replay::start(&recent_corpus_files(), &["--loop", "--rate", "26"]);
+    let stack = Stack::start(&b, replay, true);
+    run_spec(&b, "new_views_phone.mjs", &stack.base(), no_steps).await;
+}
+
+/// The feed of the languages spec, as one JSON-lines file in `dir`, made
+/// now: enwiki edits by IP editors and a temporary account derived from the
+/// corpus's (one with an IPv6 editor, one with a long unbroken title), and
+/// one arwiki edit derived the same way. The corpus's own arwiki events
+/// (a creation already patrolled, bot edits and categorisations) enter no
+/// queue, so the Arabic wiki's item is an enwiki edit given arwiki's name,
+/// host, an Arabic title and an Arabic summary. Returns the file and what
+/// the spec is told.
+fn languages_feed(dir: &std::path::Path) -> (PathBuf, Value) {
+    // Made now, so that the feed shows as live rather than years behind.
+    let now = time::OffsetDateTime::now_utc();
+    let dt = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("an RFC 3339 time");
+    let edit = |rc: u64, title: &str, user: &str, comment: &str| {
+        let mut e = derived_edit(rc, rc + 500_000, title, user);
+        e["timestamp"] = json!(now.unix_timestamp());
+        e["meta"]["dt"] = dt.clone().into();
+        e["comment"] = comment.into();
+        e.as_object_mut().expect("object").remove("parsedcomment");
+        e
+    };
+    let view = edit(
+        9_500_001,
+        "Browser languages page",
+        "2001:db8:85a3:8d3:1319:8a2e:370:7348",
+        "Copy edit of the lead section",
+    );
+    let ar_title = "ديفيد كيربي (رجل أعمال)";
+    let mut ar = edit(9_500_002, ar_title, "192.0.2.40", "تدقيق لغوي للمقدمة");
+    let host = "ar.wikipedia.org";
+    ar["wiki"] = "arwiki".into();
+    ar["server_name"] = host.into();
+    ar["server_url"] = format!("https://{host}").into();
+    ar["meta"]["domain"] = host.into();
+    for k in ["title_url", "notify_url"] {
+        ar.as_object_mut().expect("object").remove(k);
+    }
+    ar["meta"]["uri"] = format!("https://{host}/wiki/{}", ar_title.replace(' ', "_")).into();
+    let events = [
+        view,
+        ar,
+        edit(
+            9_500_003,
+            "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch railway station",
+            "~2025-31415-92",
+            "Updated the timetable",
+        ),
+        edit(9_500_004, "Browser languages second page", "192.0.2.41", ""),
+        edit(
+            9_500_005,
+            "Browser languages third page",
+            "192.0.2.42",
+            "typo",
+        ),
+    ];
+    let lines: Vec<String> = events.iter().map(Value::to_string).collect();
+    let path = dir.join("languages.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write the feed");
+    let told = json!({
+        "view": "enwiki-9500001",
+        "ar": "arwiki-9500002",
+        "ar_title": ar_title,
+        "rows": events.len(),
+    });
+    (path, told)
+}
+
+/// Every interface language (the language select's options, exactly the
+/// twelve) at 1280×800 and 390×844: the queue, an item and its thread, each
+/// screenshotted with the page's `lang` and `dir` right; at 390 px nothing
+/// sticks out of the screen and no button's text is cut. The wikis' content
+/// keeps its own direction (computed) in either interface: an arwiki item
+/// in English, an enwiki item in Arabic, an Arabic chat message in English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_language_at_two_sizes_and_the_wikis_content_in_its_own_direction() {
+    let Some(b) = browser() else { return };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().expect("temporary dir");
+    let (feed, told) = languages_feed(dir.path());
+    let rows = told["rows"].as_u64().expect("rows");
+    let replay = Replay::start(&[feed], &["--rate", "20"]);
+    let stack = Stack::start(&b, replay, true);
+    stack
+        .wait_items("patrol", usize::try_from(rows).expect("a count"))
+        .await;
+    let patrol = stack.items_in("patrol").await;
+    for id in ["view", "ar"] {
+        let id = told[id].as_str().expect("an id");
+        assert!(
+            patrol.iter().any(|i| i == id),
+            "{id} is not in patrol: {patrol:?}"
+        );
+    }
+    run_spec(
+        &b,
+        "languages.mjs",
+        &stack.base(),
+        async |step, _| match step {
+            "items" => told.clone(),
+            other => panic!("unexpected step {other}"),
+        },
+    )
+    .await;
 }

@@ -216,7 +216,7 @@ impl Fixture {
             .collect();
         let mut out = format!(
             "== [[:Page {ITEM}]] ({ITEM}) ==\n\
-             {{{{small|Patrol discussion from patrolchat; {} messages; diffs: [[Special:Diff/10001|10001]]}}}}\n",
+             {{{{small|Patrol discussion from patrolchat; messages: {}; diffs: [[Special:Diff/10001|10001]]}}}}\n",
             kept.len()
         );
         for l in kept {
@@ -233,7 +233,7 @@ impl Fixture {
     fn room_section(&self) -> String {
         format!(
             "== patrolchat room patrol ==\n\
-             {{{{small|Patrol discussion from patrolchat; 1 message}}}}\n\
+             {{{{small|Patrol discussion from patrolchat; messages: 1}}}}\n\
              :<nowiki>Room: __NOTOC__ ---- [http://example.org x] ISBN 9780306406157</nowiki> — \
              [[User:Bob|Bob]] ([[User talk:Bob|talk]]) {}\n",
             sig(self.at(5))

@@ -18,6 +18,16 @@ fn allowed() -> BTreeMap<&'static str, Option<&'static [&'static str]>> {
             Some(&["patrolchat-model", "patrolchat-bus"][..]),
         ),
         (
+            "patrolchat-search",
+            Some(
+                &[
+                    "patrolchat-model",
+                    "patrolchat-bus",
+                    "patrolchat-projection",
+                ][..],
+            ),
+        ),
+        (
             "patrolchat-export",
             Some(
                 &[
@@ -51,6 +61,7 @@ fn allowed() -> BTreeMap<&'static str, Option<&'static [&'static str]>> {
                     "patrolchat-bus",
                     "patrolchat-workflows",
                     "patrolchat-projection",
+                    "patrolchat-search",
                     "patrolchat-export",
                 ][..],
             ),

@@ -834,7 +834,7 @@ async fn a_person_blocked_on_the_wiki_is_refused_every_write_with_the_block() {
 
 /// Write routes a muted or blocked person may still use: each changes only
 /// what that person sees, or their own session.
-const PERSONAL_WRITES: [(&str, &str); 5] = [
+const PERSONAL_WRITES: [(&str, &str); 10] = [
     // Signing out.
     ("post", "/auth/logout"),
     // Signing in: there is no caller yet (and it is off in production).
@@ -844,6 +844,13 @@ const PERSONAL_WRITES: [(&str, &str); 5] = [
     ("delete", "/api/v1/me/ignores/{name}"),
     // Accepting a community's code of conduct: one's own word.
     ("post", "/api/v1/wikis/{wiki}/conduct"),
+    // Following a thread, and read marks: what one reads, for oneself.
+    ("post", "/api/v1/threads/{thread}/follow"),
+    ("post", "/api/v1/threads/{thread}/unfollow"),
+    ("post", "/api/v1/threads/{thread}/read"),
+    ("post", "/api/v1/me/inbox/read"),
+    // The interface language one reads patrolchat in.
+    ("put", "/api/v1/me/preferences"),
 ];
 
 /// Writes only bots make (a bot's own record of what it did on the
@@ -973,6 +980,16 @@ async fn every_write_route_in_the_openapi_document_refuses_a_muted_or_blocked_pe
             .await
             .expect("api answers");
         assert_eq!(res.status(), 204, "{} ignores someone", who.name);
+        let res = common::http()
+            .put(api.url("/api/v1/me/preferences"))
+            .bearer_auth(&who.token)
+            .json(&json!({"language": "de"}))
+            .send()
+            .await
+            .expect("api answers");
+        assert_eq!(res.status(), 200, "{} chooses a language", who.name);
+        let (_, me) = api.get(who, "/api/v1/me").await;
+        assert_eq!(me["language"], "de", "{me}");
     }
     assert_eq!(recorded(&nats).await, before, "nothing was recorded");
     let (_, bots) = api.get(&admin, "/api/v1/bots").await;

@@ -19,6 +19,7 @@ mod support;
 
 use std::time::Duration;
 
+use common::error_code;
 use common::wiki_standin::{Failure, Profile, Revision, StandinBlock, WikiAccount, WikiStandin};
 use patrolchat_model::item::Item;
 use patrolchat_testkit::{NatsServer, RedisServer, corpus_dir};
@@ -134,6 +135,24 @@ impl World {
             .await
     }
 
+    /// `who` claims `item` and warns its editor without confirming: 409
+    /// `confirm_needed` for `reason`, and nothing edited. The claim's token.
+    async fn unconfirmed_warning(&self, who: &Person, item: &str, reason: &str) -> Value {
+        let token = self.api.claim(who, item).await;
+        let edits = self.wiki.calls_of("edit").len();
+        let (s, b) = self
+            .act(
+                who,
+                item,
+                json!({"action": "warn", "token": token, "series": "vandalism"}),
+            )
+            .await;
+        assert_eq!((s, error_code(&b)), (409, "confirm_needed"), "{b}");
+        assert_eq!(b["error"]["reason"], reason, "{b}");
+        assert_eq!(self.wiki.calls_of("edit").len(), edits, "nothing edited");
+        token
+    }
+
     /// Writes to the wiki made so far (rollback, edit, thank, patrol).
     fn writes(&self) -> usize {
         ["rollback", "edit", "thank", "patrol"]
@@ -182,10 +201,6 @@ fn signed(secs_ago: i64) -> String {
     patrolchat_export::clock::signature(now_ms() - secs_ago * 1000)
 }
 
-fn code(b: &Value) -> &str {
-    b["error"]["code"].as_str().unwrap_or("")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_diff_is_served_cached_and_refused_off_the_allow_list() {
     let w = World::start().await;
@@ -232,7 +247,7 @@ async fn the_diff_is_served_cached_and_refused_off_the_allow_list() {
         .await;
     assert_eq!((s, one["rev"].as_u64()), (200, Some(NEW_REV)), "{one}");
     let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff?rev=5").await;
-    assert_eq!((s, code(&b)), (404, "not_found"), "{b}");
+    assert_eq!((s, error_code(&b)), (404, "not_found"), "{b}");
 
     // A page creation shows the new page's text (derived: no parent).
     w.item(2, |v| {
@@ -257,7 +272,7 @@ async fn the_diff_is_served_cached_and_refused_off_the_allow_list() {
         )
         .await;
     assert_eq!(
-        (s, code(&b)),
+        (s, error_code(&b)),
         (400, "bad_request"),
         "unknown parameters are refused: {b}"
     );
@@ -269,7 +284,7 @@ async fn the_diff_is_served_cached_and_refused_off_the_allow_list() {
     .await;
     let calls = w.wiki.calls().len();
     let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-4/diff").await;
-    assert_eq!((s, code(&b)), (403, "wiki_not_allowed"), "{b}");
+    assert_eq!((s, error_code(&b)), (403, "wiki_not_allowed"), "{b}");
     assert_eq!(w.wiki.calls().len(), calls, "no request was made");
 }
 
@@ -281,14 +296,14 @@ async fn a_wiki_that_does_not_answer_is_a_502_and_the_view_is_not_cached() {
     for failure in [Failure::Disconnect, Failure::Unavailable] {
         w.wiki.fail_next("compare", failure);
         let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff").await;
-        assert_eq!((s, code(&b)), (502, "wiki_unavailable"), "{b}");
+        assert_eq!((s, error_code(&b)), (502, "wiki_unavailable"), "{b}");
     }
     w.wiki.fail_next(
         "compare",
         Failure::api("nosuchrevid", "There is no revision with ID 1166824248."),
     );
     let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff").await;
-    assert_eq!((s, code(&b)), (409, "wiki_refused"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "wiki_refused"), "{b}");
     let (s, b) = w.api.get(&alice, "/api/v1/items/enwiki-1/diff").await;
     assert_eq!((s, b["cached"].as_bool()), (200, Some(false)), "{b}");
 }
@@ -402,6 +417,11 @@ async fn rollback_reverts_resolves_and_is_recorded() {
         offer["actions"]["thank"]["offered"], false,
         "an IP cannot be thanked"
     );
+    // Why, as a code an interface says in its person's language.
+    assert_eq!(
+        offer["actions"]["thank"]["why_not_code"], "no_account",
+        "{offer}"
+    );
 
     let (s, b) = w
         .act(
@@ -415,6 +435,9 @@ async fn rollback_reverts_resolves_and_is_recorded() {
         (b["method"].as_str(), b["item_state"].as_str()),
         (Some("rollback"), Some("resolved"))
     );
+    // What an interface says the result from, in its person's language.
+    assert_eq!(b["detail"], "rollback", "{b}");
+    assert!(b["base_rev"].as_u64().is_some_and(|r| r > 0), "{b}");
     let (latest, by) = w.wiki.latest("enwiki", TITLE).expect("the page");
     assert_eq!(by, "Alice");
     assert_eq!(b["new_rev"], latest);
@@ -463,7 +486,7 @@ async fn without_rollback_it_is_an_undo_and_without_the_right_nothing_is_sent() 
     let (s, b) = w
         .act(&reader, "enwiki-1", json!({"action": "revert", "token": 1}))
         .await;
-    assert_eq!((s, code(&b)), (403, "forbidden"), "{b}");
+    assert_eq!((s, error_code(&b)), (403, "forbidden"), "{b}");
     // A patroller without the patrol right may not mark as patrolled.
     let t = w.api.claim(&nopatrol, "enwiki-2").await;
     let (s, b) = w
@@ -473,7 +496,7 @@ async fn without_rollback_it_is_an_undo_and_without_the_right_nothing_is_sent() 
             json!({"action": "patrol", "token": t}),
         )
         .await;
-    assert_eq!((s, code(&b)), (403, "forbidden"), "{b}");
+    assert_eq!((s, error_code(&b)), (403, "forbidden"), "{b}");
     assert!(
         b["error"]["message"]
             .as_str()
@@ -613,7 +636,7 @@ async fn every_wiki_answer_is_told_and_nothing_is_done_halfway() {
     ];
     for (failure, status, expected) in cases {
         let (s, b) = refused(&w, &alice, "enwiki-1", Some(failure)).await;
-        assert_eq!((s, code(&b)), (status, expected), "{b}");
+        assert_eq!((s, error_code(&b)), (status, expected), "{b}");
         assert!(
             !b["error"]["message"].as_str().unwrap_or("").is_empty(),
             "{b}"
@@ -685,17 +708,17 @@ async fn the_page_moving_on_is_said_before_anything_is_sent() {
     w.wiki
         .add_revision("enwiki", TITLE, "Other Editor", "Something else entirely\n");
     let (s, b) = refused(&w, &alice, "enwiki-1", None).await;
-    assert_eq!((s, code(&b)), (409, "not_latest"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "not_latest"), "{b}");
     assert_eq!(b["error"]["by"], "Other Editor");
     // Someone restored the revision before the episode: already reverted.
     w.wiki.add_revision("enwiki", TITLE, "Quick Draw", BEFORE);
     let (s, b) = refused(&w, &alice, "enwiki-1", None).await;
-    assert_eq!((s, code(&b)), (409, "already_reverted"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "already_reverted"), "{b}");
     assert_eq!(b["error"]["by"], "Quick Draw");
     // The editor edited again: look at the newest diff first.
     w.wiki.add_revision("enwiki", TITLE, IP, "more\n");
     let (s, b) = refused(&w, &alice, "enwiki-1", None).await;
-    assert_eq!((s, code(&b)), (409, "not_latest"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "not_latest"), "{b}");
     assert_eq!(w.writes(), 0, "nothing was sent to the wiki");
 }
 
@@ -748,11 +771,11 @@ async fn two_patrollers_racing_a_rollback_make_one_wiki_call() {
             json!({"action": "revert", "token": taken["token"]}),
         )
         .await;
-    assert_eq!((s, code(&b)), (409, "busy"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "busy"), "{b}");
     assert_eq!(b["error"]["by"], "Alice");
     let (s, b) = w.act(&sam, "enwiki-1", json!({"action": "revert"})).await;
     assert_eq!(
-        (s, code(&b)),
+        (s, error_code(&b)),
         (409, "busy"),
         "as admin without a claim too: {b}"
     );
@@ -859,7 +882,7 @@ async fn warnings_take_the_next_level_in_the_month_section() {
             json!({"action": "warn", "token": t2, "series": "vandalism"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (409, "top_level"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "top_level"), "{b}");
 
     // An edit over a day old is warned about only when confirmed
     // (derived: the corpus edit's own time, 2023).
@@ -869,17 +892,7 @@ async fn warnings_take_the_next_level_in_the_month_section() {
         v["revisions"][0]["timestamp"] = json!(1_690_617_099);
     })
     .await;
-    let t3 = w.api.claim(&alice, "enwiki-3").await;
-    let edits = w.wiki.calls_of("edit").len();
-    let (s, b) = w
-        .act(
-            &alice,
-            "enwiki-3",
-            json!({"action": "warn", "token": t3, "series": "vandalism"}),
-        )
-        .await;
-    assert_eq!((s, code(&b)), (409, "confirm_needed"), "{b}");
-    assert_eq!(w.wiki.calls_of("edit").len(), edits);
+    let t3 = w.unconfirmed_warning(&alice, "enwiki-3", "old_edit").await;
     let (s, b) = w
         .act(
             &alice,
@@ -888,6 +901,18 @@ async fn warnings_take_the_next_level_in_the_month_section() {
         )
         .await;
     assert_eq!((s, b["level"].as_u64()), (200, Some(1)), "{b}");
+
+    // So is one whose page someone else edited since (derived: a fresh
+    // edit, then Carol's revision on top of it).
+    w.item(4, |v| {
+        on_page(v, "Moved page", 5_001, 5_002);
+        v["user"] = json!("Someone Else");
+    })
+    .await;
+    w.wiki
+        .add_revision("enwiki", "Moved page", "Carol", "Carol's version");
+    w.unconfirmed_warning(&alice, "enwiki-4", "acted_since")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -940,7 +965,7 @@ async fn report_tag_ask_and_thank() {
             json!({"action": "report", "token": t2, "reason": "again"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (409, "already_reported"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "already_reported"), "{b}");
     // Derived: a blocked account's edit.
     w.item(3, |v| {
         on_page(v, "Third page", 3_001, 3_002);
@@ -965,7 +990,7 @@ async fn report_tag_ask_and_thank() {
             json!({"action": "report", "token": t3, "reason": "x"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (409, "already_blocked"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "already_blocked"), "{b}");
     assert_eq!(w.wiki.calls_of("edit").len(), edits, "nothing sent");
 
     // Tagging a new page (derived: the corpus edit as a creation by an
@@ -986,10 +1011,14 @@ async fn report_tag_ask_and_thank() {
     let (_, offer) = w.api.get(&alice, "/api/v1/items/enwiki-4/actions").await;
     assert_eq!(offer["actions"]["tag"]["offered"], true, "{offer}");
     assert_eq!(offer["actions"]["revert"]["offered"], false, "{offer}");
+    assert_eq!(
+        offer["actions"]["revert"]["why_not_code"], "page_creation",
+        "{offer}"
+    );
     let (s, b) = w
         .act(&alice, "enwiki-4", json!({"action": "revert", "token": t4}))
         .await;
-    assert_eq!((s, code(&b)), (409, "only_author"), "{b}");
+    assert_eq!((s, error_code(&b)), (409, "only_author"), "{b}");
     let (s, b) = w
         .act(
             &alice,
@@ -1137,7 +1166,7 @@ async fn bots_record_what_they_did_and_the_item_resolves() {
             json!({"action": "revert", "rev": 9}),
         )
         .await;
-    assert_eq!((s, code(&b)), (403, "forbidden"), "{b}");
+    assert_eq!((s, error_code(&b)), (403, "forbidden"), "{b}");
     let (s, b) = w
         .api
         .post(
@@ -1147,7 +1176,7 @@ async fn bots_record_what_they_did_and_the_item_resolves() {
         )
         .await;
     assert_eq!(
-        (s, code(&b)),
+        (s, error_code(&b)),
         (403, "forbidden"),
         "people act through /actions: {b}"
     );
@@ -1201,7 +1230,7 @@ async fn bots_record_what_they_did_and_the_item_resolves() {
             json!({"action": "dance"}),
         )
         .await;
-    assert_eq!((s, code(&b)), (400, "bad_request"), "{b}");
+    assert_eq!((s, error_code(&b)), (400, "bad_request"), "{b}");
     assert_eq!(
         w.writes(),
         0,
@@ -1414,7 +1443,7 @@ async fn every_action_refused_without_the_right_and_on_each_wiki_error() {
     for (action, item, _) in actions {
         let (s, b) = w.act(&reader, item, body(action, &json!(1))).await;
         assert_eq!(
-            (s, code(&b)),
+            (s, error_code(&b)),
             (403, "forbidden"),
             "{action} by a reader: {b}"
         );
@@ -1440,7 +1469,7 @@ async fn every_action_refused_without_the_right_and_on_each_wiki_error() {
             let token = w.api.claim(&alice, item).await;
             w.wiki.fail_next(call, failure);
             let (s, b) = w.act(&alice, item, body(action, &token)).await;
-            assert_eq!((s, code(&b)), (status, expected), "{action}: {b}");
+            assert_eq!((s, error_code(&b)), (status, expected), "{action}: {b}");
             w.wiki.clear_failures();
             let (rs, rb) = w
                 .api

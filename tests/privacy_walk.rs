@@ -10,7 +10,8 @@
 //! to everything, to the private workflow by name, watching the report),
 //! the bot streams and the exports, before and after `patrolchat rebuild`.
 //! An admin walks the same channels as a control: the secrets are real and
-//! reachable by those who may see them.
+//! reachable by those who may see them. A private conversation between two
+//! people who walk nothing reaches no walker, the admin included.
 //!
 //! Every operation of the OpenAPI document must be walked or named in
 //! [`NOT_WALKED`] with the reason it cannot carry what others wrote: a new
@@ -19,7 +20,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::ws::{self, Ws};
@@ -39,13 +39,27 @@ const SECRETS: [&str; 8] = [
     "SECRET-mute-reason",
 ];
 
+/// The text of a private conversation between two people who walk
+/// nothing: nobody else may see it, admins included, on any channel.
+const CONVERSATION_SECRET: &str = "SECRET-conversation";
+
 /// Names and ids that are themselves private: the report item and the
 /// private workflow.
 const PRIVATE_IDS: [&str; 2] = ["report-1", "room-reports"];
 
 /// Operations that are not walked, and why they cannot show anyone what
 /// others wrote. Every other operation of the OpenAPI document is walked.
-const NOT_WALKED: [(&str, &str, &str); 27] = [
+const NOT_WALKED: [(&str, &str, &str); 34] = [
+    (
+        "post",
+        "/api/v1/conversations",
+        "a write: starts the caller's own conversation, answers what the caller sent",
+    ),
+    (
+        "post",
+        "/api/v1/conversations/{id}/messages",
+        "a write: answers the caller's own message, 404 for anyone not in the conversation",
+    ),
     (
         "get",
         "/auth/login",
@@ -140,7 +154,32 @@ const NOT_WALKED: [(&str, &str, &str); 27] = [
         "/api/v1/me/ignores/{name}",
         "the caller's own setting",
     ),
+    (
+        "put",
+        "/api/v1/me/preferences",
+        "the caller's own setting: answers the language they sent",
+    ),
     ("post", "/api/v1/items/{id}/notes", "admins only"),
+    (
+        "post",
+        "/api/v1/threads/{thread}/follow",
+        "the caller's own follow: answers the thread named and whether they follow it, 404 for one they may not read",
+    ),
+    (
+        "post",
+        "/api/v1/threads/{thread}/unfollow",
+        "the caller's own follow: answers the thread named and whether they follow it, 404 for one they may not read",
+    ),
+    (
+        "post",
+        "/api/v1/threads/{thread}/read",
+        "the caller's own read mark: answers the thread named and the mark, 404 for one they may not read",
+    ),
+    (
+        "post",
+        "/api/v1/me/inbox/read",
+        "the caller's own read mark: answers when",
+    ),
     (
         "post",
         "/api/v1/items/{id}/actions",
@@ -164,7 +203,12 @@ const NOT_WALKED: [(&str, &str, &str); 27] = [
 ];
 
 /// The concrete requests that walk each operation.
-fn walks(report_msg: &str, room_msg: &str) -> Vec<(&'static str, &'static str, Vec<String>)> {
+fn walks(
+    report_msg: &str,
+    room_msg: &str,
+    conv: &str,
+    dm_msg: &str,
+) -> Vec<(&'static str, &'static str, Vec<String>)> {
     let s = |v: &[&str]| v.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
     vec![
         ("get", "/healthz", s(&["/healthz"])),
@@ -255,6 +299,23 @@ fn walks(report_msg: &str, room_msg: &str) -> Vec<(&'static str, &'static str, V
         ),
         ("get", "/api/v1/me/reports", s(&["/api/v1/me/reports"])),
         ("get", "/api/v1/me/ignores", s(&["/api/v1/me/ignores"])),
+        (
+            "get",
+            "/api/v1/me/inbox",
+            s(&["/api/v1/me/inbox", "/api/v1/me/inbox?unread=true"]),
+        ),
+        ("get", "/api/v1/me/unread", s(&["/api/v1/me/unread"])),
+        ("get", "/api/v1/me/follows", s(&["/api/v1/me/follows"])),
+        (
+            "get",
+            "/api/v1/me/preferences",
+            s(&["/api/v1/me/preferences"]),
+        ),
+        (
+            "get",
+            "/api/v1/users/genders",
+            s(&["/api/v1/users/genders?names=Ada|Troll|Mu|Nobody"]),
+        ),
         ("get", "/api/v1/audit", s(&["/api/v1/audit"])),
         (
             "get",
@@ -267,11 +328,39 @@ fn walks(report_msg: &str, room_msg: &str) -> Vec<(&'static str, &'static str, V
         ),
         ("get", "/api/v1/me/export", s(&["/api/v1/me/export"])),
         (
+            "get",
+            "/api/v1/conversations",
+            s(&["/api/v1/conversations"]),
+        ),
+        (
+            "get",
+            "/api/v1/conversations/{id}",
+            vec![format!("/api/v1/conversations/{conv}")],
+        ),
+        (
+            "get",
+            "/api/v1/conversations/{id}/messages",
+            vec![format!("/api/v1/conversations/{conv}/messages")],
+        ),
+        (
+            "get",
+            "/api/v1/search",
+            s(&[
+                "/api/v1/search?q=SECRET",
+                "/api/v1/search?q=secret%20hidden%20text",
+                "/api/v1/search?q=%22SECRET%20note%22",
+                "/api/v1/search?q=item:report-1",
+                "/api/v1/search?q=in:reports",
+                "/api/v1/search?q=wiki:enwiki&limit=100",
+            ]),
+        ),
+        (
             "post",
             "/api/v1/messages/{id}/report",
             vec![
                 format!("/api/v1/messages/{report_msg}/report"),
                 format!("/api/v1/messages/{room_msg}/report"),
+                format!("/api/v1/messages/{dm_msg}/report"),
             ],
         ),
     ]
@@ -302,6 +391,7 @@ async fn call(api: &Api, who: Option<&Person>, method: &str, path: &str) -> (u16
 fn leaks<'a>(text: &str, also_ids: bool) -> Vec<&'a str> {
     SECRETS
         .iter()
+        .chain([CONVERSATION_SECRET].iter())
         .chain(if also_ids {
             PRIVATE_IDS.iter()
         } else {
@@ -329,14 +419,21 @@ async fn operations(api: &Api) -> BTreeSet<(String, String)> {
 }
 
 /// Walks every HTTP operation as `w`; returns all it was shown.
-async fn walk_http(api: &Api, w: &Walker, report_msg: &str, room_msg: &str, when: &str) -> String {
+async fn walk_http(api: &Api, w: &Walker, planted: [&str; 4], when: &str) -> String {
+    let [report_msg, room_msg, conv, dm_msg] = planted;
     let mut seen = String::new();
-    for (method, _, paths) in walks(report_msg, room_msg) {
+    for (method, _, paths) in walks(report_msg, room_msg, conv, dm_msg) {
         for path in paths {
             let (status, body) = call(api, w.who.as_ref(), method, &path).await;
             assert!(
                 status < 500,
                 "{when}: {} {method} {path}: {status} {body}",
+                w.role
+            );
+            // Admins are not readers of private conversations.
+            assert!(
+                !body.contains(CONVERSATION_SECRET),
+                "{when}: {} was shown the conversation by {method} {path} ({status}): {body}",
                 w.role
             );
             if w.role != "admin" {
@@ -444,20 +541,6 @@ async fn publish_sentinel_item(nats: &str) {
         .expect("ack");
 }
 
-async fn rebuild(nats: &str, redis: &str) {
-    let out = tokio::process::Command::new(common::bin())
-        .args(["rebuild", "--yes"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PATROLCHAT_NATS_URL", nats)
-        .env("PATROLCHAT_REDIS_URL", redis)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .expect("patrolchat runs");
-    assert!(out.status.success(), "rebuild: {out:?}");
-}
-
 async fn export_cli(nats: &str, public: bool) -> String {
     let mut cmd = tokio::process::Command::new(common::bin());
     cmd.args(["export", "--format", "jsonl"]);
@@ -500,7 +583,7 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
         .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
     known.extend(
-        walks("x", "y")
+        walks("x", "y", "z", "w")
             .iter()
             .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned())),
     );
@@ -597,6 +680,15 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
     ws::drain(&mut admin_ws).await;
 
     // The private things.
+    let started = post(
+        &api,
+        &rep,
+        "/api/v1/conversations",
+        json!({"with": ["Troll"], "text": CONVERSATION_SECRET}),
+    )
+    .await;
+    let conv = started["id"].as_str().expect("id").to_owned();
+    let dm_msg = started["message"]["id"].as_str().expect("id").to_owned();
     let report = post(
         &api,
         &rep,
@@ -672,6 +764,32 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
     .await;
     publish_sentinel_item(&nats.url()).await;
 
+    // The search index has what was planted before anyone searches: the
+    // conversation (its own stream) as its participant finds it, the
+    // note (ACTIVITY) as the admin does.
+    for (who, q) in [
+        (&rep, "%22SECRET%20conversation%22"),
+        (&ada, "%22SECRET%20note%22"),
+    ] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let (status, body) =
+                call(&api, Some(who), "get", &format!("/api/v1/search?q={q}")).await;
+            let hits = serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|v| v["results"].as_array().map(Vec::len))
+                .unwrap_or(0);
+            if status == 200 && hits > 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the index lacks {q}: {status} {body}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     // The live socket.
     let admin_frames = until_sentinel(&mut admin_ws).await;
     let admin_text = serde_json::to_string(&admin_frames).expect("JSON");
@@ -686,6 +804,10 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
             "the admin's socket lacks {secret}"
         );
     }
+    assert!(
+        !admin_text.contains(CONVERSATION_SECRET),
+        "the admin's socket was given the conversation: {admin_text}"
+    );
     for (role, socks) in &mut sockets {
         for (i, s) in socks.iter_mut().enumerate() {
             let frames = until_sentinel(s).await;
@@ -715,23 +837,43 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
         );
     }
     assert_eq!(stream_status(&api, &ada, "reports").await, 200);
+    let admins_patrol = walk_stream(&api, &ada, "patrol").await.expect("patrol");
+    assert!(
+        !admins_patrol.contains(CONVERSATION_SECRET),
+        "{admins_patrol}"
+    );
 
     // HTTP, exports included, before and after a rebuild.
     for when in ["as written", "after a rebuild"] {
         if when == "after a rebuild" {
-            rebuild(&nats.url(), &redis.url()).await;
+            common::rebuild(&nats.url(), &redis.url()).await;
         }
+        let planted = [
+            report_msg.as_str(),
+            room_msg.as_str(),
+            conv.as_str(),
+            dm_msg.as_str(),
+        ];
         let admin_seen = walk_http(
             &api,
             &Walker {
                 role: "admin",
                 who: Some(ada.clone()),
             },
-            &report_msg,
-            &room_msg,
+            planted,
             when,
         )
         .await;
+        // The people in the conversation read it: the walk proves
+        // something.
+        let (s, mine) = api
+            .get(&rep, &format!("/api/v1/conversations/{conv}/messages"))
+            .await;
+        assert_eq!(s, 200, "{when}: {mine}");
+        assert!(
+            mine.to_string().contains(CONVERSATION_SECRET),
+            "{when}: {mine}"
+        );
         for secret in SECRETS {
             assert!(
                 admin_seen.contains(secret),
@@ -739,7 +881,7 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
             );
         }
         for w in &walkers {
-            walk_http(&api, w, &report_msg, &room_msg, when).await;
+            walk_http(&api, w, planted, when).await;
         }
         // What admins publish is what anyone may see.
         let (s, public) = call(&api, Some(&ada), "get", "/api/v1/export?public=true").await;
@@ -767,4 +909,8 @@ async fn nothing_private_reaches_anyone_who_may_not_see_it_on_any_channel() {
             "the operator's export lacks {secret}"
         );
     }
+    assert!(
+        !full.contains(CONVERSATION_SECRET),
+        "the operator's export holds the conversation: {full}"
+    );
 }

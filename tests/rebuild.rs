@@ -11,10 +11,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Api, Ingest, Person, Replay, Router, bin, corpus_events, projection_snapshot};
+use common::{
+    Api, Ingest, Person, Replay, Router, corpus_events, projection_snapshot, run_rebuild,
+};
 use patrolchat_model::item::{Activity, Actor};
 use patrolchat_model::{ItemId, WikiId, subjects};
 use patrolchat_projection::Event;
@@ -47,31 +48,6 @@ fn assert_same(before: &BTreeMap<String, String>, after: &BTreeMap<String, Strin
         after.len(),
         changed.join("\n")
     );
-}
-
-/// Runs `patrolchat rebuild` with `args`; exit status and stderr.
-async fn run_rebuild(nats: &str, redis: &str, args: &[&str]) -> (Option<i32>, String) {
-    let out = tokio::process::Command::new(bin())
-        .arg("rebuild")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        .env("PATROLCHAT_NATS_URL", nats)
-        .env("PATROLCHAT_REDIS_URL", redis)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(LONG, out)
-        .await
-        .expect("rebuild ends within 90 s")
-        .expect("rebuild runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// Publishes an activity event on `ACTIVITY` and waits for the ack.

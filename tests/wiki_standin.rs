@@ -8,6 +8,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::error_code;
 use common::wiki_standin::{
     Failure, Profile, StandinBlock, WikiAccount, WikiStandin, encode, iso_from_unix, test_ca,
 };
@@ -102,10 +103,6 @@ impl Farm {
             .expect("a token")
             .to_owned()
     }
-}
-
-fn error_code(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ use axum::routing::get;
 use http_body_util::BodyExt;
 use patrolchat_bus::http::WikiClient;
 use patrolchat_bus::setup;
-use patrolchat_bus::streams::{activity_stream, work_stream};
+use patrolchat_bus::streams::{activity_stream, conversations_stream, work_stream};
 use patrolchat_model::wikis::{NotAllowed, WikiHosts};
 use patrolchat_projection::{Projection, Settings};
 use patrolchat_workflows::WorkflowSet;
@@ -74,6 +74,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), StartError> {
     let (communities, communities_poll) = (ep.communities.clone(), ep.communities_poll);
+    let search_replicas = ep.replicas;
     let state = connect(cfg, ep, metrics, shutdown.clone()).await?;
     if state.cfg.dev_login {
         tracing::warn!(
@@ -96,7 +97,14 @@ pub async fn run(
         state.js.clone(),
         shutdown.clone(),
     ));
+    tracker.spawn(
+        state
+            .search
+            .clone()
+            .run(state.js.clone(), search_replicas, shutdown.clone()),
+    );
     tracker.spawn(prune_limits(state.clone(), shutdown.clone()));
+    tracker.spawn(crate::conversations::sweep(state.clone(), shutdown.clone()));
     tracker.spawn(crate::community::watch(
         state.clone(),
         communities,
@@ -170,6 +178,13 @@ pub async fn connect(
     setup::stream_if_missing(&js, work_stream(ep.retention, ep.replicas))
         .await
         .map_err(|e| StartError::Nats(e.to_string()))?;
+    // The api owns CONVERSATIONS: its retention is set again at each start.
+    setup::stream(
+        &js,
+        conversations_stream(cfg.conversation_retention, ep.replicas),
+    )
+    .await
+    .map_err(|e| StartError::Nats(e.to_string()))?;
     let redis = patrolchat_projection::connect::connect(&ep.redis_url)
         .await
         .map_err(|e| StartError::Redis(e.to_string()))?;
@@ -180,9 +195,11 @@ pub async fn connect(
             episode_window: Duration::from_secs(1800),
             retention: ep.retention,
             report_retention: Duration::from_secs(cfg.limits.report_retention_s),
+            conversation_retention: cfg.conversation_retention,
         },
     );
     let hub = crate::live::Hub::new();
+    let search = crate::search::open(cfg.search_dir.as_deref()).map_err(StartError::Config)?;
     Ok(AppState::new(Inner {
         visibility: crate::visibility::rule_of(&workflows),
         roles: RoleMap::new(cfg.roles.clone()),
@@ -201,6 +218,7 @@ pub async fn connect(
         workflows: Arc::new(workflows),
         communities: std::sync::RwLock::new(Arc::new(communities)),
         hub,
+        search,
         metrics,
         shutdown,
     }))
@@ -305,8 +323,8 @@ const WIKI_TIMEOUT: Duration = Duration::from_secs(10);
 /// The routes of every resource, and the middleware.
 pub fn app(state: AppState) -> Router {
     use crate::{
-        auth, bots, claims, community, export, health, items, live, moderation, streams, threads,
-        workflows,
+        auth, bots, claims, community, conversations, export, health, items, live, moderation,
+        streams, threads, workflows,
     };
     Router::new()
         .merge(health::routes())
@@ -318,11 +336,15 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::acting::routes())
         .merge(claims::routes())
         .merge(threads::routes())
+        .merge(conversations::routes())
+        .merge(crate::inbox::routes())
+        .merge(crate::people::routes())
         .merge(community::routes())
         .merge(moderation::routes())
         .merge(export::routes())
         .merge(live::routes())
         .merge(streams::routes())
+        .merge(crate::search::routes())
         .fallback(crate::dashboard::serve)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), guard))

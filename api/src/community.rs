@@ -44,9 +44,11 @@ pub struct WikiSettings {
     pub wiki: Option<String>,
     /// The community's code of conduct, accepted before a first message.
     pub conduct_url: String,
-    /// BCP 47 content language.
+    /// BCP 47 content language (`mul` for a multilingual wiki such as
+    /// Wikidata or Commons).
     pub language: String,
-    /// `ltr` or `rtl`.
+    /// `ltr` or `rtl`; `auto` for a multilingual wiki, whose texts each
+    /// take their own direction.
     #[schema(value_type = String, example = "ltr")]
     pub direction: Direction,
     /// `shown` or `hidden`: whether a moderator's name is shown to the

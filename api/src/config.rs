@@ -74,6 +74,24 @@ pub struct ApiConfig {
     /// Frames a WebSocket may have waiting before it is dropped as too slow.
     #[arg(long, env = "PATROLCHAT_WS_QUEUE", default_value_t = 256)]
     pub ws_queue: usize,
+    /// How long private conversations are kept, in days (fractions allowed,
+    /// more than 0, at most 3650): the `CONVERSATIONS` stream's `max_age`,
+    /// set again at every start, and what Redis keeps of them.
+    #[arg(
+        long,
+        env = "PATROLCHAT_CONVERSATION_RETENTION_DAYS",
+        default_value = "90",
+        value_parser = parse_days
+    )]
+    pub conversation_retention: std::time::Duration,
+    /// The directory of this node's full-text index (one per node; it is
+    /// a projection of the streams, rebuilt from them when lost). Unset:
+    /// `patrolchat-search` in the system's temporary directory, the one
+    /// place a hardened service may always write; a deployment that wants
+    /// the index to outlive a restart without re-reading the streams
+    /// points it at a state directory.
+    #[arg(long, env = "PATROLCHAT_SEARCH_DIR")]
+    pub search_dir: Option<PathBuf>,
     /// The built dashboard (`npm run build` in `dashboard/`), served at `/`.
     #[arg(
         long,
@@ -293,6 +311,24 @@ pub struct LimitConfig {
     /// Longest lease (seconds).
     #[arg(long, env = "PATROLCHAT_CLAIM_MAX_TTL", default_value_t = 1800)]
     pub claim_max_ttl_s: u64,
+}
+
+/// A number of days (fractions allowed) as a duration: more than 0 and at
+/// most ten years.
+///
+/// # Errors
+/// The reason, for clap to print.
+pub fn parse_days(s: &str) -> Result<std::time::Duration, String> {
+    let days: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number of days, got {s:?}"))?;
+    if !(days > 0.0 && days <= 3650.0) {
+        return Err(format!(
+            "expected more than 0 and at most 3650 days, got {s:?}"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(days * 86_400.0))
 }
 
 fn parse_flag(s: &str) -> Result<bool, String> {

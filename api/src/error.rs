@@ -17,6 +17,9 @@ pub enum ApiError {
     /// The request is malformed or a field is invalid.
     #[error("{0}")]
     BadRequest(String),
+    /// A search query that cannot be read; the problem says why.
+    #[error("{0}")]
+    BadQuery(patrolchat_search::QueryProblem),
     /// No session or token, or an invalid one.
     #[error("sign in first")]
     Unauthenticated,
@@ -75,6 +78,11 @@ pub enum ApiError {
     /// No such item, message, workflow or route.
     #[error("{0}")]
     NotFound(String),
+    /// People who cannot be asked into a conversation: they have never
+    /// signed in to patrolchat (or ignore the one asking, which is told
+    /// the same way).
+    #[error("no one who has signed in to patrolchat is called {}", .0.join(", "))]
+    UnknownUser(Vec<String>),
     /// The item is claimed by someone else.
     #[error("claimed by {holder}")]
     Claimed {
@@ -141,6 +149,13 @@ pub enum ApiError {
         /// The person involved (who edited or reverted since).
         by: Option<String>,
     },
+    /// A warning patrolchat sends only once the person confirms it (`confirm:
+    /// true`), and why: `reason` says which.
+    #[error("{}", .reason.sentence())]
+    ConfirmNeeded {
+        /// Why confirming is asked for.
+        reason: ConfirmReason,
+    },
     /// NATS or Redis is not available; retry.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
@@ -149,11 +164,40 @@ pub enum ApiError {
     Timeout,
 }
 
+/// Why an action waits for the person's confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmReason {
+    /// The edit is more than a day old.
+    OldEdit,
+    /// Someone else has reverted or edited the page since.
+    ActedSince,
+}
+
+impl ConfirmReason {
+    /// Its name in an error body's `reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OldEdit => "old_edit",
+            Self::ActedSince => "acted_since",
+        }
+    }
+
+    /// The English sentence, for logs and bots.
+    fn sentence(self) -> &'static str {
+        match self {
+            Self::OldEdit => "the edit is more than a day old: confirm to warn anyway",
+            Self::ActedSince => {
+                "someone else has reverted or edited the page since: confirm to warn anyway"
+            }
+        }
+    }
+}
+
 impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Csrf
             | Self::Forbidden(_)
@@ -162,9 +206,9 @@ impl ApiError {
             | Self::Blocked { .. }
             | Self::ConductRequired { .. }
             | Self::WikiNotAllowed(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::UnknownUser(_) => StatusCode::NOT_FOUND,
             Self::Wiki(w) => wiki_status(w),
-            Self::NotNow { .. } => StatusCode::CONFLICT,
+            Self::NotNow { .. } | Self::ConfirmNeeded { .. } => StatusCode::CONFLICT,
             Self::Claimed { .. }
             | Self::Conflict(_)
             | Self::WikiRefused(_)
@@ -182,6 +226,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
+            Self::BadQuery(_) => "bad_query",
             Self::Unauthenticated => "unauthenticated",
             Self::Csrf => "csrf",
             Self::Forbidden(_) | Self::NotOnWiki { .. } => "forbidden",
@@ -189,6 +234,7 @@ impl ApiError {
             Self::Blocked { .. } => "blocked",
             Self::ConductRequired { .. } => "conduct_required",
             Self::NotFound(_) => "not_found",
+            Self::UnknownUser(_) => "unknown_user",
             Self::Claimed { .. } => "claimed",
             Self::Conflict(_) => "conflict",
             Self::TooLarge(_) => "too_large",
@@ -201,6 +247,7 @@ impl ApiError {
             Self::WikiNotAllowed(_) => "wiki_not_allowed",
             Self::Wiki(w) => w.code(),
             Self::NotNow { code, .. } => code,
+            Self::ConfirmNeeded { .. } => "confirm_needed",
             Self::Unavailable(_) => "unavailable",
             Self::Timeout => "timeout",
         }
@@ -228,6 +275,13 @@ impl ApiError {
             }
             Self::LimitReached { max, .. } => {
                 error["max"] = json!(max);
+            }
+            Self::UnknownUser(names) => {
+                error["users"] = json!(names);
+            }
+            Self::BadQuery(problem) => {
+                error["reason"] = json!(problem.reason);
+                error["detail"] = json!(problem.detail);
             }
             Self::NotOnWiki { needs, wiki } => {
                 error["needs"] = json!(needs);
@@ -259,6 +313,9 @@ impl ApiError {
             }
             Self::NotNow { by: Some(by), .. } => {
                 error["by"] = json!(by);
+            }
+            Self::ConfirmNeeded { reason } => {
+                error["reason"] = json!(reason.as_str());
             }
             Self::Wiki(crate::wiki::WikiError::AlreadyRolled { by }) => {
                 error["by"] = json!(by);

@@ -153,6 +153,9 @@ pub enum Audience<'a> {
     Watchers(&'a str),
     /// Every socket (feed status).
     All,
+    /// Only the sockets of these people (a private conversation's
+    /// participants; one person's inbox, follows and read marks).
+    People(&'a [String]),
 }
 
 /// An item's wiki (when known) and workflows.
@@ -225,6 +228,7 @@ impl Conn {
     fn wants(&self, to: &Audience<'_>) -> bool {
         match *to {
             Audience::All => true,
+            Audience::People(people) => people.iter().any(|p| **p == *self.name),
             Audience::Watchers(id) => self.watching.contains(id),
             Audience::Room(wf) => self.sub.as_ref().is_some_and(|s| s.workflow(wf)),
             Audience::Item {
@@ -714,6 +718,36 @@ mod tests {
         hub.close_all();
         assert!(b.kill.is_cancelled());
         assert_eq!(b.kill.code(), CLOSE_GOING_AWAY);
+    }
+
+    #[test]
+    fn people_frames_reach_only_those_people() {
+        let hub = Hub::new();
+        let m = ApiMetrics::default();
+        let mut a = person(&hub, "A", Role::Reader, 8);
+        let mut b = person(&hub, "B", Role::Reader, 8);
+        for r in [&mut a, &mut b] {
+            let _ = r.rx.try_recv();
+            hub.subscribe(r.id, Subscription::default());
+        }
+        let f = Utf8Bytes::from_static("yours");
+        let people = ["B".to_owned()];
+        let mine = Readers::People(vec!["B".to_owned()]);
+        let offer = [Offer {
+            readers: &mine,
+            frame: &f,
+        }];
+        assert_eq!(hub.deliver(&m, Audience::People(&people), &offer, None), 1);
+        assert_eq!(b.rx.try_recv().ok().as_deref(), Some("yours"));
+        assert!(a.rx.try_recv().is_err());
+        // The readers still decide: a frame for B that A's rule admits
+        // only is given to nobody.
+        let only_a = Readers::People(vec!["A".to_owned()]);
+        let offer = [Offer {
+            readers: &only_a,
+            frame: &f,
+        }];
+        assert_eq!(hub.deliver(&m, Audience::People(&people), &offer, None), 0);
     }
 
     #[test]

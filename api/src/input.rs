@@ -271,6 +271,96 @@ text_type!(
     |s| s.replace('_', " ").trim().to_owned()
 );
 
+/// Most characters of a language tag.
+pub const MAX_LANGUAGE: usize = 35;
+
+/// An interface language: a lowercase language tag (`fr`, `pt-br`,
+/// `zh-hans`), as sent in any case and lowercased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Language(String);
+
+impl Language {
+    /// The rule, on the lowercased tag.
+    pub const PATTERN: &str = "^[a-z]{2,3}(-[a-z0-9]{2,8}){0,3}$";
+
+    /// The rule as the document states it: [`Language::PATTERN`] on the
+    /// tag as sent, any case.
+    pub fn document_pattern() -> String {
+        Self::PATTERN.replace("a-z", "A-Za-z")
+    }
+
+    /// Checks a tag as sent and lowercases it.
+    ///
+    /// # Errors
+    /// What is wrong, for people.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        static RULE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(Language::PATTERN).unwrap_or_else(|e| panic!("{e}"))
+        });
+        if s.chars().count() > MAX_LANGUAGE {
+            return Err(format!("language is over {MAX_LANGUAGE} characters"));
+        }
+        // ASCII only: a letter whose lowercase is ASCII (the Kelvin sign)
+        // stays what it is, and is refused.
+        let tag = s.to_ascii_lowercase();
+        if !RULE.is_match(&tag) {
+            return Err(format!(
+                "language {s:?} is not a language tag (2 or 3 letters, then up to 3 parts of 2 to 8 \
+                 letters or digits, each after a -)"
+            ));
+        }
+        Ok(Self(tag))
+    }
+
+    /// The lowercase tag.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Language {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Language> for String {
+    fn from(l: Language) -> String {
+        l.0
+    }
+}
+
+impl Language {
+    /// The schema of a language tag, or of a tag or `null`.
+    pub fn schema_of(nullable: bool) -> RefOr<Schema> {
+        let types = if nullable {
+            SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            SchemaType::new(Type::String)
+        };
+        ObjectBuilder::new()
+            .schema_type(types)
+            .description(Some(
+                "A language tag (`fr`, `pt-BR`, `zh-Hans`), at most 35 characters; kept lowercase.",
+            ))
+            .min_length(Some(2))
+            .max_length(Some(MAX_LANGUAGE))
+            .pattern(Some(Self::document_pattern()))
+            .into()
+    }
+}
+
+impl utoipa::PartialSchema for Language {
+    fn schema() -> RefOr<Schema> {
+        Self::schema_of(false)
+    }
+}
+
+impl utoipa::ToSchema for Language {}
+
 /// A resolution's note: at most [`MAX_NOTE`] characters; a blank note is
 /// no note.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -411,6 +501,45 @@ mod tests {
             let longest = "é".repeat(rule.max);
             assert!(rule.check(&longest).is_ok(), "{}", rule.what);
             assert!(rule.check(&format!("{longest} ")).is_err(), "{}", rule.what);
+        }
+    }
+
+    #[test]
+    fn language_tags_are_lowercased_and_the_document_agrees_with_the_check() {
+        assert_eq!(
+            Language::parse("zh-Hans").expect("valid").as_str(),
+            "zh-hans"
+        );
+        assert_eq!(Language::parse("FR").expect("valid").as_str(), "fr");
+        let p = Language::document_pattern();
+        for s in [
+            "fr",
+            "de",
+            "ast",
+            "pt-BR",
+            "sr-Latn-RS",
+            "be-tarask",
+            "en-gb-oxendict-x1",
+            "f",
+            "fran",
+            "fr-",
+            "-fr",
+            "fr_ca",
+            "fr-c",
+            "fr-abcdefghi",
+            "en-a1-b2-c3-d4",
+            "fr ",
+            " fr",
+            "",
+            "\u{212a}o",
+            "é",
+            "zh-hans\n",
+        ] {
+            assert_eq!(
+                matches(&p, s) && s.chars().count() <= MAX_LANGUAGE,
+                Language::parse(s).is_ok(),
+                "{s:?}"
+            );
         }
     }
 

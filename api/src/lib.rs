@@ -17,6 +17,9 @@
 //!   patrol); bots' records of their own actions.
 //! - [`claims`]: claim, renew, release, resolve, escalate; lease expiry.
 //! - [`threads`]: item threads and workflow rooms.
+//! - [`inbox`]: a person's inbox, unread counts, follows and read marks.
+//! - [`people`]: a person's preferences (the interface language) and
+//!   people's grammatical gender as their wiki says it.
 //! - [`community`]: each wiki's settings from the communities file (kept
 //!   current), `/api/v1/wikis`, and the codes of conduct people accept.
 //! - [`moderation`]: `reports`, `hidden` messages, `mutes`, personal
@@ -25,6 +28,8 @@
 //! - [`live`]: the WebSocket, presence, feed status; [`hub`] is its
 //!   registry of sockets.
 //! - [`streams`]: bot SSE in EventStreams framing.
+//! - [`search`]: full-text search over this node's index
+//!   ([`patrolchat_search`]), through the one visibility rule.
 //! - [`health`], [`dashboard`] (the built web app, with its client-side
 //!   routes), [`openapi`] (the document, assembled from the routes).
 //!
@@ -58,12 +63,14 @@ pub mod claims;
 pub mod client_addr;
 pub mod community;
 pub mod config;
+pub mod conversations;
 pub mod dashboard;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod health;
 pub mod hub;
+pub mod inbox;
 pub mod input;
 pub mod items;
 pub mod limits;
@@ -71,8 +78,10 @@ pub mod live;
 pub mod metrics;
 pub mod moderation;
 pub mod openapi;
+pub mod people;
 pub mod proxies;
 pub mod schemas;
+pub mod search;
 pub mod state;
 pub mod streams;
 pub mod threads;

@@ -55,6 +55,21 @@ use crate::state::AppState;
         crate::threads::post_room_message,
         crate::threads::wiki_room_messages,
         crate::threads::post_wiki_room_message,
+        crate::conversations::start,
+        crate::conversations::list,
+        crate::conversations::one,
+        crate::conversations::messages,
+        crate::conversations::post_message,
+        crate::inbox::inbox,
+        crate::inbox::unread,
+        crate::inbox::read_all,
+        crate::inbox::read_thread,
+        crate::inbox::follows,
+        crate::inbox::follow,
+        crate::inbox::unfollow,
+        crate::people::preferences,
+        crate::people::set_preferences,
+        crate::people::genders,
         crate::community::wikis,
         crate::community::accept_conduct,
         crate::moderation::reports::report_message,
@@ -73,6 +88,7 @@ use crate::state::AppState;
         crate::export::routes::me,
         crate::live::live,
         crate::streams::stream,
+        crate::search::search,
     ),
     components(schemas(
         ErrorBody,
@@ -129,9 +145,11 @@ pub fn complete(doc: &mut Value, claim_max_ttl_s: u64, escalations: &[String]) {
         }
     }
     add_links(doc);
-    // A claim without a body takes the defaults.
-    if let Some(body) = doc["paths"]["/api/v1/items/{id}/claim"]["post"].get_mut("requestBody") {
-        body["required"] = json!(false);
+    // A claim without a body takes the defaults, as does a read mark.
+    for path in ["/api/v1/items/{id}/claim", "/api/v1/threads/{thread}/read"] {
+        if let Some(body) = doc["paths"][path]["post"].get_mut("requestBody") {
+            body["required"] = json!(false);
+        }
     }
     let schemas = &mut doc["components"]["schemas"];
     for name in ["ClaimRequest", "TokenRequest"] {

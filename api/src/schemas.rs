@@ -21,11 +21,21 @@ pub struct ErrorDetail {
     /// Stable machine-readable code (`bad_request`, `claimed`, `muted`,
     /// `blocked`, `conduct_required`, …).
     pub code: String,
-    /// For people.
+    /// English, for logs and bots; a person's interface says it in their
+    /// own language from `code` (and the fields below).
     pub message: String,
-    /// `muted`: why; `blocked`: the wiki's reason, when known.
+    /// `muted`: why; `blocked`: the wiki's reason, when known;
+    /// `bad_query`: what is wrong, one of `too_long`, `empty`,
+    /// `too_many_parts`, `after_not_before`, `needs_value`, `unknown_has`,
+    /// `unknown_operator`, `not_a_day`, `quote_in_word`,
+    /// `quote_not_closed`, `no_searchable_word`; `confirm_needed`: why,
+    /// `old_edit` (the edit is more than a day old) or `acted_since`
+    /// (someone else reverted or edited the page since).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// `bad_query`: the operator, value or limit the reason is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// `muted` and `blocked`: when it ends (Unix ms); `null` until lifted,
     /// for an indefinite block, or when unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,12 +48,27 @@ pub struct ErrorDetail {
     pub conduct_url: Option<String>,
 }
 
+/// A person's grammatical gender, as their wiki's public preference says
+/// it: for messages that name them (`{{GENDER:…}}`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = Gender)]
+pub enum GenderSchema {
+    /// `male`.
+    Male,
+    /// `female`.
+    Female,
+    /// Not said, or not known.
+    Unknown,
+}
+
 /// A message in a thread.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MessageSchema {
     /// `<thread>.<seq>`.
     pub id: String,
-    /// Item id, or `room-<workflow>`.
+    /// Item id, `room-<workflow>`, `room-<workflow>.<wiki>`, or a private
+    /// conversation's `dm-<id>`.
     pub thread: String,
     /// Position in the thread, increasing.
     pub seq: u64,
@@ -64,6 +89,12 @@ pub struct MessageSchema {
     /// Written by the person whose edit the item is about ("editor of
     /// this change"); absent otherwise.
     pub as_editor: Option<bool>,
+    /// The people of a private conversation (who alone read it); absent
+    /// in every other thread.
+    pub participants: Option<Vec<String>>,
+    /// In a private conversation, a message by someone the reader
+    /// ignores: `true` (its text stays, to open on demand).
+    pub collapsed: Option<bool>,
     /// Unix milliseconds.
     pub at: i64,
     /// Hidden by an admin: `true`, or for admins who hid it, why and when

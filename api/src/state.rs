@@ -59,6 +59,8 @@ pub struct Inner {
     pub bots: crate::auth::bots::BotStore,
     /// Credentials seen in the last seconds.
     pub credentials: crate::auth::cache::CredentialCache,
+    /// This node's full-text index.
+    pub search: patrolchat_search::Search,
     /// The live hub of this node.
     pub hub: Hub,
     /// Metrics.

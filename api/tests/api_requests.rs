@@ -490,6 +490,70 @@ async fn every_route_answers_each_role_as_the_contract_says() {
             None,
             [401, 200, 200, 200, 200, 400],
         ),
+        // A person's own inbox, unread counts, follows and read marks:
+        // the blocked too; bots have none.
+        (
+            "GET",
+            "/api/v1/me/inbox",
+            None,
+            [401, 200, 200, 200, 200, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/me/unread",
+            None,
+            [401, 200, 200, 200, 200, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/me/follows",
+            None,
+            [401, 200, 200, 200, 200, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/threads/{id}/follow",
+            None,
+            [401, 200, 200, 200, 200, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/threads/{id}/unfollow",
+            None,
+            [401, 200, 200, 200, 200, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/threads/{id}/read",
+            Some(json!({})),
+            [401, 200, 200, 200, 200, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/me/inbox/read",
+            None,
+            [401, 200, 200, 200, 200, 403],
+        ),
+        // One's interface language: the blocked too; a bot reads none and
+        // keeps none. Genders: public on the wiki, to anyone signed in.
+        (
+            "GET",
+            "/api/v1/me/preferences",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "PUT",
+            "/api/v1/me/preferences",
+            Some(json!({"language": "fr"})),
+            [401, 200, 200, 200, 200, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/users/genders?names=Ada|Pat|Nobody",
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
         ("POST", "/auth/logout", None, [204; 6]),
     ];
     let mut n = 9000;
@@ -503,6 +567,7 @@ async fn every_route_answers_each_role_as_the_contract_says() {
             let mut req = match *method {
                 "GET" => http().get(api.url(&path)),
                 "DELETE" => http().delete(api.url(&path)),
+                "PUT" => http().put(api.url(&path)),
                 _ => http().post(api.url(&path)),
             };
             // Log out with a throwaway session, so the table's people stay signed in.

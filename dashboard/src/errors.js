@@ -1,6 +1,6 @@
 // What a failed request says to the person.
 import { ApiError } from './api.js';
-import { t, timeOfDay } from './i18n.js';
+import { t, timeOfDay, num, list, hasMessage } from './i18n.js';
 
 const ROLES = [ 'reader', 'patroller', 'admin' ];
 
@@ -39,12 +39,9 @@ export function errorText( e ) {
 		case 'wiki_refused': return t( 'patrolchat-error-wiki-refused', err.message || '' );
 		case 'wiki_unavailable': return t( 'patrolchat-error-wiki-unavailable' );
 		case 'forbidden':
-			if ( err.message ) {
-				return t( 'patrolchat-error-forbidden', err.message );
-			}
 			return err.needs && err.wiki ?
 				t( 'patrolchat-needs-role-on', t( `patrolchat-role-${ ROLES.includes( err.needs ) ? err.needs : 'patroller' }` ), err.wiki ) :
-				t( 'patrolchat-error-forbidden', e.message );
+				t( 'patrolchat-error-code-forbidden' );
 		case 'conduct_required':
 			return t( 'patrolchat-error-conduct', err.wiki || '?' );
 		case 'muted': {
@@ -65,7 +62,22 @@ export function errorText( e ) {
 		case 'unavailable':
 		case 'timeout':
 			return t( 'patrolchat-error-unavailable' );
-		default:
-			return t( 'patrolchat-error-generic', err.message || e.message );
+		case 'unknown_user':
+			return t( 'patrolchat-error-code-unknown-user', list( Array.isArray( err.users ) ? err.users.map( String ) : [] ) );
+		case 'too_many_open':
+			return t( 'patrolchat-error-code-too-many-open', num( err.max || 0 ), num( err.retry_after_s || 1 ) );
+		case 'limit_reached':
+			return t( 'patrolchat-error-code-limit-reached', num( err.max || 0 ) );
+		default: {
+			// Every other code has a sentence of its own; the api's English
+			// `message` is for logs and bots, never shown.
+			const key = `patrolchat-error-code-${ String( e.code || '' ).replace( /_/g, '-' ) }`;
+			// Where the api names the person involved (who is acting, who
+			// reverted or edited since, who blocked), the sentence names them.
+			if ( e.code && typeof err.by === 'string' && err.by && hasMessage( `${ key }-by` ) ) {
+				return t( `${ key }-by`, err.by );
+			}
+			return e.code && hasMessage( key ) ? t( key ) : t( 'patrolchat-error-generic', String( e.code || e.status ) );
+		}
 	}
 }

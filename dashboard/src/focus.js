@@ -16,3 +16,17 @@ export function focusMessageBox() {
 	}
 	return false;
 }
+
+/** The header's search box. */
+export const searchBox = shallowRef( null );
+
+/** Moves focus to the search box, if it is on screen. */
+export function focusSearch() {
+	const el = searchBox.value;
+	if ( el && el.isConnected ) {
+		el.focus();
+		el.select();
+		return true;
+	}
+	return false;
+}

@@ -2,14 +2,17 @@
 // page's language and direction.
 //
 // The language comes from `?uselang=`, then the last choice (localStorage),
-// then the browser's languages, then English. English is in the page's
-// script; every other language's messages are a chunk of their own,
-// fetched when that language is first chosen, so the page does not grow
-// with each translation.
+// then the browser's languages, then English; once signed in, the choice
+// kept with the person (`/api/v1/me`, stores/session.js) wins. The English messages the
+// first views show are in the page's script, those of views loaded as
+// chunks a chunk of their own (`loadViewMessages`, scripts/split-messages.mjs);
+// every other language's messages are a chunk of their own, fetched when
+// that language is first chosen, so the page does not grow with each
+// translation.
 
 import { ref } from 'vue';
 import Banana from 'banana-i18n';
-import en from '../i18n/en.json';
+import en from 'virtual:messages/initial';
 
 /** Each translation's loader: language code → () => Promise<module>. */
 const TRANSLATIONS = Object.fromEntries(
@@ -19,8 +22,18 @@ const TRANSLATIONS = Object.fromEntries(
 
 /** Languages with a complete translation: code → [autonym, direction]. */
 export const LANGUAGES = {
+	ar: [ 'العربية', 'rtl' ],
+	de: [ 'Deutsch', 'ltr' ],
 	en: [ 'English', 'ltr' ],
-	he: [ 'עברית', 'rtl' ]
+	es: [ 'español', 'ltr' ],
+	fa: [ 'فارسی', 'rtl' ],
+	fr: [ 'français', 'ltr' ],
+	he: [ 'עברית', 'rtl' ],
+	ja: [ '日本語', 'ltr' ],
+	pt: [ 'português', 'ltr' ],
+	ru: [ 'русский', 'ltr' ],
+	uk: [ 'українська', 'ltr' ],
+	'zh-hans': [ '中文（简体）', 'ltr' ]
 };
 
 const STORE_KEY = 'patrolchat.lang';
@@ -29,6 +42,28 @@ const banana = new Banana( 'en', { finalFallback: 'en' } );
 banana.load( strip( en ), 'en' );
 /** Languages whose messages are loaded (or being loaded): code → Promise. */
 const loaded = new Map( [ [ 'en', Promise.resolve() ] ] );
+/** The English messages of the views loaded as chunks, once fetched. */
+let viewMessages = null;
+
+/**
+ * Fetches the English messages of the views loaded as chunks (lazy.js
+ * waits for them with each such view).
+ *
+ * @return {Promise<void>}
+ */
+export function loadViewMessages() {
+	if ( !viewMessages ) {
+		viewMessages = import( 'virtual:messages/views' ).then( ( m ) => {
+			banana.load( { ...( m.default || m ) }, 'en' );
+			viewsVersion.value++;
+		} );
+		// A failed fetch may be tried again with the next view.
+		viewMessages.catch( () => {
+			viewMessages = null;
+		} );
+	}
+	return viewMessages;
+}
 
 function load( code ) {
 	let p = loaded.get( code );
@@ -53,6 +88,8 @@ function strip( messages ) {
 
 /** The current language code; reading it makes a render depend on it. */
 export const locale = ref( 'en' );
+/** Raised when the views' English messages arrive, so that renders read them. */
+const viewsVersion = ref( 0 );
 
 function pick( code ) {
 	if ( !code ) {
@@ -62,24 +99,32 @@ function pick( code ) {
 	if ( LANGUAGES[ c ] ) {
 		return c;
 	}
-	const base = c.split( '-' )[ 0 ];
+	const [ base, ...rest ] = c.split( '-' );
 	if ( base === 'iw' ) {
 		return 'he';
 	}
+	if ( base === 'zh' ) {
+		// Simplified Chinese for zh, zh-Hans, zh-CN, zh-SG and zh-MY;
+		// Traditional (zh-Hant, zh-TW, zh-HK, zh-MO) has no translation yet.
+		return rest.some( ( r ) => [ 'hant', 'tw', 'hk', 'mo' ].includes( r ) ) ? null : 'zh-hans';
+	}
 	return LANGUAGES[ base ] ? base : null;
+}
+
+/** The language last chosen in this browser, if any. */
+export function storedLanguage() {
+	try {
+		return pick( localStorage.getItem( STORE_KEY ) );
+	} catch {
+		return null;
+	}
 }
 
 /** The language to start in. */
 export function initialLanguage() {
 	const params = new URLSearchParams( location.search );
-	let stored = null;
-	try {
-		stored = localStorage.getItem( STORE_KEY );
-	} catch {
-		stored = null;
-	}
 	return pick( params.get( 'uselang' ) ) ||
-		pick( stored ) ||
+		storedLanguage() ||
 		( navigator.languages || [ navigator.language ] ).map( pick ).find( Boolean ) ||
 		'en';
 }
@@ -126,13 +171,13 @@ export function dir() {
  */
 export function t( key, ...params ) {
 	// eslint-disable-next-line no-unused-expressions
-	locale.value;
+	locale.value + viewsVersion.value;
 	return banana.i18n( key, ...params.map( ( p ) => ( p === null || p === undefined ? '' : p ) ) );
 }
 
 /** Whether a message exists in English (every message does). */
 export function hasMessage( key ) {
-	return Object.prototype.hasOwnProperty.call( en, key );
+	return Object.prototype.hasOwnProperty.call( en, key ) || banana.getMessage( key ) !== key;
 }
 
 /** For Codex's own strings (close buttons and the like). */
@@ -156,6 +201,11 @@ function format( kind, options ) {
 /** Formats a number for the current language. */
 export function num( n ) {
 	return format( 'NumberFormat', {} ).format( n );
+}
+
+/** Names joined as the language joins a list: "A, B and C". */
+export function list( items ) {
+	return format( 'ListFormat', { style: 'long', type: 'conjunction' } ).format( items );
 }
 
 /** A clock time, `12:05`. */

@@ -1,7 +1,8 @@
 // Keyboard shortcuts, by physical key (keymap.js; a person may change
 // them): j/k move in the list, Enter opens, c claims, f resolves as fine
 // and s skips (each then opens the next item), r opens the resolve form, e
-// escalates, / goes to the message box, ? lists the shortcuts, Esc closes
+// escalates, / goes to the message box (the search box where there is
+// none), ? lists the shortcuts, Esc closes
 // what is open (and, on phones, goes back one view). On an open item, the
 // actions its panels bind (itemKeys.js): n/p step through the diff's
 // revisions, l switches its layout; q reverts as vandalism, v reverts and
@@ -14,7 +15,7 @@ import { useItemStore } from './stores/item.js';
 import { useConductStore } from './stores/conduct.js';
 import { useModerationStore } from './stores/moderation.js';
 import { route, go } from './router.js';
-import { focusMessageBox, itemList } from './focus.js';
+import { focusMessageBox, focusSearch, itemList } from './focus.js';
 import { itemKey } from './itemKeys.js';
 import { actionOf } from './keymap.js';
 
@@ -137,6 +138,8 @@ export function onKeydown( e ) {
 				e.preventDefault();
 				go( 'thread', route.wf, route.id );
 				setTimeout( focusMessageBox, 50 );
+			} else if ( focusSearch() ) {
+				e.preventDefault();
 			}
 			break;
 		case 'help':

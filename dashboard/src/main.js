@@ -8,13 +8,13 @@ import App from './App.vue';
 import QueueList from './components/QueueList.vue';
 import ItemList from './components/ItemList.vue';
 import ItemPane from './components/ItemPane.vue';
-import { AdminPane, MyReports, RoomView } from './lazy.js';
+import { AdminPane, MyReports, RoomView, SearchView, InboxView, ConversationsView, ConversationView } from './lazy.js';
 import { setLanguage, initialLanguage, codexI18n, locale } from './i18n.js';
 import { makeRouter } from './router.js';
 import { boot, startSync } from './boot.js';
 import { onKeydown } from './keyboard.js';
 
-const router = makeRouter( createWebHistory(), { QueueList, ItemList, ItemPane, RoomView, AdminPane, MyReports } );
+const router = makeRouter( createWebHistory(), { QueueList, ItemList, ItemPane, RoomView, AdminPane, MyReports, SearchView, InboxView, ConversationsView, ConversationView } );
 
 // Keyed on the language, so that Codex components read the new direction.
 const app = createApp( { render: () => h( App, { key: locale.value } ) } );

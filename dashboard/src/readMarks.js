@@ -1,64 +1,73 @@
-// How far a person has read each item's thread: the sequence number of the
-// newest message they had on screen, kept in localStorage per person, so
-// that the list can say which discussions have messages they have not seen.
+// How far a person has read each thread, kept by the server
+// (`POST /api/v1/threads/{thread}/read` with the newest `seq` on screen),
+// so that unread is the same on every device. Marks are sent at most once
+// per `wait` (the first at once, the newest of the rest when the wait is
+// over); a mark no higher than the one known is not sent.
 
-import { ref } from 'vue';
+/**
+ * A read marker over `send( thread, seq )` (a promise).
+ *
+ * @param {(thread: string, seq: number) => Promise<any>} send
+ * @param {{wait?: number, setTimer?: Function, clearTimer?: Function}} [opts]
+ */
+export function readMarker( send, { wait = 2000, setTimer = setTimeout, clearTimer = clearTimeout } = {} ) {
+	/** thread → the highest seq marked (sent or waiting). */
+	const marks = new Map();
+	/** thread → seq, waiting for the wait to end. */
+	const pending = new Map();
+	let timer = null;
 
-const PREFIX = 'patrolchat.read.';
-
-/** Raised at every new mark, so that what shows unread is read again. */
-export const readVersion = ref( 0 );
-/** Items remembered per person; the least recently read go first. */
-const MAX_ITEMS = 2000;
-
-const cache = new Map(); // person → Map(item id → seq)
-
-function marksOf( person ) {
-	let m = cache.get( person );
-	if ( m ) {
-		return m;
-	}
-	m = new Map();
-	try {
-		const raw = JSON.parse( localStorage.getItem( PREFIX + person ) || '{}' );
-		for ( const [ id, seq ] of Object.entries( raw && typeof raw === 'object' ? raw : {} ) ) {
-			if ( Number.isInteger( seq ) && seq > 0 ) {
-				m.set( id, seq );
+	function flush() {
+		const out = [ ...pending ];
+		pending.clear();
+		return Promise.all( out.map( ( [ thread, seq ] ) => Promise.resolve( send( thread, seq ) ).catch( () => {
+			// Not recorded: the next mark of that thread sends it again.
+			if ( marks.get( thread ) === seq ) {
+				marks.delete( thread );
 			}
+		} ) ) );
+	}
+
+	function cool() {
+		timer = setTimer( () => {
+			timer = null;
+			if ( pending.size ) {
+				flush();
+				cool();
+			}
+		}, wait );
+	}
+
+	return {
+		/** The highest seq of `thread` marked here (0: none). */
+		upTo( thread ) {
+			return marks.get( thread ) || 0;
+		},
+		/**
+		 * Marks `thread` read up to `seq`.
+		 *
+		 * @return {boolean} whether it was higher than the known mark
+		 */
+		mark( thread, seq ) {
+			if ( !thread || !Number.isInteger( seq ) || seq <= 0 || seq <= ( marks.get( thread ) || 0 ) ) {
+				return false;
+			}
+			marks.set( thread, seq );
+			pending.set( thread, seq );
+			if ( !timer ) {
+				flush();
+				cool();
+			}
+			return true;
+		},
+		/** Sends what waits now (the page is being left). */
+		flush,
+		/** Forgets every mark (sign-out). */
+		forget() {
+			clearTimer( timer );
+			timer = null;
+			marks.clear();
+			pending.clear();
 		}
-	} catch {
-		// Unreadable: start again.
-	}
-	cache.set( person, m );
-	return m;
-}
-
-/** The newest message of item `id`'s thread `person` has seen (0: none). */
-export function readUpTo( person, id ) {
-	return person ? marksOf( person ).get( id ) || 0 : 0;
-}
-
-/** Records that `person` has seen item `id`'s thread up to message `seq`. */
-export function markRead( person, id, seq ) {
-	if ( !person || !id || !Number.isInteger( seq ) || seq <= readUpTo( person, id ) ) {
-		return false;
-	}
-	const m = marksOf( person );
-	m.delete( id );
-	m.set( id, seq );
-	while ( m.size > MAX_ITEMS ) {
-		m.delete( m.keys().next().value );
-	}
-	readVersion.value++;
-	try {
-		localStorage.setItem( PREFIX + person, JSON.stringify( Object.fromEntries( m ) ) );
-	} catch {
-		// Storage full or refused: remembered for this page only.
-	}
-	return true;
-}
-
-/** Forgets the in-memory copies (tests, sign-out). */
-export function forgetReadMarks() {
-	cache.clear();
+	};
 }

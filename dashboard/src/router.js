@@ -9,6 +9,10 @@
 //   /item/{id}                      an item, workflow not yet known
 //   /admin                          admin tools
 //   /me/reports                     the reports this person filed
+//   /search?q=                      search results
+//   /inbox                          mentions, replies, resolutions; notification settings
+//   /conversations                  private conversations, and starting one
+//   /conversations/{id}             one conversation's thread
 //
 // Any other path is read as `parsePath` reads it (`/queue/patrol/` is the
 // queue, `/admin/x` the admin tools, an unknown path home) and replaced by
@@ -57,6 +61,12 @@ export function parsePath( path ) {
 	if ( p[ 0 ] === 'admin' ) {
 		return { name: 'admin', wf: null, id: null };
 	}
+	if ( p[ 0 ] === 'search' || p[ 0 ] === 'inbox' ) {
+		return { name: p[ 0 ], wf: null, id: null };
+	}
+	if ( p[ 0 ] === 'conversations' ) {
+		return p[ 1 ] ? { name: 'conversation', wf: null, id: p[ 1 ] } : { name: 'conversations', wf: null, id: null };
+	}
 	return { name: 'home', wf: null, id: null };
 }
 
@@ -71,6 +81,10 @@ export function pathOf( name, wf, id ) {
 		case 'room': return `/queue/${ w }/room`;
 		case 'admin': return '/admin';
 		case 'my-reports': return '/me/reports';
+		case 'search': return '/search';
+		case 'inbox': return '/inbox';
+		case 'conversations': return '/conversations';
+		case 'conversation': return `/conversations/${ i }`;
 		default: return '/';
 	}
 }
@@ -78,7 +92,7 @@ export function pathOf( name, wf, id ) {
 /**
  * The route records, with the components each view shows (`views`: the
  * queue list, the item list, the item pane, the room, the admin pane, the
- * person's reports): App.vue has a `<RouterView>` for the queues, one for
+ * person's reports, search, the inbox, conversations): App.vue has a `<RouterView>` for the queues, one for
  * the list and one for the rest. `meta.view` is the view's name where the
  * record's name differs (an item by its id alone is the item view).
  */
@@ -93,6 +107,10 @@ export function routesOf( views ) {
 		{ path: '/item/:id', name: 'item-by-id', meta: { view: 'item' }, components: workspace },
 		{ path: '/admin', name: 'admin', components: { default: views.AdminPane } },
 		{ path: '/me/reports', name: 'my-reports', components: { default: views.MyReports } },
+		{ path: '/search', name: 'search', components: { default: views.SearchView } },
+		{ path: '/inbox', name: 'inbox', components: { default: views.InboxView } },
+		{ path: '/conversations', name: 'conversations', components: { default: views.ConversationsView } },
+		{ path: '/conversations/:id', name: 'conversation', components: { default: views.ConversationView } },
 		{
 			path: '/:rest(.*)*',
 			name: 'other',
@@ -182,6 +200,16 @@ export function navigate( path, { replace = false } = {} ) {
 	const router = active.value;
 	const to = { path, query: overlay( router.currentRoute.value.query ) };
 	return track( replace ? router.replace( to ) : router.push( to ) );
+}
+
+/**
+ * Goes to a path with a query of its own (the language kept, not the
+ * list's filters): `/search?q=`.
+ */
+export function goWithQuery( path, query ) {
+	const router = active.value;
+	const { uselang } = router.currentRoute.value.query;
+	return track( router.push( { path, query: uselang ? { uselang, ...query } : query } ) );
 }
 
 /** Goes to a view. */

@@ -10,7 +10,7 @@ import QueueList from '../src/components/QueueList.vue';
 import ItemList from '../src/components/ItemList.vue';
 import ItemPane from '../src/components/ItemPane.vue';
 import RoomView from '../src/components/RoomView.vue';
-import { AdminPane, MyReports } from '../src/lazy.js';
+import { AdminPane, MyReports, SearchView, InboxView, ConversationsView, ConversationView } from '../src/lazy.js';
 import { makeRouter } from '../src/router.js';
 import { codexI18n } from '../src/i18n.js';
 import { setCsrf } from '../src/api.js';
@@ -134,7 +134,7 @@ export async function mountPage( path, me ) {
 	}
 	const pinia = createPinia();
 	setActivePinia( pinia );
-	const router = makeRouter( createMemoryHistory(), { QueueList, ItemList, ItemPane, RoomView, AdminPane, MyReports } );
+	const router = makeRouter( createMemoryHistory(), { QueueList, ItemList, ItemPane, RoomView, AdminPane, MyReports, SearchView, InboxView, ConversationsView, ConversationView } );
 	const session = useSessionStore();
 	session.me = me;
 	session.authChecked = true;

@@ -1,18 +1,18 @@
 // The item list: its filters follow the URL and the person's last choice,
 // and each row tells how many messages its discussion holds and whether
-// some arrived since the person last had it on screen.
+// some arrived since the person last had it on screen (read marks kept by
+// the server, `POST /api/v1/threads/{thread}/read`).
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { fakeApi, person, itemDetail, mountPage, settle, waitFor } from './harness.js';
 import { useQueuesStore } from '../src/stores/queues.js';
 import { useItemStore } from '../src/stores/item.js';
 import { startSync } from '../src/boot.js';
-import { forgetReadMarks, markRead } from '../src/readMarks.js';
+import { useUnreadStore } from '../src/stores/unread.js';
 
 let page = null;
 
 beforeEach( () => {
 	localStorage.clear();
-	forgetReadMarks();
 } );
 
 afterEach( () => {
@@ -38,7 +38,9 @@ const routes = () => ( {
 	'GET /api/v1/items/enwiki-1': itemDetail( { messages: MESSAGES }, { ...ITEMS[ 0 ].item, revisions: [ { rev_id: 2, old_rev_id: 1, timestamp: Math.floor( now / 1000 ), byte_delta: 5 } ] } ),
 	'GET /api/v1/me/wikis/enwiki': { wiki: 'enwiki', role: 'patroller' },
 	'GET /api/v1/workflows': [ { name: 'patrol', title: 'Patrol', kind: 'feed', open: 3, claimed: 1, wikis: [ { wiki: 'enwiki', open: 1, claimed: 0 }, { wiki: 'dewiki', open: 2, claimed: 1 } ] } ],
-	'GET /api/v1/workflows/patrol/items': { items: ITEMS, next: null }
+	'GET /api/v1/workflows/patrol/items': { items: ITEMS, next: null },
+	'GET /api/v1/me/unread': { inbox: 0, threads: {}, rooms: {}, conversations: {} },
+	'POST /api/v1/threads/enwiki-1/read': {}
 } );
 
 const shown = ( el ) => [ ...el.querySelectorAll( '[data-testid="item-row"]' ) ].map( ( r ) => r.getAttribute( 'data-item-id' ) );
@@ -78,6 +80,30 @@ test( 'filters come from the URL, go back into it when changed, and are kept per
 	expect( shown( page.el ) ).toEqual( [ 'dewiki-2' ] );
 } );
 
+test( 'what is typed in a range box survives renders until it is committed', async () => {
+	fakeApi( routes() );
+	page = await mountPage( '/queue/patrol', person() );
+	startSync();
+	await useQueuesStore().loadList( 'patrol' );
+	await waitFor( () => shown( page.el ).length > 0, 'rows' );
+	const bytes = page.el.querySelector( '[data-testid="filter-min-bytes"]' );
+	bytes.value = '-1000000';
+	bytes.dispatchEvent( new Event( 'input' ) );
+	// Another filter changes (the URL, a render) before this one is committed.
+	const box = page.el.querySelector( '[data-testid="filter-hide-claimed"]' );
+	box.checked = true;
+	box.dispatchEvent( new Event( 'change' ) );
+	await settle();
+	expect( page.el.querySelector( '[data-testid="filter-min-bytes"]' ).value ).toBe( '-1000000' );
+	page.el.querySelector( '[data-testid="filter-min-bytes"]' ).dispatchEvent( new Event( 'change' ) );
+	await settle();
+	expect( page.router.currentRoute.value.query ).toMatchObject( { hide_claimed: '1', min_bytes: '-1000000' } );
+	// Clearing the filters empties the box.
+	page.el.querySelector( '[data-testid="filters-clear"]' ).click();
+	await settle();
+	expect( page.el.querySelector( '[data-testid="filter-min-bytes"]' ).value ).toBe( '' );
+} );
+
 test( 'a URL without filters and no saved choice shows everything, in queue order', async () => {
 	fakeApi( routes() );
 	localStorage.setItem( 'patrolchat.filters.Bob', JSON.stringify( { wiki: 'enwiki' } ) );
@@ -89,8 +115,8 @@ test( 'a URL without filters and no saved choice shows everything, in queue orde
 	expect( page.router.currentRoute.value.query ).toEqual( {} );
 } );
 
-test( 'a row shows its message count, unread until the discussion is seen, and counts new messages live', async () => {
-	fakeApi( routes() );
+test( 'a row shows its message count, unread until the discussion is seen (marked on the server), and counts new messages live', async () => {
+	const api = fakeApi( routes() );
 	page = await mountPage( '/queue/patrol', person() );
 	startSync();
 	await useQueuesStore().loadList( 'patrol' );
@@ -101,11 +127,14 @@ test( 'a row shows its message count, unread until the discussion is seen, and c
 	expect( count( 'enwiki-1' ).getAttribute( 'data-unread' ) ).toBe( 'true' );
 	expect( count( 'enwiki-1' ).textContent ).toContain( 'some unread' );
 
-	// The item open, its discussion on screen up to message 3: read.
+	// The item open, its discussion on screen up to message 3: read, and
+	// the server told so (not this browser's storage).
 	await page.router.push( '/queue/patrol/item/enwiki-1' );
 	useItemStore().openItem( 'enwiki-1' );
 	await waitFor( () => count( 'enwiki-1' ).getAttribute( 'data-unread' ) === null || null, 'enwiki-1 read' );
-	expect( JSON.parse( localStorage.getItem( 'patrolchat.read.Alice' ) ) ).toEqual( { 'enwiki-1': 3 } );
+	await waitFor( () => api.to( 'POST /api/v1/threads/enwiki-1/read' ).length === 1 || null, 'the read mark sent' );
+	expect( api.to( 'POST /api/v1/threads/enwiki-1/read' )[ 0 ].body ).toEqual( { seq: 3 } );
+	expect( localStorage.getItem( 'patrolchat.read.Alice' ) ).toBe( null );
 	await page.router.push( '/queue/patrol' );
 	useItemStore().closeItem();
 	await settle();
@@ -116,8 +145,14 @@ test( 'a row shows its message count, unread until the discussion is seen, and c
 	await settle();
 	expect( count( 'dewiki-2' ).textContent ).toContain( '1' );
 	expect( count( 'dewiki-2' ).getAttribute( 'data-unread' ) ).toBe( 'true' );
-	// Marks are per person.
-	markRead( 'Zed', 'dewiki-2', 1 );
+
+	// A followed thread goes by the server's count: another device read it
+	// all, then a new message makes it unread again.
+	const unread = useUnreadStore();
+	unread.counts.threads = { 'dewiki-2': 0 };
+	await settle();
+	expect( count( 'dewiki-2' ).getAttribute( 'data-unread' ) ).toBe( null );
+	unread.messageNew( { id: 'dewiki-2.2', thread: 'dewiki-2', seq: 2, item: 'dewiki-2', author: 'Bob', text: 'y' } );
 	await settle();
 	expect( count( 'dewiki-2' ).getAttribute( 'data-unread' ) ).toBe( 'true' );
 } );

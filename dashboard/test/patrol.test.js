@@ -155,7 +155,7 @@ describe( 'the diff', () => {
 		page.unmount();
 
 		( { view } = await openItem( { 'GET /api/v1/items/enwiki-1/diff': reply( 502, { error: { code: 'wiki_unavailable', message: 'enwiki did not answer.' } } ) } ) );
-		expect( text( view, 'diff-error' ) ).toBe( 'The changes could not be loaded: enwiki did not answer.' );
+		expect( text( view, 'diff-error' ) ).toBe( 'The changes could not be loaded: The wiki did not answer. Try again.' );
 	} );
 } );
 
@@ -198,8 +198,8 @@ describe( 'acting on the wiki', () => {
 	test( 'q claims, reverts as vandalism with the claim\'s token, shows the answer and resolves the item; w then warns with the same token', async () => {
 		const { api, view } = await openItem( {
 			'POST /api/v1/items/enwiki-1/claim': { token: 'tok-7', expires_at: Date.now() + 300000, holder: 'Alice' },
-			'POST /api/v1/items/enwiki-1/actions/revert': { action: 'revert', item: 'enwiki-1', method: 'rollback', new_rev: 106, item_state: 'resolved', level: null, linked: null, message: 'Reverted to revision 100 by rollback.' },
-			'POST /api/v1/items/enwiki-1/actions/warn': { action: 'warn', item: 'enwiki-1', method: null, new_rev: 900, item_state: 'resolved', level: 2, linked: null, message: 'Left a level 2 warning.' }
+			'POST /api/v1/items/enwiki-1/actions/revert': { action: 'revert', item: 'enwiki-1', method: 'rollback', detail: 'rollback', base_rev: 100, new_rev: 106, item_state: 'resolved', level: null, linked: null, message: 'API ENGLISH: reverted to revision 100 by rollback.' },
+			'POST /api/v1/items/enwiki-1/actions/warn': { action: 'warn', item: 'enwiki-1', method: null, detail: 'uw-vandalism2', new_rev: 900, item_state: 'resolved', level: 2, linked: null, message: 'Left a level 2 warning.' }
 		} );
 		expect( text( view, 'act-revert-vandalism' ) ).toBe( 'Rollback (vandalism)' );
 		await press( 'q' );
@@ -209,7 +209,8 @@ describe( 'acting on the wiki', () => {
 		expect( revert.wire ).toEqual( { path: '/api/v1/items/enwiki-1/actions', action: 'revert' } );
 		expect( revert.headers[ 'X-CSRF-Token' ] ).toBe( 'csrf-1' );
 		expect( api.to( 'POST /api/v1/items/enwiki-1/claim' ) ).toHaveLength( 1 );
-		expect( text( view, 'act-result-text' ) ).toBe( 'Reverted to revision 100 by rollback.' );
+		// Said from the answer's fields, in the interface language.
+		expect( text( view, 'act-result-text' ) ).toBe( 'Reverted to revision 100 with rollback.' );
 		expect( q( view, 'act-result' ).dataset.type ).toBe( 'success' );
 		expect( useItemStore().current.detail.state ).toBe( 'resolved' );
 		// The actions are read again after acting.
@@ -227,7 +228,7 @@ describe( 'acting on the wiki', () => {
 		await waitFor( () => api.to( 'POST /api/v1/items/enwiki-1/actions/warn' ).length || null, 'the warning sent' );
 		expect( api.to( 'POST /api/v1/items/enwiki-1/actions/warn' )[ 0 ].body ).toEqual( { series: 'vandalism', token: 'tok-7' } );
 		await settle();
-		expect( text( view, 'act-result-text' ) ).toBe( 'Left a level 2 warning.' );
+		expect( text( view, 'act-result-text' ) ).toBe( 'Warned Bob with uw-vandalism2.' );
 		expect( q( view, 'warn-form' ) ).toBe( null );
 	} );
 
@@ -237,16 +238,31 @@ describe( 'acting on the wiki', () => {
 			'POST /api/v1/items/enwiki-1/claim': { token: 'tok-1', expires_at: Date.now() + 300000, holder: 'Alice' },
 			'POST /api/v1/items/enwiki-1/actions/revert': () => ( n++ === 0 ?
 				reply( 409, { error: { code: 'confirm_needed', message: 'This edit is over a day old. Revert it anyway?' } } ) :
-				{ action: 'revert', item: 'enwiki-1', method: 'rollback', new_rev: 106, item_state: 'resolved', message: 'Reverted.' } )
+				{ action: 'revert', item: 'enwiki-1', method: 'rollback', detail: 'rollback', base_rev: 100, new_rev: 106, item_state: 'resolved', message: 'Reverted.' } )
 		} );
 		q( view, 'act-revert-good-faith' ).click();
 		await waitFor( () => q( view, 'act-confirm' ), 'the confirmation' );
-		expect( text( view, 'act-result-text' ) ).toBe( 'This edit is over a day old. Revert it anyway?' );
+		expect( text( view, 'act-result-text' ) ).toBe( 'This needs your confirmation first.' );
 		expect( q( view, 'act-result' ).dataset.code ).toBe( 'confirm_needed' );
 		q( view, 'act-confirm' ).click();
-		await waitFor( () => text( view, 'act-result-text' ) === 'Reverted.' || null, 'the confirmed answer' );
+		await waitFor( () => text( view, 'act-result-text' ) === 'Reverted to revision 100 with rollback.' || null, 'the confirmed answer' );
 		const sent = api.to( 'POST /api/v1/items/enwiki-1/actions/revert' ).map( ( c ) => c.body );
 		expect( sent ).toEqual( [ { kind: 'good_faith', token: 'tok-1' }, { kind: 'good_faith', token: 'tok-1', confirm: true } ] );
+	} );
+
+	test( 'a warning refused until confirmed says why: an old edit, or the page acted on since', async () => {
+		let n = 0;
+		const { api, view } = await openItem( {
+			'POST /api/v1/items/enwiki-1/claim': { token: 'tok-1', expires_at: Date.now() + 300000, holder: 'Alice' },
+			'POST /api/v1/items/enwiki-1/actions/warn': () => reply( 409, { error: { code: 'confirm_needed', reason: n++ === 0 ? 'old_edit' : 'acted_since', message: 'English for logs' } } )
+		} );
+		for ( const said of [ 'This edit is more than a day old. Confirm to warn anyway.', 'Someone else has reverted or edited the page since. Confirm to warn anyway.' ] ) {
+			await press( 'w' );
+			q( q( view, 'warn-form' ), 'warn-series' ).dispatchEvent( new KeyboardEvent( 'keydown', { key: 'Enter', bubbles: true, cancelable: true } ) );
+			await waitFor( () => text( view, 'act-result-text' ) === said || null, said );
+			expect( q( view, 'act-confirm' ) ).not.toBe( null );
+		}
+		expect( api.to( 'POST /api/v1/items/enwiki-1/actions/warn' ) ).toHaveLength( 2 );
 	} );
 
 	test( 'only_author offers tagging; top_level offers the report; the server\'s sentence shows', async () => {
@@ -258,7 +274,7 @@ describe( 'acting on the wiki', () => {
 		} );
 		await press( 'q' );
 		await waitFor( () => q( view, 'act-offer-tag' ), 'the tagging offer' );
-		expect( text( view, 'act-result-text' ) ).toBe( 'Bob is the only author of this page.' );
+		expect( text( view, 'act-result-text' ) ).toBe( 'There is nothing to revert to: the editor is the page\'s only author.' );
 		q( view, 'act-offer-tag' ).click();
 		await settle();
 		expect( q( view, 'tag-criterion' ).value ).toBe( 'G3' );
@@ -296,7 +312,7 @@ describe( 'acting on the wiki', () => {
 		expect( api.to( 'POST /api/v1/items/enwiki-1/actions/thank' )[ 0 ].body ).toEqual( {} );
 		expect( api.to( 'POST /api/v1/items/enwiki-1/claim' ) ).toHaveLength( 0 );
 		expect( q( view, 'act-result' ).dataset.type ).toBe( 'error' );
-		expect( text( view, 'act-result-text' ) ).toBe( 'enwiki asks to slow down.' );
+		expect( text( view, 'act-result-text' ) ).toBe( 'The wiki asks you to slow down; try again in a moment.' );
 	} );
 
 	test( 'the panels say when the api does not answer', async () => {
@@ -305,7 +321,7 @@ describe( 'acting on the wiki', () => {
 			'GET /api/v1/items/enwiki-1/diff': missing, 'GET /api/v1/items/enwiki-1/editor': missing, 'GET /api/v1/items/enwiki-1/actions': missing
 		} );
 		for ( const id of [ 'diff-error', 'editor-error', 'actions-error' ] ) {
-			expect( text( view, id ), id ).toContain( 'not found' );
+			expect( text( view, id ), id ).toContain( 'That is not here any more, or you may not see it.' );
 		}
 	} );
 } );
@@ -351,6 +367,22 @@ test( 'one reason shared by several actions is said once, naming them', async ()
 	for ( const id of [ 'act-revert-vandalism', 'act-revert-good-faith', 'act-warn', 'act-thank' ] ) {
 		expect( q( view, id ).getAttribute( 'aria-describedby' ), id ).toBe( 'pc-why-0' );
 	}
+} );
+
+test( 'a reason with a code is said from its code, with the wiki, the editor and the blocker', async () => {
+	const { view } = await openItem( { 'GET /api/v1/items/enwiki-1/actions': { item: 'enwiki-1', wiki: 'enwiki', actions: {
+		...ACTIONS.actions,
+		patrol: { offered: false, why_not: 'API ENGLISH one', why_not_code: 'no_patrol_right' },
+		report: { offered: false, board: 'Wikipedia:AIV', why_not: 'API ENGLISH two', why_not_code: 'already_blocked', blocked_by: 'Sysop9' },
+		thank: { offered: false, why_not: 'API ENGLISH three', why_not_code: 'a_code_from_a_newer_api' }
+	} } } );
+	const reasons = [ ...view.querySelectorAll( '[data-testid="why-not"]' ) ].map( ( li ) => li.textContent ).join( '\n' );
+	expect( reasons ).toContain( 'you do not have the patrol right on enwiki' );
+	expect( reasons ).toContain( 'Bob is already blocked (by Sysop9)' );
+	expect( reasons ).not.toContain( 'API ENGLISH one' );
+	expect( reasons ).not.toContain( 'API ENGLISH two' );
+	// A code this page does not know: the api's English rather than nothing.
+	expect( reasons ).toContain( 'API ENGLISH three' );
 } );
 
 describe( 'what was done on the wiki', () => {

@@ -128,7 +128,7 @@ describe( 'the item view follows the role on the item\'s wiki', () => {
 } );
 
 describe( 'refusals say why, in the notice area', () => {
-	test( 'a claim refused as forbidden shows the server\'s reason', async () => {
+	test( 'a claim refused as forbidden says why in the interface language, not the api\'s English', async () => {
 		const { view } = await openAs( 'patroller' );
 		fakeApi( {
 			'POST /api/v1/items/enwiki-1/claim': reply( 403, { error: { code: 'forbidden', message: 'you are not a patroller on dewiki', needs: 'patroller', wiki: 'dewiki' } } )
@@ -136,7 +136,8 @@ describe( 'refusals say why, in the notice area', () => {
 		view.querySelector( '[data-testid="claim"]' ).click();
 		await settle();
 		const notice = page.el.querySelector( '[data-testid="notice"]' );
-		expect( notice.textContent ).toContain( 'you are not a patroller on dewiki' );
+		expect( notice.textContent ).toContain( 'This needs the patroller role on dewiki.' );
+		expect( notice.textContent ).not.toContain( 'you are not a patroller' );
 		// The notice lies over the page: it is not inside the views it would
 		// push, takes no room, and its message is laid over them.
 		expect( page.el.querySelector( 'main' ).contains( notice ) ).toBe( false );

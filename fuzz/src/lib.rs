@@ -252,6 +252,14 @@ pub fn reference(body: &[u8]) -> Summary {
             s.errors.push("invalid_utf8".into());
             return s;
         };
+        // eventsource-client reports a field named `comment` as a comment
+        // (the SSE format would ignore it as an unknown field); it opens no
+        // block either. Ingest only counts comments, so the difference is
+        // the comments metric alone.
+        if key == "comment" {
+            s.comments += 1;
+            continue;
+        }
         let b = block.get_or_insert_with(|| Block {
             id: last_id.clone(),
             ..Block::default()

@@ -152,7 +152,11 @@ await spec('patrol-in-place', async (t) => {
   const answer = await res.json();
   check(answer.method === 'rollback' && answer.item_state === 'resolved', `the revert answered ${JSON.stringify(answer)}`);
   const shown = await answered(page, 'revert');
-  check(shown.type === 'success' && shown.text === answer.message, `the page shows ${JSON.stringify(shown)} for the answer ${JSON.stringify(answer.message)}`);
+  // Said from the answer's fields in the interface language (here English),
+  // not the api's English message.
+  const revertSaid = `Reverted to revision ${answer.base_rev} with rollback.`;
+  check(answer.detail === 'rollback' && Number.isSafeInteger(answer.base_rev), `the revert's answer lacks detail and base_rev: ${JSON.stringify(answer)}`);
+  check(shown.type === 'success' && shown.text === revertSaid, `the page shows ${JSON.stringify(shown)}, not ${JSON.stringify(revertSaid)}`);
   await until(async () => (await view.getAttribute('data-state')) === 'resolved', { what: `${id} to show as resolved` });
   await t.shot(page, 'patrol-in-place-reverted');
 
@@ -176,7 +180,8 @@ await spec('patrol-in-place', async (t) => {
   check(w.status() === 200, `the warning answered ${w.status()}: ${await w.text().catch(() => '')}`);
   const warnAnswer = await w.json();
   const warnShown = await answered(page, 'warn');
-  check(warnShown.type === 'success' && warnShown.text === warnAnswer.message, `the page shows ${JSON.stringify(warnShown)} for ${JSON.stringify(warnAnswer.message)}`);
+  check(typeof warnAnswer.detail === 'string' && warnAnswer.detail.startsWith('uw-'), `the warning's answer names no template: ${JSON.stringify(warnAnswer)}`);
+  check(warnShown.type === 'success' && warnShown.text.endsWith(` with ${warnAnswer.detail}.`) && warnShown.text.startsWith('Warned '), `the page shows ${JSON.stringify(warnShown)} for the warning with ${warnAnswer.detail}`);
   log(`warned at level ${warnAnswer.level}: ${warnAnswer.message}`);
 
   // What reached the wiki: the rollback of the editor's edits, then the warning on their talk page.

@@ -23,6 +23,38 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_patrolchat"))
 }
 
+/// Runs `patrolchat rebuild` with `args` on these servers; its exit
+/// status and stderr.
+pub async fn run_rebuild(nats: &str, redis: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = tokio::process::Command::new(bin())
+        .arg("rebuild")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .env("PATROLCHAT_NATS_URL", nats)
+        .env("PATROLCHAT_REDIS_URL", redis)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), out)
+        .await
+        .expect("rebuild ends within 90 s")
+        .expect("rebuild runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `patrolchat rebuild --yes` on these servers, which must succeed.
+pub async fn rebuild(nats: &str, redis: &str) {
+    let (code, err) = run_rebuild(nats, redis, &["--yes"]).await;
+    assert_eq!(code, Some(0), "rebuild: {err}");
+}
+
 fn log_file(name: &str) -> std::fs::File {
     let dir = std::env::temp_dir().join("patrolchat-test-logs");
     let _ = std::fs::create_dir_all(&dir);
@@ -356,7 +388,7 @@ pub struct Api {
 
 pub use patrolchat_testkit::metrics::metric;
 pub use patrolchat_testkit::seed::{seed_item, seed_item_from, seed_ranked_item};
-pub use patrolchat_testkit::site::{Person, Site, http};
+pub use patrolchat_testkit::site::{Person, Site, assert_error, error_code, http};
 pub use patrolchat_testkit::stores::{
     nats_connect, projection_snapshot, redis_conn, stream_messages,
 };

@@ -21,7 +21,8 @@
 //!
 //! - reads, anonymous or with a valid bearer: `action=compare` (a line
 //!   diff rendered as MediaWiki's diff table rows, [`diff_rows`]),
-//!   `prop=revisions` by `revids` or `titles`, `list=users`,
+//!   `prop=revisions` by `revids` or `titles`, `list=users` (with the
+//!   gender preference a test sets, [`WikiStandin::set_gender`]),
 //!   `list=usercontribs`;
 //! - `meta=userinfo`, `meta=globaluserinfo` and `meta=tokens`
 //!   (`csrf|rollback|patrol`, random per access token and wiki), with a
@@ -481,6 +482,9 @@ struct Inner {
     accounts: HashMap<(String, String), WikiAccount>,
     /// user → global groups (`meta=globaluserinfo`).
     global_groups: HashMap<String, Vec<String>>,
+    /// user → the gender preference `list=users&usprop=gender` gives
+    /// (`male`, `female`); not set: `unknown`.
+    genders: HashMap<String, String>,
     /// Locked accounts.
     locked: HashSet<String>,
     /// Every `meta=userinfo` and `meta=globaluserinfo` asked: (wiki, user).
@@ -658,6 +662,7 @@ impl WikiStandin {
             holds: Vec::new(),
             accounts: HashMap::new(),
             global_groups: HashMap::new(),
+            genders: HashMap::new(),
             locked: HashSet::new(),
             standing_calls: Vec::new(),
             farm: false,
@@ -755,6 +760,15 @@ impl WikiStandin {
             user.to_owned(),
             groups.iter().map(|g| (*g).to_owned()).collect(),
         );
+    }
+
+    /// The gender preference `user` set on every wiki of the stand-in
+    /// (`male`, `female` or `unknown`), as `list=users&usprop=gender`
+    /// answers it; `unknown` until set.
+    pub fn set_gender(&self, user: &str, gender: &str) {
+        lock(&self.inner)
+            .genders
+            .insert(user.to_owned(), gender.to_owned());
     }
 
     /// Whether `user`'s global account is locked.
@@ -2035,7 +2049,9 @@ fn prop_revisions(
     Ok(())
 }
 
-/// `list=users` (`usprop=blockinfo|groups|editcount|registration`).
+/// `list=users` (`usprop=blockinfo|groups|editcount|registration|gender`).
+/// A name whose gender was set ([`WikiStandin::set_gender`]) is an account
+/// even without edits, as a person who set the preference has one.
 fn list_users(inner: &Inner, wiki: &str, params: &BTreeMap<String, String>) -> Value {
     let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
     let props: HashSet<&str> = split(get("usprop")).collect();
@@ -2045,12 +2061,19 @@ fn list_users(inner: &Inner, wiki: &str, params: &BTreeMap<String, String>) -> V
             if is_ip(&name) {
                 return json!({"name": name, "invalid": true});
             }
-            let Some(a) = lookup_account(inner, wiki, &name) else {
+            let gender = inner.genders.get(&name);
+            let Some(a) = lookup_account(inner, wiki, &name)
+                .or_else(|| gender.map(|_| WikiAccount::new(&["user"], &["edit"])))
+            else {
                 return json!({"name": name, "missing": true});
             };
             let mut u = serde_json::Map::new();
             u.insert("userid".into(), json!(user_id(&name)));
             u.insert("name".into(), json!(name));
+            if props.contains("gender") {
+                let g = gender.map_or("unknown", String::as_str);
+                u.insert("gender".into(), json!(g));
+            }
             if props.contains("editcount") {
                 u.insert("editcount".into(), json!(a.editcount));
             }

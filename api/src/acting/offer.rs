@@ -22,8 +22,22 @@ use crate::wiki::talk::TOP_LEVEL;
 pub struct Offered {
     /// Whether it may be done now.
     pub offered: bool,
-    /// Why not, for the person.
+    /// Why not, in English (for logs and bots).
     pub why_not: Option<String>,
+    /// Why not, as a stable code a person's interface says in their
+    /// language (with the offer's `wiki`, the item's user and
+    /// `blocked_by`): `bot`, `not_patroller`, `needs_oauth`, `blocked`,
+    /// `resolved`, `not_an_edit`, `page_creation`, `no_edit_right`,
+    /// `not_a_new_page`, `no_deletion_tagging`, `no_warnings`, `own_edit`,
+    /// `resolved_by_other`, `final_warning`, `no_board`,
+    /// `already_blocked`, `thank_not_an_edit`, `no_account`,
+    /// `no_patrol_right`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub why_not_code: Option<&'static str>,
+    /// `already_blocked`: who blocked the editor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
     /// `revert`: `rollback` or `undo`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
@@ -67,10 +81,11 @@ pub struct Offer {
     pub actions: BTreeMap<String, Offered>,
 }
 
-fn no(why: impl Into<String>) -> Offered {
+fn no(code: &'static str, why: impl Into<String>) -> Offered {
     Offered {
         offered: false,
         why_not: Some(why.into()),
+        why_not_code: Some(code),
         ..Offered::default()
     }
 }
@@ -100,28 +115,37 @@ pub async fn offer(
     let wiki = item.wiki.as_str();
     let community = state.communities().community(wiki);
     let mut actions = BTreeMap::new();
-    let everything = |why: &str| {
+    let everything = |code: &'static str, why: &str| {
         WikiAction::ALL
             .iter()
-            .map(|a| (a.as_str().to_owned(), no(why)))
+            .map(|a| (a.as_str().to_owned(), no(code, why)))
             .collect::<BTreeMap<_, _>>()
     };
     let why_not_at_all = if caller.is_bot() {
-        Some("bots act on the wiki with their own accounts".to_owned())
+        Some((
+            "bot",
+            "bots act on the wiki with their own accounts".to_owned(),
+        ))
     } else if caller.role_on(&state, wiki) < Role::Patroller {
-        Some(format!("you are not a patroller on {wiki}"))
+        Some((
+            "not_patroller",
+            format!("you are not a patroller on {wiki}"),
+        ))
     } else if caller.session().and_then(|x| x.grant.as_ref()).is_none() {
-        Some("acting on the wiki needs your wiki sign-in (OAuth)".to_owned())
+        Some((
+            "needs_oauth",
+            "acting on the wiki needs your wiki sign-in (OAuth)".to_owned(),
+        ))
     } else {
         caller
             .block_on(Some(wiki))
-            .map(|_| format!("you are blocked on {wiki}"))
+            .map(|_| ("blocked", format!("you are blocked on {wiki}")))
     };
-    if let Some(why) = why_not_at_all {
+    if let Some((code, why)) = why_not_at_all {
         return Ok(Json(Offer {
             item: id.to_string(),
             wiki: wiki.to_owned(),
-            actions: everything(&why),
+            actions: everything(code, &why),
         }));
     }
     let rights = super::wiki_rights(&caller, wiki);
@@ -132,11 +156,14 @@ pub async fn offer(
 
     actions.insert("revert".into(), {
         if !s.open {
-            no("the item is resolved")
+            no("resolved", "the item is resolved")
         } else if !is_edit {
-            no("only edits can be reverted")
+            no("not_an_edit", "only edits can be reverted")
         } else if created_page(item) {
-            no("the edit created the page: tag it for deletion instead")
+            no(
+                "page_creation",
+                "the edit created the page: tag it for deletion instead",
+            )
         } else if has("rollback") {
             Offered {
                 method: Some("rollback".into()),
@@ -148,7 +175,10 @@ pub async fn offer(
                 ..yes()
             }
         } else {
-            no(format!("you do not have the edit right on {wiki}"))
+            no(
+                "no_edit_right",
+                format!("you do not have the edit right on {wiki}"),
+            )
         }
     });
     let criteria: Vec<Criterion> = community
@@ -161,18 +191,19 @@ pub async fn offer(
         .collect();
     actions.insert("tag".into(), {
         let mut o = if !s.open {
-            no("the item is resolved")
+            no("resolved", "the item is resolved")
         } else if !created_page(item) {
-            no("only for new pages")
+            no("not_a_new_page", "only for new pages")
         } else if criteria.is_empty()
             || community
                 .actions
                 .get("deletion_tag")
                 .is_none_or(String::is_empty)
         {
-            no(format!(
-                "{wiki}'s community has no speedy-deletion tagging set up"
-            ))
+            no(
+                "no_deletion_tagging",
+                format!("{wiki}'s community has no speedy-deletion tagging set up"),
+            )
         } else {
             yes()
         };
@@ -191,13 +222,14 @@ pub async fn offer(
     actions.insert("warn".into(), {
         let series: Vec<String> = community.warnings.keys().cloned().collect();
         let mut o = if series.is_empty() {
-            no(format!(
-                "{wiki}'s community has no warning templates set up"
-            ))
+            no(
+                "no_warnings",
+                format!("{wiki}'s community has no warning templates set up"),
+            )
         } else if mine {
-            no("you made this edit")
+            no("own_edit", "you made this edit")
         } else if !may_follow_up {
-            no("the item was resolved by someone else")
+            no("resolved_by_other", "the item was resolved by someone else")
         } else {
             yes()
         };
@@ -210,6 +242,7 @@ pub async fn offer(
                 o = Offered {
                     offered: false,
                     why_not: Some("final warning given already: report instead".into()),
+                    why_not_code: Some("final_warning"),
                     ..o
                 };
             }
@@ -220,7 +253,7 @@ pub async fn offer(
     actions.insert(
         "ask".into(),
         if mine {
-            no("you made this edit")
+            no("own_edit", "you made this edit")
         } else {
             yes()
         },
@@ -233,15 +266,22 @@ pub async fn offer(
             .and_then(|a| a.block.as_ref())
             .filter(|b| !b.partial);
         let mut o = if board.is_none() {
-            no(format!(
-                "{wiki}'s community has no vandalism noticeboard set up"
-            ))
+            no(
+                "no_board",
+                format!("{wiki}'s community has no vandalism noticeboard set up"),
+            )
         } else if mine {
-            no("you made this edit")
+            no("own_edit", "you made this edit")
         } else if !may_follow_up {
-            no("the item was resolved by someone else")
+            no("resolved_by_other", "the item was resolved by someone else")
         } else if let Some(b) = blocked {
-            no(format!("{} is already blocked (by {})", item.user, b.by))
+            Offered {
+                blocked_by: Some(b.by.clone()),
+                ..no(
+                    "already_blocked",
+                    format!("{} is already blocked (by {})", item.user, b.by),
+                )
+            }
         } else {
             yes()
         };
@@ -250,20 +290,23 @@ pub async fn offer(
     });
     actions.insert("thank".into(), {
         if !is_edit {
-            no("only edits can be thanked for")
+            no("thank_not_an_edit", "only edits can be thanked for")
         } else if mine {
-            no("you made this edit")
+            no("own_edit", "you made this edit")
         } else if item.performer != PerformerKind::Account {
-            no("editors without an account cannot be thanked")
+            no("no_account", "editors without an account cannot be thanked")
         } else {
             yes()
         }
     });
     actions.insert("patrol".into(), {
         if !s.open {
-            no("the item is resolved")
+            no("resolved", "the item is resolved")
         } else if !has("patrol") {
-            no(format!("you do not have the patrol right on {wiki}"))
+            no(
+                "no_patrol_right",
+                format!("you do not have the patrol right on {wiki}"),
+            )
         } else {
             yes()
         }

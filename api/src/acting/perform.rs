@@ -24,7 +24,7 @@ use super::editor::{warnings_of, wiki_says};
 use super::{Stored, before, created_page, revisions, stored, talk_page};
 use crate::auth::{Caller, Writer, write};
 use crate::claims::routes::{Request, open_escalation, stale};
-use crate::error::ApiError;
+use crate::error::{ApiError, ConfirmReason};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::visibility::VisibleItem;
@@ -141,7 +141,19 @@ pub struct ActDone {
     /// The item a report opened for the admins.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linked: Option<String>,
-    /// What happened, for the person.
+    /// What was used, as the item's record of it says: a revert's method,
+    /// a tag's criterion, a warning's template, a report's noticeboard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// `revert`: the revision the page went back to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_rev: Option<u64>,
+    /// `tag`: whether the editor was told on their talk page (absent when
+    /// the community sets no notice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notified: Option<bool>,
+    /// What happened, in English (for logs and bots); an interface says it
+    /// in its person's language from `action` and the fields above.
     pub message: String,
 }
 
@@ -337,6 +349,9 @@ impl Cx<'_> {
             item_state: if self.s.open { "open" } else { "resolved" }.to_owned(),
             level: None,
             linked: None,
+            detail: None,
+            base_rev: None,
+            notified: None,
             message,
         }
     }
@@ -478,6 +493,8 @@ impl Cx<'_> {
             format!("Reverted to revision {base} by {method}."),
         );
         d.method = Some(method.to_owned());
+        d.detail = Some(method.to_owned());
+        d.base_rev = Some(base);
         d.new_rev = edited.new_rev;
         d.item_state = if resolved { "resolved" } else { "open" }.to_owned();
         Ok(d)
@@ -593,6 +610,7 @@ impl Cx<'_> {
             .await?;
         let notice = self.text("deletion_notice");
         let mut message = format!("Tagged for speedy deletion ({code}).");
+        let mut notified = None;
         if !notice.is_empty() {
             let body = talk::fill(&notice, &vars);
             match self
@@ -603,11 +621,19 @@ impl Cx<'_> {
                 )
                 .await
             {
-                Ok(_) => message.push_str(&format!(" {} was told on their talk page.", item.user)),
-                Err(e) => message.push_str(&format!(" The notice to {} failed: {e}", item.user)),
+                Ok(_) => {
+                    notified = Some(true);
+                    message.push_str(&format!(" {} was told on their talk page.", item.user));
+                }
+                Err(e) => {
+                    notified = Some(false);
+                    message.push_str(&format!(" The notice to {} failed: {e}", item.user));
+                }
             }
         }
         let mut d = self.done(WikiAction::Tag, message);
+        d.detail = Some(code.clone());
+        d.notified = notified;
         d.new_rev = edited.new_rev;
         Ok(d)
     }
@@ -691,6 +717,7 @@ impl Cx<'_> {
             WikiAction::Warn,
             format!("Warned {} with {template}.", item.user),
         );
+        d.detail = Some(template);
         d.level = Some(level);
         d.new_rev = edited.new_rev;
         Ok(d)
@@ -705,10 +732,8 @@ impl Cx<'_> {
             .first()
             .map_or(item.created_at, |r| r.timestamp.saturating_mul(1000));
         if crate::now_ms() - newest_ms > WARN_WITHOUT_ASKING {
-            return Err(ApiError::NotNow {
-                code: "confirm_needed",
-                message: "the edit is more than a day old: confirm to warn anyway".into(),
-                by: None,
+            return Err(ApiError::ConfirmNeeded {
+                reason: ConfirmReason::OldEdit,
             });
         }
         let reverted_by_other = !self.s.open
@@ -730,12 +755,8 @@ impl Cx<'_> {
             _ => false,
         };
         if reverted_by_other || moved_on {
-            return Err(ApiError::NotNow {
-                code: "confirm_needed",
-                message:
-                    "someone else has reverted or edited the page since: confirm to warn anyway"
-                        .into(),
-                by: None,
+            return Err(ApiError::ConfirmNeeded {
+                reason: ConfirmReason::ActedSince,
             });
         }
         Ok(())
@@ -859,6 +880,7 @@ impl Cx<'_> {
             WikiAction::Report,
             format!("Reported {} on {board}.", item.user),
         );
+        d.detail = Some(board);
         d.new_rev = edited.new_rev;
         d.linked = linked;
         if self.s.open && d.linked.is_some() {

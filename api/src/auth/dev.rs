@@ -35,6 +35,12 @@ pub struct DevLogin {
     /// use and tests).
     #[serde(default)]
     pub conduct_accepted: bool,
+    /// The grammatical gender the wiki would give (`male`, `female`,
+    /// `unknown`); absent: what was kept stays. Dev login asks no wiki,
+    /// so it is declared here as groups are.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::schemas::GenderSchema>)]
+    pub gender: Option<patrolchat_projection::people::Gender>,
 }
 
 /// The new session.
@@ -68,6 +74,9 @@ pub async fn dev_login(
     s.blocked = d.blocked;
     s.edit_count = d.edit_count;
     let token = session::create(&state, &s).await?;
+    if let Some(gender) = d.gender {
+        state.projection.people.set_gender(&s.name, gender).await?;
+    }
     if d.conduct_accepted {
         let at = crate::now_ms();
         let activity = patrolchat_model::item::Activity::ConductAccepted {

@@ -7,11 +7,14 @@
 //! - [`import`]: the one-time move of both out of Redis.
 //! - [`oauth`]: MediaWiki OAuth 2.0 sign-in (authorization code + PKCE).
 //! - [`dev`]: `POST /auth/dev-login`, only when enabled.
+//! - [`gender`]: the person's grammatical gender, from the central wiki
+//!   at sign-in.
 
 pub mod bots;
 pub mod buckets;
 pub mod cache;
 pub mod dev;
+pub mod gender;
 pub mod import;
 pub mod oauth;
 pub mod rights;
@@ -555,6 +558,13 @@ pub struct Me {
     /// when (Unix ms); `*` is every wiki (dev login's `conduct_accepted`).
     #[serde(default)]
     pub conduct: std::collections::BTreeMap<String, i64>,
+    /// The interface language the person chose (a lowercase language
+    /// tag, the same on every device); `null` until chosen, and for a bot.
+    pub language: Option<String>,
+    /// The person's grammatical gender as their wiki gave it at sign-in;
+    /// `unknown` for a bot.
+    #[schema(value_type = crate::schemas::GenderSchema)]
+    pub gender: patrolchat_projection::people::Gender,
 }
 
 impl Caller {
@@ -591,6 +601,8 @@ impl Caller {
             global_groups: self.standings.global_groups().to_vec(),
             csrf: s.map(|s| s.csrf.clone()),
             conduct: std::collections::BTreeMap::new(),
+            language: None,
+            gender: patrolchat_projection::people::Gender::Unknown,
         }
     }
 }

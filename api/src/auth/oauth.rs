@@ -395,6 +395,7 @@ async fn finish(state: &AppState, code: &str, verifier: &str) -> Result<String, 
     // The profile is the sign-in wiki's word on the person's standing
     // there; every other wiki is asked on first use.
     super::rights::signed_in(state, &s).await?;
+    super::gender::learn_at_sign_in(state, &s.name).await?;
     tracing::info!(user = %s.name, "signed in");
     Ok(token)
 }

@@ -536,7 +536,7 @@ pub async fn api_of(state: &AppState, wiki: &str) -> Result<String, ApiError> {
 }
 
 /// The central wiki's action API (the sign-in wiki's).
-fn central_api(state: &AppState) -> String {
+pub(crate) fn central_api(state: &AppState) -> String {
     format!(
         "{}/w/api.php",
         state.cfg.oauth.oauth_wiki.trim_end_matches('/')

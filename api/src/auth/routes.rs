@@ -32,6 +32,13 @@ pub async fn me(
 ) -> Result<Json<Me>, crate::error::ApiError> {
     let mut me = caller.me(&state);
     if !caller.is_bot() {
+        // A session from before the record of people who signed in, or a
+        // Redis that lost it, is recorded again as the dashboard loads.
+        state
+            .projection
+            .conversations
+            .add_known(&caller.name)
+            .await?;
         // Only acceptances of each wiki's code as it is now.
         let communities = state.communities();
         for (wiki, (url, at)) in state.projection.moderation.conducts(&caller.name).await? {
@@ -41,6 +48,9 @@ pub async fn me(
                 me.conduct.insert(wiki, at);
             }
         }
+        let person = state.projection.people.person(&caller.name).await?;
+        me.language = person.language;
+        me.gender = person.gender;
     }
     Ok(Json(me))
 }

@@ -197,12 +197,19 @@ fn ttl_ms(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Stores a session and returns its token.
+/// Stores a session and returns its token; the person is recorded as one
+/// who has signed in (whom others may ask into a conversation).
 ///
 /// # Errors
-/// [`ApiError::Unavailable`] when the bucket cannot be written.
+/// [`ApiError::Unavailable`] when the bucket or Redis cannot be written.
 pub async fn create(state: &AppState, session: &Session) -> Result<String, ApiError> {
-    state.sessions.create(session).await
+    let token = state.sessions.create(session).await?;
+    state
+        .projection
+        .conversations
+        .add_known(&session.name)
+        .await?;
+    Ok(token)
 }
 
 /// Rewrites a session in place, keeping its expiry.

@@ -53,13 +53,14 @@ pub async fn export(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Action::Admin)?;
-    let opts = Options::parse(
+    let mut opts = Options::parse(
         q.format.unwrap_or_default(),
         q.wiki.as_deref(),
         q.item.as_deref(),
         q.since.as_deref(),
         q.public.unwrap_or(false),
     )?;
+    opts.communities = Some(state.communities());
     // An admin of some wikis exports one of them, and sees of it what the
     // one rule shows them; a global admin may export everything.
     let caller = match (&opts.wiki, &opts.item) {

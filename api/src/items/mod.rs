@@ -355,6 +355,20 @@ async fn reported(
     let Some(m) = state.projection.threads.find(message).await? else {
         return Ok(None);
     };
+    // A private conversation's message reaches the admins of its report
+    // alone: its text and author, nothing else of the conversation (not
+    // who is in it, nor whom it names, nor the messages around it).
+    if !m.participants.is_empty() {
+        let mut message = serde_json::to_value(&m).unwrap_or_default();
+        if let Some(o) = message.as_object_mut() {
+            o.remove("participants");
+            o.remove("mentions");
+        }
+        return Ok(Some(ReportedView {
+            context: vec![message.clone()],
+            message,
+        }));
+    }
     let readers = crate::moderation::message_readers(state, &m).await?;
     if !readers.admits(&crate::visibility::Viewer::from(caller)) {
         return Ok(None);

@@ -40,6 +40,13 @@
 //!   each person a message names with `@Name` who may read the message.
 //! - `message.hidden`: to the readers of the thread; who hid the message
 //!   and why (`by`, `reason`) only to admins.
+//! - To one person's sockets alone, on whichever node they are:
+//!   `inbox.new` (`{"type":"inbox.new","entry":{...}}`, the entry as
+//!   `GET /api/v1/me/inbox` shows it) when a message or a resolution makes
+//!   them one and they may read its thread and do not ignore its author;
+//!   `inbox.read` (`{"thread"?,"seq"?}`) when they mark a thread, or
+//!   everything (no `thread`), read on any device; `follow`
+//!   (`{"thread","following"}`) when they follow or unfollow a thread.
 //! - `presence` (`{"type":"presence","item":...,"viewers":[{"name","composing"}]}`):
 //!   to sockets watching the item, whenever who is there changes.
 //! - `feed.status` (`{"type":"feed.status","connected":bool,"lag_ms":n|null,"last_event_at":ms|null}`):

@@ -1,6 +1,7 @@
-//! The one NATS pump of a node: core subscriptions on `act.>`, `wf.>` and
-//! `live.presence.>`, each message turned into one frame and handed to
-//! the hub.
+//! The one NATS pump of a node: core subscriptions on `act.>`, `wf.>`,
+//! `dm.>` and `live.presence.>`, each message turned into one frame and
+//! handed to the hub. A private conversation's events (`dm.>`) go to the
+//! sockets of its participants alone.
 //!
 //! Activity payloads are already frames (`Activity` JSON tagged by
 //! `type`), so they are forwarded as they are after a light parse for
@@ -25,6 +26,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::live::hub::{Audience, Offer};
 use crate::state::AppState;
+use crate::visibility::Readers;
+use patrolchat_model::item::{Activity, Message};
+use patrolchat_projection::inbox::{self, Entry};
 
 /// How long the pump waits for Redis to tell an item's workflows.
 const LOOKUP_TIMEOUT: Duration = Duration::from_millis(500);
@@ -88,6 +92,7 @@ struct MessageRef {
 enum Source {
     Activity,
     Work,
+    Conversation,
     Presence,
 }
 
@@ -97,9 +102,10 @@ pub(super) async fn run(state: AppState, shutdown: CancellationToken) {
         let nats = state.nats.clone();
         async move { nats.subscribe(subject).await }
     };
-    let (act, work, presence) = match tokio::try_join!(
+    let (act, work, dm, presence) = match tokio::try_join!(
         subscribe(subjects::ACTIVITY_ALL),
         subscribe(subjects::WORK_ALL),
+        subscribe(subjects::CONVERSATIONS_ALL),
         subscribe(subjects::PRESENCE_ALL),
     ) {
         Ok(s) => s,
@@ -113,6 +119,7 @@ pub(super) async fn run(state: AppState, shutdown: CancellationToken) {
     let mut all = futures::stream::select_all([
         act.map(|m| (Source::Activity, m)).boxed(),
         work.map(|m| (Source::Work, m)).boxed(),
+        dm.map(|m| (Source::Conversation, m)).boxed(),
         presence.map(|m| (Source::Presence, m)).boxed(),
     ]);
     loop {
@@ -132,6 +139,7 @@ pub(super) async fn run(state: AppState, shutdown: CancellationToken) {
         match source {
             Source::Activity => activity(&state, text).await,
             Source::Work => work_item(&state, msg.subject.as_str(), text),
+            Source::Conversation => conversation(&state, &text),
             Source::Presence => {
                 if let Some(item) = msg.subject.as_str().strip_prefix("live.presence.") {
                     let (wiki, workflows) = item_meta(&state, item).await;
@@ -233,6 +241,10 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
             report_item(state, &text).await;
             return;
         }
+        "thread.followed" | "thread.unfollowed" | "thread.read" => {
+            personal(state, &text);
+            return;
+        }
         _ => {}
     }
     // Messages route by the message's item or room.
@@ -288,6 +300,16 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
             };
             hub.deliver_to(m, &msg.mentions, offer);
         }
+        if !hub.is_empty()
+            && let Ok(message) = serde_json::from_str::<Message>(raw.get())
+        {
+            let readers = if message.participants.is_empty() {
+                thread
+            } else {
+                rule.conversation(&message.participants)
+            };
+            message_frames(state, message, readers);
+        }
         return;
     }
     let (id, wiki, workflows) = match env.item {
@@ -336,6 +358,9 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
             }
         }
         "item.resolved" => {
+            if !hub.is_empty() {
+                resolution_frames(state, &text, readers.clone());
+            }
             if let Some(holder) = hub.take_holder(&id)
                 && hub.has_sockets(&holder)
             {
@@ -347,6 +372,198 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
         _ => {}
     }
     hub.deliver(m, to, &offers, None);
+}
+
+/// A private conversation's event, to its participants' sockets alone:
+/// `conversation.started` as a `conversation.new` frame, a message as
+/// `message.new` (and `mention` to the participants it names).
+fn conversation(state: &AppState, text: &Utf8Bytes) {
+    use patrolchat_model::item::Activity;
+    let Ok(activity) = serde_json::from_str::<Activity>(text.as_str()) else {
+        tracing::debug!("live: unreadable conversation event; skipped");
+        return;
+    };
+    let m = &state.metrics;
+    match activity {
+        Activity::ConversationStarted { conversation } => {
+            let Ok(json) = serde_json::to_string(&conversation) else {
+                return;
+            };
+            let frame = Utf8Bytes::from(format!(
+                r#"{{"type":"conversation.new","conversation":{json}}}"#
+            ));
+            let readers = state.visibility.conversation(&conversation.participants);
+            let offer = Offer {
+                readers: &readers,
+                frame: &frame,
+            };
+            let to = Audience::People(&conversation.participants);
+            state.hub.deliver(m, to, &[offer], None);
+        }
+        Activity::Message { message } if !message.participants.is_empty() => {
+            let readers = state.visibility.conversation(&message.participants);
+            let offer = Offer {
+                readers: &readers,
+                frame: text,
+            };
+            let to = Audience::People(&message.participants);
+            state.hub.deliver(m, to, &[offer], None);
+            let named: Vec<String> = message
+                .mentions
+                .iter()
+                .filter(|n| message.participants.contains(n))
+                .cloned()
+                .collect();
+            if !named.is_empty() {
+                let Ok(json) = serde_json::to_string(&message) else {
+                    return;
+                };
+                let frame = Utf8Bytes::from(format!(r#"{{"type":"mention","message":{json}}}"#));
+                let offer = Offer {
+                    readers: &readers,
+                    frame: &frame,
+                };
+                state.hub.deliver_to(m, &named, offer);
+            }
+            if !state.hub.is_empty() {
+                message_frames(state, *message, readers);
+            }
+        }
+        _ => tracing::debug!("live: a conversation event that is no frame; skipped"),
+    }
+}
+
+/// The `inbox.new` frames of a message: to the people it names and the
+/// thread's followers, but its author, who may read it.
+fn message_frames(state: &AppState, message: Message, readers: Readers) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let followers = tokio::time::timeout(
+            LOOKUP_TIMEOUT,
+            state.projection.inbox.followers(&message.thread),
+        )
+        .await;
+        let Ok(Ok(followers)) = followers else {
+            tracing::debug!(message = %message.id, "live: followers unknown; no inbox frames");
+            return;
+        };
+        tell(
+            &state,
+            inbox::message_entries(&message, &followers),
+            &readers,
+        )
+        .await;
+    });
+}
+
+/// A person's own event (`act.me.*`), to their sockets alone: `follow`
+/// (`{"thread","following"}`) or `inbox.read` (`{"thread"?,"seq"?}`).
+fn personal(state: &AppState, text: &str) {
+    let Ok(a) = serde_json::from_str::<Activity>(text) else {
+        tracing::debug!("live: unreadable personal event; skipped");
+        return;
+    };
+    let (user, frame) = match a {
+        Activity::ThreadFollowed { user, thread, .. } => (
+            user,
+            serde_json::json!({"type": "follow", "thread": thread, "following": true}),
+        ),
+        Activity::ThreadUnfollowed { user, thread, .. } => (
+            user,
+            serde_json::json!({"type": "follow", "thread": thread, "following": false}),
+        ),
+        Activity::ThreadRead {
+            user, thread, seq, ..
+        } => {
+            let mut f = serde_json::json!({"type": "inbox.read"});
+            if let Some(t) = thread {
+                f["thread"] = t.into();
+            }
+            if let Some(s) = seq {
+                f["seq"] = s.into();
+            }
+            (user, f)
+        }
+        _ => return,
+    };
+    let readers = state.visibility.personal(&user);
+    let frame = Utf8Bytes::from(frame.to_string());
+    let people = [user];
+    state.hub.deliver(
+        &state.metrics,
+        Audience::People(&people),
+        &[Offer {
+            readers: &readers,
+            frame: &frame,
+        }],
+        None,
+    );
+}
+
+/// The `inbox.new` frames of a resolution: to each person who worked on
+/// the item but the resolver, who may see the item.
+fn resolution_frames(state: &AppState, text: &str, readers: Readers) {
+    let Ok(Activity::Resolved {
+        item,
+        wiki,
+        by,
+        outcome,
+        at,
+        ..
+    }) = serde_json::from_str::<Activity>(text)
+    else {
+        return;
+    };
+    let state = state.clone();
+    tokio::spawn(async move {
+        let worked =
+            tokio::time::timeout(LOOKUP_TIMEOUT, state.projection.inbox.worked(&item)).await;
+        let Ok(Ok(worked)) = worked else {
+            tracing::debug!(%item, "live: who worked on the item is unknown; no inbox frames");
+            return;
+        };
+        let entries = inbox::resolution_entries(
+            &item,
+            wiki.as_str(),
+            &by.name,
+            outcome.as_str(),
+            at,
+            &worked,
+        );
+        tell(&state, entries, &readers).await;
+    });
+}
+
+/// Hands each entry's person, when they have a socket here and do not
+/// ignore its author, an `inbox.new` frame, if `readers` admits them.
+async fn tell(state: &AppState, entries: Vec<(String, Entry)>, readers: &Readers) {
+    for (user, entry) in entries {
+        if !state.hub.has_sockets(&user) {
+            continue;
+        }
+        let mut c = state.redis.clone();
+        let ignored: Result<Result<bool, _>, _> = tokio::time::timeout(
+            LOOKUP_TIMEOUT,
+            redis::AsyncCommands::sismember(&mut c, keys::ignores(&user), &entry.by),
+        )
+        .await;
+        if !matches!(ignored, Ok(Ok(false))) {
+            continue;
+        }
+        let shown = crate::inbox::view::InboxEntry::of(&entry, false, true);
+        let frame =
+            Utf8Bytes::from(serde_json::json!({"type": "inbox.new", "entry": shown}).to_string());
+        let people = [user];
+        state.hub.deliver(
+            &state.metrics,
+            Audience::People(&people),
+            &[Offer {
+                readers,
+                frame: &frame,
+            }],
+            None,
+        );
+    }
 }
 
 /// A hidden message: who hid it and why for those who may see that, the

@@ -111,11 +111,15 @@ pub async fn global_admin(
     }
 }
 
-/// Who may read a message: the readers of its thread, and its author.
+/// Who may read a message: the readers of its thread, and its author; a
+/// private conversation's message, its participants only.
 ///
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis fails.
 pub async fn message_readers(state: &AppState, m: &Message) -> Result<Readers, ApiError> {
+    if !m.participants.is_empty() {
+        return Ok(state.visibility.conversation(&m.participants));
+    }
     let thread =
         crate::visibility::thread_readers(state, m.item.as_ref(), m.workflow.as_deref()).await?;
     Ok(state.visibility.message(thread, &m.author, m.bot))

@@ -302,6 +302,7 @@ async fn post(
         text,
         mentions,
         as_editor,
+        participants: Vec::new(),
         at: crate::now_ms(),
     };
     let activity = Activity::Message {

@@ -2,6 +2,7 @@
 //! reader of the wiki sees (hidden revisions stay hidden), so the answers
 //! may be cached and shared.
 
+use patrolchat_projection::people::Gender;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -243,6 +244,27 @@ impl ActionApi {
                 .unwrap_or_default(),
             block,
         }))
+    }
+
+    /// The grammatical gender `name` set on this wiki (a public
+    /// preference: `list=users&usprop=gender`); an IP address or a name
+    /// the wiki does not know is [`Gender::Unknown`].
+    ///
+    /// # Errors
+    /// [`WikiError`].
+    pub async fn gender(&self, name: &str) -> Result<Gender, WikiError> {
+        let v = self
+            .read(&[
+                ("action", "query"),
+                ("list", "users"),
+                ("ususers", name),
+                ("usprop", "gender"),
+            ])
+            .await?;
+        let Some(u) = v.pointer("/query/users/0") else {
+            return Err(WikiError::Unavailable("no users in the answer".into()));
+        };
+        Ok(Gender::parse(str_at(u, "gender")))
     }
 
     /// The last `limit` contributions of `name` here, newest first.

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use patrolchat_testkit::metrics::metric;
 pub use patrolchat_testkit::seed::{seed_item, seed_item_from, seed_ranked_item};
-pub use patrolchat_testkit::site::{Person, Site, http};
+pub use patrolchat_testkit::site::{Person, Site, assert_error, error_code, http};
 pub use patrolchat_testkit::stores::{nats_connect, redis_conn, stream_messages};
 pub use patrolchat_testkit::ws;
 
@@ -31,6 +31,8 @@ pub struct Api {
     registry: Arc<Registry>,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<()>,
+    /// The node's own search index directory, unless the test gave one.
+    _search_dir: Option<tempfile::TempDir>,
 }
 
 impl std::ops::Deref for Api {
@@ -117,7 +119,9 @@ fn endpoints(nats: &str, redis: &str, env: &[(String, String)]) -> Endpoints {
 impl Api {
     /// Starts an api node on `nats` and `redis` with the shipped workflows
     /// and dev login; `env` adds or overrides settings. Must be called
-    /// inside the test's runtime; the node serves until dropped.
+    /// inside the test's runtime; the node serves until dropped. Each node
+    /// keeps its search index in a temporary directory of its own unless
+    /// `PATROLCHAT_SEARCH_DIR` is given.
     pub fn start(nats: &str, redis: &str, env: &[(&str, &str)]) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("address").port();
@@ -130,6 +134,16 @@ impl Api {
             ),
             ("PATROLCHAT_DEV_LOGIN".into(), "1".into()),
         ];
+        let search_dir = if env.iter().any(|(k, _)| *k == "PATROLCHAT_SEARCH_DIR") {
+            None
+        } else {
+            let dir = tempfile::tempdir().expect("a search directory");
+            settings.push((
+                "PATROLCHAT_SEARCH_DIR".into(),
+                dir.path().display().to_string(),
+            ));
+            Some(dir)
+        };
         settings.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         // A later setting overrides an earlier one, as in a process's
         // environment.
@@ -159,6 +173,7 @@ impl Api {
             registry: Arc::new(registry),
             shutdown,
             task,
+            _search_dir: search_dir,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The settings of patrolchat's streams: `RC` (ingest owns it), `WORK`
 //! and `ACTIVITY` (the router owns them; the api creates them when
-//! missing).
+//! missing), and `CONVERSATIONS` (the api owns it).
 
 use std::time::Duration;
 
@@ -66,6 +66,22 @@ pub fn activity_stream(replicas: usize) -> stream::Config {
     }
 }
 
+/// The `CONVERSATIONS` stream: private conversations on `dm.<id>`, kept
+/// for `retention` (its `max_age`) and forgotten after. Its duplicate
+/// window is never longer than the retention (JetStream refuses that).
+pub fn conversations_stream(retention: Duration, replicas: usize) -> stream::Config {
+    stream::Config {
+        name: subjects::CONVERSATIONS_STREAM.to_owned(),
+        description: Some("Private conversations, on dm.<id>".to_owned()),
+        subjects: vec![subjects::CONVERSATIONS_ALL.to_owned()],
+        max_age: retention,
+        duplicate_window: DUPLICATE_WINDOW.min(retention),
+        num_replicas: replicas,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +103,9 @@ mod tests {
         let activity = activity_stream(1);
         assert_eq!(activity.subjects, [subjects::ACTIVITY_ALL]);
         assert_eq!(activity.max_age, Duration::ZERO, "kept for good");
+        let dm = conversations_stream(Duration::from_secs(10), 1);
+        assert_eq!(dm.subjects, [subjects::CONVERSATIONS_ALL]);
+        assert_eq!(dm.max_age, Duration::from_secs(10));
+        assert!(dm.duplicate_window <= dm.max_age);
     }
 }

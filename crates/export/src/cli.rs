@@ -48,6 +48,14 @@ pub struct ExportArgs {
         default_value = "deploy/workflows.toml"
     )]
     pub workflows: PathBuf,
+    /// The communities file: each wiki's content language, in which a
+    /// wikitext export writes that wiki's sections.
+    #[arg(
+        long,
+        env = "PATROLCHAT_COMMUNITIES",
+        default_value = "deploy/communities.toml"
+    )]
+    pub communities: PathBuf,
 }
 
 /// How long connecting to NATS may take.
@@ -60,13 +68,18 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// [`ExportError::Invalid`] for a bad option or workflows file (exit
 /// code 2), [`ExportError::Nats`] or [`ExportError::Output`] otherwise.
 pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
-    let opts = Options::parse(
+    let mut opts = Options::parse(
         args.format,
         args.wiki.as_deref(),
         args.item.as_deref(),
         args.since.as_deref(),
         args.public,
     )?;
+    if opts.format == Format::Wikitext {
+        let c = patrolchat_workflows::CommunitySettings::load(&args.communities)
+            .map_err(|e| ExportError::Invalid(format!("communities: {e}")))?;
+        opts.communities = Some(std::sync::Arc::new(c));
+    }
     let vis = if opts.public || opts.format == Format::Wikitext {
         let set = patrolchat_workflows::WorkflowSet::load(&args.workflows)
             .map_err(|e| ExportError::Invalid(format!("workflows: {e}")))?;

@@ -33,16 +33,19 @@
 pub mod cli;
 pub mod clock;
 pub mod jsonl;
+pub mod messages;
 pub mod personal;
 pub mod select;
 pub mod wikitext;
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_nats::jetstream;
 use patrolchat_bus::reader::ReadError;
 use patrolchat_model::{ItemId, WikiId};
 use patrolchat_projection::visibility::{Rule, Viewer};
+use patrolchat_workflows::CommunitySettings;
 use serde::Deserialize;
 
 pub use cli::{ExportArgs, run as run_cli};
@@ -74,6 +77,9 @@ pub struct Options {
     pub since: Option<SystemTime>,
     /// Leave out what only admins may read (wikitext always does).
     pub public: bool,
+    /// The wikis' settings, for each wiki's content language in a wikitext
+    /// export; without them, the language its database name implies.
+    pub communities: Option<Arc<CommunitySettings>>,
 }
 
 impl Options {
@@ -107,6 +113,7 @@ impl Options {
             item,
             since,
             public,
+            communities: None,
         })
     }
 
@@ -183,6 +190,13 @@ pub async fn export(
     };
     Ok(match opts.format {
         Format::Jsonl => jsonl::render(&shown),
-        Format::Wikitext => wikitext::render(&shown, &catalog, &hidden).into_bytes(),
+        Format::Wikitext => {
+            let language_of = |wiki: &str| match &opts.communities {
+                Some(c) => c.community(wiki).language,
+                None => patrolchat_workflows::community::derived_language(wiki)
+                    .unwrap_or_else(|| "en".to_owned()),
+            };
+            wikitext::render(&shown, &catalog, &hidden, &language_of).into_bytes()
+        }
     })
 }

@@ -2,16 +2,18 @@
 //! `ACTIVITY` is read, so that an export holds little in memory however
 //! long the stream and the person's history are.
 //!
-//! The body is the JSON object `{"user","messages","reports","notes"}`,
-//! written a piece at a time from
-//! three passes over one snapshot of `ACTIVITY` (up to its last sequence
-//! when the export began):
+//! The body is the JSON object
+//! `{"user","messages","reports","notes","conversations"}`, written a
+//! piece at a time from three passes over one snapshot of `ACTIVITY` (up
+//! to its last sequence when the export began) and one over a snapshot of
+//! `CONVERSATIONS`:
 //!
 //! | list | read from | kept |
 //! |---|---|---|
 //! | `messages` | the whole stream: messages are on every item's subject and every room's | the caller's (as a bot or as a person), each looked at through a borrowed envelope and decoded only when it is theirs |
 //! | `reports` | `act.mod.report` | those the caller filed (people only) |
 //! | `notes` | `act.mod.note` | those the caller wrote (people only) |
+//! | `conversations` | `CONVERSATIONS` (what its retention holds) | the events of the private conversations the caller is in: `conversation.started` and every message of them, whoever wrote it (people only) |
 //!
 //! Whether a moderator hid a message is asked of the thread's hidden hash
 //! in Redis (`model::keys::hidden`, which the thread routes read too), a
@@ -79,6 +81,7 @@ enum Phase {
     Messages,
     Reports,
     Notes,
+    Conversations,
     Done,
 }
 
@@ -90,6 +93,8 @@ pub struct Personal {
     bot: bool,
     /// The snapshot: the last `ACTIVITY` sequence read.
     until: u64,
+    /// The snapshot's last `CONVERSATIONS` sequence.
+    until_conversations: u64,
     phase: Phase,
     /// The pass of the current list; `None` before it is opened.
     cursor: Option<Cursor>,
@@ -115,6 +120,8 @@ impl Personal {
         (rule, viewer): (Rule, Viewer),
     ) -> Result<Self, ExportError> {
         let until = reader::last_sequence(&js, subjects::ACTIVITY_STREAM).await?;
+        let until_conversations =
+            reader::last_sequence(&js, subjects::CONVERSATIONS_STREAM).await?;
         let cursor = Cursor::open(
             &js,
             subjects::ACTIVITY_STREAM,
@@ -128,6 +135,7 @@ impl Personal {
             user: user.to_owned(),
             bot,
             until,
+            until_conversations,
             phase: Phase::Head,
             cursor: Some(cursor),
             first: true,
@@ -155,6 +163,7 @@ impl Personal {
             }
             Phase::Messages => self.messages().await?,
             Phase::Reports | Phase::Notes => self.moderation().await?,
+            Phase::Conversations => self.conversations().await?,
             Phase::Done => return Ok(None),
         };
         self.last_sent = Instant::now();
@@ -190,7 +199,7 @@ impl Personal {
         if ended {
             self.cursor = None;
             if self.bot {
-                out.extend_from_slice(br#"],"reports":[],"notes":[]}"#);
+                out.extend_from_slice(br#"],"reports":[],"notes":[],"conversations":[]}"#);
                 self.phase = Phase::Done;
             } else {
                 out.extend_from_slice(br#"],"reports":["#);
@@ -261,24 +270,58 @@ impl Personal {
     async fn moderation(&mut self) -> Result<Vec<u8>, ExportError> {
         let (kind, next, tail): (&str, Phase, &[u8]) = match self.phase {
             Phase::Reports => ("report", Phase::Notes, br#"],"notes":["#),
-            _ => ("note", Phase::Done, b"]}"),
+            _ => ("note", Phase::Conversations, br#"],"conversations":["#),
         };
+        let range = Range {
+            filters: vec![subjects::moderation(kind)],
+            since: None,
+            from_sequence: None,
+        };
+        self.pass(
+            (subjects::ACTIVITY_STREAM, range, self.until),
+            Self::own_moderation,
+            tail,
+            next,
+        )
+        .await
+    }
+
+    /// Some events of the caller's conversations, and the end of the list
+    /// once the pass is over.
+    async fn conversations(&mut self) -> Result<Vec<u8>, ExportError> {
+        self.pass(
+            (
+                subjects::CONVERSATIONS_STREAM,
+                Range::default(),
+                self.until_conversations,
+            ),
+            Self::own_conversation,
+            b"]}",
+            Phase::Done,
+        )
+        .await
+    }
+
+    /// One chunk of a pass over a stream (`stream`, `range`, up to
+    /// `until`; opened on the pass's first chunk) of the events `pick`
+    /// keeps; once the pass is over, `tail` ends its list and the export
+    /// goes on to `next`.
+    async fn pass(
+        &mut self,
+        (stream, range, until): (&str, Range, u64),
+        pick: fn(&Self, &Stored) -> Option<Value>,
+        tail: &[u8],
+        next: Phase,
+    ) -> Result<Vec<u8>, ExportError> {
         if self.cursor.is_none() {
-            let range = Range {
-                filters: vec![subjects::moderation(kind)],
-                since: None,
-                from_sequence: None,
-            };
-            let cursor =
-                Cursor::open(&self.js, subjects::ACTIVITY_STREAM, range, Some(self.until)).await?;
-            self.cursor = Some(cursor);
+            self.cursor = Some(Cursor::open(&self.js, stream, range, Some(until)).await?);
         }
         let mut out = Vec::new();
         let mut ended = true;
         while let Some(cursor) = self.cursor.as_mut()
             && let Some(stored) = cursor.next().await?
         {
-            if let Some(v) = self.own_moderation(&stored) {
+            if let Some(v) = pick(self, &stored) {
                 self.push(&mut out, &v)?;
             }
             if out.len() >= CHUNK || self.due(!out.is_empty()) {
@@ -293,6 +336,22 @@ impl Personal {
             self.first = true;
         }
         Ok(keepalive(out))
+    }
+
+    /// The conversation event in `stored` if the caller is in its
+    /// conversation (the one rule decides).
+    fn own_conversation(&self, stored: &Stored) -> Option<Value> {
+        let activity = serde_json::from_slice::<Activity>(&stored.payload).ok()?;
+        let people = match &activity {
+            Activity::ConversationStarted { conversation } => &conversation.participants,
+            Activity::Message { message } if !message.participants.is_empty() => {
+                &message.participants
+            }
+            _ => return None,
+        };
+        (people.contains(&self.user) && self.rule.conversation(people).admits(&self.viewer))
+            .then(|| serde_json::to_value(&activity).ok())
+            .flatten()
     }
 
     /// The report or note in `stored` if the caller wrote it.

@@ -364,6 +364,14 @@ fn shown<'a>(
         Activity::ConductAccepted { user, wiki, .. } => {
             sees(rule.mute(wiki.as_ref().map(WikiId::as_str), user)).then_some(Shown::Stored(r))
         }
+        Activity::ThreadFollowed { user, .. }
+        | Activity::ThreadUnfollowed { user, .. }
+        | Activity::ThreadRead { user, .. } => {
+            sees(rule.personal(user)).then_some(Shown::Stored(r))
+        }
+        Activity::ConversationStarted { conversation } => {
+            sees(rule.conversation(&conversation.participants)).then_some(Shown::Stored(r))
+        }
         Activity::New { item } | Activity::Updated { item } => {
             sees(catalog.item_readers(item.id.as_str(), rule)).then_some(Shown::Stored(r))
         }
@@ -372,6 +380,9 @@ fn shown<'a>(
         | Activity::Released { item, .. }
         | Activity::Acted { item, .. } => {
             sees(catalog.item_readers(item.as_str(), rule)).then_some(Shown::Stored(r))
+        }
+        Activity::Message { message } if !message.participants.is_empty() => {
+            sees(rule.conversation(&message.participants)).then_some(Shown::Stored(r))
         }
         Activity::Message { message } => {
             let thread = thread_readers(

@@ -26,6 +26,7 @@ use std::fmt::Write as _;
 use patrolchat_model::item::{Activity, Actor, Message, Outcome};
 
 use crate::clock;
+use crate::messages;
 use crate::select::{Catalog, Shown};
 
 /// `&`, `<`, `>` and `~` as entities; control characters (the parser's
@@ -104,11 +105,12 @@ pub fn user_link(name: &str) -> String {
     }
 }
 
-/// A signature: `[[User:A|A]] ([[User talk:A|talk]])`.
-pub fn signature(name: &str) -> String {
+/// A signature: `[[User:A|A]] ([[User talk:A|talk]])`, "talk" in `lang`.
+pub fn signature(name: &str, lang: &str) -> String {
     if linkable(name) && !name.contains('/') {
         let t = target(name);
-        format!("[[User:{t}|{}]] ([[User talk:{t}|talk]])", label(name))
+        let talk = messages::text(lang, "patrolchat-export-talk", &[]);
+        format!("[[User:{t}|{}]] ([[User talk:{t}|{talk}]])", label(name))
     } else {
         nowiki(name)
     }
@@ -138,14 +140,6 @@ fn plain_id(id: &str) -> String {
     }
 }
 
-fn count(n: usize) -> String {
-    if n == 1 {
-        "1 message".to_owned()
-    } else {
-        format!("{n} messages")
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
     Item(String),
@@ -168,12 +162,12 @@ struct Thread<'a> {
     messages: usize,
 }
 
-/// One message line.
-pub fn message_line(m: &Message) -> String {
+/// One message line, its signature in `lang`.
+pub fn message_line(m: &Message, lang: &str) -> String {
     let who = if m.bot {
-        format!("{} (bot)", nowiki(&m.author))
+        messages::text(lang, "patrolchat-export-bot", &[&nowiki(&m.author)])
     } else {
-        signature(&m.author)
+        signature(&m.author, lang)
     };
     format!(
         ":{} — {who} {}",
@@ -182,23 +176,43 @@ pub fn message_line(m: &Message) -> String {
     )
 }
 
-fn resolved_line(by: &Actor, outcome: Outcome, note: Option<&str>, at: i64) -> String {
+fn resolved_line(by: &Actor, outcome: Outcome, note: Option<&str>, at: i64, lang: &str) -> String {
     let outcome = serde_json::to_value(outcome)
         .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
+        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
         .unwrap_or_default();
-    let where_ = if by.on_wiki { " on the wiki" } else { "" };
+    let outcome = messages::text(lang, &format!("patrolchat-export-outcome-{outcome}"), &[]);
+    let key = if by.on_wiki {
+        "patrolchat-export-resolved-on-wiki"
+    } else {
+        "patrolchat-export-resolved"
+    };
+    let line = messages::text(
+        lang,
+        key,
+        &[
+            &nowiki_words(&outcome),
+            &user_link(&by.name),
+            &clock::signature(at),
+        ],
+    );
     let note = note
         .map(|n| format!(": {}", escape_text(&n.replace(['\r', '\n'], " "))))
         .unwrap_or_default();
-    format!(
-        ":''Resolved as {outcome} by {}{where_} {}{note}''",
-        user_link(&by.name),
-        clock::signature(at)
-    )
+    format!(":''{line}{note}''")
 }
 
-fn heading(key: &Key, catalog: &Catalog, messages: usize) -> String {
+/// A translation's words as they are: escaped only when they hold markup.
+fn nowiki_words(s: &str) -> String {
+    if s.chars().any(|c| "[]{}|<>~'&=".contains(c)) {
+        nowiki(s)
+    } else {
+        s.to_owned()
+    }
+}
+
+fn heading(key: &Key, catalog: &Catalog, messages: usize, lang: &str) -> String {
+    let count = messages.to_string();
     match key {
         Key::Item(id) => {
             let item = catalog.item(id);
@@ -217,27 +231,61 @@ fn heading(key: &Key, catalog: &Catalog, messages: usize) -> String {
                 })
                 .unwrap_or_default();
             diffs.dedup();
-            let diffs = if diffs.is_empty() {
-                String::new()
+            let small = if diffs.is_empty() {
+                messages::text(lang, "patrolchat-export-item-summary", &[&count])
             } else {
-                format!("; diffs: {}", diffs.join(", "))
+                messages::text(
+                    lang,
+                    "patrolchat-export-item-summary-diffs",
+                    &[&count, &diffs.join(", ")],
+                )
             };
-            format!(
-                "{head}\n{{{{small|Patrol discussion from patrolchat; {}{diffs}}}}}\n",
-                count(messages)
-            )
+            format!("{head}\n{{{{small|{}}}}}\n", small_text(&small))
         }
-        Key::Room(wf) => format!(
-            "== patrolchat room {} ==\n{{{{small|Patrol discussion from patrolchat; {}}}}}\n",
-            plain_id(wf),
-            count(messages)
-        ),
+        Key::Room(wf) => {
+            let head = messages::text(lang, "patrolchat-export-room-heading", &[&plain_id(wf)]);
+            let small = messages::text(lang, "patrolchat-export-room-summary", &[&count]);
+            format!("== {head} ==\n{{{{small|{}}}}}\n", small_text(&small))
+        }
     }
 }
 
+/// A translation inside `{{small|…}}`: a `|` or `=` of its own would cut
+/// or name the template's parameter, so they become entities.
+fn small_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' if chars.peek() == Some(&'[') => {
+                chars.next();
+                depth += 1;
+                out.push_str("[[");
+            }
+            ']' if chars.peek() == Some(&']') && depth > 0 => {
+                chars.next();
+                depth -= 1;
+                out.push_str("]]");
+            }
+            '|' if depth == 0 => out.push_str("&#124;"),
+            '=' if depth == 0 => out.push_str("&#61;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Renders the threads of a public view, in order of first appearance;
-/// threads with no message shown are left out.
-pub fn render(shown: &[Shown<'_>], catalog: &Catalog, hidden: &HashSet<String>) -> String {
+/// threads with no message shown are left out. Each item's section is in
+/// its wiki's content language (`language_of` a wiki id) where a
+/// translation exists; a workflow room's, which spans wikis, in English.
+pub fn render(
+    shown: &[Shown<'_>],
+    catalog: &Catalog,
+    hidden: &HashSet<String>,
+    language_of: &dyn Fn(&str) -> String,
+) -> String {
     let mut threads: Vec<Thread<'_>> = Vec::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
     for s in shown {
@@ -288,21 +336,34 @@ pub fn render(shown: &[Shown<'_>], catalog: &Catalog, hidden: &HashSet<String>) 
         if !out.is_empty() {
             out.push('\n');
         }
-        out.push_str(&heading(&t.key, catalog, t.messages));
+        let lang = match &t.key {
+            Key::Item(id) => language_of(&wiki_of(id, catalog)),
+            Key::Room(_) => "en".to_owned(),
+        };
+        out.push_str(&heading(&t.key, catalog, t.messages, &lang));
         for e in &t.entries {
             let line = match e {
-                Entry::Message(m) => message_line(m),
+                Entry::Message(m) => message_line(m, &lang),
                 Entry::Resolved {
                     by,
                     outcome,
                     note,
                     at,
-                } => resolved_line(by, *outcome, *note, *at),
+                } => resolved_line(by, *outcome, *note, *at, &lang),
             };
             let _ = writeln!(out, "{line}");
         }
     }
     out
+}
+
+/// The wiki of an item: as the catalog knows it, else its id's prefix
+/// (`enwiki-123` → `enwiki`).
+fn wiki_of(id: &str, catalog: &Catalog) -> String {
+    catalog.item(id).map_or_else(
+        || id.rsplit_once('-').map_or(id, |(w, _)| w).to_owned(),
+        |i| i.wiki.to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -429,7 +490,7 @@ mod tests {
             (" padded", "<nowiki> padded</nowiki>"),
         ];
         for (input, expected) in table {
-            assert_eq!(&signature(input), expected, "name {input:?}");
+            assert_eq!(&signature(input, "en"), expected, "name {input:?}");
         }
         assert_eq!(user_link("Bob"), "[[User:Bob|Bob]]");
         assert_eq!(user_link("B|ob"), "<nowiki>B|ob</nowiki>");
@@ -464,7 +525,7 @@ mod tests {
         }))
         .expect("message");
         assert_eq!(
-            message_line(&m),
+            message_line(&m, "en"),
             ":<nowiki>see [[X]]</nowiki><br /><nowiki>ok</nowiki> — [[User:Alice|Alice]] \
              ([[User talk:Alice|talk]]) 14:05, 3 March 2024 (UTC)"
         );
@@ -473,7 +534,7 @@ mod tests {
             on_wiki: false,
         };
         assert_eq!(
-            resolved_line(&by, Outcome::Reverted, None, 1_709_474_766_000),
+            resolved_line(&by, Outcome::Reverted, None, 1_709_474_766_000, "en"),
             ":''Resolved as reverted by [[User:Bob|Bob]] 14:06, 3 March 2024 (UTC)''"
         );
         let wiki = Actor {
@@ -481,9 +542,50 @@ mod tests {
             on_wiki: true,
         };
         assert_eq!(
-            resolved_line(&wiki, Outcome::Ok, Some("fine ''x''\nyes"), 0),
-            ":''Resolved as ok by [[User:Carol|Carol]] on the wiki 00:00, 1 January 1970 (UTC): \
+            resolved_line(&wiki, Outcome::Ok, Some("fine ''x''\nyes"), 0, "en"),
+            ":''Resolved as patrolled by [[User:Carol|Carol]] on the wiki 00:00, 1 January 1970 (UTC): \
              <nowiki>fine ''x'' yes</nowiki>''"
+        );
+    }
+
+    #[test]
+    fn a_section_speaks_its_wikis_language() {
+        let m: Message = serde_json::from_value(serde_json::json!({
+            "id": "hewiki-1.1", "thread": "hewiki-1", "seq": 1, "item": "hewiki-1",
+            "wiki": "hewiki", "author": "Alice", "text": "שלום", "at": 0
+        }))
+        .expect("message");
+        assert_eq!(
+            message_line(&m, "he"),
+            ":<nowiki>שלום</nowiki> — [[User:Alice|Alice]] ([[User talk:Alice|שיחה]]) \
+             00:00, 1 January 1970 (UTC)"
+        );
+        let by = Actor {
+            name: "Bob".into(),
+            on_wiki: false,
+        };
+        assert_eq!(
+            resolved_line(&by, Outcome::Reverted, None, 0, "he"),
+            ":''נסגר כ„שוחזר” על־ידי [[User:Bob|Bob]] 00:00, 1 January 1970 (UTC)''"
+        );
+        // A language with no translation reads English.
+        assert_eq!(
+            resolved_line(&by, Outcome::NotNeeded, None, 0, "nl"),
+            ":''Resolved as not needed by [[User:Bob|Bob]] 00:00, 1 January 1970 (UTC)''"
+        );
+        let catalog = Catalog::default();
+        let head = heading(&Key::Item("dewiki-7".into()), &catalog, 3, "de");
+        assert!(head.starts_with("== dewiki-7 ==\n{{small|"), "{head}");
+        assert!(head.contains('3') && !head.contains("messages"), "{head}");
+        assert_eq!(wiki_of("zh_yuewiki-12", &catalog), "zh_yuewiki");
+    }
+
+    #[test]
+    fn a_translation_cannot_break_the_small_template() {
+        assert_eq!(small_text("a|b=c"), "a&#124;b&#61;c");
+        assert_eq!(
+            small_text("diffs: [[Special:Diff/1|1]], x=y"),
+            "diffs: [[Special:Diff/1|1]], x&#61;y"
         );
     }
 }

@@ -526,6 +526,51 @@ pub enum Activity {
         /// Unix milliseconds.
         at: i64,
     },
+    /// A person chose to follow a thread (`act.me.follow`): replies in it
+    /// reach their inbox. Claiming an item or posting in a thread follows
+    /// it without an event of its own.
+    #[serde(rename = "thread.followed")]
+    ThreadFollowed {
+        /// The person.
+        user: String,
+        /// The thread: an item id, `room-<workflow>.<wiki>`, or `dm-<id>`.
+        thread: String,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A person stopped following a thread (`act.me.follow`).
+    #[serde(rename = "thread.unfollowed")]
+    ThreadUnfollowed {
+        /// The person.
+        user: String,
+        /// The thread.
+        thread: String,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// A person read a thread up to a message, or everything in their
+    /// inbox (`act.me.read`): the same on every device.
+    #[serde(rename = "thread.read")]
+    ThreadRead {
+        /// The person.
+        user: String,
+        /// The thread read; `None`: every thread and the whole inbox.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<String>,
+        /// Read up to this message of `thread` (its `seq`); `None`: to
+        /// its end as it was at `at`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<u64>,
+        /// Unix milliseconds.
+        at: i64,
+    },
+    /// Two to ten people started a private conversation (`dm.<id>` in
+    /// the `CONVERSATIONS` stream); only they may read it.
+    #[serde(rename = "conversation.started")]
+    ConversationStarted {
+        /// The conversation.
+        conversation: Box<Conversation>,
+    },
     /// A person accepted a wiki's code of conduct (`act.mod.conduct`).
     #[serde(rename = "conduct.accepted")]
     ConductAccepted {
@@ -624,6 +669,36 @@ pub struct Note {
     pub at: i64,
 }
 
+/// A private conversation between two to ten signed-in people. Its
+/// people are fixed when it starts (another set of people is another
+/// conversation); its thread is `dm-<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// `[A-Za-z0-9_-]+`, subject-safe.
+    pub id: String,
+    /// Everyone in it, the starter included, sorted.
+    pub participants: Vec<String>,
+    /// Who started it.
+    pub by: String,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+impl Conversation {
+    /// Prefix of a conversation's thread id.
+    pub const THREAD_PREFIX: &'static str = "dm-";
+
+    /// The thread of conversation `id` (`dm-<id>`).
+    pub fn thread_of(id: &str) -> String {
+        format!("{}{id}", Self::THREAD_PREFIX)
+    }
+
+    /// The conversation of a thread id, if it is one.
+    pub fn of_thread(thread: &str) -> Option<&str> {
+        thread.strip_prefix(Self::THREAD_PREFIX)
+    }
+}
+
 /// Why a claim ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -662,6 +737,10 @@ pub struct Message {
     /// People named with `@Name`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
+    /// The people of a private conversation (thread `dm-<id>`), who alone
+    /// may read it; empty in every other thread.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<String>,
     /// Written by the person whose edit the item is about ("editor of
     /// this change").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -134,6 +134,27 @@ pub fn moderation(kind: &str) -> String {
 /// Every moderation subject.
 pub const MODERATION_ALL: &str = "act.mod.>";
 
+/// A person's own activity that belongs to no item (follows, read
+/// marks): `act.me.<kind>`; no wiki is called `me`.
+pub fn personal(kind: &str) -> String {
+    format!("act.me.{kind}")
+}
+
+/// Every personal subject.
+pub const PERSONAL_ALL: &str = "act.me.>";
+
+/// The stream of private conversations, kept apart from `ACTIVITY` so
+/// that its own retention (`max_age`) forgets them.
+pub const CONVERSATIONS_STREAM: &str = "CONVERSATIONS";
+
+/// Every conversation subject.
+pub const CONVERSATIONS_ALL: &str = "dm.>";
+
+/// The subject of a private conversation: `dm.<id>`.
+pub fn conversation(id: &str) -> String {
+    format!("dm.{id}")
+}
+
 /// Core NATS (not stored): who is looking at items, `live.presence.<item>`.
 pub const PRESENCE_ALL: &str = "live.presence.>";
 

@@ -1,4 +1,5 @@
-//! The one step that applies a `WORK` or `ACTIVITY` event to Redis.
+//! The one step that applies a `WORK`, `ACTIVITY` or `CONVERSATIONS`
+//! event to Redis.
 //!
 //! The router and the api apply each event they publish once JetStream
 //! has acknowledged it; a rebuild and a catch-up apply the streams. Every
@@ -17,6 +18,8 @@ use redis::aio::ConnectionManager;
 
 use crate::ProjectionError;
 use crate::claims::ClaimStore;
+use crate::conversations::ConversationStore;
+use crate::inbox::{Follow, InboxStore};
 use crate::items::{ItemStore, queue_score};
 use crate::keys::{self, fields};
 use crate::moderation::{ModerationStore, NO_WIKI};
@@ -35,7 +38,14 @@ pub struct Settings {
     pub retention: Duration,
     /// How long a report is kept once filed (`PATROLCHAT_REPORT_RETENTION`).
     pub report_retention: Duration,
+    /// How long private conversations are kept
+    /// (`PATROLCHAT_CONVERSATION_RETENTION_DAYS`, the `CONVERSATIONS`
+    /// stream's `max_age`).
+    pub conversation_retention: Duration,
 }
+
+/// The default retention of private conversations: 90 days.
+pub const CONVERSATION_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -43,6 +53,7 @@ impl Default for Settings {
             episode_window: Duration::from_secs(1800),
             retention: Duration::from_secs(2_592_000),
             report_retention: Duration::from_secs(365 * 24 * 3600),
+            conversation_retention: CONVERSATION_RETENTION,
         }
     }
 }
@@ -54,6 +65,9 @@ pub enum Event<'a> {
     Work(&'a [Item]),
     /// An `ACTIVITY` event.
     Activity(&'a Activity),
+    /// A `CONVERSATIONS` event (`conversation.started`, or a message
+    /// with participants).
+    Conversation(&'a Activity),
 }
 
 /// What applying an event changed, for those who count.
@@ -84,8 +98,14 @@ pub struct Projection {
     pub threads: ThreadStore,
     /// Moderation.
     pub moderation: ModerationStore,
+    /// Private conversations.
+    pub conversations: ConversationStore,
     /// Actions on the wiki.
     pub acts: crate::acts::ActStore,
+    /// Inboxes, follows and read marks.
+    pub inbox: InboxStore,
+    /// People's languages and genders (not a projection).
+    pub people: crate::people::PeopleStore,
     /// Stream positions.
     pub positions: Positions,
     /// The settings it was made with.
@@ -98,9 +118,15 @@ impl Projection {
     /// On this connection.
     pub fn new(conn: ConnectionManager, settings: Settings) -> Self {
         let items = ItemStore::new(conn.clone(), settings.episode_window, settings.retention);
+        let threads = ThreadStore::new(conn.clone());
         Self {
             claims: ClaimStore::new(conn.clone()),
-            threads: ThreadStore::new(conn.clone()),
+            conversations: ConversationStore::new(
+                conn.clone(),
+                threads.clone(),
+                settings.conversation_retention,
+            ),
+            threads,
             moderation: ModerationStore::new(
                 conn.clone(),
                 items.clone(),
@@ -108,6 +134,8 @@ impl Projection {
             ),
             positions: Positions::new(conn.clone()),
             acts: crate::acts::ActStore::new(conn.clone(), settings.retention),
+            inbox: InboxStore::new(conn.clone(), settings.retention),
+            people: crate::people::PeopleStore::new(conn.clone()),
             items,
             settings,
             apply_claimed: Script::new(scripts::APPLY_CLAIMED),
@@ -147,6 +175,7 @@ impl Projection {
         let (applied, stream) = match event {
             Event::Work(items) => (self.work(items).await?, Stream::Work),
             Event::Activity(a) => (self.activity(a).await?, Stream::Activity),
+            Event::Conversation(a) => (self.activity(a).await?, Stream::Conversations),
         };
         if let Some(seq) = seq {
             self.positions.advance(stream, seq).await?;
@@ -158,15 +187,22 @@ impl Projection {
     /// already, with the store step that decides it (a claim, a renewal
     /// or a release with [`ClaimStore`], a close with [`ItemStore`]):
     /// only what the event adds beyond that is written (a take-over's
-    /// audit entry), and `seq` raises the stream's position. Any other
-    /// event is applied in full, as by [`Self::apply`].
+    /// audit entry, the holder's follow, a resolution's inbox entries),
+    /// and `seq` raises the stream's position. Any other event is applied
+    /// in full, as by [`Self::apply`].
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
     pub async fn apply_stored(&self, a: &Activity, seq: u64) -> Result<(), ProjectionError> {
         match a {
-            Activity::Claimed { .. } => self.audit_take_over(a).await?,
-            Activity::Released { .. } | Activity::Resolved { .. } => {}
+            Activity::Claimed {
+                item, holder, at, ..
+            } => {
+                self.audit_take_over(a).await?;
+                self.inbox.on_claimed(item, holder, *at).await?;
+            }
+            Activity::Resolved { .. } => self.resolution_entries(a).await?,
+            Activity::Released { .. } => {}
             _ => {
                 self.apply(Event::Activity(a), Some(seq)).await?;
                 return Ok(());
@@ -259,6 +295,7 @@ impl Projection {
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
                 out.resolved = self.items.resolve(item, &by.name, &outcome, *at).await?;
+                self.resolution_entries(a).await?;
             }
             Activity::Claimed {
                 item,
@@ -267,6 +304,7 @@ impl Projection {
                 holder,
                 token,
                 expires_at,
+                at,
                 ..
             } => {
                 let mut c = self.conn.clone();
@@ -280,6 +318,7 @@ impl Projection {
                     .await?;
                 out.claimed = n == 1;
                 self.audit_take_over(a).await?;
+                self.inbox.on_claimed(item, holder, *at).await?;
             }
             Activity::Released {
                 item,
@@ -296,17 +335,27 @@ impl Projection {
                     .invoke_async(&mut c)
                     .await?;
             }
+            Activity::Message { message } if !message.participants.is_empty() => {
+                out.skipped = !self.conversations.message(message).await?;
+                if !out.skipped {
+                    self.inbox.on_message(message).await?;
+                }
+            }
             Activity::Message { message } => {
                 self.threads.store(message).await?;
+                self.inbox.on_message(message).await?;
                 if let Some(id) = &message.item
                     && let Some(editor) = self.items.user_of(id).await?
                 {
                     self.acts.note_discussed(&editor, id, message.at).await?;
                 }
             }
-            Activity::Acted { item, action, .. } => {
+            Activity::Acted {
+                item, action, by, ..
+            } => {
                 let json = serde_json::to_string(a).unwrap_or_default();
                 self.acts.record(item, action.as_str(), &json).await?;
+                self.inbox.worked_on(item, &by.name).await?;
             }
             Activity::MessageHidden {
                 message,
@@ -419,8 +468,51 @@ impl Projection {
                     .accept_conduct(user, wiki.as_ref(), url.as_deref(), *at)
                     .await?;
             }
+            Activity::ThreadFollowed { user, thread, at } => {
+                self.inbox
+                    .set_follow(user, thread, *at, Follow::Follow)
+                    .await?;
+            }
+            Activity::ThreadUnfollowed { user, thread, at } => {
+                self.inbox
+                    .set_follow(user, thread, *at, Follow::Unfollow)
+                    .await?;
+            }
+            Activity::ThreadRead {
+                user,
+                thread,
+                seq,
+                at,
+            } => {
+                self.inbox
+                    .read(user, thread.as_deref(), *seq, Some(*at))
+                    .await?;
+            }
+            Activity::ConversationStarted { conversation } => {
+                out.skipped = !self.conversations.start(conversation).await?;
+                self.inbox.on_conversation(conversation).await?;
+            }
         }
         Ok(out)
+    }
+
+    /// A resolution's inbox entries: one for each person who worked on
+    /// the item but the resolver.
+    async fn resolution_entries(&self, resolved: &Activity) -> Result<(), ProjectionError> {
+        if let Activity::Resolved {
+            item,
+            wiki,
+            by,
+            outcome,
+            at,
+            ..
+        } = resolved
+        {
+            self.inbox
+                .on_resolved(item, wiki.as_str(), &by.name, outcome.as_str(), *at)
+                .await?;
+        }
+        Ok(())
     }
 
     /// A take-over's audit entry, for a claim that took the item from

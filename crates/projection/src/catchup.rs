@@ -65,6 +65,7 @@ pub async fn run(projection: Projection, js: jetstream::Context, shutdown: Cance
                 info!(
                     work = from.work,
                     activity = from.activity,
+                    conversations = from.conversations,
                     "caught up from the recorded positions"
                 );
             }
@@ -104,6 +105,7 @@ pub async fn check(
             let from = Recorded {
                 work: r.work.saturating_sub(SLACK),
                 activity: r.activity.saturating_sub(SLACK),
+                conversations: r.conversations.saturating_sub(SLACK),
             };
             replay(js, projection, Start::From(from)).await?;
             *seen = Some(id);

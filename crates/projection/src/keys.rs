@@ -1,7 +1,7 @@
 //! Redis key names, built in one place.
 //!
 //! Redis holds projections of the streams; every key here can be rebuilt
-//! from `WORK` and `ACTIVITY`. Keys of one item share the hash tag
+//! from `WORK`, `ACTIVITY` and `CONVERSATIONS`. Keys of one item share the hash tag
 //! `{<item id>}` so a script that touches an item stays in one slot.
 
 use patrolchat_model::{ItemId, WikiId};
@@ -121,6 +121,47 @@ pub fn label_cache(wiki: &str, entity: &str, lang: &str) -> String {
 /// cached by the api for a short while: not a projection.
 pub fn editor_cache(wiki: &str, user: &str) -> String {
     format!("cache:editor:{wiki}:{{{user}}}")
+}
+
+/// A person's inbox: entry ids scored by when each was made (Unix ms),
+/// the newest [`crate::inbox::INBOX_CAP`] kept.
+pub fn inbox(user: &str) -> String {
+    format!("inbox:{{{user}}}")
+}
+
+/// A person's inbox entries: entry id → JSON ([`crate::inbox::Entry`]).
+pub fn inbox_entries(user: &str) -> String {
+    format!("inbox:{{{user}}}:entries")
+}
+
+/// The threads a person follows, scored by when they last followed,
+/// claimed or posted there (Unix ms).
+pub fn follows(user: &str) -> String {
+    format!("follows:{{{user}}}")
+}
+
+/// The threads a person chose to stop following, scored by when (Unix
+/// ms): claiming or posting there does not follow them again.
+pub fn unfollowed(user: &str) -> String {
+    format!("unfollowed:{{{user}}}")
+}
+
+/// The people who follow a thread (a set).
+pub fn followers(thread: &str) -> String {
+    format!("followers:{{{thread}}}")
+}
+
+/// A person's read marks (a hash): `seq:<thread>` → the message read up
+/// to, `at:<thread>` → when the thread was last marked read (Unix ms),
+/// and [`fields::READ_ALL`] → when everything was (Unix ms).
+pub fn reads(user: &str) -> String {
+    format!("reads:{{{user}}}")
+}
+
+/// Who worked on an item (claimed it, posted in it or acted on it from
+/// it): a set, told of its resolution.
+pub fn worked(id: &ItemId) -> String {
+    format!("item:{{{id}}}:worked")
 }
 
 /// Items claimed in a workflow on a wiki (a set).
@@ -245,8 +286,42 @@ pub fn slots(kind: &str, owner: &str) -> String {
     format!("slots:{kind}:{owner}")
 }
 
+/// A private conversation (a hash: [`fields::JSON`] the conversation as
+/// JSON), kept while something happened in it within the retention.
+pub fn conversation(id: &str) -> String {
+    format!("conversation:{{{id}}}")
+}
+
+/// The conversations a person is in, scored by their last activity (Unix
+/// ms): the person's list, newest first.
+pub fn conversations_of(user: &str) -> String {
+    format!("conversations:{{{user}}}")
+}
+
+/// Every conversation, scored by its last activity (Unix ms): what the
+/// retention sweep walks.
+pub const CONVERSATIONS_ACTIVE: &str = "conversations-active";
+
+/// Every conversation message's id, scored by when it was written (Unix
+/// ms): what the retention sweep trims.
+pub const CONVERSATION_MESSAGES: &str = "conversation-messages";
+
+/// What patrolchat keeps of one person, the same on every device and
+/// node (a hash): [`fields::LANGUAGE`], the interface language they chose,
+/// and [`fields::GENDER`], the grammatical gender their wiki gave at their
+/// last sign-in. Not a projection (no event carries it): a rebuild leaves
+/// it alone, like ignore lists.
+pub fn person(user: &str) -> String {
+    format!("person:{{{user}}}")
+}
+
+/// The people who have signed in to patrolchat (a set of names): who may
+/// be asked into a conversation. Written at sign-in, and by applying a
+/// conversation (its people had signed in); not dropped by a rebuild.
+pub const KNOWN_PEOPLE: &str = "people";
+
 /// How far the projection has applied each stream: a hash of stream name
-/// (`WORK`, `ACTIVITY`) → the last stream sequence applied, and
+/// (`WORK`, `ACTIVITY`, `CONVERSATIONS`) → the last stream sequence applied, and
 /// [`fields::APPLIED_AT`], when it was last raised (Unix ms). Written at
 /// the end of a rebuild and raised by every write after it; absent when
 /// Redis started empty.
@@ -282,10 +357,24 @@ pub const PROJECTION_PATTERNS: &[&str] = &[
     "reports-by:*",
     "conduct:*",
     "discussed:*",
+    "conversation:*",
+    "conversations:*",
+    "inbox:*",
+    "follows:*",
+    "unfollowed:*",
+    "followers:*",
+    "reads:*",
 ];
 
 /// The single projection keys.
-pub const PROJECTION_KEYS: &[&str] = &[CLAIM_EXPIRY, AUDIT, REPORT_SEQ, WIKI_SERVERS];
+pub const PROJECTION_KEYS: &[&str] = &[
+    CLAIM_EXPIRY,
+    AUDIT,
+    REPORT_SEQ,
+    WIKI_SERVERS,
+    CONVERSATIONS_ACTIVE,
+    CONVERSATION_MESSAGES,
+];
 
 /// Whether a key is a counter that hands out numbers (message sequences,
 /// fencing tokens, report and note numbers). A rebuild keeps counters and
@@ -336,6 +425,15 @@ pub mod fields {
     pub const TOKEN: &str = "token";
     /// Claim hash: when the lease ends (Unix ms).
     pub const EXPIRES_AT: &str = "expires_at";
+
+    /// A person ([`super::person`]): their interface language (a
+    /// lowercase language tag).
+    pub const LANGUAGE: &str = "language";
+    /// A person: their grammatical gender (`male`, `female`, `unknown`).
+    pub const GENDER: &str = "gender";
+
+    /// Read marks ([`super::reads`]): when everything was marked read.
+    pub const READ_ALL: &str = "all";
 
     /// Positions hash ([`super::POSITIONS`]): when it was last raised.
     pub const APPLIED_AT: &str = "at";

@@ -11,7 +11,10 @@
 //!
 //! - [`connect`]: the connection.
 //! - [`keys`]: key and field names.
-//! - [`items`], [`claims`], [`threads`], [`moderation`], [`acts`]: the stores.
+//! - [`items`], [`claims`], [`threads`], [`moderation`], [`acts`],
+//!   [`conversations`], [`inbox`]: the stores.
+//! - [`people`]: what is kept of a person besides their work (interface
+//!   language, grammatical gender); not a projection.
 //! - [`apply`]: [`Projection`], the stores together, and the apply step.
 //! - [`positions`], [`catchup`], [`rebuild`]: keeping up with the streams.
 
@@ -21,10 +24,13 @@ pub mod catchup;
 pub mod claims;
 mod clock;
 pub mod connect;
+pub mod conversations;
 mod error;
+pub mod inbox;
 pub mod items;
 pub mod keys;
 pub mod moderation;
+pub mod people;
 pub mod positions;
 pub mod rebuild;
 mod scripts;

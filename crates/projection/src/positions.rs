@@ -31,6 +31,8 @@ pub enum Stream {
     Work = 0,
     /// `ACTIVITY`: what happens to them.
     Activity = 1,
+    /// `CONVERSATIONS`: private conversations.
+    Conversations = 2,
 }
 
 impl Stream {
@@ -39,6 +41,7 @@ impl Stream {
         match self {
             Self::Work => subjects::WORK_STREAM,
             Self::Activity => subjects::ACTIVITY_STREAM,
+            Self::Conversations => subjects::CONVERSATIONS_STREAM,
         }
     }
 }
@@ -50,6 +53,9 @@ pub struct Recorded {
     pub work: u64,
     /// Of `ACTIVITY`.
     pub activity: u64,
+    /// Of `CONVERSATIONS` (0 in a record written before it existed: the
+    /// catch-up then replays it whole, which its retention keeps short).
+    pub conversations: u64,
 }
 
 impl Recorded {
@@ -58,6 +64,7 @@ impl Recorded {
         match stream {
             Stream::Work => self.work,
             Stream::Activity => self.activity,
+            Stream::Conversations => self.conversations,
         }
     }
 }
@@ -77,7 +84,7 @@ pub struct Positions {
 struct Throttle {
     epoch: Instant,
     /// Milliseconds since `epoch` plus one, per stream; 0: never.
-    last: [AtomicU64; 2],
+    last: [AtomicU64; 3],
 }
 
 impl Throttle {
@@ -111,7 +118,7 @@ impl Positions {
             advance: Script::new(scripts::ADVANCE),
             throttle: Arc::new(Throttle {
                 epoch: Instant::now(),
-                last: [AtomicU64::new(0), AtomicU64::new(0)],
+                last: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
             }),
         }
     }
@@ -122,14 +129,20 @@ impl Positions {
     /// [`ProjectionError`] when Redis fails.
     pub async fn get(&self) -> Result<Option<Recorded>, ProjectionError> {
         let mut c = self.conn.clone();
-        let (work, activity): (Option<u64>, Option<u64>) = redis::cmd("HMGET")
-            .arg(keys::POSITIONS)
-            .arg(Stream::Work.name())
-            .arg(Stream::Activity.name())
-            .query_async(&mut c)
-            .await?;
+        let (work, activity, conversations): (Option<u64>, Option<u64>, Option<u64>) =
+            redis::cmd("HMGET")
+                .arg(keys::POSITIONS)
+                .arg(Stream::Work.name())
+                .arg(Stream::Activity.name())
+                .arg(Stream::Conversations.name())
+                .query_async(&mut c)
+                .await?;
         Ok(match (work, activity) {
-            (Some(work), Some(activity)) => Some(Recorded { work, activity }),
+            (Some(work), Some(activity)) => Some(Recorded {
+                work,
+                activity,
+                conversations: conversations.unwrap_or(0),
+            }),
             _ => None,
         })
     }
@@ -155,8 +168,8 @@ impl Positions {
         Ok(())
     }
 
-    /// Writes the record: both positions, each raised to `to` and never
-    /// lowered.
+    /// Writes the record: every stream's position, each raised to `to`
+    /// and never lowered.
     ///
     /// # Errors
     /// [`ProjectionError`] when Redis fails.
@@ -171,6 +184,10 @@ impl Positions {
                     (
                         Stream::Activity.name(),
                         now.activity.max(to.activity).to_string(),
+                    ),
+                    (
+                        Stream::Conversations.name(),
+                        now.conversations.max(to.conversations).to_string(),
                     ),
                     (fields::APPLIED_AT, crate::clock::now_ms().to_string()),
                 ],
@@ -190,7 +207,7 @@ mod tests {
     fn a_stream_is_raised_at_most_once_per_interval_each() {
         let t = Throttle {
             epoch: Instant::now(),
-            last: [AtomicU64::new(0), AtomicU64::new(0)],
+            last: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
         };
         let every = ADVANCE_EVERY.as_millis() as u64;
         assert!(t.take_at(Stream::Activity, 1), "the first write raises it");

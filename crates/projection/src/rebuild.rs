@@ -3,8 +3,9 @@
 //! JetStream is the system of record and Redis a projection of it; this
 //! module is what makes that true after Redis is lost. `patrolchat
 //! rebuild` ([`rebuild_with`]) drops the projection keys (sessions,
-//! pending sign-ins, bot tokens, ignore lists and presence are not
-//! projections and stay), then replays `WORK` and then `ACTIVITY` with
+//! pending sign-ins, bot tokens, ignore lists, the people who signed in
+//! and presence are not projections and stay), then replays `WORK`, then
+//! `ACTIVITY` and then `CONVERSATIONS` (what its retention still holds) with
 //! ordered consumers, from each stream's first message to the last one it
 //! held when the rebuild started, through the one apply step
 //! ([`Projection::apply`]). The catch-up of the services
@@ -58,6 +59,10 @@ pub struct Summary {
     pub work_messages: u64,
     /// Messages replayed from `ACTIVITY`.
     pub activity_messages: u64,
+    /// Messages replayed from `CONVERSATIONS`.
+    pub conversation_messages: u64,
+    /// Private conversations written back.
+    pub conversations: u64,
     /// Messages that could not be read and were skipped.
     pub unreadable: u64,
     /// Distinct items written (from `WORK`, and report items).
@@ -88,12 +93,14 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "replayed WORK: {} messages, ACTIVITY: {} messages ({} unreadable, skipped); \
+            "replayed WORK: {} messages, ACTIVITY: {} messages, CONVERSATIONS: {} messages \
+             ({} unreadable, skipped); \
              {} projection keys dropped; rebuilt {} items ({} resolved), {} live claims, \
              {} messages, {} hidden, {} mutes, {} blocks, {} reports, {} notes, {} audit entries, \
-             {} episode windows",
+             {} episode windows, {} conversations",
             self.work_messages,
             self.activity_messages,
+            self.conversation_messages,
             self.unreadable,
             self.dropped_keys,
             self.items,
@@ -107,6 +114,7 @@ impl fmt::Display for Summary {
             self.notes,
             self.audit,
             self.episodes,
+            self.conversations,
         )
     }
 }
@@ -231,9 +239,14 @@ pub async fn replay(
     };
     let work = Source::open(js, subjects::WORK_STREAM, from.work + 1).await?;
     let activity = Source::open(js, subjects::ACTIVITY_STREAM, from.activity + 1).await?;
+    let conversations =
+        Source::open(js, subjects::CONVERSATIONS_STREAM, from.conversations + 1).await?;
     let reached = Recorded {
         work: work.as_ref().map_or(from.work, |s| s.last),
         activity: activity.as_ref().map_or(from.activity, |s| s.last),
+        conversations: conversations
+            .as_ref()
+            .map_or(from.conversations, |s| s.last),
     };
     let mut r = Rebuilder {
         conn: projection.conn(),
@@ -256,6 +269,11 @@ pub async fn replay(
     }
     if let Some(activity) = activity {
         r.replay_activity(activity).await.map_err(partly)?;
+    }
+    if let Some(conversations) = conversations {
+        r.replay_conversations(conversations)
+            .await
+            .map_err(partly)?;
     }
     r.finish().await.map_err(partly)?;
     projection
@@ -390,6 +408,32 @@ impl Rebuilder {
             }
         }
         self.summary.activity_messages = reading.count;
+        Ok(())
+    }
+
+    async fn replay_conversations(&mut self, source: Source) -> Result<(), RebuildError> {
+        let mut reading = source.read().await?;
+        while let Some(d) = reading.next().await? {
+            match serde_json::from_slice::<Activity>(&d.payload) {
+                Ok(a) => {
+                    let applied = self.projection.apply(Event::Conversation(&a), None).await?;
+                    match a {
+                        Activity::ConversationStarted { .. } if !applied.skipped => {
+                            self.summary.conversations += 1;
+                        }
+                        Activity::Message { .. } if !applied.skipped => {
+                            self.summary.messages += 1;
+                        }
+                        _ => {}
+                    }
+                }
+                Err(error) => {
+                    self.summary.unreadable += 1;
+                    warn!(subject = %d.subject, %error, "unreadable CONVERSATIONS message skipped");
+                }
+            }
+        }
+        self.summary.conversation_messages = reading.count;
         Ok(())
     }
 

@@ -416,3 +416,95 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 ";
+
+/// Adds an inbox entry unless it is there already, and keeps the newest
+/// `cap`. `KEYS[1]` the inbox (ids by time), `KEYS[2]` its entries (id →
+/// JSON); `ARGV` id, at (ms), JSON, cap. → 1 when added and kept, else 0.
+pub(crate) const INBOX_ADD: &str = r"
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+local cap = tonumber(ARGV[4])
+local n = redis.call('ZCARD', KEYS[1])
+if n > cap then
+  local gone = redis.call('ZRANGE', KEYS[1], 0, n - cap - 1)
+  redis.call('ZREM', KEYS[1], unpack(gone))
+  redis.call('HDEL', KEYS[2], unpack(gone))
+  for _, id in ipairs(gone) do
+    if id == ARGV[1] then return 0 end
+  end
+end
+return 1
+";
+
+/// A follow, an unfollow, or a follow by claiming or posting (`auto`),
+/// which an earlier unfollow of the thread overrides. `KEYS[1]` the
+/// person's follows (thread → when, ms), `KEYS[2]` their unfollows (the
+/// same), `KEYS[3]` the thread's followers; `ARGV` person, thread, at
+/// (ms), mode (`auto`, `follow`, `unfollow`), cap. The newest `cap`
+/// follows and unfollows are kept. → `{changed, dropped threads...}`:
+/// changed is 1 when the person's following of the thread changed; the
+/// threads whose follow was dropped for the cap follow, for the caller to
+/// take the person off their followers.
+pub(crate) const FOLLOW: &str = r"
+local cap = tonumber(ARGV[5])
+local was = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if ARGV[4] == 'unfollow' then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+  redis.call('SREM', KEYS[3], ARGV[1])
+  redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -cap - 1)
+  if was then return {1} end
+  return {0}
+end
+if ARGV[4] == 'auto' and redis.call('ZSCORE', KEYS[2], ARGV[2]) then return {0} end
+if ARGV[4] == 'follow' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+redis.call('ZADD', KEYS[1], 'GT', ARGV[3], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+local out = {0}
+if not was then out[1] = 1 end
+local n = redis.call('ZCARD', KEYS[1])
+if n > cap then
+  local gone = redis.call('ZRANGE', KEYS[1], 0, n - cap - 1)
+  redis.call('ZREM', KEYS[1], unpack(gone))
+  for _, t in ipairs(gone) do table.insert(out, t) end
+end
+return out
+";
+
+/// Raises fields of a hash to at least the given numbers. `KEYS[1]` the
+/// hash; `ARGV` field, number, field, number, ...
+pub(crate) const RAISE_FIELDS: &str = r"
+for i = 1, #ARGV, 2 do
+  local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '-1')
+  if tonumber(ARGV[i + 1]) > cur then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 1
+";
+
+/// Runs a pipeline that calls scripts by their SHA (`EVALSHA`), loading
+/// them only when Redis does not know one (a restart, `SCRIPT FLUSH`, a
+/// new server) and then running the pipeline again. Sending `SCRIPT LOAD`
+/// with every pipeline would put each script's text on the wire and have
+/// Redis hash it on every message and claim. Only for pipelines every step
+/// of which is safe to run twice (sets, `max` raises, scripts that are
+/// no-ops the second time).
+pub(crate) async fn query_with_scripts<T: redis::FromRedisValue>(
+    p: &redis::Pipeline,
+    scripts: &[&redis::Script],
+    conn: &mut redis::aio::ConnectionManager,
+) -> redis::RedisResult<T> {
+    match p.query_async(conn).await {
+        Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+            let mut load = redis::pipe();
+            for s in scripts {
+                load.load_script(s).ignore();
+            }
+            load.query_async::<()>(conn).await?;
+            p.query_async(conn).await
+        }
+        other => other,
+    }
+}

@@ -92,7 +92,6 @@ impl ThreadStore {
                 .persist(keys::revisions(id))
                 .ignore();
         }
-        p.load_script(&self.raise).ignore();
         p.invoke_script(
             self.raise
                 .prepare_invoke()
@@ -101,7 +100,7 @@ impl ThreadStore {
         )
         .ignore();
         let mut c = self.conn.clone();
-        p.query_async::<()>(&mut c).await?;
+        crate::scripts::query_with_scripts::<()>(&p, &[&self.raise], &mut c).await?;
         Ok(())
     }
 

@@ -161,9 +161,13 @@ pub fn wiki_of_item(id: &str) -> Option<&str> {
 }
 
 /// The wiki of a message id (`<thread>.<seq>`): its item thread's wiki;
-/// a room's message names none.
+/// a cross-wiki room's or a conversation's message names none.
 pub fn wiki_of_message(id: &str) -> Option<&str> {
     let thread = id.rsplit_once('.').map_or(id, |(t, _)| t);
+    if thread.starts_with(patrolchat_model::item::Conversation::THREAD_PREFIX) {
+        // A private conversation belongs to no wiki.
+        return None;
+    }
     if let Some(room) = thread.strip_prefix("room-") {
         // A wiki's room (`room-<workflow>.<wiki>`) names it.
         return room.split_once('.').map(|(_, wiki)| wiki);
@@ -256,6 +260,10 @@ pub enum Readers {
         /// Whether it is a bot.
         bot: bool,
     },
+    /// These people and nobody else, admins included: a private
+    /// conversation's participants, a person's own inbox, follows and
+    /// read marks.
+    People(Vec<String>),
 }
 
 impl Readers {
@@ -267,6 +275,7 @@ impl Readers {
             Self::AdminsAnd { scope, name, bot } => {
                 viewer.admin.admits(scope) || viewer.is(name, *bot)
             }
+            Self::People(people) => people.iter().any(|p| viewer.is(p, false)),
         }
     }
 
@@ -279,6 +288,12 @@ impl Readers {
                 name: name.to_owned(),
                 bot,
             },
+            Self::People(mut people) => {
+                if !bot && !people.iter().any(|p| p == name) {
+                    people.push(name.to_owned());
+                }
+                Self::People(people)
+            }
         }
     }
 }
@@ -366,6 +381,18 @@ impl Rule {
     /// A mute on `wiki` ([`EVERY_WIKI`]: everywhere) or its lifting.
     pub fn mute(&self, wiki: Option<&str>, user: &str) -> Readers {
         Readers::Admins(Scope::of(wiki)).and(user, false)
+    }
+
+    /// A private conversation and everything in it: its participants
+    /// only. Admins are not among them; a reported message reaches them
+    /// in its report.
+    pub fn conversation<S: AsRef<str>>(&self, participants: &[S]) -> Readers {
+        Readers::People(participants.iter().map(|p| p.as_ref().to_owned()).collect())
+    }
+
+    /// What is one person's own: their inbox, follows and read marks.
+    pub fn personal(&self, user: &str) -> Readers {
+        Readers::People(vec![user.to_owned()])
     }
 
     /// The audit log's entries about `wiki`.

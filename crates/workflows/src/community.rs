@@ -83,6 +83,9 @@ pub enum Direction {
     Ltr,
     /// Right to left.
     Rtl,
+    /// Each text's own: a multilingual wiki (Wikidata, Commons), whose
+    /// titles and summaries come in every language.
+    Auto,
 }
 
 impl Direction {
@@ -91,6 +94,7 @@ impl Direction {
         match self {
             Self::Ltr => "ltr",
             Self::Rtl => "rtl",
+            Self::Auto => "auto",
         }
     }
 }

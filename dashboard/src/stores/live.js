@@ -1,6 +1,7 @@
 // The live connection: the socket's state (src/live.js keeps the socket),
-// the feed's status, every frame to the store it concerns, and the catch-up
-// over HTTP after a reconnect.
+// the feed's status, every frame to the store it concerns (the person's
+// own, inbox and follows, to the unread store), and the catch-up over HTTP
+// after a reconnect.
 
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
@@ -11,6 +12,7 @@ import { useItemStore } from './item.js';
 import { useThreadsStore } from './threads.js';
 import { usePresenceStore } from './presence.js';
 import { useModerationStore } from './moderation.js';
+import { useUnreadStore } from './unread.js';
 
 /** Lag above which the feed counts as lagging. */
 export const LAGGING_MS = 10000;
@@ -43,7 +45,15 @@ export const useLiveStore = defineStore( 'live', () => {
 				if ( f.message ) {
 					useThreadsStore().messageNew( f.message );
 					useQueuesStore().messageNew( f.message );
+					useUnreadStore().messageNew( f.message );
+					useUnreadStore().frame( f );
 				}
+				return;
+			case 'inbox.new':
+			case 'inbox.read':
+			case 'follow':
+			case 'conversation.new':
+				useUnreadStore().frame( f );
 				return;
 			case 'mention':
 				useThreadsStore().mention( f.message );
@@ -65,14 +75,18 @@ export const useLiveStore = defineStore( 'live', () => {
 		if ( queues.list.wf ) {
 			jobs.push( queues.loadList( queues.list.wf, { keepCursor: true } ) );
 		}
-		jobs.push( useItemStore().catchUpItem(), useThreadsStore().catchUpRoom() );
+		jobs.push( useItemStore().catchUpItem(), useThreadsStore().catchUpRoom(), useUnreadStore().load() );
 		await Promise.all( jobs );
+		// Views loaded as chunks (conversations) catch up too.
+		useUnreadStore().frame( { type: 'reconnected' } );
 	}
 
 	/** Starts the live connection for the signed-in person. */
 	function startSession() {
 		const session = useSessionStore();
 		useModerationStore().loadIgnores();
+		useUnreadStore().reset( session.me && session.me.name, ( e ) => useThreadsStore().openMessage( e ) );
+		useUnreadStore().load();
 		live.subscribe( [], [] );
 		live.startLive( {
 			frame: onFrame,

@@ -36,18 +36,54 @@ function storedLayout() {
 	return typeof window !== 'undefined' && window.innerWidth < 720 ? 'inline' : 'side';
 }
 
-/** The text of a failed request: the api's sentence when it gave one. */
+/** Why a warning waits for confirmation (`reason` of `confirm_needed`). */
+const CONFIRM_REASONS = {
+	old_edit: 'patrolchat-act-confirm-old-edit',
+	acted_since: 'patrolchat-act-confirm-acted-since'
+};
+
+/** The text of a failed request; a warning refused until confirmed says why. */
 function failure( e ) {
-	const err = e instanceof ApiError && e.body && e.body.error;
-	if ( err && typeof err.message === 'string' && err.message && ![ 'network', 'forbidden', 'claimed', 'muted', 'blocked', 'conduct_required' ].includes( e.code ) ) {
-		return err.message;
-	}
-	return errorText( e );
+	const err = ( e instanceof ApiError && e.code === 'confirm_needed' && e.body && e.body.error ) || {};
+	return Object.hasOwn( CONFIRM_REASONS, err.reason ) ? t( CONFIRM_REASONS[ err.reason ] ) : errorText( e );
 }
 
 /** A revision id, or null. */
 function revId( v ) {
 	return Number.isSafeInteger( v ) && v > 0 ? v : null;
+}
+
+/**
+ * What an action did, in the person's language: from the answer's
+ * `action` and its fields (`detail`, `base_rev`, `notified`); the api's
+ * English `message` only for an action this page does not know.
+ *
+ * @param {string} action
+ * @param {Object} answer `POST /api/v1/items/{id}/actions`'s answer
+ * @param {string} user the item's editor
+ * @return {string}
+ */
+export function doneText( action, answer, user ) {
+	const a = answer || {};
+	const detail = typeof a.detail === 'string' ? a.detail : '';
+	switch ( action ) {
+		case 'revert':
+			return t( a.method === 'undo' || detail === 'undo' ? 'patrolchat-act-result-revert-undo' : 'patrolchat-act-result-revert-rollback', String( a.base_rev || '' ) );
+		case 'tag':
+			if ( a.notified === true ) {
+				return t( 'patrolchat-act-result-tag-notified', detail, user );
+			}
+			return a.notified === false ?
+				t( 'patrolchat-act-result-tag-notice-failed', detail, user ) :
+				t( 'patrolchat-act-result-tag', detail );
+		case 'warn': return t( 'patrolchat-act-result-warn', user, detail );
+		case 'ask': return t( 'patrolchat-act-result-ask', user );
+		case 'report': return t( 'patrolchat-act-result-report', user, detail );
+		case 'thank': return t( 'patrolchat-act-result-thank', user );
+		case 'patrol': return t( 'patrolchat-act-result-patrol' );
+		default:
+			return ( typeof a.message === 'string' && a.message ) || t( 'patrolchat-act-done' );
+	}
 }
 
 export const usePatrolStore = defineStore( 'patrol', () => {
@@ -248,6 +284,13 @@ export const usePatrolStore = defineStore( 'patrol', () => {
 	 * acts without one; otherwise the item is claimed first. `false` when
 	 * it could not be claimed (the claim's refusal is in the notice area).
 	 */
+	/** The editor of item `id`, when it is the one open. */
+	function editorOf( id ) {
+		const item = useItemStore();
+		const d = item.current.id === id ? item.current.detail : null;
+		return ( d && d.item && d.item.user ) || '';
+	}
+
 	async function tokenFor( id ) {
 		const held = heldToken( id );
 		if ( held ) {
@@ -305,7 +348,7 @@ export const usePatrolStore = defineStore( 'patrol', () => {
 			}
 			actions.result = {
 				type: 'success',
-				text: ( answer && typeof answer.message === 'string' && answer.message ) || t( 'patrolchat-act-done' ),
+				text: doneText( action, answer, editorOf( id ) ),
 				action
 			};
 			actions.form = null;

@@ -5,8 +5,10 @@ import { defineStore } from 'pinia';
 import { ref, computed, watch } from 'vue';
 import { api, ApiError, seg, setCsrf, setUnauthorizedHandler } from '../api.js';
 import * as live from '../live.js';
-import { t } from '../i18n.js';
+import { t, locale, setLanguage, storedLanguage } from '../i18n.js';
+import { noteGender } from '../genders.js';
 import { loadKeys } from '../keymap.js';
+import { errorText } from '../errors.js';
 import { useQueuesStore } from './queues.js';
 import { useItemStore } from './item.js';
 import { useThreadsStore } from './threads.js';
@@ -119,7 +121,8 @@ export const useSessionStore = defineStore( 'session', () => {
 		const key = ++noticeSeq;
 		// The same text again replaces its older copy rather than stacking.
 		let next = notices.value.filter( ( n ) => !( n.text === text && n.type === type ) );
-		next.push( { key, type, text, at: Date.now(), link: extra.link || null, mention: extra.mention || null } );
+		// The language it was written in, which it keeps when the interface's changes.
+		next.push( { key, type, text, lang: locale.value, at: Date.now(), link: extra.link || null, mention: extra.mention || null } );
 		while ( next.length > MAX_NOTICES ) {
 			const drop = next.findIndex( ( n ) => !n.mention );
 			next.splice( drop === -1 ? 0 : drop, 1 );
@@ -148,6 +151,10 @@ export const useSessionStore = defineStore( 'session', () => {
 			const who = await api( 'GET', '/api/v1/me', undefined, { quiet401: true } );
 			me.value = who;
 			setCsrf( who && who.csrf );
+			if ( who && who.name ) {
+				noteGender( who.name, who.gender );
+				followLanguage( who );
+			}
 		} catch ( e ) {
 			if ( !( e instanceof ApiError ) || e.status !== 401 ) {
 				// The api is down or failing: who is signed in did not change.
@@ -159,6 +166,38 @@ export const useSessionStore = defineStore( 'session', () => {
 		}
 		authChecked.value = true;
 		return !!me.value;
+	}
+
+	/**
+	 * The person's language is kept with them, the same on every device:
+	 * the one they chose (on any device) wins over this browser's, unless
+	 * the page was opened with `?uselang=`; a choice made here before
+	 * signing in is kept for them.
+	 */
+	function followLanguage( who ) {
+		if ( new URLSearchParams( location.search ).has( 'uselang' ) ) {
+			return;
+		}
+		if ( typeof who.language === 'string' && who.language ) {
+			if ( who.language !== locale.value ) {
+				setLanguage( who.language, true ).catch( () => {} );
+			}
+		} else if ( !who.bot && storedLanguage() ) {
+			saveLanguage( storedLanguage() );
+		}
+	}
+
+	/** Keeps the language with the person (`PUT /api/v1/me/preferences`). */
+	async function saveLanguage( code ) {
+		if ( !me.value ) {
+			return;
+		}
+		try {
+			await api( 'PUT', '/api/v1/me/preferences', { language: code } );
+			me.value = { ...me.value, language: code };
+		} catch ( e ) {
+			notify( 'warning', t( 'patrolchat-language-save-failed', errorText( e ) ) );
+		}
 	}
 
 	/** Whether dev login is on: anything but 404 to an empty request. */
@@ -216,6 +255,6 @@ export const useSessionStore = defineStore( 'session', () => {
 		me, authChecked, devLogin, notice, notices, unreadMentions, shortcutsOpen,
 		isPatroller, isAdmin, wikiRoles, globalGroups,
 		roleOn, noteStanding, loadStanding, acceptedConduct,
-		notify, dismiss, clearNotice, mentionsRead, checkAuth, probeDevLogin, signInDev, signOut, signedOut
+		notify, dismiss, clearNotice, mentionsRead, checkAuth, probeDevLogin, signInDev, signOut, signedOut, saveLanguage
 	};
 } );

@@ -5,6 +5,7 @@ import { defineStore } from 'pinia';
 import { reactive, ref } from 'vue';
 import { api, seg } from '../api.js';
 import { t } from '../i18n.js';
+import { genderFor } from '../genders.js';
 import { errorText } from '../errors.js';
 import { useSessionStore } from './session.js';
 import { useConductStore } from './conduct.js';
@@ -187,6 +188,7 @@ export const useThreadsStore = defineStore( 'threads', () => {
 		}
 		let text;
 		let link;
+		const gender = await genderFor( m.author );
 		if ( m.item ) {
 			const queues = useQueuesStore();
 			const row = queues.rowOf( m.item );
@@ -204,7 +206,7 @@ export const useThreadsStore = defineStore( 'threads', () => {
 					// named by its id
 				}
 			}
-			text = t( 'patrolchat-mentioned', m.author, title || m.item );
+			text = t( 'patrolchat-mentioned', m.author, title || m.item, gender );
 			link = {
 				href: `${ pathOf( 'item', wf, m.item ) }#message-${ encodeURIComponent( m.id ) }`,
 				go: () => {
@@ -212,8 +214,18 @@ export const useThreadsStore = defineStore( 'threads', () => {
 					go( 'item', wf, m.item );
 				}
 			};
+		} else if ( String( m.thread || '' ).startsWith( 'dm-' ) ) {
+			const id = m.thread.slice( 3 );
+			text = t( 'patrolchat-mentioned', m.author, t( 'patrolchat-conversation' ), gender );
+			link = {
+				href: `${ pathOf( 'conversation', null, id ) }#message-${ encodeURIComponent( m.id ) }`,
+				go: () => {
+					highlight.value = m.id;
+					go( 'conversation', null, id );
+				}
+			};
 		} else {
-			text = t( 'patrolchat-mentioned', m.author, m.workflow ? t( 'patrolchat-room-of', m.workflow ) : '' );
+			text = t( 'patrolchat-mentioned', m.author, m.workflow ? t( 'patrolchat-room-of', m.workflow ) : '', gender );
 			if ( m.workflow ) {
 				link = {
 					href: `${ pathOf( 'room', m.workflow ) }#message-${ encodeURIComponent( m.id ) }`,
@@ -225,6 +237,24 @@ export const useThreadsStore = defineStore( 'threads', () => {
 			}
 		}
 		session.notify( 'notice', text, { link, mention: m.id } );
+	}
+
+	/**
+	 * Opens a message in its thread (an item's, a room's or a
+	 * conversation's), which scrolls to it and marks it: a search result or
+	 * an inbox entry (`{thread, item?, workflow?, conversation?, message?}`).
+	 */
+	function openMessage( e ) {
+		const thread = String( e.thread || '' );
+		highlight.value = e.message || null;
+		if ( e.conversation || thread.startsWith( 'dm-' ) ) {
+			return go( 'conversation', null, e.conversation || thread.slice( 3 ) );
+		}
+		if ( thread.startsWith( 'room-' ) ) {
+			return go( 'room', e.workflow || thread.slice( 5 ).split( '.' )[ 0 ] );
+		}
+		const item = e.item || thread;
+		return item ? go( 'item', e.workflow || null, item ) : null;
 	}
 
 	/** Marks a message hidden in the loaded threads: admins and its author keep the text. */
@@ -251,6 +281,6 @@ export const useThreadsStore = defineStore( 'threads', () => {
 	return {
 		item, room, highlight,
 		openItemThread, closeItemThread, addItemMessages, lastItemSeq, postItemMessage,
-		openRoom, leaveRoom, catchUpRoom, postRoomMessage, messageNew, mention, markHidden
+		openRoom, leaveRoom, catchUpRoom, postRoomMessage, messageNew, mention, markHidden, openMessage
 	};
 } );

@@ -548,7 +548,7 @@ async fn claims(ctx: &Ctx) -> Result<Claims, Error> {
 }
 
 /// Item number `n` of the seeded ones.
-fn item_id(n: u64) -> String {
+pub(crate) fn item_id(n: u64) -> String {
     format!("enwiki-{}", 1_000_000_000 + n)
 }
 
@@ -556,7 +556,7 @@ fn item_id(n: u64) -> String {
 /// `tests/common`'s `seed_item` does: `Projection::create_many`, then
 /// `HSETNX item:{id} state open` for each in one pipeline; a few batches
 /// at a time.
-async fn seed(url: &str, n: u64) -> Result<(), Error> {
+pub(crate) async fn seed(url: &str, n: u64) -> Result<(), Error> {
     let template: Item = serde_json::from_value(json!({
         "id": item_id(0), "wiki": "enwiki", "workflows": ["patrol"], "kind": "edit",
         "title": "Patrolchat bench page", "namespace": 0,

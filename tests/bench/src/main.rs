@@ -14,8 +14,10 @@
 //! target/release/patrolchat-bench api --ws-clients 500   # or: tests/bench/run.sh api
 //! target/release/patrolchat-bench feed-to-client           # or: catch-up
 //! target/release/patrolchat-bench diff                     # or: tests/bench/run.sh diff
+//! target/release/patrolchat-bench inbox                    # or: tests/bench/run.sh inbox
 //! tests/bench/run.sh soak --soak-seconds 600               # not part of `all`
 //! tests/bench/run.sh scroll --dashboard-dir /tmp/other/dist # another build's frame times
+//! cargo run --release -p patrolchat-bench -- search        # in this process, no servers
 //! ```
 //!
 //! # Adding a benchmark
@@ -35,10 +37,12 @@ mod catch_up;
 mod diff;
 mod feed;
 mod feed_to_client;
+mod inbox;
 mod ingest;
 mod report;
 mod router;
 mod scroll;
+mod search;
 mod setup;
 mod soak;
 mod system;
@@ -87,8 +91,9 @@ pub(crate) struct Opts {
     /// api: concurrent claim clients, each a patroller with a connection of its own.
     #[arg(long, global = true, default_value_t = 100)]
     pub(crate) claim_clients: usize,
-    /// api: open items seeded before the claims are measured (each claimed once).
-    #[arg(long, global = true, default_value_t = 150_000)]
+    /// api: open items seeded before the claims are measured (each claimed
+    /// once); enough for 2 s of warm-up and a 10 s window at 25,000/s.
+    #[arg(long, global = true, default_value_t = 300_000)]
     pub(crate) claim_items: u64,
     /// api: WebSockets that receive the posted messages.
     #[arg(long, global = true, default_value_t = 1_000)]
@@ -178,12 +183,18 @@ enum Command {
     /// Api: claims/s with 100 clients, message post → delivery latency to
     /// 1,000 WebSockets, and the api's RSS holding 10,000 idle WebSockets.
     Api,
+    /// Inbox: `GET /api/v1/me/inbox` and `GET /api/v1/me/unread` latency
+    /// for a person with a full inbox and 50 followed threads.
+    Inbox,
     /// Diff: `GET /api/v1/items/{id}/diff` of 300 items against a wiki
     /// that answers in 100 ms, first view (the wiki asked) and cached.
     Diff,
     /// Scroll: frame times of the dashboard's list scrolled through 5,000
     /// items in headless Chromium, at desktop and (CPU slowed 4×) phone size.
     Scroll,
+    /// Search: 1,000,000 messages indexed (messages/s), query p50/p99
+    /// over a mix of queries, index size on disk, RSS; in this process.
+    Search,
     /// Every benchmark, one table.
     All,
 }
@@ -195,9 +206,11 @@ enum Bench {
     Router,
     FeedToClient,
     Api,
+    Inbox,
     CatchUp,
     Diff,
     Scroll,
+    Search,
     Soak,
 }
 
@@ -209,9 +222,11 @@ impl Bench {
         Bench::Router,
         Bench::FeedToClient,
         Bench::Api,
+        Bench::Inbox,
         Bench::CatchUp,
         Bench::Diff,
         Bench::Scroll,
+        Bench::Search,
     ];
 
     async fn run(self, ctx: &Ctx) -> Result<Report, Error> {
@@ -220,9 +235,11 @@ impl Bench {
             Self::Router => router::run(ctx).await,
             Self::FeedToClient => feed_to_client::run(ctx).await,
             Self::Api => api::run(ctx).await,
+            Self::Inbox => inbox::run(ctx).await,
             Self::CatchUp => catch_up::run(ctx).await,
             Self::Diff => diff::run(ctx).await,
             Self::Scroll => scroll::run(ctx).await,
+            Self::Search => search::run().await,
             Self::Soak => soak::run(ctx).await,
         }
     }
@@ -235,9 +252,11 @@ impl Command {
             Self::Router => &[Bench::Router],
             Self::FeedToClient => &[Bench::FeedToClient],
             Self::Api => &[Bench::Api],
+            Self::Inbox => &[Bench::Inbox],
             Self::CatchUp => &[Bench::CatchUp],
             Self::Diff => &[Bench::Diff],
             Self::Scroll => &[Bench::Scroll],
+            Self::Search => &[Bench::Search],
             Self::Soak => &[Bench::Soak],
             Self::All => Bench::ALL,
         }
@@ -298,6 +317,19 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
+        // Search needs neither servers nor the release binary.
+        if matches!(cli.command, Command::Search) {
+            return match search::run().await {
+                Ok(report) => {
+                    println!("{}", report.render());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("patrolchat-bench: Search failed: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         let ctx = match Ctx::new(cli.opts).await {
             Ok(ctx) => ctx,
             Err(e) => {

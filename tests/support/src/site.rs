@@ -23,6 +23,27 @@ pub struct Site {
     base: String,
 }
 
+/// The `error.code` of an answer's body (the api's, or a MediaWiki
+/// API's); "" when it has none.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+/// Asserts that an api answer is `want_status` with a JSON error of
+/// `want_code` and its English `message`.
+#[track_caller]
+pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(
+        (status, error_code(body)),
+        (want_status, want_code),
+        "status and error code, body {body}"
+    );
+    assert!(
+        body["error"]["message"].is_string(),
+        "error message, body {body}"
+    );
+}
+
 /// A shared HTTP client for tests (connections are reused).
 pub fn http() -> reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
@@ -57,6 +78,24 @@ impl Site {
     /// The origin browsers send.
     pub fn origin(&self) -> String {
         self.base.clone()
+    }
+
+    /// A bot token named `name` with `scopes`, made by `admin`, as the
+    /// bearer `Person` it signs in as.
+    pub async fn bot(&self, admin: &Person, name: &str, scopes: &[&str]) -> Person {
+        let (s, b) = self
+            .post(
+                admin,
+                "/api/v1/bots",
+                json!({"name": name, "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(s, 201, "a bot token for {name}: {b}");
+        Person {
+            name: name.to_owned(),
+            token: b["token"].as_str().expect("a bot token").to_owned(),
+            csrf: String::new(),
+        }
     }
 
     /// Signs in through dev login with these groups, every wiki's code of

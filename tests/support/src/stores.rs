@@ -23,35 +23,51 @@ pub async fn nats_connect(nats: &str) -> Result<async_nats::Client, async_nats::
     async_nats::connect(patrolchat_model::subjects::nats_servers(nats)).await
 }
 
-/// Every message of a stream, as (subject, payload JSON).
+/// Every message of a stream, as (subject, payload JSON): those it
+/// holds when called, less any its `max_age` removes while they are read.
 pub async fn stream_messages(nats: &str, name: &str) -> Vec<(String, serde_json::Value)> {
     let client = nats_connect(nats).await.expect("connect to NATS");
     let js = jetstream::new(client);
     let Ok(mut stream) = js.get_stream(name).await else {
         return Vec::new();
     };
-    let total = stream.info().await.expect("stream info").state.messages;
-    if total == 0 {
+    let state = &stream.info().await.expect("stream info").state;
+    if state.messages == 0 {
         return Vec::new();
     }
+    let last = state.last_sequence;
     let consumer = stream
         .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
         .await
         .expect("ordered consumer");
     let mut messages = consumer.messages().await.expect("messages");
     let mut out = Vec::new();
-    while (out.len() as u64) < total {
-        let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
-            .await
-            .expect("message within 10 s")
-            .expect("stream open")
-            .expect("message");
-        out.push((
-            msg.subject.to_string(),
-            serde_json::from_slice(&msg.payload).expect("JSON"),
-        ));
+    let mut quiet = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(1), messages.next()).await {
+            Ok(next) => {
+                let msg = next.expect("stream open").expect("message");
+                let seq = msg.info().expect("JetStream message").stream_sequence;
+                out.push((
+                    msg.subject.to_string(),
+                    serde_json::from_slice(&msg.payload).expect("JSON"),
+                ));
+                if seq >= last {
+                    return out;
+                }
+                quiet = 0;
+            }
+            Err(_) => {
+                // Nothing came: the rest may have aged out meanwhile.
+                let now = &stream.info().await.expect("stream info").state;
+                if now.messages == 0 || now.first_sequence > last {
+                    return out;
+                }
+                quiet += 1;
+                assert!(quiet < 10, "{name}: no message for 10 s before #{last}");
+            }
+        }
     }
-    out
 }
 
 /// Every projection layout, as SCAN patterns: the projection's own.

@@ -14,8 +14,9 @@ const FAMILIES: &[&str] = &[
     "wiki",
 ];
 
-/// Wikis of no one language, in English: Wikidata, Commons, Meta and the
-/// other multilingual projects.
+/// Wikis of no one language: Wikidata, Commons, Meta and the other
+/// multilingual projects. Their content is `mul` (ISO 639's "multiple
+/// languages"), each text in its own direction.
 const MULTILINGUAL: &[&str] = &[
     "wikidatawiki",
     "commonswiki",
@@ -51,12 +52,15 @@ const RTL: &[&str] = &[
     "glk", "lrc", "arc",
 ];
 
+/// The code of a multilingual wiki's content.
+pub(super) const MULTIPLE_LANGUAGES: &str = "mul";
+
 /// The content language of a wiki from its database name (`hewiki` →
-/// `he`, `zh_yuewiki` → `yue`, `wikidatawiki` → `en`); `None` when the
+/// `he`, `zh_yuewiki` → `yue`, `wikidatawiki` → `mul`); `None` when the
 /// name is no known shape.
 pub fn derived_language(dbname: &str) -> Option<String> {
     if MULTILINGUAL.contains(&dbname) {
-        return Some("en".to_owned());
+        return Some(MULTIPLE_LANGUAGES.to_owned());
     }
     let prefix = FAMILIES
         .iter()
@@ -70,9 +74,12 @@ pub fn derived_language(dbname: &str) -> Option<String> {
 }
 
 /// The direction of a language (its first subtag decides; `ltr` unless
-/// known to be right to left).
+/// known to be right to left; `auto` for `mul`, many languages).
 pub fn direction_of(language: &str) -> Direction {
     let primary = language.split('-').next().unwrap_or_default();
+    if primary.eq_ignore_ascii_case(MULTIPLE_LANGUAGES) {
+        return Direction::Auto;
+    }
     let arabic_script = language.split('-').any(|s| s.eq_ignore_ascii_case("arab"));
     if RTL.iter().any(|l| l.eq_ignore_ascii_case(primary)) || arabic_script {
         Direction::Rtl

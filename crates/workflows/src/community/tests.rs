@@ -83,9 +83,9 @@ fn language_and_direction_come_from_the_name_unless_set() {
         ("dewiki", "de", Direction::Ltr),
         ("zh_yuewiki", "yue", Direction::Ltr),
         ("simplewiki", "en", Direction::Ltr),
-        ("wikidatawiki", "en", Direction::Ltr),
-        ("commonswiki", "en", Direction::Ltr),
-        ("metawiki", "en", Direction::Ltr),
+        ("wikidatawiki", "mul", Direction::Auto),
+        ("commonswiki", "mul", Direction::Auto),
+        ("metawiki", "mul", Direction::Auto),
         ("arwiki", "en", Direction::Ltr),
     ] {
         let c = s.community(wiki);
