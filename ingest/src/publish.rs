@@ -171,10 +171,12 @@ impl Publisher {
                 State::Done => return self.pop_done(),
                 State::Sent(fut) => match fut.as_mut().await {
                     Ok(ack) => {
-                        self.metrics.published.inc();
+                        // Duplicates first: whoever sees `published` reach a
+                        // count sees every duplicate among them counted.
                         if ack.duplicate {
                             self.metrics.duplicates.inc();
                         }
+                        self.metrics.published.inc();
                         front.state = State::Done;
                         self.backoff = Duration::ZERO;
                     }
