@@ -123,7 +123,8 @@ pub struct FoundSchema {
 pub struct SearchPage {
     /// Best first.
     pub results: Vec<FoundSchema>,
-    /// The cursor of the next page, when there may be one.
+    /// The cursor of the next page, when there may be one (paging ends
+    /// 50,000 ranks deep).
     pub next_cursor: Option<String>,
 }
 

@@ -32,6 +32,11 @@ const BATCH: usize = 64;
 /// Candidates looked at for one page at most (a viewer who may see
 /// little of what matches gets a shorter page and a cursor).
 const MAX_SCANNED: usize = 2_000;
+/// The deepest rank a cursor may point at: past it, a search has no more
+/// pages. Each segment's collector reserves room for every rank up to the
+/// one asked, so the bound keeps a made-up cursor from asking for more
+/// memory than the node has.
+const MAX_OFFSET: usize = 50_000;
 
 /// A piece of a snippet: text, and whether the query found it there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +119,7 @@ fn decode_cursor(cursor: Option<&str>) -> Result<usize, SearchError> {
         .ok()
         .and_then(|b| serde_json::from_slice::<CursorState>(&b).ok())
         .map(|s| s.o)
+        .filter(|&o| o <= MAX_OFFSET)
         .ok_or_else(|| SearchError::BadCursor)
 }
 
@@ -161,7 +167,7 @@ pub async fn page<C: ConnectionLike + Send>(
         }
         offset += consumed;
         scanned += consumed;
-        let left = more || consumed < batch.len();
+        let left = (more || consumed < batch.len()) && offset <= MAX_OFFSET;
         if results.len() == limit || !left {
             let next_cursor = left.then(|| encode_cursor(offset));
             return Ok(Page {
@@ -374,5 +380,39 @@ mod tests {
             decode_cursor(Some("!!")),
             Err(SearchError::BadCursor)
         ));
+    }
+
+    /// A made-up cursor with a huge rank once reached tantivy, whose
+    /// collector reserves room for every rank up to it: the allocation
+    /// failed and aborted the process. The deepest cursor a page can hand
+    /// out is the last one accepted.
+    #[test]
+    fn a_cursor_past_the_deepest_page_is_refused_before_the_index() {
+        assert_eq!(
+            decode_cursor(Some(&encode_cursor(MAX_OFFSET))).expect("decodes"),
+            MAX_OFFSET
+        );
+        for o in [MAX_OFFSET + 1, 1 << 40, usize::MAX] {
+            assert!(
+                matches!(
+                    decode_cursor(Some(&encode_cursor(o))),
+                    Err(SearchError::BadCursor)
+                ),
+                "{o}"
+            );
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let index = SearchIndex::open(dir.path(), 1).expect("opens");
+        let q = crate::query::parse("vandal").expect("parses");
+        let pre = crate::index::Prefilter {
+            name: "Ada".into(),
+            bot: false,
+            admin: false,
+        };
+        let deepest = decode_cursor(Some(&encode_cursor(MAX_OFFSET))).expect("decodes");
+        let (found, more) = index
+            .candidates(&q, &pre, deepest, BATCH)
+            .expect("the deepest rank is searched without trouble");
+        assert!(found.is_empty() && !more);
     }
 }
