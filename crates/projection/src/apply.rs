@@ -490,7 +490,9 @@ impl Projection {
             }
             Activity::ConversationStarted { conversation } => {
                 out.skipped = !self.conversations.start(conversation).await?;
-                self.inbox.on_conversation(conversation).await?;
+                if !out.skipped {
+                    self.inbox.on_conversation(conversation).await?;
+                }
             }
         }
         Ok(out)

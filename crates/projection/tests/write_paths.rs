@@ -230,3 +230,45 @@ async fn applying_a_stored_event_writes_only_what_the_event_adds() {
     let stored = projection.threads.find("enwiki-8.1").await.expect("find");
     assert!(stored.is_some(), "the message is stored");
 }
+
+/// A conversation older than the retention is left out on replay, and so
+/// are the follows its start would give its people: nothing would ever
+/// sweep them. The conversations are made here; the recorded corpus has
+/// none.
+#[tokio::test]
+async fn a_conversation_past_the_retention_leaves_no_follows() {
+    let redis = RedisServer::start();
+    let projection = Projection::connect(&redis.url(), Settings::default())
+        .await
+        .expect("projection");
+    let started = |id: &str, at: i64| Activity::ConversationStarted {
+        conversation: Box::new(patrolchat_model::item::Conversation {
+            id: id.into(),
+            participants: vec!["Ada".into(), "Bea".into()],
+            by: "Ada".into(),
+            at,
+        }),
+    };
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis(),
+    )
+    .expect("fits");
+    let old = now
+        - 2 * i64::try_from(Settings::default().conversation_retention.as_millis()).expect("fits");
+    projection
+        .apply_stored(&started("old", old), 1)
+        .await
+        .expect("apply");
+    projection
+        .apply_stored(&started("new", now), 2)
+        .await
+        .expect("apply");
+    for who in ["Ada", "Bea"] {
+        let follows = projection.inbox.follows(who).await.expect("follows");
+        let threads: Vec<&str> = follows.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(threads, ["dm-new"], "{who}");
+    }
+}
