@@ -4,6 +4,7 @@
 import { afterEach, expect, test, vi } from 'vitest';
 import { fakeApi, person, reply, mountPage, settle, waitFor } from './harness.js';
 import { namesOf, listOf } from '../src/stores/conversations.js';
+import { useUnreadStore } from '../src/stores/unread.js';
 
 let page = null;
 
@@ -24,17 +25,25 @@ test( 'names: split at commas, trimmed, without @, each once, without oneself', 
 const CONV = { id: 'c1', thread: 'dm-c1', participants: [ 'Alice', 'Bob' ], by: 'Alice', at: 1, last_at: 2, unread: 2, last_message: { id: 'dm-c1.1', author: 'Bob', text: '<img src=x onerror=alert(1)>', seq: 1 } };
 
 test( 'the list shows unread and the last message as text; starting one opens it; too many names are refused', async () => {
+	// The unread counts are the unread store's: every followed conversation
+	// is there (0 when read); one that is not counts none, whatever its own
+	// `unread` says.
 	const api = fakeApi( {
-		'GET /api/v1/conversations': [ CONV ],
+		'GET /api/v1/conversations': [ CONV, { ...CONV, id: 'c9', unread: 3, last_message: null } ],
+		'GET /api/v1/me/unread': { inbox: 0, threads: {}, rooms: {}, conversations: { c1: 2 } },
 		'POST /api/v1/conversations': ( req ) => reply( 201, { ...CONV, id: 'c2', participants: [ 'Alice', ...req.body.with ], message: {} } ),
 		'GET /api/v1/conversations/c2': { ...CONV, id: 'c2' },
 		'GET /api/v1/conversations/c2/messages': [ { id: 'dm-c2.1', thread: 'dm-c2', seq: 1, author: 'Alice', text: 'hello <b>there</b>', at: Date.now() } ],
 		'POST /api/v1/threads/dm-c2/read': {}
 	} );
 	page = await mountPage( '/conversations', person() );
+	await useUnreadStore().load();
 	const row = await waitFor( () => page.el.querySelector( '[data-testid="conversation-row"][data-conversation="c1"]' ), 'the row' );
 	expect( row.textContent ).toContain( 'Conversation with Bob' );
+	await waitFor( () => row.querySelector( '[data-testid="conversation-unread"]' ), 'its unread count' );
 	expect( row.querySelector( '[data-testid="conversation-unread"]' ).textContent ).toContain( '2' );
+	const unfollowed = page.el.querySelector( '[data-testid="conversation-row"][data-conversation="c9"]' );
+	expect( unfollowed.querySelector( '[data-testid="conversation-unread"]' ) ).toBe( null );
 	expect( row.textContent ).toContain( '<img src=x onerror=alert(1)>' );
 	expect( row.querySelector( 'img' ) ).toBe( null );
 

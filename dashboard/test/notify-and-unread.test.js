@@ -105,7 +105,7 @@ test( 'read marks: the first goes at once, later ones at most once per wait with
 test( 'the unread store: the badge follows inbox.new and inbox.read, threads count new messages, rooms add up, and a hidden tab notifies', async () => {
 	setActivePinia( createPinia() );
 	const api = fakeApi( {
-		'GET /api/v1/me/unread': { inbox: 2, threads: { 'enwiki-1': 1 }, rooms: { 'room-patrol.enwiki': 2, 'room-patrol.dewiki': 1 }, conversations: { c1: 0 } },
+		'GET /api/v1/me/unread': { inbox: 2, threads: { 'enwiki-1': 1, 'enwiki-2': 0 }, rooms: { 'room-patrol.enwiki': 2, 'room-patrol.dewiki': 1 }, conversations: { c1: 0 } },
 		'POST /api/v1/threads/enwiki-1/read': {}
 	} );
 	const u = useUnreadStore();
@@ -132,6 +132,15 @@ test( 'the unread store: the badge follows inbox.new and inbox.read, threads cou
 	expect( api.to( 'POST /api/v1/threads/enwiki-1/read' )[ 0 ].body ).toEqual( { seq: 4 } );
 	u.messageNew( { id: 'enwiki-1.4', thread: 'enwiki-1', seq: 4, author: 'Bob', text: 'hi' } );
 	expect( u.unreadOf( 'enwiki-1' ) ).toBe( 0 );
+	// Every followed thread is there, a read one at 0: a new message counts.
+	expect( u.unreadOf( 'enwiki-2' ) ).toBe( 0 );
+	u.messageNew( { id: 'enwiki-2.7', thread: 'enwiki-2', seq: 7, author: 'Bob', text: 'hi' } );
+	expect( u.unreadOf( 'enwiki-2' ) ).toBe( 1 );
+	// Threads and conversations not followed are not counted, as the server does not.
+	u.messageNew( { id: 'enwiki-9.1', thread: 'enwiki-9', seq: 1, author: 'Bob', text: 'hi' } );
+	u.messageNew( { id: 'dm-c7.1', thread: 'dm-c7', seq: 1, author: 'Bob', text: 'hi' } );
+	expect( u.unreadOf( 'enwiki-9' ) ).toBe( undefined );
+	expect( u.unreadOf( 'dm-c7' ) ).toBe( undefined );
 	// Another device read everything.
 	u.frame( { type: 'inbox.read' } );
 	expect( u.counts.inbox ).toBe( 0 );

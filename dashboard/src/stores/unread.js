@@ -22,7 +22,7 @@ export function slotOf( thread ) {
 }
 
 export const useUnreadStore = defineStore( 'unread', () => {
-	/** `GET /api/v1/me/unread`, kept live. */
+	/** `GET /api/v1/me/unread` (every followed thread, room and conversation, 0 when read), kept live. */
 	const counts = reactive( { inbox: 0, threads: {}, rooms: {}, conversations: {} } );
 	/** Thread → whether the person follows it, as far as this page knows. */
 	const following = reactive( {} );
@@ -112,13 +112,16 @@ export const useUnreadStore = defineStore( 'unread', () => {
 		}
 	}
 
-	/** A message in a thread: one more unread where the server counts that thread. */
+	/**
+	 * A message in a thread: one more unread where the server counts that
+	 * thread (every followed one is there, a read one at 0).
+	 */
 	function messageNew( m ) {
 		if ( !m || !m.thread || m.author === person || ( m.seq && m.seq <= marker.upTo( m.thread ) ) ) {
 			return;
 		}
 		const [ map, key ] = slotOf( m.thread );
-		if ( key in counts[ map ] || map === 'conversations' ) {
+		if ( key in counts[ map ] ) {
 			counts[ map ][ key ] = ( counts[ map ][ key ] || 0 ) + 1;
 		}
 	}
