@@ -148,7 +148,7 @@ pub async fn inbox(
 pub struct Unread {
     /// Unread inbox entries.
     pub inbox: usize,
-    /// Unread messages per followed item thread (only those with any).
+    /// Unread messages per followed item thread (0 when read to its end).
     pub threads: BTreeMap<String, usize>,
     /// Unread messages per followed workflow room (`room-<wf>[.<wiki>]`).
     pub rooms: BTreeMap<String, usize>,
@@ -159,7 +159,7 @@ pub struct Unread {
 /// `GET /api/v1/me/unread`.
 #[utoipa::path(get, path = "/api/v1/me/unread", tag = "inbox",
     responses((status = 200, description = "unread messages per followed thread, room and \
-        conversation the caller may read (those with any), and unread inbox entries", body = Unread),
+        conversation the caller may read (0 for those read to their end), and unread inbox entries", body = Unread),
               (status = 401, description = "not signed in", body = crate::schemas::ErrorBody),
               (status = 403, description = "a bot", body = crate::schemas::ErrorBody)))]
 pub async fn unread(

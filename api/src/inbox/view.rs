@@ -330,8 +330,8 @@ struct Counted {
     at: i64,
 }
 
-/// Unread messages per thread of `threads` (those with any), not
-/// counting the person's own nor those of people they ignore.
+/// Unread messages per thread of `threads` (0 for one read to its end),
+/// not counting the person's own nor those of people they ignore.
 ///
 /// # Errors
 /// [`ApiError::Unavailable`] when Redis fails.
@@ -353,7 +353,7 @@ pub async fn unread_counts(
     Ok(threads
         .iter()
         .zip(pages)
-        .filter_map(|(t, page)| {
+        .map(|(t, page)| {
             let n = page
                 .iter()
                 .filter_map(|m| serde_json::from_str::<Counted>(m).ok())
@@ -363,7 +363,7 @@ pub async fn unread_counts(
                         && marks.is_unread(t, m.seq, m.at)
                 })
                 .count();
-            (n > 0).then(|| (t.clone(), n))
+            (t.clone(), n)
         })
         .collect())
 }
