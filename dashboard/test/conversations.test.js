@@ -5,10 +5,14 @@ import { afterEach, expect, test, vi } from 'vitest';
 import { fakeApi, person, reply, mountPage, settle, waitFor } from './harness.js';
 import { namesOf, listOf } from '../src/stores/conversations.js';
 import { useUnreadStore } from '../src/stores/unread.js';
+import { useModerationStore } from '../src/stores/moderation.js';
+import { useLiveStore } from '../src/stores/live.js';
+import { stopLive } from '../src/live.js';
 
 let page = null;
 
 afterEach( () => {
+	stopLive();
 	if ( page ) {
 		page.unmount();
 		page = null;
@@ -68,6 +72,56 @@ test( 'the list shows unread and the last message as text; starting one opens it
 	expect( msg.querySelector( '[data-testid="message-text"]' ).textContent ).toBe( 'hello <b>there</b>' );
 	expect( msg.querySelector( 'b' ) ).toBe( null );
 	await waitFor( () => api.to( 'POST /api/v1/threads/dm-c2/read' ).length === 1 || null, 'read on the server' );
+} );
+
+/** A WebSocket that opens and lets the test send frames (`sockets[0].frame( f )`). */
+function liveSockets() {
+	const sockets = [];
+	vi.stubGlobal( 'WebSocket', class {
+		constructor() {
+			sockets.push( this );
+			setTimeout( () => this.onopen && this.onopen() );
+		}
+		send() {}
+		close() {}
+		frame( f ) {
+			this.onmessage( { data: JSON.stringify( f ) } );
+		}
+	} );
+	return sockets;
+}
+
+test( 'someone the person ignores: their last message shows without its text, collapsed or live, and is not counted unread', async () => {
+	fakeApi( {
+		'GET /api/v1/conversations': [
+			{ ...CONV, participants: [ 'Alice', 'Mallory' ], last_message: { id: 'dm-c1.1', thread: 'dm-c1', author: 'Mallory', text: 'rude words', seq: 1, collapsed: true } },
+			{ ...CONV, id: 'c2', thread: 'dm-c2', participants: [ 'Alice', 'Carol', 'Mallory' ], last_message: { id: 'dm-c2.1', thread: 'dm-c2', author: 'Carol', text: 'hello', seq: 1 } }
+		],
+		'GET /api/v1/me/unread': { inbox: 0, threads: {}, rooms: {}, conversations: { c1: 0, c2: 0 } },
+		'GET /api/v1/me/ignores': [ 'Mallory' ]
+	} );
+	page = await mountPage( '/conversations', person() );
+	const last = ( id ) => page.el.querySelector( `[data-testid="conversation-row"][data-conversation="${ id }"] [data-testid="conversation-last"]` );
+	// Collapsed by the server.
+	await waitFor( () => last( 'c1' ), 'the last message of c1' );
+	expect( last( 'c1' ).textContent ).toContain( 'Message from Mallory (ignored)' );
+	expect( last( 'c1' ).textContent ).not.toContain( 'rude words' );
+	expect( last( 'c2' ).textContent ).toContain( 'Carol: hello' );
+	// Live: the frame carries no flag; the person's ignores decide.
+	const sockets = liveSockets();
+	useLiveStore().startSession();
+	const moderation = useModerationStore();
+	await waitFor( () => moderation.isIgnored( 'Mallory' ) && sockets.length === 1, 'the ignores and the socket' );
+	const unread = useUnreadStore();
+	await waitFor( () => unread.unreadOf( 'dm-c2' ) === 0, 'the unread counts' );
+	sockets[ 0 ].frame( { type: 'message.new', message: { id: 'dm-c2.2', thread: 'dm-c2', seq: 2, author: 'Mallory', text: 'more rude words', at: Date.now() } } );
+	await waitFor( () => last( 'c2' ).textContent.includes( 'Mallory' ) || null, 'the live message' );
+	expect( last( 'c2' ).textContent ).toContain( 'Message from Mallory (ignored)' );
+	expect( last( 'c2' ).textContent ).not.toContain( 'rude words' );
+	expect( unread.unreadOf( 'dm-c2' ) ).toBe( 0 );
+	// Someone else's counts.
+	sockets[ 0 ].frame( { type: 'message.new', message: { id: 'dm-c2.3', thread: 'dm-c2', seq: 3, author: 'Carol', text: 'hi', at: Date.now() } } );
+	expect( unread.unreadOf( 'dm-c2' ) ).toBe( 1 );
 } );
 
 test( 'a conversation the person is not in: no such conversation', async () => {

@@ -45,7 +45,10 @@ export const useLiveStore = defineStore( 'live', () => {
 				if ( f.message ) {
 					useThreadsStore().messageNew( f.message );
 					useQueuesStore().messageNew( f.message );
-					useUnreadStore().messageNew( f.message );
+					// Those of people the person ignores are not unread (nor on the server).
+					if ( !useModerationStore().isIgnored( f.message.author ) ) {
+						useUnreadStore().messageNew( f.message );
+					}
 					useUnreadStore().frame( f );
 				}
 				return;
