@@ -27,6 +27,12 @@ use crate::index::{Positions, SearchIndex};
 /// How often writes are committed at most.
 pub const COMMIT_EVERY: Duration = Duration::from_millis(250);
 
+/// How often stream positions alone are committed: the events nothing
+/// indexes (claims, read marks, follows) move them all the time, and a
+/// commit (a disk sync and a reader reload) just for them four times a
+/// second is waste; a restart reads at most this much again.
+const POSITIONS_EVERY: Duration = Duration::from_secs(10);
+
 /// How often a missing stream is looked for.
 const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
@@ -238,6 +244,7 @@ pub async fn follow(js: jetstream::Context, index: Arc<SearchIndex>, cancel: Can
     let mut tick = tokio::time::interval(COMMIT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut looked = tokio::time::Instant::now() - LOOK_AGAIN;
+    let mut saved = tokio::time::Instant::now();
     loop {
         if looked.elapsed() >= LOOK_AGAIN && consumers.iter().any(Option::is_none) {
             looked = tokio::time::Instant::now();
@@ -255,10 +262,12 @@ pub async fn follow(js: jetstream::Context, index: Arc<SearchIndex>, cancel: Can
         let (stream, next) = tokio::select! {
             () = cancel.cancelled() => break,
             _ = tick.tick() => {
-                if index.dirty()
-                    && let Err(error) = commit(&index).await
-                {
-                    warn!(%error, "search index commit failed");
+                let due = index.dirty() || (index.moved() && saved.elapsed() >= POSITIONS_EVERY);
+                if due {
+                    saved = tokio::time::Instant::now();
+                    if let Err(error) = commit(&index).await {
+                        warn!(%error, "search index commit failed");
+                    }
                 }
                 continue;
             }
@@ -292,7 +301,7 @@ pub async fn follow(js: jetstream::Context, index: Arc<SearchIndex>, cancel: Can
             }
         }
     }
-    if index.dirty()
+    if (index.dirty() || index.moved())
         && let Err(error) = commit(&index).await
     {
         warn!(%error, "search index commit failed");

@@ -145,7 +145,10 @@ struct Writing {
     /// before the commit that makes the message searchable).
     pending: HashMap<String, Doc>,
     positions: Positions,
+    /// Documents written or deleted since the last commit.
     dirty: bool,
+    /// Positions moved since the last commit (events nothing indexes).
+    moved: bool,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -200,6 +203,7 @@ impl SearchIndex {
                 pending: HashMap::new(),
                 positions,
                 dirty: false,
+                moved: false,
             }),
             fields,
             dir: dir.to_owned(),
@@ -223,16 +227,25 @@ impl SearchIndex {
         self.writing().positions
     }
 
-    /// Records how far into the streams the writes so far reach.
+    /// Records how far into the streams the writes so far reach; the next
+    /// commit keeps it.
     pub fn set_positions(&self, f: impl FnOnce(&mut Positions)) {
         let mut w = self.writing();
         f(&mut w.positions);
-        w.dirty = true;
+        w.moved = true;
     }
 
-    /// Whether something was written since the last commit.
+    /// Whether documents were written since the last commit (they are not
+    /// searchable before it).
     pub fn dirty(&self) -> bool {
         self.writing().dirty
+    }
+
+    /// Whether the positions moved since the last commit, with no document
+    /// written: committing only keeps the stream positions, which a
+    /// restart would otherwise read again from the last commit's.
+    pub fn moved(&self) -> bool {
+        self.writing().moved
     }
 
     /// Documents searchable now.
@@ -440,6 +453,7 @@ impl SearchIndex {
         self.reader.reload().map_err(tv)?;
         w.pending.clear();
         w.dirty = false;
+        w.moved = false;
         Ok(())
     }
 
@@ -805,5 +819,23 @@ mod tests {
             ..reader("Bob")
         };
         assert!(ids(&index, "secret", &bot).is_empty());
+    }
+
+    #[test]
+    fn moved_positions_alone_are_not_documents_to_commit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let index = SearchIndex::open(dir.path(), 1).expect("opens");
+        index.set_positions(|p| p.activity = 7);
+        assert!(!index.dirty() && index.moved());
+        index.commit().expect("commits");
+        assert!(!index.dirty() && !index.moved());
+        index
+            .put_all([msg("enwiki-1.1", "Ada", "vandal", 1_000)])
+            .expect("puts");
+        assert!(index.dirty());
+        index.commit().expect("commits");
+        drop(index);
+        let again = SearchIndex::open(dir.path(), 1).expect("opens again");
+        assert_eq!(again.positions().activity, 7, "kept by the commit");
     }
 }
