@@ -171,9 +171,9 @@ export const useItemStore = defineStore( 'item', () => {
 			current.detail = detailOf( d );
 			threads.addItemMessages( d.messages || [] );
 			const wanted = threads.highlight;
-			if ( wanted && !threads.item.messages.some( ( m ) => m.id === wanted ) ) {
-				// A message opened from search or the inbox, older than the
-				// recent ones: the thread from its start.
+			if ( wanted && wanted.startsWith( `${ id }.` ) && !threads.item.messages.some( ( m ) => m.id === wanted ) ) {
+				// A message of this thread opened from search or the inbox,
+				// older than the recent ones: the thread from its start.
 				api( 'GET', `/api/v1/items/${ seg( id ) }/messages?after=0&limit=500` )
 					.then( ( more ) => gen === itemGen && threads.addItemMessages( Array.isArray( more ) ? more : [] ) )
 					.catch( () => {} );
