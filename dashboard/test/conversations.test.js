@@ -124,6 +124,25 @@ test( 'someone the person ignores: their last message shows without its text, co
 	expect( unread.unreadOf( 'dm-c2' ) ).toBe( 1 );
 } );
 
+test( 'a conversation opens on its newest messages', async () => {
+	// 600 messages; the route gives those after `after`, oldest first, at most `limit` (100 unless said).
+	const all = Array.from( { length: 600 }, ( _, i ) => ( { id: `dm-c1.${ i + 1 }`, thread: 'dm-c1', seq: i + 1, author: 'Bob', text: `number ${ i + 1 }`, at: Date.now() } ) );
+	const api = fakeApi( {
+		'GET /api/v1/conversations/c1': CONV,
+		'GET /api/v1/conversations/c1/messages': ( req ) => {
+			const q = new URL( req.url, 'http://x' ).searchParams;
+			const after = Number( q.get( 'after' ) || 0 );
+			return all.filter( ( m ) => m.seq > after ).slice( 0, Number( q.get( 'limit' ) || 100 ) );
+		},
+		'POST /api/v1/threads/dm-c1/read': {}
+	} );
+	page = await mountPage( '/conversations/c1', person() );
+	await waitFor( () => page.el.querySelector( '[data-testid="message"][data-message-id="dm-c1.600"]' ), 'the newest message' );
+	expect( page.el.querySelectorAll( '[data-testid="message"]' ) ).toHaveLength( 600 );
+	expect( api.to( 'GET /api/v1/conversations/c1/messages' ).map( ( r ) => r.url.split( '?' )[ 1 ] ) ).toEqual( [ 'after=0&limit=500', 'after=500&limit=500' ] );
+	await waitFor( () => api.to( 'POST /api/v1/threads/dm-c1/read' ).some( ( r ) => r.body.seq === 600 ) || null, 'read to the newest' );
+} );
+
 test( 'a conversation the person is not in: no such conversation', async () => {
 	fakeApi( {
 		'GET /api/v1/conversations/zz': reply( 404, { error: { code: 'not_found', message: 'no such conversation' } } ),

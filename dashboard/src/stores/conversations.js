@@ -10,6 +10,7 @@ import { errorText } from '../errors.js';
 import { locale } from '../i18n.js';
 import { useSessionStore } from './session.js';
 import { useUnreadStore } from './unread.js';
+import { mergeMessages, lastSeq, messagePages } from './threads.js';
 
 /** The conversations of an answer: a list, or `{conversations: [...]}`. */
 export function listOf( answer ) {
@@ -37,15 +38,9 @@ export function listFormat( names ) {
 	return new Intl.ListFormat( locale.value, { type: 'conjunction' } ).format( names );
 }
 
-function merge( into, more ) {
-	const seen = new Set( into.map( ( m ) => m.id ) );
-	for ( const m of more ) {
-		if ( m && m.id && !seen.has( m.id ) ) {
-			into.push( m );
-			seen.add( m.id );
-		}
-	}
-	into.sort( ( a, b ) => a.seq - b.seq );
+/** The messages route of conversation `id`. */
+function messagesOf( id ) {
+	return `/api/v1/conversations/${ seg( id ) }/messages`;
 }
 
 export const useConversationsStore = defineStore( 'conversations', () => {
@@ -80,7 +75,7 @@ export const useConversationsStore = defineStore( 'conversations', () => {
 			} else if ( f.type === 'message.new' && f.message && String( f.message.thread || '' ).startsWith( 'dm-' ) ) {
 				const id = f.message.thread.slice( 3 );
 				if ( id === open.id ) {
-					merge( open.messages, [ f.message ] );
+					mergeMessages( open.messages, [ f.message ] );
 				}
 				if ( !list.value.some( ( c ) => c.id === id ) ) {
 					loadList();
@@ -99,13 +94,14 @@ export const useConversationsStore = defineStore( 'conversations', () => {
 		try {
 			const [ c, msgs ] = await Promise.all( [
 				api( 'GET', `/api/v1/conversations/${ seg( id ) }` ),
-				api( 'GET', `/api/v1/conversations/${ seg( id ) }/messages?after=0` )
+				// The route gives the oldest first: read on to the newest.
+				messagePages( messagesOf( id ), 0 )
 			] );
 			if ( open.id !== id ) {
 				return;
 			}
 			open.conversation = c && ( c.conversation || c );
-			merge( open.messages, Array.isArray( msgs ) ? msgs : ( msgs && msgs.messages ) || [] );
+			mergeMessages( open.messages, msgs );
 		} catch ( e ) {
 			if ( open.id === id ) {
 				open.missing = e.status === 404;
@@ -130,11 +126,10 @@ export const useConversationsStore = defineStore( 'conversations', () => {
 		if ( !id || !open.conversation ) {
 			return;
 		}
-		const after = open.messages.reduce( ( n, m ) => Math.max( n, m.seq || 0 ), 0 );
 		try {
-			const msgs = await api( 'GET', `/api/v1/conversations/${ seg( id ) }/messages?after=${ after }` );
+			const msgs = await messagePages( messagesOf( id ), lastSeq( open.messages ) );
 			if ( open.id === id ) {
-				merge( open.messages, Array.isArray( msgs ) ? msgs : ( msgs && msgs.messages ) || [] );
+				mergeMessages( open.messages, msgs );
 			}
 		} catch {
 			// the next reconnect tries again
@@ -145,7 +140,7 @@ export const useConversationsStore = defineStore( 'conversations', () => {
 		try {
 			const m = await api( 'POST', `/api/v1/conversations/${ seg( id ) }/messages`, { text } );
 			if ( m && open.id === id ) {
-				merge( open.messages, [ m ] );
+				mergeMessages( open.messages, [ m ] );
 			}
 			return true;
 		} catch ( e ) {

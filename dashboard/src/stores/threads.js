@@ -13,7 +13,8 @@ import { useQueuesStore } from './queues.js';
 import { useItemStore } from './item.js';
 import { pathOf, go } from '../router.js';
 
-function mergeMessages( into, more ) {
+/** Adds the messages `into` has not got, in order (by `seq`). */
+export function mergeMessages( into, more ) {
 	const seen = new Set( into.map( ( m ) => m.id ) );
 	let added = false;
 	for ( const m of more ) {
@@ -28,9 +29,33 @@ function mergeMessages( into, more ) {
 	}
 }
 
-function lastSeq( messages ) {
+/** The highest `seq` of messages (0: none). */
+export function lastSeq( messages ) {
 	return messages.reduce( ( s, m ) => Math.max( s, m.seq || 0 ), 0 );
 }
+
+/**
+ * A thread's messages after number `after`, from its messages route
+ * (`path`, oldest first), in pages of 500 up to 20 pages: the newest 1000.
+ */
+export async function messagePages( path, after ) {
+	const out = [];
+	let from = after;
+	for ( let i = 0; i < 20; i++ ) {
+		const page = await api( 'GET', `${ path }?after=${ from }&limit=500` );
+		if ( !Array.isArray( page ) || page.length === 0 ) {
+			break;
+		}
+		out.push( ...page );
+		from = lastSeq( page );
+		if ( page.length < 500 ) {
+			break;
+		}
+	}
+	return out.slice( -1000 );
+}
+
+const roomPages = ( wf, after ) => messagePages( `/api/v1/workflows/${ seg( wf ) }/messages`, after );
 
 export const useThreadsStore = defineStore( 'threads', () => {
 	/** The open item's thread. */
@@ -94,23 +119,6 @@ export const useThreadsStore = defineStore( 'threads', () => {
 	}
 
 	// -------------------------------------------------------------- room
-
-	async function roomPages( wf, after ) {
-		const out = [];
-		let from = after;
-		for ( let i = 0; i < 20; i++ ) {
-			const page = await api( 'GET', `/api/v1/workflows/${ seg( wf ) }/messages?after=${ from }&limit=500` );
-			if ( !Array.isArray( page ) || page.length === 0 ) {
-				break;
-			}
-			out.push( ...page );
-			from = lastSeq( page );
-			if ( page.length < 500 ) {
-				break;
-			}
-		}
-		return out.slice( -1000 );
-	}
 
 	async function openRoom( wf ) {
 		if ( room.wf === wf && ( room.loading || room.messages.length ) ) {
