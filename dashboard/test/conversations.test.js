@@ -3,7 +3,7 @@
 // a conversation the person is not in answered 404: "no such conversation".
 import { afterEach, expect, test, vi } from 'vitest';
 import { fakeApi, person, reply, mountPage, settle, waitFor } from './harness.js';
-import { namesOf, listOf } from '../src/stores/conversations.js';
+import { namesOf, listOf, useConversationsStore } from '../src/stores/conversations.js';
 import { useUnreadStore } from '../src/stores/unread.js';
 import { useModerationStore } from '../src/stores/moderation.js';
 import { useLiveStore } from '../src/stores/live.js';
@@ -141,6 +141,32 @@ test( 'a conversation opens on its newest messages', async () => {
 	expect( page.el.querySelectorAll( '[data-testid="message"]' ) ).toHaveLength( 600 );
 	expect( api.to( 'GET /api/v1/conversations/c1/messages' ).map( ( r ) => r.url.split( '?' )[ 1 ] ) ).toEqual( [ 'after=0&limit=500', 'after=500&limit=500' ] );
 	await waitFor( () => api.to( 'POST /api/v1/threads/dm-c1/read' ).some( ( r ) => r.body.seq === 600 ) || null, 'read to the newest' );
+} );
+
+test( 'the list is the signed-in person\'s: gone when it cannot be read, and when the session ends', async () => {
+	let answer = [ CONV ];
+	fakeApi( { 'GET /api/v1/conversations': () => answer } );
+	page = await mountPage( '/conversations', person() );
+	const row = () => page.el.querySelector( '[data-testid="conversation-row"]' );
+	await waitFor( row, 'Alice\'s conversation' );
+	const conversations = useConversationsStore();
+	// A failed read shows the error, not the list as it was.
+	answer = reply( 500, { error: { code: 'unavailable', message: 'try again' } } );
+	await conversations.loadList();
+	await waitFor( () => !row() || null, 'the list gone' );
+	expect( conversations.listError ).not.toBe( '' );
+	answer = [ CONV ];
+	await conversations.loadList();
+	await waitFor( row, 'the list back' );
+	// Signed out, then in as someone else whose list cannot be read yet.
+	page.session.signedOut();
+	await waitFor( () => conversations.list.length === 0 || null, 'Alice\'s list forgotten' );
+	answer = reply( 500, { error: { code: 'unavailable', message: 'try again' } } );
+	page.session.me = person( { name: 'Bob' } );
+	await waitFor( () => page.el.querySelector( '.pc-conversations' ), 'Bob\'s conversations view' );
+	await settle();
+	expect( row() ).toBe( null );
+	expect( conversations.list ).toEqual( [] );
 } );
 
 test( 'a conversation the person is not in: no such conversation', async () => {

@@ -4,7 +4,7 @@
 // the participants alone).
 
 import { defineStore } from 'pinia';
-import { reactive, ref } from 'vue';
+import { reactive, ref, watch } from 'vue';
 import { api, seg } from '../api.js';
 import { errorText } from '../errors.js';
 import { locale } from '../i18n.js';
@@ -56,6 +56,7 @@ export const useConversationsStore = defineStore( 'conversations', () => {
 			list.value = listOf( await api( 'GET', '/api/v1/conversations' ) );
 			listError.value = '';
 		} catch ( e ) {
+			list.value = [];
 			listError.value = errorText( e );
 		} finally {
 			listLoaded.value = true;
@@ -119,6 +120,16 @@ export const useConversationsStore = defineStore( 'conversations', () => {
 		open.conversation = null;
 		open.messages = [];
 	}
+
+	// The conversations are the signed-in person's: they go when the session
+	// ends (or another person's begins).
+	const session = useSessionStore();
+	watch( () => session.me && session.me.name, () => {
+		list.value = [];
+		listLoaded.value = false;
+		listError.value = '';
+		closeConversation();
+	} );
 
 	/** After a reconnect: what the open conversation missed. */
 	async function catchUp() {
