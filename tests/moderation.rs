@@ -378,6 +378,31 @@ async fn notes_trust_limits_filters_and_take_overs() {
         .post(&pat, path, json!({"text": "@A @B @C @D @E @F"}))
         .await;
     assert_eq!(s, 400, "mention spam");
+    // The same holds in private conversations, which belong to no one
+    // wiki and take the default settings.
+    let two_links = "see https://a.example and http://b.example";
+    let (s, b) = api
+        .post(
+            &newbie,
+            "/api/v1/conversations",
+            json!({"with": ["Pat"], "text": two_links}),
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    let (s, started) = api
+        .post(
+            &newbie,
+            "/api/v1/conversations",
+            json!({"with": ["Pat"], "text": "see https://a.example"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{started}");
+    let id = started["id"].as_str().expect("id");
+    let path = format!("/api/v1/conversations/{id}/messages");
+    let (s, b) = api.post(&newbie, &path, json!({"text": two_links})).await;
+    assert_eq!(s, 400, "{b}");
+    let (s, b) = api.post(&pat, &path, json!({"text": two_links})).await;
+    assert_eq!(s, 201, "established accounts may post links: {b}");
     // Personal filters.
     let (s, _) = api.get(&pat, "/api/v1/me/ignores").await;
     assert_eq!(s, 200);

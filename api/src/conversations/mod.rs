@@ -32,7 +32,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::input::{MessageText, UserName};
 use crate::state::AppState;
-use crate::threads::{ThreadQuery, mentions};
+use crate::threads::ThreadQuery;
 use crate::visibility::Viewer;
 
 pub mod sweep;
@@ -253,19 +253,6 @@ async fn record(
     Ok(())
 }
 
-/// A text's mentions, within the limit.
-fn text_mentions(state: &AppState, text: &str) -> Result<Vec<String>, ApiError> {
-    let mentions = mentions(text);
-    let limits = &state.cfg.limits;
-    if mentions.len() > limits.max_mentions {
-        return Err(ApiError::BadRequest(format!(
-            "a message may mention at most {} people",
-            limits.max_mentions
-        )));
-    }
-    Ok(mentions)
-}
-
 /// The next number of conversation `id`'s thread, unless `caller` is
 /// muted or blocked on every wiki (checked in the same Redis step).
 async fn number(state: &AppState, caller: &Caller, id: &str) -> Result<u64, ApiError> {
@@ -280,8 +267,8 @@ async fn write_message(
     c: &Conversation,
     seq: u64,
     text: String,
+    mentions: Vec<String>,
 ) -> Result<Message, ApiError> {
-    let mentions = text_mentions(state, &text)?;
     let thread = Conversation::thread_of(&c.id);
     let message = Message {
         id: format!("{thread}.{seq}"),
@@ -341,7 +328,8 @@ pub async fn start(
             "a conversation is of {MIN_PEOPLE} to {MAX_PEOPLE} people, you included"
         )));
     }
-    state.limits.message(&caller.limit_key())?;
+    let text = body.text.into_inner();
+    let mentions = crate::threads::screen(&state, &caller, None, &text)?;
     let others: Vec<String> = people
         .iter()
         .filter(|p| **p != caller.name)
@@ -364,8 +352,6 @@ pub async fn start(
     if !unknown.is_empty() {
         return Err(ApiError::UnknownUser(unknown));
     }
-    let text = body.text.into_inner();
-    text_mentions(&state, &text)?;
     let conversation = Conversation {
         id: format!("{:032x}", rand::random::<u128>()),
         participants: people,
@@ -385,7 +371,7 @@ pub async fn start(
         &started,
     )
     .await?;
-    let message = write_message(&state, &caller, &conversation, seq, text).await?;
+    let message = write_message(&state, &caller, &conversation, seq, text, mentions).await?;
     tracing::info!(conversation = %conversation.id, people = conversation.participants.len(), "conversation started");
     let thread = Conversation::thread_of(&conversation.id);
     Ok((
@@ -518,10 +504,9 @@ pub async fn post_message(
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let caller = person(writer.anywhere(&state).await?)?;
     let listed = visible(&state, &caller, &id).await?;
-    state.limits.message(&caller.limit_key())?;
     let text = body.text.into_inner();
-    text_mentions(&state, &text)?;
+    let mentions = crate::threads::screen(&state, &caller, None, &text)?;
     let seq = number(&state, &caller, &listed.conversation.id).await?;
-    let message = write_message(&state, &caller, &listed.conversation, seq, text).await?;
+    let message = write_message(&state, &caller, &listed.conversation, seq, text, mentions).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }

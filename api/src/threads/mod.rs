@@ -228,15 +228,24 @@ async fn item_place(state: &AppState, id: ItemId) -> Result<Place, ApiError> {
     Ok(Place::Item(id, wiki))
 }
 
-async fn post(
+/// What every message goes through before it is numbered, wherever it
+/// is written: the rate limit, the mention limit, and the new-account
+/// limits of the community it is written in (an item thread and a wiki's
+/// room are the wiki's community's; the cross-wiki room and private
+/// conversations are of no one wiki and take the default settings).
+/// Returns the text's mentions.
+///
+/// # Errors
+/// [`ApiError::RateLimited`] past a rate, [`ApiError::BadRequest`]
+/// past the mention or link limit.
+pub(crate) fn screen(
     state: &AppState,
     caller: &Caller,
-    place: Place,
-    text: MessageText,
-) -> Result<(StatusCode, Json<Message>), ApiError> {
+    wiki: Option<&WikiId>,
+    text: &str,
+) -> Result<Vec<String>, ApiError> {
     state.limits.message(&caller.limit_key())?;
-    let text = text.into_inner();
-    let mentions = mentions(&text);
+    let mentions = mentions(text);
     let limits = &state.cfg.limits;
     if mentions.len() > limits.max_mentions {
         return Err(ApiError::BadRequest(format!(
@@ -244,9 +253,6 @@ async fn post(
             limits.max_mentions
         )));
     }
-    // An item thread and a wiki's room are the wiki's community's; the
-    // cross-wiki room is of no one wiki and takes the default settings.
-    let wiki = place.wiki();
     let communities = state.communities();
     let community = match wiki {
         Some(w) => communities.community(w.as_str()),
@@ -258,13 +264,25 @@ async fn post(
             &caller.limit_key(),
             community.new_account_messages_per_minute,
         )?;
-        if links(&text) as u64 > community.new_account_max_links {
+        if links(text) as u64 > community.new_account_max_links {
             return Err(ApiError::BadRequest(format!(
                 "accounts with at most {} wiki edits may post at most {} link(s) per message here",
                 community.new_account_max_edits, community.new_account_max_links
             )));
         }
     }
+    Ok(mentions)
+}
+
+async fn post(
+    state: &AppState,
+    caller: &Caller,
+    place: Place,
+    text: MessageText,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let text = text.into_inner();
+    let wiki = place.wiki();
+    let mentions = screen(state, caller, wiki, &text)?;
     if let Some(wiki) = wiki {
         crate::community::require_conduct(state, caller, wiki).await?;
     }
