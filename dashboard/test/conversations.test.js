@@ -68,6 +68,9 @@ test( 'the list shows unread and the last message as text; starting one opens it
 	page.el.querySelector( '[data-testid="conversation-start"]' ).dispatchEvent( new Event( 'submit' ) );
 	await waitFor( () => page.router.currentRoute.value.path === '/conversations/c2' || null, 'the new conversation' );
 	expect( api.to( 'POST /api/v1/conversations' )[ 0 ].body ).toEqual( { with: [ 'Bob', 'Carol' ], text: 'hi' } );
+	// The answer is the conversation: first in the list, which is not read again.
+	expect( useConversationsStore().list.map( ( c ) => c.id ) ).toEqual( [ 'c2', 'c1', 'c9' ] );
+	expect( api.to( 'GET /api/v1/conversations' ) ).toHaveLength( 1 );
 	const msg = await waitFor( () => page.el.querySelector( '[data-testid="message"][data-message-id="dm-c2.1"]' ), 'its message' );
 	expect( msg.querySelector( '[data-testid="message-text"]' ).textContent ).toBe( 'hello <b>there</b>' );
 	expect( msg.querySelector( 'b' ) ).toBe( null );
@@ -141,6 +144,23 @@ test( 'a conversation opens on its newest messages', async () => {
 	expect( page.el.querySelectorAll( '[data-testid="message"]' ) ).toHaveLength( 600 );
 	expect( api.to( 'GET /api/v1/conversations/c1/messages' ).map( ( r ) => r.url.split( '?' )[ 1 ] ) ).toEqual( [ 'after=0&limit=500', 'after=500&limit=500' ] );
 	await waitFor( () => api.to( 'POST /api/v1/threads/dm-c1/read' ).some( ( r ) => r.body.seq === 600 ) || null, 'read to the newest' );
+} );
+
+test( 'a conversation started by someone else: its frame puts it in the list, which is not read again', async () => {
+	const api = fakeApi( {
+		'GET /api/v1/conversations': [ CONV ]
+	} );
+	page = await mountPage( '/conversations', person() );
+	await waitFor( () => page.el.querySelector( '[data-testid="conversation-row"]' ), 'the list' );
+	const unread = useUnreadStore();
+	unread.frame( { type: 'conversation.new', conversation: { id: 'c3', participants: [ 'Alice', 'Carol' ], by: 'Carol', at: 5 } } );
+	unread.frame( { type: 'message.new', message: { id: 'dm-c3.1', thread: 'dm-c3', seq: 1, author: 'Carol', text: 'hello there', at: 6 } } );
+	const rows = () => [ ...page.el.querySelectorAll( '[data-testid="conversation-row"]' ) ];
+	await waitFor( () => rows().length === 2 || null, 'the new conversation' );
+	expect( rows()[ 0 ].getAttribute( 'data-conversation' ) ).toBe( 'c3' );
+	expect( rows()[ 0 ].textContent ).toContain( 'Conversation with Carol' );
+	expect( rows()[ 0 ].textContent ).toContain( 'Carol: hello there' );
+	expect( api.to( 'GET /api/v1/conversations' ) ).toHaveLength( 1 );
 } );
 
 test( 'the list is the signed-in person\'s: gone when it cannot be read, and when the session ends', async () => {

@@ -49,12 +49,16 @@ test( 'entries, the badge, mark all read, a live entry, opening one; notificatio
 	expect( page.el.querySelectorAll( '[data-testid="inbox-entry"]' )[ 0 ].textContent ).toContain( 'Dan replied' );
 	expect( page.el.querySelector( '[data-testid="inbox-badge"]' ).textContent ).toContain( '2' );
 
-	// Mark all read.
+	// Mark all read. The counts are read again once, on the `inbox.read` frame that follows.
+	const reads = api.to( 'GET /api/v1/me/unread' ).length;
 	page.el.querySelector( '[data-testid="inbox-read-all"]' ).click();
 	await waitFor( () => api.to( 'POST /api/v1/me/inbox/read' ).length === 1 || null, 'marked on the server' );
 	await settle();
 	expect( page.el.querySelector( '[data-testid="inbox-badge"]' ) ).toBe( null );
 	expect( [ ...page.el.querySelectorAll( '[data-testid="inbox-entry"]' ) ].every( ( e ) => e.getAttribute( 'data-read' ) === 'true' ) ).toBe( true );
+	expect( api.to( 'GET /api/v1/me/unread' ) ).toHaveLength( reads );
+	useUnreadStore().frame( { type: 'inbox.read' } );
+	await waitFor( () => api.to( 'GET /api/v1/me/unread' ).length === reads + 1 || null, 'the counts read again' );
 
 	// Opting in asks the browser, once.
 	const box = page.el.querySelector( '[data-testid="notify-mention"]' );

@@ -63,13 +63,25 @@ export const useConversationsStore = defineStore( 'conversations', () => {
 		}
 	}
 
+	/** A conversation first in the list (the newest), in place of its older copy. */
+	function add( c ) {
+		if ( c && typeof c.id === 'string' ) {
+			list.value = [ c, ...list.value.filter( ( x ) => x.id !== c.id ) ];
+		}
+	}
+
 	function listen() {
 		if ( listening ) {
 			return;
 		}
 		listening = useUnreadStore().listen( ( f ) => {
 			if ( f.type === 'conversation.new' ) {
-				loadList();
+				// The frame carries the conversation; its first message follows.
+				if ( !f.conversation ) {
+					loadList();
+				} else if ( !list.value.some( ( c ) => c.id === f.conversation.id ) ) {
+					add( f.conversation );
+				}
 			} else if ( f.type === 'reconnected' ) {
 				loadList();
 				catchUp();
@@ -167,7 +179,8 @@ export const useConversationsStore = defineStore( 'conversations', () => {
 	 */
 	async function start( names, text ) {
 		const c = await api( 'POST', '/api/v1/conversations', { with: names, text } );
-		loadList();
+		// The answer is the conversation as the list has it: not read again.
+		add( c );
 		return c;
 	}
 
