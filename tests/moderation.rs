@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{Api, seed_item};
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
@@ -1089,4 +1091,83 @@ async fn the_ignore_list_is_bounded_and_one_name_more_is_a_409() {
     let (_, doc) = api.get(&pat, "/api/v1/openapi.json").await;
     let refusal = &doc["paths"]["/api/v1/me/ignores/{name}"]["put"]["responses"]["409"];
     assert!(refusal.is_object(), "the 409 is documented: {refusal}");
+}
+
+/// Whether `who` finds message `id` searching for `word`.
+async fn finds(api: &Api, who: &common::Person, word: &str, id: &str) -> bool {
+    let (s, page) = api.get(who, &format!("/api/v1/search?q={word}")).await;
+    assert_eq!(s, 200, "{page}");
+    page["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .any(|r| r["id"] == id)
+}
+
+/// A message hidden in a private conversation is hidden there on every
+/// channel: its people's pages are told at once, and search keeps its
+/// text for global admins and its author only, not for a participant who
+/// is an admin of some one wiki.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_hidden_in_a_conversation_is_hidden_live_and_in_search() {
+    let nats = NatsServer::start();
+    let redis = RedisServer::start();
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    let stew = api.login("Stew", &["sysop"]).await;
+    let pat = api.login("Pat", &["enwiki:sysop"]).await;
+    let bea = api.login("Bea", &["user"]).await;
+    let (s, c) = api
+        .post(
+            &stew,
+            "/api/v1/conversations",
+            json!({"with": ["Pat", "Bea"], "text": "hello"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["id"].as_str().expect("id");
+    let (s, m) = api
+        .post(
+            &bea,
+            &format!("/api/v1/conversations/{id}/messages"),
+            json!({"text": "hiddenword remark"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    let message = m["id"].as_str().expect("message id");
+    patrolchat_testkit::wait_until_async(Duration::from_secs(20), "indexed", || async {
+        finds(&api, &pat, "hiddenword", message).await
+    })
+    .await;
+    let mut pat_ws = common::ws::connect(&api, &pat).await;
+    common::ws::drain(&mut pat_ws).await;
+
+    let (s, b) = api
+        .post(
+            &stew,
+            &format!("/api/v1/messages/{message}/hide"),
+            json!({"reason": "off topic"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let f = common::ws::wait_for(&mut pat_ws, "message.hidden", |f| {
+        f["type"] == "message.hidden"
+    })
+    .await;
+    assert_eq!(f["message"], message);
+    assert!(
+        f.get("reason").is_none(),
+        "who hid it and why is not Pat's: {f}"
+    );
+    assert!(
+        !finds(&api, &pat, "hiddenword", message).await,
+        "a one-wiki admin in the conversation does not find it"
+    );
+    assert!(
+        finds(&api, &bea, "hiddenword", message).await,
+        "its author does"
+    );
+    assert!(
+        finds(&api, &stew, "hiddenword", message).await,
+        "a global admin does"
+    );
 }

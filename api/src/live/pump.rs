@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::live::hub::{Audience, Offer};
 use crate::state::AppState;
 use crate::visibility::Readers;
-use patrolchat_model::item::{Activity, Message};
+use patrolchat_model::item::{Activity, Conversation, Message};
 use patrolchat_projection::inbox::{self, Entry};
 
 /// How long the pump waits for Redis to tell an item's workflows.
@@ -570,25 +570,60 @@ async fn tell(state: &AppState, entries: Vec<(String, Entry)>, readers: &Readers
 /// bare fact for the other readers of its thread.
 async fn hidden(state: &AppState, env: &Envelope<'_>, text: &Utf8Bytes) {
     let rule = &state.visibility;
-    let bare = match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
-        Ok(mut v) => {
-            v.remove("by");
-            v.remove("reason");
-            Utf8Bytes::from(serde_json::Value::Object(v).to_string())
-        }
-        Err(_) => return,
-    };
-    let (to_item, thread_readers, meta);
+    let (bare, thread) =
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+            Ok(mut v) => {
+                v.remove("by");
+                v.remove("reason");
+                let thread = v.get("thread").and_then(|t| t.as_str()).map(str::to_owned);
+                (
+                    Utf8Bytes::from(serde_json::Value::Object(v).to_string()),
+                    thread,
+                )
+            }
+            Err(_) => return,
+        };
+    let (thread_readers, meta, to);
     match (&env.item, env.workflow.as_deref()) {
         (Some(ItemField::Id(id)), _) => {
-            meta = item_meta(state, id).await;
-            thread_readers = rule.item(id, env.wiki.as_deref().or(meta.0.as_deref()), &meta.1);
-            to_item = Some(id.as_str());
+            let (wiki, workflows) = item_meta(state, id).await;
+            thread_readers = rule.item(id, env.wiki.as_deref().or(wiki.as_deref()), &workflows);
+            meta = (wiki, workflows);
+            to = Some(id.as_str());
         }
         (None, Some(wf)) => {
             meta = (None, Vec::new());
             thread_readers = rule.workflow(wf);
-            to_item = None;
+            to = None;
+        }
+        (None, None) => {
+            // A private conversation's: to its people.
+            let Some(id) = thread.as_deref().and_then(Conversation::of_thread) else {
+                return;
+            };
+            let found =
+                tokio::time::timeout(LOOKUP_TIMEOUT, state.projection.conversations.get(id)).await;
+            let Ok(Ok(Some(listed))) = found else {
+                return;
+            };
+            let people = listed.conversation.participants;
+            // Only its people's sockets are offered either frame.
+            let readers = rule.conversation(&people);
+            let full = rule.hiding(None);
+            let offers = [
+                Offer {
+                    readers: &full,
+                    frame: text,
+                },
+                Offer {
+                    readers: &readers,
+                    frame: &bare,
+                },
+            ];
+            state
+                .hub
+                .deliver(&state.metrics, Audience::People(&people), &offers, None);
+            return;
         }
         _ => return,
     }
@@ -603,7 +638,7 @@ async fn hidden(state: &AppState, env: &Envelope<'_>, text: &Utf8Bytes) {
             frame: &bare,
         },
     ];
-    let to = match (to_item, env.workflow.as_deref()) {
+    let to = match (to, env.workflow.as_deref()) {
         (Some(id), _) => Audience::Item {
             id,
             wiki: env.wiki.as_deref().or(meta.0.as_deref()),

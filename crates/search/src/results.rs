@@ -201,7 +201,7 @@ async fn lookups<C: ConnectionLike + Send>(
     let messages: Vec<(usize, &str, &str)> = batch
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.doc.kind == Kind::Message && c.doc.participants.is_empty())
+        .filter(|(_, c)| c.doc.kind == Kind::Message)
         .filter_map(|(i, c)| Some((i, c.doc.thread.as_deref()?, c.doc.id.as_str())))
         .collect();
     let mut hidden = vec![false; batch.len()];
@@ -259,15 +259,16 @@ fn readers(rule: &Rule, doc: &Doc, places: &Places) -> Vec<Readers> {
     };
     let author = doc.author.as_deref().unwrap_or_default();
     match doc.kind {
-        Kind::Message if !doc.participants.is_empty() => {
-            vec![rule.conversation(&doc.participants)]
-        }
         Kind::Message => {
-            let thread = rule.thread(
-                doc.item.as_deref().map(item_readers),
-                doc.workflows.first().map(String::as_str),
-            );
-            let mut out = vec![rule.message(thread, author, doc.bot)];
+            let mut out = if doc.participants.is_empty() {
+                let thread = rule.thread(
+                    doc.item.as_deref().map(item_readers),
+                    doc.workflows.first().map(String::as_str),
+                );
+                vec![rule.message(thread, author, doc.bot)]
+            } else {
+                vec![rule.conversation(&doc.participants)]
+            };
             if doc.hidden {
                 out.push(rule.hidden_text(wiki.as_deref(), author, doc.bot));
             }
