@@ -173,11 +173,9 @@ async fn visible(state: &AppState, caller: &Caller, raw: &str) -> Result<Listed,
 /// not reached yet but that are older than the retention are left out,
 /// and those of people the caller ignores come `collapsed` (as in
 /// threads, the text stays for when they open it).
-async fn shown(state: &AppState, caller: &Caller, raw: Vec<Value>) -> Result<Vec<Value>, ApiError> {
+fn shown(state: &AppState, ignored: &[String], raw: Vec<Value>) -> Vec<Value> {
     let cutoff = state.projection.conversations.cutoff(crate::now_ms());
-    let ignored = state.projection.moderation.ignores(&caller.name).await?;
-    Ok(raw
-        .into_iter()
+    raw.into_iter()
         .filter(|m| m["at"].as_i64().is_none_or(|at| at >= cutoff))
         .map(|mut m| {
             if m["author"]
@@ -188,21 +186,24 @@ async fn shown(state: &AppState, caller: &Caller, raw: Vec<Value>) -> Result<Vec
             }
             m
         })
-        .collect())
+        .collect()
 }
 
-/// The view of a conversation for `caller`: its latest message, and
-/// `unread`, the others' messages past the caller's read mark.
+/// The view of a conversation for `caller`, who ignores `ignored`: its
+/// latest message, and `unread`, the others' messages past the caller's
+/// read mark.
 async fn view(
     state: &AppState,
     caller: &Caller,
+    ignored: &[String],
     listed: Listed,
     unread: usize,
 ) -> Result<ConversationView, ApiError> {
     let c = listed.conversation;
     let thread = Conversation::thread_of(&c.id);
-    let recent = crate::threads::latest(state, caller, &thread, 100).await?;
-    let recent = shown(state, caller, recent).await?;
+    // Oldest first: when the latest is past the retention, all are.
+    let latest = crate::threads::latest(state, caller, &thread, 1).await?;
+    let recent = shown(state, ignored, latest);
     Ok(ConversationView {
         thread,
         participants: c.participants,
@@ -428,13 +429,14 @@ pub async fn list(
         })
         .collect();
     let unread = unread_in(&state, &caller, &listed).await?;
+    let ignored = state.projection.moderation.ignores(&caller.name).await?;
     let mut out = Vec::with_capacity(listed.len());
     for l in listed {
         let n = unread
             .get(&Conversation::thread_of(&l.conversation.id))
             .copied()
             .unwrap_or(0);
-        out.push(view(&state, &caller, l, n).await?);
+        out.push(view(&state, &caller, &ignored, l, n).await?);
     }
     Ok(Json(out))
 }
@@ -456,7 +458,8 @@ pub async fn one(
         .await?
         .into_values()
         .sum();
-    Ok(Json(view(&state, &caller, listed, unread).await?))
+    let ignored = state.projection.moderation.ignores(&caller.name).await?;
+    Ok(Json(view(&state, &caller, &ignored, listed, unread).await?))
 }
 
 /// `GET /api/v1/conversations/{id}/messages`.
@@ -483,7 +486,8 @@ pub async fn messages(
     let thread = Conversation::thread_of(&listed.conversation.id);
     let raw = crate::threads::around(&state, &caller, &thread, q.after.unwrap_or(0), limit as u64)
         .await?;
-    Ok(Json(shown(&state, &caller, raw).await?))
+    let ignored = state.projection.moderation.ignores(&caller.name).await?;
+    Ok(Json(shown(&state, &ignored, raw)))
 }
 
 /// `POST /api/v1/conversations/{id}/messages`.
