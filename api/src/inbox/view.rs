@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use patrolchat_model::ItemId;
-use patrolchat_model::item::{Conversation, Message};
+use patrolchat_model::item::Conversation;
 use patrolchat_projection::inbox::{Entry, ReadMarks};
 use patrolchat_projection::keys;
 use serde::Serialize;
@@ -146,7 +146,7 @@ impl<'s> ThreadReaders<'s> {
     /// Looks up the readers of every thread of `threads` not known yet,
     /// in one round trip: an item's by the wiki and workflows the
     /// projection holds for it, a room's by its workflow, a
-    /// conversation's by the people of its first message. A thread that
+    /// conversation's by its people as its record says. A thread that
     /// does not exist (an unknown item, workflow or conversation) has
     /// none.
     ///
@@ -158,7 +158,7 @@ impl<'s> ThreadReaders<'s> {
     ) -> Result<(), ApiError> {
         let rule = &self.state.visibility;
         let mut items: Vec<(String, ItemId)> = Vec::new();
-        let mut convs: Vec<String> = Vec::new();
+        let mut convs: Vec<(String, String)> = Vec::new();
         let mut seen = HashSet::new();
         for t in threads {
             if self.known.contains_key(t) || !seen.insert(t.to_owned()) {
@@ -177,7 +177,7 @@ impl<'s> ThreadReaders<'s> {
                     self.known.insert(t.to_owned(), readers);
                 }
                 Some(Thread::Item(id)) => items.push((t.to_owned(), id)),
-                Some(Thread::Conversation(_)) => convs.push(t.to_owned()),
+                Some(Thread::Conversation(id)) => convs.push((t.to_owned(), id)),
             }
         }
         if items.is_empty() && convs.is_empty() {
@@ -190,8 +190,8 @@ impl<'s> ThreadReaders<'s> {
                 .arg(keys::fields::WIKI)
                 .arg(keys::fields::WORKFLOWS);
         }
-        for t in &convs {
-            p.zrange(keys::thread(t), 0, 0);
+        for (_, id) in &convs {
+            p.hget(keys::conversation(id), keys::fields::JSON);
         }
         let mut c = self.state.redis.clone();
         let got: Vec<redis::Value> = p
@@ -210,16 +210,14 @@ impl<'s> ThreadReaders<'s> {
             });
             self.known.insert(t, readers);
         }
-        for t in convs {
-            let first: Vec<String> = got
+        for (t, _) in convs {
+            let record: Option<String> = got
                 .next()
                 .and_then(|v| redis::from_redis_value(v).ok())
-                .unwrap_or_default();
-            let readers = first
-                .first()
-                .and_then(|m| serde_json::from_str::<Message>(m).ok())
-                .filter(|m| !m.participants.is_empty())
-                .map(|m| rule.conversation(&m.participants));
+                .flatten();
+            let readers = record
+                .and_then(|j| serde_json::from_str::<Conversation>(&j).ok())
+                .map(|c| rule.conversation(&c.participants));
             self.known.insert(t, readers);
         }
         Ok(())
