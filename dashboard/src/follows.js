@@ -1,5 +1,9 @@
 // The threads a person follows (`GET /api/v1/me/follows`), read once a
-// session into the unread store's `following` (frames keep it live after).
+// session into the unread store's `following` (frames keep it live after),
+// and again after the person took part somewhere the server then follows
+// for them (posting, claiming, a conversation started or joined: the
+// unread store's `follows.asked` goes back to false), unless they
+// unfollowed it, which only the server knows for threads not seen here.
 import { api } from './api.js';
 
 /** The thread names of an answer: a list of names or of `{thread}`, or `{follows|threads: [...]}`. */
@@ -8,7 +12,11 @@ export function threadsOf( answer ) {
 	return list.map( ( f ) => ( typeof f === 'string' ? f : f && f.thread ) ).filter( ( x ) => typeof x === 'string' );
 }
 
-/** Reads the follows once a session into `unread.following` (threads already known stay). */
+/**
+ * Reads the follows into `unread.following` unless asked already (threads
+ * already known stay); a failed read leaves `asked` null, for the next
+ * follow button to ask again.
+ */
 export async function loadFollows( unread ) {
 	if ( unread.follows.asked ) {
 		return;
@@ -21,6 +29,6 @@ export async function loadFollows( unread ) {
 			}
 		}
 	} catch {
-		unread.follows.asked = false;
+		unread.follows.asked = null;
 	}
 }

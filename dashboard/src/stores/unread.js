@@ -26,8 +26,11 @@ export const useUnreadStore = defineStore( 'unread', () => {
 	const counts = reactive( { inbox: 0, threads: {}, rooms: {}, conversations: {} } );
 	/** Thread → whether the person follows it, as far as this page knows. */
 	const following = reactive( {} );
-	/** Whether `GET /api/v1/me/follows` was asked this session (follows.js). */
-	const follows = { asked: false };
+	/**
+	 * Whether `GET /api/v1/me/follows` was asked (follows.js): this session,
+	 * and since the person last took part where the server follows for them.
+	 */
+	const follows = reactive( { asked: false } );
 	const listeners = new Set();
 	let reloadTimer = null;
 	/** The signed-in person, and how to open an entry's message (`reset` sets them). */
@@ -117,6 +120,10 @@ export const useUnreadStore = defineStore( 'unread', () => {
 	 * thread (every followed one is there, a read one at 0).
 	 */
 	function messageNew( m ) {
+		if ( m && m.author === person && !( m.thread in following ) ) {
+			// Posting follows a thread unless the person unfollowed it: ask.
+			follows.asked = false;
+		}
 		if ( !m || !m.thread || m.author === person || ( m.seq && m.seq <= marker.upTo( m.thread ) ) ) {
 			return;
 		}
@@ -155,6 +162,8 @@ export const useUnreadStore = defineStore( 'unread', () => {
 				}
 				break;
 			case 'conversation.new':
+				// Starting one or being added to one follows it.
+				follows.asked = false;
 				reloadSoon();
 				break;
 		}
