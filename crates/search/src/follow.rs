@@ -33,6 +33,9 @@ pub const COMMIT_EVERY: Duration = Duration::from_millis(250);
 /// second is waste; a restart reads at most this much again.
 const POSITIONS_EVERY: Duration = Duration::from_secs(10);
 
+/// Stream messages a replay applies between commits.
+const REPLAY_COMMIT_EVERY: u64 = 50_000;
+
 /// How often a missing stream is looked for.
 const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
@@ -328,6 +331,12 @@ pub async fn replay(js: &jetstream::Context, index: &Arc<SearchIndex>) -> Result
         {
             apply(index, stream, s.seq, &s.subject, &s.payload)?;
             n += 1;
+            // The writer keeps what it wrote since the last commit in
+            // memory: a commit now and then keeps a replay of the whole
+            // history from holding all of it at once.
+            if n % REPLAY_COMMIT_EVERY == 0 {
+                commit(index).await?;
+            }
         }
         info!(
             stream = stream.name(),
