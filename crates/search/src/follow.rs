@@ -334,7 +334,7 @@ pub async fn replay(js: &jetstream::Context, index: &Arc<SearchIndex>) -> Result
             // The writer keeps what it wrote since the last commit in
             // memory: a commit now and then keeps a replay of the whole
             // history from holding all of it at once.
-            if n % REPLAY_COMMIT_EVERY == 0 {
+            if n.is_multiple_of(REPLAY_COMMIT_EVERY) {
                 commit(index).await?;
             }
         }
