@@ -300,15 +300,11 @@ async fn activity(state: &AppState, text: Utf8Bytes) {
             };
             hub.deliver_to(m, &msg.mentions, offer);
         }
+        // Private conversations' messages come on `dm.>`, not here.
         if !hub.is_empty()
             && let Ok(message) = serde_json::from_str::<Message>(raw.get())
         {
-            let readers = if message.participants.is_empty() {
-                thread
-            } else {
-                rule.conversation(&message.participants)
-            };
-            message_frames(state, message, readers);
+            message_frames(state, message, thread);
         }
         return;
     }

@@ -387,17 +387,7 @@ impl InboxStore {
                 )
                 .ignore();
         }
-        p.invoke_script(
-            self.follow
-                .key(keys::follows(user))
-                .key(keys::unfollowed(user))
-                .key(keys::followers(thread))
-                .arg(user)
-                .arg(thread)
-                .arg(at)
-                .arg(Follow::Auto.as_str())
-                .arg(FOLLOW_CAP),
-        );
+        p.invoke_script(&self.follow_call(user, thread, at, Follow::Auto));
         let mut c = self.conn.clone();
         let (out,): (Vec<redis::Value>,) =
             scripts::query_with_scripts(&p, &[&self.add, &self.follow, &self.raise], &mut c)
@@ -577,18 +567,31 @@ impl InboxStore {
     ) -> Result<bool, ProjectionError> {
         let mut c = self.conn.clone();
         let out: Vec<redis::Value> = self
-            .follow
-            .key(keys::follows(user))
+            .follow_call(user, thread, at, how)
+            .invoke_async(&mut c)
+            .await?;
+        self.drop_followers(user, out).await
+    }
+
+    /// The follow script's call for `user` and `thread` (its keys and
+    /// arguments in the order the script reads them).
+    fn follow_call(
+        &self,
+        user: &str,
+        thread: &str,
+        at: i64,
+        how: Follow,
+    ) -> redis::ScriptInvocation<'_> {
+        let mut call = self.follow.prepare_invoke();
+        call.key(keys::follows(user))
             .key(keys::unfollowed(user))
             .key(keys::followers(thread))
             .arg(user)
             .arg(thread)
             .arg(at)
             .arg(how.as_str())
-            .arg(FOLLOW_CAP)
-            .invoke_async(&mut c)
-            .await?;
-        self.drop_followers(user, out).await
+            .arg(FOLLOW_CAP);
+        call
     }
 
     /// Marks read: `thread` up to `seq` (its end as Redis holds it when
@@ -654,16 +657,6 @@ impl InboxStore {
         let mut c = self.conn.clone();
         let got: Vec<(String, f64)> = c.zrevrange_withscores(keys::follows(user), 0, -1).await?;
         Ok(got.into_iter().map(|(t, s)| (t, s as i64)).collect())
-    }
-
-    /// Whether a person follows a thread.
-    ///
-    /// # Errors
-    /// [`ProjectionError`] when Redis fails.
-    pub async fn is_following(&self, user: &str, thread: &str) -> Result<bool, ProjectionError> {
-        let mut c = self.conn.clone();
-        let s: Option<f64> = c.zscore(keys::follows(user), thread).await?;
-        Ok(s.is_some())
     }
 
     /// A person's entries, newest first, and their read marks.
