@@ -8,14 +8,17 @@
 
 mod support;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use patrolchat_model::WikiId;
-use patrolchat_model::subjects;
+use patrolchat_projection::keys;
+use patrolchat_testkit::seed::publish_item;
+use patrolchat_testkit::site::assert_error_for;
 use patrolchat_testkit::{NatsServer, RedisServer, wait_until_async};
+use redis::AsyncCommands;
 use serde_json::{Value, json};
 use support::ws::{self, Ws};
-use support::{Api, Person, redis_conn, seed_item};
+use support::{Api, Person, assert_error, redis_conn, seed_item};
 
 /// The entries of a person's inbox.
 async fn inbox(api: &Api, who: &Person) -> Value {
@@ -52,13 +55,7 @@ async fn follows(api: &Api, who: &Person) -> Vec<String> {
 
 /// Posts in an item's thread; the message's id.
 async fn say(api: &Api, who: &Person, item: &str, text: &str) -> String {
-    let (s, m) = api
-        .post(
-            who,
-            &format!("/api/v1/items/{item}/messages"),
-            json!({"text": text}),
-        )
-        .await;
+    let (s, m) = api.say(who, item, text).await;
     assert_eq!(s, 201, "{} says {text:?} in {item}: {m}", who.name);
     m["id"].as_str().expect("id").to_owned()
 }
@@ -89,17 +86,7 @@ async fn socket(api: &Api, who: &Person) -> Ws {
 /// Puts an item on `WORK` (so a rebuild restores it) and into Redis.
 async fn published_item(nats: &str, redis: &str, id: &str) {
     let item = seed_item(redis, id, &["patrol"], None).await;
-    let client = support::nats_connect(nats).await.expect("nats");
-    let js = async_nats::jetstream::new(client);
-    let wiki = WikiId::parse("enwiki").expect("wiki");
-    js.publish(
-        subjects::work("patrol", &wiki),
-        serde_json::to_vec(&item).expect("json").into(),
-    )
-    .await
-    .expect("publish")
-    .await
-    .expect("ack");
+    publish_item(nats, &item).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -404,11 +391,7 @@ async fn the_inbox_shows_only_what_its_person_may_see() {
                 json!({}),
             )
             .await;
-        assert_eq!(
-            (s, &v["error"]["code"]),
-            (404, &json!("not_found")),
-            "{op}: {v}"
-        );
+        assert_error_for(op, s, &v, 404, "not_found");
     }
     let (s, v) = api
         .post(&rita, "/api/v1/threads/room-reports/follow", json!({}))
@@ -448,16 +431,7 @@ async fn inbox_follows_and_read_marks_survive_losing_redis() {
     assert_eq!(s, 200);
     let (s, _) = api.resolve(&pat, "enwiki-9607", &token, "ok").await;
     assert_eq!(s, 200);
-    let snapshot = || async {
-        (
-            inbox(&api, &pat).await,
-            unread(&api, &pat).await,
-            follows(&api, &pat).await,
-            follows(&api, &ann).await,
-            inbox(&api, &ann).await,
-        )
-    };
-    let before = snapshot().await;
+    let before = snapshot(&api, &pat, &ann).await;
     assert_eq!(
         before.0["entries"].as_array().expect("entries").len(),
         4,
@@ -475,27 +449,106 @@ async fn inbox_follows_and_read_marks_survive_losing_redis() {
         "{}",
         before.4
     );
-    // Redis is lost; `patrolchat rebuild` restores it from the streams.
+    // Redis is lost: the api catches up by itself, replaying the streams
+    // once the record of its positions is gone, and records them again
+    // when it is done.
     let mut c = redis_conn(&redis.url()).await;
     let () = redis::cmd("FLUSHALL")
         .query_async(&mut c)
         .await
         .expect("flush");
-    patrolchat_projection::rebuild::rebuild(&nats.url(), &redis.url())
-        .await
-        .expect("rebuild");
-    assert_eq!(snapshot().await, before);
-    // Lost again: the api catches up by itself.
+    wait_until_async(Duration::from_secs(20), "the api to catch up", || {
+        let (api, pat, url, before) = (&api, &pat, redis.url(), &before.0);
+        async move {
+            let (s, v) = api.get(pat, "/api/v1/me/inbox").await;
+            let mut c = redis_conn(&url).await;
+            let recorded: bool = c.exists(keys::POSITIONS).await.expect("exists");
+            s == 200 && v == *before && recorded
+        }
+    })
+    .await;
+    assert_eq!(snapshot(&api, &pat, &ann).await, before);
+    // Lost again; `patrolchat rebuild` restores it from the streams. No
+    // node runs meanwhile (one would catch up by itself), so what comes
+    // back is the rebuild's doing.
+    api.stop().await;
+    let kept = inbox_keys(&redis.url()).await;
+    assert!(
+        kept.keys().any(|k| k.starts_with("inbox:{Pat}"))
+            && kept.keys().any(|k| k.starts_with("follows:{Ann}"))
+            && kept.keys().any(|k| k.starts_with("reads:{Pat}")),
+        "{kept:#?}"
+    );
     let () = redis::cmd("FLUSHALL")
         .query_async(&mut c)
         .await
         .expect("flush");
-    wait_until_async(Duration::from_secs(20), "the api to catch up", || async {
-        let (s, v) = api.get(&pat, "/api/v1/me/inbox").await;
-        s == 200 && v == before.0
-    })
-    .await;
-    assert_eq!(snapshot().await, before);
+    let summary = patrolchat_projection::rebuild::rebuild(&nats.url(), &redis.url())
+        .await
+        .expect("rebuild");
+    assert_eq!(inbox_keys(&redis.url()).await, kept, "{summary}");
+    // A node started on the rebuilt Redis reads what there was.
+    let api = Api::start(&nats.url(), &redis.url(), &[]);
+    assert_eq!(snapshot(&api, &pat, &ann).await, before);
+}
+
+/// Pat's inbox, unread counts and follows, Ann's follows and inbox.
+async fn snapshot(
+    api: &Api,
+    pat: &Person,
+    ann: &Person,
+) -> (Value, Value, Vec<String>, Vec<String>, Value) {
+    (
+        inbox(api, pat).await,
+        unread(api, pat).await,
+        follows(api, pat).await,
+        follows(api, ann).await,
+        inbox(api, ann).await,
+    )
+}
+
+/// Every inbox, follow and read-mark key in Redis with what it holds.
+async fn inbox_keys(url: &str) -> BTreeMap<String, String> {
+    let mut c = redis_conn(url).await;
+    let mut out = BTreeMap::new();
+    for pattern in [
+        "inbox:*",
+        "follows:*",
+        "unfollowed:*",
+        "followers:*",
+        "reads:*",
+    ] {
+        let keys: Vec<String> = c.keys(pattern).await.expect("keys");
+        for key in keys {
+            let kind: String = redis::cmd("TYPE")
+                .arg(&key)
+                .query_async(&mut c)
+                .await
+                .expect("type");
+            let held = match kind.as_str() {
+                "zset" => {
+                    let v: Vec<(String, f64)> =
+                        c.zrange_withscores(&key, 0, -1).await.expect("zrange");
+                    format!("{v:?}")
+                }
+                "hash" => {
+                    let v: BTreeMap<String, String> = c.hgetall(&key).await.expect("hgetall");
+                    format!("{v:?}")
+                }
+                "set" => {
+                    let v: BTreeSet<String> = c.smembers(&key).await.expect("smembers");
+                    format!("{v:?}")
+                }
+                "string" => {
+                    let v: String = c.get(&key).await.expect("get");
+                    v
+                }
+                other => panic!("{key} is a {other}"),
+            };
+            out.insert(key, held);
+        }
+    }
+    out
 }
 
 /// The inbox and thread steps call their scripts by SHA and load them
@@ -550,11 +603,7 @@ async fn bad_input_is_answered_with_json_errors() {
             let (s, v) = api
                 .post(&rita, &format!("/api/v1/threads/{thread}/{op}"), json!({}))
                 .await;
-            assert_eq!(
-                (s, &v["error"]["code"]),
-                (404, &json!("not_found")),
-                "{op} {thread}: {v}"
-            );
+            assert_error_for(&format!("{op} {thread}"), s, &v, 404, "not_found");
         }
     }
     for body in [
@@ -582,19 +631,7 @@ async fn bad_input_is_answered_with_json_errors() {
     }
     // A bot has no inbox.
     let ada = api.login("Ada", &["sysop"]).await;
-    let (s, bot) = api
-        .post(
-            &ada,
-            "/api/v1/bots",
-            json!({"name": "Helper", "scopes": ["read"]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{bot}");
-    let bot = Person {
-        name: "Helper".into(),
-        token: bot["token"].as_str().expect("token").to_owned(),
-        csrf: String::new(),
-    };
+    let bot = api.bot(&ada, "Helper", &["read"]).await;
     let (s, v) = api.get(&bot, "/api/v1/me/inbox").await;
-    assert_eq!((s, &v["error"]["code"]), (403, &json!("forbidden")), "{v}");
+    assert_error(s, &v, 403, "forbidden");
 }

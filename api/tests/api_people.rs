@@ -9,6 +9,7 @@
 
 mod support;
 
+use patrolchat_testkit::site::assert_error_for;
 use patrolchat_testkit::{NatsServer, RedisServer};
 use serde_json::{Value, json};
 use support::{Api, Person, http};
@@ -42,8 +43,7 @@ async fn language(api: &Api, who: &Person) -> Value {
 }
 
 fn assert_bad_request(status: u16, body: &Value, what: &str) {
-    assert_eq!(status, 400, "{what}: {body}");
-    assert_eq!(body["error"]["code"], "bad_request", "{what}: {body}");
+    assert_error_for(what, status, body, 400, "bad_request");
     assert!(
         !body["error"]["message"].as_str().unwrap_or("").is_empty(),
         "{what}: {body}"
@@ -314,20 +314,18 @@ async fn genders_are_answered_as_kept_and_unknown_for_strangers() {
 
     // `genders` is no user's name to these routes: a person called so is
     // still muted and reported by their own routes.
-    let (s, b) = api
-        .post(
-            &ada,
-            "/api/v1/users/genders/mute",
-            json!({"wiki": "*", "duration_s": 60, "reason": "r"}),
-        )
-        .await;
-    assert_eq!(s, 403, "the mute route, refusing a reader: {b}");
-    let (s, b) = api
-        .post(
-            &admin,
-            "/api/v1/users/genders/mute",
-            json!({"wiki": "*", "duration_s": 60, "reason": "r"}),
-        )
-        .await;
-    assert!(s < 300, "the mute route, for an admin: {s} {b}");
+    for (who, may) in [(&ada, false), (&admin, true)] {
+        let (s, b) = api
+            .post(
+                who,
+                "/api/v1/users/genders/mute",
+                json!({"wiki": "*", "duration_s": 60, "reason": "r"}),
+            )
+            .await;
+        if may {
+            assert!(s < 300, "the mute route, for an admin: {s} {b}");
+        } else {
+            assert_eq!(s, 403, "the mute route, refusing a reader: {b}");
+        }
+    }
 }

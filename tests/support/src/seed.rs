@@ -1,9 +1,11 @@
 //! Items put into Redis the way the router does (the same projection
 //! code), for api tests that need items without running the feed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::stores::redis_conn;
+use patrolchat_model::subjects;
+
+use crate::stores::{nats_connect, redis_conn};
 
 /// Puts an open item into Redis the way the router does (same projection
 /// code), for api tests that need items without running the feed. The
@@ -88,4 +90,30 @@ pub async fn store_item(redis: &str, item: &patrolchat_model::item::Item) {
         .query_async::<()>(&mut c)
         .await
         .expect("state");
+}
+
+/// Publishes `item` to `WORK` as the router does (on its first workflow's
+/// subject) once the stream is there (the api makes it as it starts), and
+/// waits for the acknowledgement: what reads `WORK` (a rebuild, the search
+/// index, an export) then knows the item.
+pub async fn publish_item(nats: &str, item: &patrolchat_model::item::Item) {
+    let js = async_nats::jetstream::new(nats_connect(nats).await.expect("connect to NATS"));
+    let start = Instant::now();
+    while js.get_stream(subjects::WORK_STREAM).await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no {} stream",
+            subjects::WORK_STREAM
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let workflow = item.workflows.first().expect("an item in a workflow");
+    js.publish(
+        subjects::work(workflow, &item.wiki),
+        serde_json::to_vec(item).expect("item JSON").into(),
+    )
+    .await
+    .expect("publish to WORK")
+    .await
+    .expect("WORK acknowledges");
 }

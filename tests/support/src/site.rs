@@ -33,14 +33,21 @@ pub fn error_code(body: &Value) -> &str {
 /// `want_code` and its English `message`.
 #[track_caller]
 pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_error_for("the answer", status, body, want_status, want_code);
+}
+
+/// [`assert_error`] for one of several requests, which `what` names in a
+/// failure.
+#[track_caller]
+pub fn assert_error_for(what: &str, status: u16, body: &Value, want_status: u16, want_code: &str) {
     assert_eq!(
         (status, error_code(body)),
         (want_status, want_code),
-        "status and error code, body {body}"
+        "{what}: status and error code, body {body}"
     );
     assert!(
         body["error"]["message"].is_string(),
-        "error message, body {body}"
+        "{what}: error message, body {body}"
     );
 }
 
