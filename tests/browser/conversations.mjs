@@ -32,6 +32,13 @@ await spec('conversations', async (t) => {
   const row = ben.page.locator(`${tid('conversation-row')}[data-conversation="${conv.id}"]`).first();
   await row.waitFor({ timeout: WAIT });
   log(`Ben sees it live: ${JSON.stringify(await row.innerText())}`);
+  // Unread until he opens it: Ana's one message.
+  const unread = row.locator(tid('conversation-unread')).first();
+  const unreadText = () => unread.innerText({ timeout: 1000 }).catch(() => '');
+  await until(async () => (await unreadText()).replace(/\D/g, '') === '1', {
+    what: async () => `the conversation's unread count 1 on Ben's page (it shows ${JSON.stringify(await unreadText())})`,
+  });
+  log(`Ben's unread count before he opens it: ${JSON.stringify(await unreadText())}`);
   await row.locator('a').first().click();
   await app.waitMessage(ben.page, first);
   const title = await ben.page.locator(tid('conversation-title')).first().innerText();

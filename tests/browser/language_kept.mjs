@@ -5,6 +5,8 @@
 // signs in and the page turns French, with the api's error texts said in
 // French from their code.
 
+import { readFileSync } from 'node:fs';
+
 import { check, log, spec, tid, until, WAIT } from './lib/harness.mjs';
 import * as app from './lib/dashboard.mjs';
 
@@ -42,13 +44,22 @@ await spec('language_kept', async (t) => {
   const select = b.page.locator(tid('language-select')).first();
   check((await app.chosen(select)) === 'fr' || (await app.chosen(select)) === 'français', 'the language menu does not show French');
   // An error from the api is said in French from its code: a search the
-  // api cannot read.
-  await b.page.goto(`${t.env.base}/search?q=${encodeURIComponent('colour:red')}`);
+  // api cannot read (a month 13).
+  const typed = 'before:2026-13-01';
+  await b.page.goto(`${t.env.base}/search?q=${encodeURIComponent(typed)}`);
   const err = b.page.locator(tid('search-error')).first();
   await err.waitFor({ timeout: WAIT });
   const text = (await err.textContent()) || '';
-  check(!/unknown operator/.test(text), `the search error is the api's English: ${text}`);
-  check(text.includes('colour:'), `the search error does not name what was typed: ${text}`);
+  check(!/not a day/.test(text), `the search error is the api's English: ${text}`);
+  check(text.includes(typed), `the search error does not name what was typed: ${text}`);
+  // The French messages for a query that cannot be read and for its
+  // reason (`not_a_day`, naming what was typed).
+  const fr = JSON.parse(readFileSync(new URL('../../dashboard/i18n/fr.json', import.meta.url), 'utf8'));
+  const want = fr['patrolchat-search-bad-query'].replace('$1', fr['patrolchat-search-bad-not-a-day'].replace('$1', typed));
+  const squash = (s) => s.replace(/\s+/g, ' ').trim();
+  check(squash(text) === squash(want), `the search error is not the French text ${JSON.stringify(want)}: ${JSON.stringify(text)}`);
+  const errLang = await err.evaluate((el) => el.closest('[lang]')?.getAttribute('lang'));
+  check(errLang === 'fr', `the search error is marked lang=${errLang}`);
   log(`the search error, in French: ${text.trim()}`);
   await t.shot(b.page, 'language-kept-second-device');
 });

@@ -239,9 +239,11 @@ async function view(t, page, size, lang, name, found) {
 /** Back to the queue, through history (an item and a thread are entries). */
 async function backToQueue(page) {
   const queue = page.locator(app.queueSel(WF)).first();
-  for (let i = 0; i < 3 && !(await queue.isVisible()); i++) {
+  const atQueue = () => new URL(page.url()).pathname === `/queue/${WF}`;
+  for (let i = 0; i < 3 && !atQueue() && !(await queue.isVisible()); i++) {
+    const from = page.url();
     await page.goBack();
-    await page.waitForTimeout(50);
+    await until(() => page.url() !== from, { what: `going back from ${from}` });
   }
   await queue.waitFor({ state: 'visible', timeout: WAIT }).catch(() => {
     throw new Failure('going back did not show the queue again');

@@ -5,7 +5,7 @@
 // listed; opening the result opens the item with that message scrolled
 // to and highlighted. A malformed query shows the server's reason.
 
-import { check, log, spec, tid, until, WAIT } from './lib/harness.mjs';
+import { check, Failure, log, spec, tid, until, WAIT } from './lib/harness.mjs';
 import * as app from './lib/dashboard.mjs';
 
 await spec('search-and-open', async (t) => {
@@ -31,15 +31,26 @@ await spec('search-and-open', async (t) => {
     what: '/ to put the focus in the search box',
   });
 
-  // The index may take a moment: search again until the message is found.
-  const result = finder.page.locator(`${tid('search-result')}[data-id="${posted.id}"]`).first();
+  // The index commits on a timer: ask the api (as Finder) until it finds
+  // the message, then search once in the page.
+  const query = `/api/v1/search?${new URLSearchParams({ q: word })}`;
+  let lastAnswer = '';
   await until(async () => {
-    const box = finder.page.locator(tid('search-input')).first();
-    await box.fill(word);
-    await box.press('Enter');
-    await finder.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/search', { timeout: WAIT }).catch(() => null);
-    return (await result.count()) > 0;
-  }, { timeout: WAIT * 2, interval: 500, what: `a search result for ${posted.id}` });
+    const res = await finder.page.request.get(query);
+    const text = await res.text();
+    lastAnswer = `${res.status()} ${text.slice(0, 300)}`;
+    return res.ok() && (JSON.parse(text).results || []).some((r) => r.id === posted.id);
+  }, { timeout: WAIT * 2, interval: 250, what: () => `the api to find ${posted.id} for ${word} (last answer: ${lastAnswer})` });
+  const result = finder.page.locator(`${tid('search-result')}[data-id="${posted.id}"]`).first();
+  const searchBox = finder.page.locator(tid('search-input')).first();
+  await searchBox.fill(word);
+  const searched = finder.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/search', { timeout: WAIT });
+  await searchBox.press('Enter');
+  const answered = await searched;
+  check(answered.ok(), `the page's search answered ${answered.status()}`);
+  await result.waitFor({ timeout: WAIT }).catch(() => {
+    throw new Failure(`the page's search for ${word} does not show ${posted.id}`);
+  });
   check(new URL(finder.page.url()).searchParams.get('q') === word, `the results' URL is ${finder.page.url()}`);
   const marks = await result.locator(`${tid('search-snippet')} mark`).allTextContents();
   check(marks.some((m) => m.toLowerCase() === word), `the snippet marks ${JSON.stringify(marks)}, not ${word}`);
