@@ -27,7 +27,7 @@ pub struct ErrorDetail {
     /// `muted`: why; `blocked`: the wiki's reason, when known;
     /// `bad_query`: what is wrong, one of `too_long`, `empty`,
     /// `too_many_parts`, `after_not_before`, `needs_value`, `unknown_has`,
-    /// `unknown_operator`, `not_a_day`, `quote_in_word`,
+    /// `not_a_day`, `quote_in_word`,
     /// `quote_not_closed`, `no_searchable_word`; `confirm_needed`: why,
     /// `old_edit` (the edit is more than a day old) or `acted_since`
     /// (someone else reverted or edited the page since).

@@ -56,7 +56,7 @@ pub enum SearchError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryProblem {
     /// `too_long`, `empty`, `too_many_parts`, `after_not_before`,
-    /// `needs_value`, `unknown_has`, `unknown_operator`, `not_a_day`,
+    /// `needs_value`, `unknown_has`, `not_a_day`,
     /// `quote_in_word`, `quote_not_closed` or `no_searchable_word`.
     pub reason: &'static str,
     /// The operator, value or limit the reason is about, if any.

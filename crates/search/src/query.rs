@@ -12,10 +12,11 @@
 //! | `after:2026-12-01` | after that day ended (UTC) |
 //! | `has:link` | with a link (`http://` or `https://`) |
 //!
-//! Anything else written as `name:value` is an unknown operator; a word
-//! that is a link (`https://…`) is a word. A query with nothing in it, an
-//! unclosed quote, an operator without a value or a date that is not a
-//! day is refused with the reason ([`SearchError::BadQuery`]).
+//! Any other `name:value` is a word: page titles with a namespace
+//! (`Talk:Foo`, `User:Bar`), links (`https://…`) and times (`12:30`) are
+//! searched as written. A query with nothing in it, an unclosed quote, an
+//! operator without a value or a date that is not a day is refused with
+//! the reason ([`SearchError::BadQuery`]).
 
 use time::macros::format_description;
 
@@ -62,7 +63,50 @@ impl Query {
 enum Piece {
     Word(String),
     Phrase(String),
-    Op(String, String),
+    Op(Op, String),
+}
+
+/// The operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    From,
+    Wiki,
+    In,
+    Item,
+    Before,
+    After,
+    Has,
+}
+
+impl Op {
+    const ALL: [Self; 7] = [
+        Self::From,
+        Self::Wiki,
+        Self::In,
+        Self::Item,
+        Self::Before,
+        Self::After,
+        Self::Has,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::From => "from",
+            Self::Wiki => "wiki",
+            Self::In => "in",
+            Self::Item => "item",
+            Self::Before => "before",
+            Self::After => "after",
+            Self::Has => "has",
+        }
+    }
+
+    /// The operator `word` names, in any case.
+    fn named(word: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.name().eq_ignore_ascii_case(word))
+    }
 }
 
 /// Parses a query.
@@ -93,7 +137,7 @@ pub fn parse(input: &str) -> Result<Query, SearchError> {
         match piece {
             Piece::Word(w) => q.words.push(w),
             Piece::Phrase(p) => q.phrases.push(p),
-            Piece::Op(name, value) => operator(&mut q, &name, value)?,
+            Piece::Op(op, value) => operator(&mut q, op, value)?,
         }
     }
     if let (Some(after), Some(before)) = (q.after_ms, q.before_ms)
@@ -116,7 +160,8 @@ fn bad(reason: &'static str, detail: Option<String>, message: String) -> SearchE
     })
 }
 
-fn operator(q: &mut Query, name: &str, value: String) -> Result<(), SearchError> {
+fn operator(q: &mut Query, op: Op, value: String) -> Result<(), SearchError> {
+    let name = op.name();
     if value.is_empty() {
         return Err(bad(
             "needs_value",
@@ -124,28 +169,19 @@ fn operator(q: &mut Query, name: &str, value: String) -> Result<(), SearchError>
             format!("{name}: needs a value"),
         ));
     }
-    match name {
-        "from" => q.from.push(value),
-        "wiki" => q.wikis.push(value),
-        "in" => q.workflows.push(value),
-        "item" => q.items.push(value),
-        "before" => q.before_ms = Some(day_start(name, &value)?),
-        "after" => q.after_ms = Some(day_start(name, &value)? + DAY_MS),
-        "has" if value == "link" => q.has_link = true,
-        "has" => {
+    match op {
+        Op::From => q.from.push(value),
+        Op::Wiki => q.wikis.push(value),
+        Op::In => q.workflows.push(value),
+        Op::Item => q.items.push(value),
+        Op::Before => q.before_ms = Some(day_start(name, &value)?),
+        Op::After => q.after_ms = Some(day_start(name, &value)? + DAY_MS),
+        Op::Has if value == "link" => q.has_link = true,
+        Op::Has => {
             return Err(bad(
                 "unknown_has",
                 Some(format!("has:{value}")),
                 format!("has:{value} is not known (has:link is)"),
-            ));
-        }
-        other => {
-            return Err(bad(
-                "unknown_operator",
-                Some(format!("{other}:")),
-                format!(
-                    "unknown operator {other}: (from:, wiki:, in:, item:, before:, after:, has:link)"
-                ),
             ));
         }
     }
@@ -191,13 +227,10 @@ fn split(input: &str) -> Result<Vec<Piece>, SearchError> {
             if c.is_whitespace() {
                 break;
             }
-            if c == ':' && is_operator_name(&word) {
+            if c == ':'
+                && let Some(op) = Op::named(&word)
+            {
                 chars.next();
-                // A link is a word: `https://…`.
-                if chars.peek() == Some(&'/') {
-                    word.push(':');
-                    continue;
-                }
                 let value = if chars.peek() == Some(&'"') {
                     chars.next();
                     quoted(&mut chars)?.trim().to_owned()
@@ -212,7 +245,7 @@ fn split(input: &str) -> Result<Vec<Piece>, SearchError> {
                     }
                     v
                 };
-                out.push(Piece::Op(word.to_ascii_lowercase(), value));
+                out.push(Piece::Op(op, value));
                 word = String::new();
                 break;
             }
@@ -230,11 +263,6 @@ fn split(input: &str) -> Result<Vec<Piece>, SearchError> {
             out.push(Piece::Word(word));
         }
     }
-}
-
-/// Whether what was read so far can be an operator's name.
-fn is_operator_name(word: &str) -> bool {
-    !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// Reads up to the closing quote.
@@ -295,13 +323,25 @@ mod tests {
     }
 
     #[test]
+    fn page_titles_with_a_namespace_and_other_colons_are_words() {
+        let q = parse("Talk:Foo User:Bar_baz Reason: spam colour:red").expect("parses");
+        assert_eq!(
+            q.words,
+            ["Talk:Foo", "User:Bar_baz", "Reason:", "spam", "colour:red"]
+        );
+        assert!(q.from.is_empty() && q.wikis.is_empty());
+        // An operator's name is one of the operators, whole.
+        let q = parse("fromage:x wikis:y").expect("parses");
+        assert_eq!(q.words, ["fromage:x", "wikis:y"]);
+    }
+
+    #[test]
     fn malformed_queries_say_why() {
         assert!(reason("").contains("empty"));
         assert!(reason("   ").contains("empty"));
         assert!(reason("\"\"").contains("empty"));
         assert!(reason("\"page move").contains("not closed"));
         assert!(reason("from:\"Some User").contains("not closed"));
-        assert!(reason("colour:red").contains("unknown operator colour:"));
         assert!(reason("from:").contains("from: needs a value"));
         assert!(reason("before:2026-13-01").contains("not a day"));
         assert!(reason("after:yesterday").contains("not a day"));
