@@ -26,6 +26,10 @@ use crate::setup::Ctx;
 const THREADS: u64 = 50;
 /// Messages posted in each, each naming the reader.
 const PER_THREAD: u64 = 12;
+/// Entries an inbox keeps, all unread here (600 mentions were made).
+const INBOX_KEPT: u64 = 500;
+/// Entries on the inbox's first page.
+const PAGE: usize = 50;
 /// The p99 a read must stay under (ms).
 const TARGET_P99_MS: f64 = 50.0;
 
@@ -88,6 +92,24 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<Report, Error> {
             .map_or(0, serde_json::Map::len),
     );
     eprintln!("      setup {setup_secs:.1} s; {shape}");
+    // The reads are timed only over what was set up: a full first page,
+    // every kept entry unread, each followed thread counting its messages.
+    let threads_full = unread["threads"].as_object().map_or(0, |t| {
+        t.values()
+            .filter(|n| n.as_u64() == Some(PER_THREAD))
+            .count()
+    });
+    if first["entries"].as_array().map_or(0, Vec::len) != PAGE
+        || first["unread"] != INBOX_KEPT
+        || unread["inbox"] != INBOX_KEPT
+        || threads_full as u64 != THREADS
+    {
+        return Err(format!(
+            "the inbox does not hold what was set up ({PAGE} entries on the first page, \
+             {INBOX_KEPT} unread, {THREADS} threads with {PER_THREAD} unread each): {shape}"
+        )
+        .into());
+    }
     let mut report = Report::default();
     for (name, path) in [
         ("GET /api/v1/me/inbox", "/api/v1/me/inbox"),

@@ -287,6 +287,10 @@ fn measure() -> Result<Report, Error> {
     let indexing = started.elapsed().as_secs_f64();
     let rate = MESSAGES as f64 / indexing;
     let searchable = index.num_docs();
+    if searchable != MESSAGES as u64 {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(format!("{searchable} messages searchable of the {MESSAGES} indexed").into());
+    }
 
     let mix = queries(&mut rng, &c);
     let pre = Prefilter {
@@ -310,6 +314,10 @@ fn measure() -> Result<Report, Error> {
         let (page, _) = index.candidates(q, &pre, 0, 21)?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         found += page.len();
+    }
+    if found == 0 {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(format!("none of the {QUERIES} queries found anything").into());
     }
     times.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&times, 0.50), percentile(&times, 0.99));
