@@ -337,19 +337,18 @@ pub async fn start(
         .cloned()
         .collect();
     let known = state.projection.conversations.known(&others).await?;
-    let mut unknown = Vec::new();
-    for (name, known) in others.iter().zip(known) {
-        let ignores_caller = known
-            && state
-                .projection
-                .moderation
-                .ignores(name)
-                .await?
-                .contains(&caller.name);
-        if !known || ignores_caller {
-            unknown.push(name.clone());
-        }
-    }
+    let asks: Vec<(&str, &str)> = others
+        .iter()
+        .map(|o| (o.as_str(), caller.name.as_str()))
+        .collect();
+    let ignoring = state.projection.moderation.ignoring(&asks).await?;
+    let unknown: Vec<String> = others
+        .iter()
+        .zip(known)
+        .zip(ignoring)
+        .filter(|((_, known), ignores_caller)| !known || *ignores_caller)
+        .map(|((name, _), _)| name.clone())
+        .collect();
     if !unknown.is_empty() {
         return Err(ApiError::UnknownUser(unknown));
     }

@@ -533,17 +533,22 @@ fn resolution_frames(state: &AppState, text: &str, readers: Readers) {
 /// Hands each entry's person, when they have a socket here and do not
 /// ignore its author, an `inbox.new` frame, if `readers` admits them.
 async fn tell(state: &AppState, entries: Vec<(String, Entry)>, readers: &Readers) {
-    for (user, entry) in entries {
-        if !state.hub.has_sockets(&user) {
-            continue;
-        }
-        let mut c = state.redis.clone();
-        let ignored: Result<Result<bool, _>, _> = tokio::time::timeout(
-            LOOKUP_TIMEOUT,
-            redis::AsyncCommands::sismember(&mut c, keys::ignores(&user), &entry.by),
-        )
-        .await;
-        if !matches!(ignored, Ok(Ok(false))) {
+    let here: Vec<(String, Entry)> = entries
+        .into_iter()
+        .filter(|(user, _)| state.hub.has_sockets(user))
+        .collect();
+    let asks: Vec<(&str, &str)> = here
+        .iter()
+        .map(|(user, e)| (user.as_str(), e.by.as_str()))
+        .collect();
+    let ignoring =
+        tokio::time::timeout(LOOKUP_TIMEOUT, state.projection.moderation.ignoring(&asks)).await;
+    let Ok(Ok(ignoring)) = ignoring else {
+        tracing::debug!("live: whom the people told ignore is unknown; no inbox frames");
+        return;
+    };
+    for ((user, entry), ignored) in here.into_iter().zip(ignoring) {
+        if ignored {
             continue;
         }
         let shown = crate::inbox::view::InboxEntry::of(&entry, false, true);

@@ -623,6 +623,23 @@ impl ModerationStore {
         Ok(c.smembers(keys::ignores(user)).await?)
     }
 
+    /// Whether each person of `pairs` ignores the name beside them, in one
+    /// round trip.
+    ///
+    /// # Errors
+    /// [`ProjectionError`] when Redis fails.
+    pub async fn ignoring(&self, pairs: &[(&str, &str)]) -> Result<Vec<bool>, ProjectionError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut p = redis::pipe();
+        for (user, name) in pairs {
+            p.sismember(keys::ignores(user), *name);
+        }
+        let mut c = self.conn.clone();
+        Ok(p.query_async(&mut c).await?)
+    }
+
     /// Adds `name` to the people `user` ignores, unless that would make
     /// more than `max`; returns false when the list is full.
     ///
