@@ -1654,10 +1654,7 @@ fn a_malformed_trusted_proxy_list_refuses_to_start() {
                 "PATROLCHAT_WORKFLOWS",
                 patrolchat_testkit::repo_root().join("deploy/workflows.toml"),
             )
-            .env(
-                "PATROLCHAT_HTTP_ADDR",
-                format!("127.0.0.1:{}", patrolchat_testkit::free_port()),
-            )
+            .env("PATROLCHAT_HTTP_ADDR", "127.0.0.1:0")
             .env("PATROLCHAT_TRUSTED_PROXIES", bad)
             .output()
             .expect("patrolchat runs");
@@ -1829,7 +1826,6 @@ fn start_refused(
     wiki: &WikiStandin,
     extra: &[(&str, String)],
 ) -> (Option<i32>, String) {
-    let port = patrolchat_testkit::free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("api.log");
     let mut cmd = std::process::Command::new(common::bin());
@@ -1846,7 +1842,10 @@ fn start_refused(
             "PATROLCHAT_COMMUNITIES",
             patrolchat_testkit::repo_root().join("deploy/communities.toml"),
         )
-        .env("PATROLCHAT_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        // Port 0: the system picks a free one as the api binds it, so no
+        // other test can take it between choosing and binding (the api
+        // binds before it reads the rest of its settings).
+        .env("PATROLCHAT_HTTP_ADDR", "127.0.0.1:0")
         .envs(wiki.api_env())
         .envs(extra.iter().map(|(k, v)| (*k, v)))
         .stdout(std::process::Stdio::null())
